@@ -1,0 +1,131 @@
+"""The interface every framework implements, with the input checks and evaluation they share.
+
+Subclasses implement the underscored hooks; the public methods validate first, so bad input
+fails with a ValueError before any framework code runs.
+"""
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping
+
+import numpy as np
+
+from .config import LSTMConfig
+from .weights import check_weights, init_weights
+
+DEVICES = ("cpu", "gpu")
+
+
+class DeviceUnavailable(RuntimeError):
+    """The requested device is not visible to this framework."""
+
+
+class LSTMModel(abc.ABC):
+    """One sequential-MNIST LSTM + Adam, in canonical weights, on one device."""
+
+    framework: str = ""
+
+    def __init__(self, config: LSTMConfig = LSTMConfig(), device: str = "cpu", seed: int = 0):
+        if device not in DEVICES:
+            raise ValueError(f"device must be one of {DEVICES}, got {device!r}")
+        self.config = config
+        self.device = device
+        self.seed = seed
+        self._build()
+        self.set_weights(init_weights(config, seed))
+
+    # -- framework hooks -------------------------------------------------
+    @abc.abstractmethod
+    def _build(self) -> None:
+        """Create the framework model on self.device (raise DeviceUnavailable if absent)."""
+
+    @abc.abstractmethod
+    def _set_weights(self, weights: dict[str, np.ndarray]) -> None:
+        """Load validated canonical float32 weights and reset the optimizer state."""
+
+    @abc.abstractmethod
+    def get_weights(self) -> dict[str, np.ndarray]:
+        """Current weights in the canonical layout, as float32 NumPy arrays."""
+
+    @abc.abstractmethod
+    def _train_step(self, x: np.ndarray, y: np.ndarray) -> float:
+        """One Adam step; the batch's mean loss before the update."""
+
+    @abc.abstractmethod
+    def _predict(self, x: np.ndarray) -> np.ndarray:
+        """Logits (B, C) as float32 NumPy."""
+
+    # -- public interface ------------------------------------------------
+    def set_weights(self, weights: Mapping[str, np.ndarray]) -> None:
+        """Load canonical weights (checked) and reset the optimizer state."""
+        self._set_weights(check_weights(weights, self.config))
+
+    def train_step(self, x, y) -> float:
+        """One Adam step on (x, y); returns the mean loss before the update."""
+        x, y = self.check_batch(x, y)
+        return float(self._train_step(x, y))
+
+    def predict(self, x) -> np.ndarray:
+        """Float32 logits (B, n_classes)."""
+        return np.asarray(self._predict(self.check_inputs(x)), dtype=np.float32)
+
+    def evaluate(self, x, y, batch_size: int = 1000) -> float:
+        """Accuracy in [0, 1] over (x, y), predicted in batches of batch_size."""
+        x, y = self.check_batch(x, y)
+        if int(batch_size) < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        correct = 0
+        for start in range(0, len(x), batch_size):
+            logits = self._predict(x[start : start + batch_size])
+            correct += int(np.sum(np.argmax(logits, axis=1) == y[start : start + batch_size]))
+        return correct / len(x)
+
+    # -- validation ------------------------------------------------------
+    def check_inputs(self, x) -> np.ndarray:
+        """x as contiguous float32 (B, n_steps, n_input), finite, B >= 1."""
+        cfg = self.config
+        want = f"(batch, {cfg.n_steps}, {cfg.n_input})"
+        try:
+            arr = np.asarray(x)
+        except Exception as exc:  # ragged lists and the like
+            raise ValueError(f"x must be an array of shape {want}: {exc}") from None
+        if arr.dtype.kind not in "fiub":
+            raise ValueError(f"x must be numeric of shape {want}, got dtype {arr.dtype}")
+        if arr.ndim != 3 or arr.shape[1:] != (cfg.n_steps, cfg.n_input):
+            raise ValueError(f"x must have shape {want}, got {arr.shape}")
+        if arr.shape[0] == 0:
+            raise ValueError(f"x is an empty batch; expected shape {want} with batch >= 1")
+        arr = np.ascontiguousarray(arr, dtype=np.float32)
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"x contains NaN or infinite values (shape {want})")
+        return arr
+
+    def check_batch(self, x, y) -> tuple[np.ndarray, np.ndarray]:
+        """(x, y) checked together: y integer labels in [0, n_classes) of shape (batch,)."""
+        x = self.check_inputs(x)
+        n, c = len(x), self.config.n_classes
+        y = np.asarray(y)
+        if y.dtype.kind not in "iu":
+            raise ValueError(f"y must be integer class labels of shape ({n},), got dtype {y.dtype}")
+        if y.shape != (n,):
+            raise ValueError(f"y must have shape ({n},) to match x, got {y.shape}")
+        if y.min() < 0 or y.max() >= c:
+            raise ValueError(f"y labels must lie in 0..{c - 1}, got range {y.min()}..{y.max()}")
+        return x, y.astype(np.int32)
+
+    # -- device-level hooks for benchmarks (data already on the device) --
+    @abc.abstractmethod
+    def to_device(self, x: np.ndarray, y: np.ndarray | None = None):
+        """Checked NumPy batch -> framework tensors on the model's device."""
+
+    @abc.abstractmethod
+    def step_on_device(self, x, y):
+        """One Adam step on device tensors; returns the loss without forcing a sync."""
+
+    @abc.abstractmethod
+    def forward_on_device(self, x):
+        """Logits on the device, without forcing a sync."""
+
+    @abc.abstractmethod
+    def synchronize(self, result=None) -> None:
+        """Block until `result` (and all queued work) is computed: the timing barrier."""

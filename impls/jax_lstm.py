@@ -1,0 +1,93 @@
+"""JAX implementation: an LSTM cell under lax.scan, jitted, with optax.adam.
+
+Parameters live in the canonical layout itself, so get/set_weights are plain copies.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from .base import DeviceUnavailable, LSTMModel
+from .threads import apply_thread_budget
+
+THREADS = apply_thread_budget()
+if THREADS == 1:
+    flags = os.environ.get("XLA_FLAGS", "")
+    os.environ["XLA_FLAGS"] = f"{flags} --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1".strip()
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import optax  # noqa: E402
+
+# Full float32 matmuls on GPU (XLA's default there is TF32-like); reduced precision is a named variant.
+jax.config.update("jax_default_matmul_precision", "highest")
+
+
+def logits_fn(params: dict, x: jnp.ndarray) -> jnp.ndarray:
+    """(B, T, I) -> (B, C): input projection for all steps at once, then the recurrence in scan."""
+    kernel, recurrent = params["lstm/kernel"], params["lstm/recurrent_kernel"]
+    xw = jnp.einsum("bti,ig->tbg", x, kernel) + params["lstm/bias"]
+    h0 = jnp.zeros((x.shape[0], recurrent.shape[0]), x.dtype)
+
+    def step(carry, xw_t):
+        h, c = carry
+        i, f, g, o = jnp.split(xw_t + h @ recurrent, 4, axis=-1)
+        c = jax.nn.sigmoid(f) * c + jax.nn.sigmoid(i) * jnp.tanh(g)
+        h = jax.nn.sigmoid(o) * jnp.tanh(c)
+        return (h, c), None
+
+    (h, _), _ = jax.lax.scan(step, (h0, h0), xw)
+    return h @ params["head/kernel"] + params["head/bias"]
+
+
+def loss_fn(params: dict, x: jnp.ndarray, y: jnp.ndarray) -> jnp.ndarray:
+    return optax.softmax_cross_entropy_with_integer_labels(logits_fn(params, x), y).mean()
+
+
+class JaxLSTM(LSTMModel):
+    framework = "jax"
+
+    def _build(self) -> None:
+        platform = "gpu" if self.device == "gpu" else "cpu"
+        try:
+            self.jax_device = jax.devices(platform)[0]
+        except RuntimeError as exc:
+            raise DeviceUnavailable(f"jax sees no {platform.upper()} ({exc})") from None
+        cfg = self.config
+        self.tx = optax.adam(cfg.learning_rate, b1=cfg.beta1, b2=cfg.beta2, eps=cfg.eps)
+
+        def step(params, opt_state, x, y):
+            loss, grads = jax.value_and_grad(loss_fn)(params, x, y)
+            updates, opt_state = self.tx.update(grads, opt_state, params)
+            return optax.apply_updates(params, updates), opt_state, loss
+
+        self._step = jax.jit(step, donate_argnums=(0, 1))
+        self._forward = jax.jit(logits_fn)
+
+    def _set_weights(self, weights: dict[str, np.ndarray]) -> None:
+        self.params = jax.device_put({k: jnp.asarray(v) for k, v in weights.items()}, self.jax_device)
+        self.opt_state = jax.device_put(self.tx.init(self.params), self.jax_device)
+
+    def get_weights(self) -> dict[str, np.ndarray]:
+        return {k: np.asarray(v, dtype=np.float32) for k, v in self.params.items()}
+
+    def to_device(self, x: np.ndarray, y: np.ndarray | None = None):
+        xd = jax.device_put(x, self.jax_device)
+        return xd if y is None else (xd, jax.device_put(y.astype(np.int32), self.jax_device))
+
+    def step_on_device(self, x, y):
+        self.params, self.opt_state, loss = self._step(self.params, self.opt_state, x, y)
+        return loss
+
+    def forward_on_device(self, x):
+        return self._forward(self.params, x)
+
+    def synchronize(self, result=None) -> None:
+        jax.block_until_ready(result if result is not None else self.params)
+
+    def _train_step(self, x: np.ndarray, y: np.ndarray) -> float:
+        return float(self.step_on_device(*self.to_device(x, y)))
+
+    def _predict(self, x: np.ndarray) -> np.ndarray:
+        return np.asarray(self.forward_on_device(self.to_device(x)))

@@ -1,0 +1,133 @@
+"""TensorFlow implementation: keras.layers.LSTM inside a tf.function train step.
+
+Keras' Adam uses the "epsilon hat" form (eps added to sqrt(v), lr scaled by the bias
+corrections); the spec's PyTorch/optax form divides by sqrt(v_hat) + eps, so update_step
+is overridden with that one line of difference.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from .base import DeviceUnavailable, LSTMModel
+from .threads import apply_thread_budget
+
+THREADS = apply_thread_budget()
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+import tensorflow as tf  # noqa: E402
+import keras  # noqa: E402
+
+if keras.backend.backend() != "tensorflow":  # pragma: no cover - environment misconfiguration
+    raise ImportError(f"keras must use the tensorflow backend, got {keras.backend.backend()!r}")
+
+try:
+    tf.config.threading.set_intra_op_parallelism_threads(THREADS)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+except RuntimeError:  # already initialised in this process
+    pass
+tf.config.experimental.enable_tensor_float_32_execution(False)
+
+
+class TorchFormAdam(keras.optimizers.Adam):
+    """Adam with w -= lr * m_hat / (sqrt(v_hat) + eps), the PyTorch/optax form."""
+
+    def update_step(self, gradient, variable, learning_rate):
+        ops = keras.ops
+        lr = ops.cast(learning_rate, variable.dtype)
+        gradient = ops.cast(gradient, variable.dtype)
+        step = ops.cast(self.iterations + 1, variable.dtype)
+        b1, b2 = ops.cast(self.beta_1, variable.dtype), ops.cast(self.beta_2, variable.dtype)
+        m = self._momentums[self._get_variable_index(variable)]
+        v = self._velocities[self._get_variable_index(variable)]
+        self.assign_add(m, (gradient - m) * (1 - b1))
+        self.assign_add(v, (ops.square(gradient) - v) * (1 - b2))
+        m_hat = m / (1 - ops.power(b1, step))
+        v_hat = v / (1 - ops.power(b2, step))
+        self.assign_sub(variable, lr * m_hat / (ops.sqrt(v_hat) + self.epsilon))
+
+
+class TensorFlowLSTM(LSTMModel):
+    framework = "tensorflow"
+    jit_compile = False
+
+    def _build(self) -> None:
+        if self.device == "gpu":
+            if not tf.config.list_physical_devices("GPU"):
+                raise DeviceUnavailable("tensorflow sees no GPU (tf.config.list_physical_devices('GPU') is empty)")
+            self.tf_device = "/GPU:0"
+        else:
+            self.tf_device = "/CPU:0"
+        cfg = self.config
+        with tf.device(self.tf_device):
+            self.net = keras.Sequential(
+                [
+                    keras.Input((cfg.n_steps, cfg.n_input)),
+                    keras.layers.LSTM(cfg.n_hidden, name="lstm"),
+                    keras.layers.Dense(cfg.n_classes, name="head"),
+                ]
+            )
+        self._forward = tf.function(self._forward_fn, jit_compile=self.jit_compile, reduce_retracing=True)
+
+    def _set_weights(self, weights: dict[str, np.ndarray]) -> None:
+        lstm, head = self.net.get_layer("lstm"), self.net.get_layer("head")
+        lstm.cell.kernel.assign(weights["lstm/kernel"])
+        lstm.cell.recurrent_kernel.assign(weights["lstm/recurrent_kernel"])
+        lstm.cell.bias.assign(weights["lstm/bias"])
+        head.kernel.assign(weights["head/kernel"])
+        head.bias.assign(weights["head/bias"])
+        cfg = self.config
+        with tf.device(self.tf_device):
+            self.optimizer = TorchFormAdam(
+                learning_rate=cfg.learning_rate, beta_1=cfg.beta1, beta_2=cfg.beta2, epsilon=cfg.eps
+            )
+            self.optimizer.build(self.net.trainable_variables)
+        # A new optimizer means new variables: trace a fresh step for it.
+        self._step = tf.function(self._step_fn, jit_compile=self.jit_compile, reduce_retracing=True)
+
+    def get_weights(self) -> dict[str, np.ndarray]:
+        lstm, head = self.net.get_layer("lstm"), self.net.get_layer("head")
+        return {
+            "lstm/kernel": np.asarray(lstm.cell.kernel.numpy(), np.float32),
+            "lstm/recurrent_kernel": np.asarray(lstm.cell.recurrent_kernel.numpy(), np.float32),
+            "lstm/bias": np.asarray(lstm.cell.bias.numpy(), np.float32),
+            "head/kernel": np.asarray(head.kernel.numpy(), np.float32),
+            "head/bias": np.asarray(head.bias.numpy(), np.float32),
+        }
+
+    def _forward_fn(self, x):
+        return self.net(x, training=False)
+
+    def _step_fn(self, x, y):
+        with tf.GradientTape() as tape:
+            logits = self.net(x, training=True)
+            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
+        variables = self.net.trainable_variables
+        self.optimizer.apply(tape.gradient(loss, variables), variables)
+        return loss
+
+    def to_device(self, x: np.ndarray, y: np.ndarray | None = None):
+        with tf.device(self.tf_device):
+            xt = tf.identity(tf.convert_to_tensor(x))
+            return xt if y is None else (xt, tf.identity(tf.convert_to_tensor(y.astype(np.int32))))
+
+    def step_on_device(self, x, y):
+        with tf.device(self.tf_device):
+            return self._step(x, y)
+
+    def forward_on_device(self, x):
+        with tf.device(self.tf_device):
+            return self._forward(x)
+
+    def synchronize(self, value=None) -> None:
+        # TF runs ops asynchronously on GPU; reading a result back is the portable barrier.
+        if value is not None:
+            value.numpy()
+
+    def _train_step(self, x: np.ndarray, y: np.ndarray) -> float:
+        return float(self.step_on_device(*self.to_device(x, y)).numpy())
+
+    def _predict(self, x: np.ndarray) -> np.ndarray:
+        return self.forward_on_device(self.to_device(x)).numpy()

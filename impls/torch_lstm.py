@@ -1,0 +1,103 @@
+"""PyTorch implementation: torch.nn.LSTM (cuDNN on GPU) + torch.optim.Adam."""
+from __future__ import annotations
+
+import numpy as np
+
+from .base import DeviceUnavailable, LSTMModel
+from .threads import apply_thread_budget
+
+THREADS = apply_thread_budget()
+
+import torch  # noqa: E402  (after the thread budget is set)
+import torch.nn.functional as F  # noqa: E402
+
+torch.set_num_threads(THREADS)
+# Full float32 matmuls on GPU: TF32 is a named precision variant, never a silent default.
+torch.backends.cuda.matmul.allow_tf32 = False
+torch.backends.cudnn.allow_tf32 = False
+
+
+class _Net(torch.nn.Module):
+    def __init__(self, n_input: int, n_hidden: int, n_classes: int):
+        super().__init__()
+        self.lstm = torch.nn.LSTM(n_input, n_hidden, batch_first=True)
+        self.head = torch.nn.Linear(n_hidden, n_classes)
+        # torch.nn.LSTM has two biases; the canonical model has one. bias_hh stays frozen at
+        # zero so that Adam does not move the gate bias twice per step.
+        self.lstm.bias_hh_l0.requires_grad_(False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _, (h, _) = self.lstm(x)
+        return self.head(h[-1])
+
+
+class TorchLSTM(LSTMModel):
+    framework = "torch"
+
+    def _build(self) -> None:
+        if self.device == "gpu" and not torch.cuda.is_available():
+            raise DeviceUnavailable("torch sees no CUDA GPU (torch.cuda.is_available() is False)")
+        self.torch_device = torch.device("cuda" if self.device == "gpu" else "cpu")
+        torch.manual_seed(self.seed)
+        cfg = self.config
+        self.net = _Net(cfg.n_input, cfg.n_hidden, cfg.n_classes).to(self.torch_device)
+
+    def _new_optimizer(self) -> torch.optim.Adam:
+        cfg = self.config
+        params = [p for p in self.net.parameters() if p.requires_grad]
+        return torch.optim.Adam(params, lr=cfg.learning_rate, betas=(cfg.beta1, cfg.beta2), eps=cfg.eps)
+
+    def _set_weights(self, weights: dict[str, np.ndarray]) -> None:
+        lstm, head = self.net.lstm, self.net.head
+        with torch.no_grad():
+            for param, value in [
+                (lstm.weight_ih_l0, weights["lstm/kernel"].T),
+                (lstm.weight_hh_l0, weights["lstm/recurrent_kernel"].T),
+                (lstm.bias_ih_l0, weights["lstm/bias"]),
+                (lstm.bias_hh_l0, np.zeros_like(weights["lstm/bias"])),
+                (head.weight, weights["head/kernel"].T),
+                (head.bias, weights["head/bias"]),
+            ]:
+                param.copy_(torch.from_numpy(np.ascontiguousarray(value)))
+        self.optimizer = self._new_optimizer()
+
+    def get_weights(self) -> dict[str, np.ndarray]:
+        lstm, head = self.net.lstm, self.net.head
+
+        def np_(t: torch.Tensor) -> np.ndarray:
+            return t.detach().cpu().numpy().astype(np.float32)
+
+        return {
+            "lstm/kernel": np_(lstm.weight_ih_l0).T.copy(),
+            "lstm/recurrent_kernel": np_(lstm.weight_hh_l0).T.copy(),
+            "lstm/bias": np_(lstm.bias_ih_l0 + lstm.bias_hh_l0),
+            "head/kernel": np_(head.weight).T.copy(),
+            "head/bias": np_(head.bias),
+        }
+
+    def to_device(self, x: np.ndarray, y: np.ndarray | None = None):
+        """Move a batch onto the model's device (benchmarks do this before timing)."""
+        xt = torch.from_numpy(x).to(self.torch_device)
+        return xt if y is None else (xt, torch.from_numpy(y.astype(np.int64)).to(self.torch_device))
+
+    def step_on_device(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """One Adam step on device tensors; returns the loss tensor without synchronizing."""
+        self.optimizer.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(self.net(x), y)
+        loss.backward()
+        self.optimizer.step()
+        return loss.detach()
+
+    def forward_on_device(self, x: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            return self.net(x)
+
+    def synchronize(self, result=None) -> None:
+        if self.torch_device.type == "cuda":
+            torch.cuda.synchronize()
+
+    def _train_step(self, x: np.ndarray, y: np.ndarray) -> float:
+        return self.step_on_device(*self.to_device(x, y)).item()
+
+    def _predict(self, x: np.ndarray) -> np.ndarray:
+        return self.forward_on_device(self.to_device(x)).cpu().numpy()
