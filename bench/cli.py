@@ -1,0 +1,102 @@
+"""`seqmnist-bench`: train one framework, run the asv suite, report, and compare revisions."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from impls import DEVICES, FRAMEWORKS
+
+EPILOG = """examples:
+  seqmnist-bench train --framework torch --epochs 5 --data-dir ../shared/data/mnist
+  seqmnist-bench run --quick
+  seqmnist-bench report
+  seqmnist-bench compare main HEAD --quick
+"""
+
+
+class UsageError(Exception):
+    """Bad arguments or state the user can fix: printed without a traceback, exit status 2."""
+
+
+def _add_data_dir(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--data-dir",
+        help="folder with the four MNIST IDX files (.gz or raw); default $SEQMNIST_DATA_DIR, "
+        "else ~/.cache/seqmnist-bench/mnist (downloaded when online)",
+    )
+
+
+def _add_threads(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--threads", type=int, help="CPU threads for every framework (default: all cores)")
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="seqmnist-bench",
+        description="Benchmark the sequential-MNIST LSTM in PyTorch, TensorFlow and JAX.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("train", help="train one framework and report test accuracy and samples/s")
+    p.add_argument("--framework", required=True, choices=FRAMEWORKS)
+    p.add_argument("--device", default="cpu", choices=DEVICES)
+    p.add_argument("--epochs", type=_positive, default=5)
+    p.add_argument("--batch-size", type=_positive, default=128)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (logs and CI)")
+    _add_data_dir(p)
+    _add_threads(p)
+    p.set_defaults(func=cmd_train)
+    return parser
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    import impls
+    from .data import load_mnist
+    from .train import train
+
+    data = load_mnist(args.data_dir)
+    print(data.describe(), file=sys.stderr)
+    for note in data.notes:
+        print(f"note: {note}", file=sys.stderr)
+    model = impls.load(args.framework)(impls.LSTMConfig(), device=args.device, seed=args.seed)
+    result = train(model, data, args.epochs, args.batch_size, args.seed, progress=not args.no_progress)
+    print(
+        f"{args.framework} {args.device}: test accuracy {result.test_accuracy:.4f} after {args.epochs} epoch(s), "
+        f"{result.samples_per_second:,.0f} training samples/s ({result.train_seconds:.1f} s training)"
+    )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "threads", None):
+        if args.threads < 1:
+            print("error: --threads must be >= 1", file=sys.stderr)
+            return 2
+        os.environ["SEQMNIST_THREADS"] = str(args.threads)
+    import impls
+    from .data import DataError
+
+    try:
+        return args.func(args)
+    except (UsageError, DataError, impls.FrameworkUnavailable, impls.DeviceUnavailable, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

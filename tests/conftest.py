@@ -1,0 +1,55 @@
+"""Shared fixtures: which frameworks are installed, tiny IDX data sets, small batches."""
+from __future__ import annotations
+
+import gzip
+import os
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import impls
+
+REAL_MNIST = os.environ.get("SEQMNIST_DATA_DIR")
+
+
+def _availability():
+    # Cached: importing a framework is slow, and the answer does not change within a run.
+    if not hasattr(_availability, "cache"):
+        _availability.cache = impls.available()
+    return _availability.cache
+
+
+def framework_params():
+    """One pytest param per framework; absent ones are skipped with the reason, not failed."""
+    return [
+        pytest.param(name, marks=pytest.mark.skipif(reason is not None, reason=str(reason)))
+        for name, reason in _availability().items()
+    ]
+
+
+def write_idx(path: Path, array: np.ndarray, magic: int | None = None, gz: bool = True) -> Path:
+    """Write an unsigned-byte IDX file (gzip-compressed when gz)."""
+    array = np.asarray(array, dtype=np.uint8)
+    magic = magic if magic is not None else 0x00000800 | array.ndim
+    raw = struct.pack(">I", magic) + struct.pack(f">{array.ndim}I", *array.shape) + array.tobytes()
+    path = path.with_name(path.name + ".gz") if gz else path
+    path.write_bytes(gzip.compress(raw) if gz else raw)
+    return path
+
+
+@pytest.fixture
+def tiny_idx(tmp_path) -> Path:
+    """A folder of four tiny MNIST-format IDX files: 64 train and 32 test images."""
+    rng = np.random.default_rng(1)
+    for split, n in (("train", 64), ("t10k", 32)):
+        write_idx(tmp_path / f"{split}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28)))
+        write_idx(tmp_path / f"{split}-labels-idx1-ubyte", rng.integers(0, 10, n))
+    return tmp_path
+
+
+@pytest.fixture
+def batch():
+    rng = np.random.default_rng(7)
+    return rng.random((16, 28, 28), dtype=np.float32), rng.integers(0, 10, 16)

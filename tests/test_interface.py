@@ -1,0 +1,122 @@
+"""The public interface: registry, lazy imports, and ValueErrors for bad input before any framework call."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import impls
+
+from conftest import framework_params
+
+
+def test_registry_names_and_config_defaults():
+    assert impls.FRAMEWORKS == ("torch", "tensorflow", "jax")
+    cfg = impls.LSTMConfig()
+    assert (cfg.n_input, cfg.n_steps, cfg.n_hidden, cfg.n_classes) == (28, 28, 128, 10)
+    assert (cfg.learning_rate, cfg.beta1, cfg.beta2, cfg.eps, cfg.forget_bias) == (1e-3, 0.9, 0.999, 1e-8, 1.0)
+    with pytest.raises(Exception):
+        cfg.n_hidden = 3  # frozen
+
+
+def test_importing_impls_and_bench_imports_no_framework():
+    code = (
+        "import sys, impls, impls.base, bench.data, bench.train, bench.cli;"
+        "print(sorted(m for m in ('torch','tensorflow','jax','keras') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_unknown_framework_is_a_value_error():
+    with pytest.raises(ValueError, match="unknown framework"):
+        impls.load("mxnet")
+
+
+def test_absent_framework_raises_framework_unavailable(monkeypatch):
+    # A None entry in sys.modules makes `import jax` fail exactly as if it were not installed.
+    monkeypatch.setitem(sys.modules, "jax", None)
+    monkeypatch.delitem(sys.modules, "impls.jax_lstm", raising=False)
+    with pytest.raises(impls.FrameworkUnavailable, match="pip install jax"):
+        impls.load("jax")
+    assert "pip install jax" in impls.available()["jax"]
+
+
+@pytest.fixture(scope="module", params=framework_params())
+def model(request):
+    return impls.load(request.param)()
+
+
+BAD_X = {
+    "rank 2": np.zeros((4, 784), np.float32),
+    "wrong steps": np.zeros((4, 27, 28), np.float32),
+    "empty batch": np.zeros((0, 28, 28), np.float32),
+    "nan": np.full((2, 28, 28), np.nan, np.float32),
+    "inf": np.full((2, 28, 28), np.inf, np.float32),
+    "strings": np.full((2, 28, 28), "a"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_X))
+def test_bad_x_is_rejected_with_expected_shape(model, case):
+    before = model.get_weights()
+    for call in (lambda: model.predict(BAD_X[case]), lambda: model.train_step(BAD_X[case], np.zeros(4, int))):
+        with pytest.raises(ValueError, match=r"\(batch, 28, 28\)"):
+            call()
+    after = model.get_weights()
+    assert all(np.array_equal(before[k], after[k]) for k in before)
+
+
+@pytest.mark.parametrize(
+    "labels, match",
+    [
+        (np.array([0, 1, 10, 2]), "0..9"),
+        (np.array([0, -1, 2, 3]), "0..9"),
+        (np.array([0, 1, 2]), r"shape \(4,\)"),
+        (np.array([0.0, 1.0, 2.0, 3.0]), "integer"),
+    ],
+)
+def test_bad_labels_are_rejected(model, labels, match):
+    x = np.zeros((4, 28, 28), np.float32)
+    with pytest.raises(ValueError, match=match):
+        model.train_step(x, labels)
+    with pytest.raises(ValueError, match=match):
+        model.evaluate(x, labels)
+
+
+def test_set_weights_names_the_bad_key(model):
+    good = impls.init_weights(model.config, 0)
+    missing = {k: v for k, v in good.items() if k != "head/bias"}
+    with pytest.raises(ValueError, match="missing.*head/bias"):
+        model.set_weights(missing)
+    with pytest.raises(ValueError, match="unexpected.*extra/w"):
+        model.set_weights({**good, "extra/w": np.zeros(1)})
+    with pytest.raises(ValueError, match=r"lstm/kernel.*\(128, 512\).*expected \(28, 512\)"):
+        model.set_weights({**good, "lstm/kernel": np.zeros((128, 512))})
+
+
+def test_predict_evaluate_and_train_step_outputs(model, batch):
+    x, y = batch
+    logits = model.predict(x)
+    assert logits.shape == (16, 10) and logits.dtype == np.float32
+    acc = model.evaluate(x, y, batch_size=5)  # uneven last batch
+    assert acc == pytest.approx(np.mean(np.argmax(logits, 1) == y))
+    loss = model.train_step(x, y)
+    assert isinstance(loss, float) and 0 < loss < 10
+
+
+def test_unknown_device_is_rejected():
+    with pytest.raises(ValueError, match="device"):
+        impls.load(impls.FRAMEWORKS[0])(device="tpu")
+
+
+@pytest.mark.parametrize("framework", framework_params())
+def test_gpu_request_without_gpu_is_a_clear_error(framework):
+    cls = impls.load(framework)
+    try:
+        cls(device="gpu")
+    except impls.DeviceUnavailable as exc:
+        assert "GPU" in str(exc)
+    # where a GPU is visible, building on it simply works
