@@ -57,6 +57,22 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_dir(p)
     _add_threads(p)
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser(
+        "run",
+        help="run the asv suite for every available framework and device, then print the table",
+        description="Measure throughput, cold start, memory and accuracy with asv. Results go to "
+        "results/asv/<machine>/, run metadata to results/meta/<machine>/.",
+    )
+    p.add_argument("--quick", action="store_true", help="one sample per benchmark, 1-epoch accuracy (minutes)")
+    p.add_argument("--frameworks", nargs="+", choices=FRAMEWORKS, default=list(FRAMEWORKS))
+    p.add_argument("--devices", nargs="+", choices=DEVICES, default=list(DEVICES))
+    p.add_argument("--bench", metavar="REGEX", help="only benchmarks whose asv name matches, e.g. 'TrainStep'")
+    p.add_argument("--machine", help="machine name the results are stored under (default: host name)")
+    p.add_argument("--show-stderr", action="store_true", help="show benchmark output (asv --show-stderr)")
+    _add_data_dir(p)
+    _add_threads(p)
+    p.set_defaults(func=cmd_run)
     return parser
 
 
@@ -76,6 +92,33 @@ def cmd_train(args: argparse.Namespace) -> int:
         f"{result.samples_per_second:,.0f} training samples/s ({result.train_seconds:.1f} s training)"
     )
     return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .runner import RunError, RunOptions, run_suite
+
+    opts = RunOptions(
+        quick=args.quick, frameworks=tuple(args.frameworks), devices=tuple(args.devices), bench=args.bench,
+        machine=args.machine, data_dir=args.data_dir, threads=args.threads, show_stderr=args.show_stderr,
+    )
+    try:
+        summary = run_suite(opts)
+    except RunError as exc:
+        raise UsageError(str(exc)) from None
+    _print_summary_table(summary.machine)
+    if summary.chunks_failed:
+        print(f"some benchmarks failed in: {', '.join(summary.chunks_failed)} (see asv output above)", file=sys.stderr)
+    return 130 if summary.interrupted else 0
+
+
+def _print_summary_table(machine: str) -> None:
+    """The comparison table of the newest results on `machine` (the report's summary)."""
+    from .report import latest_tables, load_results
+
+    frame = load_results()
+    for device, table in latest_tables(frame, machine=machine).items():
+        print(f"\n## {machine} / {device}\n")
+        print(table)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -28,6 +28,9 @@ class LSTMModel(abc.ABC):
     def __init__(self, config: LSTMConfig = LSTMConfig(), device: str = "cpu", seed: int = 0):
         if device not in DEVICES:
             raise ValueError(f"device must be one of {DEVICES}, got {device!r}")
+        reason = self.device_unavailable(device)
+        if reason:
+            raise DeviceUnavailable(reason)
         self.config = config
         self.device = device
         self.seed = seed
@@ -35,6 +38,11 @@ class LSTMModel(abc.ABC):
         self.set_weights(init_weights(config, seed))
 
     # -- framework hooks -------------------------------------------------
+    @classmethod
+    @abc.abstractmethod
+    def device_unavailable(cls, device: str) -> str | None:
+        """Why `device` cannot be used by this framework here; None when it can."""
+
     @abc.abstractmethod
     def _build(self) -> None:
         """Create the framework model on self.device (raise DeviceUnavailable if absent)."""

@@ -8,7 +8,7 @@ import os
 
 import numpy as np
 
-from .base import DeviceUnavailable, LSTMModel
+from .base import LSTMModel
 from .threads import apply_thread_budget
 
 THREADS = apply_thread_budget()
@@ -51,12 +51,16 @@ def loss_fn(params: dict, x: jnp.ndarray, y: jnp.ndarray) -> jnp.ndarray:
 class JaxLSTM(LSTMModel):
     framework = "jax"
 
-    def _build(self) -> None:
-        platform = "gpu" if self.device == "gpu" else "cpu"
+    @classmethod
+    def device_unavailable(cls, device: str) -> str | None:
         try:
-            self.jax_device = jax.devices(platform)[0]
+            jax.devices(device)
         except RuntimeError as exc:
-            raise DeviceUnavailable(f"jax sees no {platform.upper()} ({exc})") from None
+            return f"jax sees no {device.upper()} ({exc})"
+        return None
+
+    def _build(self) -> None:
+        self.jax_device = jax.devices(self.device)[0]
         cfg = self.config
         self.tx = optax.adam(cfg.learning_rate, b1=cfg.beta1, b2=cfg.beta2, eps=cfg.eps)
 

@@ -10,7 +10,7 @@ import os
 
 import numpy as np
 
-from .base import DeviceUnavailable, LSTMModel
+from .base import LSTMModel
 from .threads import apply_thread_budget
 
 THREADS = apply_thread_budget()
@@ -53,13 +53,14 @@ class TensorFlowLSTM(LSTMModel):
     framework = "tensorflow"
     jit_compile = False
 
+    @classmethod
+    def device_unavailable(cls, device: str) -> str | None:
+        if device == "gpu" and not tf.config.list_physical_devices("GPU"):
+            return "tensorflow sees no GPU (tf.config.list_physical_devices('GPU') is empty)"
+        return None
+
     def _build(self) -> None:
-        if self.device == "gpu":
-            if not tf.config.list_physical_devices("GPU"):
-                raise DeviceUnavailable("tensorflow sees no GPU (tf.config.list_physical_devices('GPU') is empty)")
-            self.tf_device = "/GPU:0"
-        else:
-            self.tf_device = "/CPU:0"
+        self.tf_device = "/GPU:0" if self.device == "gpu" else "/CPU:0"
         cfg = self.config
         with tf.device(self.tf_device):
             self.net = keras.Sequential(

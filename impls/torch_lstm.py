@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import DeviceUnavailable, LSTMModel
+from .base import LSTMModel
 from .threads import apply_thread_budget
 
 THREADS = apply_thread_budget()
@@ -34,9 +34,13 @@ class _Net(torch.nn.Module):
 class TorchLSTM(LSTMModel):
     framework = "torch"
 
+    @classmethod
+    def device_unavailable(cls, device: str) -> str | None:
+        if device == "gpu" and not torch.cuda.is_available():
+            return "torch sees no CUDA GPU (torch.cuda.is_available() is False)"
+        return None
+
     def _build(self) -> None:
-        if self.device == "gpu" and not torch.cuda.is_available():
-            raise DeviceUnavailable("torch sees no CUDA GPU (torch.cuda.is_available() is False)")
         self.torch_device = torch.device("cuda" if self.device == "gpu" else "cpu")
         torch.manual_seed(self.seed)
         cfg = self.config

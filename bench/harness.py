@@ -1,0 +1,82 @@
+"""What the asv suites share: the parameter grid, skip rules, and models staged once per process.
+
+asv calls `setup` before every timed repeat, so building and compiling happen once per process
+and the staged model is kept here; repeats then time steady-state work only.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from impls import DEVICES, FRAMEWORKS
+
+BATCH_SIZES = (32, 128, 1024)
+WARMUP_STEPS = 3  # the first compiles; the rest settle allocators and caches
+MEMORY_STEPS = 20  # train steps the memory benchmarks run after the build
+
+
+@dataclass
+class Staged:
+    """A built, compiled model with one batch already on its device."""
+
+    model: object
+    x: object
+    y: object
+
+
+_STAGED: dict[tuple, Staged] = {}
+
+
+def skip(reason: str):
+    """asv records a NotImplementedError from setup as skipped (n/a), never as failed."""
+    raise NotImplementedError(reason)
+
+
+def runnable(framework: str, device: str):
+    """The framework's model class if it can run on `device` here, else an asv skip saying why."""
+    import impls
+
+    try:
+        cls = impls.load(framework)
+    except impls.FrameworkUnavailable as exc:
+        skip(str(exc))
+    reason = cls.device_unavailable(device)
+    if reason:
+        skip(reason)
+    return cls
+
+
+def build(framework: str, device: str, seed: int = 0):
+    """The framework's model, or an asv skip saying why it cannot run here."""
+    import impls
+
+    return runnable(framework, device)(impls.LSTMConfig(), device=device, seed=seed)
+
+
+def synthetic_batch(batch_size: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded uniform pixels and labels: timing does not depend on image content."""
+    rng = np.random.default_rng(seed)
+    return rng.random((batch_size, 28, 28), dtype=np.float32), rng.integers(0, 10, batch_size)
+
+
+def staged(framework: str, device: str, batch_size: int) -> Staged:
+    """Build, compile and warm up once per process; later calls return the same staged model."""
+    key = (framework, device, batch_size)
+    if key not in _STAGED:
+        model = build(framework, device)
+        x, y = model.to_device(*model.check_batch(*synthetic_batch(batch_size)))
+        for _ in range(WARMUP_STEPS):
+            model.synchronize(model.step_on_device(x, y))
+            model.synchronize(model.forward_on_device(x))
+        _STAGED[key] = Staged(model, x, y)
+    return _STAGED[key]
+
+
+def accuracy_epochs() -> int:
+    """Training budget of the accuracy benchmarks: $SEQMNIST_ACCURACY_EPOCHS, default 5."""
+    return int(os.environ.get("SEQMNIST_ACCURACY_EPOCHS") or 5)
+
+
+__all__ = ["BATCH_SIZES", "DEVICES", "FRAMEWORKS", "Staged", "build", "runnable", "skip", "staged", "synthetic_batch"]

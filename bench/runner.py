@@ -1,0 +1,202 @@
+"""`seqmnist-bench run`: probe what can run, then drive asv one (framework, device) at a time.
+
+Running asv per framework and device keeps each finished chunk saved (asv writes results
+only when a run completes), so an interrupted run keeps what it finished, and it lets each
+chunk's accuracy training cover just that framework.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from impls import DEVICES, FRAMEWORKS
+
+
+class RunError(Exception):
+    """The run cannot start or asv failed: a message for the user, exit status 2."""
+
+
+@dataclass
+class RunOptions:
+    quick: bool = False
+    frameworks: tuple[str, ...] = FRAMEWORKS
+    devices: tuple[str, ...] = DEVICES
+    bench: str | None = None
+    machine: str | None = None
+    data_dir: str | None = None
+    threads: int | None = None
+    commit: str | None = None  # hash to store results under; default: HEAD of the project
+    root: Path = field(default_factory=Path.cwd)
+    append_samples: bool = False  # add samples to an earlier run of the same commit (compare rounds)
+    show_stderr: bool = False
+    quiet: bool = False
+
+
+@dataclass
+class RunSummary:
+    machine: str
+    commit: str
+    chunks_done: list[str]
+    chunks_failed: list[str]
+    skipped: dict[str, str]
+    interrupted: bool = False
+
+
+def find_root(start: Path) -> Path:
+    """The folder holding asv.conf.json: `start` or one of its parents."""
+    for folder in (start, *start.parents):
+        if (folder / "asv.conf.json").is_file():
+            return folder
+    raise RunError(f"no asv.conf.json in {start} or its parents: run from the seqmnist-bench checkout")
+
+
+def git(root: Path, *args: str) -> str:
+    proc = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RunError(f"git {' '.join(args)} failed in {root}: {proc.stderr.strip()}")
+    return proc.stdout.strip()
+
+
+def chunk_regex(framework: str, device: str, user: str | None) -> str:
+    """asv matches --bench against 'name(param, ...)': select one framework+device (and the user's regex)."""
+    mine = rf"\('{re.escape(framework)}', '{re.escape(device)}'[,)]"
+    return rf"^(?=.*(?:{user}))(?=.*{mine})" if user else mine
+
+
+def probe_framework(framework: str, env: dict) -> dict:
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.probe", framework], capture_output=True, text=True, env=env
+    )
+    if proc.returncode != 0:
+        tail = proc.stderr.strip().splitlines()[-1:] or ["unknown error"]
+        return {"framework": framework, "available": False, "reason": f"probe failed: {tail[0]}", "devices": {}}
+    return json.loads(proc.stdout)
+
+
+def _log(opts: RunOptions, message: str) -> None:
+    if not opts.quiet:
+        print(message, file=sys.stderr, flush=True)
+
+
+def build_env(opts: RunOptions) -> dict:
+    env = dict(os.environ)
+    if opts.threads:
+        env["SEQMNIST_THREADS"] = str(opts.threads)
+    if opts.data_dir:
+        env["SEQMNIST_DATA_DIR"] = str(Path(opts.data_dir).expanduser().resolve())
+    env["SEQMNIST_ACCURACY_EPOCHS"] = "1" if opts.quick else env.get("SEQMNIST_ACCURACY_EPOCHS", "5")
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    return env
+
+
+def run_suite(opts: RunOptions) -> RunSummary:
+    """Probe, then run asv per available (framework, device); write run metadata beside results."""
+    from . import probe as probe_mod
+    from .data import DataError, load_mnist
+
+    root = find_root(opts.root)
+    unknown = [f for f in opts.frameworks if f not in FRAMEWORKS] + [d for d in opts.devices if d not in DEVICES]
+    if unknown:
+        raise RunError(f"unknown framework/device {unknown}; frameworks {FRAMEWORKS}, devices {DEVICES}")
+    machine = opts.machine or socket.gethostname()
+    if not re.fullmatch(r"[A-Za-z0-9._-]+", machine):
+        raise RunError(f"machine name {machine!r} must be letters, digits, '.', '_' or '-'")
+    commit = opts.commit or git(root, "rev-parse", "HEAD")
+    dirty = bool(git(root, "status", "--porcelain", "--untracked-files=no")) if not opts.commit else False
+    if dirty:
+        _log(opts, f"warning: uncommitted changes; results are stored under HEAD {commit[:8]} (marked dirty)")
+    env = build_env(opts)
+
+    try:
+        data_note = load_mnist(env.get("SEQMNIST_DATA_DIR")).describe()
+    except DataError as exc:
+        data_note = f"unavailable: {exc}"
+        _log(opts, f"accuracy benchmarks will be skipped: {exc}")
+
+    probes = {f: probe_framework(f, env) for f in opts.frameworks}
+    chunks, skipped = [], {}
+    for framework, info in probes.items():
+        for device in opts.devices:
+            reason = info["reason"] if not info["available"] else info["devices"].get(device)
+            if reason:
+                skipped[f"{framework}:{device}"] = reason
+            else:
+                chunks.append((framework, device))
+    for key, reason in skipped.items():
+        _log(opts, f"skip {key}: {reason}")
+    if not chunks:
+        raise RunError("nothing can run here: " + "; ".join(f"{k}: {v}" for k, v in skipped.items()))
+
+    subprocess.run(
+        [sys.executable, "-m", "asv", "machine", "--yes", "--machine", machine],
+        cwd=root, env=env, check=True, capture_output=True,
+    )
+    meta = {
+        "machine": machine,
+        "commit": commit,
+        "dirty": dirty,
+        "quick": opts.quick,
+        "accuracy_epochs": int(env["SEQMNIST_ACCURACY_EPOCHS"]),
+        "host": probe_mod.host_info() if not opts.threads else {**probe_mod.host_info(), "threads": opts.threads},
+        "frameworks": probes,
+        "skipped": skipped,
+        "data": data_note,
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    summary = RunSummary(machine, commit, [], [], skipped)
+    write_meta(root, meta)
+    for i, (framework, device) in enumerate(chunks, 1):
+        label = f"{framework}:{device}"
+        _log(opts, f"[{i}/{len(chunks)}] {label}: asv run ({'quick' if opts.quick else 'full'})")
+        cmd = [
+            sys.executable, "-m", "asv", "run", "--python=same", f"--set-commit-hash={commit}",
+            f"--machine={machine}", "--launch-method=spawn", "--bench", chunk_regex(framework, device, opts.bench),
+        ]
+        if opts.quick:
+            cmd.append("--quick")
+        if opts.append_samples:
+            cmd += ["--append-samples", "--record-samples"]
+        if opts.show_stderr:
+            cmd.append("--show-stderr")
+        chunk_env = dict(env, SEQMNIST_ACCURACY_RUNS=label)
+        try:
+            proc = subprocess.run(cmd, cwd=root, env=chunk_env, stdout=None if not opts.quiet else subprocess.DEVNULL)
+        except KeyboardInterrupt:
+            summary.interrupted = True
+            _log(opts, f"interrupted during {label}; finished chunks are saved: {summary.chunks_done}")
+            break
+        # asv exits 2 when a benchmark failed; results of the others are still stored
+        (summary.chunks_done if proc.returncode == 0 else summary.chunks_failed).append(label)
+    meta["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    meta["chunks_done"], meta["chunks_failed"] = summary.chunks_done, summary.chunks_failed
+    write_meta(root, meta)
+    return summary
+
+
+def meta_path(root: Path, machine: str, commit: str) -> Path:
+    return root / "results" / "meta" / machine / f"{commit[:8]}.json"
+
+
+def write_meta(root: Path, meta: dict) -> None:
+    """Environment record of a run (versions, threads, CPU/GPU, skips), keyed by machine and commit."""
+    path = meta_path(root, meta["machine"], meta["commit"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_file():  # an earlier run of this commit (other frameworks, or a compare round): merge
+        try:
+            old = json.loads(path.read_text())
+        except ValueError:
+            old = {}
+        for key in ("frameworks", "skipped"):
+            meta[key] = {**old.get(key, {}), **meta.get(key, {})}
+        for key in ("chunks_done", "chunks_failed"):
+            meta[key] = sorted(set(old.get(key, [])) | set(meta.get(key, [])))
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(meta, indent=2, sort_keys=True))
+    tmp.replace(path)

@@ -1,0 +1,40 @@
+"""A minimal idiomatic training loop per framework (bench/baselines), timed like TrainStep at
+batch 128, so the harness's overhead is visible as the ratio of the two."""
+import importlib
+
+from bench.harness import DEVICES, FRAMEWORKS, skip
+
+_MODULES = {"torch": "torch_loop", "tensorflow": "tf_loop", "jax": "jax_loop"}
+_STEPS: dict = {}
+
+
+class MinimalLoop:
+    params = (list(FRAMEWORKS), list(DEVICES), [128])
+    param_names = ["framework", "device", "batch_size"]
+    version = "1"
+    timeout = 600
+    warmup_time = 0.5
+
+    def setup(self, framework, device, batch_size):
+        key = (framework, device, batch_size)
+        if key not in _STEPS:
+            from impls.threads import apply_thread_budget
+
+            apply_thread_budget()  # the same thread budget the harness models get
+            try:
+                importlib.import_module(framework)
+            except ImportError as exc:
+                skip(f"{framework} is not installed ({exc})")
+            try:
+                step, sync = importlib.import_module(f"bench.baselines.{_MODULES[framework]}").make_step(
+                    batch_size, device
+                )
+            except Exception as exc:  # typically: no GPU visible to this framework
+                skip(f"{framework} minimal loop cannot run on {device}: {exc}")
+            for _ in range(3):
+                sync(step())
+            _STEPS[key] = (step, sync)
+        self.step, self.sync = _STEPS[key]
+
+    def time_minimal_train_step(self, framework, device, batch_size):
+        self.sync(self.step())
