@@ -86,7 +86,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     for note in data.notes:
         print(f"note: {note}", file=sys.stderr)
     model = impls.load(args.framework)(impls.LSTMConfig(), device=args.device, seed=args.seed)
-    result = train(model, data, args.epochs, args.batch_size, args.seed, progress=not args.no_progress)
+    result = train(
+        model, data, args.epochs, args.batch_size, args.seed,
+        progress=not args.no_progress, log=lambda line: print(line, file=sys.stderr, flush=True),
+    )
     print(
         f"{args.framework} {args.device}: test accuracy {result.test_accuracy:.4f} after {args.epochs} epoch(s), "
         f"{result.samples_per_second:,.0f} training samples/s ({result.train_seconds:.1f} s training)"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .data import Dataset, batch_indices
@@ -48,9 +49,11 @@ def train(
     eval_every: int | None = None,
     stop_at: float | None = None,
     progress: bool = True,
+    log: Callable[[str], None] | None = None,
 ) -> TrainResult:
     """Train `model` on `data` in the seeded batch order, evaluating on the test set after each
-    epoch (and every `eval_every` steps if given); stop early once accuracy >= `stop_at`."""
+    epoch (and every `eval_every` steps if given); stop early once accuracy >= `stop_at`.
+    `log` receives one line per epoch (loss, test accuracy, samples/s)."""
     if epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {epochs}")
     steps_per_epoch = len(data.train_x) // batch_size
@@ -71,12 +74,15 @@ def train(
         end_of_epoch = result.steps % steps_per_epoch == 0
         if end_of_epoch or (eval_every and result.steps % eval_every == 0):
             result.train_seconds += time.perf_counter() - tick
-            if end_of_epoch:
-                bar.write(
-                    f"epoch {epoch + 1}/{epochs}: loss {result.final_loss:.4f}, "
-                    f"{result.samples_per_second:,.0f} samples/s"
+            stop = evaluate()
+            if end_of_epoch and log:
+                bar.clear()
+                log(
+                    f"epoch {epoch + 1}/{epochs}: loss {result.final_loss:.4f}, test accuracy "
+                    f"{result.test_accuracy:.4f}, {result.samples_per_second:,.0f} samples/s"
                 )
-            if evaluate():
+                bar.refresh()
+            if stop:
                 break
             tick = time.perf_counter()
         elif result.steps % 20 == 0:
