@@ -73,7 +73,29 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_dir(p)
     _add_threads(p)
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser(
+        "report",
+        help="tables, plots and regression verdicts from results/asv",
+        description="Write results/report/ (results.csv, latest.md/.csv/.html, PNG plots), refresh the "
+        "README's CPU table, and compare two revisions on one machine. Exit status: 1 with "
+        "--fail-on-regression when a regression is found, 2 for bad arguments or no results.",
+    )
+    _add_report_args(p)
+    p.add_argument("--no-plots", action="store_true", help="skip the matplotlib plots")
+    p.add_argument("--readme", default="README.md", help="README whose results markers are refreshed ('' to skip)")
+    p.set_defaults(func=cmd_report)
     return parser
+
+
+def _add_report_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--results", default="results/asv", help="asv results folder (default results/asv)")
+    p.add_argument("--out", default="results/report", help="report folder (default results/report)")
+    p.add_argument("--base", help="base revision (default: the previous commit with results on the machine)")
+    p.add_argument("--head", help="head revision (default: the newest commit with results on the machine)")
+    p.add_argument("--machine", help="machine to compare on (required when results hold several)")
+    p.add_argument("--threshold", type=float, default=0.10, help="relative change that counts (default 0.10)")
+    p.add_argument("--fail-on-regression", action="store_true", help="exit 1 when any regression is found")
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -122,6 +144,57 @@ def _print_summary_table(machine: str) -> None:
     for device, table in latest_tables(frame, machine=machine).items():
         print(f"\n## {machine} / {device}\n")
         print(table)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from . import report
+
+    if not 0 < args.threshold < 1:
+        raise UsageError(f"--threshold must be between 0 and 1, got {args.threshold}")
+    frame = report.load_results(args.results)
+    if frame.empty:
+        raise UsageError(f"no asv results under {args.results}: run `seqmnist-bench run` first")
+    out = Path(args.out)
+    written = report.export_tidy(frame, out)
+    latest, readme_md = report.write_latest(frame, out)
+    written += latest
+    if not args.no_plots:
+        written += report.plot_throughput(frame, out) + report.plot_history(frame, out)
+    if args.readme and readme_md and report.update_readme(Path(args.readme), readme_md):
+        written.append(Path(args.readme))
+    print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)
+    return regression_gate(frame, args)
+
+
+def regression_gate(frame, args: argparse.Namespace) -> int:
+    """Write regressions.md and print the verdicts; 1 on a regression with --fail-on-regression."""
+    from pathlib import Path
+
+    from . import report
+
+    explicit = bool(args.base or args.head or args.fail_on_regression)
+    try:
+        machine, base, head = report.pick_revisions(frame, args.base, args.head, args.machine)
+    except report.ReportError as exc:
+        if explicit:
+            raise UsageError(str(exc)) from None
+        print(f"no regression report: {exc}", file=sys.stderr)
+        return 0
+    result = report.compare(frame, machine, base, head, args.threshold)
+    path = Path(args.out) / "regressions.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(report.render_regressions(result, machine, base, head, args.threshold))
+    counts = result.verdict.value_counts().to_dict()
+    print(f"\n{head[:8]} vs {base[:8]} on {machine}: " + ", ".join(f"{n} {v}" for v, n in counts.items()))
+    flagged = result[result.verdict.isin(["regression", "improvement", "failed"])]
+    if not flagged.empty:
+        print(flagged[["verdict", "benchmark", "framework", "device", "batch_size", "ratio", "change"]]
+              .to_string(index=False))
+    print(f"full report: {path}")
+    regressions = int(counts.get("regression", 0))
+    return 1 if regressions and args.fail_on_regression else 0
 
 
 def main(argv: list[str] | None = None) -> int:

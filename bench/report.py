@@ -282,3 +282,293 @@ def latest_tables(frame: pd.DataFrame, machine: str | None = None) -> dict[str, 
                 continue  # nothing ran on this device
             out[f"{mach}/{device}"] = render_markdown(table, notes, header_line(frame, mach, commit), device)
     return out
+
+
+# ---------------------------------------------------------------- regression report
+
+VERDICT_ORDER = ["regression", "failed", "improvement", "new", "gone", "unchanged"]
+
+
+def resolve_commit(frame: pd.DataFrame, rev: str, machine: str | None, root: Path | None = None) -> str:
+    """A revision (hash prefix, branch, tag, HEAD~1) -> a commit hash with results on `machine`."""
+    pool = frame if machine is None else frame[frame.machine == machine]
+    known = set(pool.commit)
+    matches = {c for c in known if c.startswith(rev.lower())} if re.fullmatch(r"[0-9a-fA-F]{4,40}", rev) else set()
+    if len(matches) == 1:
+        return matches.pop()
+    if len(matches) > 1:
+        raise ReportError(f"revision {rev!r} is ambiguous: {sorted(c[:12] for c in matches)}")
+    import subprocess
+
+    proc = subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"],
+                          cwd=root, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise ReportError(f"unknown revision {rev!r}: not a commit here and not in the results")
+    commit = proc.stdout.strip()
+    if commit not in known:
+        where = f" on machine {machine!r}" if machine else ""
+        raise ReportError(f"no results for {rev} ({commit[:8]}){where}; run `seqmnist-bench run` at that commit")
+    return commit
+
+
+def pick_revisions(frame: pd.DataFrame, base: str | None, head: str | None, machine: str | None,
+                   root: Path | None = None) -> tuple[str, str, str]:
+    """(machine, base, head): head defaults to the newest commit, base to the one before it on
+    the same machine. Never across machines."""
+    if frame.empty:
+        raise ReportError("no asv results found: run `seqmnist-bench run` first")
+    if machine is None:
+        machines = sorted(frame.machine.unique())
+        if head is not None:
+            head_hash = resolve_commit(frame, head, None, root)
+            machines = sorted(frame[frame.commit == head_hash].machine.unique())
+        if len(machines) > 1:
+            raise ReportError(f"results from several machines {machines}: choose one with --machine")
+        machine = machines[0]
+    elif machine not in set(frame.machine):
+        raise ReportError(f"no results for machine {machine!r}; have {sorted(frame.machine.unique())}")
+    mine = frame[frame.machine == machine]
+    order = mine.groupby("commit")["date"].max().sort_values()
+    head_hash = resolve_commit(mine, head, machine, root) if head else order.index[-1]
+    if base:
+        base_hash = resolve_commit(mine, base, machine, root)
+    else:
+        earlier = order[order.index != head_hash]
+        earlier = earlier[earlier <= order[head_hash]]
+        if earlier.empty:
+            raise ReportError(f"no earlier commit than {head_hash[:8]} with results on {machine!r}: give --base")
+        base_hash = earlier.index[-1]
+    return machine, base_hash, head_hash
+
+
+def _merge_env(group: pd.DataFrame) -> pd.DataFrame:
+    """One row per benchmark x params: if a commit has several env files, keep the newest ok value."""
+    group = group.assign(_ok=group.status == "ok").sort_values(["_ok", "date"])
+    return group.drop_duplicates(["benchmark", "framework", "device", "batch_size", "epochs"], keep="last")
+
+
+def compare(frame: pd.DataFrame, machine: str, base: str, head: str, threshold: float = 0.10) -> pd.DataFrame:
+    """Verdict per benchmark x params present at base or head on one machine.
+
+    regression / improvement: head/base passes the threshold in the bad / good direction (asv
+    values are all lower-is-better) AND the recorded 99% confidence intervals do not overlap
+    (where asv stored them). Otherwise unchanged. new / gone / failed from the statuses.
+    """
+    keys = ["benchmark", "metric", "framework", "device", "batch_size", "epochs"]
+    mine = frame[frame.machine == machine]
+    b = _merge_env(mine[mine.commit == base]).set_index(keys)
+    h = _merge_env(mine[mine.commit == head]).set_index(keys)
+    joined = b.join(h, how="outer", lsuffix="_base", rsuffix="_head")
+    rows = []
+    for key, r in joined.iterrows():
+        sb, sh = r.get("status_base"), r.get("status_head")
+        sb = sb if isinstance(sb, str) else "missing"
+        sh = sh if isinstance(sh, str) else "missing"
+        vb, vh = r.value_base, r.value_head
+        ratio = vh / vb if sb == "ok" and sh == "ok" and vb else float("nan")
+        if sh == "failed":
+            verdict = "failed"
+        elif sb != "ok" and sh == "ok":
+            verdict = "new"
+        elif sb == "ok" and sh != "ok":
+            verdict = "gone"
+        elif sb != "ok" and sh != "ok":
+            continue  # skipped or absent on both sides: nothing to say
+        else:
+            noisy = _overlap(r.ci_low_base, r.ci_high_base, r.ci_low_head, r.ci_high_head)
+            if ratio > 1 + threshold and not noisy:
+                verdict = "regression"
+            elif ratio < 1 - threshold and not noisy:
+                verdict = "improvement"
+            else:
+                verdict = "unchanged"
+        rows.append({**dict(zip(keys, key)), "base": vb, "head": vh, "ratio": ratio, "verdict": verdict,
+                     "change": _change_text(key[1], vb, vh, sb, sh)})
+    out = pd.DataFrame(rows, columns=keys + ["base", "head", "ratio", "verdict", "change"])
+    out["rank"] = out.verdict.map(VERDICT_ORDER.index)
+    return out.sort_values(["rank", "benchmark", "framework", "device", "batch_size"]).drop(columns="rank")
+
+
+def _overlap(lo_a, hi_a, lo_b, hi_b) -> bool:
+    """True when both confidence intervals are known and overlap: the change is within noise."""
+    values = (lo_a, hi_a, lo_b, hi_b)
+    if any(v is None or pd.isna(v) for v in values):
+        return False
+    return not (hi_a < lo_b or hi_b < lo_a)
+
+
+def _change_text(metric: str, base: float, head: float, sb: str, sh: str) -> str:
+    """The change as a person reads it: samples/s and accuracy up is good, the rest down."""
+    if sb != "ok" or sh != "ok" or metric not in METRICS or not base:
+        return ""
+    shown = METRICS[metric].display
+    if shown == "samples/s":
+        return f"{base / head - 1:+.1%} samples/s"
+    if shown == "accuracy":
+        return f"{(base - head) * 100:+.2f} accuracy points"
+    return f"{head / base - 1:+.1%} {METRICS[metric].label}"
+
+
+def render_regressions(result: pd.DataFrame, machine: str, base: str, head: str, threshold: float) -> str:
+    counts = result.verdict.value_counts()
+    summary = ", ".join(f"{counts.get(v, 0)} {v}" for v in VERDICT_ORDER if counts.get(v, 0))
+    lines = [
+        f"# Regression report: `{head[:8]}` vs `{base[:8]}` on `{machine}`",
+        "",
+        f"Threshold {threshold:.0%}; a change counts only when it also exceeds asv's recorded 99% "
+        "confidence intervals. Stored values are asv's (seconds, bytes, error rate: lower is better); "
+        "`ratio` is head/base of those, `change` reads them the way people do.",
+        "",
+        f"**{summary or 'no comparable results'}**",
+        "",
+    ]
+    if not result.empty:
+        shown = result.assign(
+            params=result.apply(_params_text, axis=1), base=result.base.map(_num), head=result.head.map(_num),
+            ratio=result.ratio.map(lambda v: "" if pd.isna(v) else f"{v:.3f}"),
+        )[["verdict", "benchmark", "params", "base", "head", "ratio", "change"]]
+        lines.append(shown.to_markdown(index=False))
+    return "\n".join(lines) + "\n"
+
+
+def _num(v) -> str:
+    return "" if v is None or pd.isna(v) else f"{v:.4g}"
+
+
+def _params_text(row) -> str:
+    parts = [row.framework, row.device]
+    if pd.notna(row.batch_size):
+        parts.append(f"batch {row.batch_size}")
+    if pd.notna(row.epochs):
+        parts.append(f"{row.epochs} ep")
+    return ", ".join(str(p) for p in parts if p is not None)
+
+
+# ---------------------------------------------------------------- files: tables, plots, README
+
+README_START, README_END = "<!-- results:start -->", "<!-- results:end -->"
+
+
+def export_tidy(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = [out_dir / "results.csv"]
+    frame.to_csv(written[0], index=False)
+    try:
+        import pyarrow  # noqa: F401
+
+        frame.to_parquet(out_dir / "results.parquet", index=False)
+        written.append(out_dir / "results.parquet")
+    except ImportError:
+        pass
+    return written
+
+
+def write_latest(frame: pd.DataFrame, out_dir: Path) -> tuple[list[Path], str | None]:
+    """latest.md / .csv / .html: newest commit per machine, one table per device.
+    Returns the files and the CPU markdown for the README (newest CPU results of any machine)."""
+    sections, csv_parts, html_parts = [], [], []
+    readme_cpu, newest_cpu_date = None, None
+    commits = latest_commits(frame)
+    for machine, commit in sorted(commits.items()):
+        header = header_line(frame, machine, commit)
+        for device in ("cpu", "gpu"):
+            table, notes = comparison_table(frame, machine, commit, device)
+            if table.map(lambda c: isinstance(c, str) and c.startswith("n/a")).all().all():
+                continue
+            md = render_markdown(table, notes, header, device)
+            sections.append(md)
+            csv_parts.append(table.reset_index().assign(machine=machine, commit=commit, device=device))
+            html_parts.append(f"<h2>{machine} / {device}</h2><p>{header}</p>" + table.to_html()
+                              + "".join(f"<p>[{i}] {n}</p>" for i, n in enumerate(notes, 1)))
+            date = frame[(frame.machine == machine) & (frame.commit == commit)].date.max()
+            if device == "cpu" and (newest_cpu_date is None or date > newest_cpu_date):
+                readme_cpu, newest_cpu_date = md, date
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = [out_dir / "latest.md", out_dir / "latest.csv", out_dir / "latest.html"]
+    paths[0].write_text("# Latest results\n\n" + "\n".join(sections))
+    (pd.concat(csv_parts) if csv_parts else pd.DataFrame()).to_csv(paths[1], index=False)
+    paths[2].write_text("<html><body><h1>seqmnist-bench: latest results</h1>" + "".join(html_parts) + "</body></html>")
+    return paths, readme_cpu
+
+
+def update_readme(readme: Path, table_md: str) -> bool:
+    """Replace the text between the results markers; False when the markers are absent."""
+    if not readme.is_file():
+        return False
+    text = readme.read_text()
+    if README_START not in text or README_END not in text:
+        return False
+    before, rest = text.split(README_START, 1)
+    _, after = rest.split(README_END, 1)
+    readme.write_text(f"{before}{README_START}\n{table_md}{README_END}{after}")
+    return True
+
+
+def plot_throughput(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
+    """Samples/s against batch size, one line per framework, train and predict side by side."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    written = []
+    for machine, commit in latest_commits(frame).items():
+        sel = frame[(frame.machine == machine) & (frame.commit == commit) & (frame.status == "ok")]
+        for device in sorted(sel.device.dropna().unique()):
+            dev = sel[(sel.device == device) & sel.metric.isin(["train_step", "predict"])]
+            if dev.empty:
+                continue
+            fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=False)
+            for ax, metric in zip(axes, ["train_step", "predict"]):
+                for fw, g in dev[dev.metric == metric].groupby("framework"):
+                    g = g.sort_values("batch_size")
+                    ax.plot(g.batch_size.astype(float), g.batch_size.astype(float) / g.value, marker="o", label=fw)
+                ax.set(xscale="log", yscale="log", xlabel="batch size", ylabel="samples/s",
+                       title=f"{METRICS[metric].label} ({device})")
+                ax.grid(True, which="both", alpha=0.3)
+                ax.legend()
+            fig.suptitle(f"{machine} @ {commit[:8]}: higher is better")
+            fig.tight_layout()
+            path = out_dir / f"throughput_{machine}_{device}.png"
+            fig.savefig(path, dpi=110)
+            plt.close(fig)
+            written.append(path)
+    return written
+
+
+HISTORY_METRICS = [("train_step", 128), ("predict", 128), ("cold_start", None), ("train", None), ("test_error", None)]
+
+
+def plot_history(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
+    """Each key benchmark over commits (oldest to newest), one line per framework."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    written = []
+    ok = frame[frame.status == "ok"]
+    for (machine, device), sel in ok.groupby(["machine", "device"]):
+        order = sel.groupby("commit").date.max().sort_values()
+        fig, axes = plt.subplots(1, len(HISTORY_METRICS), figsize=(4 * len(HISTORY_METRICS), 3.6))
+        for ax, (metric, batch) in zip(axes, HISTORY_METRICS):
+            part = sel[sel.metric == metric]
+            if batch is not None:
+                part = part[part.batch_size == batch]
+            for fw, g in part.groupby("framework"):
+                g = g.assign(pos=g.commit.map({c: i for i, c in enumerate(order.index)})).sort_values("pos")
+                shown = [display_value(metric, v, b) for v, b in zip(g.value, g.batch_size)]
+                ax.plot(g.pos, shown, marker="o", label=fw)
+            label = METRICS[metric].label + (f" @{batch}" if batch else "")
+            ax.set(title=f"{label} ({METRICS[metric].display})", xlabel="commit")
+            ax.set_xticks(range(len(order)), [c[:7] for c in order.index], rotation=45, fontsize=7)
+            ax.grid(True, alpha=0.3)
+            if ax.lines:
+                ax.legend(fontsize=7)
+        fig.suptitle(f"{machine} / {device}: history (up is better for samples/s and accuracy)")
+        fig.tight_layout()
+        path = out_dir / f"history_{machine}_{device}.png"
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+        written.append(path)
+    return written
