@@ -85,6 +85,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-plots", action="store_true", help="skip the matplotlib plots")
     p.add_argument("--readme", default="README.md", help="README whose results markers are refreshed ('' to skip)")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser(
+        "compare",
+        help="measure two revisions here, then report regressions (exit 1 on one)",
+        description="Check out BASE and HEAD in git worktrees, run the asv suite on each in alternating "
+        "rounds, then print the regression report. Exit status 1 on a regression, 0 otherwise, "
+        "2 for bad arguments (unknown revision, uncommitted changes).",
+    )
+    p.add_argument("base", help="base revision (branch, tag or hash)")
+    p.add_argument("head", help="head revision")
+    p.add_argument("--quick", action="store_true", help="one sample per benchmark per round, 1-epoch accuracy")
+    p.add_argument("--rounds", type=_positive, default=2, help="alternating base/head rounds (default 2)")
+    p.add_argument("--frameworks", nargs="+", choices=FRAMEWORKS, default=list(FRAMEWORKS))
+    p.add_argument("--devices", nargs="+", choices=DEVICES, default=list(DEVICES))
+    p.add_argument("--bench", metavar="REGEX", help="only benchmarks whose asv name matches")
+    p.add_argument("--machine", help="machine name (default: host name)")
+    p.add_argument("--threshold", type=float, default=0.10, help="relative change that counts (default 0.10)")
+    p.add_argument("--out", default="results/report", help="report folder (default results/report)")
+    _add_data_dir(p)
+    _add_threads(p)
+    p.set_defaults(func=cmd_compare)
     return parser
 
 
@@ -195,6 +216,29 @@ def regression_gate(frame, args: argparse.Namespace) -> int:
     print(f"full report: {path}")
     regressions = int(counts.get("regression", 0))
     return 1 if regressions and args.fail_on_regression else 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from . import report
+    from .compare import CompareOptions, measure
+    from .runner import RunError, RunOptions, find_root
+
+    if not 0 < args.threshold < 1:
+        raise UsageError(f"--threshold must be between 0 and 1, got {args.threshold}")
+    run = RunOptions(
+        quick=args.quick, frameworks=tuple(args.frameworks), devices=tuple(args.devices), bench=args.bench,
+        machine=args.machine, data_dir=args.data_dir, threads=args.threads,
+    )
+    try:
+        root = find_root(Path.cwd())
+        machine, base, head = measure(CompareOptions(args.base, args.head, args.rounds, run))
+    except RunError as exc:
+        raise UsageError(str(exc)) from None
+    frame = report.load_results(root / "results" / "asv")
+    args.base, args.head, args.machine, args.fail_on_regression = base, head, machine, True
+    return regression_gate(frame, args)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -35,6 +35,11 @@ class RunOptions:
     commit: str | None = None  # hash to store results under; default: HEAD of the project
     root: Path = field(default_factory=Path.cwd)
     append_samples: bool = False  # add samples to an earlier run of the same commit (compare rounds)
+    record_samples: bool = False  # keep raw samples so later rounds can append to them
+    skip_accuracy: bool = False  # later compare rounds: accuracy was measured in the first
+    config: Path | None = None  # asv config to use (compare: a worktree's, writing into this checkout)
+    meta_root: Path | None = None  # where results/meta lives (default: the project root)
+    extra_env: dict = field(default_factory=dict)
     show_stderr: bool = False
     quiet: bool = False
 
@@ -64,10 +69,14 @@ def git(root: Path, *args: str) -> str:
     return proc.stdout.strip()
 
 
-def chunk_regex(framework: str, device: str, user: str | None) -> str:
-    """asv matches --bench against 'name(param, ...)': select one framework+device (and the user's regex)."""
-    mine = rf"\('{re.escape(framework)}', '{re.escape(device)}'[,)]"
-    return rf"^(?=.*(?:{user}))(?=.*{mine})" if user else mine
+def chunk_regex(framework: str, device: str, user: str | None = None, skip_accuracy: bool = False) -> str:
+    """asv matches --bench against 'name(param, ...)': one framework+device, and the user's regex."""
+    parts = [rf"(?=.*\('{re.escape(framework)}', '{re.escape(device)}'[,)])"]
+    if user:
+        parts.append(f"(?=.*(?:{user}))")
+    if skip_accuracy:
+        parts.append(r"(?!accuracy\.)")
+    return "^" + "".join(parts)
 
 
 def probe_framework(framework: str, env: dict) -> dict:
@@ -86,7 +95,7 @@ def _log(opts: RunOptions, message: str) -> None:
 
 
 def build_env(opts: RunOptions) -> dict:
-    env = dict(os.environ)
+    env = dict(os.environ, **opts.extra_env)
     if opts.threads:
         env["SEQMNIST_THREADS"] = str(opts.threads)
     if opts.data_dir:
@@ -102,6 +111,7 @@ def run_suite(opts: RunOptions) -> RunSummary:
     from .data import DataError, load_mnist
 
     root = find_root(opts.root)
+    meta_root = opts.meta_root or root
     unknown = [f for f in opts.frameworks if f not in FRAMEWORKS] + [d for d in opts.devices if d not in DEVICES]
     if unknown:
         raise RunError(f"unknown framework/device {unknown}; frameworks {FRAMEWORKS}, devices {DEVICES}")
@@ -134,8 +144,9 @@ def run_suite(opts: RunOptions) -> RunSummary:
     if not chunks:
         raise RunError("nothing can run here: " + "; ".join(f"{k}: {v}" for k, v in skipped.items()))
 
+    config = ["--config", str(opts.config)] if opts.config else []
     subprocess.run(
-        [sys.executable, "-m", "asv", "machine", "--yes", "--machine", machine],
+        [sys.executable, "-m", "asv", "machine", "--yes", "--machine", machine, *config],
         cwd=root, env=env, check=True, capture_output=True,
     )
     meta = {
@@ -151,18 +162,21 @@ def run_suite(opts: RunOptions) -> RunSummary:
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     summary = RunSummary(machine, commit, [], [], skipped)
-    write_meta(root, meta)
+    write_meta(meta_root, meta)
     for i, (framework, device) in enumerate(chunks, 1):
         label = f"{framework}:{device}"
         _log(opts, f"[{i}/{len(chunks)}] {label}: asv run ({'quick' if opts.quick else 'full'})")
         cmd = [
-            sys.executable, "-m", "asv", "run", "--python=same", f"--set-commit-hash={commit}",
-            f"--machine={machine}", "--launch-method=spawn", "--bench", chunk_regex(framework, device, opts.bench),
+            sys.executable, "-m", "asv", "run", *config, "--python=same", f"--set-commit-hash={commit}",
+            f"--machine={machine}", "--launch-method=spawn",
+            "--bench", chunk_regex(framework, device, opts.bench, opts.skip_accuracy),
         ]
         if opts.quick:
             cmd.append("--quick")
+        if opts.record_samples or opts.append_samples:
+            cmd.append("--record-samples")
         if opts.append_samples:
-            cmd += ["--append-samples", "--record-samples"]
+            cmd.append("--append-samples")
         if opts.show_stderr:
             cmd.append("--show-stderr")
         chunk_env = dict(env, SEQMNIST_ACCURACY_RUNS=label)
@@ -176,7 +190,7 @@ def run_suite(opts: RunOptions) -> RunSummary:
         (summary.chunks_done if proc.returncode == 0 else summary.chunks_failed).append(label)
     meta["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     meta["chunks_done"], meta["chunks_failed"] = summary.chunks_done, summary.chunks_failed
-    write_meta(root, meta)
+    write_meta(meta_root, meta)
     return summary
 
 
