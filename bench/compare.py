@@ -85,7 +85,6 @@ def measure(opts: CompareOptions) -> tuple[str, str, str]:
                     record_samples=True,
                     append_samples=round_no > 1,
                     skip_accuracy=round_no > 1,
-                    extra_env={**opts.run.extra_env, "ASV_PYTHONPATH": str(tree)},
                 ))
                 machine = summary.machine
                 if summary.interrupted:

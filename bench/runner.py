@@ -94,8 +94,11 @@ def _log(opts: RunOptions, message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
 
-def build_env(opts: RunOptions) -> dict:
-    env = dict(os.environ, **opts.extra_env)
+def build_env(opts: RunOptions, root: Path) -> dict:
+    """Environment for asv and its benchmarks. ASV_PYTHONPATH (asv's stand-in for PYTHONPATH, which
+    it strips) puts the measured checkout's code first, whatever checkout the venv was installed from."""
+    env = dict(os.environ, ASV_PYTHONPATH=str(root), PYTHONPATH=str(root))
+    env.update(opts.extra_env)
     if opts.threads:
         env["SEQMNIST_THREADS"] = str(opts.threads)
     if opts.data_dir:
@@ -122,7 +125,7 @@ def run_suite(opts: RunOptions) -> RunSummary:
     dirty = bool(git(root, "status", "--porcelain", "--untracked-files=no")) if not opts.commit else False
     if dirty:
         _log(opts, f"warning: uncommitted changes; results are stored under HEAD {commit[:8]} (marked dirty)")
-    env = build_env(opts)
+    env = build_env(opts, root)
 
     try:
         data_note = load_mnist(env.get("SEQMNIST_DATA_DIR")).describe()
