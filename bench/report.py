@@ -347,7 +347,8 @@ def _merge_env(group: pd.DataFrame) -> pd.DataFrame:
     return group.drop_duplicates(["benchmark", "framework", "device", "batch_size", "epochs"], keep="last")
 
 
-def compare(frame: pd.DataFrame, machine: str, base: str, head: str, threshold: float = 0.10) -> pd.DataFrame:
+def compare(frame: pd.DataFrame, machine: str, base: str, head: str, threshold: float = 0.10,
+            bench: str | None = None) -> pd.DataFrame:
     """Verdict per benchmark x params present at base or head on one machine.
 
     regression / improvement: head/base passes the threshold in the bad / good direction (asv
@@ -356,6 +357,8 @@ def compare(frame: pd.DataFrame, machine: str, base: str, head: str, threshold: 
     """
     keys = ["benchmark", "metric", "framework", "device", "batch_size", "epochs"]
     mine = frame[frame.machine == machine]
+    if bench:  # only what was asked for (asv's --bench regex, matched on the benchmark name)
+        mine = mine[mine.benchmark.str.contains(bench, regex=True)]
     b = _merge_env(mine[mine.commit == base]).set_index(keys)
     h = _merge_env(mine[mine.commit == head]).set_index(keys)
     joined = b.join(h, how="outer", lsuffix="_base", rsuffix="_head")
@@ -390,9 +393,10 @@ def compare(frame: pd.DataFrame, machine: str, base: str, head: str, threshold: 
 
 
 def _overlap(lo_a, hi_a, lo_b, hi_b) -> bool:
-    """True when both confidence intervals are known and overlap: the change is within noise."""
+    """True when both confidence intervals are known and overlap: the change is within noise.
+    A single sample (quick mode) has no interval: asv stores (-inf, inf), read here as unknown."""
     values = (lo_a, hi_a, lo_b, hi_b)
-    if any(v is None or pd.isna(v) for v in values):
+    if any(v is None or pd.isna(v) or math.isinf(v) for v in values):
         return False
     return not (hi_a < lo_b or hi_b < lo_a)
 
@@ -424,7 +428,7 @@ def render_regressions(result: pd.DataFrame, machine: str, base: str, head: str,
     ]
     if not result.empty:
         shown = result.assign(
-            params=result.apply(_params_text, axis=1), base=result.base.map(_num), head=result.head.map(_num),
+            params=result.apply(_params_text, axis=1), base=result["base"].map(_num), head=result["head"].map(_num),
             ratio=result.ratio.map(lambda v: "" if pd.isna(v) else f"{v:.3f}"),
         )[["verdict", "benchmark", "params", "base", "head", "ratio", "change"]]
         lines.append(shown.to_markdown(index=False))
