@@ -265,7 +265,7 @@ def header_line(frame: pd.DataFrame, machine: str, commit: str) -> str:
 
 
 def render_markdown(table: pd.DataFrame, notes: list[str], header: str, device: str) -> str:
-    lines = [f"**{device.upper()}** — {header}", "", table.to_markdown(), ""]
+    lines = [f"**{device.upper()}** — {header}", "", table.to_markdown(disable_numparse=True), ""]
     lines += [f"[{i}] {text}" for i, text in enumerate(notes, 1)]
     return "\n".join(lines).rstrip() + "\n"
 
@@ -361,7 +361,7 @@ def compare(frame: pd.DataFrame, machine: str, base: str, head: str, threshold: 
         mine = mine[mine.benchmark.str.contains(bench, regex=True)]
     b = _merge_env(mine[mine.commit == base]).set_index(keys)
     h = _merge_env(mine[mine.commit == head]).set_index(keys)
-    joined = b.join(h, how="outer", lsuffix="_base", rsuffix="_head")
+    joined = b.add_suffix("_base").join(h.add_suffix("_head"), how="outer")
     rows = []
     for key, r in joined.iterrows():
         sb, sh = r.get("status_base"), r.get("status_head")
@@ -431,7 +431,7 @@ def render_regressions(result: pd.DataFrame, machine: str, base: str, head: str,
             params=result.apply(_params_text, axis=1), base=result["base"].map(_num), head=result["head"].map(_num),
             ratio=result.ratio.map(lambda v: "" if pd.isna(v) else f"{v:.3f}"),
         )[["verdict", "benchmark", "params", "base", "head", "ratio", "change"]]
-        lines.append(shown.to_markdown(index=False))
+        lines.append(shown.to_markdown(index=False, disable_numparse=True))
     return "\n".join(lines) + "\n"
 
 
