@@ -1,6 +1,7 @@
 """The public interface: registry, lazy imports, and ValueErrors for bad input before any framework call."""
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 
@@ -17,8 +18,8 @@ def test_registry_names_and_config_defaults():
     cfg = impls.LSTMConfig()
     assert (cfg.n_input, cfg.n_steps, cfg.n_hidden, cfg.n_classes) == (28, 28, 128, 10)
     assert (cfg.learning_rate, cfg.beta1, cfg.beta2, cfg.eps, cfg.forget_bias) == (1e-3, 0.9, 0.999, 1e-8, 1.0)
-    with pytest.raises(Exception):
-        cfg.n_hidden = 3  # frozen
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cfg.n_hidden = 3
 
 
 def test_importing_impls_and_bench_imports_no_framework():

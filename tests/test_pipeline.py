@@ -2,6 +2,7 @@
 with a planted slowdown, in a throwaway clone of this repository."""
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -68,7 +69,7 @@ def test_quick_run_stores_positive_values_and_na_for_skips(clone):
                  "cold_start.ColdStart.timeraw_cold_start", "memory.HostMemory.peakmem_train",
                  "accuracy.Accuracy.track_test_error", "baseline.MinimalLoop.time_minimal_train_step"):
         values, params = results[name][0], results[name][1]
-        combos = [tuple(p) for p in __import__("itertools").product(*params)]
+        combos = list(itertools.product(*params))
         for combo, value in zip(combos, values):
             if combo[:2] == ("'torch'", "'cpu'"):
                 assert value is not None and value > 0, (name, combo, value)

@@ -1,12 +1,9 @@
 """Regression verdicts and published tables, from small asv results files written here."""
 from __future__ import annotations
 
-import math
 import subprocess
 import sys
-from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from asv_files import write_results
