@@ -7,16 +7,23 @@ from __future__ import annotations
 import importlib
 
 from .base import DEVICES, DeviceUnavailable, LSTMModel
-from .config import LSTMConfig
+from .config import SEQUENCES, LSTMConfig, sequence_config
 from .weights import init_weights
 
 FRAMEWORKS = ("torch", "tensorflow", "jax")
 
-# framework -> (implementation module, class name, pip requirement to suggest)
+# framework -> (implementation module, pip requirement to suggest)
 _REGISTRY = {
-    "torch": ("impls.torch_lstm", "TorchLSTM", "torch==2.13.0"),
-    "tensorflow": ("impls.tf_lstm", "TensorFlowLSTM", "tensorflow-cpu (or tensorflow for GPU)"),
-    "jax": ("impls.jax_lstm", "JaxLSTM", "jax optax"),
+    "torch": ("impls.torch_lstm", "torch==2.13.0"),
+    "tensorflow": ("impls.tf_lstm", "tensorflow-cpu (or tensorflow for GPU)"),
+    "jax": ("impls.jax_lstm", "jax optax"),
+}
+# Implementation variants: "fused" is each framework's library LSTM on its fast path (the default);
+# "cell" an explicit per-step loop from primitives; the rest are named compile modes.
+VARIANTS: dict[str, dict[str, str]] = {
+    "torch": {"fused": "TorchLSTM", "cell": "TorchCellLSTM", "compile": "TorchCompiledLSTM"},
+    "tensorflow": {"fused": "TensorFlowLSTM", "xla": "TensorFlowXLALSTM", "cell": "TensorFlowCellLSTM"},
+    "jax": {"fused": "JaxLSTM", "cell": "JaxCellLSTM"},
 }
 
 
@@ -24,18 +31,20 @@ class FrameworkUnavailable(ImportError):
     """A framework's implementation cannot be imported here (not installed or broken)."""
 
 
-def load(name: str) -> type[LSTMModel]:
-    """The implementation class for `name`; FrameworkUnavailable says what to install."""
+def load(name: str, variant: str = "fused") -> type[LSTMModel]:
+    """The implementation class for `name` (and `variant`); FrameworkUnavailable says what to install."""
     if name not in _REGISTRY:
         raise ValueError(f"unknown framework {name!r}; choose from {FRAMEWORKS}")
-    module_name, class_name, requirement = _REGISTRY[name]
+    if variant not in VARIANTS[name]:
+        raise ValueError(f"unknown variant {variant!r} for {name}; choose from {tuple(VARIANTS[name])}")
+    module_name, requirement = _REGISTRY[name]
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
         raise FrameworkUnavailable(
             f"{name} is not available ({exc}); install it with: pip install {requirement}"
         ) from exc
-    return getattr(module, class_name)
+    return getattr(module, VARIANTS[name][variant])
 
 
 def available() -> dict[str, str | None]:
@@ -57,7 +66,10 @@ __all__ = [
     "FrameworkUnavailable",
     "LSTMConfig",
     "LSTMModel",
+    "SEQUENCES",
+    "VARIANTS",
     "available",
     "init_weights",
+    "sequence_config",
     "load",
 ]

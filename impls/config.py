@@ -28,3 +28,17 @@ class LSTMConfig:
             "head/kernel": (h, c),
             "head/bias": (c,),
         }
+
+
+# Sequence variants: how a 28x28 image becomes a sequence (bench.data.as_sequence builds the view).
+# row: 28 steps of 28 pixels (the classic); pixel: 784 steps of 1 pixel; permuted: pixel with one
+# fixed seeded permutation of the 784 positions, shared by every framework.
+SEQUENCES = {"row": (28, 28), "pixel": (784, 1), "permuted": (784, 1)}
+
+
+def sequence_config(sequence: str = "row", **overrides) -> LSTMConfig:
+    """LSTMConfig for a sequence variant (n_steps, n_input set from SEQUENCES)."""
+    if sequence not in SEQUENCES:
+        raise ValueError(f"unknown sequence {sequence!r}; choose from {tuple(SEQUENCES)}")
+    n_steps, n_input = SEQUENCES[sequence]
+    return LSTMConfig(n_steps=n_steps, n_input=n_input, **overrides)

@@ -24,14 +24,10 @@ import optax  # noqa: E402
 jax.config.update("jax_default_matmul_precision", "highest")
 
 
-def logits_fn(params: dict, x: jnp.ndarray) -> jnp.ndarray:
-    """(B, T, I) -> (B, C). On XLA:CPU the input projection stays inside the scan, fused with the
-    recurrent one: hoisting it out as a (T, B, 4H) matmul measured 2x slower (2.9k vs 6.7k
-    samples/s at batch 128), two separate matmuls per step about 10% slower."""
-    kernel, recurrent, bias = params["lstm/kernel"], params["lstm/recurrent_kernel"], params["lstm/bias"]
-    h0 = jnp.zeros((x.shape[0], recurrent.shape[0]), x.dtype)
-
-    stacked = jnp.concatenate([kernel, recurrent], axis=0)  # one (I + H, 4H) matmul per step
+def _cell(params: dict):
+    """One LSTM step (h, c), x_t -> (h, c): input and recurrent projections fused in one matmul."""
+    stacked = jnp.concatenate([params["lstm/kernel"], params["lstm/recurrent_kernel"]], axis=0)
+    bias = params["lstm/bias"]
 
     def step(carry, x_t):
         h, c = carry
@@ -40,16 +36,33 @@ def logits_fn(params: dict, x: jnp.ndarray) -> jnp.ndarray:
         h = jax.nn.sigmoid(o) * jnp.tanh(c)
         return (h, c), None
 
-    (h, _), _ = jax.lax.scan(step, (h0, h0), jnp.swapaxes(x, 0, 1))
+    return step
+
+
+def unrolled_logits_fn(params: dict, x: jnp.ndarray) -> jnp.ndarray:
+    """Variant "cell": the same step as a Python loop, unrolled into the jitted program."""
+    step = _cell(params)
+    h = c = jnp.zeros((x.shape[0], params["lstm/recurrent_kernel"].shape[0]), x.dtype)
+    for t in range(x.shape[1]):
+        (h, c), _ = step((h, c), x[:, t])
     return h @ params["head/kernel"] + params["head/bias"]
 
 
-def loss_fn(params: dict, x: jnp.ndarray, y: jnp.ndarray) -> jnp.ndarray:
-    return optax.softmax_cross_entropy_with_integer_labels(logits_fn(params, x), y).mean()
+def logits_fn(params: dict, x: jnp.ndarray) -> jnp.ndarray:
+    """(B, T, I) -> (B, C). On XLA:CPU the input projection stays inside the scan, fused with the
+    recurrent one: hoisting it out as a (T, B, 4H) matmul measured 2x slower (2.9k vs 6.7k
+    samples/s at batch 128), two separate matmuls per step about 10% slower."""
+    h0 = jnp.zeros((x.shape[0], params["lstm/recurrent_kernel"].shape[0]), x.dtype)
+    (h, _), _ = jax.lax.scan(_cell(params), (h0, h0), jnp.swapaxes(x, 0, 1))
+    return h @ params["head/kernel"] + params["head/bias"]
 
 
 class JaxLSTM(LSTMModel):
+    """Variant "fused": the cell under lax.scan, jitted (jax.jit is always on)."""
+
     framework = "jax"
+    variant = "fused"
+    logits = staticmethod(logits_fn)
 
     @classmethod
     def device_unavailable(cls, device: str) -> str | None:
@@ -64,13 +77,16 @@ class JaxLSTM(LSTMModel):
         cfg = self.config
         self.tx = optax.adam(cfg.learning_rate, b1=cfg.beta1, b2=cfg.beta2, eps=cfg.eps)
 
+        def loss_fn(params, x, y):
+            return optax.softmax_cross_entropy_with_integer_labels(self.logits(params, x), y).mean()
+
         def step(params, opt_state, x, y):
             loss, grads = jax.value_and_grad(loss_fn)(params, x, y)
             updates, opt_state = self.tx.update(grads, opt_state, params)
             return optax.apply_updates(params, updates), opt_state, loss
 
         self._step = jax.jit(step, donate_argnums=(0, 1))
-        self._forward = jax.jit(logits_fn)
+        self._forward = jax.jit(self.logits)
 
     def _set_weights(self, weights: dict[str, np.ndarray]) -> None:
         self.params = jax.device_put({k: jnp.asarray(v) for k, v in weights.items()}, self.jax_device)
@@ -98,3 +114,10 @@ class JaxLSTM(LSTMModel):
 
     def _predict(self, x: np.ndarray) -> np.ndarray:
         return np.asarray(self.forward_on_device(self.to_device(x)))
+
+
+class JaxCellLSTM(JaxLSTM):
+    """Variant "cell": the step loop unrolled in Python under jit (no lax.scan)."""
+
+    variant = "cell"
+    logits = staticmethod(unrolled_logits_fn)

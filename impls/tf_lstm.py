@@ -50,7 +50,10 @@ class TorchFormAdam(keras.optimizers.Adam):
 
 
 class TensorFlowLSTM(LSTMModel):
+    """Variant "fused": keras.layers.LSTM inside tf.function (cuDNN kernel on GPU)."""
+
     framework = "tensorflow"
+    variant = "fused"
     jit_compile = False
 
     @classmethod
@@ -98,12 +101,15 @@ class TensorFlowLSTM(LSTMModel):
             "head/bias": np.asarray(head.bias.numpy(), np.float32),
         }
 
+    def _logits(self, x, training: bool):
+        return self.net(x, training=training)
+
     def _forward_fn(self, x):
-        return self.net(x, training=False)
+        return self._logits(x, training=False)
 
     def _step_fn(self, x, y):
         with tf.GradientTape() as tape:
-            logits = self.net(x, training=True)
+            logits = self._logits(x, training=True)
             loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
         variables = self.net.trainable_variables
         self.optimizer.apply(tape.gradient(loss, variables), variables)
@@ -132,3 +138,27 @@ class TensorFlowLSTM(LSTMModel):
 
     def _predict(self, x: np.ndarray) -> np.ndarray:
         return self.forward_on_device(self.to_device(x)).numpy()
+
+
+class TensorFlowXLALSTM(TensorFlowLSTM):
+    """Variant "xla": the same Keras model, train and predict compiled with jit_compile=True."""
+
+    variant = "xla"
+    jit_compile = True
+
+
+class TensorFlowCellLSTM(TensorFlowLSTM):
+    """Variant "cell": the original example's shape (BasicLSTMCell + static_rnn): a Python loop
+    over steps, unrolled into the tf.function graph, from matmuls and gate nonlinearities."""
+
+    variant = "cell"
+
+    def _logits(self, x, training: bool):
+        cell, head = self.net.get_layer("lstm").cell, self.net.get_layer("head")
+        h = c = tf.zeros((tf.shape(x)[0], self.config.n_hidden), x.dtype)
+        for t in range(self.config.n_steps):
+            z = tf.matmul(x[:, t], cell.kernel) + tf.matmul(h, cell.recurrent_kernel) + cell.bias
+            i, f, g, o = tf.split(z, 4, axis=1)
+            c = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
+            h = tf.sigmoid(o) * tf.tanh(c)
+        return tf.matmul(h, head.kernel) + head.bias

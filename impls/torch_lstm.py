@@ -31,8 +31,26 @@ class _Net(torch.nn.Module):
         return self.head(h[-1])
 
 
+class _CellNet(_Net):
+    """Explicit per-step cell loop from matmuls and gate nonlinearities, on the same parameters."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        lstm = self.lstm
+        bias = lstm.bias_ih_l0 + lstm.bias_hh_l0
+        h = c = x.new_zeros(x.shape[0], lstm.hidden_size)
+        for t in range(x.shape[1]):
+            i, f, g, o = (x[:, t] @ lstm.weight_ih_l0.T + h @ lstm.weight_hh_l0.T + bias).chunk(4, dim=1)
+            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+            h = torch.sigmoid(o) * torch.tanh(c)
+        return self.head(h)
+
+
 class TorchLSTM(LSTMModel):
+    """Variant "fused": torch.nn.LSTM (oneDNN on CPU, cuDNN on GPU), eager."""
+
     framework = "torch"
+    variant = "fused"
+    net_class = _Net
 
     @classmethod
     def device_unavailable(cls, device: str) -> str | None:
@@ -44,7 +62,8 @@ class TorchLSTM(LSTMModel):
         self.torch_device = torch.device("cuda" if self.device == "gpu" else "cpu")
         torch.manual_seed(self.seed)
         cfg = self.config
-        self.net = _Net(cfg.n_input, cfg.n_hidden, cfg.n_classes).to(self.torch_device)
+        self.net = self.net_class(cfg.n_input, cfg.n_hidden, cfg.n_classes).to(self.torch_device)
+        self.forward = self.net
 
     def _new_optimizer(self) -> torch.optim.Adam:
         cfg = self.config
@@ -87,14 +106,14 @@ class TorchLSTM(LSTMModel):
     def step_on_device(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """One Adam step on device tensors; returns the loss tensor without synchronizing."""
         self.optimizer.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(self.net(x), y)
+        loss = F.cross_entropy(self.forward(x), y)
         loss.backward()
         self.optimizer.step()
         return loss.detach()
 
     def forward_on_device(self, x: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():
-            return self.net(x)
+            return self.forward(x)
 
     def synchronize(self, result=None) -> None:
         if self.torch_device.type == "cuda":
@@ -105,3 +124,20 @@ class TorchLSTM(LSTMModel):
 
     def _predict(self, x: np.ndarray) -> np.ndarray:
         return self.forward_on_device(self.to_device(x)).cpu().numpy()
+
+
+class TorchCellLSTM(TorchLSTM):
+    """Variant "cell": an explicit per-step loop of matmuls and gates, eager."""
+
+    variant = "cell"
+    net_class = _CellNet
+
+
+class TorchCompiledLSTM(TorchLSTM):
+    """Variant "compile": the fused model under torch.compile (inductor); compiles on first call."""
+
+    variant = "compile"
+
+    def _build(self) -> None:
+        super()._build()
+        self.forward = torch.compile(self.net)

@@ -29,6 +29,16 @@ def framework_params():
     ]
 
 
+def variant_params():
+    """One pytest param per (framework, variant), e.g. "tensorflow-xla"; absent frameworks skip."""
+    return [
+        pytest.param((name, variant), id=f"{name}-{variant}",
+                     marks=pytest.mark.skipif(reason is not None, reason=str(reason)))
+        for name, reason in _availability().items()
+        for variant in impls.VARIANTS[name]
+    ]
+
+
 def write_idx(path: Path, array: np.ndarray, magic: int | None = None, gz: bool = True) -> Path:
     """Write an unsigned-byte IDX file (gzip-compressed when gz)."""
     array = np.asarray(array, dtype=np.uint8)

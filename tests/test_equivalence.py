@@ -11,13 +11,20 @@ import pytest
 import impls
 from reference import ReferenceAdam, forward, loss_and_grads
 
-from conftest import framework_params
+from conftest import framework_params, variant_params
 
-# Default spec, plus a large-epsilon Adam where Keras' "epsilon hat" form would differ by ~1e-3.
+# Default spec, a large-epsilon Adam where Keras' "epsilon hat" form would differ by ~1e-3, and the
+# 784-step pixel sequence (fused variants only: unrolling 784 steps would test the compilers' patience).
 CONFIGS = {
     "spec": impls.LSTMConfig(),
     "large-eps": impls.LSTMConfig(eps=1e-2, learning_rate=1e-2, forget_bias=0.5),
+    "pixel": impls.sequence_config("pixel"),
 }
+
+
+def _skip_slow_unroll(variant: str, config_name: str) -> None:
+    if config_name == "pixel" and variant == "cell":
+        pytest.skip("784 unrolled steps: the cell variants are checked on the 28-step configs")
 
 
 def _weights(config: impls.LSTMConfig) -> dict[str, np.ndarray]:
@@ -29,9 +36,10 @@ def _weights(config: impls.LSTMConfig) -> dict[str, np.ndarray]:
     return w
 
 
-def _batches(n: int = 3, size: int = 32):
+def _batches(n: int = 3, size: int = 32, config: impls.LSTMConfig = impls.LSTMConfig()):
     rng = np.random.default_rng(5)
-    return [(rng.random((size, 28, 28), dtype=np.float32), rng.integers(0, 10, size)) for _ in range(n)]
+    shape = (size, config.n_steps, config.n_input)
+    return [(rng.random(shape, dtype=np.float32), rng.integers(0, 10, size)) for _ in range(n)]
 
 
 def _max_err(a: dict, b: dict) -> dict[str, float]:
@@ -95,14 +103,16 @@ def test_initializer_is_seeded_and_canonical():
     np.testing.assert_allclose(u @ u.T, np.eye(h), atol=1e-5)
 
 
-@pytest.mark.parametrize("framework", framework_params())
+@pytest.mark.parametrize("impl", variant_params())
 @pytest.mark.parametrize("config_name", list(CONFIGS))
-def test_logits_match_reference(framework, config_name):
+def test_logits_match_reference(impl, config_name):
+    framework, variant = impl
+    _skip_slow_unroll(variant, config_name)
     config = CONFIGS[config_name]
-    model = impls.load(framework)(config)
+    model = impls.load(framework, variant)(config)
     weights = _weights(config)
     model.set_weights(weights)
-    x, _ = _batches(1)[0]
+    x, _ = _batches(1, config=config)[0]
     expected, _, _ = forward({k: v.astype(np.float64) for k, v in weights.items()}, x)
     got = model.predict(x)
     assert got.dtype == np.float32 and got.shape == (32, 10)
@@ -114,19 +124,21 @@ def test_logits_match_reference(framework, config_name):
 _trained: dict[tuple[str, str], dict] = {}
 
 
-@pytest.mark.parametrize("framework", framework_params())
+@pytest.mark.parametrize("impl", variant_params())
 @pytest.mark.parametrize("config_name", list(CONFIGS))
-def test_three_adam_steps_match_reference(framework, config_name):
+def test_three_adam_steps_match_reference(impl, config_name):
+    framework, variant = impl
+    _skip_slow_unroll(variant, config_name)
     config = CONFIGS[config_name]
     weights = _weights(config)
-    model = impls.load(framework)(config)
+    model = impls.load(framework, variant)(config)
     model.set_weights(weights)
     ref = ReferenceAdam(weights, config.learning_rate, config.beta1, config.beta2, config.eps)
-    for x, y in _batches():
+    for x, y in _batches(config=config):
         ref_loss = ref.step(x, y)
         assert model.train_step(x, y) == pytest.approx(ref_loss, abs=1e-5)
     assert_trained_weights_match(model.get_weights(), ref, steps=3)
-    _trained[(framework, config_name)] = (model.get_weights(), ref)
+    _trained[(f"{framework}-{variant}", config_name)] = (model.get_weights(), ref)
 
 
 @pytest.mark.parametrize("config_name", list(CONFIGS))
