@@ -53,6 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=_positive, default=5)
     p.add_argument("--batch-size", type=_positive, default=128)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--sequence", default="row", choices=("row", "pixel", "permuted"),
+                   help="row: 28 steps x 28 pixels (default); pixel: 784 x 1; permuted: pixel, fixed shuffle")
+    p.add_argument("--variant", default="fused",
+                   help="implementation: fused (library LSTM, default), cell (per-step loop), "
+                   "compile (torch.compile), xla (tf.function jit_compile)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (logs and CI)")
     _add_data_dir(p)
     _add_threads(p)
@@ -128,13 +133,15 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(data.describe(), file=sys.stderr)
     for note in data.notes:
         print(f"note: {note}", file=sys.stderr)
-    model = impls.load(args.framework)(impls.LSTMConfig(), device=args.device, seed=args.seed)
+    config = impls.sequence_config(args.sequence)
+    model = impls.load(args.framework, args.variant)(config, device=args.device, seed=args.seed)
     result = train(
-        model, data, args.epochs, args.batch_size, args.seed,
+        model, data, args.epochs, args.batch_size, args.seed, sequence=args.sequence,
         progress=not args.no_progress, log=lambda line: print(line, file=sys.stderr, flush=True),
     )
+    label = f"{args.framework}/{args.variant} {args.device} ({args.sequence} sequence)"
     print(
-        f"{args.framework} {args.device}: test accuracy {result.test_accuracy:.4f} after {args.epochs} epoch(s), "
+        f"{label}: test accuracy {result.test_accuracy:.4f} after {args.epochs} epoch(s), "
         f"{result.samples_per_second:,.0f} training samples/s ({result.train_seconds:.1f} s training)"
     )
     return 0
@@ -182,7 +189,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     latest, readme_md = report.write_latest(frame, out)
     written += latest
     if not args.no_plots:
-        written += report.plot_throughput(frame, out) + report.plot_history(frame, out)
+        written += report.plot_throughput(frame, out) + report.plot_history(frame, out) + report.plot_scaling(frame, out)
     if args.readme and readme_md and report.update_readme(Path(args.readme), readme_md):
         written.append(Path(args.readme))
     print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)

@@ -220,3 +220,20 @@ def batch_indices(n: int, batch_size: int, seed: int, epochs: int = 1) -> Iterat
         order = rng.permutation(n)
         for start in range(0, n - batch_size + 1, batch_size):
             yield epoch, order[start : start + batch_size]
+
+
+PERMUTATION_SEED = 0  # the permuted-MNIST pixel order: fixed, shared by every framework
+
+
+def as_sequence(images: np.ndarray, sequence: str = "row") -> np.ndarray:
+    """(N, 28, 28) images -> (N, steps, inputs) for a sequence variant (see impls.SEQUENCES)."""
+    from impls import SEQUENCES
+
+    if sequence not in SEQUENCES:
+        raise ValueError(f"unknown sequence {sequence!r}; choose from {tuple(SEQUENCES)}")
+    if sequence == "row":
+        return images
+    flat = images.reshape(len(images), -1, 1)
+    if sequence == "permuted":
+        flat = flat[:, np.random.default_rng(PERMUTATION_SEED).permutation(flat.shape[1])]
+    return np.ascontiguousarray(flat)

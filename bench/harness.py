@@ -79,4 +79,12 @@ def accuracy_epochs() -> int:
     return int(os.environ.get("SEQMNIST_ACCURACY_EPOCHS") or 5)
 
 
-__all__ = ["BATCH_SIZES", "DEVICES", "FRAMEWORKS", "Staged", "build", "runnable", "skip", "staged", "synthetic_batch"]
+def train_step_flops(config, batch: int = 128) -> float:
+    """Matmul FLOPs of one training step: forward 2*B*(I+H)*4H per time step plus the head,
+    backward twice the forward (elementwise gate work is left out: it is not matmul-bound)."""
+    per_step = 2 * batch * (config.n_input + config.n_hidden) * 4 * config.n_hidden
+    forward = config.n_steps * per_step + 2 * batch * config.n_hidden * config.n_classes
+    return 3.0 * forward
+
+
+__all__ = ["BATCH_SIZES", "DEVICES", "FRAMEWORKS", "Staged", "build", "runnable", "skip", "staged", "synthetic_batch", "train_step_flops"]

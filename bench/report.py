@@ -38,6 +38,13 @@ METRICS = {
     "test_error": Metric("test accuracy", "error rate", "accuracy"),
     "time_to_accuracy": Metric("time to 0.97", "seconds", "s"),
 }
+BATCH_METRICS = {"train_step", "predict", "minimal_train_step"}
+# The heavy-variants suite: third parameter -> samples/s at batch 128 (or GFLOP/s for the peak).
+VARIANT_METRICS = {
+    "variant_train_step": "implementation variant",
+    "sequence_train_step": "sequence",
+    "hidden_train_step": "hidden size",
+}
 _PREFIX = re.compile(r"^(time|timeraw|peakmem|track|mem)_")
 
 
@@ -97,7 +104,7 @@ def load_results(results_dir: Path | str = RESULTS_DIR, meta_dir: Path | str | N
 
 COLUMNS = [
     "machine", "commit", "date", "env", "benchmark", "metric", "framework", "device", "batch_size", "epochs",
-    "value", "unit", "status", "ci_low", "ci_high", "q25", "q75", "repeat", "number",
+    "param", "value", "unit", "status", "ci_low", "ci_high", "q25", "q75", "repeat", "number",
     "framework_version", "threads", "cpu_model", "gpu_name", "gpu_driver", "quick", "skip_reason",
 ]
 
@@ -129,8 +136,9 @@ def _rows(res, machine: str, meta: dict):
                 "metric": metric,
                 "framework": framework,
                 "device": device,
-                "batch_size": third if metric != "test_error" and metric != "time_to_accuracy" else None,
+                "batch_size": third if metric in BATCH_METRICS else None,
                 "epochs": third if metric in ("test_error", "time_to_accuracy") else None,
+                "param": None if third is None else str(third),
                 "value": float("nan") if value is None else float(value),
                 "unit": METRICS[metric].unit if metric in METRICS else "",
                 "status": status,
@@ -480,7 +488,7 @@ def write_latest(frame: pd.DataFrame, out_dir: Path) -> tuple[list[Path], str | 
             if table.map(lambda c: isinstance(c, str) and c.startswith("n/a")).all().all():
                 continue
             md = render_markdown(table, notes, header, device)
-            sections.append(md)
+            sections.append("\n".join([md, *variants_tables(frame, machine, commit, device)]))
             csv_parts.append(table.reset_index().assign(machine=machine, commit=commit, device=device))
             html_parts.append(f"<h2>{machine} / {device}</h2><p>{header}</p>" + table.to_html()
                               + "".join(f"<p>[{i}] {n}</p>" for i, n in enumerate(notes, 1)))
@@ -575,4 +583,76 @@ def plot_history(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
         fig.savefig(path, dpi=100)
         plt.close(fig)
         written.append(path)
+    return written
+
+
+def hidden_flops(hidden: int) -> float:
+    """Matmul FLOPs of one batch-128 train step of the row model with `hidden` units."""
+    from impls import LSTMConfig
+
+    from .harness import train_step_flops
+
+    return train_step_flops(LSTMConfig(n_hidden=hidden))
+
+
+def variants_tables(frame: pd.DataFrame, machine: str, commit: str, device: str) -> list[str]:
+    """Markdown for the heavy-variants suite: train samples/s at batch 128 per variant, sequence and
+    hidden size; for hidden sizes also achieved GFLOP/s and its share of the framework's matmul peak."""
+    sel = frame[(frame.machine == machine) & (frame.commit == commit) & (frame.device == device)
+                & (frame.status == "ok")]
+    out = []
+    for metric, title in VARIANT_METRICS.items():
+        part = sel[sel.metric == metric]
+        if part.empty:
+            continue
+        table = part.assign(shown=128 / part.value).pivot_table(
+            index="framework", columns="param", values="shown", aggfunc="last")
+        if metric == "hidden_train_step":
+            table = table[sorted(table.columns, key=int)]
+        cells = table.map(lambda v: "" if pd.isna(v) else f"{v:,.0f}")
+        out.append(f"**{device.upper()} — train samples/s at batch 128 by {title}**\n\n"
+                   + cells.to_markdown(disable_numparse=True) + "\n")
+        if metric == "hidden_train_step":
+            peak = sel[sel.metric == "matmul_gflops"].set_index("framework").value
+            gflops = part.assign(g=[hidden_flops(int(h)) / v / 1e9 for h, v in zip(part.param, part.value)])
+            pivot = gflops.pivot_table(index="framework", columns="param", values="g", aggfunc="last")
+            pivot = pivot[sorted(pivot.columns, key=int)]
+            text = pivot.apply(lambda row: [
+                "" if pd.isna(v) else f"{v:.1f}" + (f" ({v / peak[row.name]:.0%})" if row.name in peak else "")
+                for v in row], axis=1, result_type="broadcast")
+            out.append(f"**{device.upper()} — achieved matmul GFLOP/s by hidden size (share of the "
+                       "framework's 2048x2048 float32 matmul peak)**\n\n" + text.to_markdown(disable_numparse=True) + "\n")
+    return out
+
+
+def plot_scaling(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
+    """Train samples/s and achieved GFLOP/s against FLOPs per step (hidden 64..512), per framework."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    written = []
+    for machine, commit in latest_commits(frame).items():
+        sel = frame[(frame.machine == machine) & (frame.commit == commit) & (frame.status == "ok")
+                    & (frame.metric == "hidden_train_step")]
+        for device, dev in sel.groupby("device"):
+            fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+            for fw, g in dev.groupby("framework"):
+                g = g.assign(h=g.param.astype(int)).sort_values("h")
+                flops = [hidden_flops(h) for h in g.h]
+                axes[0].plot(flops, 128 / g.value, marker="o", label=fw)
+                axes[1].plot(flops, [f / v / 1e9 for f, v in zip(flops, g.value)], marker="o", label=fw)
+            axes[0].set(xscale="log", yscale="log", xlabel="matmul FLOPs per train step (hidden 64..512)",
+                        ylabel="samples/s", title="throughput")
+            axes[1].set(xscale="log", xlabel="matmul FLOPs per train step", ylabel="GFLOP/s", title="achieved GFLOP/s")
+            for ax in axes:
+                ax.grid(True, which="both", alpha=0.3)
+                ax.legend()
+            fig.suptitle(f"{machine} / {device} @ {commit[:8]}: cost against work (higher is better)")
+            fig.tight_layout()
+            path = out_dir / f"scaling_{machine}_{device}.png"
+            fig.savefig(path, dpi=110)
+            plt.close(fig)
+            written.append(path)
     return written

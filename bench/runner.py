@@ -69,11 +69,15 @@ def git(root: Path, *args: str) -> str:
     return proc.stdout.strip()
 
 
-def chunk_regex(framework: str, device: str, user: str | None = None, skip_accuracy: bool = False) -> str:
-    """asv matches --bench against 'name(param, ...)': one framework+device, and the user's regex."""
+def chunk_regex(framework: str, device: str, user: str | None = None, skip_accuracy: bool = False,
+                quick: bool = False) -> str:
+    """asv matches --bench against 'name(param, ...)': one framework+device, and the user's regex.
+    Quick runs leave the heavy variants suite out unless the user's regex asks for it."""
     parts = [rf"(?=.*\('{re.escape(framework)}', '{re.escape(device)}'[,)])"]
     if user:
         parts.append(f"(?=.*(?:{user}))")
+    if quick and not (user and "variants" in user):
+        parts.append(r"(?!variants\.)")
     if skip_accuracy:
         parts.append(r"(?!accuracy\.)")
     return "^" + "".join(parts)
@@ -172,7 +176,7 @@ def run_suite(opts: RunOptions) -> RunSummary:
         cmd = [
             sys.executable, "-m", "asv", "run", *config, "--python=same", f"--set-commit-hash={commit}",
             f"--machine={machine}", "--launch-method=spawn",
-            "--bench", chunk_regex(framework, device, opts.bench, opts.skip_accuracy),
+            "--bench", chunk_regex(framework, device, opts.bench, opts.skip_accuracy, opts.quick),
         ]
         if opts.quick:
             cmd.append("--quick")

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .data import Dataset, batch_indices
+from .data import Dataset, as_sequence, batch_indices
 
 
 @dataclass
@@ -50,25 +50,28 @@ def train(
     stop_at: float | None = None,
     progress: bool = True,
     log: Callable[[str], None] | None = None,
+    sequence: str = "row",
 ) -> TrainResult:
     """Train `model` on `data` in the seeded batch order, evaluating on the test set after each
     epoch (and every `eval_every` steps if given); stop early once accuracy >= `stop_at`.
-    `log` receives one line per epoch (loss, test accuracy, samples/s)."""
+    `log` receives one line per epoch (loss, test accuracy, samples/s); `sequence` picks the view
+    of each image (row, pixel, permuted) and must match the model's config."""
     if epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {epochs}")
+    train_x, test_x = as_sequence(data.train_x, sequence), as_sequence(data.test_x, sequence)
     steps_per_epoch = len(data.train_x) // batch_size
     bar = _progress_bar(epochs * steps_per_epoch, f"{model.framework}/{model.device}", progress)
     result = TrainResult(model.framework, model.device, epochs, batch_size, 0, 0.0, float("nan"))
 
     def evaluate() -> bool:
-        acc = model.evaluate(data.test_x, data.test_y)
+        acc = model.evaluate(test_x, data.test_y)
         result.history.append(EvalPoint(result.steps / steps_per_epoch, result.train_seconds, acc))
         bar.set_postfix_str(f"loss {result.final_loss:.4f} test acc {acc:.4f}")
         return stop_at is not None and acc >= stop_at
 
     tick = time.perf_counter()
     for epoch, idx in batch_indices(len(data.train_x), batch_size, seed, epochs):
-        result.final_loss = model.train_step(data.train_x[idx], data.train_y[idx])
+        result.final_loss = model.train_step(train_x[idx], data.train_y[idx])
         result.steps += 1
         bar.update(1)
         end_of_epoch = result.steps % steps_per_epoch == 0

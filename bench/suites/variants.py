@@ -1,0 +1,124 @@
+"""Heavy variants, in the full suite only (`run --quick` leaves them out; `--bench variants` runs them):
+implementation variants and compile modes, the 784-step pixel sequence, hidden-size scaling, and
+each framework's float32 matmul peak (the yardstick for achieved GFLOP/s in the report)."""
+import impls
+
+from bench.harness import DEVICES, FRAMEWORKS, runnable, skip, synthetic_batch
+
+ALL_VARIANTS = sorted({v for vs in impls.VARIANTS.values() for v in vs})
+HIDDEN_SIZES = (64, 128, 256, 512)
+BATCH = 128
+_STAGED: dict = {}
+
+
+def _staged(framework, device, variant="fused", sequence="row", hidden=128):
+    """Build, compile and warm up once per process (asv calls setup before every repeat)."""
+    key = (framework, device, variant, sequence, hidden)
+    if key not in _STAGED:
+        if variant not in impls.VARIANTS[framework]:
+            skip(f"{framework} has no {variant!r} variant")
+        runnable(framework, device)
+        config = impls.sequence_config(sequence, n_hidden=hidden)
+        model = impls.load(framework, variant)(config, device=device)
+        x, y = synthetic_batch(BATCH)
+        x = x.reshape(BATCH, config.n_steps, config.n_input)
+        x, y = model.to_device(*model.check_batch(x, y))
+        for _ in range(2):
+            model.synchronize(model.step_on_device(x, y))
+        _STAGED[key] = (model, x, y)
+    return _STAGED[key]
+
+
+class _StepTimer:
+    timeout = 1200
+    warmup_time = 0.5
+    version = "1"
+
+    def _time(self):
+        model, x, y = self.run
+        model.synchronize(model.step_on_device(x, y))
+
+
+class ImplementationVariants(_StepTimer):
+    """fused (library LSTM) vs cell (per-step loop) vs compile modes, batch 128, row sequence."""
+
+    params = (list(FRAMEWORKS), list(DEVICES), ALL_VARIANTS)
+    param_names = ["framework", "device", "variant"]
+
+    def setup(self, framework, device, variant):
+        self.run = _staged(framework, device, variant=variant)
+
+    def time_variant_train_step(self, framework, device, variant):
+        self._time()
+
+
+class Sequences(_StepTimer):
+    """row (28 steps) vs pixel (784 steps; permuted costs the same), fused, batch 128."""
+
+    params = (list(FRAMEWORKS), list(DEVICES), ["row", "pixel"])
+    param_names = ["framework", "device", "sequence"]
+
+    def setup(self, framework, device, sequence):
+        self.run = _staged(framework, device, sequence=sequence)
+
+    def time_sequence_train_step(self, framework, device, sequence):
+        self._time()
+
+
+class HiddenScaling(_StepTimer):
+    """Hidden size 64..512 at batch 128: the report plots samples/s and GFLOP/s against FLOPs."""
+
+    params = (list(FRAMEWORKS), list(DEVICES), list(HIDDEN_SIZES))
+    param_names = ["framework", "device", "hidden"]
+
+    def setup(self, framework, device, hidden):
+        self.run = _staged(framework, device, hidden=hidden)
+
+    def time_hidden_train_step(self, framework, device, hidden):
+        self._time()
+
+
+class MatmulPeak:
+    """Each framework's float32 (2048 x 2048) @ (2048 x 2048) rate: the peak GFLOP/s yardstick."""
+
+    params = (list(FRAMEWORKS), list(DEVICES))
+    param_names = ["framework", "device"]
+    timeout = 600
+    version = "1"
+    N = 2048
+
+    def setup(self, framework, device):
+        runnable(framework, device)
+
+    def track_matmul_gflops(self, framework, device):
+        import time
+
+        n = self.N
+        if framework == "torch":
+            import torch
+
+            dev = "cuda" if device == "gpu" else "cpu"
+            a = torch.rand(n, n, device=dev)
+            run = lambda: (a @ a).sum().item()  # noqa: E731
+        elif framework == "jax":
+            import jax
+            import jax.numpy as jnp
+
+            a = jax.device_put(jnp.ones((n, n), jnp.float32), jax.devices(device)[0])
+            f = jax.jit(lambda m: m @ m)
+            run = lambda: f(a).block_until_ready()  # noqa: E731
+        else:
+            import tensorflow as tf
+
+            with tf.device("/GPU:0" if device == "gpu" else "/CPU:0"):
+                a = tf.random.uniform((n, n))
+            run = lambda: tf.matmul(a, a).numpy()  # noqa: E731
+        run()
+        best = float("inf")
+        for _ in range(5):
+            t = time.perf_counter()
+            run()
+            best = min(best, time.perf_counter() - t)
+        return 2 * n**3 / best / 1e9
+
+    track_matmul_gflops.unit = "GFLOP/s"
