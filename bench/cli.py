@@ -129,12 +129,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .data import load_mnist
     from .train import train
 
+    model_cls = impls.load(args.framework, args.variant)  # bad names fail before any data is read
     data = load_mnist(args.data_dir)
     print(data.describe(), file=sys.stderr)
     for note in data.notes:
         print(f"note: {note}", file=sys.stderr)
-    config = impls.sequence_config(args.sequence)
-    model = impls.load(args.framework, args.variant)(config, device=args.device, seed=args.seed)
+    model = model_cls(impls.sequence_config(args.sequence), device=args.device, seed=args.seed)
     result = train(
         model, data, args.epochs, args.batch_size, args.seed, sequence=args.sequence,
         progress=not args.no_progress, log=lambda line: print(line, file=sys.stderr, flush=True),
@@ -161,7 +161,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     _print_summary_table(summary.machine)
     if summary.chunks_failed:
         print(f"some benchmarks failed in: {', '.join(summary.chunks_failed)} (see asv output above)", file=sys.stderr)
-    return 130 if summary.interrupted else 0
+    if summary.interrupted:
+        return 130
+    return 1 if summary.chunks_failed else 0
 
 
 def _print_summary_table(machine: str) -> None:

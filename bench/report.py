@@ -485,10 +485,13 @@ def write_latest(frame: pd.DataFrame, out_dir: Path) -> tuple[list[Path], str | 
         header = header_line(frame, machine, commit)
         for device in ("cpu", "gpu"):
             table, notes = comparison_table(frame, machine, commit, device)
+            variants = variants_tables(frame, machine, commit, device)
             if table.map(lambda c: isinstance(c, str) and c.startswith("n/a")).all().all():
+                if variants:
+                    sections.append("\n".join([f"**{device.upper()}** — {header}\n", *variants]))
                 continue
             md = render_markdown(table, notes, header, device)
-            sections.append("\n".join([md, *variants_tables(frame, machine, commit, device)]))
+            sections.append("\n".join([md, *variants]))
             csv_parts.append(table.reset_index().assign(machine=machine, commit=commit, device=device))
             html_parts.append(f"<h2>{machine} / {device}</h2><p>{header}</p>" + table.to_html()
                               + "".join(f"<p>[{i}] {n}</p>" for i, n in enumerate(notes, 1)))
@@ -617,9 +620,10 @@ def variants_tables(frame: pd.DataFrame, machine: str, commit: str, device: str)
             gflops = part.assign(g=[hidden_flops(int(h)) / v / 1e9 for h, v in zip(part.param, part.value)])
             pivot = gflops.pivot_table(index="framework", columns="param", values="g", aggfunc="last")
             pivot = pivot[sorted(pivot.columns, key=int)]
-            text = pivot.apply(lambda row: [
-                "" if pd.isna(v) else f"{v:.1f}" + (f" ({v / peak[row.name]:.0%})" if row.name in peak else "")
-                for v in row], axis=1, result_type="broadcast")
+            text = pd.DataFrame(
+                {col: {fw: "" if pd.isna(v) else f"{v:.1f}" + (f" ({v / peak[fw]:.0%})" if fw in peak else "")
+                       for fw, v in pivot[col].items()} for col in pivot.columns})
+            text.index.name = "framework"
             out.append(f"**{device.upper()} — achieved matmul GFLOP/s by hidden size (share of the "
                        "framework's 2048x2048 float32 matmul peak)**\n\n" + text.to_markdown(disable_numparse=True) + "\n")
     return out
