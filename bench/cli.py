@@ -212,7 +212,8 @@ def regression_gate(frame, args: argparse.Namespace) -> int:
             raise UsageError(str(exc)) from None
         print(f"no regression report: {exc}", file=sys.stderr)
         return 0
-    result = report.compare(frame, machine, base, head, args.threshold, getattr(args, "bench", None))
+    result = report.compare(frame, machine, base, head, args.threshold, getattr(args, "bench", None),
+                            getattr(args, "frameworks", None), getattr(args, "devices", None))
     path = Path(args.out) / "regressions.md"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(report.render_regressions(result, machine, base, head, args.threshold))

@@ -220,6 +220,14 @@ def _na_reason(sel: pd.DataFrame, metric: str, fw: str, device: str, epochs) -> 
     return f"{fw} on {device}: {reason or 'not run on this machine and commit'}"
 
 
+def _harness_ratio(sel: pd.DataFrame) -> dict[str, str]:
+    """Harness train step over the minimal idiomatic loop at batch 128, as samples/s (1.00 = no overhead)."""
+    ok = sel[(sel.status == "ok") & (sel.batch_size == 128)]
+    harness = ok[ok.metric == "train_step"].set_index("framework").value
+    minimal = ok[ok.metric == "minimal_train_step"].set_index("framework").value
+    return {fw: f"{minimal[fw] / harness[fw]:.2f}" for fw in harness.index.intersection(minimal.index)}
+
+
 def comparison_table(frame: pd.DataFrame, machine: str, commit: str, device: str) -> tuple[pd.DataFrame, list[str]]:
     """Rows: frameworks; columns: each metric (throughputs per batch size with the ratio to the
     fastest framework). Cells are strings; an n/a cell carries a footnote number with the reason."""
@@ -248,6 +256,9 @@ def comparison_table(frame: pd.DataFrame, machine: str, commit: str, device: str
                     notes.append(text)
                 cells[fw] = f"n/a [{notes.index(text) + 1}]"
         columns[column_name(metric, batch, epochs)] = cells
+    overhead = _harness_ratio(sel)
+    if overhead:
+        columns["harness / minimal loop @128"] = overhead
     table = pd.DataFrame(columns).reindex(list(FRAMEWORKS))
     table.index.name = "framework"
     return table, notes
@@ -356,7 +367,7 @@ def _merge_env(group: pd.DataFrame) -> pd.DataFrame:
 
 
 def compare(frame: pd.DataFrame, machine: str, base: str, head: str, threshold: float = 0.10,
-            bench: str | None = None) -> pd.DataFrame:
+            bench: str | None = None, frameworks=None, devices=None) -> pd.DataFrame:
     """Verdict per benchmark x params present at base or head on one machine.
 
     regression / improvement: head/base passes the threshold in the bad / good direction (asv
@@ -367,6 +378,10 @@ def compare(frame: pd.DataFrame, machine: str, base: str, head: str, threshold: 
     mine = frame[frame.machine == machine]
     if bench:  # only what was asked for (asv's --bench regex, matched on the benchmark name)
         mine = mine[mine.benchmark.str.contains(bench, regex=True)]
+    if frameworks:
+        mine = mine[mine.framework.isin(frameworks)]
+    if devices:
+        mine = mine[mine.device.isin(devices)]
     b = _merge_env(mine[mine.commit == base]).set_index(keys)
     h = _merge_env(mine[mine.commit == head]).set_index(keys)
     joined = b.add_suffix("_base").join(h.add_suffix("_head"), how="outer")

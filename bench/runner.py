@@ -131,11 +131,14 @@ def run_suite(opts: RunOptions) -> RunSummary:
         _log(opts, f"warning: uncommitted changes; results are stored under HEAD {commit[:8]} (marked dirty)")
     env = build_env(opts, root)
 
-    try:
-        data_note = load_mnist(env.get("SEQMNIST_DATA_DIR")).describe()
-    except DataError as exc:
-        data_note = f"unavailable: {exc}"
-        _log(opts, f"accuracy benchmarks will be skipped: {exc}")
+    wants_accuracy = not opts.skip_accuracy and (not opts.bench or re.search(opts.bench, "accuracy.Accuracy"))
+    data_note = "not needed: no accuracy benchmark selected"
+    if wants_accuracy:
+        try:
+            data_note = load_mnist(env.get("SEQMNIST_DATA_DIR")).describe()
+        except DataError as exc:
+            data_note = f"unavailable: {exc}"
+            _log(opts, f"accuracy benchmarks will be skipped: {exc}")
 
     probes = {f: probe_framework(f, env) for f in opts.frameworks}
     chunks, skipped = [], {}
