@@ -1,5 +1,8 @@
 """Cold start in a fresh interpreter: import + build + the first (compiling) train step."""
 import importlib.util
+import json
+import subprocess
+import sys
 
 from bench.harness import DEVICES, FRAMEWORKS, skip
 
@@ -21,7 +24,12 @@ class ColdStart:
     number = 1
 
     def timeraw_cold_start(self, framework, device):
-        # Checked here without importing the framework: this process must stay framework-free.
+        # Checked without importing the framework here: this process must stay framework-free.
         if importlib.util.find_spec(framework) is None:
             skip(f"{framework} is not installed")
+        if device != "cpu":  # asking a framework about GPUs imports it: do that in a child process
+            probe = subprocess.run([sys.executable, "-m", "bench.probe", framework], capture_output=True, text=True)
+            reason = json.loads(probe.stdout)["devices"].get(device) if probe.returncode == 0 else probe.stderr[-500:]
+            if reason:
+                skip(reason)
         return _CODE.format(framework=framework, device=device)
