@@ -23,7 +23,7 @@ class ColdStart:
     repeat = (1, 5, 60.0)
     number = 1
 
-    def timeraw_cold_start(self, framework, device):
+    def setup(self, framework, device):
         # Checked without importing the framework here: this process must stay framework-free.
         if importlib.util.find_spec(framework) is None:
             skip(f"{framework} is not installed")
@@ -32,4 +32,6 @@ class ColdStart:
             reason = json.loads(probe.stdout)["devices"].get(device) if probe.returncode == 0 else probe.stderr[-500:]
             if reason:
                 skip(reason)
+
+    def timeraw_cold_start(self, framework, device):
         return _CODE.format(framework=framework, device=device)
