@@ -645,7 +645,8 @@ def variants_tables(frame: pd.DataFrame, machine: str, commit: str, device: str)
 
 
 def plot_scaling(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
-    """Train samples/s and achieved GFLOP/s against FLOPs per step (hidden 64..512), per framework."""
+    """Train samples/s and achieved GFLOP/s against FLOPs per step, per framework: the hidden-size
+    sweep (solid, batch 128) and the batch-size sweep of TrainStep (dashed, hidden 128)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -653,16 +654,25 @@ def plot_scaling(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
 
     written = []
     for machine, commit in latest_commits(frame).items():
-        sel = frame[(frame.machine == machine) & (frame.commit == commit) & (frame.status == "ok")
-                    & (frame.metric == "hidden_train_step")]
+        ok = frame[(frame.machine == machine) & (frame.commit == commit) & (frame.status == "ok")]
+        sel = ok[ok.metric == "hidden_train_step"]
         for device, dev in sel.groupby("device"):
             fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-            for fw, g in dev.groupby("framework"):
+            batches = ok[(ok.metric == "train_step") & (ok.device == device)]
+            for i, (fw, g) in enumerate(dev.groupby("framework")):
+                color = f"C{i}"
                 g = g.assign(h=g.param.astype(int)).sort_values("h")
                 flops = [hidden_flops(h) for h in g.h]
-                axes[0].plot(flops, 128 / g.value, marker="o", label=fw)
-                axes[1].plot(flops, [f / v / 1e9 for f, v in zip(flops, g.value)], marker="o", label=fw)
-            axes[0].set(xscale="log", yscale="log", xlabel="matmul FLOPs per train step (hidden 64..512)",
+                axes[0].plot(flops, 128 / g.value, marker="o", color=color, label=f"{fw} (hidden)")
+                axes[1].plot(flops, [f / v / 1e9 for f, v in zip(flops, g.value)], marker="o", color=color,
+                             label=f"{fw} (hidden)")
+                b = batches[batches.framework == fw].sort_values("batch_size")
+                bflops = [hidden_flops(128) * int(n) / 128 for n in b.batch_size]
+                axes[0].plot(bflops, b.batch_size.astype(float) / b.value, ls="--", marker="s", color=color,
+                             label=f"{fw} (batch)")
+                axes[1].plot(bflops, [f / v / 1e9 for f, v in zip(bflops, b.value)], ls="--", marker="s",
+                             color=color, label=f"{fw} (batch)")
+            axes[0].set(xscale="log", yscale="log", xlabel="matmul FLOPs per train step",
                         ylabel="samples/s", title="throughput")
             axes[1].set(xscale="log", xlabel="matmul FLOPs per train step", ylabel="GFLOP/s", title="achieved GFLOP/s")
             for ax in axes:
