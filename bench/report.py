@@ -208,6 +208,7 @@ def _na_reason(sel: pd.DataFrame, metric: str, fw: str, device: str, epochs) -> 
     row = sel[(sel.metric == metric) & (sel.framework == fw)]
     status = row.status.iloc[0] if len(row) else "missing"
     reason = row.skip_reason.iloc[0] if len(row) else None
+    reason = reason if isinstance(reason, str) else None  # NaN when the run did not record one
     if status == "failed":
         return f"{fw}: benchmark failed (see the asv output)"
     if metric == "device_peak_memory" and device == "cpu":

@@ -194,7 +194,7 @@ def run_suite(opts: RunOptions) -> RunSummary:
             proc = subprocess.run(cmd, cwd=root, env=chunk_env, stdout=None if not opts.quiet else subprocess.DEVNULL)
         except KeyboardInterrupt:
             summary.interrupted = True
-            _log(opts, f"interrupted during {label}; finished chunks are saved: {summary.chunks_done}")
+            _log(opts, f"\ninterrupted during {label}; finished chunks are saved: {summary.chunks_done}")
             break
         # asv exits 2 when a benchmark failed; results of the others are still stored
         (summary.chunks_done if proc.returncode == 0 else summary.chunks_failed).append(label)
