@@ -535,13 +535,26 @@ def update_readme(readme: Path, table_md: str) -> bool:
     return True
 
 
-def plot_throughput(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
-    """Samples/s against batch size, one line per framework, train and predict side by side."""
+def _pyplot():
+    """matplotlib's pyplot on the file-only Agg backend (no display needed)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    return plt
+
+
+def _save(fig, path: Path, dpi: int) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=dpi)
+    _pyplot().close(fig)
+    return path
+
+
+def plot_throughput(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
+    """Samples/s against batch size, one line per framework, train and predict side by side."""
+    plt = _pyplot()
     written = []
     for machine, commit in latest_commits(frame).items():
         sel = frame[(frame.machine == machine) & (frame.commit == commit) & (frame.status == "ok")]
@@ -559,11 +572,7 @@ def plot_throughput(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
                 ax.grid(True, which="both", alpha=0.3)
                 ax.legend()
             fig.suptitle(f"{machine} @ {commit[:8]}: higher is better")
-            fig.tight_layout()
-            path = out_dir / f"throughput_{machine}_{device}.png"
-            fig.savefig(path, dpi=110)
-            plt.close(fig)
-            written.append(path)
+            written.append(_save(fig, out_dir / f"throughput_{machine}_{device}.png", 110))
     return written
 
 
@@ -572,11 +581,7 @@ HISTORY_METRICS = [("train_step", 128), ("predict", 128), ("cold_start", None), 
 
 def plot_history(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
     """Each key benchmark over commits (oldest to newest), one line per framework."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     written = []
     ok = frame[frame.status == "ok"]
     for (machine, device), sel in ok.groupby(["machine", "device"]):
@@ -597,11 +602,7 @@ def plot_history(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
             if ax.lines:
                 ax.legend(fontsize=7)
         fig.suptitle(f"{machine} / {device}: history (up is better for samples/s and accuracy)")
-        fig.tight_layout()
-        path = out_dir / f"history_{machine}_{device}.png"
-        fig.savefig(path, dpi=100)
-        plt.close(fig)
-        written.append(path)
+        written.append(_save(fig, out_dir / f"history_{machine}_{device}.png", 100))
     return written
 
 
@@ -648,11 +649,7 @@ def variants_tables(frame: pd.DataFrame, machine: str, commit: str, device: str)
 def plot_scaling(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
     """Train samples/s and achieved GFLOP/s against FLOPs per step, per framework: the hidden-size
     sweep (solid, batch 128) and the batch-size sweep of TrainStep (dashed, hidden 128)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     written = []
     for machine, commit in latest_commits(frame).items():
         ok = frame[(frame.machine == machine) & (frame.commit == commit) & (frame.status == "ok")]
@@ -680,9 +677,5 @@ def plot_scaling(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
                 ax.grid(True, which="both", alpha=0.3)
                 ax.legend()
             fig.suptitle(f"{machine} / {device} @ {commit[:8]}: cost against work (higher is better)")
-            fig.tight_layout()
-            path = out_dir / f"scaling_{machine}_{device}.png"
-            fig.savefig(path, dpi=110)
-            plt.close(fig)
-            written.append(path)
+            written.append(_save(fig, out_dir / f"scaling_{machine}_{device}.png", 110))
     return written

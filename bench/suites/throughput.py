@@ -2,8 +2,8 @@
 from bench.harness import BATCH_SIZES, DEVICES, FRAMEWORKS, staged
 
 
-class TrainStep:
-    """One Adam step; reports turn seconds into samples/s (batch_size / time)."""
+class _Staged:
+    """Framework x device x batch size; the model is built and compiled once per process."""
 
     params = (list(FRAMEWORKS), list(DEVICES), list(BATCH_SIZES))
     param_names = ["framework", "device", "batch_size"]
@@ -13,23 +13,18 @@ class TrainStep:
 
     def setup(self, framework, device, batch_size):
         self.run = staged(framework, device, batch_size)
+
+
+class TrainStep(_Staged):
+    """One Adam step; reports turn seconds into samples/s (batch_size / time)."""
 
     def time_train_step(self, framework, device, batch_size):
         run = self.run
         run.model.synchronize(run.model.step_on_device(run.x, run.y))
 
 
-class Predict:
+class Predict(_Staged):
     """Forward pass only (logits), no gradient."""
-
-    params = (list(FRAMEWORKS), list(DEVICES), list(BATCH_SIZES))
-    param_names = ["framework", "device", "batch_size"]
-    version = "1"
-    timeout = 600
-    warmup_time = 0.5
-
-    def setup(self, framework, device, batch_size):
-        self.run = staged(framework, device, batch_size)
 
     def time_predict(self, framework, device, batch_size):
         run = self.run
