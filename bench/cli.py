@@ -5,7 +5,7 @@ import argparse
 import os
 import sys
 
-from impls import DEVICES, FRAMEWORKS
+from impls import DEVICES, FRAMEWORKS, SEQUENCES
 
 EPILOG = """examples:
   seqmnist-bench train --framework torch --epochs 5 --data-dir ../shared/data/mnist
@@ -28,7 +28,7 @@ def _add_data_dir(p: argparse.ArgumentParser) -> None:
 
 
 def _add_threads(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--threads", type=int, help="CPU threads for every framework (default: all cores)")
+    p.add_argument("--threads", type=_positive, help="CPU threads for every framework (default: all cores)")
 
 
 def _positive(text: str) -> int:
@@ -53,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=_positive, default=5)
     p.add_argument("--batch-size", type=_positive, default=128)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--sequence", default="row", choices=("row", "pixel", "permuted"),
+    p.add_argument("--sequence", default="row", choices=tuple(SEQUENCES),
                    help="row: 28 steps x 28 pixels (default); pixel: 784 x 1; permuted: pixel, fixed shuffle")
     p.add_argument("--variant", default="fused",
                    help="implementation: fused (library LSTM, default), cell (per-step loop), "
@@ -69,14 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Measure throughput, cold start, memory and accuracy with asv. Results go to "
         "results/asv/<machine>/, run metadata to results/meta/<machine>/.",
     )
-    p.add_argument("--quick", action="store_true", help="one sample per benchmark, 1-epoch accuracy (minutes)")
-    p.add_argument("--frameworks", nargs="+", choices=FRAMEWORKS, default=list(FRAMEWORKS))
-    p.add_argument("--devices", nargs="+", choices=DEVICES, default=list(DEVICES))
-    p.add_argument("--bench", metavar="REGEX", help="only benchmarks whose asv name matches, e.g. 'TrainStep'")
-    p.add_argument("--machine", help="machine name the results are stored under (default: host name)")
+    _add_measure_args(p)
     p.add_argument("--show-stderr", action="store_true", help="show benchmark output (asv --show-stderr)")
-    _add_data_dir(p)
-    _add_threads(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser(
@@ -100,18 +94,46 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("base", help="base revision (branch, tag or hash)")
     p.add_argument("head", help="head revision")
-    p.add_argument("--quick", action="store_true", help="one sample per benchmark per round, 1-epoch accuracy")
     p.add_argument("--rounds", type=_positive, default=2, help="alternating base/head rounds (default 2)")
-    p.add_argument("--frameworks", nargs="+", choices=FRAMEWORKS, default=list(FRAMEWORKS))
-    p.add_argument("--devices", nargs="+", choices=DEVICES, default=list(DEVICES))
-    p.add_argument("--bench", metavar="REGEX", help="only benchmarks whose asv name matches")
-    p.add_argument("--machine", help="machine name (default: host name)")
-    p.add_argument("--threshold", type=float, default=0.10, help="relative change that counts (default 0.10)")
+    _add_measure_args(p)
+    _add_threshold(p)
     p.add_argument("--out", default="results/report", help="report folder (default results/report)")
-    _add_data_dir(p)
-    _add_threads(p)
     p.set_defaults(func=cmd_compare)
     return parser
+
+
+def _add_measure_args(p: argparse.ArgumentParser) -> None:
+    """What `run` and `compare` measure, and where the results are stored."""
+    p.add_argument("--quick", action="store_true",
+                   help="one sample per benchmark (per round), 1-epoch accuracy, no heavy variants (minutes)")
+    p.add_argument("--frameworks", nargs="+", choices=FRAMEWORKS, default=list(FRAMEWORKS))
+    p.add_argument("--devices", nargs="+", choices=DEVICES, default=list(DEVICES))
+    p.add_argument("--bench", metavar="REGEX", help="only benchmarks whose asv name matches, e.g. 'TrainStep'")
+    p.add_argument("--machine", help="machine name the results are stored under (default: host name)")
+    _add_data_dir(p)
+    _add_threads(p)
+
+
+def _run_options(args: argparse.Namespace, **extra):
+    """RunOptions from the arguments _add_measure_args defined."""
+    from .runner import RunOptions
+
+    return RunOptions(
+        quick=args.quick, frameworks=tuple(args.frameworks), devices=tuple(args.devices), bench=args.bench,
+        machine=args.machine, data_dir=args.data_dir, threads=args.threads, **extra,
+    )
+
+
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
+    return value
+
+
+def _add_threshold(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--threshold", type=_fraction, default=0.10,
+                   help="relative change that counts as a regression or improvement (default 0.10)")
 
 
 def _add_report_args(p: argparse.ArgumentParser) -> None:
@@ -120,7 +142,7 @@ def _add_report_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--base", help="base revision (default: the previous commit with results on the machine)")
     p.add_argument("--head", help="head revision (default: the newest commit with results on the machine)")
     p.add_argument("--machine", help="machine to compare on (required when results hold several)")
-    p.add_argument("--threshold", type=float, default=0.10, help="relative change that counts (default 0.10)")
+    _add_threshold(p)
     p.add_argument("--fail-on-regression", action="store_true", help="exit 1 when any regression is found")
 
 
@@ -148,14 +170,10 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .runner import RunError, RunOptions, run_suite
+    from .runner import RunError, run_suite
 
-    opts = RunOptions(
-        quick=args.quick, frameworks=tuple(args.frameworks), devices=tuple(args.devices), bench=args.bench,
-        machine=args.machine, data_dir=args.data_dir, threads=args.threads, show_stderr=args.show_stderr,
-    )
     try:
-        summary = run_suite(opts)
+        summary = run_suite(_run_options(args, show_stderr=args.show_stderr))
     except RunError as exc:
         raise UsageError(str(exc)) from None
     _print_summary_table(summary.machine)
@@ -171,8 +189,8 @@ def _print_summary_table(machine: str) -> None:
     from .report import latest_tables, load_results
 
     frame = load_results()
-    for device, table in latest_tables(frame, machine=machine).items():
-        print(f"\n## {machine} / {device}\n")
+    for key, table in latest_tables(frame, machine=machine).items():
+        print(f"\n## {key}\n")
         print(table)
 
 
@@ -181,8 +199,6 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     from . import report
 
-    if not 0 < args.threshold < 1:
-        raise UsageError(f"--threshold must be between 0 and 1, got {args.threshold}")
     frame = report.load_results(args.results)
     if frame.empty:
         raise UsageError(f"no asv results under {args.results}: run `seqmnist-bench run` first")
@@ -233,17 +249,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     from . import report
     from .compare import CompareOptions, measure
-    from .runner import RunError, RunOptions, find_root
+    from .runner import RunError, find_root
 
-    if not 0 < args.threshold < 1:
-        raise UsageError(f"--threshold must be between 0 and 1, got {args.threshold}")
-    run = RunOptions(
-        quick=args.quick, frameworks=tuple(args.frameworks), devices=tuple(args.devices), bench=args.bench,
-        machine=args.machine, data_dir=args.data_dir, threads=args.threads,
-    )
     try:
         root = find_root(Path.cwd())
-        machine, base, head = measure(CompareOptions(args.base, args.head, args.rounds, run))
+        machine, base, head = measure(CompareOptions(args.base, args.head, args.rounds, _run_options(args)))
     except RunError as exc:
         raise UsageError(str(exc)) from None
     frame = report.load_results(root / "results" / "asv")
@@ -254,9 +264,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if getattr(args, "threads", None):
-        if args.threads < 1:
-            print("error: --threads must be >= 1", file=sys.stderr)
-            return 2
         os.environ["SEQMNIST_THREADS"] = str(args.threads)
     import impls
     from .data import DataError

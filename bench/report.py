@@ -290,6 +290,11 @@ def render_markdown(table: pd.DataFrame, notes: list[str], header: str, device: 
     return "\n".join(lines).rstrip() + "\n"
 
 
+def _nothing_ran(table: pd.DataFrame) -> bool:
+    """True when every cell of a comparison table is n/a."""
+    return table.map(lambda c: isinstance(c, str) and c.startswith("n/a")).all().all()
+
+
 def latest_tables(frame: pd.DataFrame, machine: str | None = None) -> dict[str, str]:
     """Markdown table per device for the newest commit on `machine` (default: every machine)."""
     out = {}
@@ -298,7 +303,7 @@ def latest_tables(frame: pd.DataFrame, machine: str | None = None) -> dict[str, 
             continue
         for device in sorted(frame[(frame.machine == mach) & (frame.commit == commit)].device.dropna().unique()):
             table, notes = comparison_table(frame, mach, commit, device)
-            if table.map(lambda c: isinstance(c, str) and c.startswith("n/a")).all().all():
+            if _nothing_ran(table):
                 continue  # nothing ran on this device
             out[f"{mach}/{device}"] = render_markdown(table, notes, header_line(frame, mach, commit), device)
     return out
@@ -502,7 +507,7 @@ def write_latest(frame: pd.DataFrame, out_dir: Path) -> tuple[list[Path], str | 
         for device in ("cpu", "gpu"):
             table, notes = comparison_table(frame, machine, commit, device)
             variants = variants_tables(frame, machine, commit, device)
-            if table.map(lambda c: isinstance(c, str) and c.startswith("n/a")).all().all():
+            if _nothing_ran(table):
                 if variants:
                     sections.append("\n".join([f"**{device.upper()}** — {header}\n", *variants]))
                 continue
