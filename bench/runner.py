@@ -105,8 +105,10 @@ def build_env(opts: RunOptions, root: Path) -> dict:
     env.update(opts.extra_env)
     if opts.threads:
         env["SEQMNIST_THREADS"] = str(opts.threads)
-    if opts.data_dir:
-        env["SEQMNIST_DATA_DIR"] = str(Path(opts.data_dir).expanduser().resolve())
+    # asv runs benchmarks in a temporary folder: a relative data path (option or variable) must be made absolute
+    data_dir = opts.data_dir or env.get("SEQMNIST_DATA_DIR")
+    if data_dir:
+        env["SEQMNIST_DATA_DIR"] = str(Path(data_dir).expanduser().resolve())
     env["SEQMNIST_ACCURACY_EPOCHS"] = "1" if opts.quick else env.get("SEQMNIST_ACCURACY_EPOCHS", "5")
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     return env

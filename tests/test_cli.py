@@ -12,7 +12,7 @@ import pytest
 import impls
 from bench.data import as_sequence
 from bench.harness import train_step_flops
-from bench.runner import chunk_regex
+from bench.runner import RunOptions, build_env, chunk_regex
 
 from conftest import framework_params
 
@@ -85,3 +85,12 @@ def test_quick_runs_leave_the_heavy_variants_out():
     asked = chunk_regex("torch", "cpu", user="variants", quick=True)
     assert re.search(asked, "variants.Sequences.time_sequence_train_step('torch', 'cpu', 'row')")
     assert not re.search(chunk_regex("jax", "gpu"), "throughput.TrainStep.time_train_step('jax', 'cpu', 32)")
+
+
+def test_relative_data_dir_reaches_asv_as_absolute(tmp_path, monkeypatch):
+    """asv runs benchmarks in a temporary folder, so a relative path from the user must be resolved."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SEQMNIST_DATA_DIR", "data/mnist")
+    assert build_env(RunOptions(), tmp_path)["SEQMNIST_DATA_DIR"] == str(tmp_path / "data" / "mnist")
+    env = build_env(RunOptions(data_dir="other"), tmp_path)
+    assert env["SEQMNIST_DATA_DIR"] == str(tmp_path / "other")
