@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import importlib
 
-from .base import DEVICES, DeviceUnavailable, LSTMModel
+from .base import DEVICES, PRECISIONS, DeviceUnavailable, LSTMModel, PrecisionUnavailable
 from .config import SEQUENCES, LSTMConfig, sequence_config
 from .weights import init_weights
 
@@ -66,6 +66,8 @@ __all__ = [
     "FrameworkUnavailable",
     "LSTMConfig",
     "LSTMModel",
+    "PRECISIONS",
+    "PrecisionUnavailable",
     "SEQUENCES",
     "VARIANTS",
     "available",

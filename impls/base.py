@@ -14,10 +14,19 @@ from .config import LSTMConfig
 from .weights import check_weights, init_weights
 
 DEVICES = ("cpu", "gpu")
+# Numeric precision modes. float32: full float32 everywhere (the default and the spec). tf32: float32
+# storage with TensorFloat-32 matmuls (NVIDIA Ampere or newer only). bf16: mixed precision, float32
+# master weights and optimizer, bfloat16 compute in each framework's idiomatic form.
+PRECISIONS = ("float32", "tf32", "bf16")
+TF32_GPU = "tf32 is a GPU tensor-core mode (NVIDIA compute capability 8.0 or newer)"
 
 
 class DeviceUnavailable(RuntimeError):
     """The requested device is not visible to this framework."""
+
+
+class PrecisionUnavailable(DeviceUnavailable):
+    """The device exists but cannot run the requested precision mode (e.g. tf32 on a CPU)."""
 
 
 class LSTMModel(abc.ABC):
@@ -25,15 +34,22 @@ class LSTMModel(abc.ABC):
 
     framework: str = ""
 
-    def __init__(self, config: LSTMConfig = LSTMConfig(), device: str = "cpu", seed: int = 0):
+    def __init__(self, config: LSTMConfig = LSTMConfig(), device: str = "cpu", seed: int = 0,
+                 precision: str = "float32"):
         if device not in DEVICES:
             raise ValueError(f"device must be one of {DEVICES}, got {device!r}")
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
         reason = self.device_unavailable(device)
         if reason:
             raise DeviceUnavailable(reason)
+        reason = self.precision_unavailable(device, precision)
+        if reason:
+            raise PrecisionUnavailable(reason)
         self.config = config
         self.device = device
         self.seed = seed
+        self.precision = precision
         self._build()
         self.set_weights(init_weights(config, seed))
 
@@ -42,6 +58,13 @@ class LSTMModel(abc.ABC):
     @abc.abstractmethod
     def device_unavailable(cls, device: str) -> str | None:
         """Why `device` cannot be used by this framework here; None when it can."""
+
+    @classmethod
+    def precision_unavailable(cls, device: str, precision: str) -> str | None:
+        """Why `precision` cannot run on `device` here; None when it can. Subclasses check the GPU."""
+        if precision == "tf32" and device == "cpu":
+            return f"{TF32_GPU}; a CPU has no such mode"
+        return None
 
     @abc.abstractmethod
     def _build(self) -> None:

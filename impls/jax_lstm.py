@@ -20,8 +20,9 @@ import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import optax  # noqa: E402
 
-# Full float32 matmuls on GPU (XLA's default there is TF32-like); reduced precision is a named variant.
+# Full float32 matmuls on GPU (XLA's default there is TF32-like): TF32 is the named precision "tf32".
 jax.config.update("jax_default_matmul_precision", "highest")
+MATMUL_PRECISION = {"float32": "highest", "tf32": "tensorfloat32", "bf16": "highest"}
 
 
 def _cell(params: dict):
@@ -72,13 +73,32 @@ class JaxLSTM(LSTMModel):
             return f"jax sees no {device.upper()} ({exc})"
         return None
 
+    @classmethod
+    def precision_unavailable(cls, device: str, precision: str) -> str | None:
+        reason = super().precision_unavailable(device, precision)
+        if reason or device == "cpu" or precision == "float32":
+            return reason
+        gpu = jax.devices(device)[0]
+        capability = getattr(gpu, "compute_capability", "0.0")
+        if tuple(int(v) for v in str(capability).split(".")[:2]) < (8, 0):
+            return f"{precision} needs compute capability 8.0 or newer; {gpu.device_kind} has {capability}"
+        return None
+
     def _build(self) -> None:
         self.jax_device = jax.devices(self.device)[0]
         cfg = self.config
         self.tx = optax.adam(cfg.learning_rate, b1=cfg.beta1, b2=cfg.beta2, eps=cfg.eps)
+        matmul_precision = MATMUL_PRECISION[self.precision]
+        compute_dtype = jnp.bfloat16 if self.precision == "bf16" else jnp.float32
+
+        def forward(params, x):
+            """bf16: float32 master params cast to bfloat16 for the compute, logits back to float32."""
+            with jax.default_matmul_precision(matmul_precision):  # read while tracing
+                params = jax.tree.map(lambda p: p.astype(compute_dtype), params)
+                return self.logits(params, x.astype(compute_dtype)).astype(jnp.float32)
 
         def loss_fn(params, x, y):
-            return optax.softmax_cross_entropy_with_integer_labels(self.logits(params, x), y).mean()
+            return optax.softmax_cross_entropy_with_integer_labels(forward(params, x), y).mean()
 
         def step(params, opt_state, x, y):
             loss, grads = jax.value_and_grad(loss_fn)(params, x, y)
@@ -86,7 +106,7 @@ class JaxLSTM(LSTMModel):
             return optax.apply_updates(params, updates), opt_state, loss
 
         self._step = jax.jit(step, donate_argnums=(0, 1))
-        self._forward = jax.jit(self.logits)
+        self._forward = jax.jit(forward)
 
     def _set_weights(self, weights: dict[str, np.ndarray]) -> None:
         self.params = jax.device_put({k: jnp.asarray(v) for k, v in weights.items()}, self.jax_device)

@@ -6,6 +6,7 @@ is overridden with that one line of difference.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 
 import numpy as np
@@ -28,7 +29,17 @@ try:
     tf.config.threading.set_inter_op_parallelism_threads(1)
 except RuntimeError:  # already initialised in this process
     pass
+# Full float32 on GPU (TF's own default is TF32): TF32 is the named precision "tf32".
 tf.config.experimental.enable_tensor_float_32_execution(False)
+
+
+@contextlib.contextmanager
+def _tf32():
+    tf.config.experimental.enable_tensor_float_32_execution(True)
+    try:
+        yield
+    finally:
+        tf.config.experimental.enable_tensor_float_32_execution(False)
 
 
 class TorchFormAdam(keras.optimizers.Adam):
@@ -62,15 +73,28 @@ class TensorFlowLSTM(LSTMModel):
             return "tensorflow sees no GPU (tf.config.list_physical_devices('GPU') is empty)"
         return None
 
+    @classmethod
+    def precision_unavailable(cls, device: str, precision: str) -> str | None:
+        reason = super().precision_unavailable(device, precision)
+        if reason or device == "cpu" or precision == "float32":
+            return reason
+        gpu = tf.config.list_physical_devices("GPU")[0]
+        capability = tf.config.experimental.get_device_details(gpu).get("compute_capability", (0, 0))
+        if tuple(capability) < (8, 0):
+            return f"{precision} needs compute capability 8.0 or newer; this GPU has {capability}"
+        return None
+
     def _build(self) -> None:
         self.tf_device = "/GPU:0" if self.device == "gpu" else "/CPU:0"
         cfg = self.config
+        # bf16: Keras' mixed policy (float32 variables, bfloat16 compute); logits are cast back.
+        policy = "mixed_bfloat16" if self.precision == "bf16" else "float32"
         with tf.device(self.tf_device):
             self.net = keras.Sequential(
                 [
                     keras.Input((cfg.n_steps, cfg.n_input)),
-                    keras.layers.LSTM(cfg.n_hidden, name="lstm"),
-                    keras.layers.Dense(cfg.n_classes, name="head"),
+                    keras.layers.LSTM(cfg.n_hidden, name="lstm", dtype=policy),
+                    keras.layers.Dense(cfg.n_classes, name="head", dtype=policy),
                 ]
             )
         self._forward = tf.function(self._forward_fn, jit_compile=self.jit_compile, reduce_retracing=True)
@@ -104,12 +128,16 @@ class TensorFlowLSTM(LSTMModel):
     def _logits(self, x, training: bool):
         return self.net(x, training=training)
 
+    def _matmuls(self):
+        """tf32: TensorFloat-32 execution on around each call (TF reads the flag as kernels run)."""
+        return _tf32() if self.precision == "tf32" else contextlib.nullcontext()
+
     def _forward_fn(self, x):
-        return self._logits(x, training=False)
+        return tf.cast(self._logits(x, training=False), tf.float32)
 
     def _step_fn(self, x, y):
         with tf.GradientTape() as tape:
-            logits = self._logits(x, training=True)
+            logits = tf.cast(self._logits(x, training=True), tf.float32)
             loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
         variables = self.net.trainable_variables
         self.optimizer.apply(tape.gradient(loss, variables), variables)
@@ -121,11 +149,11 @@ class TensorFlowLSTM(LSTMModel):
             return xt if y is None else (xt, tf.identity(tf.convert_to_tensor(y.astype(np.int32))))
 
     def step_on_device(self, x, y):
-        with tf.device(self.tf_device):
+        with tf.device(self.tf_device), self._matmuls():
             return self._step(x, y)
 
     def forward_on_device(self, x):
-        with tf.device(self.tf_device):
+        with tf.device(self.tf_device), self._matmuls():
             return self._forward(x)
 
     def synchronize(self, value=None) -> None:
@@ -155,10 +183,13 @@ class TensorFlowCellLSTM(TensorFlowLSTM):
 
     def _logits(self, x, training: bool):
         cell, head = self.net.get_layer("lstm").cell, self.net.get_layer("head")
-        h = c = tf.zeros((tf.shape(x)[0], self.config.n_hidden), x.dtype)
+        dtype = cell.compute_dtype  # bfloat16 under the mixed policy, like the fused layer
+        kernel, recurrent, bias = (tf.cast(v, dtype) for v in (cell.kernel, cell.recurrent_kernel, cell.bias))
+        x = tf.cast(x, dtype)
+        h = c = tf.zeros((tf.shape(x)[0], self.config.n_hidden), dtype)
         for t in range(self.config.n_steps):
-            z = tf.matmul(x[:, t], cell.kernel) + tf.matmul(h, cell.recurrent_kernel) + cell.bias
+            z = tf.matmul(x[:, t], kernel) + tf.matmul(h, recurrent) + bias
             i, f, g, o = tf.split(z, 4, axis=1)
             c = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
             h = tf.sigmoid(o) * tf.tanh(c)
-        return tf.matmul(h, head.kernel) + head.bias
+        return tf.matmul(h, tf.cast(head.kernel, dtype)) + tf.cast(head.bias, dtype)

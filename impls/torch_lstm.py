@@ -1,6 +1,8 @@
 """PyTorch implementation: torch.nn.LSTM (cuDNN on GPU) + torch.optim.Adam."""
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 from .base import LSTMModel
@@ -12,9 +14,27 @@ import torch  # noqa: E402  (after the thread budget is set)
 import torch.nn.functional as F  # noqa: E402
 
 torch.set_num_threads(THREADS)
-# Full float32 matmuls on GPU: TF32 is a named precision variant, never a silent default.
-torch.backends.cuda.matmul.allow_tf32 = False
-torch.backends.cudnn.allow_tf32 = False
+
+
+def _set_tf32(on: bool) -> None:
+    """TF32 for cuBLAS matmuls and cuDNN RNNs, through the per-operator API (torch >= 2.9): the
+    legacy cudnn.allow_tf32 leaves the RNN flag, whose default is tf32, unset."""
+    mode = "tf32" if on else "ieee"
+    torch.backends.cuda.matmul.fp32_precision = mode
+    torch.backends.cudnn.rnn.fp32_precision = mode
+
+
+# Full float32 on GPU: TF32 is the named precision "tf32", never a silent default.
+_set_tf32(False)
+
+
+@contextlib.contextmanager
+def _tf32():
+    _set_tf32(True)
+    try:
+        yield
+    finally:
+        _set_tf32(False)
 
 
 class _Net(torch.nn.Module):
@@ -57,6 +77,27 @@ class TorchLSTM(LSTMModel):
         if device == "gpu" and not torch.cuda.is_available():
             return "torch sees no CUDA GPU (torch.cuda.is_available() is False)"
         return None
+
+    @classmethod
+    def precision_unavailable(cls, device: str, precision: str) -> str | None:
+        reason = super().precision_unavailable(device, precision)
+        if reason or device == "cpu" or precision == "float32":
+            return reason
+        major, minor = torch.cuda.get_device_capability()
+        if major < 8:
+            name = torch.cuda.get_device_name()
+            return f"{precision} needs compute capability 8.0 or newer; {name} has {major}.{minor}"
+        return None
+
+    def _autocast(self):
+        """bf16: the forward pass under torch.autocast (backward follows its dtypes)."""
+        if self.precision == "bf16":
+            return torch.autocast(self.torch_device.type, dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    def _matmuls(self):
+        """tf32: TF32 flags on for the whole step, forward and backward."""
+        return _tf32() if self.precision == "tf32" else contextlib.nullcontext()
 
     def _build(self) -> None:
         self.torch_device = torch.device("cuda" if self.device == "gpu" else "cpu")
@@ -106,14 +147,17 @@ class TorchLSTM(LSTMModel):
     def step_on_device(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """One Adam step on device tensors; returns the loss tensor without synchronizing."""
         self.optimizer.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(self.forward(x), y)
-        loss.backward()
+        with self._matmuls():
+            with self._autocast():
+                logits = self.forward(x)
+            loss = F.cross_entropy(logits.float(), y)
+            loss.backward()
         self.optimizer.step()
         return loss.detach()
 
     def forward_on_device(self, x: torch.Tensor) -> torch.Tensor:
-        with torch.no_grad():
-            return self.forward(x)
+        with torch.no_grad(), self._matmuls(), self._autocast():
+            return self.forward(x).float()
 
     def synchronize(self, result=None) -> None:
         if self.torch_device.type == "cuda":

@@ -1,0 +1,87 @@
+"""Precision modes: bf16 mixed precision really computes in bfloat16, yet tracks the float64
+reference closely and keeps float32 master weights; tf32 is refused where it cannot exist.
+
+bf16 cannot match the reference to 1e-4 (8 mantissa bits), so these tests bound the error from
+both sides: close enough to be the same model, far enough to prove bfloat16 was used.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import impls
+from reference import ReferenceAdam, forward
+
+from conftest import framework_params, variant_params
+from test_equivalence import _batches, _weights
+
+CONFIG = impls.LSTMConfig()
+
+
+def _update_agreement(got: dict, ref: ReferenceAdam, start: dict) -> float:
+    """Cosine similarity of the whole weight update (after - before) against the reference's."""
+    a = np.concatenate([(np.asarray(got[k], np.float64) - start[k]).ravel() for k in start])
+    b = np.concatenate([(ref.w[k] - start[k]).ravel() for k in start])
+    return float(a @ b / np.linalg.norm(a) / np.linalg.norm(b))
+
+
+@pytest.mark.parametrize("impl", variant_params())
+def test_bf16_logits_are_reduced_precision_but_close(impl):
+    framework, variant = impl
+    weights = _weights(CONFIG)
+    model = impls.load(framework, variant)(CONFIG, precision="bf16")
+    model.set_weights(weights)
+    x, _ = _batches(1)[0]
+    expected, _, _ = forward({k: v.astype(np.float64) for k, v in weights.items()}, x)
+    got = model.predict(x)
+    assert got.dtype == np.float32 and got.shape == (32, 10)
+    err = np.max(np.abs(got - expected))
+    assert 1e-4 < err <= 0.05, f"bf16 logits differ from float64 by {err:.2e}"
+    assert (np.argmax(got, axis=1) == np.argmax(expected, axis=1)).mean() >= 0.9
+
+
+@pytest.mark.parametrize("impl", variant_params())
+def test_bf16_training_keeps_float32_master_weights_and_tracks_reference(impl):
+    framework, variant = impl
+    weights = _weights(CONFIG)
+    model = impls.load(framework, variant)(CONFIG, precision="bf16")
+    model.set_weights(weights)
+    ref = ReferenceAdam(weights, CONFIG.learning_rate, CONFIG.beta1, CONFIG.beta2, CONFIG.eps)
+    for x, y in _batches():
+        ref_loss = ref.step(x, y)
+        assert model.train_step(x, y) == pytest.approx(ref_loss, abs=0.02)
+    got = model.get_weights()
+    assert all(v.dtype == np.float32 for v in got.values())
+    start = {k: v.astype(np.float64) for k, v in weights.items()}
+    # Adam's first steps are nearly lr * sign(g): bf16 flips the sign only where |g| is tiny.
+    assert _update_agreement(got, ref, start) >= 0.98  # measured 0.9987-0.9996
+
+
+@pytest.mark.parametrize("framework", framework_params())
+def test_tf32_is_refused_on_cpu_with_a_reason(framework):
+    cls = impls.load(framework)
+    assert "GPU" in cls.precision_unavailable("cpu", "tf32")
+    assert cls.precision_unavailable("cpu", "bf16") is None
+    with pytest.raises(impls.PrecisionUnavailable, match="tf32"):
+        cls(CONFIG, precision="tf32")
+
+
+@pytest.mark.parametrize("framework", framework_params())
+def test_unknown_precision_is_a_value_error(framework):
+    with pytest.raises(ValueError, match="precision must be one of"):
+        impls.load(framework)(CONFIG, precision="fp8")
+
+
+@pytest.mark.parametrize("framework", framework_params())
+def test_float32_default_is_unchanged_by_a_bf16_model_in_the_same_process(framework):
+    """Precision is per model, not a process-wide switch left behind by the last model built."""
+    weights = _weights(CONFIG)
+    x, _ = _batches(1)[0]
+    plain = impls.load(framework)(CONFIG)
+    plain.set_weights(weights)
+    before = plain.predict(x)
+    half = impls.load(framework)(CONFIG, precision="bf16")
+    half.set_weights(weights)
+    half.predict(x)
+    np.testing.assert_array_equal(plain.predict(x), before)
+    assert plain.precision == "float32"
