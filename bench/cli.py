@@ -5,7 +5,7 @@ import argparse
 import os
 import sys
 
-from impls import DEVICES, FRAMEWORKS, SEQUENCES
+from impls import DEVICES, FRAMEWORKS, PRECISIONS, SEQUENCES
 
 EPILOG = """examples:
   seqmnist-bench train --framework torch --epochs 5 --data-dir ../shared/data/mnist
@@ -58,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--variant", default="fused",
                    help="implementation: fused (library LSTM, default), cell (per-step loop), "
                    "compile (torch.compile), xla (tf.function jit_compile)")
+    p.add_argument("--precision", default="float32", choices=PRECISIONS,
+                   help="float32 (default); tf32: TF32 matmuls (Ampere+ GPU only); bf16: bfloat16 mixed "
+                   "precision with float32 master weights")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (logs and CI)")
     _add_data_dir(p)
     _add_threads(p)
@@ -152,16 +155,20 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .train import train
 
     model_cls = impls.load(args.framework, args.variant)  # bad names fail before any data is read
+    reason = model_cls.device_unavailable(args.device) or model_cls.precision_unavailable(args.device, args.precision)
+    if reason:
+        raise UsageError(reason)
     data = load_mnist(args.data_dir)
     print(data.describe(), file=sys.stderr)
     for note in data.notes:
         print(f"note: {note}", file=sys.stderr)
-    model = model_cls(impls.sequence_config(args.sequence), device=args.device, seed=args.seed)
+    model = model_cls(impls.sequence_config(args.sequence), device=args.device, seed=args.seed,
+                      precision=args.precision)
     result = train(
         model, data, args.epochs, args.batch_size, args.seed, sequence=args.sequence,
         progress=not args.no_progress, log=lambda line: print(line, file=sys.stderr, flush=True),
     )
-    label = f"{args.framework}/{args.variant} {args.device} ({args.sequence} sequence)"
+    label = f"{args.framework}/{args.variant} {args.device} {args.precision} ({args.sequence} sequence)"
     print(
         f"{label}: test accuracy {result.test_accuracy:.4f} after {args.epochs} epoch(s), "
         f"{result.samples_per_second:,.0f} training samples/s ({result.train_seconds:.1f} s training)"

@@ -79,6 +79,42 @@ def accuracy_epochs() -> int:
     return int(os.environ.get("SEQMNIST_ACCURACY_EPOCHS") or 5)
 
 
+def sequence_epochs() -> int:
+    """Training budget for the 784-step sequences: $SEQMNIST_SEQUENCE_EPOCHS, default 1 (an epoch
+    is ~5 minutes per framework on 2 CPU cores; published results train for 100+ epochs on GPUs)."""
+    return int(os.environ.get("SEQMNIST_SEQUENCE_EPOCHS") or 1)
+
+
+def accuracy_targets() -> list[tuple[str, str]]:
+    """(framework, device) pairs to train: $SEQMNIST_ACCURACY_RUNS ('torch:cpu,jax:gpu'), else all.
+    The runner sets it per asv chunk, so setup_cache trains only what that chunk reports."""
+    spec = os.environ.get("SEQMNIST_ACCURACY_RUNS", "").strip()
+    if not spec:
+        return [(f, d) for f in FRAMEWORKS for d in DEVICES]
+    return [tuple(item.split(":", 1)) for item in spec.split(",") if item]
+
+
+def train_runs(epochs: int, mode: str, values, **options) -> dict[str, dict]:
+    """setup_cache body: one accuracy job per target and per value of `mode` (precision or
+    sequence), keyed 'framework:device:value'."""
+    from .accuracy_job import spawn
+
+    return {f"{fw}:{dev}:{value}": spawn(fw, dev, epochs, **{mode: value}, **options)
+            for fw, dev in accuracy_targets() for value in values}
+
+
+def trained_run(runs: dict, key: str) -> dict:
+    """The run for `key` from setup_cache, or an asv skip / error saying why there is none."""
+    run = runs.get(key)
+    if run is None:
+        skip(f"{key} was not selected for training in this run")
+    if "skip" in run:
+        skip(run["skip"])
+    if "error" in run:
+        raise RuntimeError(f"accuracy run {key} failed:\n{run['error']}")
+    return run
+
+
 def train_step_flops(config, batch: int = 128) -> float:
     """Matmul FLOPs of one training step: forward 2*B*(I+H)*4H per time step plus the head,
     backward twice the forward (elementwise gate work is left out: it is not matmul-bound)."""
@@ -87,4 +123,6 @@ def train_step_flops(config, batch: int = 128) -> float:
     return 3.0 * forward
 
 
-__all__ = ["BATCH_SIZES", "DEVICES", "FRAMEWORKS", "Staged", "build", "runnable", "skip", "staged", "synthetic_batch", "train_step_flops"]
+__all__ = ["BATCH_SIZES", "DEVICES", "FRAMEWORKS", "Staged", "accuracy_epochs", "accuracy_targets", "build",
+           "runnable", "sequence_epochs", "skip", "staged", "synthetic_batch", "train_runs", "train_step_flops",
+           "trained_run"]

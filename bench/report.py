@@ -38,13 +38,27 @@ METRICS = {
     "test_error": Metric("test accuracy", "error rate", "accuracy"),
     "time_to_accuracy": Metric("time to 0.97", "seconds", "s"),
 }
+HIGHER_IS_BETTER = {"matmul_gflops"}  # the one stored value that is not "lower is better"
+TABLE_METRICS = list(METRICS)  # the published comparison table; the rest have tables of their own
 BATCH_METRICS = {"train_step", "predict", "minimal_train_step"}
 # The heavy-variants suite: third parameter -> samples/s at batch 128 (or GFLOP/s for the peak).
 VARIANT_METRICS = {
     "variant_train_step": "implementation variant",
+    "precision_train_step": "precision",
     "sequence_train_step": "sequence",
     "hidden_train_step": "hidden size",
 }
+# ... and its accuracy benchmarks: (framework, device, precision or sequence, epochs).
+ACCURACY_VARIANTS = {"precision_test_error": "precision", "sequence_test_error": "sequence"}
+EPOCH_METRICS = {"test_error", "time_to_accuracy"}  # epochs is their third parameter, else the fourth
+METRICS.update({metric: Metric(f"train samples/s by {title}", "seconds", "samples/s")
+                for metric, title in VARIANT_METRICS.items()})
+METRICS.update({
+    "matmul_gflops": Metric("matmul peak GFLOP/s", "GFLOP/s", "GFLOP/s"),
+    "precision_test_error": Metric("test accuracy by precision", "error rate", "accuracy"),
+    "precision_time_to_accuracy": Metric("time to 0.97 by precision", "seconds", "s"),
+    "sequence_test_error": Metric("test accuracy by sequence", "error rate", "accuracy"),
+})
 _PREFIX = re.compile(r"^(time|timeraw|peakmem|track|mem)_")
 
 
@@ -115,7 +129,7 @@ def _rows(res, machine: str, meta: dict):
         params = res.get_result_params(key)
         values = res.get_result_value(key, params)
         stats = res.get_result_stats(key, params)
-        names = ("framework", "device", "third")
+        names = ("framework", "device", "third", "fourth")
         combos = pd.MultiIndex.from_product(params).tolist() if params else [()]
         if not params:
             values, stats = [values], [stats]
@@ -124,6 +138,7 @@ def _rows(res, machine: str, meta: dict):
             p = dict(zip(names, (_param(v) for v in combo)))
             framework, device = p.get("framework"), p.get("device")
             third = p.get("third")
+            epochs = third if metric in EPOCH_METRICS else p.get("fourth")
             fw_meta = meta.get("frameworks", {}).get(framework, {})
             stat = stat or {}
             status = "failed" if value is None else ("skipped" if _isnan(value) else "ok")
@@ -137,7 +152,7 @@ def _rows(res, machine: str, meta: dict):
                 "framework": framework,
                 "device": device,
                 "batch_size": third if metric in BATCH_METRICS else None,
-                "epochs": third if metric in ("test_error", "time_to_accuracy") else None,
+                "epochs": epochs,
                 "param": None if third is None else str(third),
                 "value": float("nan") if value is None else float(value),
                 "unit": METRICS[metric].unit if metric in METRICS else "",
@@ -238,8 +253,8 @@ def comparison_table(frame: pd.DataFrame, machine: str, commit: str, device: str
     notes: list[str] = []
     columns: dict[str, dict[str, str]] = {}
     keys = sel[["metric", "batch_size", "epochs"]].drop_duplicates()
-    keys = keys[keys.metric.isin(list(METRICS))]
-    keys = keys.assign(order=keys.metric.map(list(METRICS).index)).sort_values(["order", "batch_size"])
+    keys = keys[keys.metric.isin(TABLE_METRICS)]
+    keys = keys.assign(order=keys.metric.map(TABLE_METRICS.index)).sort_values(["order", "batch_size"])
     for metric, batch, epochs in keys[["metric", "batch_size", "epochs"]].itertuples(index=False):
         group = sel[(sel.metric == metric) & (sel.batch_size.isna() if pd.isna(batch) else sel.batch_size == batch)]
         shown_as = METRICS[metric].display
@@ -369,7 +384,7 @@ def pick_revisions(frame: pd.DataFrame, base: str | None, head: str | None, mach
 def _merge_env(group: pd.DataFrame) -> pd.DataFrame:
     """One row per benchmark x params: if a commit has several env files, keep the newest ok value."""
     group = group.assign(_ok=group.status == "ok").sort_values(["_ok", "date"])
-    return group.drop_duplicates(["benchmark", "framework", "device", "batch_size", "epochs"], keep="last")
+    return group.drop_duplicates(["benchmark", "framework", "device", "batch_size", "epochs", "param"], keep="last")
 
 
 def compare(frame: pd.DataFrame, machine: str, base: str, head: str, threshold: float = 0.10,
@@ -377,10 +392,10 @@ def compare(frame: pd.DataFrame, machine: str, base: str, head: str, threshold: 
     """Verdict per benchmark x params present at base or head on one machine.
 
     regression / improvement: head/base passes the threshold in the bad / good direction (asv
-    values are all lower-is-better) AND the recorded 99% confidence intervals do not overlap
+    values are lower-is-better, bar the matmul peak's GFLOP/s) AND the recorded 99% confidence intervals do not overlap
     (where asv stored them). Otherwise unchanged. new / gone / failed from the statuses.
     """
-    keys = ["benchmark", "metric", "framework", "device", "batch_size", "epochs"]
+    keys = ["benchmark", "metric", "framework", "device", "batch_size", "epochs", "param"]
     mine = frame[frame.machine == machine]
     if bench:  # only what was asked for (asv's --bench regex, matched on the benchmark name)
         mine = mine[mine.benchmark.str.contains(bench, regex=True)]
@@ -408,9 +423,10 @@ def compare(frame: pd.DataFrame, machine: str, base: str, head: str, threshold: 
             continue  # skipped or absent on both sides: nothing to say
         else:
             noisy = _overlap(r.ci_low_base, r.ci_high_base, r.ci_low_head, r.ci_high_head)
-            if ratio > 1 + threshold and not noisy:
+            worse = ratio if key[1] not in HIGHER_IS_BETTER else 1 / ratio if ratio else float("inf")
+            if worse > 1 + threshold and not noisy:
                 verdict = "regression"
-            elif ratio < 1 - threshold and not noisy:
+            elif worse < 1 - threshold and not noisy:
                 verdict = "improvement"
             else:
                 verdict = "unchanged"
@@ -472,6 +488,8 @@ def _params_text(row) -> str:
     parts = [row.framework, row.device]
     if pd.notna(row.batch_size):
         parts.append(f"batch {row.batch_size}")
+    elif isinstance(row.param, str) and row.param != str(row.epochs):
+        parts.append(row.param)  # variant, precision, sequence or hidden size
     if pd.notna(row.epochs):
         parts.append(f"{row.epochs} ep")
     return ", ".join(str(p) for p in parts if p is not None)
@@ -620,9 +638,21 @@ def hidden_flops(hidden: int) -> float:
     return train_step_flops(LSTMConfig(n_hidden=hidden))
 
 
+def _param_order(metric: str, columns) -> list:
+    """Columns in their natural order: hidden sizes numerically, precisions as PRECISIONS lists them."""
+    from impls import PRECISIONS
+
+    if metric == "hidden_train_step":
+        return sorted(columns, key=int)
+    if metric.startswith("precision"):
+        return [p for p in PRECISIONS if p in columns]
+    return list(columns)
+
+
 def variants_tables(frame: pd.DataFrame, machine: str, commit: str, device: str) -> list[str]:
-    """Markdown for the heavy-variants suite: train samples/s at batch 128 per variant, sequence and
-    hidden size; for hidden sizes also achieved GFLOP/s and its share of the framework's matmul peak."""
+    """Markdown for the heavy-variants suite: train samples/s at batch 128 per variant, precision,
+    sequence and hidden size; for hidden sizes also achieved GFLOP/s and its share of the
+    framework's matmul peak; test accuracy per precision and per long sequence."""
     sel = frame[(frame.machine == machine) & (frame.commit == commit) & (frame.device == device)
                 & (frame.status == "ok")]
     out = []
@@ -632,23 +662,52 @@ def variants_tables(frame: pd.DataFrame, machine: str, commit: str, device: str)
             continue
         table = part.assign(shown=128 / part.value).pivot_table(
             index="framework", columns="param", values="shown", aggfunc="last")
-        if metric == "hidden_train_step":
-            table = table[sorted(table.columns, key=int)]
+        table = table[_param_order(metric, table.columns)]
         cells = table.map(lambda v: "" if pd.isna(v) else f"{v:,.0f}")
         out.append(f"**{device.upper()} — train samples/s at batch 128 by {title}**\n\n"
-                   + cells.to_markdown(disable_numparse=True) + "\n")
+                   + cells.to_markdown(disable_numparse=True) + "\n" + _missing_note(metric, table.columns, device))
         if metric == "hidden_train_step":
-            peak = sel[sel.metric == "matmul_gflops"].set_index("framework").value
-            gflops = part.assign(g=[hidden_flops(int(h)) / v / 1e9 for h, v in zip(part.param, part.value)])
-            pivot = gflops.pivot_table(index="framework", columns="param", values="g", aggfunc="last")
-            pivot = pivot[sorted(pivot.columns, key=int)]
-            text = pd.DataFrame(
-                {col: {fw: "" if pd.isna(v) else f"{v:.1f}" + (f" ({v / peak[fw]:.0%})" if fw in peak else "")
-                       for fw, v in pivot[col].items()} for col in pivot.columns})
-            text.index.name = "framework"
-            out.append(f"**{device.upper()} — achieved matmul GFLOP/s by hidden size (share of the "
-                       "framework's 2048x2048 float32 matmul peak)**\n\n" + text.to_markdown(disable_numparse=True) + "\n")
+            out.append(_gflops_table(sel, part, device))
+    out.extend(_accuracy_variant_table(sel, metric, title, device) for metric, title in ACCURACY_VARIANTS.items()
+               if not sel[sel.metric == metric].empty)
     return out
+
+
+def _missing_note(metric: str, columns, device: str) -> str:
+    """Say why a precision column is absent rather than leaving it out silently."""
+    if metric.startswith("precision") and "tf32" not in columns and device == "cpu":
+        return "\ntf32 is not shown: it is an NVIDIA GPU mode (compute capability 8.0+), n/a on CPU.\n"
+    return ""
+
+
+def _gflops_table(sel: pd.DataFrame, part: pd.DataFrame, device: str) -> str:
+    peak = sel[sel.metric == "matmul_gflops"].set_index("framework").value
+    gflops = part.assign(g=[hidden_flops(int(h)) / v / 1e9 for h, v in zip(part.param, part.value)])
+    pivot = gflops.pivot_table(index="framework", columns="param", values="g", aggfunc="last")
+    pivot = pivot[sorted(pivot.columns, key=int)]
+    text = pd.DataFrame(
+        {col: {fw: "" if pd.isna(v) else f"{v:.1f}" + (f" ({v / peak[fw]:.0%})" if fw in peak else "")
+               for fw, v in pivot[col].items()} for col in pivot.columns})
+    text.index.name = "framework"
+    return (f"**{device.upper()} — achieved matmul GFLOP/s by hidden size (share of the framework's "
+            "2048x2048 float32 matmul peak)**\n\n" + text.to_markdown(disable_numparse=True) + "\n")
+
+
+def _accuracy_variant_table(sel: pd.DataFrame, metric: str, title: str, device: str) -> str:
+    """Test accuracy per precision or sequence (with time to 0.97 where it was reached)."""
+    part = sel[sel.metric == metric]
+    reached = sel[sel.metric == metric.replace("test_error", "time_to_accuracy")]
+    seconds = {(r.framework, r.param): r.value for r in reached.itertuples()}
+    table = part.assign(shown=1 - part.value).pivot_table(index="framework", columns="param", values="shown",
+                                                          aggfunc="last")
+    table = table[_param_order(metric, table.columns)]
+    text = pd.DataFrame({col: {fw: "" if pd.isna(v) else f"{v:.4f}" + (
+        f" ({seconds[fw, col]:.1f} s to 0.97)" if (fw, col) in seconds else "")
+        for fw, v in table[col].items()} for col in table.columns})
+    text.index.name = "framework"
+    epochs = ", ".join(str(e) for e in sorted(part.epochs.dropna().unique()))
+    return (f"**{device.upper()} — test accuracy by {title} after {epochs} epoch(s)** (seed 0, batch 128, "
+            "Adam 1e-3)\n\n" + text.to_markdown(disable_numparse=True) + "\n" + _missing_note(metric, table.columns, device))
 
 
 def plot_scaling(frame: pd.DataFrame, out_dir: Path) -> list[Path]:

@@ -33,6 +33,8 @@ def test_help_names_every_command():
         (["train", "--framework", "torch", "--data-dir", "/nonexistent"], "does not exist"),
         (["train", "--framework", "torch", "--epochs", "0"], "must be >= 1"),
         (["train", "--framework", "mxnet"], "invalid choice"),
+        (["train", "--framework", "torch", "--precision", "fp8"], "invalid choice"),
+        (["train", "--framework", "jax", "--precision", "tf32", "--data-dir", "/nonexistent"], "tf32 is a GPU"),
         (["report", "--threshold", "3", "--results", "/nonexistent"], "threshold"),
     ],
 )
@@ -50,7 +52,15 @@ def test_train_command_on_tiny_data(tiny_idx, framework, sequence):
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "unverified" in proc.stderr  # the tiny set is not MNIST, and is said so
     assert len(re.findall(r"^epoch \d/2: loss [\d.]+, test accuracy [\d.]+", proc.stderr, re.M)) == 2
-    assert re.search(rf"{framework}/fused cpu \({sequence} sequence\): test accuracy [\d.]+ after 2 epoch", proc.stdout)
+    assert re.search(rf"{framework}/fused cpu float32 \({sequence} sequence\): test accuracy [\d.]+ after 2 epoch", proc.stdout)
+
+
+@pytest.mark.parametrize("framework", framework_params())
+def test_train_bf16_on_tiny_data(tiny_idx, framework):
+    proc = cli("train", "--framework", framework, "--precision", "bf16", "--epochs", "1", "--batch-size", "32",
+               "--data-dir", str(tiny_idx), "--no-progress")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert re.search(rf"{framework}/fused cpu bf16 \(row sequence\): test accuracy [\d.]+ after 1 epoch", proc.stdout)
 
 
 def test_unknown_variant_is_rejected():

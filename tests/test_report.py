@@ -1,6 +1,7 @@
 """Regression verdicts and published tables, from small asv results files written here."""
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -153,3 +154,64 @@ def test_cli_gate_exit_codes_and_files(results, tmp_path):
 def test_cli_no_results_exits_2(tmp_path):
     proc = run_cli(tmp_path)
     assert proc.returncode == 2 and "no asv results" in proc.stderr
+
+
+# The heavy-variants suite: a third parameter that is not a batch size, and (framework, device, mode, epochs).
+VARIANT = [["'torch'", "'jax'"], ["'cpu'"], ["'fused'", "'cell'"]]
+PREC = [["'torch'", "'jax'"], ["'cpu'"], ["'float32'", "'tf32'", "'bf16'"]]
+PREC_ACC = [["'torch'", "'jax'"], ["'cpu'"], ["'float32'", "'tf32'", "'bf16'"], ["5"]]
+PEAK = [["'torch'", "'jax'"], ["'cpu'"]]
+NAN = float("nan")
+
+
+def variant_values(cell_torch=0.05, bf16_jax_error=0.02, peak_torch=200.0):
+    return {
+        "variants.ImplementationVariants.time_variant_train_step":
+            (VARIANT, [0.01, cell_torch, 0.02, 0.03], [ci(0.01), ci(cell_torch), ci(0.02), ci(0.03)]),
+        "variants.Precisions.time_precision_train_step":
+            (PREC, [0.016, NAN, 0.008, 0.02, NAN, 0.04], [None] * 6),
+        "variants.PrecisionAccuracy.track_precision_test_error":
+            (PREC_ACC, [0.021, NAN, 0.022, 0.021, NAN, bf16_jax_error], [None] * 6),
+        "variants.PrecisionAccuracy.track_precision_time_to_accuracy":
+            (PREC_ACC, [18.0, NAN, 12.5, 24.0, NAN, NAN], [None] * 6),
+        "variants.MatmulPeak.track_matmul_gflops": (PEAK, [peak_torch, 190.0], [ci(peak_torch), ci(190.0)]),
+    }
+
+
+@pytest.fixture
+def variant_results(tmp_path):
+    res = tmp_path / "results" / "asv"
+    write_results(res, "box", BASE, 1_700_000_000_000, variant_values())
+    # torch cell 40% slower, jax bf16 accuracy 98.0% -> 90.0%, torch matmul peak 200 -> 150 GFLOP/s
+    write_results(res, "box", HEAD, 1_700_000_100_000, variant_values(0.07, 0.10, 150.0))
+    return res
+
+
+def test_variant_params_are_kept_apart_and_epochs_read_from_the_fourth(variant_results):
+    frame = report.load_results(variant_results)
+    acc = frame[(frame.metric == "precision_test_error") & (frame.commit == BASE)]
+    assert sorted(acc.param.unique()) == ["bf16", "float32", "tf32"]
+    assert set(acc.epochs) == {5}
+    out = report.compare(frame, "box", BASE, HEAD, 0.10)
+    got = {(r.metric, r.framework, r.param): r.verdict for r in out.itertuples()}
+    assert got["variant_train_step", "torch", "cell"] == "regression"
+    assert got["variant_train_step", "torch", "fused"] == "unchanged"  # not merged with cell
+    assert got["precision_test_error", "jax", "bf16"] == "regression"
+    assert got["precision_test_error", "jax", "float32"] == "unchanged"
+    peak = out[(out.metric == "matmul_gflops") & (out.framework == "torch")].iloc[0]
+    assert peak.verdict == "regression"  # fewer GFLOP/s is worse, unlike every other stored value
+    text = report.render_regressions(out, "box", BASE, HEAD, 0.10)
+    assert "torch, cpu, cell" in text and "jax, cpu, bf16, 5 ep" in text
+
+
+def test_precision_tables_name_each_mode_and_its_accuracy(variant_results):
+    frame = report.load_results(variant_results)
+    md = "\n".join(report.variants_tables(frame, "box", BASE, "cpu"))
+    assert "train samples/s at batch 128 by precision" in md
+    speed = md.split("by precision**")[1].split("**")[0]
+    assert re.search(r"\| torch +\| 8,000 +\| 16,000 +\|", speed)  # float32 then bf16
+    assert "test accuracy by precision after 5 epoch(s)" in md
+    assert "0.9780 (12.5 s to 0.97)" in md  # torch bf16
+    assert "0.9800" in md and "tf32 is not shown" in md
+    header = md.split("test accuracy by precision")[1].splitlines()[2]
+    assert header.index("float32") < header.index("bf16")  # PRECISIONS order, not alphabetical

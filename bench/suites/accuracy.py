@@ -4,20 +4,7 @@ Both come from one training run per framework and device, done in setup_cache by
 process each (bench.accuracy_job). asv treats lower as better, so accuracy is stored as the
 test error rate (1 - accuracy); the report turns it back.
 """
-import json
-import os
-import subprocess
-import sys
-
-from bench.harness import DEVICES, FRAMEWORKS, accuracy_epochs, skip
-
-
-def _targets():
-    """(framework, device) pairs to train: $SEQMNIST_ACCURACY_RUNS ('torch:cpu,jax:gpu'), else all."""
-    spec = os.environ.get("SEQMNIST_ACCURACY_RUNS", "").strip()
-    if not spec:
-        return [(f, d) for f in FRAMEWORKS for d in DEVICES]
-    return [tuple(item.split(":", 1)) for item in spec.split(",") if item]
+from bench.harness import DEVICES, FRAMEWORKS, accuracy_epochs, train_runs, trained_run
 
 
 class Accuracy:
@@ -27,28 +14,12 @@ class Accuracy:
     timeout = 3600
 
     def setup_cache(self):
-        runs = {}
-        for framework, device in _targets():
-            cmd = [sys.executable, "-m", "bench.accuracy_job", "--framework", framework, "--device", device,
-                   "--epochs", str(accuracy_epochs())]
-            proc = subprocess.run(cmd, capture_output=True, text=True)
-            try:
-                runs[f"{framework}:{device}"] = json.loads(proc.stdout)
-            except ValueError:
-                runs[f"{framework}:{device}"] = {"error": f"exit {proc.returncode}: {proc.stderr[-2000:]}"}
-        return runs
+        return train_runs(accuracy_epochs(), "precision", ["float32"])
 
     setup_cache.timeout = 7200
 
     def setup(self, runs, framework, device, epochs):
-        run = runs.get(f"{framework}:{device}")
-        if run is None:
-            skip(f"{framework}:{device} was not selected for training in this run")
-        if "skip" in run:
-            skip(run["skip"])
-        if "error" in run:
-            raise RuntimeError(f"accuracy run for {framework} on {device} failed:\n{run['error']}")
-        self.run = run
+        self.run = trained_run(runs, f"{framework}:{device}:float32")
 
     def track_test_error(self, runs, framework, device, epochs):
         """1 - test accuracy after `epochs` epochs (seed 0, batch 128)."""

@@ -1,9 +1,20 @@
 """Heavy variants, in the full suite only (`run --quick` leaves them out; `--bench variants` runs them):
-implementation variants and compile modes, the 784-step pixel sequence, hidden-size scaling, and
-each framework's float32 matmul peak (the yardstick for achieved GFLOP/s in the report)."""
+implementation variants and compile modes, precision modes (speed and accuracy), the 784-step pixel
+and permuted sequences (speed and accuracy), hidden-size scaling, and each framework's float32
+matmul peak (the yardstick for achieved GFLOP/s in the report)."""
 import impls
 
-from bench.harness import DEVICES, FRAMEWORKS, runnable, skip, synthetic_batch
+from bench.harness import (
+    DEVICES,
+    FRAMEWORKS,
+    accuracy_epochs,
+    runnable,
+    sequence_epochs,
+    skip,
+    synthetic_batch,
+    train_runs,
+    trained_run,
+)
 
 ALL_VARIANTS = sorted({v for vs in impls.VARIANTS.values() for v in vs})
 HIDDEN_SIZES = (64, 128, 256, 512)
@@ -11,15 +22,17 @@ BATCH = 128
 _STAGED: dict = {}
 
 
-def _staged(framework, device, variant="fused", sequence="row", hidden=128):
+def _staged(framework, device, variant="fused", sequence="row", hidden=128, precision="float32"):
     """Build, compile and warm up once per process (asv calls setup before every repeat)."""
-    key = (framework, device, variant, sequence, hidden)
+    key = (framework, device, variant, sequence, hidden, precision)
     if key not in _STAGED:
         if variant not in impls.VARIANTS[framework]:
             skip(f"{framework} has no {variant!r} variant")
-        runnable(framework, device)
+        reason = runnable(framework, device).precision_unavailable(device, precision)
+        if reason:
+            skip(reason)
         config = impls.sequence_config(sequence, n_hidden=hidden)
-        model = impls.load(framework, variant)(config, device=device)
+        model = impls.load(framework, variant)(config, device=device, precision=precision)
         x, y = synthetic_batch(BATCH)
         x = x.reshape(BATCH, config.n_steps, config.n_input)
         x, y = model.to_device(*model.check_batch(x, y))
@@ -63,6 +76,75 @@ class Sequences(_StepTimer):
 
     def time_sequence_train_step(self, framework, device, sequence):
         self._time()
+
+
+class Precisions(_StepTimer):
+    """float32 vs tf32 (Ampere+ GPUs) vs bf16 mixed precision, fused, batch 128, row sequence."""
+
+    params = (list(FRAMEWORKS), list(DEVICES), list(impls.PRECISIONS))
+    param_names = ["framework", "device", "precision"]
+
+    def setup(self, framework, device, precision):
+        self.run = _staged(framework, device, precision=precision)
+
+    def time_precision_train_step(self, framework, device, precision):
+        self._time()
+
+
+class PrecisionAccuracy:
+    """Test accuracy and time to 0.97 per precision mode, same budget as the accuracy suite, so a
+    fast but wrong mode shows. asv stores the error rate (lower is better)."""
+
+    params = (list(FRAMEWORKS), list(DEVICES), list(impls.PRECISIONS), [accuracy_epochs()])
+    param_names = ["framework", "device", "precision", "epochs"]
+    version = "1"
+    timeout = 3600
+
+    def setup_cache(self):
+        return train_runs(accuracy_epochs(), "precision", impls.PRECISIONS)
+
+    setup_cache.timeout = 4 * 3600
+
+    def setup(self, runs, framework, device, precision, epochs):
+        self.run = trained_run(runs, f"{framework}:{device}:{precision}")
+
+    def track_precision_test_error(self, runs, framework, device, precision, epochs):
+        """1 - test accuracy after `epochs` epochs in this precision (seed 0, batch 128)."""
+        return 1.0 - self.run["test_accuracy"]
+
+    track_precision_test_error.unit = "error rate"
+
+    def track_precision_time_to_accuracy(self, runs, framework, device, precision, epochs):
+        """Training seconds until test accuracy first reached 0.97; NaN when it never did."""
+        reached = self.run["time_to_accuracy"]
+        return float("nan") if reached is None else reached
+
+    track_precision_time_to_accuracy.unit = "seconds"
+
+
+class SequenceAccuracy:
+    """Test accuracy on the 784-step pixel and permuted sequences after $SEQMNIST_SEQUENCE_EPOCHS
+    epochs (default 1; the epoch count is a parameter, so it is named in every result)."""
+
+    params = (list(FRAMEWORKS), list(DEVICES), ["pixel", "permuted"], [sequence_epochs()])
+    param_names = ["framework", "device", "sequence", "epochs"]
+    version = "1"
+    timeout = 3600
+
+    def setup_cache(self):
+        # Evaluating 10,000 test images over 784 steps costs ~15% of an epoch: once per epoch only.
+        return train_runs(sequence_epochs(), "sequence", ["pixel", "permuted"], eval_every=0)
+
+    setup_cache.timeout = 12 * 3600
+
+    def setup(self, runs, framework, device, sequence, epochs):
+        self.run = trained_run(runs, f"{framework}:{device}:{sequence}")
+
+    def track_sequence_test_error(self, runs, framework, device, sequence, epochs):
+        """1 - test accuracy after `epochs` epochs on this sequence (seed 0, batch 128)."""
+        return 1.0 - self.run["test_accuracy"]
+
+    track_sequence_test_error.unit = "error rate"
 
 
 class HiddenScaling(_StepTimer):
