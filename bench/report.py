@@ -639,14 +639,14 @@ def hidden_flops(hidden: int) -> float:
 
 
 def _param_order(metric: str, columns) -> list:
-    """Columns in their natural order: hidden sizes numerically, precisions as PRECISIONS lists them."""
-    from impls import PRECISIONS
+    """Columns in their natural order: hidden sizes numerically, precisions and sequences as
+    PRECISIONS and SEQUENCES list them."""
+    from impls import PRECISIONS, SEQUENCES
 
     if metric == "hidden_train_step":
         return sorted(columns, key=int)
-    if metric.startswith("precision"):
-        return [p for p in PRECISIONS if p in columns]
-    return list(columns)
+    order = PRECISIONS if metric.startswith("precision") else SEQUENCES if metric.startswith("sequence") else None
+    return [c for c in order if c in columns] if order else list(columns)
 
 
 def variants_tables(frame: pd.DataFrame, machine: str, commit: str, device: str) -> list[str]:
