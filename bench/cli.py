@@ -12,6 +12,12 @@ EPILOG = """examples:
   seqmnist-bench run --quick
   seqmnist-bench report
   seqmnist-bench compare main HEAD --quick
+
+environment:
+  SEQMNIST_DATA_DIR         MNIST folder (as --data-dir)
+  SEQMNIST_THREADS          CPU threads per framework (as --threads)
+  SEQMNIST_ACCURACY_EPOCHS  epochs of the accuracy and precision-accuracy benchmarks (default 5; 1 with --quick)
+  SEQMNIST_SEQUENCE_EPOCHS  epochs of the 784-step pixel/permuted accuracy benchmarks (default 1)
 """
 
 

@@ -167,6 +167,7 @@ def run_suite(opts: RunOptions) -> RunSummary:
         "dirty": dirty,
         "quick": opts.quick,
         "accuracy_epochs": int(env["SEQMNIST_ACCURACY_EPOCHS"]),
+        "sequence_epochs": int(env.get("SEQMNIST_SEQUENCE_EPOCHS") or 1),
         "host": probe_mod.host_info() if not opts.threads else {**probe_mod.host_info(), "threads": opts.threads},
         "frameworks": probes,
         "skipped": skipped,
