@@ -85,3 +85,48 @@ def test_float32_default_is_unchanged_by_a_bf16_model_in_the_same_process(framew
     half.predict(x)
     np.testing.assert_array_equal(plain.predict(x), before)
     assert plain.precision == "float32"
+
+
+def _tf32_model_on_cpu(monkeypatch, framework: str):
+    """A tf32 model built on CPU by lifting the refusal: CPU ignores TF32, but the plumbing
+    (flags set for the step and restored after, matmul precision in the compiled program) shows."""
+    cls = impls.load(framework)
+    monkeypatch.setattr(cls, "precision_unavailable", classmethod(lambda c, d, p: None))
+    return cls(CONFIG, precision="tf32")
+
+
+def test_torch_tf32_flags_hold_for_the_step_only(monkeypatch):
+    pytest.importorskip("torch")
+    import torch
+
+    model = _tf32_model_on_cpu(monkeypatch, "torch")
+    seen = []
+    model.net.register_forward_hook(
+        lambda *_: seen.append((torch.backends.cuda.matmul.fp32_precision, torch.backends.cudnn.rnn.fp32_precision)))
+    x, y = _batches(1)[0]
+    model.train_step(x, y)
+    assert seen == [("tf32", "tf32")]
+    assert (torch.backends.cuda.matmul.fp32_precision, torch.backends.cudnn.rnn.fp32_precision) == ("ieee", "ieee")
+
+
+def test_tensorflow_tf32_flag_holds_for_the_call_only(monkeypatch):
+    pytest.importorskip("tensorflow")
+    import tensorflow as tf
+
+    model = _tf32_model_on_cpu(monkeypatch, "tensorflow")
+    with model._matmuls():
+        assert tf.config.experimental.tensor_float_32_execution_enabled()
+    x, y = _batches(1)[0]
+    model.train_step(x, y)
+    assert not tf.config.experimental.tensor_float_32_execution_enabled()
+
+
+def test_jax_tf32_lowers_matmuls_at_reduced_precision(monkeypatch):
+    pytest.importorskip("jax")
+    x, _ = _batches(1)[0]
+    hlo = {}
+    for precision in ("float32", "tf32"):
+        model = _tf32_model_on_cpu(monkeypatch, "jax") if precision == "tf32" else impls.load("jax")(CONFIG)
+        hlo[precision] = model._forward.lower(model.params, model.to_device(x)).as_text()
+    assert "precision = [HIGHEST, HIGHEST]" in hlo["float32"] and "HIGH, HIGH]" not in hlo["float32"]
+    assert "precision = [HIGH, HIGH]" in hlo["tf32"]
