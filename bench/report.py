@@ -639,14 +639,16 @@ def hidden_flops(hidden: int) -> float:
 
 
 def _param_order(metric: str, columns) -> list:
-    """Columns in their natural order: hidden sizes numerically, precisions and sequences as
-    PRECISIONS and SEQUENCES list them."""
+    """Columns in their natural order: hidden sizes numerically, the default variant, precision and
+    sequence first."""
     from impls import PRECISIONS, SEQUENCES
 
     if metric == "hidden_train_step":
         return sorted(columns, key=int)
-    order = PRECISIONS if metric.startswith("precision") else SEQUENCES if metric.startswith("sequence") else None
-    return [c for c in order if c in columns] if order else list(columns)
+    order = (PRECISIONS if metric.startswith("precision") else SEQUENCES if metric.startswith("sequence")
+             else ("fused", "cell", "compile", "xla") if metric == "variant_train_step" else None)
+    order = order or ()
+    return [c for c in order if c in columns] + [c for c in columns if c not in order]
 
 
 def variants_tables(frame: pd.DataFrame, machine: str, commit: str, device: str) -> list[str]:
