@@ -161,7 +161,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .train import train
 
     model_cls = impls.load(args.framework, args.variant)  # bad names fail before any data is read
-    reason = model_cls.device_unavailable(args.device) or model_cls.precision_unavailable(args.device, args.precision)
+    reason = model_cls.unavailable(args.device, args.precision)
     if reason:
         raise UsageError(reason)
     data = load_mnist(args.data_dir)

@@ -34,15 +34,16 @@ def skip(reason: str):
     raise NotImplementedError(reason)
 
 
-def runnable(framework: str, device: str):
-    """The framework's model class if it can run on `device` here, else an asv skip saying why."""
+def runnable(framework: str, device: str, precision: str = "float32"):
+    """The framework's model class if it can run on `device` in `precision` here, else an asv
+    skip saying why."""
     import impls
 
     try:
         cls = impls.load(framework)
     except impls.FrameworkUnavailable as exc:
         skip(str(exc))
-    reason = cls.device_unavailable(device)
+    reason = cls.unavailable(device, precision)
     if reason:
         skip(reason)
     return cls

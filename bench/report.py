@@ -641,13 +641,12 @@ def hidden_flops(hidden: int) -> float:
 def _param_order(metric: str, columns) -> list:
     """Columns in their natural order: hidden sizes numerically, the default variant, precision and
     sequence first."""
-    from impls import PRECISIONS, SEQUENCES
+    from impls import PRECISIONS, SEQUENCES, VARIANTS
 
     if metric == "hidden_train_step":
         return sorted(columns, key=int)
-    order = (PRECISIONS if metric.startswith("precision") else SEQUENCES if metric.startswith("sequence")
-             else ("fused", "cell", "compile", "xla") if metric == "variant_train_step" else None)
-    order = order or ()
+    variants = list(dict.fromkeys(v for names in VARIANTS.values() for v in names))  # fused first
+    order = {"variant": variants, "precision": PRECISIONS, "sequence": SEQUENCES}.get(metric.split("_")[0], ())
     return [c for c in order if c in columns] + [c for c in columns if c not in order]
 
 
@@ -677,8 +676,10 @@ def variants_tables(frame: pd.DataFrame, machine: str, commit: str, device: str)
 
 def _missing_note(metric: str, columns, device: str) -> str:
     """Say why a precision column is absent rather than leaving it out silently."""
+    from impls.base import TF32_GPU
+
     if metric.startswith("precision") and "tf32" not in columns and device == "cpu":
-        return "\ntf32 is not shown: it is an NVIDIA GPU mode (compute capability 8.0+), n/a on CPU.\n"
+        return f"\ntf32 is not shown: {TF32_GPU}, n/a on CPU.\n"
     return ""
 
 

@@ -60,11 +60,27 @@ class LSTMModel(abc.ABC):
         """Why `device` cannot be used by this framework here; None when it can."""
 
     @classmethod
+    def gpu_capability(cls) -> tuple[str, tuple[int, int]]:
+        """Name and CUDA compute capability of the framework's GPU (called only when it has one).
+        The default (unknown, 0.0) refuses the reduced-precision modes on GPU."""
+        return "an uninspected GPU", (0, 0)
+
+    @classmethod
     def precision_unavailable(cls, device: str, precision: str) -> str | None:
-        """Why `precision` cannot run on `device` here; None when it can. Subclasses check the GPU."""
-        if precision == "tf32" and device == "cpu":
+        """Why `precision` cannot run on a usable `device` here; None when it can."""
+        if precision == "float32" or (device == "cpu" and precision == "bf16"):
+            return None
+        if device == "cpu":
             return f"{TF32_GPU}; a CPU has no such mode"
+        name, (major, minor) = cls.gpu_capability()
+        if (major, minor) < (8, 0):
+            return f"{precision} needs compute capability 8.0 or newer; {name} has {major}.{minor}"
         return None
+
+    @classmethod
+    def unavailable(cls, device: str, precision: str = "float32") -> str | None:
+        """Why this model cannot run on `device` in `precision` here (device first); None when it can."""
+        return cls.device_unavailable(device) or cls.precision_unavailable(device, precision)
 
     @abc.abstractmethod
     def _build(self) -> None:

@@ -74,15 +74,10 @@ class JaxLSTM(LSTMModel):
         return None
 
     @classmethod
-    def precision_unavailable(cls, device: str, precision: str) -> str | None:
-        reason = super().precision_unavailable(device, precision)
-        if reason or device == "cpu" or precision == "float32":
-            return reason
-        gpu = jax.devices(device)[0]
-        capability = getattr(gpu, "compute_capability", "0.0")
-        if tuple(int(v) for v in str(capability).split(".")[:2]) < (8, 0):
-            return f"{precision} needs compute capability 8.0 or newer; {gpu.device_kind} has {capability}"
-        return None
+    def gpu_capability(cls) -> tuple[str, tuple[int, int]]:
+        gpu = jax.devices("gpu")[0]
+        major, minor = (int(v) for v in str(getattr(gpu, "compute_capability", "0.0")).split(".")[:2])
+        return gpu.device_kind, (major, minor)
 
     def _build(self) -> None:
         self.jax_device = jax.devices(self.device)[0]

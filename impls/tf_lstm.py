@@ -74,15 +74,9 @@ class TensorFlowLSTM(LSTMModel):
         return None
 
     @classmethod
-    def precision_unavailable(cls, device: str, precision: str) -> str | None:
-        reason = super().precision_unavailable(device, precision)
-        if reason or device == "cpu" or precision == "float32":
-            return reason
-        gpu = tf.config.list_physical_devices("GPU")[0]
-        capability = tf.config.experimental.get_device_details(gpu).get("compute_capability", (0, 0))
-        if tuple(capability) < (8, 0):
-            return f"{precision} needs compute capability 8.0 or newer; this GPU has {capability}"
-        return None
+    def gpu_capability(cls) -> tuple[str, tuple[int, int]]:
+        details = tf.config.experimental.get_device_details(tf.config.list_physical_devices("GPU")[0])
+        return details.get("device_name", "this GPU"), tuple(details.get("compute_capability", (0, 0)))
 
     def _build(self) -> None:
         self.tf_device = "/GPU:0" if self.device == "gpu" else "/CPU:0"

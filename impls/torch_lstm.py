@@ -79,15 +79,8 @@ class TorchLSTM(LSTMModel):
         return None
 
     @classmethod
-    def precision_unavailable(cls, device: str, precision: str) -> str | None:
-        reason = super().precision_unavailable(device, precision)
-        if reason or device == "cpu" or precision == "float32":
-            return reason
-        major, minor = torch.cuda.get_device_capability()
-        if major < 8:
-            name = torch.cuda.get_device_name()
-            return f"{precision} needs compute capability 8.0 or newer; {name} has {major}.{minor}"
-        return None
+    def gpu_capability(cls) -> tuple[str, tuple[int, int]]:
+        return torch.cuda.get_device_name(), tuple(torch.cuda.get_device_capability())
 
     def _autocast(self):
         """bf16: the forward pass under torch.autocast (backward follows its dtypes)."""

@@ -28,9 +28,7 @@ def _staged(framework, device, variant="fused", sequence="row", hidden=128, prec
     if key not in _STAGED:
         if variant not in impls.VARIANTS[framework]:
             skip(f"{framework} has no {variant!r} variant")
-        reason = runnable(framework, device).precision_unavailable(device, precision)
-        if reason:
-            skip(reason)
+        runnable(framework, device, precision)
         config = impls.sequence_config(sequence, n_hidden=hidden)
         model = impls.load(framework, variant)(config, device=device, precision=precision)
         x, y = synthetic_batch(BATCH)
