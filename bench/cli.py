@@ -3,15 +3,19 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 
 from impls import DEVICES, FRAMEWORKS, PRECISIONS, SEQUENCES
+
+MIN_ROUNDS = 6  # bench.stats.MIN_ROUNDS (not imported here: the CLI starts without numpy)
 
 EPILOG = """examples:
   seqmnist-bench train --framework torch --epochs 5 --data-dir ../shared/data/mnist
   seqmnist-bench run --quick
   seqmnist-bench report
-  seqmnist-bench compare main HEAD --quick
+  seqmnist-bench compare main HEAD --frameworks torch
+  seqmnist-bench noise --frameworks torch --rounds 10
 
 environment:
   SEQMNIST_DATA_DIR         MNIST folder (as --data-dir)
@@ -96,18 +100,38 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "compare",
-        help="measure two revisions here, then report regressions (exit 1 on one)",
-        description="Check out BASE and HEAD in git worktrees, run the asv suite on each in alternating "
-        "rounds, then print the regression report. Exit status 1 on a regression, 0 otherwise, "
-        "2 for bad arguments (unknown revision, uncommitted changes).",
+        help="measure two commits here in paired rounds, then give verdicts (exit 1 on a regression)",
+        description="Check out BASE and HEAD in git worktrees and measure them in paired rounds: each round "
+        "starts fresh base and head processes (random order) that alternate sample by sample, so drift of "
+        "the machine hits both. Verdicts come from the per-round head/base ratios: a regression is a "
+        "change whose whole 95% interval lies beyond --threshold. Rounds stop once every benchmark is "
+        "decided, or at --budget. Writes results/compare/<machine>/<base>-<head>/ (not tracked by git). "
+        "Exit status: 1 on a regression or a benchmark that fails at HEAD, 0 otherwise, 2 for bad "
+        "arguments (unknown revision, no benchmark).",
     )
     p.add_argument("base", help="base revision (branch, tag or hash)")
     p.add_argument("head", help="head revision")
-    p.add_argument("--rounds", type=_positive, default=2, help="alternating base/head rounds (default 2)")
-    _add_measure_args(p)
-    _add_threshold(p)
-    p.add_argument("--out", default="results/report", help="report folder (default results/report)")
+    _add_paired_args(p)
+    p.add_argument("--budget", type=_positive_float, default=300.0,
+                   help="seconds of rounds per framework and device before deciding with what there is (default 300)")
+    p.add_argument("--min-rounds", type=_positive, default=None,
+                   help="rounds before stopping early (default: what this host's noise check says a 10%% change "
+                   f"needs, at least {MIN_ROUNDS})")
+    p.add_argument("--max-rounds", type=_positive, default=60, help="upper bound on rounds (default 60)")
+    p.add_argument("--rounds", type=_positive, help="exactly this many rounds (no early stop)")
     p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser(
+        "noise",
+        help="A/A check of this machine: noise per benchmark, smallest detectable change, rounds needed",
+        description="Compare the current commit with itself in paired rounds (as `compare` measures) and "
+        "report each benchmark's paired noise, the smallest change compare can detect here, and the rounds a "
+        "10% or 5% change needs. Stored in results/meta/<machine>/noise.json, which compare reads to "
+        "choose its rounds on the same host.",
+    )
+    _add_paired_args(p)
+    p.add_argument("--rounds", type=_positive, default=10, help="paired rounds (default 10)")
+    p.set_defaults(func=cmd_noise)
     return parser
 
 
@@ -121,6 +145,29 @@ def _add_measure_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--machine", help="machine name the results are stored under (default: host name)")
     _add_data_dir(p)
     _add_threads(p)
+
+
+def _add_paired_args(p: argparse.ArgumentParser) -> None:
+    """What `compare` and `noise` measure."""
+    from .compare import DEFAULT_BENCH
+
+    p.add_argument("--frameworks", nargs="+", choices=FRAMEWORKS, default=list(FRAMEWORKS))
+    p.add_argument("--devices", nargs="+", choices=DEVICES, default=["cpu"],
+                   help="devices to measure (default cpu; add gpu on a GPU machine)")
+    p.add_argument("--bench", metavar="REGEX", default=DEFAULT_BENCH,
+                   help=f"asv time benchmarks to measure, by full name (default {DEFAULT_BENCH!r})")
+    p.add_argument("--threshold", type=_fraction, default=0.03,
+                   help="smallest change a verdict calls: the interval must lie wholly beyond it (default 0.03)")
+    p.add_argument("--machine", help="machine name the results are kept under (default: host name)")
+    p.add_argument("--seed", type=int, default=None, help="seed of the random side order (default: from the clock)")
+    _add_threads(p)
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
+    return value
 
 
 def _run_options(args: argparse.Namespace, **extra):
@@ -257,21 +304,85 @@ def regression_gate(frame, args: argparse.Namespace) -> int:
     return 1 if regressions and args.fail_on_regression else 0
 
 
-def cmd_compare(args: argparse.Namespace) -> int:
+def _paired_options(args: argparse.Namespace, **extra):
+    import time
     from pathlib import Path
 
-    from . import report
-    from .compare import CompareOptions, measure
-    from .runner import RunError, find_root
+    from .compare import CompareOptions
+    from .runner import find_root
+
+    return CompareOptions(
+        base=getattr(args, "base", "HEAD"), head=getattr(args, "head", "HEAD"), frameworks=tuple(args.frameworks),
+        devices=tuple(args.devices), bench=args.bench, threshold=args.threshold, threads=args.threads,
+        seed=args.seed if args.seed is not None else int(time.time()), root=find_root(Path.cwd()), **extra,
+    )
+
+
+def _host(args: argparse.Namespace, root) -> tuple[str, dict]:
+    """(machine key, fingerprint) for results measured here; says so when the host is kept apart."""
+    import socket
+
+    from . import fingerprint
+    from .probe import host_info
+
+    name = args.machine or socket.gethostname()
+    if not re.fullmatch(r"[A-Za-z0-9._-]+", name):
+        raise UsageError(f"machine name {name!r} must be letters, digits, '.', '_' or '-'")
+    host = host_info() if not args.threads else {**host_info(), "threads": args.threads}
+    fp = fingerprint.take(host, fingerprint.installed_versions(args.frameworks))
+    key, warning = fingerprint.machine_key(root, name, fp)
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
+    return key, fp
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from . import compare, noise
+    from .runner import RunError
 
     try:
-        root = find_root(Path.cwd())
-        machine, base, head = measure(CompareOptions(args.base, args.head, args.rounds, _run_options(args)))
+        opts = _paired_options(args, budget=args.budget, max_rounds=args.max_rounds)
+        machine, fp = _host(args, opts.root)
+        if args.rounds:
+            opts.min_rounds = opts.max_rounds = args.rounds
+            opts.budget = float("inf")
+        elif args.min_rounds:
+            opts.min_rounds = min(args.min_rounds, opts.max_rounds)
+        else:
+            need, why = noise.min_rounds_for(opts.root, machine, fp["id"], opts.frameworks, 0.10, opts.threshold)
+            if need and need > 0:
+                opts.min_rounds = max(compare.stats.MIN_ROUNDS, min(need, opts.max_rounds))
+            print(f"min rounds {opts.min_rounds}: {why}", file=sys.stderr)
+        result = compare.measure(opts)
     except RunError as exc:
         raise UsageError(str(exc)) from None
-    frame = report.load_results(root / "results" / "asv")
-    args.base, args.head, args.machine, args.fail_on_regression = base, head, machine, True
-    return regression_gate(frame, args)
+    out = compare.store_dir(opts.root, machine, result.base, result.head)
+    compare.save(result, out, machine, opts, fp)
+    v = result.verdicts
+    counts = v.verdict.value_counts().to_dict()
+    print(f"\n{result.head[:8]} vs {result.base[:8]} on {machine}: "
+          + (", ".join(f"{n} {k}" for k, n in counts.items()) or "nothing comparable"))
+    if not v.empty:
+        print(v[["verdict", "benchmark", "params", "change"]].to_string(index=False))
+    print(f"full report: {out / 'regressions.md'}")
+    return 1 if counts.get("regression") or counts.get("failed") else 0
+
+
+def cmd_noise(args: argparse.Namespace) -> int:
+    from . import noise
+    from .runner import RunError
+
+    try:
+        opts = _paired_options(args)
+        machine, fp = _host(args, opts.root)
+        table, walls = noise.run(opts, args.rounds)
+    except RunError as exc:
+        raise UsageError(str(exc)) from None
+    path = noise.save(opts.root, machine, table, walls, opts, fp)
+    print(noise.render(table, opts, args.rounds))
+    print(f"\nwall time: " + ", ".join(f"{k} {s:.0f} s" for k, s in walls.items()))
+    print(f"stored: {path}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,135 @@
+"""Machine identity: what a host is (CPU, cores, memory, OS, versions) and how fast it is today.
+
+Results stored under one machine name must come from one host: two boxes of the same kind can
+differ by 1.7x in matmul rate. Every run records a fingerprint; a run whose fingerprint does not
+match the one stored under its machine name is kept apart under a key of its own.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+CALIBRATION_TOLERANCE = 0.25  # matmul rates further apart than this are different hosts (or a sick one)
+_CALIBRATE = """
+import time, numpy as np
+a = np.random.default_rng(0).random((2048, 2048), dtype=np.float32); b = a.T.copy()
+a @ b
+best = min((lambda t: (a @ b, time.perf_counter() - t)[1])(time.perf_counter()) for _ in range(7))
+print(2 * 2048 ** 3 / best / 1e9)
+"""
+
+
+def calibrate(threads: int) -> float | None:
+    """float32 2048x2048 matmul GFLOP/s with numpy's BLAS on `threads` threads (best of 7), in a
+    child process so the thread setting takes; None if it cannot run."""
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads),
+               MKL_NUM_THREADS=str(threads))
+    try:
+        out = subprocess.run([sys.executable, "-c", _CALIBRATE], capture_output=True, text=True, env=env,
+                             timeout=120)
+        return round(float(out.stdout.strip()), 1)
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return None
+
+
+def installed_versions(frameworks) -> dict[str, str]:
+    """Installed version of each framework's distribution, read without importing it."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    dists = {"torch": ["torch"], "tensorflow": ["tensorflow", "tensorflow-cpu"], "jax": ["jax", "jaxlib"]}
+    out = {}
+    for fw in frameworks:
+        found = []
+        for dist in dists.get(fw, [fw]):
+            try:
+                found.append(f"{dist} {version(dist)}")
+            except PackageNotFoundError:
+                pass
+        out[fw] = ", ".join(found) or "not installed"
+    return out
+
+
+def _memory_gib() -> float | None:
+    try:
+        with open("/proc/meminfo") as fh:
+            kib = int(next(line for line in fh if line.startswith("MemTotal")).split()[1])
+        return round(kib / 2 ** 20)
+    except (OSError, StopIteration, ValueError):
+        return None
+
+
+def take(host: dict, versions: dict[str, str], calibration: bool = True) -> dict:
+    """This host's fingerprint: `host` is probe.host_info(), `versions` framework -> version."""
+    fp = {
+        "cpu_model": host.get("cpu_model"),
+        "cpu_count": host.get("cpu_count"),
+        "threads": host.get("threads"),
+        "memory_gib": _memory_gib(),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "gpu": host.get("gpu_driver"),
+        "versions": dict(sorted(versions.items())),
+        "matmul_gflops": calibrate(int(host.get("threads") or 1)) if calibration else None,
+    }
+    fp["id"] = identity(fp)
+    return fp
+
+
+STABLE = ("cpu_model", "cpu_count", "threads", "memory_gib", "os", "python", "gpu", "versions")
+
+
+def identity(fp: dict) -> str:
+    """Short hash of the fields that do not change between runs on one host."""
+    text = json.dumps({k: fp.get(k) for k in STABLE}, sort_keys=True)
+    return hashlib.sha1(text.encode()).hexdigest()[:8]
+
+
+def differences(stored: dict, new: dict, tolerance: float = CALIBRATION_TOLERANCE) -> list[str]:
+    """Why `new` is not the host `stored` describes (empty: the same host)."""
+    out = [f"{k}: {stored.get(k)!r} -> {new.get(k)!r}" for k in STABLE if stored.get(k) != new.get(k)]
+    a, b = stored.get("matmul_gflops"), new.get("matmul_gflops")
+    if a and b and abs(math.log(b / a)) > math.log1p(tolerance):
+        out.append(f"matmul calibration {a:.0f} -> {b:.0f} GFLOP/s (more than {tolerance:.0%} apart)")
+    return out
+
+
+def path(meta_root: Path, machine: str) -> Path:
+    return meta_root / "results" / "meta" / machine / "fingerprint.json"
+
+
+def machine_key(meta_root: Path, name: str, fp: dict) -> tuple[str, str | None]:
+    """(key, warning): results go under `name` when this host matches the fingerprint stored there
+    (or none is stored and no results are, which this run then claims); else under `name-<id>`,
+    with a warning saying why, so that neither results nor their history plot mix two hosts."""
+    stored_path = path(meta_root, name)
+    if not stored_path.is_file():
+        asv_dir = meta_root / "results" / "asv" / name
+        if asv_dir.is_dir() and any(p.name != "machine.json" for p in asv_dir.glob("*.json")):
+            key = f"{name}-{fp['id']}"
+            return _claim(meta_root, key, fp), (
+                f"results under machine {name!r} carry no fingerprint (stored before fingerprints were "
+                f"recorded), so this run is kept apart as {key!r}")
+        return _claim(meta_root, name, fp), None
+    diff = differences(json.loads(stored_path.read_text()), fp)
+    if not diff:
+        return name, None
+    key = f"{name}-{fp['id']}"
+    if path(meta_root, key).is_file() and differences(json.loads(path(meta_root, key).read_text()), fp):
+        key = f"{key}-{int(fp.get('matmul_gflops') or 0)}gf"  # same kind of host, another box
+    return _claim(meta_root, key, fp), (
+        f"this host is not the one stored as machine {name!r} ({'; '.join(diff)}): its results are kept "
+        f"apart as {key!r}")
+
+
+def _claim(meta_root: Path, key: str, fp: dict) -> str:
+    target = path(meta_root, key)
+    if not target.is_file():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(fp, indent=2, sort_keys=True) + "\n")
+    return key

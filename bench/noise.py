@@ -1,0 +1,85 @@
+"""`seqmnist-bench noise`: an A/A compare of the current commit against itself, to learn how noisy
+this machine is, what `compare` can detect here, and how many rounds a target needs.
+
+The figures are stored in results/meta/<machine>/noise.json with the host's fingerprint id;
+`compare` reads them to choose its minimum number of rounds on the same host.
+"""
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+
+from . import stats
+from .compare import CompareOptions, measure
+
+TARGETS = (0.10, 0.05)
+
+
+def run(opts: CompareOptions, rounds: int) -> tuple[pd.DataFrame, dict]:
+    """Measure HEAD against HEAD in `rounds` paired rounds (no early stop); per-benchmark noise."""
+    c = measure(replace(opts, base="HEAD", head="HEAD", allow_same=True, min_rounds=rounds, max_rounds=rounds,
+                        budget=math.inf))
+    v = c.verdicts
+    table = v[v.sd.notna()][["framework", "benchmark", "params", "rounds", "sd", "ratio", "low", "high",
+                              "verdict"]].copy()
+    table["detectable"] = [stats.detectable_change(sd, n, opts.threshold, opts.confidence)
+                           for sd, n in zip(table.sd, table.rounds)]
+    for target in TARGETS:
+        table[f"rounds_for_{target:.0%}"] = [stats.rounds_needed(sd, target, opts.threshold, opts.confidence)
+                                             for sd in table.sd]
+    return table, c.wall_seconds
+
+
+def path(root: Path, machine: str) -> Path:
+    return root / "results" / "meta" / machine / "noise.json"
+
+
+def save(root: Path, machine: str, table: pd.DataFrame, walls: dict, opts: CompareOptions,
+         fingerprint: dict) -> Path:
+    target = path(root, machine)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    data = {
+        "machine": machine, "fingerprint_id": fingerprint.get("id"), "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "threshold": opts.threshold, "confidence": opts.confidence, "alternations": opts.alternations,
+        "sample_time": opts.sample_time, "wall_seconds": walls,
+        "benchmarks": json.loads(table.to_json(orient="records")),
+    }
+    target.write_text(json.dumps(data, indent=2) + "\n")
+    return target
+
+
+def min_rounds_for(root: Path, machine: str, fingerprint_id: str | None, frameworks, target: float,
+                   threshold: float) -> tuple[int | None, str]:
+    """Rounds the stored noise says `target` needs at `threshold` (the worst benchmark of the
+    chosen frameworks), or None with why the noise file does not apply."""
+    p = path(root, machine)
+    if not p.is_file():
+        return None, f"no noise check stored for {machine!r} (run `seqmnist-bench noise`)"
+    data = json.loads(p.read_text())
+    if data.get("fingerprint_id") != fingerprint_id:
+        return None, "the stored noise check was taken on another host (fingerprint differs)"
+    sds = [b["sd"] for b in data.get("benchmarks", []) if b.get("framework") in frameworks and b.get("sd")]
+    if not sds:
+        return None, "the stored noise check covers none of these frameworks"
+    need = max(stats.rounds_needed(sd, target, threshold) for sd in sds)
+    return need, f"noise check of {data.get('date', '?')}: worst paired sd {max(sds):.1%}"
+
+
+def render(table: pd.DataFrame, opts: CompareOptions, rounds: int) -> str:
+    shown = table.assign(
+        benchmark=table.benchmark.str.replace(r"^throughput\.|\.time_.*$", "", regex=True),
+        sd=table.sd.map("{:.1%}".format),
+        aa=[f"{r - 1:+.1%} ({lo - 1:+.1%} … {hi - 1:+.1%})" for r, lo, hi in zip(table.ratio, table.low, table.high)],
+        detectable=table.detectable.map("{:.1%}".format),
+    )
+    cols = ["benchmark", "params", "sd", "aa", "verdict", "detectable"] + [c for c in table if c.startswith("rounds_for")]
+    return (f"A/A noise, {rounds} paired rounds, threshold {opts.threshold:.0%}, {opts.confidence:.0%} intervals.\n"
+            "sd: one round's head/base log-ratio; aa: the A/A change and its interval (should hold 0); "
+            f"detectable: the smallest change flagged in {rounds} rounds with 95% power; "
+            "rounds_for_X: rounds for a true X change to be flagged with 95% power (-1: never at this threshold).\n\n"
+            + shown[cols].to_markdown(index=False, disable_numparse=True))

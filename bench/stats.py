@@ -1,0 +1,144 @@
+"""The statistics behind every verdict and interval: paired log-ratios, Hodges-Lehmann intervals.
+
+Paired rounds (base and head measured back to back, in separate processes) cancel machine drift;
+the Hodges-Lehmann estimate with its Wilcoxon signed-rank interval is robust to the odd round that
+a neighbour on a shared box spoiled, and distribution-free (Kalibera & Jones 2013 argue for
+process-level replication; the signed-rank interval is the classic nonparametric choice).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from statistics import NormalDist
+
+import numpy as np
+
+MIN_ROUNDS = 6  # the fewest paired rounds whose signed-rank interval can reach 95%
+
+
+@lru_cache(maxsize=256)
+def _signed_rank_cdf(n: int) -> np.ndarray:
+    """P(W+ <= w) for w = 0..n(n+1)/2 under the null (exact, by counting subsets of ranks)."""
+    counts = np.zeros(n * (n + 1) // 2 + 1)
+    counts[0] = 1.0
+    for rank in range(1, n + 1):
+        counts[rank:] = counts[rank:] + counts[:-rank].copy()
+    return np.cumsum(counts) / 2.0 ** n
+
+
+def _walsh_rank(n: int, confidence: float) -> int | None:
+    """The order statistic k of the Walsh averages bounding a two-sided `confidence` interval:
+    the largest k with P(W+ <= k - 1) <= alpha / 2; None if n is too small to reach it."""
+    alpha = 1.0 - confidence
+    cdf = _signed_rank_cdf(n)
+    ok = np.nonzero(cdf <= alpha / 2)[0]
+    return int(ok[-1]) + 1 if ok.size else None
+
+
+def hodges_lehmann(d, confidence: float = 0.95) -> tuple[float, float, float]:
+    """Location estimate and distribution-free interval of paired differences `d`:
+    (median of Walsh averages, low, high). The interval is (-inf, inf) when `d` is too short."""
+    d = np.asarray(d, dtype=float)
+    d = d[np.isfinite(d)]
+    n = d.size
+    if n == 0:
+        return math.nan, -math.inf, math.inf
+    i, j = np.triu_indices(n)
+    walsh = np.sort((d[i] + d[j]) / 2.0)
+    estimate = float(np.median(walsh))
+    k = _walsh_rank(n, confidence)
+    if k is None:
+        return estimate, -math.inf, math.inf
+    return estimate, float(walsh[k - 1]), float(walsh[walsh.size - k])
+
+
+@dataclass(frozen=True)
+class Paired:
+    """head/base of a lower-is-better quantity (time) from paired rounds, with its interval."""
+
+    ratio: float  # exp(HL estimate of the mean log-ratio): 1.10 = head takes 10% longer
+    low: float
+    high: float
+    rounds: int
+    sd: float  # standard deviation of one round's log-ratio: the machine's paired noise
+    confidence: float
+
+    @property
+    def settled(self) -> bool:
+        return self.low > -math.inf
+
+
+def paired(base, head, confidence: float = 0.95) -> Paired:
+    """Estimate head/base from per-round values (same length, round i of each side paired)."""
+    base, head = np.asarray(base, dtype=float), np.asarray(head, dtype=float)
+    keep = (base > 0) & (head > 0) & np.isfinite(base) & np.isfinite(head)
+    d = np.log(head[keep]) - np.log(base[keep])
+    est, low, high = hodges_lehmann(d, confidence)
+    sd = float(np.std(d, ddof=1)) if d.size > 1 else math.nan
+    return Paired(math.exp(est) if d.size else math.nan, math.exp(low), math.exp(high), int(d.size), sd, confidence)
+
+
+def verdict(p: Paired, threshold: float) -> str:
+    """regression / improvement when the whole interval lies beyond +-threshold; unchanged when it
+    lies within; inconclusive when it straddles a threshold (more rounds would decide)."""
+    up, down = math.log1p(threshold), -math.log1p(threshold)
+    low, high = math.log(p.low) if p.low > 0 else -math.inf, math.log(p.high) if p.high < math.inf else math.inf
+    if not p.rounds or math.isnan(p.ratio):
+        return "inconclusive"
+    if low > up:
+        return "regression"
+    if high < down:
+        return "improvement"
+    if down < low and high < up:
+        return "unchanged"
+    return "inconclusive"
+
+
+def decided(p: Paired, threshold: float) -> bool:
+    """No further round can change this benchmark's verdict much: its interval no longer
+    straddles either threshold."""
+    return verdict(p, threshold) != "inconclusive"
+
+
+def detectable_change(sd: float, rounds: int, threshold: float, confidence: float = 0.95,
+                      power: float = 0.95) -> float:
+    """Smallest true change that is flagged (interval wholly beyond `threshold`) with probability
+    `power` in `rounds` paired rounds of noise `sd` (normal approximation; the Hodges-Lehmann
+    estimate is 3/pi as efficient as the mean on normal data)."""
+    if not rounds or not math.isfinite(sd):
+        return math.nan
+    se = sd / math.sqrt(rounds * 3.0 / math.pi)
+    return math.expm1(math.log1p(threshold) + (_z(1 - (1 - confidence) / 2) + _z(power)) * se)
+
+
+def rounds_needed(sd: float, change: float, threshold: float, confidence: float = 0.95,
+                  power: float = 0.95) -> int:
+    """Paired rounds for a true `change` to be flagged beyond `threshold` with probability `power`."""
+    gap = math.log1p(change) - math.log1p(threshold)
+    if gap <= 0 or not math.isfinite(sd):
+        return 0 if math.isfinite(sd) and sd == 0 else -1
+    z = _z(1 - (1 - confidence) / 2) + _z(power)
+    return max(MIN_ROUNDS, math.ceil((z * sd / gap) ** 2 * math.pi / 3.0))
+
+
+def _z(p: float) -> float:
+    return NormalDist().inv_cdf(p)
+
+
+def rerun_interval(values, confidence: float = 0.95) -> tuple[float, float, float]:
+    """Geometric mean of independent replicates (one value per process) and a `confidence`
+    prediction interval for what a rerun of as many processes would give: Student t on the
+    logs, sd * sqrt(2/n) (this run's mean and the rerun's are both noisy). (nan, -inf, inf) below
+    two replicates."""
+    from scipy.stats import t
+
+    v = np.log(np.asarray([x for x in values if x is not None and np.isfinite(x) and x > 0], dtype=float))
+    n = v.size
+    if n == 0:
+        return math.nan, -math.inf, math.inf
+    centre = float(v.mean())
+    if n < 2:
+        return math.exp(centre), -math.inf, math.inf
+    half = float(t.ppf(1 - (1 - confidence) / 2, n - 1)) * float(v.std(ddof=1)) * math.sqrt(2.0 / n)
+    return math.exp(centre), math.exp(centre - half), math.exp(centre + half)

@@ -1,0 +1,146 @@
+"""One measurement process: stages a revision's asv benchmarks with asv_runner, then times them on
+request, so that two of these (base and head) can be alternated sample by sample.
+
+Run as a script from the measuring checkout (`python bench/worker.py --tree REV_TREE ...`): it
+imports the measured revision's own `bench/` and `impls/`, never this checkout's, so it imports
+nothing from the project itself (the revision may predate this file). It speaks one JSON object per
+line: requests on stdin, replies on the stdout it had at start (the framework's own prints go to
+stderr). The process is the unit of replication: each compare round starts fresh ones.
+
+    {"op": "setup"}                      -> {"jobs": [{"job", "name", "param", "params", "status", ...}]}
+    {"op": "time", "job": J, "number": N} -> {"seconds": per-call time of one sample of N calls}
+    {"op": "quit"}
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import itertools
+import json
+import os
+import re
+import sys
+import time
+import traceback
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description="Stage and time one revision's asv benchmarks (see module doc).")
+    p.add_argument("--tree", required=True, help="checkout whose bench/suites and impls are measured")
+    p.add_argument("--bench", required=True, help="regex on the asv benchmark name")
+    p.add_argument("--framework", required=True)
+    p.add_argument("--device", default="cpu")
+    return p.parse_args(argv)
+
+
+def discover(tree: str, pattern: str) -> list:
+    """The revision's asv time benchmarks whose name matches `pattern` (asv_runner's discovery)."""
+    from asv_runner.discovery import disc_benchmarks
+
+    suites = os.path.join(tree, "bench", "suites")
+    sys.path[:0] = [tree, os.path.dirname(suites)]
+    regex = re.compile(pattern)
+    return sorted((b for b in disc_benchmarks(suites) if regex.search(b.name) and b.type == "time"),
+                  key=lambda b: b.name)
+
+
+def combos(bench, framework: str, device: str):
+    """(param index, params) of `bench` for this framework and device."""
+    names = list(getattr(bench, "param_names", []) or [])
+    grid = list(itertools.product(*bench.params)) if bench.params else [()]
+    for idx, params in enumerate(grid):
+        values = dict(zip(names, params))
+        if values.get("framework", repr(framework)) == repr(framework) and values.get("device", repr(device)) == repr(device):
+            yield idx, params
+
+
+class Job:
+    """One benchmark x parameter combination, staged in this process."""
+
+    def __init__(self, bench, idx: int, params: tuple):
+        self.bench, self.idx, self.params = bench, idx, params
+        self.status, self.reason, self.once = "ok", "", None
+
+    def setup(self) -> None:
+        """asv's setup (a NotImplementedError there is a skip), then one warm call timed."""
+        bench = self.bench
+        bench.set_param_idx(self.idx)
+        try:
+            with contextlib.redirect_stdout(io.StringIO()) as said:
+                skipped = bench.do_setup()
+            if skipped:
+                self.status = "skipped"
+                self.reason = said.getvalue().strip().removeprefix("asv: skipped: ") or "skipped"
+                return
+            func = bench._param_bound_func(*self.params)
+            func()
+            start = time.perf_counter()
+            func()
+            self.once = max(time.perf_counter() - start, 1e-7)
+        except Exception:  # a broken benchmark is a result of the revision, not a crash of the worker
+            self.status, self.reason = "failed", traceback.format_exc(limit=8)
+
+    def time(self, number: int) -> float:
+        """One asv_runner sample of `number` calls (setup re-run between calls, as asv does)."""
+        bench = self.bench
+        bench.set_param_idx(self.idx)
+        with contextlib.redirect_stdout(io.StringIO()):
+            bench.do_setup()  # one benchmark object serves every parameter: point it at ours again
+        bench.number, bench.repeat, bench.warmup_time, bench.min_run_count = number, 1, 0.0, 1
+        with contextlib.redirect_stderr(io.StringIO()):
+            return bench.run(*self.params)["samples"][0]
+
+    def describe(self, job: int) -> dict:
+        b = self.bench
+        return {"job": job, "name": b.name, "param": self.idx, "params": [str(p) for p in self.params],
+                "param_names": list(b.param_names), "all_params": [list(map(str, p)) for p in b.params],
+                "version": b.version, "unit": b.unit, "status": self.status, "reason": self.reason,
+                "once": self.once}
+
+
+def serve(args: argparse.Namespace, reply) -> None:
+    jobs: list[Job] = []
+    for line in sys.stdin:
+        request = json.loads(line)
+        op = request.get("op")
+        if op == "setup":
+            jobs = [Job(b, idx, params) for b in discover(args.tree, args.bench)
+                    for idx, params in combos(b, args.framework, args.device)]
+            for job in jobs:
+                job.setup()
+            reply({"jobs": [job.describe(i) for i, job in enumerate(jobs)], "pid": os.getpid()})
+        elif op == "time":
+            job = jobs[request["job"]]
+            try:
+                reply({"seconds": job.time(int(request["number"]))})
+            except Exception:
+                reply({"error": traceback.format_exc(limit=8)})
+        elif op == "quit":
+            return
+        else:
+            reply({"error": f"unknown op {op!r}"})
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != here]
+    os.chdir(args.tree)
+    protocol = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)  # whatever the frameworks print goes to stderr, never into the protocol
+
+    def reply(obj: dict) -> None:
+        protocol.write(json.dumps(obj) + "\n")
+        protocol.flush()
+
+    try:
+        serve(args, reply)
+    except Exception:
+        reply({"error": traceback.format_exc(limit=8)})
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
