@@ -83,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
         "results/asv/<machine>/, run metadata to results/meta/<machine>/.",
     )
     _add_measure_args(p)
+    p.add_argument("--processes", type=_non_negative, default=5,
+                   help="fresh processes per train/predict/minimal-loop throughput cell, interleaved across "
+                   "frameworks; the table's intervals come from their spread (default 5; 0: one asv process)")
     p.add_argument("--show-stderr", action="store_true", help="show benchmark output (asv --show-stderr)")
     p.set_defaults(func=cmd_run)
 
@@ -163,6 +166,13 @@ def _add_paired_args(p: argparse.ArgumentParser) -> None:
     _add_threads(p)
 
 
+def _non_negative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
 def _positive_float(text: str) -> float:
     value = float(text)
     if not value > 0:
@@ -233,7 +243,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .runner import RunError, run_suite
 
     try:
-        summary = run_suite(_run_options(args, show_stderr=args.show_stderr))
+        summary = run_suite(_run_options(args, show_stderr=args.show_stderr, processes=args.processes))
     except RunError as exc:
         raise UsageError(str(exc)) from None
     _print_summary_table(summary.machine)

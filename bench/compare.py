@@ -82,9 +82,9 @@ def _log(opts: CompareOptions, message: str) -> None:
 class Worker:
     """A worker process (bench/worker.py) for one revision, framework and device."""
 
-    def __init__(self, tree: Path, framework: str, device: str, opts: CompareOptions, env: dict):
+    def __init__(self, tree: Path, framework: str, device: str, bench: str, env: dict):
         self.log = tempfile.TemporaryFile(mode="w+")
-        cmd = [sys.executable, str(WORKER), "--tree", str(tree), "--bench", opts.bench,
+        cmd = [sys.executable, str(WORKER), "--tree", str(tree), "--bench", bench,
                "--framework", framework, "--device", device]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
                                      text=True, env=env)
@@ -238,7 +238,7 @@ def one_round(opts: CompareOptions, trees: dict[str, Path], framework: str, devi
     `alternations` base/head sample pairs, ABBA order, the same `number` of calls on both sides."""
     first = "base" if rng.random() < 0.5 else "head"
     second = "head" if first == "base" else "base"
-    workers = {side: Worker(trees[side], framework, device, opts, env) for side in (first, second)}
+    workers = {side: Worker(trees[side], framework, device, opts.bench, env) for side in (first, second)}
     rows = []
     try:
         jobs = {}
@@ -363,32 +363,18 @@ def save(c: Comparison, out: Path, machine: str, opts: CompareOptions, fingerpri
 def save_asv(c: Comparison, results_dir: Path, machine: str) -> list[Path]:
     """Both sides as asv results (one sample per round: the process is the unit of replication),
     so `asv compare`/`asv publish` and the report can read them."""
-    from asv import runner
     from asv.results import Results
+
+    from .replicate import add_results
 
     if c.rounds.empty:
         return []
-    ok = c.rounds[c.rounds.status.isin(["ok", "skipped", "failed"]) & (c.rounds.benchmark != "(worker)")]
+    rows = c.rounds[c.rounds.benchmark != "(worker)"].rename(columns={"round": "process"})
     written = []
     for side, commit in (("base", c.base), ("head", c.head)):
         res = Results({"machine": machine}, {}, commit, int(time.time() * 1000), sys.version.split()[0],
                       "paired-rounds", {})
-        part = ok[ok.side == side]
-        for name, group in part.groupby("benchmark"):
-            grid = json.loads(group.all_params.iloc[0])
-            size = math.prod(len(p) for p in grid) if grid else 1
-            values, samples, numbers = [math.nan] * size, [None] * size, [None] * size
-            for idx, g in group.groupby("param"):
-                good = g[g.status == "ok"]
-                if (g.status == "failed").any():
-                    values[idx] = None
-                elif not good.empty:
-                    samples[idx] = [float(v) for v in good.sort_values("round").value]
-                    values[idx] = float(statistics.median(samples[idx]))
-                    numbers[idx] = 1
-            bench = {"name": name, "version": str(group.version.iloc[0]), "params": grid}
-            res.add_result(bench, runner.BenchmarkResult(values, samples, numbers, 0, "", None),
-                           record_samples=True)
+        add_results(res, rows[rows.side == side])
         res.save(str(results_dir))
         written.append(results_dir / res._filename)
     (results_dir / machine / "machine.json").write_text(json.dumps({"machine": machine, "version": 1}) + "\n")

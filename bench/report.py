@@ -118,7 +118,7 @@ def load_results(results_dir: Path | str = RESULTS_DIR, meta_dir: Path | str | N
 
 COLUMNS = [
     "machine", "commit", "date", "env", "benchmark", "metric", "framework", "device", "batch_size", "epochs",
-    "param", "value", "unit", "status", "ci_low", "ci_high", "q25", "q75", "repeat", "number",
+    "param", "value", "unit", "status", "ci_low", "ci_high", "q25", "q75", "runs", "spread", "log_mean", "log_sd", "repeat", "number",
     "framework_version", "threads", "cpu_model", "gpu_name", "gpu_driver", "quick", "skip_reason",
 ]
 
@@ -129,12 +129,13 @@ def _rows(res, machine: str, meta: dict):
         params = res.get_result_params(key)
         values = res.get_result_value(key, params)
         stats = res.get_result_stats(key, params)
+        samples = res.get_result_samples(key, params)
         names = ("framework", "device", "third", "fourth")
         combos = pd.MultiIndex.from_product(params).tolist() if params else [()]
         if not params:
-            values, stats = [values], [stats]
+            values, stats, samples = [values], [stats], [samples]
         metric = metric_of(key)
-        for combo, value, stat in zip(combos, values, stats):
+        for combo, value, stat, sample in zip(combos, values, stats, samples):
             p = dict(zip(names, (_param(v) for v in combo)))
             framework, device = p.get("framework"), p.get("device")
             third = p.get("third")
@@ -161,6 +162,10 @@ def _rows(res, machine: str, meta: dict):
                 "ci_high": stat.get("ci_99_b"),
                 "q25": stat.get("q_25"),
                 "q75": stat.get("q_75"),
+                "runs": len(sample) if sample else (1 if status == "ok" else 0),
+                "spread": _spread(sample),
+                "log_mean": _log_stat(sample, "mean"),
+                "log_sd": _log_stat(sample, "sd"),
                 "repeat": stat.get("repeat"),
                 "number": stat.get("number"),
                 "framework_version": fw_meta.get("version"),
@@ -171,6 +176,29 @@ def _rows(res, machine: str, meta: dict):
                 "quick": meta.get("quick"),
                 "skip_reason": meta.get("skipped", {}).get(f"{framework}:{device}"),
             }
+
+
+def _spread(samples) -> float:
+    """Relative half-width of the 95% interval a rerun would fall in (bench.stats.rerun_interval):
+    asv samples here are one value per process (replicated throughput; cold start's fresh
+    interpreters). NaN with fewer than two."""
+    from .stats import rerun_interval
+
+    if not samples or len(samples) < 2:
+        return float("nan")
+    _, low, high = rerun_interval(samples)
+    return math.expm1((math.log(high) - math.log(low)) / 2) if low > 0 else float("nan")
+
+
+def _log_stat(samples, which: str) -> float:
+    """Mean or sd of the log per-process values (for unpaired intervals between two runs)."""
+    good = [math.log(v) for v in samples or [] if v is not None and v > 0 and math.isfinite(v)]
+    if len(good) < 2:
+        return float("nan")
+    mean = sum(good) / len(good)
+    if which == "mean":
+        return mean
+    return math.sqrt(sum((g - mean) ** 2 for g in good) / (len(good) - 1))
 
 
 def _isnan(value) -> bool:
@@ -260,12 +288,14 @@ def comparison_table(frame: pd.DataFrame, machine: str, commit: str, device: str
         shown_as = METRICS[metric].display
         ok = group[group.status == "ok"]
         shown = {r.framework: display_value(metric, r.value, r.batch_size) for r in ok.itertuples()}
+        spread = {r.framework: r.spread for r in ok.itertuples()}
         best = max(shown.values()) if shown and shown_as == "samples/s" else None
         cells = {}
         for fw in FRAMEWORKS:
             if fw in shown:
                 ratio = f" ({shown[fw] / best:.2f}x)" if best else ""
-                cells[fw] = _fmt(shown_as, shown[fw]) + ratio
+                interval = f" ±{spread[fw]:.1%}" if pd.notna(spread[fw]) else ""
+                cells[fw] = _fmt(shown_as, shown[fw]) + interval + ratio
             else:
                 text = _na_reason(sel, metric, fw, device, epochs)
                 if text not in notes:
@@ -326,7 +356,7 @@ def latest_tables(frame: pd.DataFrame, machine: str | None = None) -> dict[str, 
 
 # ---------------------------------------------------------------- regression report
 
-VERDICT_ORDER = ["regression", "failed", "improvement", "new", "gone", "unchanged"]
+VERDICT_ORDER = ["regression", "failed", "improvement", "inconclusive", "new", "gone", "unchanged"]
 
 
 def resolve_commit(frame: pd.DataFrame, rev: str, machine: str | None, root: Path | None = None) -> str:
@@ -421,7 +451,16 @@ def compare(frame: pd.DataFrame, machine: str, base: str, head: str, threshold: 
             verdict = "gone"
         elif sb != "ok" and sh != "ok":
             continue  # skipped or absent on both sides: nothing to say
-        else:
+        interval = None
+        if sh == "failed":
+            pass
+        elif sb == "ok" and sh == "ok" and _replicated(r):
+            interval = _welch_ratio(r)  # several processes each side: an interval of the ratio
+            worse = [v if key[1] not in HIGHER_IS_BETTER else 1 / v for v in interval]
+            lo, hi = min(worse), max(worse)
+            verdict = ("regression" if lo > 1 + threshold else "improvement" if hi < 1 / (1 + threshold)
+                       else "unchanged" if 1 / (1 + threshold) < lo and hi < 1 + threshold else "inconclusive")
+        elif sb == "ok" and sh == "ok":
             noisy = _overlap(r.ci_low_base, r.ci_high_base, r.ci_low_head, r.ci_high_head)
             worse = ratio if key[1] not in HIGHER_IS_BETTER else 1 / ratio if ratio else float("inf")
             if worse > 1 + threshold and not noisy:
@@ -431,10 +470,48 @@ def compare(frame: pd.DataFrame, machine: str, base: str, head: str, threshold: 
             else:
                 verdict = "unchanged"
         rows.append({**dict(zip(keys, key)), "base": vb, "head": vh, "ratio": ratio, "verdict": verdict,
-                     "change": _change_text(key[1], vb, vh, sb, sh)})
+                     "change": _change_text(key[1], vb, vh, sb, sh) + _basis(key[1], r, interval)})
     out = pd.DataFrame(rows, columns=keys + ["base", "head", "ratio", "verdict", "change"])
     out["rank"] = out.verdict.map(VERDICT_ORDER.index)
     return out.sort_values(["rank", "benchmark", "framework", "device", "batch_size"]).drop(columns="rank")
+
+
+def _replicated(r) -> bool:
+    return all(pd.notna(r.get(f"log_sd_{side}")) and (r.get(f"runs_{side}") or 0) >= 2 for side in ("base", "head"))
+
+
+def _welch_ratio(r, confidence: float = 0.95) -> tuple[float, float]:
+    """95% interval of head/base from each side's per-process values (Welch's t on the logs)."""
+    from scipy.stats import t
+
+    vb, vh = r.log_sd_base ** 2 / r.runs_base, r.log_sd_head ** 2 / r.runs_head
+    se = math.sqrt(vb + vh)
+    if se == 0:
+        d = math.exp(r.log_mean_head - r.log_mean_base)
+        return d, d
+    df = (vb + vh) ** 2 / (vb ** 2 / (r.runs_base - 1) + vh ** 2 / (r.runs_head - 1))
+    half = float(t.ppf(1 - (1 - confidence) / 2, df)) * se
+    diff = r.log_mean_head - r.log_mean_base
+    return math.exp(diff - half), math.exp(diff + half)
+
+
+def _basis(metric: str, r, interval) -> str:
+    """What stands behind a change: an interval over processes, one process each, or one seed."""
+    if r.get("status_base") != "ok" or r.get("status_head") != "ok":
+        return ""
+    if metric in ACCURACY_METRICS:
+        return " (1 seed each: seed-to-seed spread not measured by this report)"
+    if interval is not None:
+        lo, hi = interval
+        if METRICS.get(metric) and METRICS[metric].display == "samples/s":
+            lo, hi = 1 / hi, 1 / lo
+            return (f" (95% CI {lo - 1:+.1%} … {hi - 1:+.1%}, {int(r.runs_base)} vs {int(r.runs_head)} "
+                    "processes, separate runs)")
+        return f" (95% CI {lo - 1:+.1%} … {hi - 1:+.1%}, {int(r.runs_base)} vs {int(r.runs_head)} processes, separate runs)"
+    return " (one process each: asv's in-process interval only)"
+
+
+ACCURACY_METRICS = {"test_error", "precision_test_error", "sequence_test_error"}
 
 
 def _overlap(lo_a, hi_a, lo_b, hi_b) -> bool:
@@ -464,9 +541,13 @@ def render_regressions(result: pd.DataFrame, machine: str, base: str, head: str,
     lines = [
         f"# Regression report: `{head[:8]}` vs `{base[:8]}` on `{machine}`",
         "",
-        f"Threshold {threshold:.0%}; a change counts only when it also exceeds asv's recorded 99% "
-        "confidence intervals. Stored values are asv's (seconds, bytes, error rate: lower is better); "
-        "`ratio` is head/base of those, `change` reads them the way people do.",
+        f"Two separate `run`s compared, not paired rounds: on a shared box separate runs drift by 10-30%, "
+        "so for a verdict CI can act on use `seqmnist-bench compare BASE HEAD`. Where each side has several "
+        f"processes (replicated throughput), regression / improvement means the 95% interval of the ratio "
+        f"lies wholly beyond {threshold:.0%}; elsewhere (one process each) the change must exceed "
+        f"{threshold:.0%} and asv's in-process 99% intervals must not overlap. Stored values are asv's "
+        "(seconds, bytes, error rate: lower is better); `ratio` is head/base of those, `change` reads them "
+        "the way people do and says what stands behind it.",
         "",
         f"**{summary or 'no comparable results'}**",
         "",

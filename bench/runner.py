@@ -42,6 +42,7 @@ class RunOptions:
     extra_env: dict = field(default_factory=dict)
     show_stderr: bool = False
     quiet: bool = False
+    processes: int = 5  # fresh processes per replicated throughput benchmark (0: asv's single run)
 
 
 @dataclass
@@ -70,7 +71,7 @@ def git(root: Path, *args: str) -> str:
 
 
 def chunk_regex(framework: str, device: str, user: str | None = None, skip_accuracy: bool = False,
-                quick: bool = False) -> str:
+                quick: bool = False, exclude: str = "") -> str:
     """asv matches --bench against 'name(param, ...)': one framework+device, and the user's regex.
     Quick runs leave the heavy variants suite out unless the user's regex asks for it."""
     parts = [rf"(?=.*\('{re.escape(framework)}', '{re.escape(device)}'[,)])"]
@@ -80,7 +81,7 @@ def chunk_regex(framework: str, device: str, user: str | None = None, skip_accur
         parts.append(r"(?!variants\.)")
     if skip_accuracy:
         parts.append(r"(?!accuracy\.)")
-    return "^" + "".join(parts)
+    return "^" + "".join(parts) + exclude
 
 
 def probe_framework(framework: str, env: dict) -> dict:
@@ -116,6 +117,7 @@ def build_env(opts: RunOptions, root: Path) -> dict:
 
 def run_suite(opts: RunOptions) -> RunSummary:
     """Probe, then run asv per available (framework, device); write run metadata beside results."""
+    from . import fingerprint, replicate
     from . import probe as probe_mod
     from .data import DataError, load_mnist
 
@@ -124,9 +126,9 @@ def run_suite(opts: RunOptions) -> RunSummary:
     unknown = [f for f in opts.frameworks if f not in FRAMEWORKS] + [d for d in opts.devices if d not in DEVICES]
     if unknown:
         raise RunError(f"unknown framework/device {unknown}; frameworks {FRAMEWORKS}, devices {DEVICES}")
-    machine = opts.machine or socket.gethostname()
-    if not re.fullmatch(r"[A-Za-z0-9._-]+", machine):
-        raise RunError(f"machine name {machine!r} must be letters, digits, '.', '_' or '-'")
+    name = opts.machine or socket.gethostname()
+    if not re.fullmatch(r"[A-Za-z0-9._-]+", name):
+        raise RunError(f"machine name {name!r} must be letters, digits, '.', '_' or '-'")
     commit = opts.commit or git(root, "rev-parse", "HEAD")
     dirty = bool(git(root, "status", "--porcelain", "--untracked-files=no")) if not opts.commit else False
     if dirty:
@@ -156,6 +158,12 @@ def run_suite(opts: RunOptions) -> RunSummary:
     if not chunks:
         raise RunError("nothing can run here: " + "; ".join(f"{k}: {v}" for k, v in skipped.items()))
 
+    host = probe_mod.host_info() if not opts.threads else {**probe_mod.host_info(), "threads": opts.threads}
+    versions = {f: info.get("version") or info.get("reason") or "unavailable" for f, info in probes.items()}
+    fp = fingerprint.take(host, versions)
+    machine, warning = fingerprint.machine_key(meta_root, name, fp)
+    if warning:
+        _log(opts, f"warning: {warning}")
     config = ["--config", str(opts.config)] if opts.config else []
     subprocess.run(
         [sys.executable, "-m", "asv", "machine", "--yes", "--machine", machine, *config],
@@ -168,7 +176,9 @@ def run_suite(opts: RunOptions) -> RunSummary:
         "quick": opts.quick,
         "accuracy_epochs": int(env["SEQMNIST_ACCURACY_EPOCHS"]),
         "sequence_epochs": int(env.get("SEQMNIST_SEQUENCE_EPOCHS") or 1),
-        "host": probe_mod.host_info() if not opts.threads else {**probe_mod.host_info(), "threads": opts.threads},
+        "host": host,
+        "fingerprint": fp,
+        "processes": opts.processes,
         "frameworks": probes,
         "skipped": skipped,
         "data": data_note,
@@ -176,18 +186,19 @@ def run_suite(opts: RunOptions) -> RunSummary:
     }
     summary = RunSummary(machine, commit, [], [], skipped)
     write_meta(meta_root, meta)
+    replicated = opts.processes > 0 and _selects_replicated(opts.bench)
+    exclude = replicate.ASV_EXCLUDE if replicated else ""
     for i, (framework, device) in enumerate(chunks, 1):
         label = f"{framework}:{device}"
         _log(opts, f"[{i}/{len(chunks)}] {label}: asv run ({'quick' if opts.quick else 'full'})")
         cmd = [
             sys.executable, "-m", "asv", "run", *config, "--python=same", f"--set-commit-hash={commit}",
             f"--machine={machine}", "--launch-method=spawn",
-            "--bench", chunk_regex(framework, device, opts.bench, opts.skip_accuracy, opts.quick),
+            "--bench", chunk_regex(framework, device, opts.bench, opts.skip_accuracy, opts.quick, exclude),
         ]
         if opts.quick:
             cmd.append("--quick")
-        if opts.record_samples or opts.append_samples:
-            cmd.append("--record-samples")
+        cmd.append("--record-samples")  # per-process samples (cold start) give the report its intervals
         if opts.append_samples:
             cmd.append("--append-samples")
         if opts.show_stderr:
@@ -201,10 +212,46 @@ def run_suite(opts: RunOptions) -> RunSummary:
             break
         # asv exits 2 when a benchmark failed; results of the others are still stored
         (summary.chunks_done if proc.returncode == 0 else summary.chunks_failed).append(label)
+    if replicated and not summary.interrupted:
+        try:
+            _replicate(opts, root, machine, commit, chunks, env, summary)
+        except KeyboardInterrupt:
+            summary.interrupted = True
+            _log(opts, "\ninterrupted during the replicated throughput runs; the asv results are saved")
     meta["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     meta["chunks_done"], meta["chunks_failed"] = summary.chunks_done, summary.chunks_failed
     write_meta(meta_root, meta)
     return summary
+
+
+def _selects_replicated(user: str | None) -> bool:
+    names = ("throughput.TrainStep.time_train_step", "throughput.Predict.time_predict",
+             "baseline.MinimalLoop.time_minimal_train_step")
+    return not user or any(re.search(user, n) for n in names)
+
+
+def _replicate(opts: RunOptions, root: Path, machine: str, commit: str, chunks, env: dict, summary: RunSummary):
+    """Train/predict/minimal-loop throughput from `opts.processes` fresh processes per framework,
+    interleaved; stored in this commit's asv results file as one sample per process."""
+    from asv.results import iter_results_for_machine_and_hash
+
+    env = dict(env)
+    env.pop("PYTHONPATH", None)
+    rows = replicate.measure(root, chunks, opts.processes, env, log=lambda m: _log(opts, m))
+    if opts.bench:
+        rows = rows[rows.benchmark.str.contains(opts.bench, regex=True) | (rows.benchmark == "(worker)")]
+    results_dir = Path(_results_dir(opts, root))
+    existing = list(iter_results_for_machine_and_hash(str(results_dir), machine, commit))
+    env_name = existing[0].env_name if existing else "existing-replicated"
+    replicate.store(rows, results_dir, machine, commit, env_name)
+    failed = sorted({f"{r.framework}:{r.device}" for r in rows.itertuples() if r.status == "failed"})
+    summary.chunks_failed += [f for f in failed if f not in summary.chunks_failed]
+
+
+def _results_dir(opts: RunOptions, root: Path) -> str:
+    if opts.config:
+        return json.loads(Path(opts.config).read_text()).get("results_dir", str(root / "results" / "asv"))
+    return str(root / "results" / "asv")
 
 
 def meta_path(root: Path, machine: str, commit: str) -> Path:

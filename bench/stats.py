@@ -66,7 +66,7 @@ class Paired:
 
     @property
     def settled(self) -> bool:
-        return self.low > -math.inf
+        return self.low > 0
 
 
 def paired(base, head, confidence: float = 0.95) -> Paired:

@@ -68,13 +68,20 @@ class LSTMModel(abc.ABC):
     @classmethod
     def precision_unavailable(cls, device: str, precision: str) -> str | None:
         """Why `precision` cannot run on a usable `device` here; None when it can."""
-        if precision == "float32" or (device == "cpu" and precision == "bf16"):
+        if device == "cpu" and precision == "bf16":
+            return cls.cpu_bf16_unavailable()
+        if precision == "float32":
             return None
         if device == "cpu":
             return f"{TF32_GPU}; a CPU has no such mode"
         name, (major, minor) = cls.gpu_capability()
         if (major, minor) < (8, 0):
             return f"{precision} needs compute capability 8.0 or newer; {name} has {major}.{minor}"
+        return None
+
+    @classmethod
+    def cpu_bf16_unavailable(cls) -> str | None:
+        """Why bf16 cannot run on this CPU (hook; None: it can)."""
         return None
 
     @classmethod

@@ -73,6 +73,15 @@ class TorchLSTM(LSTMModel):
     net_class = _Net
 
     @classmethod
+    def cpu_bf16_unavailable(cls) -> str | None:
+        """oneDNN's fused LSTM has no bfloat16 kernel on CPUs without AVX512-BF16/AMX: the step would
+        die inside autocast ("could not create a primitive descriptor"). The cell loop's matmuls run."""
+        if cls.net_class is _Net and not torch.ops.mkldnn._is_mkldnn_bf16_supported():
+            return ("bf16 needs a CPU with bfloat16 support for oneDNN's fused LSTM (AVX512-BF16 or AMX); "
+                    "this one has none (torch.ops.mkldnn._is_mkldnn_bf16_supported() is False)")
+        return None
+
+    @classmethod
     def device_unavailable(cls, device: str) -> str | None:
         if device == "gpu" and not torch.cuda.is_available():
             return "torch sees no CUDA GPU (torch.cuda.is_available() is False)"

@@ -13,15 +13,17 @@ def write_machine(results: Path, machine: str) -> None:
     (results / machine / "machine.json").write_text(json.dumps({"machine": machine, "version": 1}))
 
 
-def write_results(results: Path, machine: str, commit: str, date_ms: int, benchmarks: dict) -> Path:
-    """benchmarks: name -> (params [[repr, ...], ...], values [...], cis [(lo, hi) or None, ...])."""
+def write_results(results: Path, machine: str, commit: str, date_ms: int, benchmarks: dict,
+                  samples: dict | None = None) -> Path:
+    """benchmarks: name -> (params [[repr, ...], ...], values [...], cis [(lo, hi) or None, ...]);
+    samples: name -> per-combination lists of per-process values (asv's --record-samples)."""
     write_machine(results, machine)
     out = {}
     for name, (params, values, cis) in benchmarks.items():
         lo = [c[0] if c else None for c in cis]
         hi = [c[1] if c else None for c in cis]
         n = [1 if v is not None else None for v in values]
-        out[name] = [values, params, "1", 0, 1.0, lo, hi, values, values, n, n]
+        out[name] = [values, params, "1", 0, 1.0, lo, hi, values, values, n, n, (samples or {}).get(name)]
     doc = {
         "commit_hash": commit, "env_name": "existing-py_test", "date": date_ms,
         "params": {"machine": machine, "python": "3.11"}, "python": "3.11", "requirements": {},

@@ -1,5 +1,6 @@
-"""End to end, as a user runs it: asv run (quick, one framework, tiny data) -> report -> compare
-with a planted slowdown, in a throwaway clone of this repository."""
+"""End to end, as a user runs it, in a throwaway clone of this repository: asv run (quick, one
+framework, tiny data) -> report -> compare against a commit that plants a slowdown (regression,
+exit 1) and against a comment-only commit (exit 0), each compare right after the other."""
 from __future__ import annotations
 
 import itertools
@@ -60,7 +61,8 @@ def _result_file(repo: Path, commit: str) -> dict:
 
 def test_quick_run_stores_positive_values_and_na_for_skips(clone):
     repo, data = clone
-    proc = cli(repo, "run", "--quick", "--frameworks", "torch", "--data-dir", str(data), "--machine", MACHINE)
+    proc = cli(repo, "run", "--quick", "--frameworks", "torch", "--data-dir", str(data), "--machine", MACHINE,
+               "--processes", "2")
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "torch" in proc.stdout and "train samples/s @128" in proc.stdout  # the summary table
     head = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
@@ -75,9 +77,16 @@ def test_quick_run_stores_positive_values_and_na_for_skips(clone):
                 assert value is not None and value > 0, (name, combo, value)
             else:
                 assert value is not None and math.isnan(value), (name, combo, value)  # skipped, not failed
+    # replicated throughput: one sample per process, two processes
+    samples = _result_file(repo, head)["results"]["throughput.TrainStep.time_train_step"]
+    names = _result_file(repo, head)["result_columns"]
+    per_process = samples[names.index("samples")]
+    assert [len(s) for s in per_process if s] == [2, 2, 2]
     meta = json.loads((repo / "results" / "meta" / MACHINE / f"{head[:8]}.json").read_text())
     assert meta["frameworks"]["torch"]["version"].startswith("2.13")
     assert meta["host"]["threads"] == 1
+    assert meta["fingerprint"]["id"] and meta["fingerprint"]["cpu_count"] >= 1
+    assert (repo / "results" / "meta" / MACHINE / "fingerprint.json").is_file()
 
 
 def test_report_writes_tables_and_plots(clone):
@@ -91,30 +100,71 @@ def test_report_writes_tables_and_plots(clone):
     assert "| torch" in latest and "n/a [" in latest  # tensorflow/jax were not run: footnoted
 
 
-def test_compare_detects_a_planted_slowdown(clone):
-    repo, data = clone
-    target = repo / "impls" / "torch_lstm.py"
+def _commit(repo: Path, path: str, old: str, new: str, message: str) -> None:
+    target = repo / path
     source = target.read_text()
-    planted = source.replace(
-        "        self.optimizer.zero_grad(set_to_none=True)\n",
-        "        __import__('time').sleep(0.03)  # planted slowdown\n        self.optimizer.zero_grad(set_to_none=True)\n",
-    )
-    assert planted != source
-    target.write_text(planted)
-    subprocess.run(["git", "-C", str(repo), "commit", "-qam", "planted slowdown"], check=True)
-    proc = cli(repo, "compare", "HEAD~1", "HEAD", "--quick", "--frameworks", "torch", "--devices", "cpu",
-               "--bench", "TrainStep", "--rounds", "1", "--data-dir", str(data), "--machine", MACHINE)
+    assert old in source
+    target.write_text(source.replace(old, new, 1))
+    subprocess.run(["git", "-C", str(repo), "commit", "-qam", message], check=True)
+
+
+def _compare(repo: Path, base: str, head: str) -> subprocess.CompletedProcess:
+    return cli(repo, "compare", base, head, "--frameworks", "torch", "--bench", r"TrainStep\.", "--rounds", "6",
+               "--machine", MACHINE, "--seed", "1")
+
+
+def test_compare_flags_a_planted_slowdown_and_passes_a_comment_only_commit(clone):
+    repo, _ = clone
+    _commit(repo, "impls/torch_lstm.py", "        self.optimizer.zero_grad(set_to_none=True)\n",
+            "        __import__('time').sleep(0.01)  # planted slowdown\n        self.optimizer.zero_grad(set_to_none=True)\n",
+            "planted slowdown")
+    proc = _compare(repo, "HEAD~1", "HEAD")
     assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-3000:]
-    report = (repo / "results" / "report" / "regressions.md").read_text()
-    assert "| regression | throughput.TrainStep.time_train_step | torch, cpu, batch 32" in report
+    store = next((repo / "results" / "compare" / MACHINE).glob("*"))
+    report = (store / "regressions.md").read_text()
+    assert "| regression | throughput.TrainStep.time_train_step | torch, cpu, 32 " in report
+    assert "samples/s (95% CI" in report and "6 paired rounds" in report
+    assert list((store / "asv" / MACHINE).glob("*-paired-rounds.json"))
+    # compare wrote nothing tracked: the checkout is as clean as before
+    assert subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"],
+                          capture_output=True, text=True).stdout == ""
+
+    _commit(repo, "impls/torch_lstm.py", "# planted slowdown", "# planted slowdown (comment only)", "comment only")
+    proc = _compare(repo, "HEAD~1", "HEAD")  # a second compare right after the first
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    assert "regression" not in proc.stdout.split("full report")[0].split("on " + MACHINE)[1].splitlines()[0]
 
 
-def test_compare_refuses_a_dirty_tree(clone):
-    repo, data = clone
+def test_compare_after_report_and_with_local_edits_still_runs(clone):
+    """report rewrites tracked files (README table, results/report): compare must not refuse."""
+    repo, _ = clone
+    assert cli(repo, "report").returncode == 0
     (repo / "README.md").write_text((repo / "README.md").read_text() + "\nlocal edit\n")
     try:
-        proc = cli(repo, "compare", "HEAD~1", "HEAD", "--quick")
-        assert proc.returncode == 2
-        assert "uncommitted changes" in proc.stderr
+        proc = cli(repo, "compare", "HEAD~1", "HEAD", "--frameworks", "torch", "--bench", r"Predict\.",
+                   "--rounds", "1", "--machine", MACHINE)
+        assert proc.returncode in (0, 1), proc.stderr[-3000:]
+        assert "uncommitted changes are not measured" in proc.stderr
     finally:
         subprocess.run(["git", "-C", str(repo), "checkout", "README.md"], check=True)
+
+
+def test_compare_refuses_unknown_revisions_and_empty_selections(clone):
+    repo, _ = clone
+    proc = cli(repo, "compare", "no-such-rev", "HEAD", "--frameworks", "torch")
+    assert proc.returncode == 2 and "unknown revision" in proc.stderr
+    proc = cli(repo, "compare", "HEAD~1", "HEAD", "--frameworks", "torch", "--bench", "NoSuchBenchmark", "--rounds", "1")
+    assert proc.returncode == 2 and "no benchmark matched" in proc.stderr, proc.stderr[-2000:]
+
+
+def test_noise_check_stores_what_compare_then_uses(clone):
+    repo, _ = clone
+    proc = cli(repo, "noise", "--frameworks", "torch", "--bench", r"TrainStep\.", "--rounds", "2",
+               "--machine", MACHINE)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "rounds_for_10%" in proc.stdout and "torch, cpu, 128" in proc.stdout
+    stored = json.loads((repo / "results" / "meta" / MACHINE / "noise.json").read_text())
+    assert len(stored["benchmarks"]) == 3 and all(b["sd"] >= 0 for b in stored["benchmarks"])
+    proc = cli(repo, "compare", "HEAD~1", "HEAD", "--frameworks", "torch", "--bench", "NoSuchBenchmark",
+               "--machine", MACHINE)
+    assert "noise check of" in proc.stderr  # compare read the stored noise to choose its rounds

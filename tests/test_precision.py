@@ -25,9 +25,16 @@ def _update_agreement(got: dict, ref: ReferenceAdam, start: dict) -> float:
     return float(a @ b / np.linalg.norm(a) / np.linalg.norm(b))
 
 
+def _skip_if_refused(framework: str, variant: str) -> None:
+    reason = impls.load(framework, variant).unavailable("cpu", "bf16")
+    if reason:
+        pytest.skip(f"{framework}/{variant} refuses bf16 on this CPU: {reason}")
+
+
 @pytest.mark.parametrize("impl", variant_params())
 def test_bf16_logits_are_reduced_precision_but_close(impl):
     framework, variant = impl
+    _skip_if_refused(framework, variant)
     weights = _weights(CONFIG)
     model = impls.load(framework, variant)(CONFIG, precision="bf16")
     model.set_weights(weights)
@@ -43,6 +50,7 @@ def test_bf16_logits_are_reduced_precision_but_close(impl):
 @pytest.mark.parametrize("impl", variant_params())
 def test_bf16_training_keeps_float32_master_weights_and_tracks_reference(impl):
     framework, variant = impl
+    _skip_if_refused(framework, variant)
     weights = _weights(CONFIG)
     model = impls.load(framework, variant)(CONFIG, precision="bf16")
     model.set_weights(weights)
@@ -61,7 +69,8 @@ def test_bf16_training_keeps_float32_master_weights_and_tracks_reference(impl):
 def test_tf32_is_refused_on_cpu_with_a_reason(framework):
     cls = impls.load(framework)
     assert "GPU" in cls.precision_unavailable("cpu", "tf32")
-    assert cls.precision_unavailable("cpu", "bf16") is None
+    if framework != "torch":  # torch's depends on the CPU: see the test below
+        assert cls.precision_unavailable("cpu", "bf16") is None
     with pytest.raises(impls.PrecisionUnavailable, match="tf32"):
         cls(CONFIG, precision="tf32")
 
@@ -80,7 +89,10 @@ def test_float32_default_is_unchanged_by_a_bf16_model_in_the_same_process(framew
     plain = impls.load(framework)(CONFIG)
     plain.set_weights(weights)
     before = plain.predict(x)
-    half = impls.load(framework)(CONFIG, precision="bf16")
+    usable = [v for v in impls.VARIANTS[framework] if not impls.load(framework, v).unavailable("cpu", "bf16")]
+    if not usable:
+        pytest.skip(f"no {framework} variant runs bf16 on this CPU")
+    half = impls.load(framework, usable[0])(CONFIG, precision="bf16")  # fused where this CPU allows
     half.set_weights(weights)
     half.predict(x)
     np.testing.assert_array_equal(plain.predict(x), before)
@@ -130,3 +142,17 @@ def test_jax_tf32_lowers_matmuls_at_reduced_precision(monkeypatch):
         hlo[precision] = model._forward.lower(model.params, model.to_device(x)).as_text()
     assert "precision = [HIGHEST, HIGHEST]" in hlo["float32"] and "HIGH, HIGH]" not in hlo["float32"]
     assert "precision = [HIGH, HIGH]" in hlo["tf32"]
+
+
+def test_torch_refuses_fused_bf16_where_onednn_has_no_bfloat16_lstm(monkeypatch):
+    """Without AVX512-BF16/AMX, oneDNN cannot build a bfloat16 LSTM: a named refusal, never a crash."""
+    torch = pytest.importorskip("torch")
+    fused, cell = impls.load("torch", "fused"), impls.load("torch", "cell")
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: False)
+    assert "AVX512-BF16" in fused.precision_unavailable("cpu", "bf16")
+    assert impls.load("torch", "compile").precision_unavailable("cpu", "bf16")
+    assert cell.precision_unavailable("cpu", "bf16") is None  # plain matmuls have a bf16 path
+    with pytest.raises(impls.PrecisionUnavailable, match="bf16"):
+        fused(CONFIG, precision="bf16")
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: True)
+    assert fused.precision_unavailable("cpu", "bf16") is None

@@ -93,9 +93,47 @@ def test_change_text_reads_in_the_metric_direction(results):
     out = report.compare(report.load_results(results), "box", BASE, HEAD, 0.10)
     torch_train = out[(out.metric == "train_step") & (out.framework == "torch")].iloc[0]
     assert torch_train.ratio == pytest.approx(1.3)
-    assert torch_train.change == "-23.1% samples/s"
+    assert torch_train.change == "-23.1% samples/s (one process each: asv's in-process interval only)"
     jax_acc = out[(out.metric == "test_error") & (out.framework == "jax")].iloc[0]
-    assert jax_acc.change == "-0.90 accuracy points"
+    assert jax_acc.change.startswith("-0.90 accuracy points (1 seed each")
+
+
+def _replicated(tmp_path, head_factor, spread):
+    """Five processes per side for torch's train step: per-process values base 10 ms x noise."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    res = tmp_path / "results" / "asv"
+    for commit, factor, date in ((BASE, 1.0, 1_700_000_000_000), (HEAD, head_factor, 1_700_000_100_000)):
+        values = list(0.010 * factor * np.exp(rng.normal(0, spread, 5)))
+        bench = {"throughput.TrainStep.time_train_step": (FW, [float(np.median(values)), 0.02, 0.015],
+                                                           [ci(0.010), ci(0.02), ci(0.015)])}
+        write_results(res, "box", commit, date, bench,
+                      samples={"throughput.TrainStep.time_train_step": [values, None, None]})
+    return report.load_results(res)
+
+
+def test_replicated_runs_give_verdicts_from_an_interval_over_processes(tmp_path):
+    frame = _replicated(tmp_path, 1.30, 0.02)
+    cell = frame[(frame.commit == HEAD) & (frame.framework == "torch")].iloc[0]
+    assert cell.runs == 5 and 0 < cell.spread < 0.1
+    out = report.compare(frame, "box", BASE, HEAD, 0.10)
+    row = out[out.framework == "torch"].iloc[0]
+    assert row.verdict == "regression"
+    assert "(95% CI" in row.change and "5 vs 5 processes, separate runs" in row.change
+
+
+def test_replicated_noise_wider_than_the_change_is_not_a_verdict(tmp_path):
+    out = report.compare(_replicated(tmp_path, 1.12, 0.15), "box", BASE, HEAD, 0.10)
+    assert out[out.framework == "torch"].iloc[0].verdict == "inconclusive"
+
+
+def test_table_cells_show_their_interval_when_several_processes_stand_behind_them(tmp_path):
+    frame = _replicated(tmp_path, 1.0, 0.02)
+    table, _ = report.comparison_table(frame, "box", HEAD, "cpu")
+    cell = table.loc["torch", "train samples/s @128"]
+    assert re.fullmatch(r"[\d,]+ ±\d\.\d% \(\d\.\d\dx\)", cell), cell
+    assert "±" not in table.loc["tensorflow", "train samples/s @128"]  # one process: no interval shown
 
 
 def test_malformed_file_is_skipped_with_a_warning(results):

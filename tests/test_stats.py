@@ -1,0 +1,148 @@
+"""The statistics behind compare's verdicts, on synthetic data where the truth is known."""
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bench import stats
+from bench.compare import estimates
+
+
+def test_signed_rank_distribution_matches_brute_force():
+    n = 9
+    counts = np.zeros(n * (n + 1) // 2 + 1)
+    for signs in itertools.product((0, 1), repeat=n):
+        counts[sum(r for r, s in zip(range(1, n + 1), signs) if s)] += 1
+    assert np.allclose(stats._signed_rank_cdf(n), np.cumsum(counts) / 2 ** n)
+
+
+def test_hodges_lehmann_interval_covers_the_truth_at_its_level():
+    rng = np.random.default_rng(1)
+    hits = sum(lo <= 0.1 <= hi for lo, hi in (stats.hodges_lehmann(rng.normal(0.1, 0.05, 10))[1:]
+                                                for _ in range(2000)))
+    assert 0.93 <= hits / 2000 <= 0.985  # the discrete interval is a little conservative
+
+
+def test_hodges_lehmann_resists_one_spoiled_round():
+    d = np.full(10, 0.10) + np.linspace(-0.01, 0.01, 10)
+    d[3] = 2.0  # a neighbour took the machine for one process
+    est, lo, hi = stats.hodges_lehmann(d)
+    assert abs(est - 0.10) < 0.01 and lo > 0.08
+
+
+def test_too_few_rounds_give_an_open_interval_and_no_verdict():
+    p = stats.paired([1.0] * 4, [1.5] * 4)
+    assert not p.settled and stats.verdict(p, 0.03) == "inconclusive"
+
+
+@pytest.mark.parametrize("ratio, expected", [(1.10, "regression"), (0.90, "improvement"), (1.0, "unchanged")])
+def test_verdict_needs_the_whole_interval_beyond_the_threshold(ratio, expected):
+    rng = np.random.default_rng(2)
+    base = np.exp(rng.normal(0, 0.01, 12))
+    assert stats.verdict(stats.paired(base, base * ratio * np.exp(rng.normal(0, 0.01, 12))), 0.03) == expected
+
+
+def test_a_change_near_the_threshold_is_inconclusive_not_unchanged():
+    rng = np.random.default_rng(3)
+    base = np.ones(8)
+    head = np.exp(0.03 + rng.normal(0, 0.02, 8))
+    assert stats.verdict(stats.paired(base, head), 0.03) == "inconclusive"
+
+
+def simulate_round(rng, shift: float, alternations: int = 4, drift: float = 0.01, sample_sd: float = 0.05,
+                   process_sd: float = 0.02, spike: float = 0.03) -> tuple[float, float]:
+    """One compare round on a noisy shared box: machine speed drifts (random walk per sample),
+    each process has its own offset, each sample has noise and now and then a spike (+50%, a
+    preempted vCPU); base and head alternate ABBA; the round's value is each side's mean."""
+    speed = 0.0
+    offset = {"base": rng.normal(0, process_sd), "head": rng.normal(0, process_sd)}
+    samples = {"base": [], "head": []}
+    order = ["base", "head"] if rng.random() < 0.5 else ["head", "base"]
+    for k in range(alternations):
+        for side in order if k % 2 == 0 else order[::-1]:
+            speed += rng.normal(0, drift)
+            value = math.exp(speed + offset[side] + rng.normal(0, sample_sd) + (shift if side == "head" else 0))
+            samples[side].append(value * (1.5 if rng.random() < spike else 1.0))
+    return float(np.mean(samples["base"])), float(np.mean(samples["head"]))
+
+
+def sequential_trial(rng, shift: float, threshold: float = 0.03, min_rounds: int = 6,
+                     max_rounds: int = 12, **noise) -> str:
+    """compare's procedure for one benchmark: rounds until the verdict is decided or the budget
+    (max_rounds) is spent; the verdict then."""
+    base, head = [], []
+    for n in range(1, max_rounds + 1):
+        b, h = simulate_round(rng, shift, **noise)
+        base.append(b)
+        head.append(h)
+        if n >= min_rounds and stats.decided(stats.paired(base, head), threshold):
+            break
+    return stats.verdict(stats.paired(base, head), threshold)
+
+
+def test_a_10_percent_slowdown_is_flagged_in_95_percent_of_trials():
+    rng = np.random.default_rng(10)
+    verdicts = [sequential_trial(rng, math.log(1.10)) for _ in range(600)]
+    assert verdicts.count("regression") / len(verdicts) >= 0.95, pd.Series(verdicts).value_counts()
+
+
+def test_pure_noise_false_alarms_rarely_enough_for_18_benchmarks():
+    """A/A over 3 frameworks x 6 benchmarks: compare must exit 1 in at most 5% of runs, so one
+    benchmark may false-alarm in at most ~0.28% of trials."""
+    rng = np.random.default_rng(11)
+    verdicts = [sequential_trial(rng, 0.0) for _ in range(3000)]
+    alarms = sum(v in ("regression", "improvement") for v in verdicts) / len(verdicts)
+    assert alarms <= 0.0028, alarms
+    assert 1 - (1 - alarms) ** 18 <= 0.05
+
+
+def test_noisier_rounds_lower_the_power_and_the_noise_check_says_so():
+    sd = 0.08
+    need = stats.rounds_needed(sd, 0.10, 0.03)
+    assert need > 12  # more than the default budget gives: the noise check must warn
+    rng = np.random.default_rng(12)
+    hits = [sequential_trial(rng, math.log(1.10), max_rounds=need, sample_sd=0.12, process_sd=0.05) == "regression"
+            for _ in range(300)]
+    assert np.mean(hits) >= 0.90
+
+
+def test_detectable_change_and_rounds_needed_agree():
+    sd, threshold = 0.04, 0.03
+    n = stats.rounds_needed(sd, 0.10, threshold)
+    assert stats.detectable_change(sd, n, threshold) <= 0.10 + 1e-9
+    assert stats.detectable_change(sd, n - 1, threshold) > 0.10 - 0.01
+
+
+def test_rerun_interval_holds_a_rerun_at_its_level():
+    rng = np.random.default_rng(4)
+    hits = 0
+    for _ in range(2000):
+        first = np.exp(rng.normal(0, 0.05, 6))
+        second = np.exp(rng.normal(0, 0.05, 6))
+        centre, lo, hi = stats.rerun_interval(first)
+        hits += lo <= math.exp(np.log(second).mean()) <= hi
+    assert 0.93 <= hits / 2000 <= 0.97
+
+
+def test_estimates_turn_rounds_into_verdicts_with_their_interval():
+    rows = []
+    rng = np.random.default_rng(5)
+    for r in range(1, 11):
+        for batch, ratio in ((32, 1.15), (128, 1.0)):
+            b = 0.01 * math.exp(rng.normal(0, 0.01))
+            for side, value in (("base", b), ("head", b * ratio * math.exp(rng.normal(0, 0.01)))):
+                rows.append({"framework": "torch", "device": "cpu", "benchmark": "throughput.TrainStep.time_train_step",
+                             "param": batch, "params": f"torch, cpu, {batch}", "round": r, "side": side,
+                             "value": value, "status": "ok", "reason": ""})
+    rows.append({"framework": "torch", "device": "cpu", "benchmark": "throughput.Predict.time_predict", "param": 0,
+                 "params": "torch, cpu, 32", "round": 1, "side": "head", "value": float("nan"), "status": "failed",
+                 "reason": "Traceback ...\nRuntimeError: boom"})
+    v = estimates(pd.DataFrame(rows), 0.03, 0.95).set_index("param")
+    assert v.loc[32, "verdict"] == "regression" and v.loc[128, "verdict"] == "unchanged"
+    assert v.loc[32, "change"].startswith("-13.") and "(95% CI" in v.loc[32, "change"]
+    assert v.loc[32, "change"].endswith("10 paired rounds")
+    assert v.loc[0, "verdict"] == "failed" and "boom" in v.loc[0, "reason"]
