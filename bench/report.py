@@ -119,7 +119,8 @@ def load_results(results_dir: Path | str = RESULTS_DIR, meta_dir: Path | str | N
 COLUMNS = [
     "machine", "commit", "date", "env", "benchmark", "metric", "framework", "device", "batch_size", "epochs",
     "param", "value", "unit", "status", "ci_low", "ci_high", "q25", "q75", "runs", "spread", "log_mean", "log_sd", "repeat", "number",
-    "framework_version", "threads", "cpu_model", "gpu_name", "gpu_driver", "quick", "skip_reason",
+    "framework_version", "threads", "cpu_model", "gpu_name", "gpu_driver", "quick", "fingerprint", "host_gflops",
+    "skip_reason",
 ]
 
 
@@ -174,6 +175,8 @@ def _rows(res, machine: str, meta: dict):
                 "gpu_name": fw_meta.get("gpu_name"),
                 "gpu_driver": host.get("gpu_driver"),
                 "quick": meta.get("quick"),
+                "fingerprint": (meta.get("fingerprint") or {}).get("id"),
+                "host_gflops": (meta.get("fingerprint") or {}).get("matmul_gflops"),
                 "skip_reason": meta.get("skipped", {}).get(f"{framework}:{device}"),
             }
 
@@ -264,6 +267,22 @@ def _na_reason(sel: pd.DataFrame, metric: str, fw: str, device: str, epochs) -> 
     return f"{fw} on {device}: {reason or 'not run on this machine and commit'}"
 
 
+def _peak_share(sel: pd.DataFrame) -> dict[str, str]:
+    """Train-step matmul GFLOP/s at batch 128 as a share of the run's own host calibration (numpy's
+    float32 matmul, bench.fingerprint): comparable across hosts, unlike samples/s."""
+    from impls import LSTMConfig
+
+    from .harness import train_step_flops
+
+    ok = sel[(sel.status == "ok") & (sel.metric == "train_step") & (sel.batch_size == 128)]
+    out = {}
+    for r in ok.itertuples():
+        if pd.notna(r.host_gflops) and r.host_gflops and r.device == "cpu":
+            gflops = train_step_flops(LSTMConfig(), 128) / r.value / 1e9
+            out[r.framework] = f"{gflops / r.host_gflops:.1%}"
+    return out
+
+
 def _harness_ratio(sel: pd.DataFrame) -> dict[str, str]:
     """Harness train step over the minimal idiomatic loop at batch 128, as samples/s (1.00 = no overhead)."""
     ok = sel[(sel.status == "ok") & (sel.batch_size == 128)]
@@ -305,6 +324,9 @@ def comparison_table(frame: pd.DataFrame, machine: str, commit: str, device: str
     overhead = _harness_ratio(sel)
     if overhead:
         columns["harness / minimal loop @128"] = overhead
+    share = _peak_share(sel)
+    if share:
+        columns["train @128: % of host matmul peak"] = share
     table = pd.DataFrame(columns).reindex(list(FRAMEWORKS))
     table.index.name = "framework"
     return table, notes
@@ -324,8 +346,14 @@ def header_line(frame: pd.DataFrame, machine: str, commit: str) -> str:
         parts.append("GPU " + ", ".join(gpus) + (f" (driver {first.gpu_driver})" if first.gpu_driver else ""))
     if len(versions):
         parts.append(", ".join(f"{fw} {v}" for fw, v in versions.items()))
+    if first is not None and isinstance(first.fingerprint, str):
+        parts.append(f"host fingerprint `{first.fingerprint}`"
+                     + (f" (numpy matmul {first.host_gflops:.0f} GFLOP/s)" if pd.notna(first.host_gflops) else ""))
+    runs = sel[(sel.metric == "train_step") & (sel.status == "ok")].runs
+    if len(runs) and runs.max() > 1:
+        parts.append(f"throughput from {int(runs.max())} processes each (± = 95% interval for a rerun)")
     if first is not None and first.quick:
-        parts.append("quick run (1 sample per timing, 1-epoch accuracy)")
+        parts.append("quick run (asv --quick for cold start and memory, 1-epoch accuracy)")
     return " · ".join(parts)
 
 
