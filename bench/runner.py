@@ -188,9 +188,13 @@ def run_suite(opts: RunOptions) -> RunSummary:
     write_meta(meta_root, meta)
     replicated = opts.processes > 0 and _selects_replicated(opts.bench)
     exclude = replicate.ASV_EXCLUDE if replicated else ""
-    for i, (framework, device) in enumerate(chunks, 1):
+    if not _asv_selects_anything(root, opts, exclude):
+        chunks_for_asv = []  # asv would exit 1 on "No benchmarks selected"
+    else:
+        chunks_for_asv = chunks
+    for i, (framework, device) in enumerate(chunks_for_asv, 1):
         label = f"{framework}:{device}"
-        _log(opts, f"[{i}/{len(chunks)}] {label}: asv run ({'quick' if opts.quick else 'full'})")
+        _log(opts, f"[{i}/{len(chunks_for_asv)}] {label}: asv run ({'quick' if opts.quick else 'full'})")
         cmd = [
             sys.executable, "-m", "asv", "run", *config, "--python=same", f"--set-commit-hash={commit}",
             f"--machine={machine}", "--launch-method=spawn",
@@ -222,6 +226,23 @@ def run_suite(opts: RunOptions) -> RunSummary:
     meta["chunks_done"], meta["chunks_failed"] = summary.chunks_done, summary.chunks_failed
     write_meta(meta_root, meta)
     return summary
+
+
+def _asv_selects_anything(root: Path, opts: RunOptions, exclude: str) -> bool:
+    """Whether the asv part of the run has any benchmark left (asv_runner's discovery, no framework
+    imported): --bench may ask for replicated throughput only."""
+    from asv_runner.discovery import disc_benchmarks
+
+    suites = root / "bench" / "suites"
+    added = [str(root), str(suites.parent)]
+    sys.path[:0] = added
+    try:
+        names = [b.name for b in disc_benchmarks(str(suites))]
+    finally:
+        del sys.path[:len(added)]
+    pattern = re.compile(chunk_regex("x", "y", opts.bench, opts.skip_accuracy, opts.quick, exclude)
+                         .replace(r"(?=.*\('x', 'y'[,)])", ""))
+    return any(pattern.search(name) for name in names)
 
 
 def _selects_replicated(user: str | None) -> bool:
