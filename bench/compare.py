@@ -46,7 +46,7 @@ class CompareOptions:
     min_rounds: int = stats.MIN_ROUNDS
     max_rounds: int = 60
     sample_time: float = 0.15  # each timing sample lasts at least this long
-    alternations: int = 8  # base/head sample pairs per benchmark per round (ABBA order); their mean
+    alternations: int = 4  # base/head sample pairs per benchmark per round (ABBA order); their mean
     # is the round's value
     threads: int | None = None
     seed: int = 0  # the random side order of each round

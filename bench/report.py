@@ -775,7 +775,9 @@ def variants_tables(frame: pd.DataFrame, machine: str, commit: str, device: str)
         table = table[_param_order(metric, table.columns)]
         cells = table.map(lambda v: "" if pd.isna(v) else f"{v:,.0f}")
         out.append(f"**{device.upper()} — train samples/s at batch 128 by {title}**\n\n"
-                   + cells.to_markdown(disable_numparse=True) + "\n" + _missing_note(metric, table.columns, device))
+                   + cells.to_markdown(disable_numparse=True) + "\n" + _missing_note(metric, table.columns, device)
+                   + "\nOne asv process per cell, no interval: compare cells within this table (measured in one "
+                   "run), not with the main table.\n")
         if metric == "hidden_train_step":
             out.append(_gflops_table(sel, part, device))
     out.extend(_accuracy_variant_table(sel, metric, title, device) for metric, title in ACCURACY_VARIANTS.items()

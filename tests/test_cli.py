@@ -113,3 +113,19 @@ def test_relative_data_dir_reaches_asv_as_absolute(tmp_path, monkeypatch):
     assert build_env(RunOptions(), tmp_path)["SEQMNIST_DATA_DIR"] == str(tmp_path / "data" / "mnist")
     env = build_env(RunOptions(data_dir="other"), tmp_path)
     assert env["SEQMNIST_DATA_DIR"] == str(tmp_path / "other")
+
+
+def test_asv_is_skipped_when_bench_selects_only_the_replicated_throughput():
+    """asv exits 1 on 'No benchmarks selected': a --bench that picks only the throughput measured in
+    replicated processes must not run asv (and report a failure) for nothing."""
+    from pathlib import Path
+
+    from bench.replicate import ASV_EXCLUDE
+    from bench.runner import RunOptions, _asv_selects_anything
+
+    root = Path(__file__).resolve().parents[1]
+    assert not _asv_selects_anything(root, RunOptions(bench="TrainStep|Predict"), ASV_EXCLUDE)
+    assert _asv_selects_anything(root, RunOptions(bench="TrainStep|cold_start"), ASV_EXCLUDE)
+    assert _asv_selects_anything(root, RunOptions(bench="TrainStep"), "")  # --processes 0: asv times it
+    assert not _asv_selects_anything(root, RunOptions(bench="variants", quick=False, skip_accuracy=False),
+                                     ASV_EXCLUDE + r"(?!variants\.)")
