@@ -256,6 +256,8 @@ def _replicate(opts: RunOptions, root: Path, machine: str, commit: str, chunks, 
     interleaved; stored in this commit's asv results file as one sample per process."""
     from asv.results import iter_results_for_machine_and_hash
 
+    from . import replicate
+
     env = dict(env)
     env.pop("PYTHONPATH", None)
     rows = replicate.measure(root, chunks, opts.processes, env, log=lambda m: _log(opts, m))
