@@ -221,10 +221,10 @@ def measure(opts: CompareOptions) -> Comparison:
                 if reason:
                     skipped[label] = reason
                     _log(opts, f"skip {label}: {reason}")
+        if not rows:
+            raise RunError("nothing to compare: " + "; ".join(f"{k}: {v}" for k, v in skipped.items()))
         frame = pd.DataFrame(rows)
-        verdicts = estimates(frame, opts.threshold, opts.confidence) if rows else estimates(
-            pd.DataFrame(columns=KEYS + ["round", "side", "value", "status", "reason"]), opts.threshold, opts.confidence)
-        return Comparison(base, head, frame, verdicts, walls, skipped)
+        return Comparison(base, head, frame, estimates(frame, opts.threshold, opts.confidence), walls, skipped)
     finally:
         for tree in trees.values():
             subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=root, capture_output=True)
