@@ -373,7 +373,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     print(f"\n{result.head[:8]} vs {result.base[:8]} on {machine}: "
           + (", ".join(f"{n} {k}" for k, n in counts.items()) or "nothing comparable"))
     if not v.empty:
-        print(v[["verdict", "benchmark", "params", "change"]].to_string(index=False))
+        shown = v.assign(change=[c or (r or "").strip().splitlines()[-1:][0] if (c or r) else ""
+                                 for c, r in zip(v.change, v.reason)])
+        print(shown[["verdict", "benchmark", "params", "change"]].to_string(index=False))
     print(f"full report: {out / 'regressions.md'}")
     return 1 if counts.get("regression") or counts.get("failed") else 0
 
