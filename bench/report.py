@@ -84,6 +84,8 @@ def _param(value: str):
 def _read_meta(meta_dir: Path) -> dict[tuple[str, str], dict]:
     meta = {}
     for path in sorted(meta_dir.glob("*/*.json")):
+        if path.name in ("fingerprint.json", "noise.json"):  # the machine's, not a run's
+            continue
         try:
             data = json.loads(path.read_text())
             meta[(data["machine"], data["commit"])] = data
