@@ -339,7 +339,7 @@ def _host(args: argparse.Namespace, root) -> tuple[str, dict]:
     if not re.fullmatch(r"[A-Za-z0-9._-]+", name):
         raise UsageError(f"machine name {name!r} must be letters, digits, '.', '_' or '-'")
     host = host_info() if not args.threads else {**host_info(), "threads": args.threads}
-    fp = fingerprint.take(host, fingerprint.installed_versions(args.frameworks))
+    fp = fingerprint.take(host, fingerprint.installed_versions(FRAMEWORKS))
     key, warning = fingerprint.machine_key(root, name, fp)
     if warning:
         print(f"warning: {warning}", file=sys.stderr)
@@ -381,16 +381,18 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_noise(args: argparse.Namespace) -> int:
-    from . import noise
+    from . import compare, noise
     from .runner import RunError
 
     try:
         opts = _paired_options(args)
         machine, fp = _host(args, opts.root)
-        table, walls = noise.run(opts, args.rounds)
+        table, walls, comparison = noise.run(opts, args.rounds)
     except RunError as exc:
         raise UsageError(str(exc)) from None
     path = noise.save(opts.root, machine, table, walls, opts, fp)
+    rounds_dir = compare.store_dir(opts.root, machine, comparison.base, comparison.head)
+    compare.save(comparison, rounds_dir, machine, opts, fp)  # every round, for a second look
     print(noise.render(table, opts, args.rounds))
     print(f"\nwall time: " + ", ".join(f"{k} {s:.0f} s" for k, s in walls.items()))
     print(f"stored: {path}")

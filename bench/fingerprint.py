@@ -39,7 +39,8 @@ def calibrate(threads: int) -> float | None:
 
 
 def installed_versions(frameworks) -> dict[str, str]:
-    """Installed version of each framework's distribution, read without importing it."""
+    """Installed version of each framework's distribution, read without importing it. Pass every
+    framework, not the ones a command selected: the fingerprint must not depend on the selection."""
     from importlib.metadata import PackageNotFoundError, version
 
     dists = {"torch": ["torch"], "tensorflow": ["tensorflow", "tensorflow-cpu"], "jax": ["jax", "jaxlib"]}

@@ -20,11 +20,16 @@ from .compare import CompareOptions, measure
 TARGETS = (0.10, 0.05)
 
 
-def run(opts: CompareOptions, rounds: int) -> tuple[pd.DataFrame, dict]:
-    """Measure HEAD against HEAD in `rounds` paired rounds (no early stop); per-benchmark noise."""
+def run(opts: CompareOptions, rounds: int):
+    """Measure HEAD against HEAD in `rounds` paired rounds (no early stop): (per-benchmark noise,
+    wall seconds per framework, the Comparison with every round)."""
     c = measure(replace(opts, base="HEAD", head="HEAD", allow_same=True, min_rounds=rounds, max_rounds=rounds,
                         budget=math.inf))
-    v = c.verdicts
+    return summarize(c.verdicts, opts), c.wall_seconds, c
+
+
+def summarize(v: pd.DataFrame, opts: CompareOptions) -> pd.DataFrame:
+    """Per-benchmark noise, detectable change and rounds needed, from A/A verdict rows."""
     table = v[v.sd.notna()][["framework", "benchmark", "params", "rounds", "sd", "ratio", "low", "high",
                               "verdict"]].copy()
     table["detectable"] = [stats.detectable_change(sd, n, opts.threshold, opts.confidence)
@@ -32,7 +37,7 @@ def run(opts: CompareOptions, rounds: int) -> tuple[pd.DataFrame, dict]:
     for target in TARGETS:
         table[f"rounds_for_{target:.0%}"] = [stats.rounds_needed(sd, target, opts.threshold, opts.confidence)
                                              for sd in table.sd]
-    return table, c.wall_seconds
+    return table
 
 
 def path(root: Path, machine: str) -> Path:
@@ -79,7 +84,7 @@ def render(table: pd.DataFrame, opts: CompareOptions, rounds: int) -> str:
     )
     cols = ["benchmark", "params", "sd", "aa", "verdict", "detectable"] + [c for c in table if c.startswith("rounds_for")]
     return (f"A/A noise, {rounds} paired rounds, threshold {opts.threshold:.0%}, {opts.confidence:.0%} intervals.\n"
-            "sd: one round's head/base log-ratio; aa: the A/A change and its interval (should hold 0); "
+            "sd: robust sd (1.4826 MAD) of one round's head/base log-ratio; aa: the A/A change and its interval (should hold 0); "
             f"detectable: the smallest change flagged in {rounds} rounds with 95% power; "
             "rounds_for_X: rounds for a true X change to be flagged with 95% power (-1: never at this threshold).\n\n"
             + shown[cols].to_markdown(index=False, disable_numparse=True))

@@ -159,8 +159,7 @@ def run_suite(opts: RunOptions) -> RunSummary:
         raise RunError("nothing can run here: " + "; ".join(f"{k}: {v}" for k, v in skipped.items()))
 
     host = probe_mod.host_info() if not opts.threads else {**probe_mod.host_info(), "threads": opts.threads}
-    versions = {f: info.get("version") or info.get("reason") or "unavailable" for f, info in probes.items()}
-    fp = fingerprint.take(host, versions)
+    fp = fingerprint.take(host, fingerprint.installed_versions(FRAMEWORKS))  # all of them, as compare/noise do
     machine, warning = fingerprint.machine_key(meta_root, name, fp)
     if warning:
         _log(opts, f"warning: {warning}")

@@ -61,7 +61,7 @@ class Paired:
     low: float
     high: float
     rounds: int
-    sd: float  # standard deviation of one round's log-ratio: the machine's paired noise
+    sd: float  # robust sd of one round's log-ratio (MAD-based): the machine's paired noise
     confidence: float
 
     @property
@@ -75,8 +75,17 @@ def paired(base, head, confidence: float = 0.95) -> Paired:
     keep = (base > 0) & (head > 0) & np.isfinite(base) & np.isfinite(head)
     d = np.log(head[keep]) - np.log(base[keep])
     est, low, high = hodges_lehmann(d, confidence)
-    sd = float(np.std(d, ddof=1)) if d.size > 1 else math.nan
+    sd = robust_sd(d)
     return Paired(math.exp(est) if d.size else math.nan, math.exp(low), math.exp(high), int(d.size), sd, confidence)
+
+
+def robust_sd(d) -> float:
+    """1.4826 x the median absolute deviation: the sd of normal data, unmoved by the odd spoiled round
+    (the verdict's Hodges-Lehmann interval is robust to those too, so the noise figures must be)."""
+    d = np.asarray(d, dtype=float)
+    if d.size < 2:
+        return math.nan
+    return float(1.4826 * np.median(np.abs(d - np.median(d))))
 
 
 def verdict(p: Paired, threshold: float) -> str:
