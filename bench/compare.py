@@ -179,10 +179,11 @@ def change_text(row, confidence: float) -> str:
     if pd.isna(row.get("ratio")):
         return ""
     rate = 1 / row.ratio - 1  # time -> throughput: slower is fewer samples/s
-    low, high = 1 / row.high - 1, 1 / row.low - 1
     unit = "samples/s" if _is_throughput(row.benchmark) else "speed (1/time)"
-    ci = (f"({confidence:.0%} CI {low:+.1%} … {high:+.1%})" if pd.notna(row.low) and row.low > 0
-          else "(too few rounds for an interval)")
+    if pd.notna(row.low) and row.low > 0 and math.isfinite(row.high):
+        ci = f"({confidence:.0%} CI {1 / row.high - 1:+.1%} … {1 / row.low - 1:+.1%})"
+    else:
+        ci = f"(too few rounds for a {confidence:.0%} interval)"
     return f"{rate:+.1%} {unit} {ci}, {int(row.rounds)} paired rounds"
 
 

@@ -186,3 +186,11 @@ def test_compare_takes_its_rounds_from_the_noise_check_of_the_same_host(tmp_path
     assert other is None and "another host" in why
     missing, why = noise.min_rounds_for(tmp_path, "elsewhere", "abc", ["torch"], 0.10, 0.03)
     assert missing is None and "seqmnist-bench noise" in why
+
+
+def test_one_round_gives_a_verdict_line_without_an_interval():
+    rows = [{"framework": "torch", "device": "cpu", "benchmark": "throughput.Predict.time_predict", "param": 1,
+             "params": "torch, cpu, 128", "round": 1, "side": side, "value": value, "status": "ok", "reason": ""}
+            for side, value in (("base", 0.010), ("head", 0.011))]
+    v = estimates(pd.DataFrame(rows), 0.03, 0.95).iloc[0]
+    assert v.verdict == "inconclusive" and "too few rounds for a 95% interval" in v.change
