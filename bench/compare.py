@@ -169,7 +169,7 @@ def estimates(rounds: pd.DataFrame, threshold: float, confidence: float) -> pd.D
         out.append(row)
     cols = KEYS + ["base", "head", "ratio", "low", "high", "rounds", "sd", "verdict", "reason"]
     frame = pd.DataFrame(out, columns=cols)
-    frame["reason"] = frame["reason"].fillna("")
+    frame["reason"] = frame["reason"].astype(object).fillna("")
     frame["change"] = frame.apply(lambda r: change_text(r, confidence), axis=1)
     return frame
 
