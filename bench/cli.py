@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 
 from impls import DEVICES, FRAMEWORKS, PRECISIONS, SEQUENCES
@@ -329,20 +328,10 @@ def _paired_options(args: argparse.Namespace, **extra):
 
 
 def _host(args: argparse.Namespace, root) -> tuple[str, dict]:
-    """(machine key, fingerprint) for results measured here; says so when the host is kept apart."""
-    import socket
+    """(machine key, fingerprint) for results measured here (runner.identify_host, as `run`)."""
+    from .runner import identify_host
 
-    from . import fingerprint
-    from .probe import host_info
-
-    name = args.machine or socket.gethostname()
-    if not re.fullmatch(r"[A-Za-z0-9._-]+", name):
-        raise UsageError(f"machine name {name!r} must be letters, digits, '.', '_' or '-'")
-    host = host_info() if not args.threads else {**host_info(), "threads": args.threads}
-    fp = fingerprint.take(host, fingerprint.installed_versions(FRAMEWORKS))
-    key, warning = fingerprint.machine_key(root, name, fp)
-    if warning:
-        print(f"warning: {warning}", file=sys.stderr)
+    key, fp, _ = identify_host(root, args.machine, args.threads, log=lambda m: print(m, file=sys.stderr))
     return key, fp
 
 
@@ -373,8 +362,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     print(f"\n{result.head[:8]} vs {result.base[:8]} on {machine}: "
           + (", ".join(f"{n} {k}" for k, n in counts.items()) or "nothing comparable"))
     if not v.empty:
-        shown = v.assign(change=[c or (r or "").strip().splitlines()[-1:][0] if (c or r) else ""
-                                 for c, r in zip(v.change, v.reason)])
+        shown = v.assign(change=[compare.outcome(c, r) for c, r in zip(v.change, v.reason)])
         print(shown[["verdict", "benchmark", "params", "change"]].to_string(index=False))
     print(f"full report: {out / 'regressions.md'}")
     return 1 if counts.get("regression") or counts.get("failed") else 0

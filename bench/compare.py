@@ -187,6 +187,11 @@ def change_text(row, confidence: float) -> str:
     return f"{rate:+.1%} {unit} {ci}, {int(row.rounds)} paired rounds"
 
 
+def outcome(change: str, reason: str) -> str:
+    """What a verdict line shows: the change, or for a failure the last line of its error."""
+    return change or next(iter(reason.strip().splitlines()[-1:]), "")
+
+
 def _is_throughput(benchmark: str) -> bool:
     return benchmark.rsplit(".", 1)[-1] in {"time_train_step", "time_predict", "time_minimal_train_step"}
 
@@ -408,8 +413,7 @@ def render(c: Comparison, machine: str, opts: CompareOptions) -> str:
         shown = v.assign(_r=v.verdict.map(rank)).sort_values(["_r", "framework", "benchmark", "param"])
         table = shown.assign(
             base=shown["base"].map(_rate), head=shown["head"].map(_rate),
-            change=shown.apply(lambda r: r.change or (r.reason or "").strip().splitlines()[-1:][0]
-                               if (r.change or r.reason) else "", axis=1),
+            change=[outcome(c, r) for c, r in zip(shown.change, shown.reason)],
         )[["verdict", "benchmark", "params", "base", "head", "change"]]
         lines.append(table.rename(columns={"base": "base (per call)", "head": "head (per call)"})
                      .to_markdown(index=False, disable_numparse=True))

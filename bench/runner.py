@@ -34,8 +34,6 @@ class RunOptions:
     threads: int | None = None
     commit: str | None = None  # hash to store results under; default: HEAD of the project
     root: Path = field(default_factory=Path.cwd)
-    append_samples: bool = False  # add samples to an earlier run of the same commit (compare rounds)
-    record_samples: bool = False  # keep raw samples so later rounds can append to them
     skip_accuracy: bool = False  # later compare rounds: accuracy was measured in the first
     config: Path | None = None  # asv config to use (compare: a worktree's, writing into this checkout)
     meta_root: Path | None = None  # where results/meta lives (default: the project root)
@@ -74,14 +72,19 @@ def chunk_regex(framework: str, device: str, user: str | None = None, skip_accur
                 quick: bool = False, exclude: str = "") -> str:
     """asv matches --bench against 'name(param, ...)': one framework+device, and the user's regex.
     Quick runs leave the heavy variants suite out unless the user's regex asks for it."""
-    parts = [rf"(?=.*\('{re.escape(framework)}', '{re.escape(device)}'[,)])"]
-    if user:
-        parts.append(f"(?=.*(?:{user}))")
+    return "^" + rf"(?=.*\('{re.escape(framework)}', '{re.escape(device)}'[,)])" + asv_filters(
+        user, skip_accuracy, quick, exclude)
+
+
+def asv_filters(user: str | None, skip_accuracy: bool, quick: bool, exclude: str) -> str:
+    """The lookaheads chunk_regex adds after the framework and device: the user's regex, quick's
+    and the caller's exclusions."""
+    parts = [f"(?=.*(?:{user}))"] if user else []
     if quick and not (user and "variants" in user):
         parts.append(r"(?!variants\.)")
     if skip_accuracy:
         parts.append(r"(?!accuracy\.)")
-    return "^" + "".join(parts) + exclude
+    return "".join(parts) + exclude
 
 
 def probe_framework(framework: str, env: dict) -> dict:
@@ -115,10 +118,32 @@ def build_env(opts: RunOptions, root: Path) -> dict:
     return env
 
 
+def check_machine_name(name: str | None) -> str:
+    """The machine name results go under: `name`, default the host name; RunError if unusable."""
+    name = name or socket.gethostname()
+    if not re.fullmatch(r"[A-Za-z0-9._-]+", name):
+        raise RunError(f"machine name {name!r} must be letters, digits, '.', '_' or '-'")
+    return name
+
+
+def identify_host(meta_root: Path, name: str | None, threads: int | None, log=print) -> tuple[str, dict, dict]:
+    """(machine key, fingerprint, host info) for results measured here, the same for run, compare
+    and noise; says so when this host is kept apart from the one stored under `name`."""
+    from . import fingerprint
+    from .probe import host_info
+
+    name = check_machine_name(name)
+    host = host_info() if not threads else {**host_info(), "threads": threads}
+    fp = fingerprint.take(host, fingerprint.installed_versions(FRAMEWORKS))
+    key, warning = fingerprint.machine_key(meta_root, name, fp)
+    if warning:
+        log(f"warning: {warning}")
+    return key, fp, host
+
+
 def run_suite(opts: RunOptions) -> RunSummary:
     """Probe, then run asv per available (framework, device); write run metadata beside results."""
-    from . import fingerprint, replicate
-    from . import probe as probe_mod
+    from . import replicate
     from .data import DataError, load_mnist
 
     root = find_root(opts.root)
@@ -126,9 +151,7 @@ def run_suite(opts: RunOptions) -> RunSummary:
     unknown = [f for f in opts.frameworks if f not in FRAMEWORKS] + [d for d in opts.devices if d not in DEVICES]
     if unknown:
         raise RunError(f"unknown framework/device {unknown}; frameworks {FRAMEWORKS}, devices {DEVICES}")
-    name = opts.machine or socket.gethostname()
-    if not re.fullmatch(r"[A-Za-z0-9._-]+", name):
-        raise RunError(f"machine name {name!r} must be letters, digits, '.', '_' or '-'")
+    check_machine_name(opts.machine)
     commit = opts.commit or git(root, "rev-parse", "HEAD")
     dirty = bool(git(root, "status", "--porcelain", "--untracked-files=no")) if not opts.commit else False
     if dirty:
@@ -158,11 +181,7 @@ def run_suite(opts: RunOptions) -> RunSummary:
     if not chunks:
         raise RunError("nothing can run here: " + "; ".join(f"{k}: {v}" for k, v in skipped.items()))
 
-    host = probe_mod.host_info() if not opts.threads else {**probe_mod.host_info(), "threads": opts.threads}
-    fp = fingerprint.take(host, fingerprint.installed_versions(FRAMEWORKS))  # all of them, as compare/noise do
-    machine, warning = fingerprint.machine_key(meta_root, name, fp)
-    if warning:
-        _log(opts, f"warning: {warning}")
+    machine, fp, host = identify_host(meta_root, opts.machine, opts.threads, log=lambda m: _log(opts, m))
     config = ["--config", str(opts.config)] if opts.config else []
     subprocess.run(
         [sys.executable, "-m", "asv", "machine", "--yes", "--machine", machine, *config],
@@ -185,12 +204,12 @@ def run_suite(opts: RunOptions) -> RunSummary:
     }
     summary = RunSummary(machine, commit, [], [], skipped)
     write_meta(meta_root, meta)
-    replicated = opts.processes > 0 and _selects_replicated(opts.bench)
+    names = suite_names(root)
+    replicated = opts.processes > 0 and any(
+        re.search(replicate.REPLICATED, n) and (not opts.bench or re.search(opts.bench, n)) for n in names)
     exclude = replicate.ASV_EXCLUDE if replicated else ""
-    if not _asv_selects_anything(root, opts, exclude):
-        chunks_for_asv = []  # asv would exit 1 on "No benchmarks selected"
-    else:
-        chunks_for_asv = chunks
+    # asv exits 1 on "No benchmarks selected": --bench may ask for replicated throughput only
+    chunks_for_asv = chunks if _asv_selects_anything(root, opts, exclude, names) else []
     for i, (framework, device) in enumerate(chunks_for_asv, 1):
         label = f"{framework}:{device}"
         _log(opts, f"[{i}/{len(chunks_for_asv)}] {label}: asv run ({'quick' if opts.quick else 'full'})")
@@ -202,8 +221,6 @@ def run_suite(opts: RunOptions) -> RunSummary:
         if opts.quick:
             cmd.append("--quick")
         cmd.append("--record-samples")  # per-process samples (cold start) give the report its intervals
-        if opts.append_samples:
-            cmd.append("--append-samples")
         if opts.show_stderr:
             cmd.append("--show-stderr")
         chunk_env = dict(env, SEQMNIST_ACCURACY_RUNS=label)
@@ -227,27 +244,23 @@ def run_suite(opts: RunOptions) -> RunSummary:
     return summary
 
 
-def _asv_selects_anything(root: Path, opts: RunOptions, exclude: str) -> bool:
-    """Whether the asv part of the run has any benchmark left (asv_runner's discovery, no framework
-    imported): --bench may ask for replicated throughput only."""
+def _asv_selects_anything(root: Path, opts: RunOptions, exclude: str, names: list[str] | None = None) -> bool:
+    """Whether the asv part of the run has any benchmark left after --bench and the exclusions."""
+    pattern = re.compile("^" + asv_filters(opts.bench, opts.skip_accuracy, opts.quick, exclude))
+    return any(pattern.search(name) for name in (names if names is not None else suite_names(root)))
+
+
+def suite_names(root: Path) -> list[str]:
+    """Every asv benchmark name of the suite (asv_runner's discovery; imports no framework)."""
     from asv_runner.discovery import disc_benchmarks
 
     suites = root / "bench" / "suites"
     added = [str(root), str(suites.parent)]
     sys.path[:0] = added
     try:
-        names = [b.name for b in disc_benchmarks(str(suites))]
+        return [b.name for b in disc_benchmarks(str(suites))]
     finally:
         del sys.path[:len(added)]
-    pattern = re.compile(chunk_regex("x", "y", opts.bench, opts.skip_accuracy, opts.quick, exclude)
-                         .replace(r"(?=.*\('x', 'y'[,)])", ""))
-    return any(pattern.search(name) for name in names)
-
-
-def _selects_replicated(user: str | None) -> bool:
-    names = ("throughput.TrainStep.time_train_step", "throughput.Predict.time_predict",
-             "baseline.MinimalLoop.time_minimal_train_step")
-    return not user or any(re.search(user, n) for n in names)
 
 
 def _replicate(opts: RunOptions, root: Path, machine: str, commit: str, chunks, env: dict, summary: RunSummary):
