@@ -251,14 +251,16 @@ def column_name(metric: str, batch, epochs) -> str:
     return name + (f" {m.display}" if m.display in ("MiB", "s") else "")
 
 
-def _na_reason(sel: pd.DataFrame, metric: str, fw: str, device: str, epochs) -> str:
-    """Why a cell is n/a: failed, skipped (with the runner's reason), not reached, or not run."""
-    row = sel[(sel.metric == metric) & (sel.framework == fw)]
+def _na_reason(sel: pd.DataFrame, cell: pd.DataFrame, metric: str, fw: str, device: str, epochs) -> str:
+    """Why a cell is n/a: failed, skipped (with the runner's reason), not reached, or not run.
+    `cell` holds this column's rows (one batch size), `sel` the whole commit and device."""
+    row = cell[cell.framework == fw]
     status = row.status.iloc[0] if len(row) else "missing"
-    reason = row.skip_reason.iloc[0] if len(row) else None
+    reason = row.skip_reason.iloc[0] if len(row) else _skip_reason(sel, fw)
     reason = reason if isinstance(reason, str) else None  # NaN when the run did not record one
     if status == "failed":
-        return f"{fw}: benchmark failed (see the asv output)"
+        where = f" at batch {row.batch_size.iloc[0]}" if pd.notna(row.batch_size.iloc[0]) else ""
+        return f"{fw}: benchmark failed{where} (its error is in the asv output of that run)"
     if metric == "device_peak_memory" and device == "cpu":
         return "device memory is measured on GPU only"
     trained = sel[(sel.metric == "test_error") & (sel.status == "ok") & (sel.framework == fw)]
@@ -267,6 +269,21 @@ def _na_reason(sel: pd.DataFrame, metric: str, fw: str, device: str, epochs) -> 
     if metric == "test_error" and reason is None and status == "skipped":
         return "accuracy needs the real MNIST files (--data-dir)"
     return f"{fw} on {device}: {reason or 'not run on this machine and commit'}"
+
+
+def _skip_reason(sel: pd.DataFrame, fw: str):
+    """The runner's skip reason for a framework with no row in a column."""
+    reasons = sel[sel.framework == fw].skip_reason.dropna()
+    return reasons.iloc[0] if len(reasons) else None
+
+
+def commit_rows(frame: pd.DataFrame, machine: str, commit: str, device: str | None = None) -> pd.DataFrame:
+    """One commit's rows on one machine (and device), one per benchmark and parameters: a commit
+    with several asv environment files keeps each cell's newest ok value (_merge_env)."""
+    sel = frame[(frame.machine == machine) & (frame.commit == commit)]
+    if device is not None:
+        sel = sel[sel.device == device]
+    return _merge_env(sel)
 
 
 def _peak_share(sel: pd.DataFrame) -> dict[str, str]:
@@ -298,7 +315,7 @@ def comparison_table(frame: pd.DataFrame, machine: str, commit: str, device: str
     fastest framework). Cells are strings; an n/a cell carries a footnote number with the reason."""
     from impls import FRAMEWORKS
 
-    sel = frame[(frame.machine == machine) & (frame.commit == commit) & (frame.device == device)]
+    sel = commit_rows(frame, machine, commit, device)
     notes: list[str] = []
     columns: dict[str, dict[str, str]] = {}
     keys = sel[["metric", "batch_size", "epochs"]].drop_duplicates()
@@ -318,7 +335,7 @@ def comparison_table(frame: pd.DataFrame, machine: str, commit: str, device: str
                 interval = f" ±{spread[fw]:.1%}" if pd.notna(spread[fw]) else ""
                 cells[fw] = _fmt(shown_as, shown[fw]) + interval + ratio
             else:
-                text = _na_reason(sel, metric, fw, device, epochs)
+                text = _na_reason(sel, group, metric, fw, device, epochs)
                 if text not in notes:
                     notes.append(text)
                 cells[fw] = f"n/a [{notes.index(text) + 1}]"
@@ -765,8 +782,8 @@ def variants_tables(frame: pd.DataFrame, machine: str, commit: str, device: str)
     """Markdown for the heavy-variants suite: train samples/s at batch 128 per variant, precision,
     sequence and hidden size; for hidden sizes also achieved GFLOP/s and its share of the
     framework's matmul peak; test accuracy per precision and per long sequence."""
-    sel = frame[(frame.machine == machine) & (frame.commit == commit) & (frame.device == device)
-                & (frame.status == "ok")]
+    sel = commit_rows(frame, machine, commit, device)
+    sel = sel[sel.status == "ok"]
     out = []
     for metric, title in VARIANT_METRICS.items():
         part = sel[sel.metric == metric]

@@ -14,7 +14,9 @@ from .threads import apply_thread_budget
 THREADS = apply_thread_budget()
 if THREADS == 1:
     flags = os.environ.get("XLA_FLAGS", "")
-    os.environ["XLA_FLAGS"] = f"{flags} --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1".strip()
+    # XLA has no intra-op thread-count flag (an unknown `--` flag aborts): the affinity mask that
+    # apply_thread_budget set bounds its pool, and this turns off Eigen's multi-threaded ops.
+    os.environ["XLA_FLAGS"] = f"{flags} --xla_cpu_multi_thread_eigen=false".strip()
 
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402

@@ -151,9 +151,11 @@ class TensorFlowLSTM(LSTMModel):
             return self._forward(x)
 
     def synchronize(self, value=None) -> None:
-        # TF runs ops asynchronously on GPU; reading a result back is the portable barrier.
+        """Reading a result back waits for it; with nothing to read, wait for every queued op."""
         if value is not None:
             value.numpy()
+        else:
+            tf.test.experimental.sync_devices()
 
     def _train_step(self, x: np.ndarray, y: np.ndarray) -> float:
         return float(self.step_on_device(*self.to_device(x, y)).numpy())

@@ -14,7 +14,7 @@ def write_machine(results: Path, machine: str) -> None:
 
 
 def write_results(results: Path, machine: str, commit: str, date_ms: int, benchmarks: dict,
-                  samples: dict | None = None) -> Path:
+                  samples: dict | None = None, env: str = "existing-py_test") -> Path:
     """benchmarks: name -> (params [[repr, ...], ...], values [...], cis [(lo, hi) or None, ...]);
     samples: name -> per-combination lists of per-process values (asv's --record-samples)."""
     write_machine(results, machine)
@@ -25,10 +25,10 @@ def write_results(results: Path, machine: str, commit: str, date_ms: int, benchm
         n = [1 if v is not None else None for v in values]
         out[name] = [values, params, "1", 0, 1.0, lo, hi, values, values, n, n, (samples or {}).get(name)]
     doc = {
-        "commit_hash": commit, "env_name": "existing-py_test", "date": date_ms,
+        "commit_hash": commit, "env_name": env, "date": date_ms,
         "params": {"machine": machine, "python": "3.11"}, "python": "3.11", "requirements": {},
         "env_vars": {}, "result_columns": COLUMNS, "results": out, "durations": {}, "version": 2,
     }
-    path = results / machine / f"{commit[:8]}-existing-py_test.json"
+    path = results / machine / f"{commit[:8]}-{env}.json"
     path.write_text(json.dumps(doc))
     return path

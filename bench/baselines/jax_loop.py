@@ -2,6 +2,7 @@
 
 
 def make_step(batch_size: int, device: str = "cpu"):
+    import impls.jax_lstm  # noqa: F401  the harness model's XLA thread flags and float32 matmul precision
     import jax
     import jax.numpy as jnp
     import optax

@@ -4,12 +4,10 @@ import os
 
 def make_step(batch_size: int, device: str = "cpu"):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import tensorflow as tf
+    import impls.tf_lstm  # noqa: F401  the harness model's thread budget and float32 (TF32 off) switches
     import keras
+    import tensorflow as tf
 
-    n = int(os.environ.get("SEQMNIST_THREADS") or os.cpu_count())
-    tf.config.threading.set_intra_op_parallelism_threads(n)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
     with tf.device("/GPU:0" if device == "gpu" else "/CPU:0"):
         model = keras.Sequential([keras.Input((28, 28)), keras.layers.LSTM(128), keras.layers.Dense(10)])
         opt = keras.optimizers.Adam(1e-3)

@@ -1,11 +1,10 @@
 """The PyTorch tutorial loop: nn.LSTM + nn.Linear, CrossEntropyLoss, torch.optim.Adam."""
-import os
 
 
 def make_step(batch_size: int, device: str = "cpu"):
     import torch
 
-    torch.set_num_threads(int(os.environ.get("SEQMNIST_THREADS") or os.cpu_count()))
+    import impls.torch_lstm  # noqa: F401  the harness model's thread budget and float32 (TF32 off) switches
     dev = torch.device("cuda" if device == "gpu" else "cpu")
     torch.manual_seed(0)
 

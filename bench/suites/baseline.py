@@ -2,7 +2,7 @@
 batch 128, so the harness's overhead is visible as the ratio of the two."""
 import importlib
 
-from bench.harness import DEVICES, FRAMEWORKS, skip
+from bench.harness import DEVICES, FRAMEWORKS, runnable
 
 _MODULES = {"torch": "torch_loop", "tensorflow": "tf_loop", "jax": "jax_loop"}
 _STEPS: dict = {}
@@ -21,16 +21,9 @@ class MinimalLoop:
             from impls.threads import apply_thread_budget
 
             apply_thread_budget()  # the same thread budget the harness models get
-            try:
-                importlib.import_module(framework)
-            except ImportError as exc:
-                skip(f"{framework} is not installed ({exc})")
-            try:
-                step, sync = importlib.import_module(f"bench.baselines.{_MODULES[framework]}").make_step(
-                    batch_size, device
-                )
-            except Exception as exc:  # typically: no GPU visible to this framework
-                skip(f"{framework} minimal loop cannot run on {device}: {exc}")
+            runnable(framework, device)  # an asv skip, with the reason, where the harness model cannot run
+            # anything else that breaks is a failed benchmark, shown as failed beside the harness row
+            step, sync = importlib.import_module(f"bench.baselines.{_MODULES[framework]}").make_step(batch_size, device)
             for _ in range(3):
                 sync(step())
             _STEPS[key] = (step, sync)
