@@ -21,7 +21,16 @@ environment:
   SEQMNIST_THREADS          CPU threads per framework (as --threads)
   SEQMNIST_ACCURACY_EPOCHS  epochs of the accuracy and precision-accuracy benchmarks (default 5; 1 with --quick)
   SEQMNIST_SEQUENCE_EPOCHS  epochs of the 784-step pixel/permuted accuracy benchmarks (default 1)
+
+exit status:
+  0    done (run: every benchmark ran; compare: no regression and nothing failed at HEAD)
+  1    run: a benchmark failed; compare: a regression, or a benchmark that fails at HEAD;
+       report --fail-on-regression: a regression or a failure at the head revision
+  2    bad input: arguments, environment variables, data, revisions, nothing to measure, or
+       another run/compare/noise already working in this checkout (its lock)
+  130  interrupted (Ctrl-C or SIGTERM); what finished is kept and named
 """
+EPOCH_VARIABLES = ("SEQMNIST_ACCURACY_EPOCHS", "SEQMNIST_SEQUENCE_EPOCHS")
 
 
 class UsageError(Exception):
@@ -37,14 +46,68 @@ def _add_data_dir(p: argparse.ArgumentParser) -> None:
 
 
 def _add_threads(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--threads", type=_positive, help="CPU threads for every framework (default: all cores)")
+    p.add_argument("--threads", type=_threads, help="CPU threads for every framework, at most the cores this "
+                   "process may use (default: all of them)")
+
+
+def _number(text: str, kind=int):
+    """int(text) or float(text), or an argparse error that says what was expected."""
+    try:
+        return kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {'an integer' if kind is int else 'a number'}, got {text!r}") from None
 
 
 def _positive(text: str) -> int:
-    value = int(text)
+    value = _number(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
     return value
+
+
+def usable_cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _threads(text: str) -> int:
+    value = _positive(text)
+    if value > usable_cores():
+        raise argparse.ArgumentTypeError(f"{value} threads but this process may use {usable_cores()} core(s): "
+                                         "more threads than cores measures contention, not the frameworks")
+    return value
+
+
+def _seed(text: str) -> int:
+    value = _number(text)
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"must be in 0..{2**32 - 1} (every framework's seed range), got {value}")
+    return value
+
+
+def _regex(text: str) -> str:
+    import re
+
+    try:
+        re.compile(text)
+    except re.error as exc:
+        raise argparse.ArgumentTypeError(f"not a regular expression: {text!r} ({exc})") from None
+    return text
+
+
+def check_environment() -> None:
+    """The SEQMNIST_* variables the benchmarks read, checked before anything starts."""
+    for name in EPOCH_VARIABLES + ("SEQMNIST_THREADS",):
+        text = os.environ.get(name, "").strip()
+        if not text:
+            continue
+        try:
+            value = int(text)
+        except ValueError:
+            value = 0
+        if value < 1:
+            raise UsageError(f"{name}={text!r}: must be a positive integer")
+        if name == "SEQMNIST_THREADS" and value > usable_cores():
+            raise UsageError(f"SEQMNIST_THREADS={value}: more than the {usable_cores()} core(s) this process may use")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="cpu", choices=DEVICES)
     p.add_argument("--epochs", type=_positive, default=5)
     p.add_argument("--batch-size", type=_positive, default=128)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=_seed, default=0)
     p.add_argument("--sequence", default="row", choices=tuple(SEQUENCES),
                    help="row: 28 steps x 28 pixels (default); pixel: 784 x 1; permuted: pixel, fixed shuffle")
     p.add_argument("--variant", default="fused",
@@ -97,7 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_report_args(p)
     p.add_argument("--no-plots", action="store_true", help="skip the matplotlib plots")
-    p.add_argument("--readme", default="README.md", help="README whose results markers are refreshed ('' to skip)")
+    p.add_argument("--readme", help="README whose results markers are refreshed with the newest complete full "
+                   "CPU run (default: the checkout's README.md when --results is its results/asv; '' to skip)")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser(
@@ -143,7 +207,8 @@ def _add_measure_args(p: argparse.ArgumentParser) -> None:
                    help="one sample per benchmark (per round), 1-epoch accuracy, no heavy variants (minutes)")
     p.add_argument("--frameworks", nargs="+", choices=FRAMEWORKS, default=list(FRAMEWORKS))
     p.add_argument("--devices", nargs="+", choices=DEVICES, default=list(DEVICES))
-    p.add_argument("--bench", metavar="REGEX", help="only benchmarks whose asv name matches, e.g. 'TrainStep'")
+    p.add_argument("--bench", metavar="REGEX", type=_regex,
+                   help="only benchmarks whose asv name matches, e.g. 'TrainStep' (none matching: exit 2)")
     p.add_argument("--machine", help="machine name the results are stored under (default: host name)")
     _add_data_dir(p)
     _add_threads(p)
@@ -156,24 +221,24 @@ def _add_paired_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--frameworks", nargs="+", choices=FRAMEWORKS, default=list(FRAMEWORKS))
     p.add_argument("--devices", nargs="+", choices=DEVICES, default=["cpu"],
                    help="devices to measure (default cpu; add gpu on a GPU machine)")
-    p.add_argument("--bench", metavar="REGEX", default=DEFAULT_BENCH,
+    p.add_argument("--bench", metavar="REGEX", default=DEFAULT_BENCH, type=_regex,
                    help=f"asv time benchmarks to measure, by full name (default {DEFAULT_BENCH!r})")
     p.add_argument("--threshold", type=_fraction, default=0.03,
                    help="smallest change a verdict calls: the interval must lie wholly beyond it (default 0.03)")
     p.add_argument("--machine", help="machine name the results are kept under (default: host name)")
-    p.add_argument("--seed", type=int, default=None, help="seed of the random side order (default: from the clock)")
+    p.add_argument("--seed", type=_seed, default=None, help="seed of the random side order (default: from the clock)")
     _add_threads(p)
 
 
 def _non_negative(text: str) -> int:
-    value = int(text)
+    value = _number(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
     return value
 
 
 def _positive_float(text: str) -> float:
-    value = float(text)
+    value = _number(text, float)
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
     return value
@@ -190,7 +255,7 @@ def _run_options(args: argparse.Namespace, **extra):
 
 
 def _fraction(text: str) -> float:
-    value = float(text)
+    value = _number(text, float)
     if not 0 < value < 1:
         raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
     return value
@@ -202,8 +267,9 @@ def _add_threshold(p: argparse.ArgumentParser) -> None:
 
 
 def _add_report_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--results", default="results/asv", help="asv results folder (default results/asv)")
-    p.add_argument("--out", default="results/report", help="report folder (default results/report)")
+    p.add_argument("--results", help="asv results folder (default: results/asv of the checkout holding the "
+                   "current folder)")
+    p.add_argument("--out", help="report folder (default: 'report' beside the results folder, i.e. results/report)")
     p.add_argument("--base", help="base revision (default: the previous commit with results on the machine)")
     p.add_argument("--head", help="head revision (default: the newest commit with results on the machine)")
     p.add_argument("--machine", help="machine to compare on (required when results hold several)")
@@ -221,6 +287,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     if reason:
         raise UsageError(reason)
     data = load_mnist(args.data_dir)
+    if args.batch_size > len(data.train_x):
+        raise UsageError(f"--batch-size {args.batch_size} is larger than the {len(data.train_x)} training images")
     print(data.describe(), file=sys.stderr)
     for note in data.notes:
         print(f"note: {note}", file=sys.stderr)
@@ -245,7 +313,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         summary = run_suite(_run_options(args, show_stderr=args.show_stderr, processes=args.processes))
     except RunError as exc:
         raise UsageError(str(exc)) from None
-    _print_summary_table(summary.machine)
+    _print_summary_table(summary.root, summary.machine)
     if summary.chunks_failed:
         print(f"some benchmarks failed in: {', '.join(summary.chunks_failed)} (see asv output above)", file=sys.stderr)
     if summary.interrupted:
@@ -253,40 +321,65 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 1 if summary.chunks_failed else 0
 
 
-def _print_summary_table(machine: str) -> None:
+def _print_summary_table(root, machine: str) -> None:
     """The comparison table of the newest results on `machine` (the report's summary)."""
     from .report import latest_tables, load_results
 
-    frame = load_results()
+    frame = load_results(root / "results" / "asv")
     for key, table in latest_tables(frame, machine=machine).items():
         print(f"\n## {key}\n")
         print(table)
 
 
-def cmd_report(args: argparse.Namespace) -> int:
+def report_paths(args: argparse.Namespace):
+    """(results, out, readme) for `report`: defaults from the checkout holding the current folder, so
+    it reads and writes the same files from any subfolder; --out beside --results otherwise."""
     from pathlib import Path
 
+    from .runner import RunError, find_root
+
+    try:
+        root = find_root(Path.cwd())
+    except RunError:  # a folder of copied results: results/asv under the current folder
+        root = Path.cwd()
+    results = Path(args.results) if args.results else root / "results" / "asv"
+    out = Path(args.out) if args.out else results.parent / "report"
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: exists and is not a folder")
+    if args.readme is not None:
+        readme = Path(args.readme) if args.readme else None
+    else:  # the checkout's README describes the checkout's results, not any other folder's
+        own = results.resolve() == (root / "results" / "asv").resolve()
+        readme = root / "README.md" if own else None
+    return results, out, readme
+
+
+def cmd_report(args: argparse.Namespace) -> int:
     from . import report
 
-    frame = report.load_results(args.results)
+    results, out, readme = report_paths(args)
+    if not results.is_dir():
+        raise UsageError(f"no asv results under {results} (no such folder): run `seqmnist-bench run` first")
+    frame = report.load_results(results)
     if frame.empty:
-        raise UsageError(f"no asv results under {args.results}: run `seqmnist-bench run` first")
-    out = Path(args.out)
+        raise UsageError(f"no asv results under {results}: run `seqmnist-bench run` first")
+    revisions = _revisions(frame, args)  # bad --base/--head/--machine: refused before anything is written
     written = report.export_tidy(frame, out)
     latest, readme_md = report.write_latest(frame, out)
     written += latest
     if not args.no_plots:
         written += report.plot_throughput(frame, out) + report.plot_history(frame, out) + report.plot_scaling(frame, out)
-    if args.readme and readme_md and report.update_readme(Path(args.readme), readme_md):
-        written.append(Path(args.readme))
+    if readme and readme_md and report.update_readme(readme, readme_md):
+        written.append(readme)
+    elif readme and not readme_md:
+        print(f"{readme} left as it was: no complete full CPU run to publish (quick or partial runs are "
+              "not published there)", file=sys.stderr)
     print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)
-    return regression_gate(frame, args)
+    return regression_gate(frame, args, revisions, out)
 
 
-def regression_gate(frame, args: argparse.Namespace) -> int:
-    """Write regressions.md and print the verdicts; 1 on a regression with --fail-on-regression."""
-    from pathlib import Path
-
+def _revisions(frame, args: argparse.Namespace):
+    """(machine, base, head) to compare, None when there is no pair and none was asked for."""
     from . import report
 
     explicit = bool(args.base or args.head or args.fail_on_regression)
@@ -296,10 +389,22 @@ def regression_gate(frame, args: argparse.Namespace) -> int:
         if explicit:
             raise UsageError(str(exc)) from None
         print(f"no regression report: {exc}", file=sys.stderr)
+        return None
+    if base == head:
+        raise UsageError(f"--base and --head are the same commit {head[:8]}: nothing to compare")
+    return machine, base, head
+
+
+def regression_gate(frame, args: argparse.Namespace, revisions, out) -> int:
+    """Write regressions.md and print the verdicts; 1 with --fail-on-regression on a regression or a
+    benchmark that fails at head."""
+    from . import report
+
+    if revisions is None:
         return 0
-    result = report.compare(frame, machine, base, head, args.threshold, getattr(args, "bench", None),
-                            getattr(args, "frameworks", None), getattr(args, "devices", None))
-    path = Path(args.out) / "regressions.md"
+    machine, base, head = revisions
+    result = report.compare(frame, machine, base, head, args.threshold)
+    path = out / "regressions.md"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(report.render_regressions(result, machine, base, head, args.threshold))
     counts = result.verdict.value_counts().to_dict()
@@ -309,8 +414,8 @@ def regression_gate(frame, args: argparse.Namespace) -> int:
         print(flagged[["verdict", "benchmark", "framework", "device", "batch_size", "ratio", "change"]]
               .to_string(index=False))
     print(f"full report: {path}")
-    regressions = int(counts.get("regression", 0))
-    return 1 if regressions and args.fail_on_regression else 0
+    bad = int(counts.get("regression", 0)) + int(counts.get("failed", 0))
+    return 1 if bad and args.fail_on_regression else 0
 
 
 def _paired_options(args: argparse.Namespace, **extra):
@@ -337,6 +442,7 @@ def _host(args: argparse.Namespace, root) -> tuple[str, dict]:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from . import compare, noise
+    from .lock import Lock
     from .runner import RunError
 
     try:
@@ -352,11 +458,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
             if need and need > 0:
                 opts.min_rounds = max(compare.stats.MIN_ROUNDS, min(need, opts.max_rounds))
             print(f"min rounds {opts.min_rounds}: {why}", file=sys.stderr)
-        result = compare.measure(opts)
+        with Lock(opts.root, "compare"):
+            result = compare.measure(opts)
+            out = compare.store_dir(opts.root, machine, result.base, result.head)
+            compare.save(result, out, machine, opts, fp)
     except RunError as exc:
         raise UsageError(str(exc)) from None
-    out = compare.store_dir(opts.root, machine, result.base, result.head)
-    compare.save(result, out, machine, opts, fp)
     v = result.verdicts
     counts = v.verdict.value_counts().to_dict()
     print(f"\n{result.head[:8]} vs {result.base[:8]} on {machine}: "
@@ -370,33 +477,45 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def cmd_noise(args: argparse.Namespace) -> int:
     from . import compare, noise
+    from .lock import Lock
     from .runner import RunError
 
     try:
         opts = _paired_options(args)
         machine, fp = _host(args, opts.root)
-        table, walls, comparison = noise.run(opts, args.rounds)
+        with Lock(opts.root, "noise"):
+            table, walls, comparison = noise.run(opts, args.rounds)
+            path = noise.save(opts.root, machine, table, walls, opts, fp)
+            rounds_dir = compare.store_dir(opts.root, machine, comparison.base, comparison.head)
+            compare.save(comparison, rounds_dir, machine, opts, fp)  # every round, for a second look
     except RunError as exc:
         raise UsageError(str(exc)) from None
-    path = noise.save(opts.root, machine, table, walls, opts, fp)
-    rounds_dir = compare.store_dir(opts.root, machine, comparison.base, comparison.head)
-    compare.save(comparison, rounds_dir, machine, opts, fp)  # every round, for a second look
     print(noise.render(table, opts, args.rounds))
     print(f"\nwall time: " + ", ".join(f"{k} {s:.0f} s" for k, s in walls.items()))
     print(f"stored: {path}")
     return 0
 
 
+def _terminate(signum, frame):
+    """SIGTERM (timeout, kill, CI cancel) takes the same path as Ctrl-C: stop children, keep what finished."""
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
+    import signal
+
     args = build_parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate)
     if getattr(args, "threads", None):
         os.environ["SEQMNIST_THREADS"] = str(args.threads)
     import impls
     from .data import DataError
 
     try:
+        check_environment()
         return args.func(args)
-    except (UsageError, DataError, impls.FrameworkUnavailable, impls.DeviceUnavailable, ValueError) as exc:
+    except (UsageError, DataError, impls.FrameworkUnavailable, impls.DeviceUnavailable,
+            impls.UnknownImplementation) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -73,9 +73,12 @@ def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> tuple[Path, b
 
 
 def _find(folder: Path, name: str) -> Path | None:
-    for candidate in (folder / name, folder / f"{name}.gz"):
-        if candidate.is_file():
-            return candidate
+    try:
+        for candidate in (folder / name, folder / f"{name}.gz"):
+            if candidate.is_file():
+                return candidate
+    except OSError as exc:  # e.g. a folder this user may not read
+        raise DataError(f"data folder {folder}: cannot read it ({exc.__class__.__name__}: {exc.strerror})") from None
     return None
 
 
@@ -110,8 +113,12 @@ def _read_sums(folder: Path) -> dict[str, str]:
     sums_file = folder / "SHA256SUMS"
     if not sums_file.is_file():
         return {}
+    try:
+        text = sums_file.read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"{sums_file}: cannot read it as a checksum list ({exc.__class__.__name__}: {exc})") from None
     sums = {}
-    for line in sums_file.read_text().splitlines():
+    for line in text.splitlines():
         parts = line.split()
         if len(parts) == 2:
             sums[parts[1].lstrip("*")] = parts[0].lower()
@@ -165,12 +172,12 @@ def download(folder: Path, timeout: float = 30.0) -> None:
             )
 
 
-def load_mnist(data_dir: str | os.PathLike | None = None, download_missing: bool = True) -> Dataset:
+def load_mnist(data_dir: str | os.PathLike | None = None) -> Dataset:
     """Load and verify the four IDX files; see the module docstring for where they come from."""
     folder, explicit = resolve_data_dir(data_dir)
     if explicit and not folder.is_dir():
         raise DataError(f"data folder {folder} does not exist")
-    if not explicit and download_missing and not all(_find(folder, n) for n in FILES.values()):
+    if not explicit and not all(_find(folder, n) for n in FILES.values()):
         download(folder)
     raws: dict[str, tuple[Path, bytes]] = {}
     for name in FILES.values():

@@ -66,8 +66,10 @@ def _one_process(root, framework, device, proc_no, env, sample_time, samples) ->
     return rows
 
 
-def store(rows: pd.DataFrame, results_dir: Path, machine: str, commit: str, env_name: str) -> Path | None:
-    """Add the per-process values to this commit's asv results file (one sample per process)."""
+def store(rows: pd.DataFrame, results_dir: Path, machine: str, commit: str, env_name: str,
+          append: bool = False) -> Path | None:
+    """Add the per-process values to this commit's asv results file (one sample per process); with
+    `append`, to the processes an earlier run of the same benchmark version stored."""
     from asv.results import Results, get_filename
 
     rows = rows[rows.benchmark != "(worker)"]
@@ -78,14 +80,15 @@ def store(rows: pd.DataFrame, results_dir: Path, machine: str, commit: str, env_
         res = Results.load(str(path), machine_name=machine)
     else:
         res = Results({"machine": machine}, {}, commit, int(time.time() * 1000), sys.version.split()[0], env_name, {})
-    add_results(res, rows)
+    add_results(res, rows, append)
     res.save(str(results_dir))
     return path
 
 
-def add_results(res, rows: pd.DataFrame) -> None:
+def add_results(res, rows: pd.DataFrame, append: bool = False) -> None:
     """Put per-process values (rows: benchmark, param, process, value, status, all_params, version)
-    into an asv Results: each value one sample, the result their median, a failure None."""
+    into an asv Results: each value one sample, the result their median, a failure None. Parameter
+    combinations not in `rows` (other frameworks) keep what is stored."""
     from asv import runner
 
     for name, group in rows.groupby("benchmark"):
@@ -101,4 +104,5 @@ def add_results(res, rows: pd.DataFrame) -> None:
                 values[idx] = float(statistics.median(samples[idx]))
                 numbers[idx] = 1
         bench = {"name": name, "version": str(group.version.iloc[0]), "params": grid}
-        res.add_result(bench, runner.BenchmarkResult(values, samples, numbers, 0, "", None), record_samples=True)
+        res.add_result(bench, runner.BenchmarkResult(values, samples, numbers, 0, "", None), record_samples=True,
+                       append_samples=append, selected_idx=set(int(i) for i in group.param.unique()))

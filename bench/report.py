@@ -14,10 +14,6 @@ from pathlib import Path
 
 import pandas as pd
 
-RESULTS_DIR = Path("results/asv")
-META_DIR = Path("results/meta")
-REPORT_DIR = Path("results/report")
-
 
 @dataclass(frozen=True)
 class Metric:
@@ -39,7 +35,9 @@ METRICS = {
     "time_to_accuracy": Metric("time to 0.97", "seconds", "s"),
 }
 HIGHER_IS_BETTER = {"matmul_gflops"}  # the one stored value that is not "lower is better"
-TABLE_METRICS = list(METRICS)  # the published comparison table; the rest have tables of their own
+# the published comparison table, in column order; the rest have tables of their own
+TABLE_METRICS = ["train_step", "predict", "minimal_train_step", "cold_start", "train", "device_peak_memory",
+                 "test_error", "time_to_accuracy"]
 BATCH_METRICS = {"train_step", "predict", "minimal_train_step"}
 # The heavy-variants suite: third parameter -> samples/s at batch 128 (or GFLOP/s for the peak).
 VARIANT_METRICS = {
@@ -88,16 +86,21 @@ def _read_meta(meta_dir: Path) -> dict[tuple[str, str], dict]:
             continue
         try:
             data = json.loads(path.read_text())
-            meta[(data["machine"], data["commit"])] = data
-        except (ValueError, KeyError) as exc:
+        except (OSError, ValueError) as exc:
             warnings.warn(f"skipping unreadable run metadata {path}: {exc}")
+            continue
+        if not (isinstance(data, dict) and isinstance(data.get("machine"), str) and isinstance(data.get("commit"), str)):
+            warnings.warn(f"skipping run metadata {path}: not an object with 'machine' and 'commit'")
+            continue
+        meta[(data["machine"], data["commit"])] = data
     return meta
 
 
-def load_results(results_dir: Path | str = RESULTS_DIR, meta_dir: Path | str | None = None) -> pd.DataFrame:
+def load_results(results_dir: Path | str, meta_dir: Path | str | None = None) -> pd.DataFrame:
     """One row per machine x commit x env x benchmark x parameter combination.
 
-    A file asv cannot read is named in a warning and skipped. status is ok / skipped (NaN) / failed (null).
+    A file asv cannot read is named in a warning and skipped. status is ok / skipped (NaN) /
+    failed (null) / invalid (a time, size or error rate below zero, or a time of zero).
     """
     from asv.results import Results, iter_results_paths
 
@@ -108,9 +111,10 @@ def load_results(results_dir: Path | str = RESULTS_DIR, meta_dir: Path | str | N
         path = Path(root) / filename
         try:
             res = Results.load(str(path), machine_name=machine)
-            rows.extend(_rows(res, machine, meta.get((machine, res.commit_hash), {})))
         except Exception as exc:  # asv raises several kinds for malformed files
             warnings.warn(f"skipping unreadable asv results file {path}: {exc}")
+            continue
+        rows.extend(_rows(res, machine, meta.get((machine, res.commit_hash), {})))  # a bug here is a bug
     frame = pd.DataFrame(rows, columns=COLUMNS)
     frame["date"] = pd.to_datetime(frame["date"], unit="ms", utc=True)
     for col in ("batch_size", "epochs"):
@@ -122,7 +126,7 @@ COLUMNS = [
     "machine", "commit", "date", "env", "benchmark", "metric", "framework", "device", "batch_size", "epochs",
     "param", "value", "unit", "status", "ci_low", "ci_high", "q25", "q75", "runs", "spread", "log_mean", "log_sd", "repeat", "number",
     "framework_version", "threads", "cpu_model", "gpu_name", "gpu_driver", "quick", "fingerprint", "host_gflops",
-    "skip_reason",
+    "skip_reason", "data", "dirty",
 ]
 
 
@@ -145,7 +149,7 @@ def _rows(res, machine: str, meta: dict):
             epochs = third if metric in EPOCH_METRICS else p.get("fourth")
             fw_meta = meta.get("frameworks", {}).get(framework, {})
             stat = stat or {}
-            status = "failed" if value is None else ("skipped" if _isnan(value) else "ok")
+            status = "failed" if value is None else ("skipped" if _isnan(value) else _valid(metric, value))
             yield {
                 "machine": machine,
                 "commit": res.commit_hash,
@@ -176,11 +180,29 @@ def _rows(res, machine: str, meta: dict):
                 "cpu_model": host.get("cpu_model"),
                 "gpu_name": fw_meta.get("gpu_name"),
                 "gpu_driver": host.get("gpu_driver"),
-                "quick": meta.get("quick"),
+                "quick": _run_of(meta, key).get("quick", meta.get("quick")),
                 "fingerprint": (meta.get("fingerprint") or {}).get("id"),
                 "host_gflops": (meta.get("fingerprint") or {}).get("matmul_gflops"),
                 "skip_reason": meta.get("skipped", {}).get(f"{framework}:{device}"),
+                "data": meta.get("data"),
+                "dirty": meta.get("dirty"),
             }
+
+
+def _run_of(meta: dict, benchmark: str) -> dict:
+    """The run that measured a stored benchmark (bench.history), {} for results from before it was kept."""
+    runs = meta.get("benchmarks")
+    run = runs.get(benchmark) if isinstance(runs, dict) else None
+    return run if isinstance(run, dict) else {}
+
+
+def _valid(metric: str, value: float) -> str:
+    """ok, or invalid for a value no measurement gives: a time of zero or below, a negative size
+    or error rate, or an infinity (a division by it would print inf)."""
+    unit = METRICS[metric].unit if metric in METRICS else ""
+    if not math.isfinite(value) or value < 0 or (unit == "seconds" and value == 0):
+        return "invalid"
+    return "ok"
 
 
 def _spread(samples) -> float:
@@ -258,6 +280,8 @@ def _na_reason(sel: pd.DataFrame, cell: pd.DataFrame, metric: str, fw: str, devi
     status = row.status.iloc[0] if len(row) else "missing"
     reason = row.skip_reason.iloc[0] if len(row) else _skip_reason(sel, fw)
     reason = reason if isinstance(reason, str) else None  # NaN when the run did not record one
+    if status == "invalid":
+        return f"{fw}: stored value {row.value.iloc[0]!r} is not a valid measurement (see the results file)"
     if status == "failed":
         where = f" at batch {row.batch_size.iloc[0]}" if pd.notna(row.batch_size.iloc[0]) else ""
         return f"{fw}: benchmark failed{where} (its error is in the asv output of that run)"
@@ -373,6 +397,11 @@ def header_line(frame: pd.DataFrame, machine: str, commit: str) -> str:
         parts.append(f"throughput from {int(runs.max())} processes each (± = 95% interval for a rerun)")
     if first is not None and first.quick:
         parts.append("quick run (asv --quick for cold start and memory, 1-epoch accuracy)")
+    if first is not None and first.dirty is True:
+        parts.append("**measured with uncommitted changes** (dirty tree: the code is not exactly this commit)")
+    trained = sel[sel.metric.isin(ACCURACY_METRICS) & (sel.status == "ok")]
+    if len(trained) and isinstance(trained.data.iloc[0], str):
+        parts.append(f"accuracy data: {trained.data.iloc[0]}")
     return " · ".join(parts)
 
 
@@ -490,7 +519,8 @@ def compare(frame: pd.DataFrame, machine: str, base: str, head: str, threshold: 
         sh = sh if isinstance(sh, str) else "missing"
         vb, vh = r.value_base, r.value_head
         ratio = vh / vb if sb == "ok" and sh == "ok" and vb else float("nan")
-        if sh == "failed":
+        verdict = None
+        if sh in ("failed", "invalid"):
             verdict = "failed"
         elif sb != "ok" and sh == "ok":
             verdict = "new"
@@ -499,7 +529,7 @@ def compare(frame: pd.DataFrame, machine: str, base: str, head: str, threshold: 
         elif sb != "ok" and sh != "ok":
             continue  # skipped or absent on both sides: nothing to say
         interval = None
-        if sh == "failed":
+        if verdict == "failed":
             pass
         elif sb == "ok" and sh == "ok" and _replicated(r):
             interval = _welch_ratio(r)  # several processes each side: an interval of the ratio
@@ -572,7 +602,7 @@ def _overlap(lo_a, hi_a, lo_b, hi_b) -> bool:
 
 def _change_text(metric: str, base: float, head: float, sb: str, sh: str) -> str:
     """The change as a person reads it: samples/s and accuracy up is good, the rest down."""
-    if sb != "ok" or sh != "ok" or metric not in METRICS or not base:
+    if sb != "ok" or sh != "ok" or metric not in METRICS or not base or not head:
         return ""
     shown = METRICS[metric].display
     if shown == "samples/s":
@@ -644,9 +674,8 @@ def export_tidy(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
 
 def write_latest(frame: pd.DataFrame, out_dir: Path) -> tuple[list[Path], str | None]:
     """latest.md / .csv / .html: newest commit per machine, one table per device.
-    Returns the files and the CPU markdown for the README (newest CPU results of any machine)."""
+    Returns the files and the CPU markdown for the README (readme_table)."""
     sections, csv_parts, html_parts = [], [], []
-    readme_cpu, newest_cpu_date = None, None
     commits = latest_commits(frame)
     for machine, commit in sorted(commits.items()):
         header = header_line(frame, machine, commit)
@@ -662,15 +691,31 @@ def write_latest(frame: pd.DataFrame, out_dir: Path) -> tuple[list[Path], str | 
             csv_parts.append(table.reset_index().assign(machine=machine, commit=commit, device=device))
             html_parts.append(f"<h2>{machine} / {device}</h2><p>{header}</p>" + table.to_html()
                               + "".join(f"<p>[{i}] {n}</p>" for i, n in enumerate(notes, 1)))
-            date = frame[(frame.machine == machine) & (frame.commit == commit)].date.max()
-            if device == "cpu" and (newest_cpu_date is None or date > newest_cpu_date):
-                readme_cpu, newest_cpu_date = md, date
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [out_dir / "latest.md", out_dir / "latest.csv", out_dir / "latest.html"]
     paths[0].write_text("# Latest results\n\n" + "\n".join(sections))
     (pd.concat(csv_parts) if csv_parts else pd.DataFrame()).to_csv(paths[1], index=False)
     paths[2].write_text("<html><body><h1>seqmnist-bench: latest results</h1>" + "".join(html_parts) + "</body></html>")
-    return paths, readme_cpu
+    return paths, readme_table(frame)
+
+
+def readme_table(frame: pd.DataFrame) -> str | None:
+    """CPU table of the newest complete full run of any machine: every framework, nothing from
+    --quick. A quick or one-framework run never replaces the published table."""
+    from impls import FRAMEWORKS
+
+    best = None
+    for (machine, commit), sel in frame[frame.device == "cpu"].groupby(["machine", "commit"]):
+        quick = sel.quick.map(lambda q: q is True or q == "true")
+        if quick.any() or not set(FRAMEWORKS) <= set(sel.framework.dropna()):
+            continue
+        if best is None or sel.date.max() > best[0]:
+            best = (sel.date.max(), machine, commit)
+    if best is None:
+        return None
+    _, machine, commit = best
+    table, notes = comparison_table(frame, machine, commit, "cpu")
+    return None if _nothing_ran(table) else render_markdown(table, notes, header_line(frame, machine, commit), "cpu")
 
 
 def update_readme(readme: Path, table_md: str) -> bool:

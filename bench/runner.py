@@ -32,12 +32,7 @@ class RunOptions:
     machine: str | None = None
     data_dir: str | None = None
     threads: int | None = None
-    commit: str | None = None  # hash to store results under; default: HEAD of the project
     root: Path = field(default_factory=Path.cwd)
-    skip_accuracy: bool = False  # later compare rounds: accuracy was measured in the first
-    config: Path | None = None  # asv config to use (compare: a worktree's, writing into this checkout)
-    meta_root: Path | None = None  # where results/meta lives (default: the project root)
-    extra_env: dict = field(default_factory=dict)
     show_stderr: bool = False
     quiet: bool = False
     processes: int = 5  # fresh processes per replicated throughput benchmark (0: asv's single run)
@@ -45,12 +40,14 @@ class RunOptions:
 
 @dataclass
 class RunSummary:
+    root: Path
     machine: str
     commit: str
     chunks_done: list[str]
     chunks_failed: list[str]
     skipped: dict[str, str]
     interrupted: bool = False
+    kept: list[str] = field(default_factory=list)  # stored full results a quick run left in place
 
 
 def find_root(start: Path) -> Path:
@@ -68,23 +65,28 @@ def git(root: Path, *args: str) -> str:
     return proc.stdout.strip()
 
 
-def chunk_regex(framework: str, device: str, user: str | None = None, skip_accuracy: bool = False,
-                quick: bool = False, exclude: str = "") -> str:
+def chunk_regex(framework: str, device: str, user: str | None = None, quick: bool = False, exclude: str = "") -> str:
     """asv matches --bench against 'name(param, ...)': one framework+device, and the user's regex.
     Quick runs leave the heavy variants suite out unless the user's regex asks for it."""
-    return "^" + rf"(?=.*\('{re.escape(framework)}', '{re.escape(device)}'[,)])" + asv_filters(
-        user, skip_accuracy, quick, exclude)
+    return "^" + rf"(?=.*\('{re.escape(framework)}', '{re.escape(device)}'[,)])" + asv_filters(user, quick, exclude)
 
 
-def asv_filters(user: str | None, skip_accuracy: bool, quick: bool, exclude: str) -> str:
+def asv_filters(user: str | None, quick: bool, exclude: str = "") -> str:
     """The lookaheads chunk_regex adds after the framework and device: the user's regex, quick's
     and the caller's exclusions."""
     parts = [f"(?=.*(?:{user}))"] if user else []
     if quick and not (user and "variants" in user):
         parts.append(r"(?!variants\.)")
-    if skip_accuracy:
-        parts.append(r"(?!accuracy\.)")
     return "".join(parts) + exclude
+
+
+NEEDS_DATA = r"Accuracy\."  # accuracy.Accuracy, variants.PrecisionAccuracy and SequenceAccuracy train on MNIST
+
+
+def selected(names: list[str], opts: RunOptions, exclude: str = "") -> list[str]:
+    """The suite's benchmark names this run's --bench and --quick select (as asv will)."""
+    pattern = re.compile("^" + asv_filters(opts.bench, opts.quick, exclude))
+    return [n for n in names if pattern.search(n)]
 
 
 def probe_framework(framework: str, env: dict) -> dict:
@@ -106,7 +108,6 @@ def build_env(opts: RunOptions, root: Path) -> dict:
     """Environment for asv and its benchmarks. ASV_PYTHONPATH (asv's stand-in for PYTHONPATH, which
     it strips) puts the measured checkout's code first, whatever checkout the venv was installed from."""
     env = dict(os.environ, ASV_PYTHONPATH=str(root), PYTHONPATH=str(root))
-    env.update(opts.extra_env)
     if opts.threads:
         env["SEQMNIST_THREADS"] = str(opts.threads)
     # asv runs benchmarks in a temporary folder: a relative data path (option or variable) must be made absolute
@@ -118,12 +119,24 @@ def build_env(opts: RunOptions, root: Path) -> dict:
     return env
 
 
+MAX_MACHINE_NAME = 64
+
+
 def check_machine_name(name: str | None) -> str:
-    """The machine name results go under: `name`, default the host name; RunError if unusable."""
+    """The machine name results go under: `name`, default the host name; RunError if unusable
+    (it becomes a folder name under results/asv and results/meta)."""
     name = name or socket.gethostname()
-    if not re.fullmatch(r"[A-Za-z0-9._-]+", name):
-        raise RunError(f"machine name {name!r} must be letters, digits, '.', '_' or '-'")
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name) or len(name) > MAX_MACHINE_NAME:
+        raise RunError(f"machine name {name[:80]!r}: must start with a letter or digit, hold only letters, digits, "
+                       f"'.', '_' or '-', and be at most {MAX_MACHINE_NAME} characters")
     return name
+
+
+def dirty_tree(root: Path) -> bool:
+    """Uncommitted changes to what is measured: results/ and Markdown (which the tool itself writes)
+    do not count."""
+    return bool(git(root, "status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)results",
+                    ":(exclude)*.md"))
 
 
 def identify_host(meta_root: Path, name: str | None, threads: int | None, log=print) -> tuple[str, dict, dict]:
@@ -142,23 +155,36 @@ def identify_host(meta_root: Path, name: str | None, threads: int | None, log=pr
 
 
 def run_suite(opts: RunOptions) -> RunSummary:
-    """Probe, then run asv per available (framework, device); write run metadata beside results."""
-    from . import replicate
-    from .data import DataError, load_mnist
+    """Probe, then run asv per available (framework, device); write run metadata beside results.
+    One run at a time per checkout (bench.lock)."""
+    from .lock import Lock
 
     root = find_root(opts.root)
-    meta_root = opts.meta_root or root
+    with Lock(root, "run"):
+        return _run_locked(opts, root)
+
+
+def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
+    from . import history, replicate
+    from .data import DataError, load_mnist
+
     unknown = [f for f in opts.frameworks if f not in FRAMEWORKS] + [d for d in opts.devices if d not in DEVICES]
     if unknown:
         raise RunError(f"unknown framework/device {unknown}; frameworks {FRAMEWORKS}, devices {DEVICES}")
     check_machine_name(opts.machine)
-    commit = opts.commit or git(root, "rev-parse", "HEAD")
-    dirty = bool(git(root, "status", "--porcelain", "--untracked-files=no")) if not opts.commit else False
+    names = suite_names(root)
+    chosen = selected(names, opts)
+    if not chosen:
+        raise RunError(f"no benchmark matches --bench {opts.bench!r}" + (" in a --quick run (which leaves the "
+                       "variants suite out unless --bench names it)" if opts.quick else "")
+                       + "; names look like throughput.TrainStep.time_train_step")
+    commit = git(root, "rev-parse", "HEAD")
+    dirty = dirty_tree(root)
     if dirty:
         _log(opts, f"warning: uncommitted changes; results are stored under HEAD {commit[:8]} (marked dirty)")
     env = build_env(opts, root)
 
-    wants_accuracy = not opts.skip_accuracy and (not opts.bench or re.search(opts.bench, "accuracy.Accuracy"))
+    wants_accuracy = any(re.search(NEEDS_DATA, n) for n in chosen)
     data_note = "not needed: no accuracy benchmark selected"
     if wants_accuracy:
         try:
@@ -181,10 +207,9 @@ def run_suite(opts: RunOptions) -> RunSummary:
     if not chunks:
         raise RunError("nothing can run here: " + "; ".join(f"{k}: {v}" for k, v in skipped.items()))
 
-    machine, fp, host = identify_host(meta_root, opts.machine, opts.threads, log=lambda m: _log(opts, m))
-    config = ["--config", str(opts.config)] if opts.config else []
+    machine, fp, host = identify_host(root, opts.machine, opts.threads, log=lambda m: _log(opts, m))
     subprocess.run(
-        [sys.executable, "-m", "asv", "machine", "--yes", "--machine", machine, *config],
+        [sys.executable, "-m", "asv", "machine", "--yes", "--machine", machine],
         cwd=root, env=env, check=True, capture_output=True,
     )
     meta = {
@@ -202,52 +227,97 @@ def run_suite(opts: RunOptions) -> RunSummary:
         "data": data_note,
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    summary = RunSummary(machine, commit, [], [], skipped)
-    write_meta(meta_root, meta)
-    names = suite_names(root)
-    replicated = opts.processes > 0 and any(
-        re.search(replicate.REPLICATED, n) and (not opts.bench or re.search(opts.bench, n)) for n in names)
+    summary = RunSummary(root, machine, commit, [], [], skipped)
+    results_dir = root / "results" / "asv"
+    before = history.snapshot(results_dir, machine, commit)
+    provenance = history.provenance(meta_path(root, machine, commit), before)
+    write_meta(root, meta)
+    replicated = opts.processes > 0 and any(re.search(replicate.REPLICATED, n) for n in chosen)
     exclude = replicate.ASV_EXCLUDE if replicated else ""
     # asv exits 1 on "No benchmarks selected": --bench may ask for replicated throughput only
-    chunks_for_asv = chunks if _asv_selects_anything(root, opts, exclude, names) else []
-    for i, (framework, device) in enumerate(chunks_for_asv, 1):
-        label = f"{framework}:{device}"
-        _log(opts, f"[{i}/{len(chunks_for_asv)}] {label}: asv run ({'quick' if opts.quick else 'full'})")
-        cmd = [
-            sys.executable, "-m", "asv", "run", *config, "--python=same", f"--set-commit-hash={commit}",
-            f"--machine={machine}", "--launch-method=spawn",
-            "--bench", chunk_regex(framework, device, opts.bench, opts.skip_accuracy, opts.quick, exclude),
-        ]
+    chunks_for_asv = chunks if selected(names, opts, exclude) else []
+    append = not opts.quick and not dirty  # a full run adds its processes to an earlier full run's
+    try:
+        for i, (framework, device) in enumerate(chunks_for_asv, 1):
+            label = f"{framework}:{device}"
+            _log(opts, f"[{i}/{len(chunks_for_asv)}] {label}: asv run ({'quick' if opts.quick else 'full'})")
+            cmd = [
+                sys.executable, "-m", "asv", "run", "--python=same", f"--set-commit-hash={commit}",
+                f"--machine={machine}", "--launch-method=spawn",
+                "--bench", chunk_regex(framework, device, opts.bench, opts.quick, exclude),
+            ]
+            if opts.quick:
+                cmd.append("--quick")
+            cmd.append("--record-samples")  # per-process samples (cold start) give the report its intervals
+            if append:
+                cmd.append("--append-samples")
+            if opts.show_stderr:
+                cmd.append("--show-stderr")
+            chunk_env = dict(env, SEQMNIST_ACCURACY_RUNS=label)
+            try:
+                code = run_group(cmd, root, chunk_env, quiet=opts.quiet)
+            except KeyboardInterrupt:
+                summary.interrupted = True
+                _log(opts, f"\ninterrupted during {label} (its processes stopped); finished chunks are kept: "
+                     f"{summary.chunks_done or 'none'}")
+                break
+            # asv exits 2 when a benchmark failed; results of the others are still stored
+            (summary.chunks_done if code == 0 else summary.chunks_failed).append(label)
+        if replicated and not summary.interrupted:
+            try:
+                _replicate(opts, root, machine, commit, chunks, env, summary, append)
+            except KeyboardInterrupt:
+                summary.interrupted = True
+                _log(opts, "\ninterrupted during the replicated throughput runs; the asv results are kept")
+    finally:  # also on an interrupt: a quick run never leaves a full result replaced
         if opts.quick:
-            cmd.append("--quick")
-        cmd.append("--record-samples")  # per-process samples (cold start) give the report its intervals
-        if opts.show_stderr:
-            cmd.append("--show-stderr")
-        chunk_env = dict(env, SEQMNIST_ACCURACY_RUNS=label)
-        try:
-            proc = subprocess.run(cmd, cwd=root, env=chunk_env, stdout=None if not opts.quiet else subprocess.DEVNULL)
-        except KeyboardInterrupt:
-            summary.interrupted = True
-            _log(opts, f"\ninterrupted during {label}; finished chunks are saved: {summary.chunks_done}")
-            break
-        # asv exits 2 when a benchmark failed; results of the others are still stored
-        (summary.chunks_done if proc.returncode == 0 else summary.chunks_failed).append(label)
-    if replicated and not summary.interrupted:
-        try:
-            _replicate(opts, root, machine, commit, chunks, env, summary)
-        except KeyboardInterrupt:
-            summary.interrupted = True
-            _log(opts, "\ninterrupted during the replicated throughput runs; the asv results are saved")
-    meta["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-    meta["chunks_done"], meta["chunks_failed"] = summary.chunks_done, summary.chunks_failed
-    write_meta(meta_root, meta)
+            summary.kept = history.keep_full(before, results_dir, machine, commit, provenance)
+            if summary.kept:
+                _log(opts, f"kept {len(summary.kept)} full result(s) stored for {commit[:8]} from an earlier run; "
+                     "this quick run's values for them are dropped: " + ", ".join(summary.kept[:4])
+                     + (" …" if len(summary.kept) > 4 else ""))
+        meta["benchmarks"] = history.updated_provenance(provenance, before, results_dir, machine, commit, meta)
+        meta["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        meta["chunks_done"], meta["chunks_failed"] = summary.chunks_done, summary.chunks_failed
+        write_meta(root, meta)
     return summary
 
 
-def _asv_selects_anything(root: Path, opts: RunOptions, exclude: str, names: list[str] | None = None) -> bool:
-    """Whether the asv part of the run has any benchmark left after --bench and the exclusions."""
-    pattern = re.compile("^" + asv_filters(opts.bench, opts.skip_accuracy, opts.quick, exclude))
-    return any(pattern.search(name) for name in (names if names is not None else suite_names(root)))
+def run_group(cmd: list[str], root: Path, env: dict, quiet: bool = False) -> int:
+    """Run `cmd` in its own process group with a private TMPDIR; on an interrupt stop the whole group
+    (asv, its benchmark processes, accuracy jobs), remove the TMPDIR, and re-raise."""
+    import shutil
+    import signal
+    import tempfile
+
+    tmp = tempfile.mkdtemp(prefix="seqmnist-asv-")
+    proc = subprocess.Popen(cmd, cwd=root, env=dict(env, TMPDIR=tmp), start_new_session=True,
+                            stdout=subprocess.DEVNULL if quiet else None)
+    try:
+        return proc.wait()
+    except BaseException:
+        stop_group(proc, signal)
+        raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def stop_group(proc: subprocess.Popen, signal) -> None:
+    """SIGTERM to `proc`'s process group, SIGKILL after 5 s for what is left."""
+    for sig, wait in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            continue
+        try:  # the leader is gone; its children may not be
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
 
 
 def suite_names(root: Path) -> list[str]:
@@ -263,7 +333,8 @@ def suite_names(root: Path) -> list[str]:
         del sys.path[:len(added)]
 
 
-def _replicate(opts: RunOptions, root: Path, machine: str, commit: str, chunks, env: dict, summary: RunSummary):
+def _replicate(opts: RunOptions, root: Path, machine: str, commit: str, chunks, env: dict, summary: RunSummary,
+               append: bool):
     """Train/predict/minimal-loop throughput from `opts.processes` fresh processes per framework,
     interleaved; stored in this commit's asv results file as one sample per process."""
     from asv.results import iter_results_for_machine_and_hash
@@ -275,18 +346,12 @@ def _replicate(opts: RunOptions, root: Path, machine: str, commit: str, chunks, 
     rows = replicate.measure(root, chunks, opts.processes, env, log=lambda m: _log(opts, m))
     if opts.bench:
         rows = rows[rows.benchmark.str.contains(opts.bench, regex=True) | (rows.benchmark == "(worker)")]
-    results_dir = Path(_results_dir(opts, root))
+    results_dir = root / "results" / "asv"
     existing = list(iter_results_for_machine_and_hash(str(results_dir), machine, commit))
     env_name = existing[0].env_name if existing else "existing-replicated"
-    replicate.store(rows, results_dir, machine, commit, env_name)
+    replicate.store(rows, results_dir, machine, commit, env_name, append=append)
     failed = sorted({f"{r.framework}:{r.device}" for r in rows.itertuples() if r.status == "failed"})
     summary.chunks_failed += [f for f in failed if f not in summary.chunks_failed]
-
-
-def _results_dir(opts: RunOptions, root: Path) -> str:
-    if opts.config:
-        return json.loads(Path(opts.config).read_text()).get("results_dir", str(root / "results" / "asv"))
-    return str(root / "results" / "asv")
 
 
 def meta_path(root: Path, machine: str, commit: str) -> Path:
@@ -306,6 +371,7 @@ def write_meta(root: Path, meta: dict) -> None:
             meta[key] = {**old.get(key, {}), **meta.get(key, {})}
         for key in ("chunks_done", "chunks_failed"):
             meta[key] = sorted(set(old.get(key, [])) | set(meta.get(key, [])))
+        meta["benchmarks"] = meta.get("benchmarks") or old.get("benchmarks", {})
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(meta, indent=2, sort_keys=True))
     tmp.replace(path)

@@ -31,12 +31,16 @@ class FrameworkUnavailable(ImportError):
     """A framework's implementation cannot be imported here (not installed or broken)."""
 
 
+class UnknownImplementation(ValueError):
+    """A framework or variant name this package does not have."""
+
+
 def load(name: str, variant: str = "fused") -> type[LSTMModel]:
     """The implementation class for `name` (and `variant`); FrameworkUnavailable says what to install."""
     if name not in _REGISTRY:
-        raise ValueError(f"unknown framework {name!r}; choose from {FRAMEWORKS}")
+        raise UnknownImplementation(f"unknown framework {name!r}; choose from {FRAMEWORKS}")
     if variant not in VARIANTS[name]:
-        raise ValueError(f"unknown variant {variant!r} for {name}; choose from {tuple(VARIANTS[name])}")
+        raise UnknownImplementation(f"unknown variant {variant!r} for {name}; choose from {tuple(VARIANTS[name])}")
     module_name, requirement = _REGISTRY[name]
     try:
         module = importlib.import_module(module_name)
@@ -69,6 +73,7 @@ __all__ = [
     "PRECISIONS",
     "PrecisionUnavailable",
     "SEQUENCES",
+    "UnknownImplementation",
     "VARIANTS",
     "available",
     "init_weights",

@@ -121,11 +121,10 @@ def test_asv_is_skipped_when_bench_selects_only_the_replicated_throughput():
     from pathlib import Path
 
     from bench.replicate import ASV_EXCLUDE
-    from bench.runner import RunOptions, _asv_selects_anything
+    from bench.runner import RunOptions, selected, suite_names
 
-    root = Path(__file__).resolve().parents[1]
-    assert not _asv_selects_anything(root, RunOptions(bench="TrainStep|Predict"), ASV_EXCLUDE)
-    assert _asv_selects_anything(root, RunOptions(bench="TrainStep|cold_start"), ASV_EXCLUDE)
-    assert _asv_selects_anything(root, RunOptions(bench="TrainStep"), "")  # --processes 0: asv times it
-    assert not _asv_selects_anything(root, RunOptions(bench="variants", quick=False, skip_accuracy=False),
-                                     ASV_EXCLUDE + r"(?!variants\.)")
+    names = suite_names(Path(__file__).resolve().parents[1])
+    assert not selected(names, RunOptions(bench="TrainStep|Predict"), ASV_EXCLUDE)
+    assert selected(names, RunOptions(bench="TrainStep|cold_start"), ASV_EXCLUDE)
+    assert selected(names, RunOptions(bench="TrainStep"), "")  # --processes 0: asv times it
+    assert not selected(names, RunOptions(bench="variants", quick=False), ASV_EXCLUDE + r"(?!variants\.)")

@@ -1,0 +1,75 @@
+"""What a run keeps of the results already stored for its commit: a quick run never replaces a full
+result, and each stored benchmark names the run that measured it (meta "benchmarks")."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+_FIELDS = ("_results", "_benchmark_params", "_samples", "_stats", "_started_at", "_duration",
+           "_benchmark_version", "_profiles")
+
+
+def snapshot(results_dir: Path, machine: str, commit: str) -> dict:
+    """{env name: asv Results} stored for `commit` on `machine` before the run."""
+    from asv.results import iter_results_for_machine_and_hash
+
+    try:
+        return {r.env_name: r for r in iter_results_for_machine_and_hash(str(results_dir), machine, commit)}
+    except OSError:
+        return {}
+
+
+def _started(results: dict) -> dict[str, object]:
+    return {key: r._started_at.get(key) for r in results.values() for key in r.get_all_result_keys()}
+
+
+def provenance(meta_file: Path, before: dict) -> dict[str, dict]:
+    """benchmark -> the run that measured its stored value ({"quick": bool, "started": ...}). Results
+    from before runs recorded this take the run-level quick flag of their metadata; without any
+    metadata they count as quick (replaceable)."""
+    try:
+        meta = json.loads(meta_file.read_text())
+    except (OSError, ValueError):
+        meta = {}
+    meta = meta if isinstance(meta, dict) else {}
+    known = meta.get("benchmarks") if isinstance(meta.get("benchmarks"), dict) else {}
+    default = {"quick": bool(meta.get("quick", True)), "started": meta.get("started")}
+    return {key: known.get(key, default) for key in _started(before)}
+
+
+def keep_full(before: dict, results_dir: Path, machine: str, commit: str, prov: dict) -> list[str]:
+    """Put back every full result a quick run re-measured; the names put back."""
+    now = snapshot(results_dir, machine, commit)
+    kept = []
+    for env, old in before.items():
+        cur = now.get(env)
+        if cur is None:
+            continue
+        changed = False
+        for key in old.get_all_result_keys():
+            if prov.get(key, {}).get("quick", True) or cur._started_at.get(key) == old._started_at.get(key):
+                continue
+            for name in _FIELDS:
+                table = getattr(cur, name)
+                if key in getattr(old, name):
+                    table[key] = getattr(old, name)[key]
+                else:
+                    table.pop(key, None)
+            kept.append(key)
+            changed = True
+        if changed:
+            cur.save(str(results_dir))
+    return sorted(set(kept))
+
+
+def updated_provenance(prov: dict, before: dict, results_dir: Path, machine: str, commit: str, meta: dict) -> dict:
+    """prov, with every benchmark this run stored attributed to it."""
+    old = _started(before)
+    run = {"quick": bool(meta.get("quick")), "started": meta.get("started"),
+           "accuracy_epochs": meta.get("accuracy_epochs"), "processes": meta.get("processes"),
+           "dirty": meta.get("dirty")}
+    out = dict(prov)
+    for key, started in _started(snapshot(results_dir, machine, commit)).items():
+        if key not in old or old[key] != started:
+            out[key] = run
+    return out
