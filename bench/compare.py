@@ -112,7 +112,11 @@ class Worker:
         self.send(request)
         return self.receive()
 
-    def close(self) -> None:
+    def close(self, interrupted: bool = False) -> None:
+        """Ask the worker to quit (kill it at once when the caller was interrupted)."""
+        if interrupted and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
         if self.proc.poll() is None:
             try:
                 self.send({"op": "quit"})
@@ -268,6 +272,10 @@ def one_round(opts: CompareOptions, trees: dict[str, Path], framework: str, devi
         rng.shuffle(pairs)
         for b, h in pairs:
             rows += _time_pair(workers, b, h, opts, framework, device, round_no, first)
+    except BaseException:
+        for worker in workers.values():
+            worker.close(interrupted=True)
+        raise
     finally:
         for worker in workers.values():
             worker.close()

@@ -61,6 +61,9 @@ def _one_process(root, framework, device, proc_no, env, sample_time, samples) ->
                 except WorkerError as exc:
                     row.update(status="failed", reason=str(exc)[-600:])
             rows.append(row)
+    except BaseException:  # Ctrl-C or SIGTERM: no worker outlives the run
+        worker.close(interrupted=True)
+        raise
     finally:
         worker.close()
     return rows
@@ -70,11 +73,14 @@ def store(rows: pd.DataFrame, results_dir: Path, machine: str, commit: str, env_
           append: bool = False) -> Path | None:
     """Add the per-process values to this commit's asv results file (one sample per process); with
     `append`, to the processes an earlier run of the same benchmark version stored."""
+    from asv.machine import Machine
     from asv.results import Results, get_filename
 
     rows = rows[rows.benchmark != "(worker)"]
     if rows.empty:
         return None
+    if not (results_dir / machine / "machine.json").is_file():  # asv run writes it; without one asv skips the folder
+        Machine.load(machine_name=machine).save(str(results_dir))
     path = results_dir / get_filename(machine, commit, env_name)
     if path.is_file():
         res = Results.load(str(path), machine_name=machine)

@@ -397,7 +397,7 @@ def header_line(frame: pd.DataFrame, machine: str, commit: str) -> str:
         parts.append(f"throughput from {int(runs.max())} processes each (± = 95% interval for a rerun)")
     if first is not None and first.quick:
         parts.append("quick run (asv --quick for cold start and memory, 1-epoch accuracy)")
-    if first is not None and first.dirty is True:
+    if first is not None and pd.notna(first.dirty) and bool(first.dirty):
         parts.append("**measured with uncommitted changes** (dirty tree: the code is not exactly this commit)")
     trained = sel[sel.metric.isin(ACCURACY_METRICS) & (sel.status == "ok")]
     if len(trained) and isinstance(trained.data.iloc[0], str):

@@ -126,10 +126,15 @@ def test_tensorflow_tf32_flag_holds_for_the_call_only(monkeypatch):
     import tensorflow as tf
 
     model = _tf32_model_on_cpu(monkeypatch, "tensorflow")
-    with model._matmuls():
-        assert tf.config.experimental.tensor_float_32_execution_enabled()
+    seen = []
+    for name in ("_step", "_forward"):  # the compiled functions, called inside the step's and forward's context
+        inner = getattr(model, name)
+        setattr(model, name, lambda *a, _f=inner, _n=name: (
+            seen.append((_n, tf.config.experimental.tensor_float_32_execution_enabled())), _f(*a))[1])
     x, y = _batches(1)[0]
     model.train_step(x, y)
+    model.predict(x)
+    assert seen == [("_step", True), ("_forward", True)]
     assert not tf.config.experimental.tensor_float_32_execution_enabled()
 
 

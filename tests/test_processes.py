@@ -1,0 +1,130 @@
+"""Issue 11 with real processes, in a throwaway clone and tiny data: `run` from a subfolder, a quick
+run on top of a full one, the lock against a second run, and SIGTERM leaving no process behind."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import write_idx
+
+ROOT = Path(__file__).resolve().parents[1]
+MACHINE = "proc-test"
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def clone(tmp_path_factory):
+    pytest.importorskip("torch")
+    base = tmp_path_factory.mktemp("processes")
+    repo = base / "repo"
+    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(repo)], check=True)
+    data = base / "tiny"
+    data.mkdir()
+    rng = np.random.default_rng(0)
+    for split, n in (("train", 256), ("t10k", 64)):
+        write_idx(data / f"{split}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28)))
+        write_idx(data / f"{split}-labels-idx1-ubyte", rng.integers(0, 10, n))
+    return repo, data
+
+
+def env(**extra) -> dict:
+    return dict(os.environ, SEQMNIST_THREADS="1", TF_CPP_MIN_LOG_LEVEL="2", **extra)
+
+
+def run(repo: Path, *args: str, cwd: Path | None = None, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "bench.cli", "run", "--machine", MACHINE, "--frameworks", "torch",
+                           *args], cwd=cwd or repo, env=env(PYTHONPATH=str(repo)), capture_output=True, text=True,
+                          timeout=600, **kw)
+
+
+def samples(repo: Path, name: str = "throughput.TrainStep.time_train_step") -> list:
+    (path,) = (repo / "results" / "asv" / MACHINE).glob("*-*.json")
+    doc = json.loads(path.read_text())
+    row = doc["results"][name]
+    return row[doc["result_columns"].index("samples")][0]  # torch, cpu, batch 32
+
+
+def test_run_from_a_subfolder_then_quick_then_full(clone):
+    """5/18: the table prints from bench/; 11: a quick run keeps the full result, a full run adds its
+    processes; 13: the second run does not call the tree dirty because of the first run's writes."""
+    repo, _ = clone
+    first = run(repo, "--bench", "TrainStep", "--processes", "1", cwd=repo / "bench")
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert "train samples/s @32" in first.stdout
+    assert len(samples(repo)) == 1
+    quick = run(repo, "--quick", "--bench", "TrainStep", "--processes", "1")
+    assert quick.returncode == 0, quick.stderr[-3000:]
+    assert "uncommitted changes" not in quick.stderr
+    assert "kept 1 full result(s)" in quick.stderr and len(samples(repo)) == 1
+    full = run(repo, "--bench", "TrainStep", "--processes", "1")
+    assert full.returncode == 0, full.stderr[-3000:]
+    assert len(samples(repo)) == 2  # a full run adds to the full run before it
+    meta = json.loads((repo / "results" / "meta" / MACHINE / f"{_head(repo)[:8]}.json").read_text())
+    assert meta["benchmarks"]["throughput.TrainStep.time_train_step"]["quick"] is False
+
+
+def _head(repo: Path) -> str:
+    return subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+
+
+def _marked(marker: str) -> list[int]:
+    """Processes whose environment holds `marker` (children inherit it)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if marker.encode() in (proc / "environ").read_bytes():
+                    found.append(int(proc.name))
+            except OSError:
+                continue
+    return found
+
+
+def _wait_for(check, timeout: float) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if check():
+            return True
+        time.sleep(0.3)
+    return False
+
+
+@pytest.mark.parametrize("bench, processes", [("cold_start", "0"), ("TrainStep", "3")], ids=["asv", "replicated"])
+def test_lock_then_sigterm_leaves_no_process_behind(clone, bench, processes):
+    """14: a second run in the same checkout is refused while the first measures; SIGTERM stops the
+    first with exit 130, its asv / worker / cold-start processes with it, and no temporary folder."""
+    repo, data = clone
+    marker = f"SEQMNIST_TEST_MARK={uuid.uuid4().hex}"
+    key, value = marker.split("=")
+    tmp_before = set(Path("/tmp").glob("seqmnist-asv-*"))
+    first = subprocess.Popen([sys.executable, "-m", "bench.cli", "run", "--machine", MACHINE, "--frameworks", "torch",
+                              "--bench", bench, "--processes", processes, "--data-dir", str(data)],
+                             cwd=repo, env=env(PYTHONPATH=str(repo), **{key: value}),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        # measuring has begun once a child of the run exists (asv, or a worker)
+        assert _wait_for(lambda: len(_marked(marker)) >= 2, 120), "the run started no child process"
+        second = run(repo, "--bench", "Predict", "--processes", "1")
+        assert second.returncode == 2 and "another seqmnist-bench command" in second.stderr, second.stderr[-2000:]
+        time.sleep(2)
+        first.send_signal(signal.SIGTERM)
+        out, err = first.communicate(timeout=60)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert first.returncode == 130, err[-3000:]
+    assert "interrupted" in err
+    assert _wait_for(lambda: not _marked(marker), 15), f"left running: {_marked(marker)}"
+    assert set(Path("/tmp").glob("seqmnist-asv-*")) == tmp_before
+    for path in (repo / "results").rglob("*.json"):
+        json.loads(path.read_text())  # every results and meta file is whole
+    assert run(repo, "--bench", "NoSuchBench").returncode == 2  # the lock was released
