@@ -142,7 +142,11 @@ def build_parser() -> argparse.ArgumentParser:
         "run",
         help="run the asv suite for every available framework and device, then print the table",
         description="Measure throughput, cold start, memory and accuracy with asv. Results go to "
-        "results/asv/<machine>/, run metadata to results/meta/<machine>/.",
+        "results/asv/<machine>/, run metadata to results/meta/<machine>/. A run adds to what is stored for "
+        "this commit: a full run adds its processes to an earlier full run's, a quick run never replaces a "
+        "full result, and each stored benchmark names the run that measured it. One run, compare or noise "
+        "at a time per checkout. Exit status: 0 every benchmark ran, 1 a benchmark failed, 2 bad input "
+        "(or another command holds the checkout), 130 interrupted (what finished is kept).",
     )
     _add_measure_args(p)
     p.add_argument("--processes", type=_non_negative, default=5,

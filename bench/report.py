@@ -700,20 +700,22 @@ def write_latest(frame: pd.DataFrame, out_dir: Path) -> tuple[list[Path], str | 
 
 
 def readme_table(frame: pd.DataFrame) -> str | None:
-    """CPU table of the newest complete full run of any machine: every framework, nothing from
-    --quick. A quick or one-framework run never replaces the published table."""
+    """CPU table for the README: a complete run (every framework) on the machine with the newest
+    complete run; there, the newest full run, or the newest quick one while it has no full run. A
+    run of fewer frameworks never replaces the table, and a quick run never replaces a full one."""
     from impls import FRAMEWORKS
 
-    best = None
+    runs = []
     for (machine, commit), sel in frame[frame.device == "cpu"].groupby(["machine", "commit"]):
-        quick = sel.quick.map(lambda q: q is True or q == "true")
-        if quick.any() or not set(FRAMEWORKS) <= set(sel.framework.dropna()):
-            continue
-        if best is None or sel.date.max() > best[0]:
-            best = (sel.date.max(), machine, commit)
-    if best is None:
+        if set(FRAMEWORKS) <= set(sel.framework.dropna()):
+            quick = bool(sel.quick.map(lambda q: q is True or q == "true").any())
+            runs.append((sel.date.max(), machine, commit, quick))
+    if not runs:
         return None
-    _, machine, commit = best
+    newest_machine = max(runs)[1]
+    mine = [r for r in runs if r[1] == newest_machine]
+    full = [r for r in mine if not r[3]]
+    _, machine, commit, _ = max(full or mine)
     table, notes = comparison_table(frame, machine, commit, "cpu")
     return None if _nothing_ran(table) else render_markdown(table, notes, header_line(frame, machine, commit), "cpu")
 

@@ -415,3 +415,15 @@ def test_18_report_from_a_subfolder_writes_beside_the_results(tmp_path):
         proc = cli("report", "--no-plots", *args, cwd=sub)
         assert proc.returncode == 0, proc.stderr
         assert not (sub / "results").exists() and (tmp_path / "results" / "report" / "latest.md").is_file()
+
+
+def test_15_a_new_hosts_quick_run_is_published_until_it_has_a_full_one(tmp_path):
+    res = tmp_path / "results" / "asv"
+    meta = tmp_path / "results" / "meta" / "box"
+    meta.mkdir(parents=True)
+    for commit, date, value, quick in ((A, 1_700_000_000_000, 0.01, True), (B, 1_700_000_100_000, 0.02, True)):
+        write_results(res, "box", commit, date, {"throughput.TrainStep.time_train_step": (FW, [value] * 6, [None] * 6)})
+        (meta / f"{commit[:8]}.json").write_text(json.dumps({"machine": "box", "commit": commit, "quick": quick}))
+    assert f"`{B[:8]}`" in report.readme_table(report.load_results(res))  # the newest quick one
+    (meta / f"{A[:8]}.json").write_text(json.dumps({"machine": "box", "commit": A, "quick": False}))
+    assert f"`{A[:8]}`" in report.readme_table(report.load_results(res))  # a full one wins over a newer quick one
