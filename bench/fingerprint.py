@@ -43,11 +43,12 @@ def installed_versions(frameworks) -> dict[str, str]:
     framework, not the ones a command selected: the fingerprint must not depend on the selection."""
     from importlib.metadata import PackageNotFoundError, version
 
-    dists = {"torch": ["torch"], "tensorflow": ["tensorflow", "tensorflow-cpu"], "jax": ["jax", "jaxlib"]}
+    from impls.registry import plugins
+
     out = {}
     for fw in frameworks:
         found = []
-        for dist in dists.get(fw, [fw]):
+        for dist in plugins()[fw].distributions if fw in plugins() else (fw,):
             try:
                 found.append(f"{dist} {version(dist)}")
             except PackageNotFoundError:

@@ -20,36 +20,20 @@ def probe(framework: str) -> dict:
         cls = impls.load(framework)
     except impls.FrameworkUnavailable as exc:
         return {"framework": framework, "available": False, "reason": str(exc), "devices": {}}
-    module = sys.modules[{"torch": "torch", "tensorflow": "tensorflow", "jax": "jax"}[framework]]
     info = {
         "framework": framework,
         "available": True,
         "reason": None,
-        "version": getattr(module, "__version__", "unknown"),
+        "version": cls.framework_version(),
         "devices": {d: cls.device_unavailable(d) for d in impls.DEVICES},
         "gpu_name": None,
     }
     if info["devices"]["gpu"] is None:
-        info["gpu_name"] = _gpu_name(framework)
+        try:
+            info["gpu_name"] = cls.gpu_name()
+        except Exception:  # the name is a nicety; never fail a probe over it
+            pass
     return info
-
-
-def _gpu_name(framework: str) -> str | None:
-    try:
-        if framework == "torch":
-            import torch
-
-            return torch.cuda.get_device_name(0)
-        if framework == "jax":
-            import jax
-
-            return jax.devices("gpu")[0].device_kind
-        import tensorflow as tf
-
-        gpu = tf.config.list_physical_devices("GPU")[0]
-        return tf.config.experimental.get_device_details(gpu).get("device_name")
-    except Exception:  # the name is a nicety; never fail a probe over it
-        return None
 
 
 def host_info() -> dict:

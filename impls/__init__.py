@@ -8,23 +8,13 @@ import importlib
 
 from .base import DEVICES, PRECISIONS, DeviceUnavailable, LSTMModel, PrecisionUnavailable
 from .config import SEQUENCES, LSTMConfig, sequence_config
+from .registry import plugins
 from .weights import init_weights
 
-FRAMEWORKS = ("torch", "tensorflow", "jax")
-
-# framework -> (implementation module, pip requirement to suggest)
-_REGISTRY = {
-    "torch": ("impls.torch_lstm", "torch==2.13.0"),
-    "tensorflow": ("impls.tf_lstm", "tensorflow-cpu (or tensorflow for GPU)"),
-    "jax": ("impls.jax_lstm", "jax optax"),
-}
-# Implementation variants: "fused" is each framework's library LSTM on its fast path (the default);
-# "cell" an explicit per-step loop from primitives; the rest are named compile modes.
-VARIANTS: dict[str, dict[str, str]] = {
-    "torch": {"fused": "TorchLSTM", "cell": "TorchCellLSTM", "compile": "TorchCompiledLSTM"},
-    "tensorflow": {"fused": "TensorFlowLSTM", "xla": "TensorFlowXLALSTM", "cell": "TensorFlowCellLSTM"},
-    "jax": {"fused": "JaxLSTM", "cell": "JaxCellLSTM"},
-}
+FRAMEWORKS = tuple(plugins())  # registered through the seqmnist_bench.frameworks entry points
+# Each framework's implementation variants, read from its classes' `variant` (the default "fused",
+# the library LSTM on its fast path, first; "cell" an explicit per-step loop; the rest compile modes).
+VARIANTS: dict[str, tuple[str, ...]] = {name: p.variants for name, p in plugins().items()}
 
 
 class FrameworkUnavailable(ImportError):
@@ -37,18 +27,22 @@ class UnknownImplementation(ValueError):
 
 def load(name: str, variant: str = "fused") -> type[LSTMModel]:
     """The implementation class for `name` (and `variant`); FrameworkUnavailable says what to install."""
-    if name not in _REGISTRY:
+    if name not in FRAMEWORKS:
         raise UnknownImplementation(f"unknown framework {name!r}; choose from {FRAMEWORKS}")
     if variant not in VARIANTS[name]:
-        raise UnknownImplementation(f"unknown variant {variant!r} for {name}; choose from {tuple(VARIANTS[name])}")
-    module_name, requirement = _REGISTRY[name]
+        raise UnknownImplementation(f"unknown variant {variant!r} for {name}; choose from {VARIANTS[name]}")
+    plugin = plugins()[name]
     try:
-        module = importlib.import_module(module_name)
+        module = importlib.import_module(plugin.module)
     except ImportError as exc:
         raise FrameworkUnavailable(
-            f"{name} is not available ({exc}); install it with: pip install {requirement}"
+            f"{name} is not available ({exc}); install it with: pip install {plugin.requirement}"
         ) from exc
-    return getattr(module, VARIANTS[name][variant])
+    for cls in vars(module).values():
+        if (isinstance(cls, type) and issubclass(cls, LSTMModel) and cls.__module__ == module.__name__
+                and cls.__dict__.get("variant") == variant):
+            return cls
+    raise UnknownImplementation(f"{plugin.module} declares variant {variant!r} but has no LSTMModel class for it")
 
 
 def available() -> dict[str, str | None]:

@@ -84,6 +84,33 @@ class LSTMModel(abc.ABC):
         """Why bf16 cannot run on this CPU (hook; None: it can)."""
         return None
 
+    # -- what the harness asks of a framework (hooks; the defaults say "not provided") ----------
+    @classmethod
+    def framework_version(cls) -> str:
+        """The framework's version string, as it reports it."""
+        return "unknown"
+
+    @classmethod
+    def gpu_name(cls) -> str | None:
+        """The framework's GPU name (asked only when it has one); None when unknown."""
+        return None
+
+    def device_peak_bytes(self) -> int:
+        """Peak bytes the framework's allocator held on this model's GPU in this process."""
+        raise NotImplementedError(f"{self.framework} does not report device memory")
+
+    @classmethod
+    def minimal_loop(cls, batch_size: int, device: str):
+        """(step, sync) of the framework's textbook training loop for the same model (no harness):
+        step() runs one Adam step on a fixed batch already on the device, sync(step's result) waits for it."""
+        raise NotImplementedError(f"{cls.framework} has no minimal idiomatic loop")
+
+    @classmethod
+    def matmul(cls, n: int, device: str):
+        """A function that computes one float32 (n x n) @ (n x n) on `device` and waits for it: the
+        framework's matmul peak, the yardstick for achieved GFLOP/s."""
+        raise NotImplementedError(f"{cls.framework} has no matmul probe")
+
     @classmethod
     def unavailable(cls, device: str, precision: str = "float32") -> str | None:
         """Why this model cannot run on `device` in `precision` here (device first); None when it can."""

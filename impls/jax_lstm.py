@@ -11,6 +11,8 @@ import numpy as np
 from .base import LSTMModel
 from .threads import apply_thread_budget
 
+DISTRIBUTIONS = ("jax", "jaxlib")
+REQUIREMENT = "jax optax  (or seqmnist-bench[jax])"
 THREADS = apply_thread_budget()
 if THREADS == 1:
     flags = os.environ.get("XLA_FLAGS", "")
@@ -81,6 +83,27 @@ class JaxLSTM(LSTMModel):
         major, minor = (int(v) for v in str(getattr(gpu, "compute_capability", "0.0")).split(".")[:2])
         return gpu.device_kind, (major, minor)
 
+    @classmethod
+    def framework_version(cls) -> str:
+        return jax.__version__
+
+    @classmethod
+    def gpu_name(cls) -> str | None:
+        return jax.devices("gpu")[0].device_kind
+
+    def device_peak_bytes(self) -> int:
+        return int((self.jax_device.memory_stats() or {}).get("peak_bytes_in_use", 0))
+
+    @classmethod
+    def minimal_loop(cls, batch_size: int, device: str):
+        return minimal_loop(batch_size, device)
+
+    @classmethod
+    def matmul(cls, n: int, device: str):
+        a = jax.device_put(jnp.ones((n, n), jnp.float32), jax.devices(device)[0])
+        f = jax.jit(lambda m: m @ m)
+        return lambda: f(a).block_until_ready()
+
     def _build(self) -> None:
         self.jax_device = jax.devices(self.device)[0]
         cfg = self.config
@@ -138,3 +161,46 @@ class JaxCellLSTM(JaxLSTM):
 
     variant = "cell"
     logits = staticmethod(unrolled_logits_fn)
+
+
+def minimal_loop(batch_size: int, device: str = "cpu"):
+    """The textbook JAX loop: an LSTM cell in lax.scan, optax.adam, one jitted step."""
+    dev = jax.devices("gpu" if device == "gpu" else "cpu")[0]
+    k1, k2, k3, k4, k5 = jax.random.split(jax.random.PRNGKey(0), 5)
+    params = {
+        "w": jax.random.normal(k1, (28 + 128, 512)) * 0.05,
+        "b": jnp.zeros(512),
+        "wo": jax.random.normal(k2, (128, 10)) * 0.05,
+        "bo": jnp.zeros(10),
+    }
+    tx = optax.adam(1e-3)
+
+    def loss_fn(p, x, y):
+        def cell(carry, xt):
+            h, c = carry
+            i, f, g, o = jnp.split(jnp.concatenate([xt, h], -1) @ p["w"] + p["b"], 4, -1)
+            c = jax.nn.sigmoid(f) * c + jax.nn.sigmoid(i) * jnp.tanh(g)
+            h = jax.nn.sigmoid(o) * jnp.tanh(c)
+            return (h, c), None
+
+        h0 = jnp.zeros((x.shape[0], 128))
+        (h, _), _ = jax.lax.scan(cell, (h0, h0), jnp.swapaxes(x, 0, 1))
+        logits = h @ p["wo"] + p["bo"]
+        return optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
+
+    @jax.jit
+    def train(p, s, x, y):
+        loss, g = jax.value_and_grad(loss_fn)(p, x, y)
+        u, s = tx.update(g, s, p)
+        return optax.apply_updates(p, u), s, loss
+
+    state = {"p": jax.device_put(params, dev), "s": None}
+    state["s"] = tx.init(state["p"])
+    x = jax.device_put(jax.random.uniform(k3, (batch_size, 28, 28)), dev)
+    y = jax.device_put(jax.random.randint(k4, (batch_size,), 0, 10), dev)
+
+    def step():
+        state["p"], state["s"], loss = train(state["p"], state["s"], x, y)
+        return loss
+
+    return step, jax.block_until_ready

@@ -14,6 +14,8 @@ import numpy as np
 from .base import LSTMModel
 from .threads import apply_thread_budget
 
+DISTRIBUTIONS = ("tensorflow", "tensorflow-cpu")
+REQUIREMENT = "tensorflow-cpu (or tensorflow for GPU; or seqmnist-bench[tensorflow])"
 THREADS = apply_thread_budget()
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -72,6 +74,28 @@ class TensorFlowLSTM(LSTMModel):
         if device == "gpu" and not tf.config.list_physical_devices("GPU"):
             return "tensorflow sees no GPU (tf.config.list_physical_devices('GPU') is empty)"
         return None
+
+    @classmethod
+    def framework_version(cls) -> str:
+        return tf.__version__
+
+    @classmethod
+    def gpu_name(cls) -> str | None:
+        gpu = tf.config.list_physical_devices("GPU")[0]
+        return tf.config.experimental.get_device_details(gpu).get("device_name")
+
+    def device_peak_bytes(self) -> int:
+        return int(tf.config.experimental.get_memory_info("GPU:0")["peak"])
+
+    @classmethod
+    def minimal_loop(cls, batch_size: int, device: str):
+        return minimal_loop(batch_size, device)
+
+    @classmethod
+    def matmul(cls, n: int, device: str):
+        with tf.device("/GPU:0" if device == "gpu" else "/CPU:0"):
+            a = tf.random.uniform((n, n))
+        return lambda: tf.matmul(a, a).numpy()
 
     @classmethod
     def gpu_capability(cls) -> tuple[str, tuple[int, int]]:
@@ -189,3 +213,22 @@ class TensorFlowCellLSTM(TensorFlowLSTM):
             c = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
             h = tf.sigmoid(o) * tf.tanh(c)
         return tf.matmul(h, tf.cast(head.kernel, dtype)) + tf.cast(head.bias, dtype)
+
+
+def minimal_loop(batch_size: int, device: str = "cpu"):
+    """The Keras-on-TensorFlow custom loop: Sequential LSTM + Dense, GradientTape in a tf.function."""
+    with tf.device("/GPU:0" if device == "gpu" else "/CPU:0"):
+        model = keras.Sequential([keras.Input((28, 28)), keras.layers.LSTM(128), keras.layers.Dense(10)])
+        opt = keras.optimizers.Adam(1e-3)
+        loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        x = tf.random.uniform((batch_size, 28, 28))
+        y = tf.random.uniform((batch_size,), 0, 10, dtype=tf.int32)
+
+    @tf.function
+    def train(x, y):
+        with tf.GradientTape() as tape:
+            loss = loss_fn(y, model(x, training=True))
+        opt.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
+        return loss
+
+    return (lambda: train(x, y)), (lambda result: result.numpy())

@@ -8,6 +8,8 @@ import numpy as np
 from .base import LSTMModel
 from .threads import apply_thread_budget
 
+DISTRIBUTIONS = ("torch",)
+REQUIREMENT = "torch==2.13.0  (the CPU build; or seqmnist-bench[torch])"
 THREADS = apply_thread_budget()
 
 import torch  # noqa: E402  (after the thread budget is set)
@@ -90,6 +92,26 @@ class TorchLSTM(LSTMModel):
     @classmethod
     def gpu_capability(cls) -> tuple[str, tuple[int, int]]:
         return torch.cuda.get_device_name(), tuple(torch.cuda.get_device_capability())
+
+    @classmethod
+    def framework_version(cls) -> str:
+        return torch.__version__
+
+    @classmethod
+    def gpu_name(cls) -> str | None:
+        return torch.cuda.get_device_name(0)
+
+    def device_peak_bytes(self) -> int:
+        return int(torch.cuda.max_memory_allocated())
+
+    @classmethod
+    def minimal_loop(cls, batch_size: int, device: str):
+        return minimal_loop(batch_size, device)
+
+    @classmethod
+    def matmul(cls, n: int, device: str):
+        a = torch.rand(n, n, device="cuda" if device == "gpu" else "cpu")
+        return lambda: (a @ a).sum().item()
 
     def _autocast(self):
         """bf16: the forward pass under torch.autocast (backward follows its dtypes)."""
@@ -187,3 +209,38 @@ class TorchCompiledLSTM(TorchLSTM):
     def _build(self) -> None:
         super()._build()
         self.forward = torch.compile(self.net)
+
+
+def minimal_loop(batch_size: int, device: str = "cpu"):
+    """The PyTorch tutorial loop: nn.LSTM + nn.Linear, CrossEntropyLoss, torch.optim.Adam."""
+    dev = torch.device("cuda" if device == "gpu" else "cpu")
+    torch.manual_seed(0)
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = torch.nn.LSTM(28, 128, batch_first=True)
+            self.fc = torch.nn.Linear(128, 10)
+
+        def forward(self, x):
+            out, _ = self.lstm(x)
+            return self.fc(out[:, -1, :])
+
+    net = Net().to(dev)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    x = torch.rand(batch_size, 28, 28, device=dev)
+    y = torch.randint(0, 10, (batch_size,), device=dev)
+
+    def step():
+        opt.zero_grad()
+        loss = loss_fn(net(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    def sync(_result):
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
+
+    return step, sync

@@ -79,9 +79,8 @@ def test_3_minimal_loop_gets_the_models_thread_budget_and_full_float32(framework
     pytest.importorskip(framework)
     if len(os.sched_getaffinity(0)) < 2:
         pytest.skip("needs 2 cores to tell a 1-core mask from the machine's count")
-    module = {"torch": "torch_loop", "tensorflow": "tf_loop", "jax": "jax_loop"}[framework]
-    code = (f"import os; os.sched_setaffinity(0, [0]); from bench.baselines import {module}; "
-            f"{module}.make_step(8); {BASELINE_THREADS[framework]}")
+    code = (f"import os; os.sched_setaffinity(0, [0]); import impls; impls.load({framework!r}).minimal_loop(8, 'cpu'); "
+            f"{BASELINE_THREADS[framework]}")
     env = cli_env(TF_CPP_MIN_LOG_LEVEL="3")
     env.pop("SEQMNIST_THREADS", None)
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT)
@@ -105,13 +104,13 @@ def test_3_jax_single_thread_flags_are_ones_xla_reads():
 def test_3_a_broken_minimal_loop_fails_instead_of_skipping(monkeypatch):
     """Only 'cannot run here' is a skip; a bug in the minimal loop is a failed benchmark."""
     pytest.importorskip("torch")
-    from bench.baselines import torch_loop
+    import impls
     from bench.suites import baseline
 
-    def broken(batch_size, device):
+    def broken(cls, batch_size, device):
         raise RuntimeError("planted bug")
 
-    monkeypatch.setattr(torch_loop, "make_step", broken)
+    monkeypatch.setattr(impls.load("torch"), "minimal_loop", classmethod(broken))
     monkeypatch.setattr(baseline, "_STEPS", {})
     with pytest.raises(RuntimeError, match="planted bug") as raised:
         baseline.MinimalLoop().setup("torch", "cpu", 128)

@@ -1,10 +1,8 @@
-"""A minimal idiomatic training loop per framework (bench/baselines), timed like TrainStep at
-batch 128, so the harness's overhead is visible as the ratio of the two."""
-import importlib
+"""Each framework's minimal idiomatic training loop (its plugin's `minimal_loop`), timed like
+TrainStep at batch 128, so the harness's overhead is visible as the ratio of the two."""
+from bench.harness import DEVICES, FRAMEWORKS, runnable, skip
+from impls import LSTMModel
 
-from bench.harness import DEVICES, FRAMEWORKS, runnable
-
-_MODULES = {"torch": "torch_loop", "tensorflow": "tf_loop", "jax": "jax_loop"}
 _STEPS: dict = {}
 
 
@@ -21,9 +19,11 @@ class MinimalLoop:
             from impls.threads import apply_thread_budget
 
             apply_thread_budget()  # the same thread budget the harness models get
-            runnable(framework, device)  # an asv skip, with the reason, where the harness model cannot run
+            cls = runnable(framework, device)  # an asv skip, with the reason, where the harness model cannot run
+            if cls.minimal_loop.__func__ is LSTMModel.minimal_loop.__func__:
+                skip(f"{framework} has no minimal idiomatic loop")
             # anything else that breaks is a failed benchmark, shown as failed beside the harness row
-            step, sync = importlib.import_module(f"bench.baselines.{_MODULES[framework]}").make_step(batch_size, device)
+            step, sync = cls.minimal_loop(batch_size, device)
             for _ in range(3):
                 sync(step())
             _STEPS[key] = (step, sync)

@@ -14,19 +14,6 @@ def _train(model_cls, device):
     return model
 
 
-def _device_peak_bytes(model) -> int:
-    """Peak bytes the framework's allocator held on the GPU in this process."""
-    if model.framework == "torch":
-        import torch
-
-        return int(torch.cuda.max_memory_allocated())
-    if model.framework == "jax":
-        return int((model.jax_device.memory_stats() or {}).get("peak_bytes_in_use", 0))
-    import tensorflow as tf
-
-    return int(tf.config.experimental.get_memory_info("GPU:0")["peak"])
-
-
 class HostMemory:
     params = (list(FRAMEWORKS), list(DEVICES))
     param_names = ["framework", "device"]
@@ -53,6 +40,6 @@ class DeviceMemory:
         self.model_cls = runnable(framework, device)
 
     def track_device_peak_memory(self, framework, device):
-        return _device_peak_bytes(_train(self.model_cls, device))
+        return _train(self.model_cls, device).device_peak_bytes()
 
     track_device_peak_memory.unit = "bytes"

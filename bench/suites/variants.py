@@ -168,37 +168,18 @@ class MatmulPeak:
     N = 2048
 
     def setup(self, framework, device):
-        runnable(framework, device)
+        self.model_cls = runnable(framework, device)
 
     def track_matmul_gflops(self, framework, device):
         import time
 
-        n = self.N
-        if framework == "torch":
-            import torch
-
-            dev = "cuda" if device == "gpu" else "cpu"
-            a = torch.rand(n, n, device=dev)
-            run = lambda: (a @ a).sum().item()  # noqa: E731
-        elif framework == "jax":
-            import jax
-            import jax.numpy as jnp
-
-            a = jax.device_put(jnp.ones((n, n), jnp.float32), jax.devices(device)[0])
-            f = jax.jit(lambda m: m @ m)
-            run = lambda: f(a).block_until_ready()  # noqa: E731
-        else:
-            import tensorflow as tf
-
-            with tf.device("/GPU:0" if device == "gpu" else "/CPU:0"):
-                a = tf.random.uniform((n, n))
-            run = lambda: tf.matmul(a, a).numpy()  # noqa: E731
+        run = self.model_cls.matmul(self.N, device)
         run()
         best = float("inf")
         for _ in range(5):
             t = time.perf_counter()
             run()
             best = min(best, time.perf_counter() - t)
-        return 2 * n**3 / best / 1e9
+        return 2 * self.N**3 / best / 1e9
 
     track_matmul_gflops.unit = "GFLOP/s"
