@@ -136,7 +136,10 @@ def worker_env(opts: CompareOptions) -> dict:
 
     env = dict(os.environ)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    env.pop("PYTHONPATH", None)  # the worker puts the measured tree first itself
+    from .runner import others_on_path
+
+    # the worker puts the measured tree first itself; the checkout must not shadow it (plugins may stay)
+    env["PYTHONPATH"] = os.pathsep.join(others_on_path(env, opts.root))
     if opts.threads:
         env["SEQMNIST_THREADS"] = str(opts.threads)
     return env

@@ -337,9 +337,8 @@ def _harness_ratio(sel: pd.DataFrame) -> dict[str, str]:
 def comparison_table(frame: pd.DataFrame, machine: str, commit: str, device: str) -> tuple[pd.DataFrame, list[str]]:
     """Rows: frameworks; columns: each metric (throughputs per batch size with the ratio to the
     fastest framework). Cells are strings; an n/a cell carries a footnote number with the reason."""
-    from impls import FRAMEWORKS
-
     sel = commit_rows(frame, machine, commit, device)
+    rows = table_frameworks(sel)
     notes: list[str] = []
     columns: dict[str, dict[str, str]] = {}
     keys = sel[["metric", "batch_size", "epochs"]].drop_duplicates()
@@ -353,7 +352,7 @@ def comparison_table(frame: pd.DataFrame, machine: str, commit: str, device: str
         spread = {r.framework: r.spread for r in ok.itertuples()}
         best = max(shown.values()) if shown and shown_as == "samples/s" else None
         cells = {}
-        for fw in FRAMEWORKS:
+        for fw in rows:
             if fw in shown:
                 ratio = f" ({shown[fw] / best:.2f}x)" if best else ""
                 interval = f" ±{spread[fw]:.1%}" if pd.notna(spread[fw]) else ""
@@ -370,9 +369,24 @@ def comparison_table(frame: pd.DataFrame, machine: str, commit: str, device: str
     share = _peak_share(sel)
     if share:
         columns["train @128: % of host matmul peak"] = share
-    table = pd.DataFrame(columns).reindex(list(FRAMEWORKS))
+    table = pd.DataFrame(columns).reindex(rows)
     table.index.name = "framework"
     return table, notes
+
+
+def table_frameworks(sel: pd.DataFrame) -> list[str]:
+    """Rows of a comparison table: the built-in frameworks, then every other one these results hold
+    (a plugin's rows appear where it ran, whether or not it is installed where the report runs)."""
+    from impls.registry import BUILTINS
+
+    present = set(sel.framework.dropna())
+    return list(BUILTINS) + sorted(present - set(BUILTINS), key=_framework_order)
+
+
+def _framework_order(name: str):
+    from impls import FRAMEWORKS
+
+    return (FRAMEWORKS.index(name) if name in FRAMEWORKS else len(FRAMEWORKS), name)
 
 
 def header_line(frame: pd.DataFrame, machine: str, commit: str) -> str:
@@ -700,14 +714,15 @@ def write_latest(frame: pd.DataFrame, out_dir: Path) -> tuple[list[Path], str | 
 
 
 def readme_table(frame: pd.DataFrame) -> str | None:
-    """CPU table for the README: a complete run (every framework) on the machine with the newest
-    complete run; there, the newest full run, or the newest quick one while it has no full run. A
-    run of fewer frameworks never replaces the table, and a quick run never replaces a full one."""
-    from impls import FRAMEWORKS
+    """CPU table for the README: a complete run (every built-in framework; plugins' rows come along)
+    on the machine with the newest complete run; there, the newest full run, or the newest quick one
+    while it has no full run. A run of fewer frameworks never replaces the table, and a quick run
+    never replaces a full one."""
+    from impls.registry import BUILTINS
 
     runs = []
     for (machine, commit), sel in frame[frame.device == "cpu"].groupby(["machine", "commit"]):
-        if set(FRAMEWORKS) <= set(sel.framework.dropna()):
+        if set(BUILTINS) <= set(sel.framework.dropna()):
             quick = bool(sel.quick.map(lambda q: q is True or q == "true").any())
             runs.append((sel.date.max(), machine, commit, quick))
     if not runs:

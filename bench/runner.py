@@ -107,7 +107,8 @@ def _log(opts: RunOptions, message: str) -> None:
 def build_env(opts: RunOptions, root: Path) -> dict:
     """Environment for asv and its benchmarks. ASV_PYTHONPATH (asv's stand-in for PYTHONPATH, which
     it strips) puts the measured checkout's code first, whatever checkout the venv was installed from."""
-    env = dict(os.environ, ASV_PYTHONPATH=str(root), PYTHONPATH=str(root))
+    path = os.pathsep.join([str(root), *others_on_path(os.environ, root)])  # the user's own entries stay: plugins
+    env = dict(os.environ, ASV_PYTHONPATH=path, PYTHONPATH=path)
     if opts.threads:
         env["SEQMNIST_THREADS"] = str(opts.threads)
     # asv runs benchmarks in a temporary folder: a relative data path (option or variable) must be made absolute
@@ -120,6 +121,12 @@ def build_env(opts: RunOptions, root: Path) -> dict:
 
 
 MAX_MACHINE_NAME = 64
+
+
+def others_on_path(env: dict, root: Path) -> list[str]:
+    """PYTHONPATH entries of `env` other than the checkout `root` (e.g. a framework plugin's folder)."""
+    return [p for p in env.get("PYTHONPATH", "").split(os.pathsep)
+            if p and Path(p).resolve() != Path(root).resolve()]
 
 
 def check_machine_name(name: str | None) -> str:
@@ -341,8 +348,7 @@ def _replicate(opts: RunOptions, root: Path, machine: str, commit: str, chunks, 
 
     from . import replicate
 
-    env = dict(env)
-    env.pop("PYTHONPATH", None)
+    env = dict(env, PYTHONPATH=os.pathsep.join(others_on_path(env, root)))  # the worker puts the tree first
     rows = replicate.measure(root, chunks, opts.processes, env, log=lambda m: _log(opts, m))
     if opts.bench:
         rows = rows[rows.benchmark.str.contains(opts.bench, regex=True) | (rows.benchmark == "(worker)")]

@@ -22,6 +22,7 @@ class Plugin:
     variants: tuple[str, ...]  # the default ("fused": the library's own LSTM) first
     distributions: tuple[str, ...]  # pip distributions whose installed versions identify the framework
     requirement: str  # what to install when it is missing
+    shares_process: bool = True  # False: cannot share a process with other frameworks (keras: one backend)
 
 
 @lru_cache(maxsize=1)
@@ -46,7 +47,8 @@ def read(name: str, module: str) -> Plugin:
     variants = sorted(set(filter(None, variants)), key=lambda v: (v != "fused", variants.index(v)))
     dists = _literal(consts["DISTRIBUTIONS"]) if "DISTRIBUTIONS" in consts else (name,)
     requirement = _literal(consts["REQUIREMENT"]) if "REQUIREMENT" in consts else name
-    return Plugin(name, module, tuple(variants) or ("fused",), tuple(dists), str(requirement))
+    shares = _literal(consts["SHARES_PROCESS"]) if "SHARES_PROCESS" in consts else True
+    return Plugin(name, module, tuple(variants) or ("fused",), tuple(dists), str(requirement), bool(shares))
 
 
 def _literal(node):

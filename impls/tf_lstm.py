@@ -1,9 +1,5 @@
-"""TensorFlow implementation: keras.layers.LSTM inside a tf.function train step.
-
-Keras' Adam uses the "epsilon hat" form (eps added to sqrt(v), lr scaled by the bias
-corrections); the spec's PyTorch/optax form divides by sqrt(v_hat) + eps, so update_step
-is overridden with that one line of difference.
-"""
+"""TensorFlow implementation: keras.layers.LSTM inside a tf.function train step, with the
+PyTorch-form Adam of impls/keras_adam.py (Keras' own uses the "epsilon hat" form)."""
 from __future__ import annotations
 
 import contextlib
@@ -26,6 +22,8 @@ import keras  # noqa: E402
 if keras.backend.backend() != "tensorflow":  # pragma: no cover - environment misconfiguration
     raise ImportError(f"keras must use the tensorflow backend, got {keras.backend.backend()!r}")
 
+from .keras_adam import TorchFormAdam  # noqa: E402
+
 try:
     tf.config.threading.set_intra_op_parallelism_threads(THREADS)
     tf.config.threading.set_inter_op_parallelism_threads(1)
@@ -42,24 +40,6 @@ def _tf32():
         yield
     finally:
         tf.config.experimental.enable_tensor_float_32_execution(False)
-
-
-class TorchFormAdam(keras.optimizers.Adam):
-    """Adam with w -= lr * m_hat / (sqrt(v_hat) + eps), the PyTorch/optax form."""
-
-    def update_step(self, gradient, variable, learning_rate):
-        ops = keras.ops
-        lr = ops.cast(learning_rate, variable.dtype)
-        gradient = ops.cast(gradient, variable.dtype)
-        step = ops.cast(self.iterations + 1, variable.dtype)
-        b1, b2 = ops.cast(self.beta_1, variable.dtype), ops.cast(self.beta_2, variable.dtype)
-        m = self._momentums[self._get_variable_index(variable)]
-        v = self._velocities[self._get_variable_index(variable)]
-        self.assign_add(m, (gradient - m) * (1 - b1))
-        self.assign_add(v, (ops.square(gradient) - v) * (1 - b2))
-        m_hat = m / (1 - ops.power(b1, step))
-        v_hat = v / (1 - ops.power(b2, step))
-        self.assign_sub(variable, lr * m_hat / (ops.sqrt(v_hat) + self.epsilon))
 
 
 class TensorFlowLSTM(LSTMModel):

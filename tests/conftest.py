@@ -12,13 +12,38 @@ import pytest
 import impls
 
 REAL_MNIST = os.environ.get("SEQMNIST_DATA_DIR")
+# Test only these frameworks (comma-separated): how tests/test_plugins.py runs the framework tests
+# for a plugin that cannot share a process with the others (Keras holds one backend per process).
+SELECTED = os.environ.get("SEQMNIST_TEST_FRAMEWORKS")
 
 
 def _availability():
-    # Cached: importing a framework is slow, and the answer does not change within a run.
+    """Each framework and why this test process does not test it (None: it does). Cached: importing
+    a framework is slow, and the answer does not change within a run."""
     if not hasattr(_availability, "cache"):
-        _availability.cache = impls.available()
+        from impls.registry import plugins
+
+        cache = {}
+        for name, plugin in plugins().items():
+            if SELECTED is not None:
+                cache[name] = None if name in SELECTED.split(",") else "not selected (SEQMNIST_TEST_FRAMEWORKS)"
+            elif not plugin.shares_process:
+                cache[name] = (f"{name} cannot share a process with the other frameworks: "
+                               "tests/test_plugins.py runs these tests for it in a process of its own")
+            else:
+                cache[name] = None
+            if cache[name] is None:
+                try:
+                    impls.load(name)
+                except impls.FrameworkUnavailable as exc:
+                    cache[name] = str(exc)
+        _availability.cache = cache
     return _availability.cache
+
+
+def tested_frameworks() -> list[str]:
+    """The frameworks this test process tests."""
+    return [name for name, reason in _availability().items() if reason is None]
 
 
 def framework_params():

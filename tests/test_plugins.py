@@ -1,0 +1,145 @@
+"""Frameworks are plugins (issue 12): the registry lists them without importing any, the Keras rows
+pass the framework tests in a process of their own, and a plugin from outside this repository runs
+through the harness and appears in the report with no edit to bench/."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from conftest import write_idx  # noqa: F401  (fixtures' helpers live there)
+
+ROOT = Path(__file__).resolve().parents[1]
+KERAS = ["keras-jax", "keras-torch"]
+
+
+def test_listing_frameworks_imports_none():
+    code = ("import sys, impls; print(','.join(impls.FRAMEWORKS)); print(impls.VARIANTS['keras-jax']); "
+            "print([m for m in ('torch', 'tensorflow', 'jax', 'keras') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT).stdout.splitlines()
+    assert out[0].split(",")[:5] == ["torch", "tensorflow", "jax", "keras-jax", "keras-torch"]
+    assert out[1] == "('fused',)" and out[2] == "[]"
+
+
+@pytest.mark.parametrize("framework", KERAS)
+def test_keras_rows_pass_the_framework_tests_in_a_process_of_their_own(framework):
+    """Keras holds one backend per process, so its rows' equivalence (logits 1e-4, weights after 3 Adam
+    steps 1e-5 against the float64 reference), interface and bf16 tests run in a pytest of their own."""
+    pytest.importorskip("keras")
+    backend = framework.split("-")[1]
+    pytest.importorskip(backend)
+    env = dict(os.environ, SEQMNIST_TEST_FRAMEWORKS=framework)
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "ignore",
+                           "tests/test_equivalence.py", "tests/test_precision.py", "tests/test_interface.py",
+                           "-k", framework], capture_output=True, text=True, cwd=ROOT, env=env, timeout=1200)
+    summary = proc.stdout.strip().splitlines()[-1]
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    passed = int(re.search(r"(\d+) passed", summary).group(1))
+    assert passed >= 20 and "failed" not in summary and "skipped" not in summary, summary
+
+
+PLUGIN = '''
+"""A float64 NumPy LSTM (the tests' reference maths) as a framework plugin from outside the repository."""
+import numpy as np
+
+from impls.base import LSTMModel
+from reference import ReferenceAdam, forward
+
+DISTRIBUTIONS = ("numpy",)
+REQUIREMENT = "numpy"
+
+
+class NumpyLSTM(LSTMModel):
+    framework = "numpy-ref"
+    variant = "fused"
+
+    @classmethod
+    def device_unavailable(cls, device):
+        return None if device == "cpu" else "numpy has no GPU"
+
+    @classmethod
+    def framework_version(cls):
+        return np.__version__
+
+    def _build(self):
+        self.ref = None
+
+    def _set_weights(self, weights):
+        c = self.config
+        self.ref = ReferenceAdam(weights, c.learning_rate, c.beta1, c.beta2, c.eps)
+
+    def get_weights(self):
+        return {k: v.astype(np.float32) for k, v in self.ref.w.items()}
+
+    def _train_step(self, x, y):
+        return self.ref.step(x, y)
+
+    def _predict(self, x):
+        return forward(self.ref.w, x)[0]
+
+    def to_device(self, x, y=None):
+        return x if y is None else (x, y)
+
+    def step_on_device(self, x, y):
+        return self.ref.step(x, y)
+
+    def forward_on_device(self, x):
+        return forward(self.ref.w, x)[0]
+
+    def synchronize(self, result=None):
+        pass
+'''
+
+
+@pytest.fixture(scope="module")
+def plugin_dir(tmp_path_factory) -> Path:
+    """A folder holding a plugin module and the dist-info that registers its entry point."""
+    folder = tmp_path_factory.mktemp("plugin")
+    (folder / "numpy_lstm_plugin.py").write_text(textwrap.dedent(PLUGIN))
+    info = folder / "numpy_lstm_plugin-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: numpy-lstm-plugin\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[seqmnist_bench.frameworks]\nnumpy-ref = numpy_lstm_plugin\n")
+    return folder
+
+
+def plugin_env(plugin_dir: Path) -> dict:
+    return dict(os.environ, PYTHONPATH=os.pathsep.join([str(plugin_dir), str(ROOT / "tests")]),
+                SEQMNIST_THREADS="1", TF_CPP_MIN_LOG_LEVEL="2")
+
+
+def test_an_outside_plugin_is_available_and_equivalent(plugin_dir):
+    code = ("import impls, numpy as np; print(impls.available()['numpy-ref']); m = impls.load('numpy-ref')(); "
+            "x = np.random.default_rng(0).random((4, 28, 28), dtype=np.float32); print(m.predict(x).shape)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                          env=plugin_env(plugin_dir))
+    assert proc.stdout.split() == ["None", "(4,", "10)"], proc.stderr[-2000:]
+
+
+@pytest.mark.slow
+def test_an_outside_plugin_runs_through_the_harness_and_the_report(plugin_dir, tmp_path):
+    """run --quick (asv cold start and memory, replicated train/predict) and report, in a clone, with
+    the plugin on PYTHONPATH: its row is measured and published beside the built-ins."""
+    repo = tmp_path / "repo"
+    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(repo)], check=True)
+    env = plugin_env(plugin_dir)
+    env["PYTHONPATH"] = os.pathsep.join([str(repo), env["PYTHONPATH"]])
+    run = subprocess.run([sys.executable, "-m", "bench.cli", "run", "--quick", "--frameworks", "numpy-ref",
+                          "--bench", "TrainStep|Predict|cold_start|peakmem", "--processes", "2", "--machine", "plug"],
+                         capture_output=True, text=True, cwd=repo, env=env, timeout=1200)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert re.search(r"numpy-ref\s*\|\s*[\d,]+", run.stdout), run.stdout[-2000:]  # the summary table's row
+    report = subprocess.run([sys.executable, "-m", "bench.cli", "report", "--no-plots", "--readme", ""],
+                            capture_output=True, text=True, cwd=repo, env=env, timeout=600)
+    assert report.returncode == 0, report.stderr[-2000:]
+    latest = (repo / "results" / "report" / "latest.md").read_text()
+    row = next(line for line in latest.splitlines() if line.startswith("| numpy-ref"))
+    assert re.search(r"\| [\d,]+ ±[\d.]+%", row), row  # train samples/s from 2 processes, with its interval
+    meta = json.loads(next((repo / "results" / "meta" / "plug").glob("*.json")).read_text())
+    assert meta["frameworks"]["numpy-ref"]["available"] and meta["fingerprint"]["versions"].get("numpy-ref")
