@@ -15,6 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from impls.registry import BUILTINS
+
 CALIBRATION_TOLERANCE = 0.25  # matmul rates further apart than this are different hosts (or a sick one)
 _CALIBRATE = """
 import time, numpy as np
@@ -76,7 +78,10 @@ def take(host: dict, versions: dict[str, str], calibration: bool = True) -> dict
         "os": platform.platform(),
         "python": platform.python_version(),
         "gpu": host.get("gpu_driver"),
-        "versions": dict(sorted(versions.items())),
+        # the built-in frameworks' versions identify the host's software; a plugin's are recorded beside
+        # them but do not split the machine's history (installing one is not a new host)
+        "versions": {k: v for k, v in sorted(versions.items()) if k in BUILTINS},
+        "plugin_versions": {k: v for k, v in sorted(versions.items()) if k not in BUILTINS},
         "matmul_gflops": calibrate(int(host.get("threads") or 1)) if calibration else None,
     }
     fp["id"] = identity(fp)

@@ -141,5 +141,6 @@ def test_an_outside_plugin_runs_through_the_harness_and_the_report(plugin_dir, t
     latest = (repo / "results" / "report" / "latest.md").read_text()
     row = next(line for line in latest.splitlines() if line.startswith("| numpy-ref"))
     assert re.search(r"\| [\d,]+ ±[\d.]+%", row), row  # train samples/s from 2 processes, with its interval
-    meta = json.loads(next((repo / "results" / "meta" / "plug").glob("*.json")).read_text())
-    assert meta["frameworks"]["numpy-ref"]["available"] and meta["fingerprint"]["versions"].get("numpy-ref")
+    head = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True).stdout
+    meta = json.loads((repo / "results" / "meta" / "plug" / f"{head[:8]}.json").read_text())
+    assert meta["frameworks"]["numpy-ref"]["available"] and meta["frameworks"]["numpy-ref"]["version"]
