@@ -369,7 +369,7 @@ def comparison_table(frame: pd.DataFrame, machine: str, commit: str, device: str
     share = _peak_share(sel)
     if share:
         columns["train @128: % of host matmul peak"] = share
-    table = pd.DataFrame(columns).reindex(rows)
+    table = pd.DataFrame(columns).reindex(rows).fillna("n/a")  # ratio columns: no value where a side is missing
     table.index.name = "framework"
     return table, notes
 

@@ -109,14 +109,16 @@ class KerasLSTM(LSTMModel):
             return self.net.train_on_batch(x, y)
 
     def forward_on_device(self, x):
+        """Keras' inference step (`predict_on_batch`, jitted where the backend's default is to); it
+        returns NumPy (Keras reads the logits back)."""
         with keras.device(self.keras_device):
-            return self.net(x, training=False)
+            return self.net.predict_on_batch(x)
 
     def _train_step(self, x: np.ndarray, y: np.ndarray) -> float:
         return float(self.step_on_device(*self.to_device(x, y)))
 
     def _predict(self, x: np.ndarray) -> np.ndarray:
-        return keras.ops.convert_to_numpy(self.forward_on_device(self.to_device(x)))
+        return np.asarray(self.forward_on_device(self.to_device(x)))
 
 
 def _keras_device(device: str) -> str:

@@ -24,8 +24,11 @@ class ColdStart:
     number = 1
 
     def setup(self, framework, device):
-        # Checked without importing the framework here: this process must stay framework-free.
-        if importlib.util.find_spec(framework) is None:
+        # Checked without importing the framework here: this process must stay framework-free (`run`
+        # has already probed each framework in a child process and runs only the available ones).
+        from impls.registry import plugins
+
+        if framework not in plugins() or importlib.util.find_spec(plugins()[framework].module) is None:
             skip(f"{framework} is not installed")
         if device != "cpu":  # asking a framework about GPUs imports it: do that in a child process
             probe = subprocess.run([sys.executable, "-m", "bench.probe", framework], capture_output=True, text=True)
