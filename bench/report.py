@@ -412,7 +412,8 @@ def header_line(frame: pd.DataFrame, machine: str, commit: str) -> str:
     if first is not None and first.quick:
         parts.append("quick run (asv --quick for cold start and memory, 1-epoch accuracy)")
     if first is not None and pd.notna(first.dirty) and bool(first.dirty):
-        parts.append("**measured with uncommitted changes** (dirty tree: the code is not exactly this commit)")
+        parts.append("recorded as dirty (uncommitted changes when measured; runs before the dirty check ignored "
+                     "results/ and Markdown counted the tool's own writes too)")
     trained = sel[sel.metric.isin(ACCURACY_METRICS) & (sel.status == "ok")]
     if len(trained) and isinstance(trained.data.iloc[0], str):
         parts.append(f"accuracy data: {trained.data.iloc[0]}")
@@ -722,7 +723,8 @@ def readme_table(frame: pd.DataFrame) -> str | None:
 
     runs = []
     for (machine, commit), sel in frame[frame.device == "cpu"].groupby(["machine", "commit"]):
-        if set(BUILTINS) <= set(sel.framework.dropna()):
+        ran = sel[(sel.status != "skipped") | sel.skip_reason.notna()]  # a skipped cell without a reason: not selected
+        if set(BUILTINS) <= set(ran.framework.dropna()):
             quick = bool(sel.quick.map(lambda q: q is True or q == "true").any())
             runs.append((sel.date.max(), machine, commit, quick))
     if not runs:

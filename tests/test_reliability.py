@@ -332,7 +332,7 @@ def test_15_the_header_names_the_data_the_accuracy_was_measured_on(tmp_path):
     (tmp_path / "results" / "meta" / "box" / f"{A[:8]}.json").write_text(json.dumps(
         {"machine": "box", "commit": A, "data": "unverified IDX data (no known checksum) from /fashion", "dirty": True}))
     header = report.header_line(report.load_results(res), "box", A)
-    assert "unverified IDX data (no known checksum) from /fashion" in header and "uncommitted changes" in header
+    assert "unverified IDX data (no known checksum) from /fashion" in header and "recorded as dirty" in header
 
 
 # 16 --------------------------------------------------------------------------------------------
@@ -426,3 +426,14 @@ def test_15_a_new_hosts_quick_run_is_published_until_it_has_a_full_one(tmp_path)
     assert f"`{B[:8]}`" in report.readme_table(report.load_results(res))  # the newest quick one
     (meta / f"{A[:8]}.json").write_text(json.dumps({"machine": "box", "commit": A, "quick": False}))
     assert f"`{A[:8]}`" in report.readme_table(report.load_results(res))  # a full one wins over a newer quick one
+
+
+def test_15_a_run_that_left_a_framework_out_does_not_replace_the_readme(tmp_path):
+    """asv and the replicated store fill unselected frameworks' cells with skips (NaN): those do not
+    make a run complete."""
+    res = tmp_path / "results" / "asv"
+    write_results(res, "box", A, 1_700_000_000_000, {"throughput.TrainStep.time_train_step": (FW, [0.01] * 6, [None] * 6)})
+    nan = float("nan")
+    write_results(res, "box", B, 1_700_000_100_000, {
+        "throughput.TrainStep.time_train_step": (FW, [0.02, 0.02, nan, nan, 0.02, 0.02], [None] * 6)})
+    assert f"`{A[:8]}`" in report.readme_table(report.load_results(res))
