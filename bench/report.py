@@ -106,6 +106,7 @@ def load_results(results_dir: Path | str, meta_dir: Path | str | None = None) ->
 
     results_dir = Path(results_dir)
     meta = _read_meta(Path(meta_dir) if meta_dir else results_dir.parent / "meta")
+    described = _read_benchmarks(results_dir)
     rows = []
     for root, filename, machine in iter_results_paths(str(results_dir)):
         path = Path(root) / filename
@@ -114,7 +115,7 @@ def load_results(results_dir: Path | str, meta_dir: Path | str | None = None) ->
         except Exception as exc:  # asv raises several kinds for malformed files
             warnings.warn(f"skipping unreadable asv results file {path}: {exc}")
             continue
-        rows.extend(_rows(res, machine, meta.get((machine, res.commit_hash), {})))  # a bug here is a bug
+        rows.extend(_rows(res, machine, meta.get((machine, res.commit_hash), {}), described))  # a bug here is a bug
     frame = pd.DataFrame(rows, columns=COLUMNS)
     frame["date"] = pd.to_datetime(frame["date"], unit="ms", utc=True)
     for col in ("batch_size", "epochs"):
@@ -130,26 +131,45 @@ COLUMNS = [
 ]
 
 
-def _rows(res, machine: str, meta: dict):
+def _read_benchmarks(results_dir: Path) -> dict:
+    """asv's own description of each benchmark (benchmarks.json beside the results): parameter names
+    and unit. {} when absent (results copied without it): then names are read by position."""
+    try:
+        data = json.loads((results_dir / "benchmarks.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(v, dict)} if isinstance(data, dict) else {}
+
+
+POSITIONAL = ("framework", "device", "third", "fourth")  # results without a benchmarks.json
+
+
+def _rows(res, machine: str, meta: dict, described: dict | None = None):
     host = meta.get("host", {})
     for key in res.get_all_result_keys():
         params = res.get_result_params(key)
         values = res.get_result_value(key, params)
         stats = res.get_result_stats(key, params)
         samples = res.get_result_samples(key, params)
-        names = ("framework", "device", "third", "fourth")
+        info = (described or {}).get(key, {})
+        names = info.get("param_names") if len(info.get("param_names") or ()) == len(params) else None
         combos = pd.MultiIndex.from_product(params).tolist() if params else [()]
         if not params:
             values, stats, samples = [values], [stats], [samples]
         metric = metric_of(key)
+        unit = info.get("unit") or (METRICS[metric].unit if metric in METRICS else "")
         for combo, value, stat, sample in zip(combos, values, stats, samples):
-            p = dict(zip(names, (_param(v) for v in combo)))
+            p = dict(zip(names or POSITIONAL, (_param(v) for v in combo)))
             framework, device = p.get("framework"), p.get("device")
-            third = p.get("third")
-            epochs = third if metric in EPOCH_METRICS else p.get("fourth")
+            third = next(iter(list(p.values())[2:]), None)  # the first parameter after framework and device
+            if names:
+                batch, epochs = p.get("batch_size"), p.get("epochs")
+            else:
+                batch = third if metric in BATCH_METRICS else None
+                epochs = third if metric in EPOCH_METRICS else p.get("fourth")
             fw_meta = meta.get("frameworks", {}).get(framework, {})
             stat = stat or {}
-            status = "failed" if value is None else ("skipped" if _isnan(value) else _valid(metric, value))
+            status = "failed" if value is None else ("skipped" if _isnan(value) else _valid(unit, value))
             yield {
                 "machine": machine,
                 "commit": res.commit_hash,
@@ -159,11 +179,11 @@ def _rows(res, machine: str, meta: dict):
                 "metric": metric,
                 "framework": framework,
                 "device": device,
-                "batch_size": third if metric in BATCH_METRICS else None,
+                "batch_size": batch,
                 "epochs": epochs,
                 "param": None if third is None else str(third),
                 "value": float("nan") if value is None else float(value),
-                "unit": METRICS[metric].unit if metric in METRICS else "",
+                "unit": unit,
                 "status": status,
                 "ci_low": stat.get("ci_99_a"),
                 "ci_high": stat.get("ci_99_b"),
@@ -196,10 +216,9 @@ def _run_of(meta: dict, benchmark: str) -> dict:
     return run if isinstance(run, dict) else {}
 
 
-def _valid(metric: str, value: float) -> str:
+def _valid(unit: str, value: float) -> str:
     """ok, or invalid for a value no measurement gives: a time of zero or below, a negative size
     or error rate, or an infinity (a division by it would print inf)."""
-    unit = METRICS[metric].unit if metric in METRICS else ""
     if not math.isfinite(value) or value < 0 or (unit == "seconds" and value == 0):
         return "invalid"
     return "ok"

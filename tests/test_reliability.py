@@ -437,3 +437,18 @@ def test_15_a_run_that_left_a_framework_out_does_not_replace_the_readme(tmp_path
     write_results(res, "box", B, 1_700_000_100_000, {
         "throughput.TrainStep.time_train_step": (FW, [0.02, 0.02, nan, nan, 0.02, 0.02], [None] * 6)})
     assert f"`{A[:8]}`" in report.readme_table(report.load_results(res))
+
+
+def test_report_reads_parameter_names_and_units_from_asvs_benchmarks_json(tmp_path):
+    """A new benchmark needs no positional rule in the report: its batch size, epochs and unit come
+    from the benchmarks.json asv writes beside the results (issue 12)."""
+    res = tmp_path / "asv"
+    grid = [["'torch'"], ["'cpu'"], ["'adamw'"], ["64"]]
+    write_results(res, "box", A, 1_700_000_000_000, {"extra.Optimizers.time_optimizer_step": (grid, [0.5], [None])})
+    (res / "benchmarks.json").write_text(json.dumps({
+        "extra.Optimizers.time_optimizer_step": {"param_names": ["framework", "device", "optimizer", "batch_size"],
+                                                 "unit": "seconds", "params": grid},
+        "version": 2}))
+    row = report.load_results(res).iloc[0]
+    assert (row.framework, row.param, row.batch_size, row.unit) == ("torch", "adamw", 64, "seconds")
+    assert pd.isna(row.epochs)
