@@ -10,6 +10,8 @@ import json
 import subprocess
 import sys
 
+from impls.config import EPOCHS
+
 TARGET = 0.97  # time-to-accuracy threshold
 EVAL_EVERY = 100  # steps between test evaluations (time to accuracy resolution)
 
@@ -62,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--framework", required=True)
     p.add_argument("--device", default="cpu")
-    p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--epochs", type=int, default=EPOCHS)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data-dir")
     p.add_argument("--precision", default="float32")

@@ -6,6 +6,7 @@ import os
 import sys
 
 from impls import DEVICES, FRAMEWORKS, PRECISIONS, SEQUENCES
+from impls.config import EPOCHS, QUICK_EPOCHS, SEQUENCE_EPOCHS
 
 MIN_ROUNDS = 6  # bench.stats.MIN_ROUNDS (not imported here: the CLI starts without numpy)
 
@@ -19,8 +20,8 @@ EPILOG = """examples:
 environment:
   SEQMNIST_DATA_DIR         MNIST folder (as --data-dir)
   SEQMNIST_THREADS          CPU threads per framework (as --threads)
-  SEQMNIST_ACCURACY_EPOCHS  epochs of the accuracy and precision-accuracy benchmarks (default 5; 1 with --quick)
-  SEQMNIST_SEQUENCE_EPOCHS  epochs of the 784-step pixel/permuted accuracy benchmarks (default 1)
+  SEQMNIST_ACCURACY_EPOCHS  epochs of the accuracy and precision-accuracy benchmarks (default {EPOCHS}; {QUICK_EPOCHS} with --quick)
+  SEQMNIST_SEQUENCE_EPOCHS  epochs of the 784-step pixel/permuted accuracy benchmarks (default {SEQUENCE_EPOCHS})
 
 exit status:
   0    done (run: every benchmark ran; compare: no regression and nothing failed at HEAD)
@@ -30,6 +31,7 @@ exit status:
        another run/compare/noise already working in this checkout (its lock)
   130  interrupted (Ctrl-C or SIGTERM); what finished is kept and named
 """
+EPILOG = EPILOG.format(EPOCHS=EPOCHS, QUICK_EPOCHS=QUICK_EPOCHS, SEQUENCE_EPOCHS=SEQUENCE_EPOCHS)
 EPOCH_VARIABLES = ("SEQMNIST_ACCURACY_EPOCHS", "SEQMNIST_SEQUENCE_EPOCHS")
 
 
@@ -122,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train one framework and report test accuracy and samples/s")
     p.add_argument("--framework", required=True, choices=FRAMEWORKS)
     p.add_argument("--device", default="cpu", choices=DEVICES)
-    p.add_argument("--epochs", type=_positive, default=5)
+    p.add_argument("--epochs", type=_positive, default=EPOCHS)
     p.add_argument("--batch-size", type=_positive, default=128)
     p.add_argument("--seed", type=_seed, default=0)
     p.add_argument("--sequence", default="row", choices=tuple(SEQUENCES),

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from impls import DEVICES, FRAMEWORKS
+from impls.config import EPOCHS, SEQUENCE_EPOCHS
 
 BATCH_SIZES = (32, 128, 1024)
 WARMUP_STEPS = 3  # the first compiles; the rest settle allocators and caches
@@ -49,25 +50,27 @@ def runnable(framework: str, device: str, precision: str = "float32"):
     return cls
 
 
-def build(framework: str, device: str):
-    """The framework's model (seed 0, as every benchmark), or an asv skip saying why it cannot run here."""
-    import impls
-
-    return runnable(framework, device)(impls.LSTMConfig(), device=device, seed=0)
-
-
 def synthetic_batch(batch_size: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Seeded uniform pixels and labels: timing does not depend on image content."""
     rng = np.random.default_rng(seed)
     return rng.random((batch_size, 28, 28), dtype=np.float32), rng.integers(0, 10, batch_size)
 
 
-def staged(framework: str, device: str, batch_size: int) -> Staged:
-    """Build, compile and warm up once per process; later calls return the same staged model."""
-    key = (framework, device, batch_size)
+def staged(framework: str, device: str, batch_size: int = 128, variant: str = "fused", sequence: str = "row",
+           hidden: int = 128, precision: str = "float32") -> Staged:
+    """Build, compile and warm up (WARMUP_STEPS train steps and forward passes) once per process, for
+    every timed suite; later calls return the same staged model, or an asv skip saying why it cannot run."""
+    import impls
+
+    key = (framework, device, batch_size, variant, sequence, hidden, precision)
     if key not in _STAGED:
-        model = build(framework, device)
-        x, y = model.to_device(*model.check_batch(*synthetic_batch(batch_size)))
+        if variant not in impls.VARIANTS[framework]:
+            skip(f"{framework} has no {variant!r} variant")
+        runnable(framework, device, precision)
+        config = impls.sequence_config(sequence, n_hidden=hidden)
+        model = impls.load(framework, variant)(config, device=device, seed=0, precision=precision)
+        x, y = synthetic_batch(batch_size)
+        x, y = model.to_device(*model.check_batch(x.reshape(batch_size, config.n_steps, config.n_input), y))
         for _ in range(WARMUP_STEPS):
             model.synchronize(model.step_on_device(x, y))
             model.synchronize(model.forward_on_device(x))
@@ -77,13 +80,13 @@ def staged(framework: str, device: str, batch_size: int) -> Staged:
 
 def accuracy_epochs() -> int:
     """Training budget of the accuracy benchmarks: $SEQMNIST_ACCURACY_EPOCHS, default 5."""
-    return int(os.environ.get("SEQMNIST_ACCURACY_EPOCHS") or 5)
+    return int(os.environ.get("SEQMNIST_ACCURACY_EPOCHS") or EPOCHS)
 
 
 def sequence_epochs() -> int:
     """Training budget for the 784-step sequences: $SEQMNIST_SEQUENCE_EPOCHS, default 1 (an epoch
     is ~5 minutes per framework on 2 CPU cores; published results train for 100+ epochs on GPUs)."""
-    return int(os.environ.get("SEQMNIST_SEQUENCE_EPOCHS") or 1)
+    return int(os.environ.get("SEQMNIST_SEQUENCE_EPOCHS") or SEQUENCE_EPOCHS)
 
 
 def accuracy_targets() -> list[tuple[str, str]]:
@@ -124,6 +127,6 @@ def train_step_flops(config, batch: int = 128) -> float:
     return 3.0 * forward
 
 
-__all__ = ["BATCH_SIZES", "DEVICES", "FRAMEWORKS", "Staged", "accuracy_epochs", "accuracy_targets", "build",
+__all__ = ["BATCH_SIZES", "DEVICES", "FRAMEWORKS", "Staged", "accuracy_epochs", "accuracy_targets",
            "runnable", "sequence_epochs", "skip", "staged", "synthetic_batch", "train_runs", "train_step_flops",
            "trained_run"]

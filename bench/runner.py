@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from impls import DEVICES, FRAMEWORKS
+from impls.config import EPOCHS, QUICK_EPOCHS, SEQUENCE_EPOCHS
 
 
 class RunError(Exception):
@@ -115,7 +116,7 @@ def build_env(opts: RunOptions, root: Path) -> dict:
     data_dir = opts.data_dir or env.get("SEQMNIST_DATA_DIR")
     if data_dir:
         env["SEQMNIST_DATA_DIR"] = str(Path(data_dir).expanduser().resolve())
-    env["SEQMNIST_ACCURACY_EPOCHS"] = "1" if opts.quick else env.get("SEQMNIST_ACCURACY_EPOCHS", "5")
+    env["SEQMNIST_ACCURACY_EPOCHS"] = str(QUICK_EPOCHS) if opts.quick else env.get("SEQMNIST_ACCURACY_EPOCHS", str(EPOCHS))
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     return env
 
@@ -225,7 +226,7 @@ def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
         "dirty": dirty,
         "quick": opts.quick,
         "accuracy_epochs": int(env["SEQMNIST_ACCURACY_EPOCHS"]),
-        "sequence_epochs": int(env.get("SEQMNIST_SEQUENCE_EPOCHS") or 1),
+        "sequence_epochs": int(env.get("SEQMNIST_SEQUENCE_EPOCHS") or SEQUENCE_EPOCHS),
         "host": host,
         "fingerprint": fp,
         "processes": opts.processes,

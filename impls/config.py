@@ -3,6 +3,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Training budgets, defined once: the accuracy benchmarks and `train` (epochs of the 28-step row task;
+# `run --quick` uses QUICK_EPOCHS), and the 784-step pixel/permuted accuracy benchmarks.
+EPOCHS = 5
+QUICK_EPOCHS = 1
+SEQUENCE_EPOCHS = 1
+
 
 @dataclass(frozen=True)
 class LSTMConfig:

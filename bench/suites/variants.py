@@ -10,8 +10,7 @@ from bench.harness import (
     accuracy_epochs,
     runnable,
     sequence_epochs,
-    skip,
-    synthetic_batch,
+    staged,
     train_runs,
     trained_run,
 )
@@ -19,25 +18,6 @@ from bench.harness import (
 ALL_VARIANTS = sorted({v for vs in impls.VARIANTS.values() for v in vs})
 HIDDEN_SIZES = (64, 128, 256, 512)
 BATCH = 128
-_STAGED: dict = {}
-
-
-def _staged(framework, device, variant="fused", sequence="row", hidden=128, precision="float32"):
-    """Build, compile and warm up once per process (asv calls setup before every repeat)."""
-    key = (framework, device, variant, sequence, hidden, precision)
-    if key not in _STAGED:
-        if variant not in impls.VARIANTS[framework]:
-            skip(f"{framework} has no {variant!r} variant")
-        runnable(framework, device, precision)
-        config = impls.sequence_config(sequence, n_hidden=hidden)
-        model = impls.load(framework, variant)(config, device=device, precision=precision)
-        x, y = synthetic_batch(BATCH)
-        x = x.reshape(BATCH, config.n_steps, config.n_input)
-        x, y = model.to_device(*model.check_batch(x, y))
-        for _ in range(2):
-            model.synchronize(model.step_on_device(x, y))
-        _STAGED[key] = (model, x, y)
-    return _STAGED[key]
 
 
 class _StepTimer:
@@ -46,8 +26,8 @@ class _StepTimer:
     version = "1"
 
     def _time(self):
-        model, x, y = self.run
-        model.synchronize(model.step_on_device(x, y))
+        run = self.run
+        run.model.synchronize(run.model.step_on_device(run.x, run.y))
 
 
 class ImplementationVariants(_StepTimer):
@@ -57,7 +37,7 @@ class ImplementationVariants(_StepTimer):
     param_names = ["framework", "device", "variant"]
 
     def setup(self, framework, device, variant):
-        self.run = _staged(framework, device, variant=variant)
+        self.run = staged(framework, device, BATCH, variant=variant)
 
     def time_variant_train_step(self, framework, device, variant):
         self._time()
@@ -70,7 +50,7 @@ class Sequences(_StepTimer):
     param_names = ["framework", "device", "sequence"]
 
     def setup(self, framework, device, sequence):
-        self.run = _staged(framework, device, sequence=sequence)
+        self.run = staged(framework, device, BATCH, sequence=sequence)
 
     def time_sequence_train_step(self, framework, device, sequence):
         self._time()
@@ -83,7 +63,7 @@ class Precisions(_StepTimer):
     param_names = ["framework", "device", "precision"]
 
     def setup(self, framework, device, precision):
-        self.run = _staged(framework, device, precision=precision)
+        self.run = staged(framework, device, BATCH, precision=precision)
 
     def time_precision_train_step(self, framework, device, precision):
         self._time()
@@ -152,7 +132,7 @@ class HiddenScaling(_StepTimer):
     param_names = ["framework", "device", "hidden"]
 
     def setup(self, framework, device, hidden):
-        self.run = _staged(framework, device, hidden=hidden)
+        self.run = staged(framework, device, BATCH, hidden=hidden)
 
     def time_hidden_train_step(self, framework, device, hidden):
         self._time()
