@@ -154,7 +154,9 @@ def test_6_a_bug_in_the_report_is_raised_not_turned_into_unreadable_files(tmp_pa
     def bug(*args):
         raise KeyError("planted bug in the report")
 
-    monkeypatch.setattr(report, "_rows", bug)
+    from bench.report import load
+
+    monkeypatch.setattr(load, "_rows", bug)
     with pytest.raises(KeyError, match="planted bug"):
         report.load_results(res)
 

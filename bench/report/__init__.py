@@ -1,0 +1,30 @@
+"""asv results -> tidy pandas DataFrame -> published tables, plots and regression verdicts.
+
+One module per stage, as psf/pyperf separates loading, formatting and comparing:
+load (asv results and run metadata -> the frame), metrics (what each stored value means to a reader),
+tables (comparison and variants tables, the README's table), verdicts (two separate runs compared),
+plots, publish (files and the README markers).
+"""
+from __future__ import annotations
+
+from .load import ReportError, commit_rows, latest_commits, load_results
+from .metrics import METRICS, Metric, display_value, metric_of
+from .plots import plot_history, plot_scaling, plot_throughput
+from .publish import README_END, README_START, export_tidy, update_readme, write_latest
+from .tables import (
+    comparison_table,
+    header_line,
+    latest_tables,
+    readme_table,
+    render_markdown,
+    variants_tables,
+)
+from .verdicts import VERDICT_ORDER, compare, pick_revisions, render_regressions, resolve_commit
+
+__all__ = [
+    "METRICS", "README_END", "README_START", "VERDICT_ORDER", "Metric", "ReportError", "commit_rows", "compare",
+    "comparison_table", "display_value", "export_tidy", "header_line", "latest_commits", "latest_tables",
+    "load_results", "metric_of", "pick_revisions", "plot_history", "plot_scaling", "plot_throughput",
+    "readme_table", "render_markdown", "render_regressions", "resolve_commit", "update_readme",
+    "variants_tables", "write_latest",
+]

@@ -1,0 +1,221 @@
+"""asv results (and run metadata) -> one tidy pandas DataFrame, one row per machine x commit x env x
+benchmark x parameter combination; parameter names and units from asv's benchmarks.json.
+"""
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from pathlib import Path
+
+import pandas as pd
+
+from .metrics import BATCH_METRICS, EPOCH_METRICS, METRICS, metric_of
+
+
+class ReportError(Exception):
+    """No results, or a revision/machine that is not in them: exit status 2."""
+
+
+def _param(value: str):
+    """asv stores params as repr strings: "'torch'" -> torch, "128" -> 128."""
+    value = value.strip()
+    if value[:1] in "'\"":
+        return value[1:-1]
+    try:
+        return int(value)
+    except ValueError:
+        return value
+
+
+def _read_meta(meta_dir: Path) -> dict[tuple[str, str], dict]:
+    meta = {}
+    for path in sorted(meta_dir.glob("*/*.json")):
+        if path.name in ("fingerprint.json", "noise.json"):  # the machine's, not a run's
+            continue
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            warnings.warn(f"skipping unreadable run metadata {path}: {exc}")
+            continue
+        if not (isinstance(data, dict) and isinstance(data.get("machine"), str) and isinstance(data.get("commit"), str)):
+            warnings.warn(f"skipping run metadata {path}: not an object with 'machine' and 'commit'")
+            continue
+        meta[(data["machine"], data["commit"])] = data
+    return meta
+
+
+def load_results(results_dir: Path | str, meta_dir: Path | str | None = None) -> pd.DataFrame:
+    """One row per machine x commit x env x benchmark x parameter combination.
+
+    A file asv cannot read is named in a warning and skipped. status is ok / skipped (NaN) /
+    failed (null) / invalid (a time, size or error rate below zero, or a time of zero).
+    """
+    from asv.results import Results, iter_results_paths
+
+    results_dir = Path(results_dir)
+    meta = _read_meta(Path(meta_dir) if meta_dir else results_dir.parent / "meta")
+    described = _read_benchmarks(results_dir)
+    rows = []
+    for root, filename, machine in iter_results_paths(str(results_dir)):
+        path = Path(root) / filename
+        try:
+            res = Results.load(str(path), machine_name=machine)
+        except Exception as exc:  # asv raises several kinds for malformed files
+            warnings.warn(f"skipping unreadable asv results file {path}: {exc}")
+            continue
+        rows.extend(_rows(res, machine, meta.get((machine, res.commit_hash), {}), described))  # a bug here is a bug
+    frame = pd.DataFrame(rows, columns=COLUMNS)
+    frame["date"] = pd.to_datetime(frame["date"], unit="ms", utc=True)
+    for col in ("batch_size", "epochs"):
+        frame[col] = frame[col].astype("Int64")
+    return frame
+
+
+COLUMNS = [
+    "machine", "commit", "date", "env", "benchmark", "metric", "framework", "device", "batch_size", "epochs",
+    "param", "value", "unit", "status", "ci_low", "ci_high", "q25", "q75", "runs", "spread", "log_mean", "log_sd", "repeat", "number",
+    "framework_version", "threads", "cpu_model", "gpu_name", "gpu_driver", "quick", "fingerprint", "host_gflops",
+    "skip_reason", "data", "dirty",
+]
+
+
+def _read_benchmarks(results_dir: Path) -> dict:
+    """asv's own description of each benchmark (benchmarks.json beside the results): parameter names
+    and unit. {} when absent (results copied without it): then names are read by position."""
+    try:
+        data = json.loads((results_dir / "benchmarks.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(v, dict)} if isinstance(data, dict) else {}
+
+
+POSITIONAL = ("framework", "device", "third", "fourth")  # results without a benchmarks.json
+
+
+def _rows(res, machine: str, meta: dict, described: dict | None = None):
+    host = meta.get("host", {})
+    for key in res.get_all_result_keys():
+        params = res.get_result_params(key)
+        values = res.get_result_value(key, params)
+        stats = res.get_result_stats(key, params)
+        samples = res.get_result_samples(key, params)
+        info = (described or {}).get(key, {})
+        names = info.get("param_names") if len(info.get("param_names") or ()) == len(params) else None
+        combos = pd.MultiIndex.from_product(params).tolist() if params else [()]
+        if not params:
+            values, stats, samples = [values], [stats], [samples]
+        metric = metric_of(key)
+        unit = info.get("unit") or (METRICS[metric].unit if metric in METRICS else "")
+        for combo, value, stat, sample in zip(combos, values, stats, samples):
+            p = dict(zip(names or POSITIONAL, (_param(v) for v in combo)))
+            framework, device = p.get("framework"), p.get("device")
+            third = next(iter(list(p.values())[2:]), None)  # the first parameter after framework and device
+            if names:
+                batch, epochs = p.get("batch_size"), p.get("epochs")
+            else:
+                batch = third if metric in BATCH_METRICS else None
+                epochs = third if metric in EPOCH_METRICS else p.get("fourth")
+            fw_meta = meta.get("frameworks", {}).get(framework, {})
+            stat = stat or {}
+            status = "failed" if value is None else ("skipped" if _isnan(value) else _valid(unit, value))
+            yield {
+                "machine": machine,
+                "commit": res.commit_hash,
+                "date": res.date,
+                "env": res.env_name,
+                "benchmark": key,
+                "metric": metric,
+                "framework": framework,
+                "device": device,
+                "batch_size": batch,
+                "epochs": epochs,
+                "param": None if third is None else str(third),
+                "value": float("nan") if value is None else float(value),
+                "unit": unit,
+                "status": status,
+                "ci_low": stat.get("ci_99_a"),
+                "ci_high": stat.get("ci_99_b"),
+                "q25": stat.get("q_25"),
+                "q75": stat.get("q_75"),
+                "runs": len(sample) if sample else (1 if status == "ok" else 0),
+                "spread": _spread(sample),
+                "log_mean": _log_stat(sample, "mean"),
+                "log_sd": _log_stat(sample, "sd"),
+                "repeat": stat.get("repeat"),
+                "number": stat.get("number"),
+                "framework_version": fw_meta.get("version"),
+                "threads": host.get("threads"),
+                "cpu_model": host.get("cpu_model"),
+                "gpu_name": fw_meta.get("gpu_name"),
+                "gpu_driver": host.get("gpu_driver"),
+                "quick": _run_of(meta, key).get("quick", meta.get("quick")),
+                "fingerprint": (meta.get("fingerprint") or {}).get("id"),
+                "host_gflops": (meta.get("fingerprint") or {}).get("matmul_gflops"),
+                "skip_reason": meta.get("skipped", {}).get(f"{framework}:{device}"),
+                "data": meta.get("data"),
+                "dirty": meta.get("dirty"),
+            }
+
+
+def _run_of(meta: dict, benchmark: str) -> dict:
+    """The run that measured a stored benchmark (bench.history), {} for results from before it was kept."""
+    runs = meta.get("benchmarks")
+    run = runs.get(benchmark) if isinstance(runs, dict) else None
+    return run if isinstance(run, dict) else {}
+
+
+def _valid(unit: str, value: float) -> str:
+    """ok, or invalid for a value no measurement gives: a time of zero or below, a negative size
+    or error rate, or an infinity (a division by it would print inf)."""
+    if not math.isfinite(value) or value < 0 or (unit == "seconds" and value == 0):
+        return "invalid"
+    return "ok"
+
+
+def _spread(samples) -> float:
+    """Relative half-width of the 95% interval a rerun would fall in (bench.stats.rerun_interval):
+    asv samples here are one value per process (replicated throughput; cold start's fresh
+    interpreters). NaN with fewer than two."""
+    from ..stats import rerun_interval
+
+    if not samples or len(samples) < 2:
+        return float("nan")
+    _, low, high = rerun_interval(samples)
+    return math.expm1((math.log(high) - math.log(low)) / 2) if low > 0 else float("nan")
+
+
+def _log_stat(samples, which: str) -> float:
+    """Mean or sd of the log per-process values (for unpaired intervals between two runs)."""
+    good = [math.log(v) for v in samples or [] if v is not None and v > 0 and math.isfinite(v)]
+    if len(good) < 2:
+        return float("nan")
+    mean = sum(good) / len(good)
+    if which == "mean":
+        return mean
+    return math.sqrt(sum((g - mean) ** 2 for g in good) / (len(good) - 1))
+
+
+def _isnan(value) -> bool:
+    return isinstance(value, float) and math.isnan(value)
+
+
+def latest_commits(frame: pd.DataFrame) -> dict[str, str]:
+    """Newest commit (by commit date) on each machine."""
+    newest = frame.sort_values("date").groupby("machine")["commit"].last()
+    return newest.to_dict()
+
+
+def commit_rows(frame: pd.DataFrame, machine: str, commit: str, device: str | None = None) -> pd.DataFrame:
+    """One commit's rows on one machine (and device), one per benchmark and parameters: a commit
+    with several asv environment files keeps each cell's newest ok value (_merge_env)."""
+    sel = frame[(frame.machine == machine) & (frame.commit == commit)]
+    if device is not None:
+        sel = sel[sel.device == device]
+    return _merge_env(sel)
+
+
+def _merge_env(group: pd.DataFrame) -> pd.DataFrame:
+    """One row per benchmark x params: if a commit has several env files, keep the newest ok value."""
+    group = group.assign(_ok=group.status == "ok").sort_values(["_ok", "date"])
+    return group.drop_duplicates(["benchmark", "framework", "device", "batch_size", "epochs", "param"], keep="last")

@@ -1,0 +1,116 @@
+"""matplotlib plots: throughput against batch size, history over commits, cost against work.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .load import latest_commits
+from .metrics import METRICS, display_value, hidden_flops
+
+
+def _pyplot():
+    """matplotlib's pyplot on the file-only Agg backend (no display needed)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path: Path, dpi: int) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=dpi)
+    _pyplot().close(fig)
+    return path
+
+
+def plot_throughput(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
+    """Samples/s against batch size, one line per framework, train and predict side by side."""
+    plt = _pyplot()
+    written = []
+    for machine, commit in latest_commits(frame).items():
+        sel = frame[(frame.machine == machine) & (frame.commit == commit) & (frame.status == "ok")]
+        for device in sorted(sel.device.dropna().unique()):
+            dev = sel[(sel.device == device) & sel.metric.isin(["train_step", "predict"])]
+            if dev.empty:
+                continue
+            fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=False)
+            for ax, metric in zip(axes, ["train_step", "predict"]):
+                for fw, g in dev[dev.metric == metric].groupby("framework"):
+                    g = g.sort_values("batch_size")
+                    ax.plot(g.batch_size.astype(float), g.batch_size.astype(float) / g.value, marker="o", label=fw)
+                ax.set(xscale="log", yscale="log", xlabel="batch size", ylabel="samples/s",
+                       title=f"{METRICS[metric].label} ({device})")
+                ax.grid(True, which="both", alpha=0.3)
+                ax.legend()
+            fig.suptitle(f"{machine} @ {commit[:8]}: higher is better")
+            written.append(_save(fig, out_dir / f"throughput_{machine}_{device}.png", 110))
+    return written
+
+
+HISTORY_METRICS = [("train_step", 128), ("predict", 128), ("cold_start", None), ("train", None), ("test_error", None)]
+
+
+def plot_history(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
+    """Each key benchmark over commits (oldest to newest), one line per framework."""
+    plt = _pyplot()
+    written = []
+    ok = frame[frame.status == "ok"]
+    for (machine, device), sel in ok.groupby(["machine", "device"]):
+        order = sel.groupby("commit").date.max().sort_values()
+        fig, axes = plt.subplots(1, len(HISTORY_METRICS), figsize=(4 * len(HISTORY_METRICS), 3.6))
+        for ax, (metric, batch) in zip(axes, HISTORY_METRICS):
+            part = sel[sel.metric == metric]
+            if batch is not None:
+                part = part[part.batch_size == batch]
+            for fw, g in part.groupby("framework"):
+                g = g.assign(pos=g.commit.map({c: i for i, c in enumerate(order.index)})).sort_values("pos")
+                shown = [display_value(metric, v, b) for v, b in zip(g.value, g.batch_size)]
+                ax.plot(g.pos, shown, marker="o", label=fw)
+            label = METRICS[metric].label + (f" @{batch}" if batch else "")
+            ax.set(title=f"{label} ({METRICS[metric].display})", xlabel="commit")
+            ax.set_xticks(range(len(order)), [c[:7] for c in order.index], rotation=45, fontsize=7)
+            ax.grid(True, alpha=0.3)
+            if ax.lines:
+                ax.legend(fontsize=7)
+        fig.suptitle(f"{machine} / {device}: history (up is better for samples/s and accuracy)")
+        written.append(_save(fig, out_dir / f"history_{machine}_{device}.png", 100))
+    return written
+
+
+def plot_scaling(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
+    """Train samples/s and achieved GFLOP/s against FLOPs per step, per framework: the hidden-size
+    sweep (solid, batch 128) and the batch-size sweep of TrainStep (dashed, hidden 128)."""
+    plt = _pyplot()
+    written = []
+    for machine, commit in latest_commits(frame).items():
+        ok = frame[(frame.machine == machine) & (frame.commit == commit) & (frame.status == "ok")]
+        sel = ok[ok.metric == "hidden_train_step"]
+        for device, dev in sel.groupby("device"):
+            fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+            batches = ok[(ok.metric == "train_step") & (ok.device == device)]
+            for i, (fw, g) in enumerate(dev.groupby("framework")):
+                color = f"C{i}"
+                g = g.assign(h=g.param.astype(int)).sort_values("h")
+                flops = [hidden_flops(h) for h in g.h]
+                axes[0].plot(flops, 128 / g.value, marker="o", color=color, label=f"{fw} (hidden)")
+                axes[1].plot(flops, [f / v / 1e9 for f, v in zip(flops, g.value)], marker="o", color=color,
+                             label=f"{fw} (hidden)")
+                b = batches[batches.framework == fw].sort_values("batch_size")
+                bflops = [hidden_flops(128) * int(n) / 128 for n in b.batch_size]
+                axes[0].plot(bflops, b.batch_size.astype(float) / b.value, ls="--", marker="s", color=color,
+                             label=f"{fw} (batch)")
+                axes[1].plot(bflops, [f / v / 1e9 for f, v in zip(bflops, b.value)], ls="--", marker="s",
+                             color=color, label=f"{fw} (batch)")
+            axes[0].set(xscale="log", yscale="log", xlabel="matmul FLOPs per train step",
+                        ylabel="samples/s", title="throughput")
+            axes[1].set(xscale="log", xlabel="matmul FLOPs per train step", ylabel="GFLOP/s", title="achieved GFLOP/s")
+            for ax in axes:
+                ax.grid(True, which="both", alpha=0.3)
+                ax.legend()
+            fig.suptitle(f"{machine} / {device} @ {commit[:8]}: cost against work (higher is better)")
+            written.append(_save(fig, out_dir / f"scaling_{machine}_{device}.png", 110))
+    return written

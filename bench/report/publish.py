@@ -1,0 +1,74 @@
+"""Files: the tidy CSV/Parquet, latest.md/.csv/.html, and the README's results markers.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .load import latest_commits
+from .tables import (
+    _nothing_ran,
+    comparison_table,
+    header_line,
+    readme_table,
+    render_markdown,
+    variants_tables,
+)
+
+
+README_START, README_END = "<!-- results:start -->", "<!-- results:end -->"
+
+
+def export_tidy(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = [out_dir / "results.csv"]
+    frame.to_csv(written[0], index=False)
+    try:
+        import pyarrow  # noqa: F401
+
+        frame.to_parquet(out_dir / "results.parquet", index=False)
+        written.append(out_dir / "results.parquet")
+    except ImportError:
+        pass
+    return written
+
+
+def write_latest(frame: pd.DataFrame, out_dir: Path) -> tuple[list[Path], str | None]:
+    """latest.md / .csv / .html: newest commit per machine, one table per device.
+    Returns the files and the CPU markdown for the README (readme_table)."""
+    sections, csv_parts, html_parts = [], [], []
+    commits = latest_commits(frame)
+    for machine, commit in sorted(commits.items()):
+        header = header_line(frame, machine, commit)
+        for device in ("cpu", "gpu"):
+            table, notes = comparison_table(frame, machine, commit, device)
+            variants = variants_tables(frame, machine, commit, device)
+            if _nothing_ran(table):
+                if variants:
+                    sections.append("\n".join([f"**{device.upper()}** — {header}\n", *variants]))
+                continue
+            md = render_markdown(table, notes, header, device)
+            sections.append("\n".join([md, *variants]))
+            csv_parts.append(table.reset_index().assign(machine=machine, commit=commit, device=device))
+            html_parts.append(f"<h2>{machine} / {device}</h2><p>{header}</p>" + table.to_html()
+                              + "".join(f"<p>[{i}] {n}</p>" for i, n in enumerate(notes, 1)))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = [out_dir / "latest.md", out_dir / "latest.csv", out_dir / "latest.html"]
+    paths[0].write_text("# Latest results\n\n" + "\n".join(sections))
+    (pd.concat(csv_parts) if csv_parts else pd.DataFrame()).to_csv(paths[1], index=False)
+    paths[2].write_text("<html><body><h1>seqmnist-bench: latest results</h1>" + "".join(html_parts) + "</body></html>")
+    return paths, readme_table(frame)
+
+
+def update_readme(readme: Path, table_md: str) -> bool:
+    """Replace the text between the results markers; False when the markers are absent."""
+    if not readme.is_file():
+        return False
+    text = readme.read_text()
+    if README_START not in text or README_END not in text:
+        return False
+    before, rest = text.split(README_START, 1)
+    _, after = rest.split(README_END, 1)
+    readme.write_text(f"{before}{README_START}\n{table_md}{README_END}{after}")
+    return True

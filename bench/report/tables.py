@@ -1,0 +1,282 @@
+"""The published tables: the comparison table per machine, commit and device (cells with their
+intervals, n/a cells with their reasons), the heavy-variants tables, and the README's table.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from .load import commit_rows, latest_commits
+from .metrics import (
+    ACCURACY_METRICS,
+    ACCURACY_VARIANTS,
+    METRICS,
+    TABLE_METRICS,
+    VARIANT_METRICS,
+    _fmt,
+    column_name,
+    display_value,
+    hidden_flops,
+)
+
+
+def _na_reason(sel: pd.DataFrame, cell: pd.DataFrame, metric: str, fw: str, device: str, epochs) -> str:
+    """Why a cell is n/a: failed, skipped (with the runner's reason), not reached, or not run.
+    `cell` holds this column's rows (one batch size), `sel` the whole commit and device."""
+    row = cell[cell.framework == fw]
+    status = row.status.iloc[0] if len(row) else "missing"
+    reason = row.skip_reason.iloc[0] if len(row) else _skip_reason(sel, fw)
+    reason = reason if isinstance(reason, str) else None  # NaN when the run did not record one
+    if status == "invalid":
+        return f"{fw}: stored value {row.value.iloc[0]!r} is not a valid measurement (see the results file)"
+    if status == "failed":
+        where = f" at batch {row.batch_size.iloc[0]}" if pd.notna(row.batch_size.iloc[0]) else ""
+        return f"{fw}: benchmark failed{where} (its error is in the asv output of that run)"
+    if metric == "device_peak_memory" and device == "cpu":
+        return "device memory is measured on GPU only"
+    trained = sel[(sel.metric == "test_error") & (sel.status == "ok") & (sel.framework == fw)]
+    if metric == "time_to_accuracy" and len(trained):
+        return f"0.97 not reached within {epochs} epoch(s)"
+    if metric == "test_error" and reason is None and status == "skipped":
+        return "accuracy needs the real MNIST files (--data-dir)"
+    return f"{fw} on {device}: {reason or 'not run on this machine and commit'}"
+
+
+def _skip_reason(sel: pd.DataFrame, fw: str):
+    """The runner's skip reason for a framework with no row in a column."""
+    reasons = sel[sel.framework == fw].skip_reason.dropna()
+    return reasons.iloc[0] if len(reasons) else None
+
+
+def _peak_share(sel: pd.DataFrame) -> dict[str, str]:
+    """Train-step matmul GFLOP/s at batch 128 as a share of the run's own host calibration (numpy's
+    float32 matmul, bench.fingerprint): comparable across hosts, unlike samples/s."""
+    from impls import LSTMConfig
+
+    from ..harness import train_step_flops
+
+    ok = sel[(sel.status == "ok") & (sel.metric == "train_step") & (sel.batch_size == 128)]
+    out = {}
+    for r in ok.itertuples():
+        if pd.notna(r.host_gflops) and r.host_gflops and r.device == "cpu":
+            gflops = train_step_flops(LSTMConfig(), 128) / r.value / 1e9
+            out[r.framework] = f"{gflops / r.host_gflops:.1%}"
+    return out
+
+
+def _harness_ratio(sel: pd.DataFrame) -> dict[str, str]:
+    """Harness train step over the minimal idiomatic loop at batch 128, as samples/s (1.00 = no overhead)."""
+    ok = sel[(sel.status == "ok") & (sel.batch_size == 128)]
+    harness = ok[ok.metric == "train_step"].set_index("framework").value
+    minimal = ok[ok.metric == "minimal_train_step"].set_index("framework").value
+    return {fw: f"{minimal[fw] / harness[fw]:.2f}" for fw in harness.index.intersection(minimal.index)}
+
+
+def comparison_table(frame: pd.DataFrame, machine: str, commit: str, device: str) -> tuple[pd.DataFrame, list[str]]:
+    """Rows: frameworks; columns: each metric (throughputs per batch size with the ratio to the
+    fastest framework). Cells are strings; an n/a cell carries a footnote number with the reason."""
+    sel = commit_rows(frame, machine, commit, device)
+    rows = table_frameworks(sel)
+    notes: list[str] = []
+    columns: dict[str, dict[str, str]] = {}
+    keys = sel[["metric", "batch_size", "epochs"]].drop_duplicates()
+    keys = keys[keys.metric.isin(TABLE_METRICS)]
+    keys = keys.assign(order=keys.metric.map(TABLE_METRICS.index)).sort_values(["order", "batch_size"])
+    for metric, batch, epochs in keys[["metric", "batch_size", "epochs"]].itertuples(index=False):
+        group = sel[(sel.metric == metric) & (sel.batch_size.isna() if pd.isna(batch) else sel.batch_size == batch)]
+        shown_as = METRICS[metric].display
+        ok = group[group.status == "ok"]
+        shown = {r.framework: display_value(metric, r.value, r.batch_size) for r in ok.itertuples()}
+        spread = {r.framework: r.spread for r in ok.itertuples()}
+        best = max(shown.values()) if shown and shown_as == "samples/s" else None
+        cells = {}
+        for fw in rows:
+            if fw in shown:
+                ratio = f" ({shown[fw] / best:.2f}x)" if best else ""
+                interval = f" ±{spread[fw]:.1%}" if pd.notna(spread[fw]) else ""
+                cells[fw] = _fmt(shown_as, shown[fw]) + interval + ratio
+            else:
+                text = _na_reason(sel, group, metric, fw, device, epochs)
+                if text not in notes:
+                    notes.append(text)
+                cells[fw] = f"n/a [{notes.index(text) + 1}]"
+        columns[column_name(metric, batch, epochs)] = cells
+    overhead = _harness_ratio(sel)
+    if overhead:
+        columns["harness / minimal loop @128"] = overhead
+    share = _peak_share(sel)
+    if share:
+        columns["train @128: % of host matmul peak"] = share
+    table = pd.DataFrame(columns).reindex(rows).fillna("n/a")  # ratio columns: no value where a side is missing
+    table.index.name = "framework"
+    return table, notes
+
+
+def table_frameworks(sel: pd.DataFrame) -> list[str]:
+    """Rows of a comparison table: the built-in frameworks, then every other one these results hold
+    (a plugin's rows appear where it ran, whether or not it is installed where the report runs)."""
+    from impls.registry import BUILTINS
+
+    present = set(sel.framework.dropna())
+    return list(BUILTINS) + sorted(present - set(BUILTINS), key=_framework_order)
+
+
+def _framework_order(name: str):
+    from impls import FRAMEWORKS
+
+    return (FRAMEWORKS.index(name) if name in FRAMEWORKS else len(FRAMEWORKS), name)
+
+
+def header_line(frame: pd.DataFrame, machine: str, commit: str) -> str:
+    sel = frame[(frame.machine == machine) & (frame.commit == commit)]
+    versions = sel.dropna(subset=["framework_version"]).groupby("framework")["framework_version"].first()
+    first = sel.iloc[0] if len(sel) else None
+    parts = [f"machine `{machine}`", f"commit `{commit[:8]}` ({sel.date.max():%Y-%m-%d})"]
+    if first is not None and first.cpu_model:
+        parts.append(f"CPU {first.cpu_model}")
+    if first is not None and pd.notna(first.threads):
+        parts.append(f"{int(first.threads)} threads per framework")
+    gpus = sel.dropna(subset=["gpu_name"]).gpu_name.unique()
+    if len(gpus):
+        parts.append("GPU " + ", ".join(gpus) + (f" (driver {first.gpu_driver})" if first.gpu_driver else ""))
+    if len(versions):
+        parts.append(", ".join(f"{fw} {v}" for fw, v in versions.items()))
+    if first is not None and isinstance(first.fingerprint, str):
+        parts.append(f"host fingerprint `{first.fingerprint}`"
+                     + (f" (numpy matmul {first.host_gflops:.0f} GFLOP/s)" if pd.notna(first.host_gflops) else ""))
+    runs = sel[(sel.metric == "train_step") & (sel.status == "ok")].runs
+    if len(runs) and runs.max() > 1:
+        parts.append(f"throughput from {int(runs.max())} processes each (± = 95% interval for a rerun)")
+    if first is not None and first.quick:
+        parts.append("quick run (asv --quick for cold start and memory, 1-epoch accuracy)")
+    if first is not None and pd.notna(first.dirty) and bool(first.dirty):
+        parts.append("recorded as dirty (uncommitted changes when measured; runs before the dirty check ignored "
+                     "results/ and Markdown counted the tool's own writes too)")
+    trained = sel[sel.metric.isin(ACCURACY_METRICS) & (sel.status == "ok")]
+    if len(trained) and isinstance(trained.data.iloc[0], str):
+        parts.append(f"accuracy data: {trained.data.iloc[0]}")
+    return " · ".join(parts)
+
+
+def render_markdown(table: pd.DataFrame, notes: list[str], header: str, device: str) -> str:
+    lines = [f"**{device.upper()}** — {header}", "", table.to_markdown(disable_numparse=True), ""]
+    lines += [f"[{i}] {text}" for i, text in enumerate(notes, 1)]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _nothing_ran(table: pd.DataFrame) -> bool:
+    """True when every cell of a comparison table is n/a."""
+    return table.map(lambda c: isinstance(c, str) and c.startswith("n/a")).all().all()
+
+
+def latest_tables(frame: pd.DataFrame, machine: str | None = None) -> dict[str, str]:
+    """Markdown table per device for the newest commit on `machine` (default: every machine)."""
+    out = {}
+    for mach, commit in latest_commits(frame).items():
+        if machine and mach != machine:
+            continue
+        for device in sorted(frame[(frame.machine == mach) & (frame.commit == commit)].device.dropna().unique()):
+            table, notes = comparison_table(frame, mach, commit, device)
+            if _nothing_ran(table):
+                continue  # nothing ran on this device
+            out[f"{mach}/{device}"] = render_markdown(table, notes, header_line(frame, mach, commit), device)
+    return out
+
+
+def readme_table(frame: pd.DataFrame) -> str | None:
+    """CPU table for the README: a complete run (every built-in framework; plugins' rows come along)
+    on the machine with the newest complete run; there, the newest full run, or the newest quick one
+    while it has no full run. A run of fewer frameworks never replaces the table, and a quick run
+    never replaces a full one."""
+    from impls.registry import BUILTINS
+
+    runs = []
+    for (machine, commit), sel in frame[frame.device == "cpu"].groupby(["machine", "commit"]):
+        ran = sel[(sel.status != "skipped") | sel.skip_reason.notna()]  # a skipped cell without a reason: not selected
+        if set(BUILTINS) <= set(ran.framework.dropna()):
+            quick = bool(sel.quick.map(lambda q: q is True or q == "true").any())
+            runs.append((sel.date.max(), machine, commit, quick))
+    if not runs:
+        return None
+    newest_machine = max(runs)[1]
+    mine = [r for r in runs if r[1] == newest_machine]
+    full = [r for r in mine if not r[3]]
+    _, machine, commit, _ = max(full or mine)
+    table, notes = comparison_table(frame, machine, commit, "cpu")
+    return None if _nothing_ran(table) else render_markdown(table, notes, header_line(frame, machine, commit), "cpu")
+
+
+def _param_order(metric: str, columns) -> list:
+    """Columns in their natural order: hidden sizes numerically, the default variant, precision and
+    sequence first."""
+    from impls import PRECISIONS, SEQUENCES, VARIANTS
+
+    if metric == "hidden_train_step":
+        return sorted(columns, key=int)
+    variants = list(dict.fromkeys(v for names in VARIANTS.values() for v in names))  # fused first
+    order = {"variant": variants, "precision": PRECISIONS, "sequence": SEQUENCES}.get(metric.split("_")[0], ())
+    return [c for c in order if c in columns] + [c for c in columns if c not in order]
+
+
+def variants_tables(frame: pd.DataFrame, machine: str, commit: str, device: str) -> list[str]:
+    """Markdown for the heavy-variants suite: train samples/s at batch 128 per variant, precision,
+    sequence and hidden size; for hidden sizes also achieved GFLOP/s and its share of the
+    framework's matmul peak; test accuracy per precision and per long sequence."""
+    sel = commit_rows(frame, machine, commit, device)
+    sel = sel[sel.status == "ok"]
+    out = []
+    for metric, title in VARIANT_METRICS.items():
+        part = sel[sel.metric == metric]
+        if part.empty:
+            continue
+        table = part.assign(shown=128 / part.value).pivot_table(
+            index="framework", columns="param", values="shown", aggfunc="last")
+        table = table[_param_order(metric, table.columns)]
+        cells = table.map(lambda v: "" if pd.isna(v) else f"{v:,.0f}")
+        out.append(f"**{device.upper()} — train samples/s at batch 128 by {title}**\n\n"
+                   + cells.to_markdown(disable_numparse=True) + "\n" + _missing_note(metric, table.columns, device)
+                   + "\nOne asv process per cell, no interval: compare cells within this table (measured in one "
+                   "run), not with the main table.\n")
+        if metric == "hidden_train_step":
+            out.append(_gflops_table(sel, part, device))
+    out.extend(_accuracy_variant_table(sel, metric, title, device) for metric, title in ACCURACY_VARIANTS.items()
+               if not sel[sel.metric == metric].empty)
+    return out
+
+
+def _missing_note(metric: str, columns, device: str) -> str:
+    """Say why a precision column is absent rather than leaving it out silently."""
+    from impls.base import TF32_GPU
+
+    if metric.startswith("precision") and "tf32" not in columns and device == "cpu":
+        return f"\ntf32 is not shown: {TF32_GPU}, n/a on CPU.\n"
+    return ""
+
+
+def _gflops_table(sel: pd.DataFrame, part: pd.DataFrame, device: str) -> str:
+    peak = sel[sel.metric == "matmul_gflops"].set_index("framework").value
+    gflops = part.assign(g=[hidden_flops(int(h)) / v / 1e9 for h, v in zip(part.param, part.value)])
+    pivot = gflops.pivot_table(index="framework", columns="param", values="g", aggfunc="last")
+    pivot = pivot[sorted(pivot.columns, key=int)]
+    text = pd.DataFrame(
+        {col: {fw: "" if pd.isna(v) else f"{v:.1f}" + (f" ({v / peak[fw]:.0%})" if fw in peak else "")
+               for fw, v in pivot[col].items()} for col in pivot.columns})
+    text.index.name = "framework"
+    return (f"**{device.upper()} — achieved matmul GFLOP/s by hidden size (share of the framework's "
+            "2048x2048 float32 matmul peak)**\n\n" + text.to_markdown(disable_numparse=True) + "\n")
+
+
+def _accuracy_variant_table(sel: pd.DataFrame, metric: str, title: str, device: str) -> str:
+    """Test accuracy per precision or sequence (with time to 0.97 where it was reached)."""
+    part = sel[sel.metric == metric]
+    reached = sel[sel.metric == metric.replace("test_error", "time_to_accuracy")]
+    seconds = {(r.framework, r.param): r.value for r in reached.itertuples()}
+    table = part.assign(shown=1 - part.value).pivot_table(index="framework", columns="param", values="shown",
+                                                          aggfunc="last")
+    table = table[_param_order(metric, table.columns)]
+    text = pd.DataFrame({col: {fw: "" if pd.isna(v) else f"{v:.4f}" + (
+        f" ({seconds[fw, col]:.1f} s to 0.97)" if (fw, col) in seconds else "")
+        for fw, v in table[col].items()} for col in table.columns})
+    text.index.name = "framework"
+    epochs = ", ".join(str(e) for e in sorted(part.epochs.dropna().unique()))
+    return (f"**{device.upper()} — test accuracy by {title} after {epochs} epoch(s)** (seed 0, batch 128, "
+            "Adam 1e-3)\n\n" + text.to_markdown(disable_numparse=True) + "\n" + _missing_note(metric, table.columns, device))

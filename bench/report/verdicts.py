@@ -1,0 +1,225 @@
+"""Regression verdicts between two separate runs on one machine (the paired verdicts CI acts on
+are bench/compare.py's).
+"""
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from .load import ReportError, _merge_env
+from .metrics import ACCURACY_METRICS, HIGHER_IS_BETTER, METRICS
+
+
+VERDICT_ORDER = ["regression", "failed", "improvement", "inconclusive", "new", "gone", "unchanged"]
+
+
+def resolve_commit(frame: pd.DataFrame, rev: str, machine: str | None, root: Path | None = None) -> str:
+    """A revision (hash prefix, branch, tag, HEAD~1) -> a commit hash with results on `machine`."""
+    pool = frame if machine is None else frame[frame.machine == machine]
+    known = set(pool.commit)
+    matches = {c for c in known if c.startswith(rev.lower())} if re.fullmatch(r"[0-9a-fA-F]{4,40}", rev) else set()
+    if len(matches) == 1:
+        return matches.pop()
+    if len(matches) > 1:
+        raise ReportError(f"revision {rev!r} is ambiguous: {sorted(c[:12] for c in matches)}")
+    import subprocess
+
+    proc = subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"],
+                          cwd=root, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise ReportError(f"unknown revision {rev!r}: not a commit here and not in the results")
+    commit = proc.stdout.strip()
+    if commit not in known:
+        where = f" on machine {machine!r}" if machine else ""
+        raise ReportError(f"no results for {rev} ({commit[:8]}){where}; run `seqmnist-bench run` at that commit")
+    return commit
+
+
+def pick_revisions(frame: pd.DataFrame, base: str | None, head: str | None, machine: str | None,
+                   root: Path | None = None) -> tuple[str, str, str]:
+    """(machine, base, head): head defaults to the newest commit, base to the one before it on
+    the same machine. Never across machines."""
+    if frame.empty:
+        raise ReportError("no asv results found: run `seqmnist-bench run` first")
+    if machine is None:
+        machines = sorted(frame.machine.unique())
+        if head is not None:
+            head_hash = resolve_commit(frame, head, None, root)
+            machines = sorted(frame[frame.commit == head_hash].machine.unique())
+        if len(machines) > 1:
+            raise ReportError(f"results from several machines {machines}: choose one with --machine")
+        machine = machines[0]
+    elif machine not in set(frame.machine):
+        raise ReportError(f"no results for machine {machine!r}; have {sorted(frame.machine.unique())}")
+    mine = frame[frame.machine == machine]
+    order = mine.groupby("commit")["date"].max().sort_values()
+    head_hash = resolve_commit(mine, head, machine, root) if head else order.index[-1]
+    if base:
+        base_hash = resolve_commit(mine, base, machine, root)
+    else:
+        earlier = order[order.index != head_hash]
+        earlier = earlier[earlier <= order[head_hash]]
+        if earlier.empty:
+            raise ReportError(f"no earlier commit than {head_hash[:8]} with results on {machine!r}: give --base")
+        base_hash = earlier.index[-1]
+    return machine, base_hash, head_hash
+
+
+def compare(frame: pd.DataFrame, machine: str, base: str, head: str, threshold: float = 0.10,
+            bench: str | None = None, frameworks=None, devices=None) -> pd.DataFrame:
+    """Verdict per benchmark x params present at base or head on one machine.
+
+    regression / improvement: head/base passes the threshold in the bad / good direction (asv
+    values are lower-is-better, bar the matmul peak's GFLOP/s) AND the recorded 99% confidence intervals do not overlap
+    (where asv stored them). Otherwise unchanged. new / gone / failed from the statuses.
+    """
+    keys = ["benchmark", "metric", "framework", "device", "batch_size", "epochs", "param"]
+    mine = frame[frame.machine == machine]
+    if bench:  # only what was asked for (asv's --bench regex, matched on the benchmark name)
+        mine = mine[mine.benchmark.str.contains(bench, regex=True)]
+    if frameworks:
+        mine = mine[mine.framework.isin(frameworks)]
+    if devices:
+        mine = mine[mine.device.isin(devices)]
+    b = _merge_env(mine[mine.commit == base]).set_index(keys)
+    h = _merge_env(mine[mine.commit == head]).set_index(keys)
+    joined = b.add_suffix("_base").join(h.add_suffix("_head"), how="outer")
+    rows = []
+    for key, r in joined.iterrows():
+        sb, sh = r.get("status_base"), r.get("status_head")
+        sb = sb if isinstance(sb, str) else "missing"
+        sh = sh if isinstance(sh, str) else "missing"
+        vb, vh = r.value_base, r.value_head
+        ratio = vh / vb if sb == "ok" and sh == "ok" and vb else float("nan")
+        verdict = None
+        if sh in ("failed", "invalid"):
+            verdict = "failed"
+        elif sb != "ok" and sh == "ok":
+            verdict = "new"
+        elif sb == "ok" and sh != "ok":
+            verdict = "gone"
+        elif sb != "ok" and sh != "ok":
+            continue  # skipped or absent on both sides: nothing to say
+        interval = None
+        if verdict == "failed":
+            pass
+        elif sb == "ok" and sh == "ok" and _replicated(r):
+            interval = _welch_ratio(r)  # several processes each side: an interval of the ratio
+            worse = [v if key[1] not in HIGHER_IS_BETTER else 1 / v for v in interval]
+            lo, hi = min(worse), max(worse)
+            verdict = ("regression" if lo > 1 + threshold else "improvement" if hi < 1 / (1 + threshold)
+                       else "unchanged" if 1 / (1 + threshold) < lo and hi < 1 + threshold else "inconclusive")
+        elif sb == "ok" and sh == "ok":
+            noisy = _overlap(r.ci_low_base, r.ci_high_base, r.ci_low_head, r.ci_high_head)
+            worse = ratio if key[1] not in HIGHER_IS_BETTER else 1 / ratio if ratio else float("inf")
+            if worse > 1 + threshold and not noisy:
+                verdict = "regression"
+            elif worse < 1 - threshold and not noisy:
+                verdict = "improvement"
+            else:
+                verdict = "unchanged"
+        rows.append({**dict(zip(keys, key)), "base": vb, "head": vh, "ratio": ratio, "verdict": verdict,
+                     "change": _change_text(key[1], vb, vh, sb, sh) + _basis(key[1], r, interval)})
+    out = pd.DataFrame(rows, columns=keys + ["base", "head", "ratio", "verdict", "change"])
+    out["rank"] = out.verdict.map(VERDICT_ORDER.index)
+    return out.sort_values(["rank", "benchmark", "framework", "device", "batch_size"]).drop(columns="rank")
+
+
+def _replicated(r) -> bool:
+    return all(pd.notna(r.get(f"log_sd_{side}")) and (r.get(f"runs_{side}") or 0) >= 2 for side in ("base", "head"))
+
+
+def _welch_ratio(r, confidence: float = 0.95) -> tuple[float, float]:
+    """95% interval of head/base from each side's per-process values (Welch's t on the logs)."""
+    from scipy.stats import t
+
+    vb, vh = r.log_sd_base ** 2 / r.runs_base, r.log_sd_head ** 2 / r.runs_head
+    se = math.sqrt(vb + vh)
+    if se == 0:
+        d = math.exp(r.log_mean_head - r.log_mean_base)
+        return d, d
+    df = (vb + vh) ** 2 / (vb ** 2 / (r.runs_base - 1) + vh ** 2 / (r.runs_head - 1))
+    half = float(t.ppf(1 - (1 - confidence) / 2, df)) * se
+    diff = r.log_mean_head - r.log_mean_base
+    return math.exp(diff - half), math.exp(diff + half)
+
+
+def _basis(metric: str, r, interval) -> str:
+    """What stands behind a change: an interval over processes, one process each, or one seed."""
+    if r.get("status_base") != "ok" or r.get("status_head") != "ok":
+        return ""
+    if metric in ACCURACY_METRICS:
+        return " (1 seed each: seed-to-seed spread not measured by this report)"
+    if interval is not None:
+        lo, hi = interval
+        if METRICS.get(metric) and METRICS[metric].display == "samples/s":
+            lo, hi = 1 / hi, 1 / lo
+            return (f" (95% CI {lo - 1:+.1%} … {hi - 1:+.1%}, {int(r.runs_base)} vs {int(r.runs_head)} "
+                    "processes, separate runs)")
+        return f" (95% CI {lo - 1:+.1%} … {hi - 1:+.1%}, {int(r.runs_base)} vs {int(r.runs_head)} processes, separate runs)"
+    return " (one process each: asv's in-process interval only)"
+
+
+def _overlap(lo_a, hi_a, lo_b, hi_b) -> bool:
+    """True when both confidence intervals are known and overlap: the change is within noise.
+    A single sample (quick mode) has no interval: asv stores (-inf, inf), read here as unknown."""
+    values = (lo_a, hi_a, lo_b, hi_b)
+    if any(v is None or pd.isna(v) or math.isinf(v) for v in values):
+        return False
+    return not (hi_a < lo_b or hi_b < lo_a)
+
+
+def _change_text(metric: str, base: float, head: float, sb: str, sh: str) -> str:
+    """The change as a person reads it: samples/s and accuracy up is good, the rest down."""
+    if sb != "ok" or sh != "ok" or metric not in METRICS or not base or not head:
+        return ""
+    shown = METRICS[metric].display
+    if shown == "samples/s":
+        return f"{base / head - 1:+.1%} samples/s"
+    if shown == "accuracy":
+        return f"{(base - head) * 100:+.2f} accuracy points"
+    return f"{head / base - 1:+.1%} {METRICS[metric].label}"
+
+
+def render_regressions(result: pd.DataFrame, machine: str, base: str, head: str, threshold: float) -> str:
+    counts = result.verdict.value_counts()
+    summary = ", ".join(f"{counts.get(v, 0)} {v}" for v in VERDICT_ORDER if counts.get(v, 0))
+    lines = [
+        f"# Regression report: `{head[:8]}` vs `{base[:8]}` on `{machine}`",
+        "",
+        f"Two separate `run`s compared, not paired rounds: on a shared box separate runs drift by 10-30%, "
+        "so for a verdict CI can act on use `seqmnist-bench compare BASE HEAD`. Where each side has several "
+        f"processes (replicated throughput), regression / improvement means the 95% interval of the ratio "
+        f"lies wholly beyond {threshold:.0%}; elsewhere (one process each) the change must exceed "
+        f"{threshold:.0%} and asv's in-process 99% intervals must not overlap. Stored values are asv's "
+        "(seconds, bytes, error rate: lower is better); `ratio` is head/base of those, `change` reads them "
+        "the way people do and says what stands behind it.",
+        "",
+        f"**{summary or 'no comparable results'}**",
+        "",
+    ]
+    if not result.empty:
+        shown = result.assign(
+            params=result.apply(_params_text, axis=1), base=result["base"].map(_num), head=result["head"].map(_num),
+            ratio=result.ratio.map(lambda v: "" if pd.isna(v) else f"{v:.3f}"),
+        )[["verdict", "benchmark", "params", "base", "head", "ratio", "change"]]
+        lines.append(shown.to_markdown(index=False, disable_numparse=True))
+    return "\n".join(lines) + "\n"
+
+
+def _num(v) -> str:
+    return "" if v is None or pd.isna(v) else f"{v:.4g}"
+
+
+def _params_text(row) -> str:
+    parts = [row.framework, row.device]
+    if pd.notna(row.batch_size):
+        parts.append(f"batch {row.batch_size}")
+    elif isinstance(row.param, str) and row.param != str(row.epochs):
+        parts.append(row.param)  # variant, precision, sequence or hidden size
+    if pd.notna(row.epochs):
+        parts.append(f"{row.epochs} ep")
+    return ", ".join(str(p) for p in parts if p is not None)
