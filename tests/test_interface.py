@@ -14,7 +14,7 @@ from conftest import framework_params
 
 
 def test_registry_names_and_config_defaults():
-    assert impls.FRAMEWORKS == ("torch", "tensorflow", "jax")
+    assert impls.FRAMEWORKS[:5] == ("torch", "tensorflow", "jax", "keras-jax", "keras-torch")  # built-ins first
     cfg = impls.LSTMConfig()
     assert (cfg.n_input, cfg.n_steps, cfg.n_hidden, cfg.n_classes) == (28, 28, 128, 10)
     assert (cfg.learning_rate, cfg.beta1, cfg.beta2, cfg.eps, cfg.forget_bias) == (1e-3, 0.9, 0.999, 1e-8, 1.0)
