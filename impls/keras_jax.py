@@ -3,12 +3,16 @@ native JAX implementation's thread budget, XLA flags and float32 matmul precisio
 from __future__ import annotations
 
 import os
+import sys
 
 from . import jax_lstm
 
 DISTRIBUTIONS = ("keras", "jax", "jaxlib")
 REQUIREMENT = "keras>=3 jax optax"
 SHARES_PROCESS = False  # keras holds one backend per process: tests run it in a process of its own
+if "keras" in sys.modules and sys.modules["keras"].backend.backend() != "jax":  # before touching the env
+    raise ImportError(f"keras is already loaded on the {sys.modules['keras'].backend.backend()!r} backend in this "
+                      "process; keras-jax runs in a process of its own (as run, compare and the tests start it)")
 os.environ["KERAS_BACKEND"] = "jax"
 
 import jax  # noqa: E402

@@ -3,12 +3,16 @@ with the native PyTorch implementation's thread budget and float32 (TF32 off) sw
 from __future__ import annotations
 
 import os
+import sys
 
 from . import torch_lstm
 
 DISTRIBUTIONS = ("keras", "torch")
 REQUIREMENT = "keras>=3 torch==2.13.0"
 SHARES_PROCESS = False  # keras holds one backend per process: tests run it in a process of its own
+if "keras" in sys.modules and sys.modules["keras"].backend.backend() != "torch":  # before touching the env
+    raise ImportError(f"keras is already loaded on the {sys.modules['keras'].backend.backend()!r} backend in this "
+                      "process; keras-torch runs in a process of its own (as run, compare and the tests start it)")
 os.environ["KERAS_BACKEND"] = "torch"
 
 import torch  # noqa: E402

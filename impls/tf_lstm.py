@@ -14,7 +14,7 @@ DISTRIBUTIONS = ("tensorflow", "tensorflow-cpu")
 REQUIREMENT = "tensorflow-cpu (or tensorflow for GPU; or seqmnist-bench[tensorflow])"
 THREADS = apply_thread_budget()
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ["KERAS_BACKEND"] = "tensorflow"  # this implementation is Keras on TensorFlow, whatever the caller set
 
 import tensorflow as tf  # noqa: E402
 import keras  # noqa: E402

@@ -144,3 +144,18 @@ def test_an_outside_plugin_runs_through_the_harness_and_the_report(plugin_dir, t
     head = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True).stdout
     meta = json.loads((repo / "results" / "meta" / "plug" / f"{head[:8]}.json").read_text())
     assert meta["frameworks"]["numpy-ref"]["available"] and meta["frameworks"]["numpy-ref"]["version"]
+
+
+def test_a_keras_plugin_refused_in_a_tensorflow_process_leaves_the_backend_alone():
+    """Loading every framework in one process (impls.available) must not leave KERAS_BACKEND pointing at
+    another backend for the processes it starts, and TensorFlow's rows ignore a stray KERAS_BACKEND."""
+    pytest.importorskip("tensorflow")
+    code = ("import os, impls; impls.load('tensorflow'); reasons = impls.available(); "
+            "print(reasons['keras-jax'] is not None, reasons['keras-torch'] is not None, os.environ['KERAS_BACKEND'])")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                          env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    assert proc.stdout.split() == ["True", "True", "tensorflow"], proc.stderr[-2000:]
+    stray = subprocess.run([sys.executable, "-c", "import impls; impls.load('tensorflow'); print('ok')"],
+                           capture_output=True, text=True, cwd=ROOT,
+                           env=dict(os.environ, KERAS_BACKEND="torch", TF_CPP_MIN_LOG_LEVEL="3"))
+    assert stray.stdout.strip() == "ok", stray.stderr[-2000:]
