@@ -7,6 +7,7 @@ import sys
 
 from impls import DEVICES, FRAMEWORKS, PRECISIONS, SEQUENCES
 from impls.config import EPOCHS, QUICK_EPOCHS, SEQUENCE_EPOCHS
+from impls.threads import usable_cores
 
 MIN_ROUNDS = 6  # bench.stats.MIN_ROUNDS (not imported here: the CLI starts without numpy)
 
@@ -65,10 +66,6 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
     return value
-
-
-def usable_cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def _threads(text: str) -> int:

@@ -92,7 +92,7 @@ class JaxLSTM(LSTMModel):
         return jax.devices("gpu")[0].device_kind
 
     def device_peak_bytes(self) -> int:
-        return int((self.jax_device.memory_stats() or {}).get("peak_bytes_in_use", 0))
+        return int((jax.devices(self.device)[0].memory_stats() or {}).get("peak_bytes_in_use", 0))
 
     @classmethod
     def minimal_loop(cls, batch_size: int, device: str):

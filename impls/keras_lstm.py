@@ -8,17 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
-import keras  # the importer set KERAS_BACKEND first
+import keras  # the importer fixed the backend first (impls/keras_backend.py)
 
 from .base import LSTMModel
 from .keras_adam import TorchFormAdam
-
-
-def check_backend(backend: str) -> None:
-    """ImportError when this process already held keras on another backend."""
-    if keras.backend.backend() != backend:
-        raise ImportError(f"keras is already loaded on the {keras.backend.backend()!r} backend in this process; "
-                          f"keras-{backend} runs in a process of its own (as run, compare and the tests start it)")
 
 
 class KerasLSTM(LSTMModel):
@@ -63,7 +56,7 @@ class KerasLSTM(LSTMModel):
         return (lambda: model.train_on_batch(x, y)), (lambda result: None)  # train_on_batch returns a float
 
     def device_peak_bytes(self) -> int:
-        return self.native.device_peak_bytes(self)
+        return self.native.device_peak_bytes(self)  # the native allocator query, on this row's device
 
     def _build(self) -> None:
         cfg = self.config

@@ -2,24 +2,16 @@
 with the native PyTorch implementation's thread budget and float32 (TF32 off) switches."""
 from __future__ import annotations
 
-import os
-import sys
-
-from . import torch_lstm
+from . import keras_backend, torch_lstm
 
 DISTRIBUTIONS = ("keras", "torch")
 REQUIREMENT = "keras>=3 torch==2.13.0"
 SHARES_PROCESS = False  # keras holds one backend per process: tests run it in a process of its own
-if "keras" in sys.modules and sys.modules["keras"].backend.backend() != "torch":  # before touching the env
-    raise ImportError(f"keras is already loaded on the {sys.modules['keras'].backend.backend()!r} backend in this "
-                      "process; keras-torch runs in a process of its own (as run, compare and the tests start it)")
-os.environ["KERAS_BACKEND"] = "torch"
+keras_backend.select("torch")
 
 import torch  # noqa: E402
 
-from .keras_lstm import KerasLSTM, check_backend  # noqa: E402
-
-check_backend("torch")
+from .keras_lstm import KerasLSTM  # noqa: E402
 
 
 class KerasTorchLSTM(KerasLSTM):
@@ -28,9 +20,6 @@ class KerasTorchLSTM(KerasLSTM):
     framework = "keras-torch"
     variant = "fused"
     native = torch_lstm.TorchLSTM
-
-    def device_peak_bytes(self) -> int:
-        return int(torch.cuda.max_memory_allocated())
 
     def synchronize(self, result=None) -> None:
         if self.device == "gpu":

@@ -6,12 +6,16 @@ import os
 ENV = "SEQMNIST_THREADS"
 
 
+def usable_cores() -> int:
+    """Cores this process may run on (its affinity mask; the machine's count where there is none)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def thread_budget() -> int:
     """Threads a framework may use: $SEQMNIST_THREADS, else every core this process may run on."""
     value = os.environ.get(ENV, "").strip()
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     if not value:
-        return cores
+        return usable_cores()
     try:
         n = int(value)
     except ValueError:

@@ -74,6 +74,23 @@ def write_idx(path: Path, array: np.ndarray, magic: int | None = None, gz: bool 
     return path
 
 
+def clone_with_tiny_data(base: Path) -> tuple[Path, Path]:
+    """A git clone of this repository (committed state, as a pull request would arrive) in base/repo,
+    and a tiny MNIST-format set of 256 train and 64 test images in base/tiny."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    repo = base / "repo"
+    subprocess.run(["git", "clone", "--quiet", str(root), str(repo)], check=True)
+    data = base / "tiny"
+    data.mkdir()
+    rng = np.random.default_rng(0)
+    for split, n in (("train", 256), ("t10k", 64)):
+        write_idx(data / f"{split}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28)))
+        write_idx(data / f"{split}-labels-idx1-ubyte", rng.integers(0, 10, n))
+    return repo, data
+
+
 @pytest.fixture
 def tiny_idx(tmp_path) -> Path:
     """A folder of four tiny MNIST-format IDX files: 64 train and 32 test images."""

@@ -12,10 +12,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from conftest import write_idx
+from conftest import clone_with_tiny_data
 
 ROOT = Path(__file__).resolve().parents[1]
 MACHINE = "ci-smoke"
@@ -40,17 +39,9 @@ def cli(clone: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProc
 def clone(tmp_path_factory):
     if _torch_missing():
         pytest.skip("torch is not installed")
-    base = tmp_path_factory.mktemp("pipeline")
-    repo = base / "repo"
-    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(repo)], check=True)
+    repo, data = clone_with_tiny_data(tmp_path_factory.mktemp("pipeline"))
     subprocess.run(["git", "-C", str(repo), "config", "user.email", "ci@example.invalid"], check=True)
     subprocess.run(["git", "-C", str(repo), "config", "user.name", "ci"], check=True)
-    data = base / "tiny"
-    data.mkdir()
-    rng = np.random.default_rng(0)
-    for split, n in (("train", 256), ("t10k", 64)):
-        write_idx(data / f"{split}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28)))
-        write_idx(data / f"{split}-labels-idx1-ubyte", rng.integers(0, 10, n))
     return repo, data
 
 

@@ -11,10 +11,9 @@ import time
 import uuid
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from conftest import write_idx
+from conftest import clone_with_tiny_data
 
 ROOT = Path(__file__).resolve().parents[1]
 MACHINE = "proc-test"
@@ -24,16 +23,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def clone(tmp_path_factory):
     pytest.importorskip("torch")
-    base = tmp_path_factory.mktemp("processes")
-    repo = base / "repo"
-    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(repo)], check=True)
-    data = base / "tiny"
-    data.mkdir()
-    rng = np.random.default_rng(0)
-    for split, n in (("train", 256), ("t10k", 64)):
-        write_idx(data / f"{split}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28)))
-        write_idx(data / f"{split}-labels-idx1-ubyte", rng.integers(0, 10, n))
-    return repo, data
+    return clone_with_tiny_data(tmp_path_factory.mktemp("processes"))
 
 
 def env(**extra) -> dict:

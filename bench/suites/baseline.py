@@ -16,9 +16,6 @@ class MinimalLoop:
     def setup(self, framework, device, batch_size):
         key = (framework, device, batch_size)
         if key not in _STEPS:
-            from impls.threads import apply_thread_budget
-
-            apply_thread_budget()  # the same thread budget the harness models get
             cls = runnable(framework, device)  # an asv skip, with the reason, where the harness model cannot run
             if cls.minimal_loop.__func__ is LSTMModel.minimal_loop.__func__:
                 skip(f"{framework} has no minimal idiomatic loop")
