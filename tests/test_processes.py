@@ -15,7 +15,6 @@ import pytest
 
 from conftest import clone_with_tiny_data
 
-ROOT = Path(__file__).resolve().parents[1]
 MACHINE = "proc-test"
 pytestmark = pytest.mark.slow
 
