@@ -38,9 +38,9 @@ def test_1_two_asv_environments_of_one_commit_make_one_table(tmp_path):
     newest ok value per cell instead of crashing on a duplicate framework index."""
     res = tmp_path / "asv"
     train = {"throughput.TrainStep.time_train_step": (FW, [0.01, 0.02] * 3, [None] * 6),
-             "throughput.MinimalLoop.time_minimal_train_step": (FW, [0.009, 0.018] * 3, [None] * 6),
-             "variants.Hidden.time_hidden_train_step": (HID, [0.01, 0.02] * 3, [None] * 6),
-             "variants.Peak.track_matmul_gflops": (FW2, [100.0, 90.0, 80.0], [None] * 3)}
+             "baseline.MinimalLoop.time_minimal_train_step": (FW, [0.009, 0.018] * 3, [None] * 6),
+             "variants.HiddenScaling.time_hidden_train_step": (HID, [0.01, 0.02] * 3, [None] * 6),
+             "variants.MatmulPeak.track_matmul_gflops": (FW2, [100.0, 90.0, 80.0], [None] * 3)}
     write_results(res, "box", A, 1_700_000_000_000, train, env="virtualenv-py3.11-torch")
     write_results(res, "box", A, 1_700_000_000_000, train, env="virtualenv-py3.11-jax")
     frame = report.load_results(res)

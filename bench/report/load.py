@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .metrics import BATCH_METRICS, EPOCH_METRICS, METRICS, metric_of
+from .metrics import BENCHMARKS, metric_of
 
 
 class ReportError(Exception):
@@ -90,7 +90,7 @@ def _read_benchmarks(results_dir: Path) -> dict:
     return {k: v for k, v in data.items() if isinstance(v, dict)} if isinstance(data, dict) else {}
 
 
-POSITIONAL = ("framework", "device", "third", "fourth")  # results without a benchmarks.json
+POSITIONAL = ("framework", "device", "third", "fourth")  # an unknown benchmark without a benchmarks.json
 
 
 def _rows(res, machine: str, meta: dict, described: dict | None = None):
@@ -101,21 +101,19 @@ def _rows(res, machine: str, meta: dict, described: dict | None = None):
         stats = res.get_result_stats(key, params)
         samples = res.get_result_samples(key, params)
         info = (described or {}).get(key, {})
-        names = info.get("param_names") if len(info.get("param_names") or ()) == len(params) else None
+        known = BENCHMARKS.get(key)
+        names = next((n for n in (info.get("param_names"), known and known.params) if n and len(n) == len(params)),
+                     POSITIONAL)
         combos = pd.MultiIndex.from_product(params).tolist() if params else [()]
         if not params:
             values, stats, samples = [values], [stats], [samples]
         metric = metric_of(key)
-        unit = info.get("unit") or (METRICS[metric].unit if metric in METRICS else "")
+        unit = info.get("unit") or (known.unit if known else "")
         for combo, value, stat, sample in zip(combos, values, stats, samples):
-            p = dict(zip(names or POSITIONAL, (_param(v) for v in combo)))
+            p = dict(zip(names, (_param(v) for v in combo)))
             framework, device = p.get("framework"), p.get("device")
             third = next(iter(list(p.values())[2:]), None)  # the first parameter after framework and device
-            if names:
-                batch, epochs = p.get("batch_size"), p.get("epochs")
-            else:
-                batch = third if metric in BATCH_METRICS else None
-                epochs = third if metric in EPOCH_METRICS else p.get("fourth")
+            batch, epochs = p.get("batch_size"), p.get("epochs")
             fw_meta = meta.get("frameworks", {}).get(framework, {})
             stat = stat or {}
             status = "failed" if value is None else ("skipped" if _isnan(value) else _valid(unit, value))

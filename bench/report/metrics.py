@@ -1,4 +1,6 @@
-"""What each stored benchmark means to a reader: unit, label, display, direction, format.
+"""What each stored benchmark means to a reader, as data: one entry per asv benchmark (its full name),
+giving the unit asv stores, how it is shown, which way is better, which table it belongs to and its
+parameter names (used only when asv's benchmarks.json is missing). A new benchmark needs one entry.
 
 Every asv value is "lower is better" (seconds, bytes, error rate) but the matmul peak; samples/s and
 accuracy go up, and the tables and verdicts say so.
@@ -8,110 +10,104 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import pandas as pd
+BATCH = ("framework", "device", "batch_size")
+PLAIN = ("framework", "device")
+EPOCHS = ("framework", "device", "epochs")
 
 
 @dataclass(frozen=True)
 class Metric:
-    """How a benchmark's stored value reads to a person."""
+    """How one benchmark's stored value reads to a person."""
 
+    name: str  # short name: the tidy frame's "metric" column
     label: str
     unit: str  # unit of the stored asv value
-    display: str  # "samples/s", "s", "MiB", "accuracy"
+    display: str  # "samples/s", "s", "MiB", "accuracy", "GFLOP/s"
+    params: tuple[str, ...]  # asv parameter names, for results copied without benchmarks.json
+    column: str = ""  # comparison-table header ({batch}, {epochs}); "" = not in the comparison table
+    by: str = ""  # variants tables: what the third parameter is ("precision", ...)
+    higher_is_better: bool = False  # of the stored value
+    accuracy: bool = False
+
+    def shown(self, value: float, batch_size=None) -> float:
+        """Stored asv value -> the number people read (samples/s, s, MiB, accuracy)."""
+        if self.display == "samples/s":
+            return batch_size / value
+        if self.display == "MiB":
+            return value / 2**20
+        if self.display == "accuracy":
+            return 1.0 - value
+        return value
+
+    def format(self, shown: float) -> str:
+        if self.display in ("samples/s", "MiB"):
+            return f"{shown:,.0f}"
+        if self.display == "accuracy":
+            return f"{shown:.4f}"
+        return f"{shown:.2f}"
+
+    def header(self, batch, epochs) -> str:
+        """Comparison-table column header for one batch size or epoch budget."""
+        return self.column.format(batch=batch, epochs=epochs)
 
 
-METRICS = {
-    "train_step": Metric("train samples/s", "seconds", "samples/s"),
-    "predict": Metric("predict samples/s", "seconds", "samples/s"),
-    "minimal_train_step": Metric("minimal-loop train samples/s", "seconds", "samples/s"),
-    "cold_start": Metric("cold start", "seconds", "s"),
-    "train": Metric("host peak", "bytes", "MiB"),  # peakmem_train
-    "device_peak_memory": Metric("device peak", "bytes", "MiB"),
-    "test_error": Metric("test accuracy", "error rate", "accuracy"),
-    "time_to_accuracy": Metric("time to 0.97", "seconds", "s"),
+def _by(name: str, param: str, title: str) -> Metric:
+    """A heavy-variants benchmark: train samples/s at batch 128 per value of its third parameter."""
+    return Metric(name, f"train samples/s by {title}", "seconds", "samples/s", ("framework", "device", param), by=title)
+
+
+# In comparison-table column order.
+BENCHMARKS: dict[str, Metric] = {
+    "throughput.TrainStep.time_train_step": Metric(
+        "train_step", "train samples/s", "seconds", "samples/s", BATCH, column="train samples/s @{batch}"),
+    "throughput.Predict.time_predict": Metric(
+        "predict", "predict samples/s", "seconds", "samples/s", BATCH, column="predict samples/s @{batch}"),
+    "baseline.MinimalLoop.time_minimal_train_step": Metric(
+        "minimal_train_step", "minimal-loop train samples/s", "seconds", "samples/s", BATCH,
+        column="minimal-loop train samples/s @{batch}"),
+    "cold_start.ColdStart.timeraw_cold_start": Metric(
+        "cold_start", "cold start", "seconds", "s", PLAIN, column="cold start s"),
+    "memory.HostMemory.peakmem_train": Metric("train", "host peak", "bytes", "MiB", PLAIN, column="host peak MiB"),
+    "memory.DeviceMemory.track_device_peak_memory": Metric(
+        "device_peak_memory", "device peak", "bytes", "MiB", PLAIN, column="device peak MiB"),
+    "accuracy.Accuracy.track_test_error": Metric(
+        "test_error", "test accuracy", "error rate", "accuracy", EPOCHS, column="test accuracy ({epochs} ep)",
+        accuracy=True),
+    "accuracy.Accuracy.track_time_to_accuracy": Metric(
+        "time_to_accuracy", "time to 0.97", "seconds", "s", EPOCHS, column="time to 0.97 s ({epochs} ep)"),
+    "variants.ImplementationVariants.time_variant_train_step": _by("variant_train_step", "variant", "implementation variant"),
+    "variants.Precisions.time_precision_train_step": _by("precision_train_step", "precision", "precision"),
+    "variants.Sequences.time_sequence_train_step": _by("sequence_train_step", "sequence", "sequence"),
+    "variants.HiddenScaling.time_hidden_train_step": _by("hidden_train_step", "hidden", "hidden size"),
+    "variants.MatmulPeak.track_matmul_gflops": Metric(
+        "matmul_gflops", "matmul peak GFLOP/s", "GFLOP/s", "GFLOP/s", PLAIN, higher_is_better=True),
+    "variants.PrecisionAccuracy.track_precision_test_error": Metric(
+        "precision_test_error", "test accuracy by precision", "error rate", "accuracy",
+        ("framework", "device", "precision", "epochs"), by="precision", accuracy=True),
+    "variants.PrecisionAccuracy.track_precision_time_to_accuracy": Metric(
+        "precision_time_to_accuracy", "time to 0.97 by precision", "seconds", "s",
+        ("framework", "device", "precision", "epochs")),
+    "variants.SequenceAccuracy.track_sequence_test_error": Metric(
+        "sequence_test_error", "test accuracy by sequence", "error rate", "accuracy",
+        ("framework", "device", "sequence", "epochs"), by="sequence", accuracy=True),
 }
 
-
-HIGHER_IS_BETTER = {"matmul_gflops"}  # the one stored value that is not "lower is better"
-
-
-# the published comparison table, in column order; the rest have tables of their own
-TABLE_METRICS = ["train_step", "predict", "minimal_train_step", "cold_start", "train", "device_peak_memory",
-                 "test_error", "time_to_accuracy"]
-
-
-BATCH_METRICS = {"train_step", "predict", "minimal_train_step"}
-
-
-# The heavy-variants suite: third parameter -> samples/s at batch 128 (or GFLOP/s for the peak).
-VARIANT_METRICS = {
-    "variant_train_step": "implementation variant",
-    "precision_train_step": "precision",
-    "sequence_train_step": "sequence",
-    "hidden_train_step": "hidden size",
-}
-
-
-# ... and its accuracy benchmarks: (framework, device, precision or sequence, epochs).
-ACCURACY_VARIANTS = {"precision_test_error": "precision", "sequence_test_error": "sequence"}
-
-
-EPOCH_METRICS = {"test_error", "time_to_accuracy"}  # epochs is their third parameter, else the fourth
-
-
-METRICS.update({metric: Metric(f"train samples/s by {title}", "seconds", "samples/s")
-                for metric, title in VARIANT_METRICS.items()})
-
-
-METRICS.update({
-    "matmul_gflops": Metric("matmul peak GFLOP/s", "GFLOP/s", "GFLOP/s"),
-    "precision_test_error": Metric("test accuracy by precision", "error rate", "accuracy"),
-    "precision_time_to_accuracy": Metric("time to 0.97 by precision", "seconds", "s"),
-    "sequence_test_error": Metric("test accuracy by sequence", "error rate", "accuracy"),
-})
-
+METRICS: dict[str, Metric] = {m.name: m for m in BENCHMARKS.values()}  # by short name, for the frame
+TABLE_METRICS = [m.name for m in BENCHMARKS.values() if m.column]  # the comparison table, in order
+VARIANT_METRICS = {m.name: m.by for m in BENCHMARKS.values() if m.by and not m.accuracy}  # samples/s by ...
+ACCURACY_VARIANTS = {m.name: m.by for m in BENCHMARKS.values() if m.by and m.accuracy}  # accuracy by ...
 
 _PREFIX = re.compile(r"^(time|timeraw|peakmem|track|mem)_")
 
 
 def metric_of(benchmark: str) -> str:
-    return _PREFIX.sub("", benchmark.rsplit(".", 1)[-1])
+    """Short name of a benchmark: its entry's, or the method name without asv's prefix."""
+    known = BENCHMARKS.get(benchmark)
+    return known.name if known else _PREFIX.sub("", benchmark.rsplit(".", 1)[-1])
 
 
 def display_value(metric: str, value: float, batch_size) -> float:
-    """Stored asv value -> the number people read (samples/s, s, MiB, accuracy)."""
-    shown = METRICS[metric].display
-    if shown == "samples/s":
-        return batch_size / value
-    if shown == "MiB":
-        return value / 2**20
-    if shown == "accuracy":
-        return 1.0 - value
-    return value
-
-
-def _fmt(shown: str, value: float) -> str:
-    if shown == "samples/s":
-        return f"{value:,.0f}"
-    if shown == "accuracy":
-        return f"{value:.4f}"
-    if shown == "MiB":
-        return f"{value:,.0f}"
-    return f"{value:.2f}"
-
-
-def column_name(metric: str, batch, epochs) -> str:
-    """Published column header: label, batch size or epoch budget, unit."""
-    m = METRICS[metric]
-    if metric == "test_error":
-        return f"test accuracy ({epochs} ep)"
-    if metric == "time_to_accuracy":
-        return f"time to 0.97 s ({epochs} ep)"
-    name = m.label + (f" @{batch}" if pd.notna(batch) else "")
-    return name + (f" {m.display}" if m.display in ("MiB", "s") else "")
-
-
-ACCURACY_METRICS = {"test_error", "precision_test_error", "sequence_test_error"}
+    return METRICS[metric].shown(value, batch_size)
 
 
 def hidden_flops(hidden: int) -> float:

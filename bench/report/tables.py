@@ -7,13 +7,10 @@ import pandas as pd
 
 from .load import commit_rows, latest_commits
 from .metrics import (
-    ACCURACY_METRICS,
     ACCURACY_VARIANTS,
     METRICS,
     TABLE_METRICS,
     VARIANT_METRICS,
-    _fmt,
-    column_name,
     display_value,
     hidden_flops,
 )
@@ -83,23 +80,23 @@ def comparison_table(frame: pd.DataFrame, machine: str, commit: str, device: str
     keys = keys.assign(order=keys.metric.map(TABLE_METRICS.index)).sort_values(["order", "batch_size"])
     for metric, batch, epochs in keys[["metric", "batch_size", "epochs"]].itertuples(index=False):
         group = sel[(sel.metric == metric) & (sel.batch_size.isna() if pd.isna(batch) else sel.batch_size == batch)]
-        shown_as = METRICS[metric].display
+        m = METRICS[metric]
         ok = group[group.status == "ok"]
         shown = {r.framework: display_value(metric, r.value, r.batch_size) for r in ok.itertuples()}
         spread = {r.framework: r.spread for r in ok.itertuples()}
-        best = max(shown.values()) if shown and shown_as == "samples/s" else None
+        best = max(shown.values()) if shown and m.display == "samples/s" else None
         cells = {}
         for fw in rows:
             if fw in shown:
                 ratio = f" ({shown[fw] / best:.2f}x)" if best else ""
                 interval = f" ±{spread[fw]:.1%}" if pd.notna(spread[fw]) else ""
-                cells[fw] = _fmt(shown_as, shown[fw]) + interval + ratio
+                cells[fw] = m.format(shown[fw]) + interval + ratio
             else:
                 text = _na_reason(sel, group, metric, fw, device, epochs)
                 if text not in notes:
                     notes.append(text)
                 cells[fw] = f"n/a [{notes.index(text) + 1}]"
-        columns[column_name(metric, batch, epochs)] = cells
+        columns[m.header(batch, epochs)] = cells
     overhead = _harness_ratio(sel)
     if overhead:
         columns["harness / minimal loop @128"] = overhead
@@ -151,7 +148,7 @@ def header_line(frame: pd.DataFrame, machine: str, commit: str) -> str:
     if first is not None and pd.notna(first.dirty) and bool(first.dirty):
         parts.append("recorded as dirty (uncommitted changes when measured; runs before the dirty check ignored "
                      "results/ and Markdown counted the tool's own writes too)")
-    trained = sel[sel.metric.isin(ACCURACY_METRICS) & (sel.status == "ok")]
+    trained = sel[sel.metric.map(lambda m: m in METRICS and METRICS[m].accuracy) & (sel.status == "ok")]
     if len(trained) and isinstance(trained.data.iloc[0], str):
         parts.append(f"accuracy data: {trained.data.iloc[0]}")
     return " · ".join(parts)

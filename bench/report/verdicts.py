@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from .load import ReportError, _merge_env
-from .metrics import ACCURACY_METRICS, HIGHER_IS_BETTER, METRICS
+from .metrics import METRICS
 
 
 VERDICT_ORDER = ["regression", "failed", "improvement", "inconclusive", "new", "gone", "unchanged"]
@@ -108,13 +108,13 @@ def compare(frame: pd.DataFrame, machine: str, base: str, head: str, threshold: 
             pass
         elif sb == "ok" and sh == "ok" and _replicated(r):
             interval = _welch_ratio(r)  # several processes each side: an interval of the ratio
-            worse = [v if key[1] not in HIGHER_IS_BETTER else 1 / v for v in interval]
+            worse = [v if not _higher_is_better(key[1]) else 1 / v for v in interval]
             lo, hi = min(worse), max(worse)
             verdict = ("regression" if lo > 1 + threshold else "improvement" if hi < 1 / (1 + threshold)
                        else "unchanged" if 1 / (1 + threshold) < lo and hi < 1 + threshold else "inconclusive")
         elif sb == "ok" and sh == "ok":
             noisy = _overlap(r.ci_low_base, r.ci_high_base, r.ci_low_head, r.ci_high_head)
-            worse = ratio if key[1] not in HIGHER_IS_BETTER else 1 / ratio if ratio else float("inf")
+            worse = ratio if not _higher_is_better(key[1]) else 1 / ratio if ratio else float("inf")
             if worse > 1 + threshold and not noisy:
                 verdict = "regression"
             elif worse < 1 - threshold and not noisy:
@@ -126,6 +126,10 @@ def compare(frame: pd.DataFrame, machine: str, base: str, head: str, threshold: 
     out = pd.DataFrame(rows, columns=keys + ["base", "head", "ratio", "verdict", "change"])
     out["rank"] = out.verdict.map(VERDICT_ORDER.index)
     return out.sort_values(["rank", "benchmark", "framework", "device", "batch_size"]).drop(columns="rank")
+
+
+def _higher_is_better(metric: str) -> bool:
+    return metric in METRICS and METRICS[metric].higher_is_better
 
 
 def _replicated(r) -> bool:
@@ -151,7 +155,7 @@ def _basis(metric: str, r, interval) -> str:
     """What stands behind a change: an interval over processes, one process each, or one seed."""
     if r.get("status_base") != "ok" or r.get("status_head") != "ok":
         return ""
-    if metric in ACCURACY_METRICS:
+    if metric in METRICS and METRICS[metric].accuracy:
         return " (1 seed each: seed-to-seed spread not measured by this report)"
     if interval is not None:
         lo, hi = interval

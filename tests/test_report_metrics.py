@@ -1,0 +1,66 @@
+"""bench/report/metrics.py: one entry per asv benchmark, checked against the suites asv discovers."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from asv_files import write_results
+from bench import report
+from bench.report.metrics import BENCHMARKS, METRICS, TABLE_METRICS
+
+ROOT = Path(__file__).resolve().parents[1]
+A = "a" * 40
+
+
+@pytest.fixture(scope="module")
+def discovered():
+    """The benchmarks asv itself finds in bench/suites, as asv_runner discovers them."""
+    from asv_runner.discovery import disc_benchmarks
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        return {b.name: b for b in disc_benchmarks("suites")}
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+
+
+def test_every_suite_benchmark_has_one_entry_with_asvs_params_and_unit(discovered):
+    assert set(BENCHMARKS) == set(discovered)
+    for name, bench in discovered.items():
+        assert BENCHMARKS[name].params == tuple(bench.param_names), name
+        assert BENCHMARKS[name].unit == bench.unit, name
+
+
+def test_short_names_are_unique_and_the_table_columns_are_entries():
+    assert len(METRICS) == len(BENCHMARKS)
+    assert TABLE_METRICS[:2] == ["train_step", "predict"]
+    assert all(METRICS[m].column for m in TABLE_METRICS)
+    assert [m.name for m in BENCHMARKS.values() if m.higher_is_better] == ["matmul_gflops"]
+
+
+def test_display_and_headers_read_from_the_entry():
+    m = METRICS["train_step"]
+    assert m.shown(0.01, 128) == pytest.approx(12_800) and m.format(12_800.4) == "12,800"
+    assert m.header(128, None) == "train samples/s @128"
+    assert METRICS["test_error"].header(None, 5) == "test accuracy (5 ep)"
+    assert METRICS["test_error"].format(METRICS["test_error"].shown(0.0213)) == "0.9787"
+    assert METRICS["train"].shown(2**21) == 2.0
+
+
+def test_without_benchmarks_json_the_entry_gives_the_parameter_names(tmp_path):
+    """Results copied without benchmarks.json: batch and epochs come from the entry, not position."""
+    res = tmp_path / "asv"
+    write_results(res, "box", A, 1_700_000_000_000, {
+        "accuracy.Accuracy.track_test_error": ([["'torch'"], ["'cpu'"], ["5"]], [0.02], [None]),
+        "variants.PrecisionAccuracy.track_precision_test_error":
+            ([["'torch'"], ["'cpu'"], ["'bf16'"], ["3"]], [0.03], [None]),
+        "throughput.TrainStep.time_train_step": ([["'torch'"], ["'cpu'"], ["64"]], [0.01], [None]),
+    })
+    frame = report.load_results(res).set_index("metric")
+    assert frame.loc["test_error", "epochs"] == 5 and pd.isna(frame.loc["test_error", "batch_size"])
+    assert frame.loc["precision_test_error", "epochs"] == 3 and frame.loc["precision_test_error", "param"] == "bf16"
+    assert frame.loc["train_step", "batch_size"] == 64
+
