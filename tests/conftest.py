@@ -4,12 +4,16 @@ from __future__ import annotations
 import gzip
 import os
 import struct
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import impls
+
+from asv_files import ACC, BASE, FW, FW2, HEAD, base_values, ci, variant_values, write_results
 
 REAL_MNIST = os.environ.get("SEQMNIST_DATA_DIR")
 # Test only these frameworks (comma-separated): how tests/test_plugins.py runs the framework tests
@@ -105,3 +109,42 @@ def tiny_idx(tmp_path) -> Path:
 def batch():
     rng = np.random.default_rng(7)
     return rng.random((16, 28, 28), dtype=np.float32), rng.integers(0, 10, 16)
+
+
+@pytest.fixture
+def results(tmp_path):
+    res = tmp_path / "results" / "asv"
+    write_results(res, "box", BASE, 1_700_000_000_000, base_values())
+    head = base_values()
+    # torch train step: planted 30% slowdown; tensorflow: 3% wobble inside its CI
+    head["throughput.TrainStep.time_train_step"] = (FW, [0.013, 0.0206, 0.015], [ci(0.013), ci(0.0206), ci(0.015)])
+    # torch predict: 15% slower but its interval (+-20%) overlaps the base's: noise, not a verdict
+    # jax predict: 30% faster; tensorflow predict failed at head (null)
+    head["throughput.Predict.time_predict"] = (FW, [0.0046, None, 0.0042], [ci(0.0046, 0.2), None, ci(0.0042)])
+    # jax accuracy dropped 97.9% -> 97.0% (error 0.021 -> 0.030)
+    head["accuracy.Accuracy.track_test_error"] = (ACC, [0.021, 0.021, 0.030], [None, None, None])
+    # cold start: jax skipped at head (NaN) -> gone
+    head["cold_start.ColdStart.timeraw_cold_start"] = (FW2, [1.5, 3.0, float("nan")], [ci(1.5), ci(3.0), None])
+    write_results(res, "box", HEAD, 1_700_000_100_000, head)
+    return res
+
+
+@pytest.fixture
+def variant_results(tmp_path):
+    res = tmp_path / "results" / "asv"
+    write_results(res, "box", BASE, 1_700_000_000_000, variant_values())
+    # torch cell 40% slower, jax bf16 accuracy 98.0% -> 90.0%, torch matmul peak 200 -> 150 GFLOP/s
+    write_results(res, "box", HEAD, 1_700_000_100_000, variant_values(0.07, 0.10, 150.0))
+    return res
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def cli(*args, cwd=None, env=None, **kw):
+    return subprocess.run([sys.executable, "-m", "bench.cli", *args], capture_output=True, text=True,
+                          cwd=cwd or ROOT, env=env, **kw)
+
+
+def cli_env(**extra):
+    return dict(os.environ, PYTHONPATH=str(ROOT), **extra)

@@ -1,24 +1,20 @@
-"""The command line as a user meets it: help, clear errors, train on every sequence variant,
-and the pieces of the heavy-variants suite that need no framework."""
+"""The command line as a user meets it: help, exit statuses, clear errors for bad input, train on tiny
+data, report as a gate.
+"""
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 
 import impls
-from bench.data import as_sequence
-from bench.harness import train_step_flops
-from bench.runner import RunOptions, build_env, chunk_regex
+from bench import report
 
-from conftest import framework_params
-
-
-def cli(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "bench.cli", *args], capture_output=True, text=True, cwd=cwd)
+from asv_files import BASE, FW_2B, write_results
+from conftest import cli, cli_env, framework_params
 
 
 def test_help_names_every_command():
@@ -57,7 +53,6 @@ def test_train_command_on_tiny_data(tiny_idx, framework, sequence):
 
 @pytest.mark.parametrize("framework", framework_params())
 def test_train_bf16_on_tiny_data(tiny_idx, framework):
-    import impls
 
     args = ("train", "--framework", framework, "--precision", "bf16", "--epochs", "1", "--batch-size", "32",
             "--data-dir", str(tiny_idx), "--no-progress")
@@ -77,54 +72,117 @@ def test_unknown_variant_is_rejected():
     assert proc.returncode == 2 and "unknown variant 'xla' for jax" in proc.stderr
 
 
-def test_sequence_views():
-    images = np.arange(2 * 28 * 28, dtype=np.float32).reshape(2, 28, 28)
-    assert as_sequence(images, "row") is images
-    pixel = as_sequence(images, "pixel")
-    assert pixel.shape == (2, 784, 1) and np.array_equal(pixel[:, :, 0], images.reshape(2, 784))
-    permuted = as_sequence(images, "permuted")
-    assert permuted.shape == (2, 784, 1)
-    assert np.array_equal(np.sort(permuted[:, :, 0], axis=1), pixel[:, :, 0])  # same pixels
-    assert not np.array_equal(permuted, pixel)
-    assert np.array_equal(as_sequence(images, "permuted"), permuted)  # one fixed order
-    assert impls.sequence_config("pixel").n_steps == 784
-    with pytest.raises(ValueError, match="unknown sequence"):
-        as_sequence(images, "spiral")
+def run_cli(tmp_path, *args):
+    return subprocess.run([sys.executable, "-m", "bench.cli", "report", *args], cwd=tmp_path,
+                          capture_output=True, text=True)
 
 
-def test_flop_count_of_a_train_step():
-    # 3 x (28 steps x 2*128*(28+128)*512 + 2*128*128*10)
-    assert train_step_flops(impls.LSTMConfig()) == 3 * (28 * 2 * 128 * 156 * 512 + 2 * 128 * 128 * 10)
+def test_cli_gate_exit_codes_and_files(results, tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{report.README_START}\nold\n{report.README_END}\nrest\n")
+    proc = run_cli(tmp_path, "--fail-on-regression")
+    assert proc.returncode == 1, proc.stderr
+    assert "regression" in proc.stdout
+    out = tmp_path / "results" / "report"
+    for name in ("results.csv", "latest.md", "latest.csv", "latest.html", "regressions.md",
+                 "throughput_box_cpu.png", "history_box_cpu.png"):
+        assert (out / name).is_file(), name
+    text = readme.read_text()
+    assert "\nold\n" not in text and "train samples/s @128" in text and text.endswith(f"{report.README_END}\nrest\n")
+    assert run_cli(tmp_path).returncode == 0  # no gate asked for: report only
+    missing = run_cli(tmp_path, "--base", "deadbeef")
+    assert missing.returncode == 2 and "unknown revision" in missing.stderr
 
 
-def test_quick_runs_leave_the_heavy_variants_out():
-    quick = chunk_regex("torch", "cpu", quick=True)
-    assert not re.search(quick, "variants.Sequences.time_sequence_train_step('torch', 'cpu', 'row')")
-    assert re.search(quick, "throughput.TrainStep.time_train_step('torch', 'cpu', 32)")
-    asked = chunk_regex("torch", "cpu", user="variants", quick=True)
-    assert re.search(asked, "variants.Sequences.time_sequence_train_step('torch', 'cpu', 'row')")
-    assert not re.search(chunk_regex("jax", "gpu"), "throughput.TrainStep.time_train_step('jax', 'cpu', 32)")
+def test_cli_no_results_exits_2(tmp_path):
+    proc = run_cli(tmp_path)
+    assert proc.returncode == 2 and "no asv results" in proc.stderr
 
 
-def test_relative_data_dir_reaches_asv_as_absolute(tmp_path, monkeypatch):
-    """asv runs benchmarks in a temporary folder, so a relative path from the user must be resolved."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("SEQMNIST_DATA_DIR", "data/mnist")
-    assert build_env(RunOptions(), tmp_path)["SEQMNIST_DATA_DIR"] == str(tmp_path / "data" / "mnist")
-    env = build_env(RunOptions(data_dir="other"), tmp_path)
-    assert env["SEQMNIST_DATA_DIR"] == str(tmp_path / "other")
+def test_a_bug_in_the_report_is_raised_not_turned_into_unreadable_files(tmp_path, monkeypatch):
+    res = tmp_path / "asv"
+    write_results(res, "box", BASE, 1_700_000_000_000, {
+        "throughput.TrainStep.time_train_step": (FW_2B, [0.01] * 6, [None] * 6)})
+
+    def bug(*args):
+        raise KeyError("planted bug in the report")
+
+    from bench.report import load
+
+    monkeypatch.setattr(load, "_rows", bug)
+    with pytest.raises(KeyError, match="planted bug"):
+        report.load_results(res)
 
 
-def test_asv_is_skipped_when_bench_selects_only_the_replicated_throughput():
-    """asv exits 1 on 'No benchmarks selected': a --bench that picks only the throughput measured in
-    replicated processes must not run asv (and report a failure) for nothing."""
-    from pathlib import Path
+def test_an_internal_value_error_is_not_called_a_usage_error(monkeypatch, capsys):
+    from bench import cli as cli_module
 
-    from bench.replicate import ASV_EXCLUDE
-    from bench.runner import RunOptions, selected, suite_names
+    def bug(args):
+        raise ValueError("planted internal bug")
 
-    names = suite_names(Path(__file__).resolve().parents[1])
-    assert not selected(names, RunOptions(bench="TrainStep|Predict"), ASV_EXCLUDE)
-    assert selected(names, RunOptions(bench="TrainStep|cold_start"), ASV_EXCLUDE)
-    assert selected(names, RunOptions(bench="TrainStep"), "")  # --processes 0: asv times it
-    assert not selected(names, RunOptions(bench="variants", quick=False), ASV_EXCLUDE + r"(?!variants\.)")
+    parser = cli_module.build_parser()
+    monkeypatch.setattr(cli_module, "cmd_report", bug)
+    monkeypatch.setattr(cli_module, "build_parser", lambda: parser)
+    parser._subparsers._group_actions[0].choices["report"].set_defaults(func=bug)
+    with pytest.raises(ValueError, match="planted internal bug"):
+        cli_module.main(["report"])
+
+
+def test_more_threads_than_cores_is_refused():
+    n = len(os.sched_getaffinity(0)) + 1
+    for args, env in ((["run", "--threads", str(n)], None), (["train", "--framework", "torch"], cli_env(SEQMNIST_THREADS=str(n)))):
+        proc = cli(*args, env=env)
+        assert proc.returncode == 2 and "core" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_report_refuses_base_equal_head_and_bad_revisions_before_writing(tmp_path):
+    res = tmp_path / "results" / "asv"
+    write_results(res, "box", BASE, 1_700_000_000_000, {"throughput.TrainStep.time_train_step": (FW_2B, [0.01] * 6, [None] * 6)})
+    readme = tmp_path / "README.md"
+    readme.write_text(f"x\n{report.README_START}\nold\n{report.README_END}\n")
+    same = cli("report", "--base", BASE[:8], "--head", BASE[:8], cwd=tmp_path)
+    assert same.returncode == 2 and "same commit" in same.stderr
+    bad = cli("report", "--base", "nosuchrev", cwd=tmp_path)
+    assert bad.returncode == 2 and "unknown revision" in bad.stderr
+    assert "\nold\n" in readme.read_text() and not (tmp_path / "results" / "report").exists()
+
+
+@pytest.mark.parametrize("args, env, message", [
+    (["run", "--bench", "("], {}, "not a regular expression"),
+    (["compare", "HEAD", "HEAD", "--bench", "("], {}, "not a regular expression"),
+    (["noise", "--seed", "99999999999999999999999"], {}, "must be in 0.."),
+    (["compare", "HEAD~1", "HEAD", "--threshold", "abc"], {}, "expected a number, got 'abc'"),
+    (["run", "--processes", "x"], {}, "expected an integer"),
+    (["run", "--quick"], {"SEQMNIST_ACCURACY_EPOCHS": "0"}, "SEQMNIST_ACCURACY_EPOCHS='0': must be a positive integer"),
+    (["run", "--quick"], {"SEQMNIST_SEQUENCE_EPOCHS": "lots"}, "SEQMNIST_SEQUENCE_EPOCHS='lots'"),
+    (["train", "--framework", "torch", "--seed", "-1"], {}, "must be in 0.."),
+])
+def test_bad_input_is_a_named_error_with_exit_2(args, env, message):
+    proc = cli(*args, env=cli_env(**env))
+    assert proc.returncode == 2, proc.stderr[-800:]
+    assert message in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_report_out_that_is_a_file_is_refused(tmp_path):
+    res = tmp_path / "results" / "asv"
+    write_results(res, "box", BASE, 1_700_000_000_000, {"throughput.TrainStep.time_train_step": (FW_2B, [0.01] * 6, [None] * 6)})
+    (tmp_path / "taken").write_text("mine")
+    proc = cli("report", "--out", "taken", cwd=tmp_path)
+    assert proc.returncode == 2 and "not a folder" in proc.stderr and (tmp_path / "taken").read_text() == "mine"
+
+
+def test_a_bench_regex_matching_nothing_is_exit_2_not_a_failure():
+    proc = cli("run", "--bench", "NoSuchBench", "--frameworks", "torch")
+    assert proc.returncode == 2 and "no benchmark matches --bench 'NoSuchBench'" in proc.stderr
+
+
+def test_report_from_a_subfolder_writes_beside_the_results(tmp_path):
+    (tmp_path / "asv.conf.json").write_text("{}")
+    res = tmp_path / "results" / "asv"
+    write_results(res, "box", BASE, 1_700_000_000_000, {"throughput.TrainStep.time_train_step": (FW_2B, [0.01] * 6, [None] * 6)})
+    sub = tmp_path / "bench"
+    sub.mkdir()
+    for args in ([], ["--results", "../results/asv"]):
+        proc = cli("report", "--no-plots", *args, cwd=sub)
+        assert proc.returncode == 0, proc.stderr
+        assert not (sub / "results").exists() and (tmp_path / "results" / "report" / "latest.md").is_file()

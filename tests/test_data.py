@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+import impls
 from bench import data as data_mod
-from bench.data import DataError, batch_indices, load_mnist
+from bench.data import DataError, as_sequence, batch_indices, load_mnist
 
 from conftest import REAL_MNIST, write_idx
 
@@ -141,3 +143,34 @@ def test_real_mnist_is_verified():
     ds = load_mnist(REAL_MNIST)
     assert ds.verified and ds.train_x.shape == (60000, 28, 28) and ds.test_x.shape == (10000, 28, 28)
     assert np.bincount(ds.test_y).tolist()[:2] == [980, 1135]
+
+
+def test_an_unreadable_data_folder_or_checksum_list_is_a_data_error(tiny_idx, monkeypatch):
+    from bench.data import DataError, load_mnist
+
+    (tiny_idx / "SHA256SUMS").write_bytes(b"\xff\xfe not text")
+    with pytest.raises(DataError, match="SHA256SUMS: cannot read"):
+        load_mnist(tiny_idx)
+    (tiny_idx / "SHA256SUMS").unlink()
+
+    def denied(self):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "is_file", denied)
+    with pytest.raises(DataError, match="cannot read it"):
+        load_mnist(tiny_idx)
+
+
+def test_sequence_views():
+    images = np.arange(2 * 28 * 28, dtype=np.float32).reshape(2, 28, 28)
+    assert as_sequence(images, "row") is images
+    pixel = as_sequence(images, "pixel")
+    assert pixel.shape == (2, 784, 1) and np.array_equal(pixel[:, :, 0], images.reshape(2, 784))
+    permuted = as_sequence(images, "permuted")
+    assert permuted.shape == (2, 784, 1)
+    assert np.array_equal(np.sort(permuted[:, :, 0], axis=1), pixel[:, :, 0])  # same pixels
+    assert not np.array_equal(permuted, pixel)
+    assert np.array_equal(as_sequence(images, "permuted"), permuted)  # one fixed order
+    assert impls.sequence_config("pixel").n_steps == 784
+    with pytest.raises(ValueError, match="unknown sequence"):
+        as_sequence(images, "spiral")

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 import impls
-from reference import ReferenceAdam, forward, loss_and_grads
 
 from conftest import framework_params, tested_frameworks, variant_params
+from reference import ReferenceAdam, forward, loss_and_grads
 
 # Default spec, a large-epsilon Adam where Keras' "epsilon hat" form would differ by ~1e-3, and the
 # 784-step pixel sequence (fused variants only: unrolling 784 steps would test the compilers' patience).

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import subprocess
 import sys
 
@@ -10,7 +11,7 @@ import pytest
 
 import impls
 
-from conftest import framework_params
+from conftest import ROOT, cli_env, framework_params
 
 
 def test_registry_names_and_config_defaults():
@@ -139,3 +140,69 @@ def _framework_sees_a_gpu(framework: str) -> bool:
         return bool(jax.devices("gpu"))
     except RuntimeError:
         return False
+
+
+BASELINE_THREADS = {
+    "torch": "import torch; print(torch.get_num_threads(), torch.backends.cuda.matmul.fp32_precision)",
+    "tensorflow": "import tensorflow as tf; print(tf.config.threading.get_intra_op_parallelism_threads(), "
+                  "'tf32' if tf.config.experimental.tensor_float_32_execution_enabled() else 'ieee')",
+    "jax": "import os, jax; print(len(os.sched_getaffinity(0)), jax.config.jax_default_matmul_precision)",
+}
+
+
+@pytest.mark.parametrize("framework", ["torch", "tensorflow", "jax"])
+def test_minimal_loop_gets_the_models_thread_budget_and_full_float32(framework):
+    """Under a 1-core affinity mask (taskset -c 0) the minimal loop gets 1 thread, as the models do,
+    and TF32 off, as the models have it."""
+    pytest.importorskip(framework)
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("needs 2 cores to tell a 1-core mask from the machine's count")
+    code = (f"import os; os.sched_setaffinity(0, [0]); import impls; impls.load({framework!r}).minimal_loop(8, 'cpu'); "
+            f"{BASELINE_THREADS[framework]}")
+    env = cli_env(TF_CPP_MIN_LOG_LEVEL="3")
+    env.pop("SEQMNIST_THREADS", None)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-1500:]
+    threads, precision = proc.stdout.split()[-2:]
+    assert threads == "1" and precision in ("ieee", "highest")
+
+
+def test_jax_single_thread_flags_are_ones_xla_reads():
+    """Every XLA_FLAGS token the single-thread budget sets is a `--flag` XLA knows (an unknown one aborts)."""
+    pytest.importorskip("jax")
+    env = cli_env(SEQMNIST_THREADS="1")
+    env.pop("XLA_FLAGS", None)
+    code = "import os, impls.jax_lstm as m, jax.numpy as j; print(float(j.ones(3).sum())); print(os.environ['XLA_FLAGS'])"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT)
+    assert proc.returncode == 0 and proc.stdout.startswith("3.0"), proc.stderr[-1500:]
+    flags = proc.stdout.splitlines()[1].split()
+    assert flags and all(f.startswith("--xla_") for f in flags)
+
+
+def test_a_broken_minimal_loop_fails_instead_of_skipping(monkeypatch):
+    """Only 'cannot run here' is a skip; a bug in the minimal loop is a failed benchmark."""
+    pytest.importorskip("torch")
+    import impls
+    from bench.suites import baseline
+
+    def broken(cls, batch_size, device):
+        raise RuntimeError("planted bug")
+
+    monkeypatch.setattr(impls.load("torch"), "minimal_loop", classmethod(broken))
+    monkeypatch.setattr(baseline, "_STEPS", {})
+    with pytest.raises(RuntimeError, match="planted bug") as raised:
+        baseline.MinimalLoop().setup("torch", "cpu", 128)
+    assert type(raised.value) is RuntimeError  # not asv's skip (NotImplementedError is a RuntimeError)
+    with pytest.raises(NotImplementedError):  # asv's skip: no GPU here
+        baseline.MinimalLoop().setup("torch", "gpu", 128)
+
+
+def test_tensorflow_synchronize_without_a_result_waits_for_all_queued_work(monkeypatch):
+    tf = pytest.importorskip("tensorflow")
+    import impls
+
+    calls = []
+    monkeypatch.setattr(tf.test.experimental, "sync_devices", lambda: calls.append(1))
+    model = impls.load("tensorflow")(impls.LSTMConfig(), device="cpu", seed=0)
+    model.synchronize()
+    assert calls == [1]

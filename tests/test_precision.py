@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from test_equivalence import _batches, _weights
 
 import impls
-from reference import ReferenceAdam, forward
 
 from conftest import framework_params, variant_params
-from test_equivalence import _batches, _weights
+from reference import ReferenceAdam, forward
 
 CONFIG = impls.LSTMConfig()
 

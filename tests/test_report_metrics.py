@@ -7,12 +7,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from asv_files import write_results
 from bench import report
 from bench.report.metrics import BENCHMARKS, METRICS, TABLE_METRICS
 
+from asv_files import BASE, write_results
+
 ROOT = Path(__file__).resolve().parents[1]
-A = "a" * 40
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +53,7 @@ def test_display_and_headers_read_from_the_entry():
 def test_without_benchmarks_json_the_entry_gives_the_parameter_names(tmp_path):
     """Results copied without benchmarks.json: batch and epochs come from the entry, not position."""
     res = tmp_path / "asv"
-    write_results(res, "box", A, 1_700_000_000_000, {
+    write_results(res, "box", BASE, 1_700_000_000_000, {
         "accuracy.Accuracy.track_test_error": ([["'torch'"], ["'cpu'"], ["5"]], [0.02], [None]),
         "variants.PrecisionAccuracy.track_precision_test_error":
             ([["'torch'"], ["'cpu'"], ["'bf16'"], ["3"]], [0.03], [None]),

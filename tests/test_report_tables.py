@@ -1,0 +1,119 @@
+"""bench/report/tables.py: the comparison, variants and README tables.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+from bench import report
+
+from asv_files import BASE, FW2, FW_2B, HEAD, HID, replicated_frame, write_results
+
+
+def test_table_cells_show_their_interval_when_several_processes_stand_behind_them(tmp_path):
+    frame = replicated_frame(tmp_path, 1.0, 0.02)
+    table, _ = report.comparison_table(frame, "box", HEAD, "cpu")
+    cell = table.loc["torch", "train samples/s @128"]
+    assert re.fullmatch(r"[\d,]+ ±\d\.\d% \(\d\.\d\dx\)", cell), cell
+    assert "±" not in table.loc["tensorflow", "train samples/s @128"]  # one process: no interval shown
+
+
+def test_comparison_table_has_ratios_and_footnoted_na(results):
+    frame = report.load_results(results)
+    table, notes = report.comparison_table(frame, "box", HEAD, "cpu")
+    assert table.loc["tensorflow", "train samples/s @128"] == "6,214 (0.63x)"
+    assert table.loc["jax", "train samples/s @128"] == "8,533 (0.87x)"
+    assert table.loc["torch", "train samples/s @128"] == "9,846 (1.00x)"  # the fastest sets 1.00x
+    assert table.loc["jax", "test accuracy (5 ep)"] == "0.9700"
+    assert table.loc["tensorflow", "predict samples/s @128"].startswith("n/a [")
+    assert any("failed" in n for n in notes)
+    assert table.loc["torch", "host peak MiB"] == "381"
+
+
+def test_precision_tables_name_each_mode_and_its_accuracy(variant_results):
+    frame = report.load_results(variant_results)
+    md = "\n".join(report.variants_tables(frame, "box", BASE, "cpu"))
+    assert "train samples/s at batch 128 by precision" in md
+    speed = md.split("by precision**")[1].split("**")[0]
+    assert re.search(r"\| torch +\| 8,000 +\| 16,000 +\|", speed)  # float32 then bf16
+    assert "test accuracy by precision after 5 epoch(s)" in md
+    assert "0.9780 (12.5 s to 0.97)" in md  # torch bf16
+    assert "0.9800" in md and "tf32 is not shown" in md
+    header = md.split("test accuracy by precision")[1].splitlines()[2]
+    assert header.index("float32") < header.index("bf16")  # PRECISIONS order, not alphabetical
+
+
+def test_two_asv_environments_of_one_commit_make_one_table(tmp_path):
+    """asv.conf.json's matrix gives a commit one results file per environment: the tables take the
+    newest ok value per cell instead of crashing on a duplicate framework index."""
+    res = tmp_path / "asv"
+    train = {"throughput.TrainStep.time_train_step": (FW_2B, [0.01, 0.02] * 3, [None] * 6),
+             "baseline.MinimalLoop.time_minimal_train_step": (FW_2B, [0.009, 0.018] * 3, [None] * 6),
+             "variants.HiddenScaling.time_hidden_train_step": (HID, [0.01, 0.02] * 3, [None] * 6),
+             "variants.MatmulPeak.track_matmul_gflops": (FW2, [100.0, 90.0, 80.0], [None] * 3)}
+    write_results(res, "box", BASE, 1_700_000_000_000, train, env="virtualenv-py3.11-torch")
+    write_results(res, "box", BASE, 1_700_000_000_000, train, env="virtualenv-py3.11-jax")
+    frame = report.load_results(res)
+    table, notes = report.comparison_table(frame, "box", BASE, "cpu")
+    assert table.loc["torch", "train samples/s @128"].startswith("6,400")
+    assert table.loc["jax", "harness / minimal loop @128"] == "0.90"
+    assert any("GFLOP/s" in t for t in report.variants_tables(frame, "box", BASE, "cpu"))
+
+
+def test_a_failed_cell_reads_failed_not_not_run(tmp_path):
+    res = tmp_path / "asv"
+    write_results(res, "box", BASE, 1_700_000_000_000, {
+        "throughput.TrainStep.time_train_step": (FW_2B, [0.01, None, 0.02, 0.04, 0.01, 0.02], [None] * 6)})
+    frame = report.load_results(res)
+    table, notes = report.comparison_table(frame, "box", BASE, "cpu")
+    assert table.loc["torch", "train samples/s @32"].startswith("3,200")
+    cell = table.loc["torch", "train samples/s @128"]
+    note = notes[int(cell.split("[")[1].rstrip("]")) - 1]
+    assert "failed" in note and "not run" not in note
+
+
+def test_readme_is_published_only_from_a_complete_full_run(tmp_path):
+    res = tmp_path / "results" / "asv"
+    full = {"throughput.TrainStep.time_train_step": (FW_2B, [0.01] * 6, [None] * 6)}
+    write_results(res, "box", BASE, 1_700_000_000_000, full)
+    (tmp_path / "results" / "meta" / "box").mkdir(parents=True)
+    (tmp_path / "results" / "meta" / "box" / f"{BASE[:8]}.json").write_text(json.dumps({"machine": "box", "commit": BASE, "quick": False}))
+    partial = {"throughput.TrainStep.time_train_step": ([["'torch'"], ["'cpu'"], ["32", "128"]], [0.02] * 2, [None] * 2)}
+    write_results(res, "box", HEAD, 1_700_000_100_000, partial)
+    (tmp_path / "results" / "meta" / "box" / f"{HEAD[:8]}.json").write_text(json.dumps({"machine": "box", "commit": HEAD, "quick": True}))
+    table = report.readme_table(report.load_results(res))
+    assert f"`{BASE[:8]}`" in table and "12,800" in table  # 128 / 0.01, not the quick torch-only 6,400
+
+
+def test_the_header_names_the_data_the_accuracy_was_measured_on(tmp_path):
+    res = tmp_path / "results" / "asv"
+    write_results(res, "box", BASE, 1_700_000_000_000, {
+        "accuracy.Accuracy.track_test_error": ([["'torch'"], ["'cpu'"], ["1"]], [0.19], [None])})
+    (tmp_path / "results" / "meta" / "box").mkdir(parents=True)
+    (tmp_path / "results" / "meta" / "box" / f"{BASE[:8]}.json").write_text(json.dumps(
+        {"machine": "box", "commit": BASE, "data": "unverified IDX data (no known checksum) from /fashion", "dirty": True}))
+    header = report.header_line(report.load_results(res), "box", BASE)
+    assert "unverified IDX data (no known checksum) from /fashion" in header and "recorded as dirty" in header
+
+
+def test_a_new_hosts_quick_run_is_published_until_it_has_a_full_one(tmp_path):
+    res = tmp_path / "results" / "asv"
+    meta = tmp_path / "results" / "meta" / "box"
+    meta.mkdir(parents=True)
+    for commit, date, value, quick in ((BASE, 1_700_000_000_000, 0.01, True), (HEAD, 1_700_000_100_000, 0.02, True)):
+        write_results(res, "box", commit, date, {"throughput.TrainStep.time_train_step": (FW_2B, [value] * 6, [None] * 6)})
+        (meta / f"{commit[:8]}.json").write_text(json.dumps({"machine": "box", "commit": commit, "quick": quick}))
+    assert f"`{HEAD[:8]}`" in report.readme_table(report.load_results(res))  # the newest quick one
+    (meta / f"{BASE[:8]}.json").write_text(json.dumps({"machine": "box", "commit": BASE, "quick": False}))
+    assert f"`{BASE[:8]}`" in report.readme_table(report.load_results(res))  # a full one wins over a newer quick one
+
+
+def test_a_run_that_left_a_framework_out_does_not_replace_the_readme(tmp_path):
+    """asv and the replicated store fill unselected frameworks' cells with skips (NaN): those do not
+    make a run complete."""
+    res = tmp_path / "results" / "asv"
+    write_results(res, "box", BASE, 1_700_000_000_000, {"throughput.TrainStep.time_train_step": (FW_2B, [0.01] * 6, [None] * 6)})
+    nan = float("nan")
+    write_results(res, "box", HEAD, 1_700_000_100_000, {
+        "throughput.TrainStep.time_train_step": (FW_2B, [0.02, 0.02, nan, nan, 0.02, 0.02], [None] * 6)})
+    assert f"`{BASE[:8]}`" in report.readme_table(report.load_results(res))

@@ -1,0 +1,104 @@
+"""bench/report/verdicts.py: regression verdicts between two stored runs, from small asv results files
+written here.
+"""
+from __future__ import annotations
+
+import pytest
+
+from bench import report
+
+from asv_files import BASE, FW_2B, HEAD, base_values, replicated_frame, write_results
+from conftest import cli
+
+
+def verdicts(frame):
+    out = report.compare(frame, "box", BASE, HEAD, 0.10)
+    return {(r.metric, r.framework): r.verdict for r in out.itertuples()}
+
+
+def test_planted_30_percent_slowdown_is_a_regression(results):
+    v = verdicts(report.load_results(results))
+    assert v[("train_step", "torch")] == "regression"
+
+
+def test_three_percent_wobble_is_unchanged(results):
+    assert verdicts(report.load_results(results))[("train_step", "tensorflow")] == "unchanged"
+
+
+def test_change_inside_overlapping_intervals_is_noise(results):
+    assert verdicts(report.load_results(results))[("predict", "torch")] == "unchanged"
+
+
+def test_faster_is_an_improvement_and_accuracy_drop_a_regression(results):
+    v = verdicts(report.load_results(results))
+    assert v[("predict", "jax")] == "improvement"
+    assert v[("test_error", "jax")] == "regression"
+    assert v[("test_error", "torch")] == "unchanged"
+
+
+def test_failed_and_gone(results):
+    v = verdicts(report.load_results(results))
+    assert v[("predict", "tensorflow")] == "failed"
+    assert v[("cold_start", "jax")] == "gone"
+
+
+def test_change_text_reads_in_the_metric_direction(results):
+    out = report.compare(report.load_results(results), "box", BASE, HEAD, 0.10)
+    torch_train = out[(out.metric == "train_step") & (out.framework == "torch")].iloc[0]
+    assert torch_train.ratio == pytest.approx(1.3)
+    assert torch_train.change == "-23.1% samples/s (one process each: asv's in-process interval only)"
+    jax_acc = out[(out.metric == "test_error") & (out.framework == "jax")].iloc[0]
+    assert jax_acc.change.startswith("-0.90 accuracy points (1 seed each")
+
+
+def test_replicated_runs_give_verdicts_from_an_interval_over_processes(tmp_path):
+    frame = replicated_frame(tmp_path, 1.30, 0.02)
+    cell = frame[(frame.commit == HEAD) & (frame.framework == "torch")].iloc[0]
+    assert cell.runs == 5 and 0 < cell.spread < 0.1
+    out = report.compare(frame, "box", BASE, HEAD, 0.10)
+    row = out[out.framework == "torch"].iloc[0]
+    assert row.verdict == "regression"
+    assert "(95% CI" in row.change and "5 vs 5 processes, separate runs" in row.change
+
+
+def test_replicated_noise_wider_than_the_change_is_not_a_verdict(tmp_path):
+    out = report.compare(replicated_frame(tmp_path, 1.12, 0.15), "box", BASE, HEAD, 0.10)
+    assert out[out.framework == "torch"].iloc[0].verdict == "inconclusive"
+
+
+def test_default_revisions_are_newest_and_previous_on_one_machine(results):
+    write_results(results, "other", "c" * 40, 1_800_000_000_000, base_values())
+    frame = report.load_results(results)
+    with pytest.raises(report.ReportError, match="several machines"):
+        report.pick_revisions(frame, None, None, None)
+    assert report.pick_revisions(frame, None, None, "box") == ("box", BASE, HEAD)
+    assert report.pick_revisions(frame, "aaaa", "bbbb", "box") == ("box", BASE, HEAD)
+    with pytest.raises(report.ReportError, match="no earlier commit"):
+        report.pick_revisions(frame, None, None, "other")
+
+
+def test_variant_params_are_kept_apart_and_epochs_read_from_the_fourth(variant_results):
+    frame = report.load_results(variant_results)
+    acc = frame[(frame.metric == "precision_test_error") & (frame.commit == BASE)]
+    assert sorted(acc.param.unique()) == ["bf16", "float32", "tf32"]
+    assert set(acc.epochs) == {5}
+    out = report.compare(frame, "box", BASE, HEAD, 0.10)
+    got = {(r.metric, r.framework, r.param): r.verdict for r in out.itertuples()}
+    assert got["variant_train_step", "torch", "cell"] == "regression"
+    assert got["variant_train_step", "torch", "fused"] == "unchanged"  # not merged with cell
+    assert got["precision_test_error", "jax", "bf16"] == "regression"
+    assert got["precision_test_error", "jax", "float32"] == "unchanged"
+    peak = out[(out.metric == "matmul_gflops") & (out.framework == "torch")].iloc[0]
+    assert peak.verdict == "regression"  # fewer GFLOP/s is worse, unlike every other stored value
+    text = report.render_regressions(out, "box", BASE, HEAD, 0.10)
+    assert "torch, cpu, cell" in text and "jax, cpu, bf16, 5 ep" in text
+
+
+def test_a_benchmark_failing_at_head_fails_the_report_gate(tmp_path):
+    res = tmp_path / "results" / "asv"
+    ok = {"throughput.TrainStep.time_train_step": (FW_2B, [0.01] * 6, [None] * 6)}
+    write_results(res, "box", BASE, 1_700_000_000_000, ok)
+    write_results(res, "box", HEAD, 1_700_000_100_000, {
+        "throughput.TrainStep.time_train_step": (FW_2B, [None] + [0.01] * 5, [None] * 6)})
+    proc = cli("report", "--no-plots", "--readme", "", "--fail-on-regression", cwd=tmp_path)
+    assert proc.returncode == 1 and "failed" in proc.stdout, proc.stderr
