@@ -28,6 +28,12 @@ class Metric:
     by: str = ""  # variants tables: what the third parameter is ("precision", ...)
     higher_is_better: bool = False  # of the stored value
     accuracy: bool = False
+    how: str = ""  # how it is measured, one sentence for the results page
+
+    @property
+    def higher_shown_is_better(self) -> bool:
+        """Direction of the number people read: samples/s, accuracy and GFLOP/s go up."""
+        return self.display in ("samples/s", "accuracy", "GFLOP/s")
 
     def shown(self, value: float, batch_size=None) -> float:
         """Stored asv value -> the number people read (samples/s, s, MiB, accuracy)."""
@@ -59,22 +65,35 @@ def _by(name: str, param: str, title: str) -> Metric:
 # In comparison-table column order.
 BENCHMARKS: dict[str, Metric] = {
     "throughput.TrainStep.time_train_step": Metric(
-        "train_step", "train samples/s", "seconds", "samples/s", BATCH, column="train samples/s @{batch}"),
+        "train_step", "train samples/s", "seconds", "samples/s", BATCH, column="train samples/s @{batch}",
+        how=("one Adam step (forward, backward, update) on a batch already on the device, "
+             "synchronized, after warm-up; batch size / seconds per step")),
     "throughput.Predict.time_predict": Metric(
-        "predict", "predict samples/s", "seconds", "samples/s", BATCH, column="predict samples/s @{batch}"),
+        "predict", "predict samples/s", "seconds", "samples/s", BATCH, column="predict samples/s @{batch}",
+        how=("one forward pass to logits on a batch already on the device, synchronized; batch size / "
+             "seconds per call")),
     "baseline.MinimalLoop.time_minimal_train_step": Metric(
         "minimal_train_step", "minimal-loop train samples/s", "seconds", "samples/s", BATCH,
-        column="minimal-loop train samples/s @{batch}"),
+        column="minimal-loop train samples/s @{batch}",
+        how=("the framework's textbook training loop (no harness), timed like the train step: the "
+             "harness's own overhead is the ratio of the two")),
     "cold_start.ColdStart.timeraw_cold_start": Metric(
-        "cold_start", "cold start", "seconds", "s", PLAIN, column="cold start s"),
-    "memory.HostMemory.peakmem_train": Metric("train", "host peak", "bytes", "MiB", PLAIN, column="host peak MiB"),
+        "cold_start", "cold start", "seconds", "s", PLAIN, column="cold start s",
+        how=("a fresh interpreter: import the framework, build the model and run its first train step "
+             "(compilation included)")),
+    "memory.HostMemory.peakmem_train": Metric("train", "host peak", "bytes", "MiB", PLAIN, column="host peak MiB",
+        how=("peak resident memory of the process while building the model and training a few steps "
+             "(asv's peakmem)")),
     "memory.DeviceMemory.track_device_peak_memory": Metric(
-        "device_peak_memory", "device peak", "bytes", "MiB", PLAIN, column="device peak MiB"),
+        "device_peak_memory", "device peak", "bytes", "MiB", PLAIN, column="device peak MiB",
+        how=("the framework's own peak device-memory counter after a few train steps (GPU only)")),
     "accuracy.Accuracy.track_test_error": Metric(
         "test_error", "test accuracy", "error rate", "accuracy", EPOCHS, column="test accuracy ({epochs} ep)",
-        accuracy=True),
+        accuracy=True, how=("accuracy on the 10,000 MNIST test images after training for the stated epochs (seed 0, "
+             "seeded batch order)")),
     "accuracy.Accuracy.track_time_to_accuracy": Metric(
-        "time_to_accuracy", "time to 0.97", "seconds", "s", EPOCHS, column="time to 0.97 s ({epochs} ep)"),
+        "time_to_accuracy", "time to 0.97", "seconds", "s", EPOCHS, column="time to 0.97 s ({epochs} ep)",
+        how="training seconds until the test accuracy, checked after each epoch, first reaches 0.97"),
     "variants.ImplementationVariants.time_variant_train_step": _by("variant_train_step", "variant", "implementation variant"),
     "variants.Precisions.time_precision_train_step": _by("precision_train_step", "precision", "precision"),
     "variants.Sequences.time_sequence_train_step": _by("sequence_train_step", "sequence", "sequence"),

@@ -27,6 +27,13 @@ def _save(fig, path: Path, dpi: int) -> Path:
     return path
 
 
+def _half_width(shown: pd.Series, spread: pd.Series) -> list[list[float]]:
+    """Error bars (below, above) from each value's 95% interval, symmetric in log: value / (1 + w) to
+    value * (1 + w) for the relative half-width w (none where one process stands behind it)."""
+    w = [float(x) if pd.notna(x) else 0.0 for x in spread]
+    return [[v - v / (1 + x) for v, x in zip(shown, w)], [v * x for v, x in zip(shown, w)]]
+
+
 def plot_throughput(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
     """Samples/s against batch size, one line per framework, train and predict side by side."""
     plt = _pyplot()
@@ -41,12 +48,14 @@ def plot_throughput(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
             for ax, metric in zip(axes, ["train_step", "predict"]):
                 for fw, g in dev[dev.metric == metric].groupby("framework"):
                     g = g.sort_values("batch_size")
-                    ax.plot(g.batch_size.astype(float), g.batch_size.astype(float) / g.value, marker="o", label=fw)
+                    shown = g.batch_size.astype(float) / g.value
+                    ax.errorbar(g.batch_size.astype(float), shown, yerr=_half_width(shown, g.spread), marker="o",
+                                capsize=3, label=fw)
                 ax.set(xscale="log", yscale="log", xlabel="batch size", ylabel="samples/s",
                        title=f"{METRICS[metric].label} ({device})")
                 ax.grid(True, which="both", alpha=0.3)
                 ax.legend()
-            fig.suptitle(f"{machine} @ {commit[:8]}: higher is better")
+            fig.suptitle(f"{machine} @ {commit[:8]}: higher is better; bars: 95% interval over processes")
             written.append(_save(fig, out_dir / f"throughput_{machine}_{device}.png", 110))
     return written
 
@@ -68,8 +77,8 @@ def plot_history(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
                 part = part[part.batch_size == batch]
             for fw, g in part.groupby("framework"):
                 g = g.assign(pos=g.commit.map({c: i for i, c in enumerate(order.index)})).sort_values("pos")
-                shown = [display_value(metric, v, b) for v, b in zip(g.value, g.batch_size)]
-                ax.plot(g.pos, shown, marker="o", label=fw)
+                shown = pd.Series([display_value(metric, v, b) for v, b in zip(g.value, g.batch_size)], index=g.index)
+                ax.errorbar(g.pos, shown, yerr=_half_width(shown, g.spread), marker="o", capsize=2, label=fw)
             label = METRICS[metric].label + (f" @{batch}" if batch else "")
             ax.set(title=f"{label} ({METRICS[metric].display})", xlabel="commit")
             ax.set_xticks(range(len(order)), [c[:7] for c in order.index], rotation=45, fontsize=7)

@@ -3,6 +3,8 @@ intervals, n/a cells with their reasons), the heavy-variants tables, and the REA
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import pandas as pd
 
 from .load import commit_rows, latest_commits
@@ -75,6 +77,7 @@ def comparison_table(frame: pd.DataFrame, machine: str, commit: str, device: str
     rows = table_frameworks(sel)
     notes: list[str] = []
     columns: dict[str, dict[str, str]] = {}
+    fastest: dict[str, str] = {}  # column -> the framework with the best value (for the results page)
     keys = sel[["metric", "batch_size", "epochs"]].drop_duplicates()
     keys = keys[keys.metric.isin(TABLE_METRICS)]
     keys = keys.assign(order=keys.metric.map(TABLE_METRICS.index)).sort_values(["order", "batch_size"])
@@ -85,6 +88,9 @@ def comparison_table(frame: pd.DataFrame, machine: str, commit: str, device: str
         shown = {r.framework: display_value(metric, r.value, r.batch_size) for r in ok.itertuples()}
         spread = {r.framework: r.spread for r in ok.itertuples()}
         best = max(shown.values()) if shown and m.display == "samples/s" else None
+        if shown:
+            pick = max if m.higher_shown_is_better else min
+            fastest[m.header(batch, epochs)] = pick(shown, key=shown.get)
         cells = {}
         for fw in rows:
             if fw in shown:
@@ -105,6 +111,7 @@ def comparison_table(frame: pd.DataFrame, machine: str, commit: str, device: str
         columns["train @128: % of host matmul peak"] = share
     table = pd.DataFrame(columns).reindex(rows).fillna("n/a")  # ratio columns: no value where a side is missing
     table.index.name = "framework"
+    table.attrs["best"] = fastest
     return table, notes
 
 
@@ -214,10 +221,28 @@ def _param_order(metric: str, columns) -> list:
     return [c for c in order if c in columns] + [c for c in columns if c not in order]
 
 
+@dataclass
+class Section:
+    """One titled table of strings (rows: frameworks) with the notes under it, for Markdown and HTML."""
+
+    title: str
+    table: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+    def markdown(self) -> str:
+        return (f"**{self.title}**\n\n" + self.table.to_markdown(disable_numparse=True) + "\n"
+                + "".join(f"\n{n}\n" for n in self.notes))
+
+
 def variants_tables(frame: pd.DataFrame, machine: str, commit: str, device: str) -> list[str]:
-    """Markdown for the heavy-variants suite: train samples/s at batch 128 per variant, precision,
-    sequence and hidden size; for hidden sizes also achieved GFLOP/s and its share of the
-    framework's matmul peak; test accuracy per precision and per long sequence."""
+    """Markdown of variant_sections."""
+    return [s.markdown() for s in variant_sections(frame, machine, commit, device)]
+
+
+def variant_sections(frame: pd.DataFrame, machine: str, commit: str, device: str) -> list[Section]:
+    """The heavy-variants suite: train samples/s at batch 128 per variant, precision, sequence and
+    hidden size; for hidden sizes also achieved GFLOP/s and its share of the framework's matmul peak;
+    test accuracy per precision and per long sequence."""
     sel = commit_rows(frame, machine, commit, device)
     sel = sel[sel.status == "ok"]
     out = []
@@ -229,10 +254,10 @@ def variants_tables(frame: pd.DataFrame, machine: str, commit: str, device: str)
             index="framework", columns="param", values="shown", aggfunc="last")
         table = table[_param_order(metric, table.columns)]
         cells = table.map(lambda v: "" if pd.isna(v) else f"{v:,.0f}")
-        out.append(f"**{device.upper()} — train samples/s at batch 128 by {title}**\n\n"
-                   + cells.to_markdown(disable_numparse=True) + "\n" + _missing_note(metric, table.columns, device)
-                   + "\nOne asv process per cell, no interval: compare cells within this table (measured in one "
-                   "run), not with the main table.\n")
+        notes = [n for n in (_missing_note(metric, table.columns, device),) if n]
+        notes.append("One asv process per cell, no interval: compare cells within this table (measured in one "
+                     "run), not with the main table.")
+        out.append(Section(f"{device.upper()} — train samples/s at batch 128 by {title}", cells, notes))
         if metric == "hidden_train_step":
             out.append(_gflops_table(sel, part, device))
     out.extend(_accuracy_variant_table(sel, metric, title, device) for metric, title in ACCURACY_VARIANTS.items()
@@ -245,11 +270,11 @@ def _missing_note(metric: str, columns, device: str) -> str:
     from impls.base import TF32_GPU
 
     if metric.startswith("precision") and "tf32" not in columns and device == "cpu":
-        return f"\ntf32 is not shown: {TF32_GPU}, n/a on CPU.\n"
+        return f"tf32 is not shown: {TF32_GPU}, n/a on CPU."
     return ""
 
 
-def _gflops_table(sel: pd.DataFrame, part: pd.DataFrame, device: str) -> str:
+def _gflops_table(sel: pd.DataFrame, part: pd.DataFrame, device: str) -> Section:
     peak = sel[sel.metric == "matmul_gflops"].set_index("framework").value
     gflops = part.assign(g=[hidden_flops(int(h)) / v / 1e9 for h, v in zip(part.param, part.value)])
     pivot = gflops.pivot_table(index="framework", columns="param", values="g", aggfunc="last")
@@ -258,11 +283,11 @@ def _gflops_table(sel: pd.DataFrame, part: pd.DataFrame, device: str) -> str:
         {col: {fw: "" if pd.isna(v) else f"{v:.1f}" + (f" ({v / peak[fw]:.0%})" if fw in peak else "")
                for fw, v in pivot[col].items()} for col in pivot.columns})
     text.index.name = "framework"
-    return (f"**{device.upper()} — achieved matmul GFLOP/s by hidden size (share of the framework's "
-            "2048x2048 float32 matmul peak)**\n\n" + text.to_markdown(disable_numparse=True) + "\n")
+    return Section(f"{device.upper()} — achieved matmul GFLOP/s by hidden size (share of the framework's "
+                   "2048x2048 float32 matmul peak)", text)
 
 
-def _accuracy_variant_table(sel: pd.DataFrame, metric: str, title: str, device: str) -> str:
+def _accuracy_variant_table(sel: pd.DataFrame, metric: str, title: str, device: str) -> Section:
     """Test accuracy per precision or sequence (with time to 0.97 where it was reached)."""
     part = sel[sel.metric == metric]
     reached = sel[sel.metric == metric.replace("test_error", "time_to_accuracy")]
@@ -275,5 +300,6 @@ def _accuracy_variant_table(sel: pd.DataFrame, metric: str, title: str, device: 
         for fw, v in table[col].items()} for col in table.columns})
     text.index.name = "framework"
     epochs = ", ".join(str(e) for e in sorted(part.epochs.dropna().unique()))
-    return (f"**{device.upper()} — test accuracy by {title} after {epochs} epoch(s)** (seed 0, batch 128, "
-            "Adam 1e-3)\n\n" + text.to_markdown(disable_numparse=True) + "\n" + _missing_note(metric, table.columns, device))
+    notes = [n for n in (_missing_note(metric, table.columns, device),) if n]
+    return Section(f"{device.upper()} — test accuracy by {title} after {epochs} epoch(s) (seed 0, batch 128, "
+                   "Adam 1e-3)", text, notes)
