@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 ARGS ?= --quick
 
-.PHONY: bench test install clean
+.PHONY: bench test install clean screenshot
 
 install: $(VENV)/.installed
 
@@ -23,3 +23,9 @@ test: install
 
 clean:
 	rm -rf $(VENV) .asv
+
+# The committed results page's desktop screenshot (Debian: apt-get install -y chromium).
+screenshot:
+	chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1400,1000 \
+	  --host-resolver-rules="MAP * ~NOTFOUND" --screenshot=results/report/screenshot.png \
+	  file://$(CURDIR)/results/report/index.html

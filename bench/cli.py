@@ -157,7 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "report",
         help="tables, plots and regression verdicts from results/asv",
-        description="Write results/report/ (results.csv, latest.md/.csv/.html, PNG plots), refresh the "
+        description="Write results/report/ (index.html: the self-contained results page; results.csv, latest.md/.csv, PNG plots), refresh the "
         "README's CPU table, and compare two revisions on one machine. Exit status: 1 with "
         "--fail-on-regression when a regression is found, 2 for bad arguments or no results.",
     )
@@ -378,7 +378,22 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"{readme} left as it was: no complete full CPU run to publish (quick or partial runs are "
               "not published there)", file=sys.stderr)
     print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)
-    return regression_gate(frame, args, revisions, out)
+    status = regression_gate(frame, args, revisions, out)
+    page = report.write_page(frame, out, _regression_reports(out, results, revisions))
+    print(f"results page (open in a browser; self-contained): {page}", file=sys.stderr)
+    return status
+
+
+def _regression_reports(out, results, revisions) -> list[tuple[str, str]]:
+    """(title, Markdown) for the page: the regression report this `report` wrote, and the newest
+    paired `compare` report kept beside the results (results/compare/, not tracked by git)."""
+    reports = []
+    if revisions is not None and (out / "regressions.md").is_file():
+        reports.append(("Two runs compared", (out / "regressions.md").read_text()))
+    paired = sorted((results.parent / "compare").glob("*/*/regressions.md"), key=lambda p: p.stat().st_mtime)
+    if paired:
+        reports.append((f"Newest paired comparison ({paired[-1].parent.parent.name})", paired[-1].read_text()))
+    return reports
 
 
 def _revisions(frame, args: argparse.Namespace):

@@ -70,8 +70,12 @@ def plot_history(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
     ok = frame[frame.status == "ok"]
     for (machine, device), sel in ok.groupby(["machine", "device"]):
         order = sel.groupby("commit").date.max().sort_values()
-        fig, axes = plt.subplots(1, len(HISTORY_METRICS), figsize=(4 * len(HISTORY_METRICS), 3.6))
-        for ax, (metric, batch) in zip(axes, HISTORY_METRICS):
+        cols = 3
+        rows = -(-len(HISTORY_METRICS) // cols)
+        fig, axes = plt.subplots(rows, cols, figsize=(4.4 * cols, 3.6 * rows), squeeze=False)
+        for ax in axes.flat[len(HISTORY_METRICS):]:
+            ax.set_visible(False)
+        for ax, (metric, batch) in zip(axes.flat, HISTORY_METRICS):
             part = sel[sel.metric == metric]
             if batch is not None:
                 part = part[part.batch_size == batch]

@@ -35,9 +35,9 @@ def export_tidy(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
 
 
 def write_latest(frame: pd.DataFrame, out_dir: Path) -> tuple[list[Path], str | None]:
-    """latest.md / .csv / .html: newest commit per machine, one table per device.
-    Returns the files and the CPU markdown for the README (readme_table)."""
-    sections, csv_parts, html_parts = [], [], []
+    """latest.md / .csv: newest commit per machine, one table per device (the page, index.html, is
+    bench.report.page's). Returns the files and the CPU markdown for the README (readme_table)."""
+    sections, csv_parts = [], []
     commits = latest_commits(frame)
     for machine, commit in sorted(commits.items()):
         header = header_line(frame, machine, commit)
@@ -51,13 +51,11 @@ def write_latest(frame: pd.DataFrame, out_dir: Path) -> tuple[list[Path], str | 
             md = render_markdown(table, notes, header, device)
             sections.append("\n".join([md, *variants]))
             csv_parts.append(table.reset_index().assign(machine=machine, commit=commit, device=device))
-            html_parts.append(f"<h2>{machine} / {device}</h2><p>{header}</p>" + table.to_html()
-                              + "".join(f"<p>[{i}] {n}</p>" for i, n in enumerate(notes, 1)))
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = [out_dir / "latest.md", out_dir / "latest.csv", out_dir / "latest.html"]
+    paths = [out_dir / "latest.md", out_dir / "latest.csv"]
     paths[0].write_text("# Latest results\n\n" + "\n".join(sections))
     (pd.concat(csv_parts) if csv_parts else pd.DataFrame()).to_csv(paths[1], index=False)
-    paths[2].write_text("<html><body><h1>seqmnist-bench: latest results</h1>" + "".join(html_parts) + "</body></html>")
+    (out_dir / "latest.html").unlink(missing_ok=True)  # replaced by index.html
     return paths, readme_table(frame)
 
 

@@ -1,0 +1,146 @@
+"""results/report/index.html: the results as one self-contained page (inline CSS, plots as base64 PNG,
+no scripts, no network fetches) to open from disk, attach to a release or serve from GitHub Pages.
+"""
+from __future__ import annotations
+
+import base64
+import html
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .load import latest_commits
+from .metrics import BENCHMARKS
+from .tables import Section, _nothing_ran, comparison_table, header_line, variant_sections
+
+TEMPLATE = Path(__file__).with_name("page.html.j2")
+
+VERDICT_HELP = {
+    "regression": "the whole 95% interval of the change lies beyond the threshold, the slow way: CI fails",
+    "failed": "the benchmark ran at the base but fails at the head: CI fails",
+    "improvement": "the whole interval lies beyond the threshold, the fast way",
+    "inconclusive": "the interval straddles the threshold: more rounds would decide (not a failure)",
+    "unchanged": "the interval lies within the threshold either way",
+    "new": "measured at the head only",
+    "gone": "measured at the base only",
+}
+
+
+@dataclass
+class DeviceBlock:
+    device: str
+    table: str  # HTML
+    notes: list[str]
+    sections: list[tuple[str, str, list[str]]] = field(default_factory=list)  # (title, HTML, notes)
+    plot: str | None = None  # data: URI
+
+
+@dataclass
+class MachineBlock:
+    machine: str
+    commit: str
+    facts: list[str]  # HTML fragments
+    devices: list[DeviceBlock]
+    plots: list[tuple[str, str]]  # (caption, data: URI)
+    reproduce: str
+
+
+def write_page(frame: pd.DataFrame, out_dir: Path, regressions: list[tuple[str, str]] = ()) -> Path:
+    """Render index.html from the frame, the PNG plots already in out_dir and regression reports given as
+    (title, Markdown). Returns the page's path."""
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    newest = frame.groupby("machine").date.max().sort_values(ascending=False)  # newest machine first
+    commits = latest_commits(frame)
+    machines = [_machine_block(frame, machine, commits[machine], out_dir) for machine in newest.index]
+    env = Environment(loader=FileSystemLoader(TEMPLATE.parent), autoescape=select_autoescape(["j2"]))
+    page = env.get_template(TEMPLATE.name).render(
+        machines=machines,
+        metrics=[(m.name, m.label, _unit_text(m), m.how) for m in BENCHMARKS.values() if m.column],
+        regressions=[(title, _markdown_html(text)) for title, text in regressions],
+        verdict_help=VERDICT_HELP,
+        generated=pd.Timestamp.now(tz="UTC").strftime("%Y-%m-%d %H:%M UTC"),
+    )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "index.html"
+    path.write_text(page)
+    return path
+
+
+def _machine_block(frame: pd.DataFrame, machine: str, commit: str, out_dir: Path) -> MachineBlock:
+    devices = []
+    for device in ("cpu", "gpu"):
+        table, notes = comparison_table(frame, machine, commit, device)
+        sections = [(s.title, table_html(s.table), s.notes) for s in variant_sections(frame, machine, commit, device)]
+        if _nothing_ran(table) and not sections:
+            continue
+        devices.append(DeviceBlock(device, "" if _nothing_ran(table) else table_html(table), notes, sections,
+                                   _png(out_dir / f"throughput_{machine}_{device}.png")))
+    plots = [(f"{kind} on {device}", uri) for kind in ("scaling", "history") for device in ("cpu", "gpu")
+             if (uri := _png(out_dir / f"{kind}_{machine}_{device}.png"))]
+    facts = [_inline_code(part) for part in header_line(frame, machine, commit).split(" · ")]
+    return MachineBlock(machine, commit, facts, devices, plots, _reproduce(frame, machine, commit))
+
+
+def table_html(table: pd.DataFrame) -> str:
+    """A table of strings as HTML through pandas' Styler: numbers right-aligned (class num), n/a cells
+    (class na), each column's best framework marked (class best, from the table's attrs)."""
+    best = table.attrs.get("best", {})
+    classes = pd.DataFrame(
+        [[_cell_class(table.at[fw, col], best.get(col) == fw) for col in table.columns] for fw in table.index],
+        index=table.index, columns=table.columns)
+    table = table.rename_axis(index=None, columns=None)  # the corner cell stays empty, no row of names
+    styler = table.style.set_td_classes(classes).set_table_attributes('class="results"')
+    return styler.to_html(doctype_html=False)
+
+
+def _cell_class(text, best: bool) -> str:
+    text = str(text)
+    kind = "na" if text.startswith("n/a") else "num" if re.match(r"^[\d.,+-]", text) else "text"
+    return kind + (" best" if best else "")
+
+
+def _unit_text(metric) -> str:
+    up = "higher is better" if metric.higher_shown_is_better else "lower is better"
+    return f"{metric.display}, {up}"
+
+
+def _inline_code(text: str) -> str:
+    """Escape, then `code` -> <code>code</code> (the table header is written in Markdown)."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
+
+
+def _png(path: Path) -> str | None:
+    if not path.is_file():
+        return None
+    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+def _reproduce(frame: pd.DataFrame, machine: str, commit: str) -> str:
+    """The commands that measured this machine's newest commit."""
+    sel = frame[(frame.machine == machine) & (frame.commit == commit)]
+    quick = bool(sel.quick.map(lambda q: q is True or q == "true").any())
+    threads = sel.threads.dropna()
+    frameworks = " ".join(sorted(sel[sel.status == "ok"].framework.dropna().unique()))
+    run = f".venv/bin/seqmnist-bench run --machine {machine} --frameworks {frameworks}"
+    run += (f" --threads {int(threads.iloc[0])}" if len(threads) else "") + (" --quick" if quick else "")
+    return "\n".join([
+        f"git checkout {commit[:12]}",
+        "make install",
+        f"{run} --data-dir PATH/TO/mnist",
+        ".venv/bin/seqmnist-bench report   # writes results/report/index.html",
+    ])
+
+
+def _markdown_html(text: str) -> str:
+    """A regression report (Markdown, as written beside the page) as HTML, verdict cells classed by verdict."""
+    from markdown_it import MarkdownIt
+
+    body = MarkdownIt("commonmark").enable("table").render(text)
+    body = re.sub(r"<td>(" + "|".join(VERDICT_HELP) + r")</td>", r'<td class="v-\1">\1</td>', body)
+    return re.sub(r"<table>", '<div class="scroll"><table class="results">', body).replace("</table>", "</table></div>")
+
+
+__all__ = ["Section", "table_html", "write_page"]

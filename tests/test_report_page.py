@@ -1,0 +1,153 @@
+"""bench/report/page.py: the self-contained results page, its structure from small asv results written here,
+and how it renders in headless Chromium with the network off (desktop and phone width)."""
+from __future__ import annotations
+
+import base64
+import io
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, cli
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+OFFLINE = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+           "--host-resolver-rules=MAP * ~NOTFOUND", "--proxy-server=http://127.0.0.1:9",
+           "--proxy-bypass-list=<-loopback>"]
+
+
+class Page(HTMLParser):
+    """What a test needs from the HTML: tables (rows of (classes, text) cells), resources, scripts."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.tables: list[list[list[tuple[str, str]]]] = []
+        self.urls: list[tuple[str, str, str]] = []  # (tag, attribute, value)
+        self.scripts = 0
+        self._cell: list | None = None
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        for name in ("src", "href"):
+            if name in attrs:
+                self.urls.append((tag, name, attrs[name]))
+        if tag == "script":
+            self.scripts += 1
+        elif tag == "table":
+            self.tables.append([])
+        elif tag == "tr" and self.tables:
+            self.tables[-1].append([])
+        elif tag in ("td", "th") and self.tables:
+            self._cell = [attrs.get("class") or "", ""]
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell[1] += data
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None:
+            self.tables[-1][-1].append((self._cell[0], self._cell[1].strip()))
+            self._cell = None
+
+
+@pytest.fixture
+def page(results) -> Path:
+    """`report` run as a user runs it over two commits of one machine: tables, plots, verdicts, page."""
+    proc = cli("report", cwd=results.parents[1])
+    assert proc.returncode == 0, proc.stderr
+    assert "results page" in proc.stderr
+    return results.parent / "report" / "index.html"
+
+
+def row(table, name):
+    return next(r for r in table if r and r[0][1] == name)
+
+
+def test_page_holds_the_tables_cells_and_verdicts(page):
+    text = page.read_text()
+    parsed = Page(text)
+    comparison = parsed.tables[0]
+    header = [cell for _, cell in comparison[0]]
+    assert "train samples/s @128" in header and "cold start s" in header
+    column = header.index("train samples/s @128")
+    torch = row(comparison, "torch")
+    classes, cell = torch[column]
+    assert cell == "9,846 (1.00x)" and "num" in classes and "best" in classes  # 128 / 0.013 s, the fastest
+    assert "best" not in row(comparison, "tensorflow")[column][0]  # 6,214
+    cold = header.index("cold start s")
+    assert row(comparison, "torch")[cold][0].endswith("num best")  # 1.5 s: lower is better
+    assert row(comparison, "jax")[cold][0].endswith(" na") and row(comparison, "jax")[cold][1].startswith("n/a [")
+    assert 'class="v-regression"' in text and "Two runs compared" in text
+    assert parsed.scripts == 0
+
+
+def test_page_is_self_contained_with_decodable_plots(page):
+    import matplotlib.image
+
+    parsed = Page(page.read_text())
+    images = [v for tag, attr, v in parsed.urls if tag == "img"]
+    assert len(images) >= 2  # throughput and history, at least
+    for uri in images:
+        assert uri.startswith("data:image/png;base64,")
+        pixels = matplotlib.image.imread(io.BytesIO(base64.b64decode(uri.split(",", 1)[1])), format="png")
+        assert pixels.shape[0] > 100 and pixels.shape[1] > 100
+    external = [(tag, attr, v) for tag, attr, v in parsed.urls if not v.startswith(("data:", "#"))]
+    assert external == []
+
+
+def test_the_committed_page_is_light_and_self_contained():
+    page = ROOT / "results" / "report" / "index.html"
+    assert page.stat().st_size < 2 * 2**20
+    parsed = Page(page.read_text())
+    assert parsed.scripts == 0 and parsed.tables
+    assert all(v.startswith(("data:", "#")) for _, _, v in parsed.urls)
+    assert not (ROOT / "results" / "report" / "latest.html").exists()  # replaced by index.html
+    assert (ROOT / "results" / "report" / "screenshot.png").is_file()
+
+
+def chromium(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([CHROMIUM, *OFFLINE, "--enable-logging=stderr", "--v=0", *args], capture_output=True,
+                          text=True, timeout=120)
+
+
+def not_blank(path: Path) -> float:
+    """Share of pixels that are not page-white."""
+    import matplotlib.image
+
+    pixels = matplotlib.image.imread(str(path))[..., :3]
+    return float((np.abs(pixels - 1.0).sum(axis=-1) > 0.1).mean())
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (Debian: apt-get install -y chromium; "
+                    ".ci/run installs it when it runs as root)")
+@pytest.mark.parametrize("width,height", [(1400, 1000), (390, 844)], ids=["desktop", "phone"])
+def test_page_renders_in_headless_chromium_offline(page, tmp_path, width, height):
+    shot = tmp_path / "shot.png"
+    proc = chromium(f"--window-size={width},{height}", f"--screenshot={shot}", page.as_uri())
+    assert shot.is_file(), proc.stderr[-2000:]
+    assert not_blank(shot) > 0.02  # text, tables and plots drew
+    assert "CONSOLE" not in proc.stderr, [ln for ln in proc.stderr.splitlines() if "CONSOLE" in ln]
+    dom = chromium(f"--window-size={width},{height}", "--dump-dom", page.as_uri()).stdout
+    assert "train samples/s @128" in dom and "9,846" in dom
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (Debian: apt-get install -y chromium)")
+def test_at_phone_width_only_the_tables_scroll_sideways(page, tmp_path):
+    """The page in a 390-px frame: the document is no wider than the frame (wide tables scroll inside
+    their own box). The measuring script is the test's, in a wrapper page; the results page has none."""
+    wrapper = tmp_path / "phone.html"
+    wrapper.write_text(
+        f'<html><body style="margin:0"><iframe id="f" src="{page.as_uri()}" style="width:390px;height:800px;'
+        'border:0"></iframe><script>document.getElementById("f").onload = function () {'
+        "var d = this.contentDocument.documentElement, p = document.createElement('pre'); p.id = 'width';"
+        "p.textContent = 'scroll=' + d.scrollWidth + ' client=' + d.clientWidth; document.body.appendChild(p);"
+        "};</script></body></html>")
+    dom = chromium("--allow-file-access-from-files", "--virtual-time-budget=5000", "--window-size=500,900",
+                   "--dump-dom", wrapper.as_uri()).stdout
+    scroll, client = (int(part.split("=")[1]) for part in dom.split('id="width">')[1].split("<")[0].split())
+    assert 300 < client <= 390 and scroll <= client, (scroll, client)
