@@ -1,0 +1,92 @@
+"""bench/merge.py through `seqmnist-bench merge`: results of two runners become one results folder and one
+page; a second host under one machine name, or a result that would be overwritten, is refused with
+nothing written."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from asv_files import BASE, FW2, HEAD, write_results
+from conftest import cli
+
+HOST = {"cpu_model": "AMD EPYC", "cpu_count": 2, "threads": 2, "memory_gib": 24, "os": "Linux", "python": "3.11",
+        "gpu": None, "versions": {"torch": "torch 2.13.0+cpu"}, "matmul_gflops": 190.0}
+
+
+def runner(folder: Path, machine: str, commit: str, cold: float, host: dict | None = HOST) -> Path:
+    """One CI job's artifact: results/asv/<machine>/ and results/meta/<machine>/ for one commit."""
+    from bench.fingerprint import identity
+
+    results = folder / "results"
+    write_results(results / "asv", machine, commit, 1_700_000_000_000,
+                  {"cold_start.ColdStart.timeraw_cold_start": (FW2, [cold, cold * 2, cold * 1.5], [None] * 3)})
+    (results / "asv" / "benchmarks.json").write_text(json.dumps({"version": 2}))
+    meta = results / "meta" / machine
+    meta.mkdir(parents=True, exist_ok=True)
+    (meta / f"{commit[:8]}.json").write_text(json.dumps({"machine": machine, "commit": commit}))
+    if host is not None:
+        (meta / "fingerprint.json").write_text(json.dumps({**host, "id": identity(host)}))
+    return folder
+
+
+def listing(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.name != ".lock"}  # the lock merge takes, empty once released
+
+
+def test_two_machines_merge_into_one_page(tmp_path):
+    cpu = runner(tmp_path / "cpu-job", "gha-ubuntu", BASE, 1.5)
+    gpu = runner(tmp_path / "gpu-job", "gpu-box", BASE, 0.9, {**HOST, "gpu": "NVIDIA H200"})
+    into = tmp_path / "site" / "results"
+    proc = cli("merge", str(cpu), str(gpu), "--into", str(into))
+    assert proc.returncode == 0, proc.stderr
+    assert "gha-ubuntu: 1 result file(s)" in proc.stdout and "gpu-box: 1 result file(s)" in proc.stdout
+    assert (into / "meta" / "gpu-box" / "fingerprint.json").is_file()
+    again = cli("merge", str(cpu), str(gpu), "--into", str(into))  # idempotent: same bytes are skipped
+    assert again.returncode == 0 and "0 file(s) copied" in again.stdout
+    page = cli("report", "--results", str(into / "asv"), "--no-plots", cwd=tmp_path)
+    assert page.returncode == 0, page.stderr
+    html = (into / "report" / "index.html").read_text()
+    assert 'id="machine-gha-ubuntu"' in html and 'id="machine-gpu-box"' in html
+
+
+def test_another_host_under_one_machine_name_is_refused_with_nothing_written(tmp_path):
+    into = runner(tmp_path / "site", "gha-ubuntu", BASE, 1.5) / "results"
+    before = listing(into)
+    other = runner(tmp_path / "job", "gha-ubuntu", HEAD, 1.6, {**HOST, "cpu_model": "Intel Xeon"})
+    fine = runner(tmp_path / "job2", "gpu-box", HEAD, 0.9)
+    proc = cli("merge", str(fine), str(other), "--into", str(into))
+    assert proc.returncode == 2 and "another host" in proc.stderr and "Intel Xeon" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert listing(into) == before  # not even gpu-box, which was fine on its own
+
+
+def test_a_second_box_of_the_same_kind_is_refused_by_its_calibration(tmp_path):
+    into = runner(tmp_path / "site", "gha-ubuntu", BASE, 1.5) / "results"
+    other = runner(tmp_path / "job", "gha-ubuntu", HEAD, 1.6, {**HOST, "matmul_gflops": 320.0})
+    proc = cli("merge", str(other), "--into", str(into))
+    assert proc.returncode == 2 and "matmul calibration 190 -> 320" in proc.stderr
+
+
+def test_results_without_a_fingerprint_are_not_mixed_with_fingerprinted_ones(tmp_path):
+    into = runner(tmp_path / "site", "gha-ubuntu", BASE, 1.5) / "results"
+    legacy = runner(tmp_path / "old", "gha-ubuntu", HEAD, 1.5, host=None)
+    proc = cli("merge", str(legacy), "--into", str(into))
+    assert proc.returncode == 2 and "no fingerprint" in proc.stderr
+
+
+def test_a_result_is_never_overwritten(tmp_path):
+    into = runner(tmp_path / "site", "gha-ubuntu", BASE, 1.5) / "results"
+    before = listing(into)
+    rerun = runner(tmp_path / "job", "gha-ubuntu", BASE, 1.9)  # the same commit measured again
+    proc = cli("merge", str(rerun), "--into", str(into))
+    assert proc.returncode == 2 and "never overwrites" in proc.stderr
+    assert listing(into) == before
+
+
+def test_a_folder_that_holds_no_results_is_a_clear_error(tmp_path):
+    (tmp_path / "empty").mkdir()
+    proc = cli("merge", str(tmp_path / "empty"), "--into", str(tmp_path / "results"))
+    assert proc.returncode == 2 and "not a results folder" in proc.stderr
+    proc = cli("merge", str(tmp_path / "missing"), "--into", str(tmp_path / "results"))
+    assert proc.returncode == 2 and "no such folder" in proc.stderr
