@@ -82,6 +82,7 @@ def test_page_holds_the_tables_cells_and_verdicts(page):
     cold = header.index("cold start s")
     assert row(comparison, "torch")[cold][0].endswith("num best")  # 1.5 s: lower is better
     assert row(comparison, "jax")[cold][0].endswith(" na") and row(comparison, "jax")[cold][1].startswith("n/a [")
+    assert ("a", "href", "#m-train_step") in parsed.urls and 'id="m-train_step"' in text  # header -> definition
     assert 'class="v-regression"' in text and "Two runs compared" in text
     assert parsed.scripts == 0
 

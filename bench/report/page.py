@@ -87,13 +87,20 @@ def _machine_block(frame: pd.DataFrame, machine: str, commit: str, out_dir: Path
 def table_html(table: pd.DataFrame) -> str:
     """A table of strings as HTML through pandas' Styler: numbers right-aligned (class num), n/a cells
     (class na), each column's best framework marked (class best, from the table's attrs)."""
-    best = table.attrs.get("best", {})
+    best, metrics = table.attrs.get("best", {}), table.attrs.get("metrics", {})
     classes = pd.DataFrame(
         [[_cell_class(table.at[fw, col], best.get(col) == fw) for col in table.columns] for fw in table.index],
         index=table.index, columns=table.columns)
     table = table.rename_axis(index=None, columns=None)  # the corner cell stays empty, no row of names
     styler = table.style.set_td_classes(classes).set_table_attributes('class="results"')
+    styler = styler.format_index(lambda c: _header_link(c, metrics.get(c)), axis=1)
     return styler.to_html(doctype_html=False)
+
+
+def _header_link(column: str, metric: str | None) -> str:
+    """A column header that links to what it measures (the page's definitions section)."""
+    text = html.escape(str(column))
+    return f'<a href="#m-{metric}">{text}</a>' if metric else text
 
 
 def _cell_class(text, best: bool) -> str:

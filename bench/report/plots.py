@@ -114,8 +114,9 @@ def plot_scaling(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
                              label=f"{fw} (hidden)")
                 b = batches[batches.framework == fw].sort_values("batch_size")
                 bflops = [hidden_flops(128) * int(n) / 128 for n in b.batch_size]
-                axes[0].plot(bflops, b.batch_size.astype(float) / b.value, ls="--", marker="s", color=color,
-                             label=f"{fw} (batch)")
+                shown = b.batch_size.astype(float) / b.value
+                axes[0].errorbar(bflops, shown, yerr=_half_width(shown, b.spread), ls="--", marker="s", color=color,
+                                 capsize=3, label=f"{fw} (batch)")
                 axes[1].plot(bflops, [f / v / 1e9 for f, v in zip(bflops, b.value)], ls="--", marker="s",
                              color=color, label=f"{fw} (batch)")
             axes[0].set(xscale="log", yscale="log", xlabel="matmul FLOPs per train step",

@@ -78,6 +78,7 @@ def comparison_table(frame: pd.DataFrame, machine: str, commit: str, device: str
     notes: list[str] = []
     columns: dict[str, dict[str, str]] = {}
     fastest: dict[str, str] = {}  # column -> the framework with the best value (for the results page)
+    defined: dict[str, str] = {}  # column -> its metric (the page links each header to its definition)
     keys = sel[["metric", "batch_size", "epochs"]].drop_duplicates()
     keys = keys[keys.metric.isin(TABLE_METRICS)]
     keys = keys.assign(order=keys.metric.map(TABLE_METRICS.index)).sort_values(["order", "batch_size"])
@@ -88,6 +89,7 @@ def comparison_table(frame: pd.DataFrame, machine: str, commit: str, device: str
         shown = {r.framework: display_value(metric, r.value, r.batch_size) for r in ok.itertuples()}
         spread = {r.framework: r.spread for r in ok.itertuples()}
         best = max(shown.values()) if shown and m.display == "samples/s" else None
+        defined[m.header(batch, epochs)] = metric
         if shown:
             pick = max if m.higher_shown_is_better else min
             fastest[m.header(batch, epochs)] = pick(shown, key=shown.get)
@@ -111,7 +113,7 @@ def comparison_table(frame: pd.DataFrame, machine: str, commit: str, device: str
         columns["train @128: % of host matmul peak"] = share
     table = pd.DataFrame(columns).reindex(rows).fillna("n/a")  # ratio columns: no value where a side is missing
     table.index.name = "framework"
-    table.attrs["best"] = fastest
+    table.attrs.update(best=fastest, metrics=defined)
     return table, notes
 
 
