@@ -67,7 +67,7 @@ def updated_provenance(prov: dict, before: dict, results_dir: Path, machine: str
     old = _started(before)
     run = {"quick": bool(meta.get("quick")), "started": meta.get("started"),
            "accuracy_epochs": meta.get("accuracy_epochs"), "processes": meta.get("processes"),
-           "dirty": meta.get("dirty")}
+           "dirty": meta.get("dirty"), "bench": meta.get("bench")}
     out = dict(prov)
     for key, started in _started(snapshot(results_dir, machine, commit)).items():
         if key not in old or old[key] != started:

@@ -230,6 +230,7 @@ def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
         "host": host,
         "fingerprint": fp,
         "processes": opts.processes,
+        "bench": opts.bench,  # the --bench regex, None for every benchmark
         "frameworks": probes,
         "skipped": skipped,
         "data": data_note,

@@ -126,18 +126,22 @@ def _png(path: Path) -> str | None:
 
 
 def _reproduce(frame: pd.DataFrame, machine: str, commit: str) -> str:
-    """The commands that measured this machine's newest commit."""
+    """The commands that measured this machine's newest commit (each run's exact options, --bench
+    included, are in its run metadata)."""
     sel = frame[(frame.machine == machine) & (frame.commit == commit)]
     quick = bool(sel.quick.map(lambda q: q is True or q == "true").any())
     threads = sel.threads.dropna()
+    processes = sel[sel.metric == "train_step"].runs.max()
     frameworks = " ".join(sorted(sel[sel.status == "ok"].framework.dropna().unique()))
     run = f".venv/bin/seqmnist-bench run --machine {machine} --frameworks {frameworks}"
-    run += (f" --threads {int(threads.iloc[0])}" if len(threads) else "") + (" --quick" if quick else "")
+    run += f" --threads {int(threads.iloc[0])}" if len(threads) else ""
+    run += " --quick" if quick else (f" --processes {int(processes)}" if pd.notna(processes) and processes > 1 else "")
     return "\n".join([
         f"git checkout {commit[:12]}",
         "make install",
         f"{run} --data-dir PATH/TO/mnist",
         ".venv/bin/seqmnist-bench report   # writes results/report/index.html",
+        f"# each run's options (--bench included): results/meta/{machine}/{commit[:8]}.json",
     ])
 
 
