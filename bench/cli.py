@@ -6,7 +6,7 @@ import os
 import sys
 
 from impls import DEVICES, FRAMEWORKS, PRECISIONS, SEQUENCES
-from impls.config import EPOCHS, QUICK_EPOCHS, SEQUENCE_EPOCHS
+from impls.config import ACCURACY_SEEDS, EPOCHS, QUICK_EPOCHS, SEQUENCE_EPOCHS
 from impls.threads import usable_cores
 
 MIN_ROUNDS = 6  # bench.stats.MIN_ROUNDS (not imported here: the CLI starts without numpy)
@@ -23,6 +23,7 @@ environment:
   SEQMNIST_THREADS          CPU threads per framework (as --threads)
   SEQMNIST_ACCURACY_EPOCHS  epochs of the accuracy and precision-accuracy benchmarks (default {EPOCHS}; {QUICK_EPOCHS} with --quick)
   SEQMNIST_SEQUENCE_EPOCHS  epochs of the 784-step pixel/permuted accuracy benchmarks (default {SEQUENCE_EPOCHS})
+  SEQMNIST_ACCURACY_SEEDS   seeds behind each accuracy of the accuracy suite (default {ACCURACY_SEEDS}; 1 with --quick)
 
 exit status:
   0    done (run: every benchmark ran; compare: no regression and nothing failed at HEAD)
@@ -32,8 +33,9 @@ exit status:
        another run/compare/noise already working in this checkout (its lock)
   130  interrupted (Ctrl-C or SIGTERM); what finished is kept and named
 """
-EPILOG = EPILOG.format(EPOCHS=EPOCHS, QUICK_EPOCHS=QUICK_EPOCHS, SEQUENCE_EPOCHS=SEQUENCE_EPOCHS)
-EPOCH_VARIABLES = ("SEQMNIST_ACCURACY_EPOCHS", "SEQMNIST_SEQUENCE_EPOCHS")
+EPILOG = EPILOG.format(EPOCHS=EPOCHS, QUICK_EPOCHS=QUICK_EPOCHS, SEQUENCE_EPOCHS=SEQUENCE_EPOCHS,
+                       ACCURACY_SEEDS=ACCURACY_SEEDS)
+EPOCH_VARIABLES = ("SEQMNIST_ACCURACY_EPOCHS", "SEQMNIST_SEQUENCE_EPOCHS", "SEQMNIST_ACCURACY_SEEDS")
 
 
 class UsageError(Exception):
@@ -521,7 +523,7 @@ def cmd_noise(args: argparse.Namespace) -> int:
     except RunError as exc:
         raise UsageError(str(exc)) from None
     print(noise.render(table, opts, args.rounds))
-    print(f"\nwall time: " + ", ".join(f"{k} {s:.0f} s" for k, s in walls.items()))
+    print("\nwall time: " + ", ".join(f"{k} {s:.0f} s" for k, s in walls.items()))
     print(f"stored: {path}")
     return 0
 

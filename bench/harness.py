@@ -5,13 +5,15 @@ and the staged model is kept here; repeats then time steady-state work only.
 """
 from __future__ import annotations
 
+import json
 import os
+import statistics
 from dataclasses import dataclass
 
 import numpy as np
 
 from impls import DEVICES, FRAMEWORKS
-from impls.config import EPOCHS, SEQUENCE_EPOCHS
+from impls.config import ACCURACY_SEEDS, EPOCHS, SEQUENCE_EPOCHS
 
 BATCH_SIZES = (32, 128, 1024)
 WARMUP_STEPS = 3  # the first compiles; the rest settle allocators and caches
@@ -98,13 +100,47 @@ def accuracy_targets() -> list[tuple[str, str]]:
     return [tuple(item.split(":", 1)) for item in spec.split(",") if item]
 
 
-def train_runs(epochs: int, mode: str, values, **options) -> dict[str, dict]:
-    """setup_cache body: one accuracy job per target and per value of `mode` (precision or
-    sequence), keyed 'framework:device:value'."""
+def accuracy_seeds() -> int:
+    """Seeds behind each accuracy of the accuracy suite: $SEQMNIST_ACCURACY_SEEDS, default 3 (the runner
+    sets 1 for --quick)."""
+    return int(os.environ.get("SEQMNIST_ACCURACY_SEEDS") or ACCURACY_SEEDS)
+
+
+def train_runs(epochs: int, mode: str, values, seeds: int = 1, **options) -> dict[str, dict]:
+    """setup_cache body: one accuracy job per target, value of `mode` (precision or sequence) and seed
+    (0 .. seeds-1), keyed 'framework:device:value' (the seeds combined). With several seeds the per-seed
+    values also go to $SEQMNIST_SEED_LOG, from which the runner stores them as the result's samples."""
     from .accuracy_job import spawn
 
-    return {f"{fw}:{dev}:{value}": spawn(fw, dev, epochs, **{mode: value}, **options)
-            for fw, dev in accuracy_targets() for value in values}
+    runs = {}
+    for fw, dev in accuracy_targets():
+        for value in values:
+            per_seed = [spawn(fw, dev, epochs, **{mode: value}, seed=seed, **options) for seed in range(seeds)]
+            runs[f"{fw}:{dev}:{value}"] = combine_seeds(per_seed)
+    if seeds > 1 and os.environ.get("SEQMNIST_SEED_LOG"):
+        with open(os.environ["SEQMNIST_SEED_LOG"], "a") as log:
+            for key, run in runs.items():
+                if "seeds" in run:
+                    log.write(json.dumps({"key": key, "epochs": epochs, **run["seeds"]}) + "\n")
+    return runs
+
+
+def combine_seeds(per_seed: list[dict]) -> dict:
+    """Runs of one target with seeds 0, 1, ... -> one run: test accuracy the median over seeds, time to
+    accuracy the median over the seeds that reached it (None unless at least half did), and 'seeds':
+    the per-seed test errors and times. A skip or a failure of any seed is the result."""
+    bad = next((r for r in per_seed if "skip" in r or "error" in r), None)
+    if bad is not None or len(per_seed) == 1:
+        return bad if bad is not None else per_seed[0]
+    errors = [1.0 - r["test_accuracy"] for r in per_seed]
+    times = [r["time_to_accuracy"] for r in per_seed]
+    reached = [t for t in times if t is not None]
+    return {
+        **per_seed[0],
+        "test_accuracy": 1.0 - statistics.median(errors),
+        "time_to_accuracy": statistics.median(reached) if 2 * len(reached) >= len(times) else None,
+        "seeds": {"test_error": errors, "time_to_accuracy": times},
+    }
 
 
 def trained_run(runs: dict, key: str) -> dict:
@@ -127,6 +163,7 @@ def train_step_flops(config, batch: int = 128) -> float:
     return 3.0 * forward
 
 
-__all__ = ["BATCH_SIZES", "DEVICES", "FRAMEWORKS", "Staged", "accuracy_epochs", "accuracy_targets",
+__all__ = ["BATCH_SIZES", "DEVICES", "FRAMEWORKS", "Staged", "accuracy_epochs", "accuracy_seeds", "accuracy_targets",
+           "combine_seeds",
            "runnable", "sequence_epochs", "skip", "staged", "synthetic_batch", "train_runs", "train_step_flops",
            "trained_run"]

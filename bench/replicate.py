@@ -69,6 +69,43 @@ def _one_process(root, framework, device, proc_no, env, sample_time, samples) ->
     return rows
 
 
+ACCURACY_BENCHMARKS = {"test_error": "accuracy.Accuracy.track_test_error",
+                       "time_to_accuracy": "accuracy.Accuracy.track_time_to_accuracy"}
+
+
+def seed_rows(log: Path, described: dict) -> pd.DataFrame:
+    """The accuracy suite's per-seed values (bench.harness.train_runs wrote one JSON line per framework
+    and device to the seed log) as rows for store(): one sample per seed. Times to accuracy only where
+    the stored value is theirs (most seeds reached the target)."""
+    import itertools
+
+    rows = []
+    for line in log.read_text().splitlines() if log.is_file() else []:
+        entry = json.loads(line)
+        framework, device, _ = entry["key"].split(":")
+        for metric, name in ACCURACY_BENCHMARKS.items():
+            info = described.get(name)
+            if not info:
+                continue
+            combos = [tuple(c) for c in itertools.product(*info["params"])]
+            combo = (repr(framework), repr(device), str(entry["epochs"]))
+            reached = [v for v in entry[metric] if v is not None]
+            if combo not in combos or 2 * len(reached) < len(entry[metric]):
+                continue
+            rows += [{"benchmark": name, "param": combos.index(combo), "process": seed, "value": float(v),
+                      "status": "ok", "all_params": json.dumps(info["params"]), "version": info.get("version", "1"),
+                      "framework": framework, "device": device} for seed, v in enumerate(reached)]
+    return pd.DataFrame(rows)
+
+
+def env_name(results_dir: Path, machine: str, commit: str) -> str:
+    """The asv environment name of this commit's results file (the one asv wrote), for store()."""
+    from asv.results import iter_results_for_machine_and_hash
+
+    existing = list(iter_results_for_machine_and_hash(str(results_dir), machine, commit))
+    return existing[0].env_name if existing else "existing-replicated"
+
+
 def store(rows: pd.DataFrame, results_dir: Path, machine: str, commit: str, env_name: str,
           append: bool = False) -> Path | None:
     """Add the per-process values to this commit's asv results file (one sample per process); with

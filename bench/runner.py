@@ -9,15 +9,17 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from impls import DEVICES, FRAMEWORKS
-from impls.config import EPOCHS, QUICK_EPOCHS, SEQUENCE_EPOCHS
+from impls.config import ACCURACY_SEEDS, EPOCHS, QUICK_EPOCHS, SEQUENCE_EPOCHS
 
 
 class RunError(Exception):
@@ -117,6 +119,7 @@ def build_env(opts: RunOptions, root: Path) -> dict:
     if data_dir:
         env["SEQMNIST_DATA_DIR"] = str(Path(data_dir).expanduser().resolve())
     env["SEQMNIST_ACCURACY_EPOCHS"] = str(QUICK_EPOCHS) if opts.quick else env.get("SEQMNIST_ACCURACY_EPOCHS", str(EPOCHS))
+    env["SEQMNIST_ACCURACY_SEEDS"] = "1" if opts.quick else env.get("SEQMNIST_ACCURACY_SEEDS", str(ACCURACY_SEEDS))
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     return env
 
@@ -226,6 +229,7 @@ def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
         "dirty": dirty,
         "quick": opts.quick,
         "accuracy_epochs": int(env["SEQMNIST_ACCURACY_EPOCHS"]),
+        "accuracy_seeds": int(env["SEQMNIST_ACCURACY_SEEDS"]),
         "sequence_epochs": int(env.get("SEQMNIST_SEQUENCE_EPOCHS") or SEQUENCE_EPOCHS),
         "host": host,
         "fingerprint": fp,
@@ -246,6 +250,7 @@ def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
     # asv exits 1 on "No benchmarks selected": --bench may ask for replicated throughput only
     chunks_for_asv = chunks if selected(names, opts, exclude) else []
     append = not opts.quick and not dirty  # a full run adds its processes to an earlier full run's
+    seed_dir = Path(tempfile.mkdtemp(prefix="seqmnist-seeds-"))
     try:
         for i, (framework, device) in enumerate(chunks_for_asv, 1):
             label = f"{framework}:{device}"
@@ -262,7 +267,8 @@ def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
                 cmd.append("--append-samples")
             if opts.show_stderr:
                 cmd.append("--show-stderr")
-            chunk_env = dict(env, SEQMNIST_ACCURACY_RUNS=label)
+            seed_log = seed_dir / f"{framework}-{device}.jsonl"
+            chunk_env = dict(env, SEQMNIST_ACCURACY_RUNS=label, SEQMNIST_SEED_LOG=str(seed_log))
             try:
                 code = run_group(cmd, root, chunk_env, quiet=opts.quiet)
             except KeyboardInterrupt:
@@ -272,6 +278,8 @@ def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
                 break
             # asv exits 2 when a benchmark failed; results of the others are still stored
             (summary.chunks_done if code == 0 else summary.chunks_failed).append(label)
+            if _store_seeds(seed_log, root, machine, commit):
+                _log(opts, f"{label}: each accuracy seed stored as one sample")
         if replicated and not summary.interrupted:
             try:
                 _replicate(opts, root, machine, commit, chunks, env, summary, append)
@@ -279,6 +287,7 @@ def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
                 summary.interrupted = True
                 _log(opts, "\ninterrupted during the replicated throughput runs; the asv results are kept")
     finally:  # also on an interrupt: a quick run never leaves a full result replaced
+        shutil.rmtree(seed_dir, ignore_errors=True)
         if opts.quick:
             summary.kept = history.keep_full(before, results_dir, machine, commit, provenance)
             if summary.kept:
@@ -295,9 +304,7 @@ def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
 def run_group(cmd: list[str], root: Path, env: dict, quiet: bool = False) -> int:
     """Run `cmd` in its own process group with a private TMPDIR; on an interrupt stop the whole group
     (asv, its benchmark processes, accuracy jobs), remove the TMPDIR, and re-raise."""
-    import shutil
     import signal
-    import tempfile
 
     tmp = tempfile.mkdtemp(prefix="seqmnist-asv-")
     proc = subprocess.Popen(cmd, cwd=root, env=dict(env, TMPDIR=tmp), start_new_session=True,
@@ -346,8 +353,6 @@ def _replicate(opts: RunOptions, root: Path, machine: str, commit: str, chunks, 
                append: bool):
     """Train/predict/minimal-loop throughput from `opts.processes` fresh processes per framework,
     interleaved; stored in this commit's asv results file as one sample per process."""
-    from asv.results import iter_results_for_machine_and_hash
-
     from . import replicate
 
     env = dict(env, PYTHONPATH=os.pathsep.join(others_on_path(env, root)))  # the worker puts the tree first
@@ -355,11 +360,26 @@ def _replicate(opts: RunOptions, root: Path, machine: str, commit: str, chunks, 
     if opts.bench:
         rows = rows[rows.benchmark.str.contains(opts.bench, regex=True) | (rows.benchmark == "(worker)")]
     results_dir = root / "results" / "asv"
-    existing = list(iter_results_for_machine_and_hash(str(results_dir), machine, commit))
-    env_name = existing[0].env_name if existing else "existing-replicated"
-    replicate.store(rows, results_dir, machine, commit, env_name, append=append)
+    replicate.store(rows, results_dir, machine, commit, replicate.env_name(results_dir, machine, commit), append=append)
     failed = sorted({f"{r.framework}:{r.device}" for r in rows.itertuples() if r.status == "failed"})
     summary.chunks_failed += [f for f in failed if f not in summary.chunks_failed]
+
+
+def _store_seeds(log: Path, root: Path, machine: str, commit: str) -> int:
+    """Each accuracy seed as one sample of this commit's accuracy results (replacing what asv stored for
+    those cells: a rerun trains the same seeds, so its values are no extra replicates). Cells stored."""
+    from . import replicate
+
+    results_dir = root / "results" / "asv"
+    try:
+        described = json.loads((results_dir / "benchmarks.json").read_text())
+    except (OSError, ValueError):
+        return 0
+    rows = replicate.seed_rows(log, described)
+    if rows.empty:
+        return 0
+    replicate.store(rows, results_dir, machine, commit, replicate.env_name(results_dir, machine, commit))
+    return int(rows.groupby(["benchmark", "param"]).ngroups)
 
 
 def meta_path(root: Path, machine: str, commit: str) -> Path:

@@ -102,3 +102,30 @@ def test_a_benchmark_failing_at_head_fails_the_report_gate(tmp_path):
         "throughput.TrainStep.time_train_step": (FW_2B, [None] + [0.01] * 5, [None] * 6)})
     proc = cli("report", "--no-plots", "--readme", "", "--fail-on-regression", cwd=tmp_path)
     assert proc.returncode == 1 and "failed" in proc.stdout, proc.stderr
+
+
+def seeded(tmp_path, head_errors):
+    """Accuracy from 5 seeds per side (each seed one asv sample, as the runner stores them)."""
+    import statistics
+
+    res = tmp_path / "results" / "asv"
+    grid = [["'torch'"], ["'cpu'"], ["5"]]
+    base_errors = [0.020, 0.022, 0.021, 0.023, 0.019]
+    for commit, errors, date in ((BASE, base_errors, 1_700_000_000_000), (HEAD, head_errors, 1_700_000_100_000)):
+        write_results(res, "box", commit, date,
+                      {"accuracy.Accuracy.track_test_error": (grid, [statistics.median(errors)], [None])},
+                      samples={"accuracy.Accuracy.track_test_error": [errors]})
+    row = report.compare(report.load_results(res), "box", BASE, HEAD, 0.10).iloc[0]
+    return row.verdict, row.change
+
+
+def test_an_accuracy_change_within_the_seed_spread_is_not_a_regression(tmp_path):
+    # median error +14% (beyond the 10% threshold), but the seeds scatter as much: no verdict either way
+    verdict, change = seeded(tmp_path, [0.024, 0.026, 0.021, 0.027, 0.019])
+    assert verdict == "inconclusive"
+    assert "5 vs 5 seeds" in change and "seed-to-seed spread" in change
+
+
+def test_an_accuracy_drop_beyond_the_seed_spread_is_a_regression(tmp_path):
+    verdict, change = seeded(tmp_path, [0.030, 0.032, 0.031, 0.033, 0.029])  # error +43%, 1 point of accuracy
+    assert verdict == "regression" and change.startswith("-1.00 accuracy points")

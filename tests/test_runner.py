@@ -83,3 +83,37 @@ def test_asv_is_skipped_when_bench_selects_only_the_replicated_throughput():
     assert selected(names, RunOptions(bench="TrainStep|cold_start"), ASV_EXCLUDE)
     assert selected(names, RunOptions(bench="TrainStep"), "")  # --processes 0: asv times it
     assert not selected(names, RunOptions(bench="variants", quick=False), ASV_EXCLUDE + r"(?!variants\.)")
+
+
+def test_each_accuracy_seed_is_stored_as_one_sample_and_the_value_is_their_median(tmp_path):
+    """The seed log train_runs writes becomes the stored samples (replacing asv's single value), so the
+    report has a seed-to-seed spread; a time most seeds did not reach stays as asv stored it (n/a)."""
+    import json
+
+    from asv_files import BASE, write_results
+    from bench import report
+    from bench.runner import _store_seeds
+
+    root = tmp_path
+    results = root / "results" / "asv"
+    grid = [["'torch'", "'jax'"], ["'cpu'"], ["5"]]
+    write_results(results, "box", BASE, 1_700_000_000_000, {
+        "accuracy.Accuracy.track_test_error": (grid, [0.021, 0.030], [None, None]),
+        "accuracy.Accuracy.track_time_to_accuracy": (grid, [12.0, float("nan")], [None, None])})
+    (results / "benchmarks.json").write_text(json.dumps({
+        name: {"params": grid, "param_names": ["framework", "device", "epochs"], "unit": unit, "version": "2"}
+        for name, unit in (("accuracy.Accuracy.track_test_error", "error rate"),
+                           ("accuracy.Accuracy.track_time_to_accuracy", "seconds"))}))
+    log = tmp_path / "seeds.jsonl"
+    log.write_text(json.dumps({"key": "torch:cpu:float32", "epochs": 5, "test_error": [0.021, 0.019, 0.024],
+                               "time_to_accuracy": [12.0, 11.0, None]}) + "\n"
+                   + json.dumps({"key": "jax:cpu:float32", "epochs": 5, "test_error": [0.030, 0.031, 0.029],
+                                 "time_to_accuracy": [None, None, 30.0]}) + "\n")
+    assert _store_seeds(log, root, "box", BASE) == 3  # torch error and time, jax error
+    frame = report.load_results(results).set_index(["metric", "framework"])
+    torch = frame.loc[("test_error", "torch")]
+    assert torch.value == pytest.approx(0.021) and torch.runs == 3 and torch.spread > 0
+    assert frame.loc[("time_to_accuracy", "torch")].value == pytest.approx(11.5)
+    assert frame.loc[("time_to_accuracy", "jax")].status == "skipped"  # 1 of 3 seeds reached 0.97
+    table, _ = report.comparison_table(report.load_results(results), "box", BASE, "cpu")
+    assert table.loc["torch", "test accuracy (5 ep)"].endswith("(3 seeds)")

@@ -87,7 +87,7 @@ def comparison_table(frame: pd.DataFrame, machine: str, commit: str, device: str
         m = METRICS[metric]
         ok = group[group.status == "ok"]
         shown = {r.framework: display_value(metric, r.value, r.batch_size) for r in ok.itertuples()}
-        spread = {r.framework: r.spread for r in ok.itertuples()}
+        spread = {r.framework: (r.spread, r.runs) for r in ok.itertuples()}
         best = max(shown.values()) if shown and m.display == "samples/s" else None
         defined[m.header(batch, epochs)] = metric
         if shown:
@@ -97,7 +97,7 @@ def comparison_table(frame: pd.DataFrame, machine: str, commit: str, device: str
         for fw in rows:
             if fw in shown:
                 ratio = f" ({shown[fw] / best:.2f}x)" if best else ""
-                interval = f" ±{spread[fw]:.1%}" if pd.notna(spread[fw]) else ""
+                interval = _interval(m, shown[fw], *spread[fw])
                 cells[fw] = m.format(shown[fw]) + interval + ratio
             else:
                 text = _na_reason(sel, group, metric, fw, device, epochs)
@@ -115,6 +115,16 @@ def comparison_table(frame: pd.DataFrame, machine: str, commit: str, device: str
     table.index.name = "framework"
     table.attrs.update(best=fastest, metrics=defined)
     return table, notes
+
+
+def _interval(metric, shown: float, spread: float, runs: int) -> str:
+    """A cell's ± part: the relative 95% rerun interval over processes; for an accuracy, over seeds, in
+    accuracy units (the interval is of the error rate) with how many seeds stand behind it."""
+    if pd.isna(spread):
+        return ""
+    if metric.accuracy:
+        return f" ±{(1 - shown) * spread:.4f} ({int(runs)} seeds)"
+    return f" ±{spread:.1%}"
 
 
 def table_frameworks(sel: pd.DataFrame) -> list[str]:
@@ -152,6 +162,9 @@ def header_line(frame: pd.DataFrame, machine: str, commit: str) -> str:
     runs = sel[(sel.metric == "train_step") & (sel.status == "ok")].runs
     if len(runs) and runs.max() > 1:
         parts.append(f"throughput from {int(runs.max())} processes each (± = 95% interval for a rerun)")
+    seeds = sel[(sel.metric == "test_error") & (sel.status == "ok")].runs
+    if len(seeds) and seeds.max() > 1:
+        parts.append(f"accuracy: median of {int(seeds.max())} seeds each (± = 95% interval over seeds)")
     if first is not None and first.quick:
         parts.append("quick run (asv --quick for cold start and memory, 1-epoch accuracy)")
     if first is not None and pd.notna(first.dirty) and bool(first.dirty):

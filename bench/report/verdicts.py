@@ -156,7 +156,11 @@ def _basis(metric: str, r, interval) -> str:
     if r.get("status_base") != "ok" or r.get("status_head") != "ok":
         return ""
     if metric in METRICS and METRICS[metric].accuracy:
-        return " (1 seed each: seed-to-seed spread not measured by this report)"
+        if interval is None:
+            return " (1 seed each: no seed-to-seed spread to judge the change against)"
+        lo, hi = interval
+        return (f" (error rate 95% CI {lo - 1:+.1%} … {hi - 1:+.1%}, {int(r.runs_base)} vs {int(r.runs_head)} seeds: "
+                "judged against the seed-to-seed spread)")
     if interval is not None:
         lo, hi = interval
         if METRICS.get(metric) and METRICS[metric].display == "samples/s":
