@@ -319,21 +319,39 @@ def run_group(cmd: list[str], root: Path, env: dict, quiet: bool = False) -> int
 
 
 def stop_group(proc: subprocess.Popen, signal) -> None:
-    """SIGTERM to `proc`'s process group, SIGKILL after 5 s for what is left."""
+    """SIGTERM to every process of `proc`'s session, SIGKILL after 5 s for what is left. The session, not
+    the process group: asv puts each benchmark process (and the accuracy jobs its setup_cache starts)
+    in a process group of its own."""
     for sig, wait in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
+        members = session_members(proc.pid)
+        if members is None:  # no /proc: the group is what can be reached
+            members = [-proc.pid]
+        for pid in members + ([proc.pid] if proc.poll() is None else []):
+            try:
+                os.killpg(-pid, sig) if pid < 0 else os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        end = time.monotonic() + wait
+        while time.monotonic() < end:
+            if proc.poll() is not None and not session_members(proc.pid):
+                return
+            time.sleep(0.1)
+
+
+def session_members(sid: int) -> list[int] | None:
+    """Live processes of session `sid` (Linux /proc; None where there is none)."""
+    proc_dir = Path("/proc")
+    if not (proc_dir / "self" / "stat").is_file():
+        return None
+    members = []
+    for stat in proc_dir.glob("[0-9]*/stat"):
         try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(timeout=wait)
-        except subprocess.TimeoutExpired:
+            fields = stat.read_text().rsplit(")", 1)[1].split()  # state, ppid, pgrp, session, ...
+        except (OSError, IndexError):
             continue
-        try:  # the leader is gone; its children may not be
-            os.killpg(proc.pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.2)
+        if fields[0] != "Z" and int(fields[3]) == sid:
+            members.append(int(stat.parent.name))
+    return members
 
 
 def suite_names(root: Path) -> list[str]:
