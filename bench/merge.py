@@ -45,10 +45,14 @@ def plan(sources: list[Path], into: Path) -> Plan:
             raise MergeError(f"{source}: is the destination itself")
         for machine_dir in sorted(p for p in (root / "asv").iterdir() if p.is_dir()):
             machine = machine_dir.name
+            files = [(src, into / sub / machine / src.name) for sub in ("asv", "meta")
+                     for src in sorted((root / sub / machine).glob("*.json"))]
+            if all(_same(out, src, dest) for src, dest in files):
+                out.same += len(files)  # nothing new for this machine (a clone of the destination, say)
+                continue
             _check_host(machine, root, into, fingerprints, out)
-            for sub in ("asv", "meta"):
-                for src in sorted((root / sub / machine).glob("*.json")):
-                    _add(out, src, into / sub / machine / src.name, machine)
+            for src, dest in files:
+                _add(out, src, dest, machine)
         _add_benchmarks(out, root / "asv" / "benchmarks.json", into / "asv" / "benchmarks.json")
     return out
 
@@ -86,6 +90,12 @@ def _check_host(machine: str, root: Path, into: Path, seen: dict, out: Plan) -> 
     if diff:
         raise MergeError(f"machine {machine!r}: {root} comes from another host than {where} "
                          f"({'; '.join(diff)}); one machine name is one host: rename one of them")
+
+
+def _same(out: Plan, src: Path, dest: Path) -> bool:
+    """`dest` is already there (or planned) with `src`'s bytes."""
+    existing = out.copies.get(dest) or (dest if dest.is_file() else None)
+    return existing is not None and existing.read_bytes() == src.read_bytes()
 
 
 def _add(out: Plan, src: Path, dest: Path, machine: str) -> None:

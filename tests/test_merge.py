@@ -75,6 +75,17 @@ def test_results_without_a_fingerprint_are_not_mixed_with_fingerprinted_ones(tmp
     assert proc.returncode == 2 and "no fingerprint" in proc.stderr
 
 
+def test_a_clone_of_the_destination_merges_back_with_its_new_machine(tmp_path):
+    """A checkout's clone holds the same (even unfingerprinted, legacy) results plus a new machine's: the
+    identical machines are nothing to merge, so their missing fingerprint does not refuse the new one."""
+    into = runner(tmp_path / "site", "legacy", BASE, 1.5, host=None) / "results"
+    clone = runner(tmp_path / "clone", "legacy", BASE, 1.5, host=None)
+    runner(clone, "new-box", HEAD, 1.2)
+    proc = cli("merge", str(clone), "--into", str(into))
+    assert proc.returncode == 0, proc.stderr
+    assert "new-box: 1 result file(s)" in proc.stdout and "legacy" not in proc.stdout
+
+
 def test_a_result_is_never_overwritten(tmp_path):
     into = runner(tmp_path / "site", "gha-ubuntu", BASE, 1.5) / "results"
     before = listing(into)

@@ -122,9 +122,10 @@ def _interval(metric, shown: float, spread: float, runs: int) -> str:
     accuracy units (the interval is of the error rate) with how many seeds stand behind it."""
     if pd.isna(spread):
         return ""
+    seeds = f" ({int(runs)} seeds)" if metric.replicates == "seeds" else ""
     if metric.accuracy:
-        return f" ±{(1 - shown) * spread:.4f} ({int(runs)} seeds)"
-    return f" ±{spread:.1%}"
+        return f" ±{(1 - shown) * spread:.4f}{seeds}"
+    return f" ±{spread:.1%}{seeds}"
 
 
 def table_frameworks(sel: pd.DataFrame) -> list[str]:
@@ -259,6 +260,7 @@ def variant_sections(frame: pd.DataFrame, machine: str, commit: str, device: str
     hidden size; for hidden sizes also achieved GFLOP/s and its share of the framework's matmul peak;
     test accuracy per precision and per long sequence."""
     sel = commit_rows(frame, machine, commit, device)
+    order = table_frameworks(sel)
     sel = sel[sel.status == "ok"]
     out = []
     for metric, title in VARIANT_METRICS.items():
@@ -277,6 +279,8 @@ def variant_sections(frame: pd.DataFrame, machine: str, commit: str, device: str
             out.append(_gflops_table(sel, part, device))
     out.extend(_accuracy_variant_table(sel, metric, title, device) for metric, title in ACCURACY_VARIANTS.items()
                if not sel[sel.metric == metric].empty)
+    for section in out:  # rows in the comparison table's order
+        section.table = section.table.reindex([fw for fw in order if fw in section.table.index])
     return out
 
 
