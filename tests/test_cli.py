@@ -84,7 +84,7 @@ def test_cli_gate_exit_codes_and_files(results, tmp_path):
     assert proc.returncode == 1, proc.stderr
     assert "regression" in proc.stdout
     out = tmp_path / "results" / "report"
-    for name in ("results.csv", "latest.md", "latest.csv", "latest.html", "regressions.md",
+    for name in ("results.csv", "latest.md", "latest.csv", "index.html", "regressions.md",
                  "throughput_box_cpu.png", "history_box_cpu.png"):
         assert (out / name).is_file(), name
     text = readme.read_text()

@@ -86,7 +86,7 @@ def test_report_writes_tables_and_plots(clone):
     proc = cli(repo, "report")
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = repo / "results" / "report"
-    for name in ("results.csv", "latest.md", "latest.csv", "latest.html", f"throughput_{MACHINE}_cpu.png"):
+    for name in ("results.csv", "latest.md", "latest.csv", "index.html", f"throughput_{MACHINE}_cpu.png"):
         assert (out / name).is_file(), name
     latest = (out / "latest.md").read_text()
     assert "| torch" in latest and "n/a [" in latest  # tensorflow/jax were not run: footnoted
