@@ -117,3 +117,23 @@ def test_a_run_that_left_a_framework_out_does_not_replace_the_readme(tmp_path):
     write_results(res, "box", HEAD, 1_700_000_100_000, {
         "throughput.TrainStep.time_train_step": (FW_2B, [0.02, 0.02, nan, nan, 0.02, 0.02], [None] * 6)})
     assert f"`{BASE[:8]}`" in report.readme_table(report.load_results(res))
+
+
+def test_a_later_partial_or_quick_run_does_not_replace_a_machines_tables(tmp_path):
+    """The tables, plots and page show each machine's newest complete run, a full one before a quick one:
+    a later `--bench` run of one framework (or a quick run) does not turn them into n/a."""
+    res = tmp_path / "results" / "asv"
+    full = {"throughput.TrainStep.time_train_step": (FW_2B, [0.01, 0.02] * 3, [None] * 6)}
+    one = {"throughput.TrainStep.time_train_step": ([["'torch'"], ["'cpu'"], ["32", "128"]], [0.01, 0.02], [None] * 2)}
+    write_results(res, "box", BASE, 1_700_000_000_000, full)
+    write_results(res, "box", HEAD, 1_700_000_100_000, one)  # newer, but only torch
+    assert report.latest_commits(report.load_results(res)) == {"box": BASE}
+    assert "box/cpu" in report.latest_tables(report.load_results(res))
+    third = "c" * 40
+    write_results(res, "box", third, 1_700_000_200_000, full)  # newer and complete, but quick
+    meta = tmp_path / "results" / "meta" / "box"
+    meta.mkdir(parents=True)
+    (meta / f"{third[:8]}.json").write_text(json.dumps({"machine": "box", "commit": third, "quick": True}))
+    assert report.latest_commits(report.load_results(res)) == {"box": BASE}
+    (meta / f"{third[:8]}.json").write_text(json.dumps({"machine": "box", "commit": third, "quick": False}))
+    assert report.latest_commits(report.load_results(res)) == {"box": third}

@@ -199,9 +199,21 @@ def _isnan(value) -> bool:
 
 
 def latest_commits(frame: pd.DataFrame) -> dict[str, str]:
-    """Newest commit (by commit date) on each machine."""
-    newest = frame.sort_values("date").groupby("machine")["commit"].last()
-    return newest.to_dict()
+    """The commit each machine's tables, plots and page show: its newest complete run (every built-in
+    framework's train step measured, or skipped with a reason), a full run before a quick one; else its
+    newest commit. A later partial run (`--bench`, fewer frameworks) does not replace them."""
+    from impls.registry import BUILTINS
+
+    out = {}
+    for machine, mine in frame.groupby("machine"):
+        runs = []
+        for commit, sel in mine.groupby("commit"):
+            steps = sel[(sel.metric == "train_step") & ((sel.status != "skipped") | sel.skip_reason.notna())]
+            complete = set(BUILTINS) <= set(steps.framework.dropna())
+            full = not sel.quick.map(lambda q: q is True or q == "true").any()
+            runs.append((complete, complete and full, sel.date.max(), commit))
+        out[machine] = max(runs)[3]
+    return out
 
 
 def commit_rows(frame: pd.DataFrame, machine: str, commit: str, device: str | None = None) -> pd.DataFrame:

@@ -4,6 +4,7 @@ no scripts, no network fetches) to open from disk, attach to a release or serve 
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import re
 from dataclasses import dataclass, field
@@ -92,7 +93,8 @@ def table_html(table: pd.DataFrame) -> str:
         [[_cell_class(table.at[fw, col], best.get(col) == fw) for col in table.columns] for fw in table.index],
         index=table.index, columns=table.columns)
     table = table.rename_axis(index=None, columns=None)  # the corner cell stays empty, no row of names
-    styler = table.style.set_td_classes(classes).set_table_attributes('class="results"')
+    uuid = hashlib.sha1(table.to_csv().encode()).hexdigest()[:6]  # ids stable between renders of the same table
+    styler = table.style.set_uuid(uuid).set_td_classes(classes).set_table_attributes('class="results"')
     styler = styler.format_index(lambda c: _header_link(c, metrics.get(c)), axis=1)
     return styler.to_html(doctype_html=False)
 

@@ -35,7 +35,7 @@ def export_tidy(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
 
 
 def write_latest(frame: pd.DataFrame, out_dir: Path) -> tuple[list[Path], str | None]:
-    """latest.md / .csv: newest commit per machine, one table per device (the page, index.html, is
+    """latest.md / .csv: the commit each machine shows (latest_commits), one table per device (the page, index.html, is
     bench.report.page's). Returns the files and the CPU markdown for the README (readme_table)."""
     sections, csv_parts = [], []
     commits = latest_commits(frame)

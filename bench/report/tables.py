@@ -189,7 +189,7 @@ def _nothing_ran(table: pd.DataFrame) -> bool:
 
 
 def latest_tables(frame: pd.DataFrame, machine: str | None = None) -> dict[str, str]:
-    """Markdown table per device for the newest commit on `machine` (default: every machine)."""
+    """Markdown table per device for the commit each machine shows (latest_commits; default: every machine)."""
     out = {}
     for mach, commit in latest_commits(frame).items():
         if machine and mach != machine:
