@@ -6,6 +6,7 @@ chunk's accuracy training cover just that framework.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -325,12 +326,11 @@ def stop_group(proc: subprocess.Popen, signal) -> None:
     for sig, wait in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
         members = session_members(proc.pid)
         if members is None:  # no /proc: the group is what can be reached
-            members = [-proc.pid]
-        for pid in members + ([proc.pid] if proc.poll() is None else []):
-            try:
-                os.killpg(-pid, sig) if pid < 0 else os.kill(pid, sig)
-            except ProcessLookupError:
-                pass
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, sig)
+        for pid in (members or []) + ([proc.pid] if proc.poll() is None else []):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
         end = time.monotonic() + wait
         while time.monotonic() < end:
             if proc.poll() is not None and not session_members(proc.pid):

@@ -198,6 +198,11 @@ def _isnan(value) -> bool:
     return isinstance(value, float) and math.isnan(value)
 
 
+def is_quick(rows: pd.DataFrame) -> bool:
+    """Whether any of these rows was measured by a quick run (the flag may come back from CSV as "true")."""
+    return bool(rows.quick.map(lambda q: q is True or q == "true").any())
+
+
 def latest_commits(frame: pd.DataFrame) -> dict[str, str]:
     """The commit each machine's tables, plots and page show: its newest complete run (every built-in
     framework's train step measured, or skipped with a reason), a full run before a quick one; else its
@@ -210,7 +215,7 @@ def latest_commits(frame: pd.DataFrame) -> dict[str, str]:
         for commit, sel in mine.groupby("commit"):
             steps = sel[(sel.metric == "train_step") & ((sel.status != "skipped") | sel.skip_reason.notna())]
             complete = set(BUILTINS) <= set(steps.framework.dropna())
-            full = not sel.quick.map(lambda q: q is True or q == "true").any()
+            full = not is_quick(sel)
             runs.append((complete, complete and full, sel.date.max(), commit))
         out[machine] = max(runs)[3]
     return out

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .load import latest_commits
+from .load import is_quick, latest_commits
 from .metrics import BENCHMARKS
 from .tables import Section, _nothing_ran, comparison_table, header_line, variant_sections
 
@@ -131,7 +131,7 @@ def _reproduce(frame: pd.DataFrame, machine: str, commit: str) -> str:
     """The commands that measured this machine's newest commit (each run's exact options, --bench
     included, are in its run metadata)."""
     sel = frame[(frame.machine == machine) & (frame.commit == commit)]
-    quick = bool(sel.quick.map(lambda q: q is True or q == "true").any())
+    quick = is_quick(sel)
     threads = sel.threads.dropna()
     processes = sel[sel.metric == "train_step"].runs.max()
     frameworks = " ".join(sorted(sel[sel.status == "ok"].framework.dropna().unique()))

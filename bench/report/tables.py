@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .load import commit_rows, latest_commits
+from .load import commit_rows, is_quick, latest_commits
 from .metrics import (
     ACCURACY_VARIANTS,
     METRICS,
@@ -213,7 +213,7 @@ def readme_table(frame: pd.DataFrame) -> str | None:
     for (machine, commit), sel in frame[frame.device == "cpu"].groupby(["machine", "commit"]):
         ran = sel[(sel.status != "skipped") | sel.skip_reason.notna()]  # a skipped cell without a reason: not selected
         if set(BUILTINS) <= set(ran.framework.dropna()):
-            quick = bool(sel.quick.map(lambda q: q is True or q == "true").any())
+            quick = is_quick(sel)
             runs.append((sel.date.max(), machine, commit, quick))
     if not runs:
         return None
