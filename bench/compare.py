@@ -170,7 +170,7 @@ def estimates(rounds: pd.DataFrame, threshold: float, confidence: float) -> pd.D
             row.update(verdict="gone")
         else:
             both = wide.dropna(subset=["base", "head"])
-            p = stats.paired(both["base"], both["head"], confidence)
+            p = stats.paired_logs(round_log_ratios(group, both), confidence)
             row.update(base=float(both["base"].median()), head=float(both["head"].median()), ratio=p.ratio,
                        low=p.low, high=p.high, rounds=p.rounds, sd=p.sd, verdict=stats.verdict(p, threshold))
         out.append(row)
@@ -179,6 +179,23 @@ def estimates(rounds: pd.DataFrame, threshold: float, confidence: float) -> pd.D
     frame["reason"] = frame["reason"].astype(object).fillna("")
     frame["change"] = frame.apply(lambda r: change_text(r, confidence), axis=1)
     return frame
+
+
+def round_log_ratios(group: pd.DataFrame, both: pd.DataFrame) -> list[float]:
+    """Each paired round's log(head/base): from its samples, pair by pair in the order they were
+    taken (stats.round_log_ratio), where the round kept them; else from the two sides' means."""
+    kept = {}
+    if "samples" in group:
+        ok = group[(group.status == "ok") & group.samples.astype(str).str.strip().astype(bool)]
+        kept = {(r, side): [float(v) for v in str(text).split()]
+                for r, side, text in zip(ok["round"], ok.side, ok.samples)}
+    logs = []
+    for r, base, head in zip(both.index, both["base"], both["head"]):
+        if (r, "base") in kept and (r, "head") in kept:
+            logs.append(stats.round_log_ratio(kept[r, "base"], kept[r, "head"]))
+        else:
+            logs.append(math.log(head / base) if base > 0 and head > 0 else math.nan)
+    return logs
 
 
 def change_text(row, confidence: float) -> str:
@@ -321,7 +338,7 @@ def _time_pair(workers, b, h, opts, framework, device, round_no, first) -> list[
         if side in failed:
             rows.append(_row(framework, device, job, round_no, side, status="failed", reason=failed[side][-600:]))
         else:
-            values = sorted(samples[side])
+            values = samples[side]  # in the order taken: sample k of each side is one ABBA pair
             rows.append(_row(framework, device, job, round_no, side, value=statistics.fmean(values),
                              samples=" ".join(f"{v:.6g}" for v in values), number=number))
     return rows
@@ -410,8 +427,9 @@ def render(c: Comparison, machine: str, opts: CompareOptions) -> str:
         f"# Regression report: `{c.head[:8]}` vs `{c.base[:8]}` on `{machine}`",
         "",
         f"Paired rounds: each round starts fresh base and head processes and times every benchmark in "
-        f"{opts.alternations} alternating base/head samples of >= {opts.sample_time:g} s. The change is the "
-        f"Hodges-Lehmann estimate of the per-round head/base log-ratio with its {opts.confidence:.0%} "
+        f"{opts.alternations} alternating base/head samples of >= {opts.sample_time:g} s; a round's head/base "
+        f"log-ratio is the median over its back-to-back sample pairs. The change is the "
+        f"Hodges-Lehmann estimate of the per-round log-ratios with its {opts.confidence:.0%} "
         f"Wilcoxon signed-rank interval. **regression** / **improvement**: the whole interval lies beyond "
         f"{opts.threshold:.0%}; **unchanged**: it lies within +-{opts.threshold:.0%}; **inconclusive**: it "
         f"straddles {opts.threshold:.0%} (more rounds would decide; not a failure).",

@@ -73,7 +73,24 @@ def paired(base, head, confidence: float = 0.95) -> Paired:
     """Estimate head/base from per-round values (same length, round i of each side paired)."""
     base, head = np.asarray(base, dtype=float), np.asarray(head, dtype=float)
     keep = (base > 0) & (head > 0) & np.isfinite(base) & np.isfinite(head)
-    d = np.log(head[keep]) - np.log(base[keep])
+    return paired_logs(np.log(head[keep]) - np.log(base[keep]), confidence)
+
+
+def round_log_ratio(base_samples, head_samples) -> float:
+    """One round's log(head/base): the median over its pairs (sample k of each side, taken back to
+    back in ABBA order) of log(head_k / base_k). A slow spell of the machine that starts or ends
+    inside one pair spoils that pair, not the round, as it would spoil one side's mean."""
+    b, h = np.asarray(base_samples, dtype=float), np.asarray(head_samples, dtype=float)
+    n = min(b.size, h.size)
+    d = np.log(h[:n]) - np.log(b[:n]) if n else np.array([])
+    d = d[np.isfinite(d)]
+    return float(np.median(d)) if d.size else math.nan
+
+
+def paired_logs(d, confidence: float = 0.95) -> Paired:
+    """Estimate head/base from one log-ratio per paired round."""
+    d = np.asarray(d, dtype=float)
+    d = d[np.isfinite(d)]
     est, low, high = hodges_lehmann(d, confidence)
     sd = robust_sd(d)
     return Paired(math.exp(est) if d.size else math.nan, math.exp(low), math.exp(high), int(d.size), sd, confidence)
