@@ -134,13 +134,20 @@ def combine_seeds(per_seed: list[dict]) -> dict:
         return bad if bad is not None else per_seed[0]
     errors = [1.0 - r["test_accuracy"] for r in per_seed]
     times = [r["time_to_accuracy"] for r in per_seed]
-    reached = [t for t in times if t is not None]
+    reached = reached_by_most(times)
     return {
         **per_seed[0],
         "test_accuracy": 1.0 - statistics.median(errors),
-        "time_to_accuracy": statistics.median(reached) if 2 * len(reached) >= len(times) else None,
+        "time_to_accuracy": statistics.median(reached) if reached else None,
         "seeds": {"test_error": errors, "time_to_accuracy": times},
     }
+
+
+def reached_by_most(times: list) -> list | None:
+    """The times of the seeds that reached the target accuracy, or None unless at least half did:
+    a time to accuracy is stated only where it describes most seeds."""
+    reached = [t for t in times if t is not None]
+    return reached if reached and 2 * len(reached) >= len(times) else None
 
 
 def trained_run(runs: dict, key: str) -> dict:

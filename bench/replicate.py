@@ -79,6 +79,8 @@ def seed_rows(log: Path, described: dict) -> pd.DataFrame:
     the stored value is theirs (most seeds reached the target)."""
     import itertools
 
+    from .harness import reached_by_most
+
     rows = []
     for line in log.read_text().splitlines() if log.is_file() else []:
         entry = json.loads(line)
@@ -89,8 +91,8 @@ def seed_rows(log: Path, described: dict) -> pd.DataFrame:
                 continue
             combos = [tuple(c) for c in itertools.product(*info["params"])]
             combo = (repr(framework), repr(device), str(entry["epochs"]))
-            reached = [v for v in entry[metric] if v is not None]
-            if combo not in combos or 2 * len(reached) < len(entry[metric]):
+            reached = reached_by_most(entry[metric])
+            if combo not in combos or reached is None:
                 continue
             rows += [{"benchmark": name, "param": combos.index(combo), "process": seed, "value": float(v),
                       "status": "ok", "all_params": json.dumps(info["params"]), "version": info.get("version", "1"),
