@@ -119,6 +119,17 @@ def test_a_run_that_left_a_framework_out_does_not_replace_the_readme(tmp_path):
     assert f"`{BASE[:8]}`" in report.readme_table(report.load_results(res))
 
 
+def test_a_partial_run_on_another_machine_does_not_move_the_readme_there(tmp_path):
+    """The README shows the machine with the newest complete run: a newer one-framework run on a
+    second machine is not one."""
+    res = tmp_path / "results" / "asv"
+    write_results(res, "box", BASE, 1_700_000_000_000, {"throughput.TrainStep.time_train_step": (FW_2B, [0.01] * 6, [None] * 6)})
+    write_results(res, "other", HEAD, 1_700_000_100_000, {
+        "throughput.TrainStep.time_train_step": ([["'torch'"], ["'cpu'"], ["32", "128"]], [0.02] * 2, [None] * 2)})
+    table = report.readme_table(report.load_results(res))
+    assert f"`{BASE[:8]}`" in table and "box" in table and "other" not in table
+
+
 def test_a_later_partial_or_quick_run_does_not_replace_a_machines_tables(tmp_path):
     """The tables, plots and page show each machine's newest complete run, a full one before a quick one:
     a later `--bench` run of one framework (or a quick run) does not turn them into n/a."""

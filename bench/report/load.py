@@ -203,22 +203,26 @@ def is_quick(rows: pd.DataFrame) -> bool:
     return bool(rows.quick.map(lambda q: q is True or q == "true").any())
 
 
-def latest_commits(frame: pd.DataFrame) -> dict[str, str]:
-    """The commit each machine's tables, plots and page show: its newest complete run (every built-in
-    framework's train step measured, or skipped with a reason), a full run before a quick one; else its
-    newest commit. A later partial run (`--bench`, fewer frameworks) does not replace them."""
+def runs(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per machine and commit: `complete` (every built-in framework's train step measured,
+    or skipped with a reason), `full` (complete and not a quick run), and its newest date."""
     from impls.registry import BUILTINS
 
-    out = {}
-    for machine, mine in frame.groupby("machine"):
-        runs = []
-        for commit, sel in mine.groupby("commit"):
-            steps = sel[(sel.metric == "train_step") & ((sel.status != "skipped") | sel.skip_reason.notna())]
-            complete = set(BUILTINS) <= set(steps.framework.dropna())
-            full = not is_quick(sel)
-            runs.append((complete, complete and full, sel.date.max(), commit))
-        out[machine] = max(runs)[3]
-    return out
+    rows = []
+    for (machine, commit), sel in frame.groupby(["machine", "commit"]):
+        steps = sel[(sel.metric == "train_step") & ((sel.status != "skipped") | sel.skip_reason.notna())]
+        complete = set(BUILTINS) <= set(steps.framework.dropna())
+        rows.append({"machine": machine, "commit": commit, "complete": complete,
+                     "full": complete and not is_quick(sel), "date": sel.date.max()})
+    return pd.DataFrame(rows, columns=["machine", "commit", "complete", "full", "date"])
+
+
+def latest_commits(frame: pd.DataFrame) -> dict[str, str]:
+    """The commit each machine's tables, plots and page show: its newest complete run (`runs`), a full
+    run before a quick one; else its newest commit. A later partial run (`--bench`, fewer frameworks)
+    does not replace them."""
+    ranked = runs(frame).sort_values(["complete", "full", "date", "commit"])
+    return dict(zip(ranked.machine, ranked.commit))  # the last row of each machine wins
 
 
 def commit_rows(frame: pd.DataFrame, machine: str, commit: str, device: str | None = None) -> pd.DataFrame:

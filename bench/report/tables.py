@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .load import commit_rows, is_quick, latest_commits
+from .load import commit_rows, latest_commits, runs
 from .metrics import (
     ACCURACY_VARIANTS,
     METRICS,
@@ -203,24 +203,15 @@ def latest_tables(frame: pd.DataFrame, machine: str | None = None) -> dict[str, 
 
 
 def readme_table(frame: pd.DataFrame) -> str | None:
-    """CPU table for the README: a complete run (every built-in framework; plugins' rows come along)
-    on the machine with the newest complete run; there, the newest full run, or the newest quick one
-    while it has no full run. A run of fewer frameworks never replaces the table, and a quick run
-    never replaces a full one."""
-    from impls.registry import BUILTINS
-
-    runs = []
-    for (machine, commit), sel in frame[frame.device == "cpu"].groupby(["machine", "commit"]):
-        ran = sel[(sel.status != "skipped") | sel.skip_reason.notna()]  # a skipped cell without a reason: not selected
-        if set(BUILTINS) <= set(ran.framework.dropna()):
-            quick = is_quick(sel)
-            runs.append((sel.date.max(), machine, commit, quick))
-    if not runs:
+    """CPU table for the README: on the machine with the newest complete run (every built-in
+    framework's train step; plugins' rows come along), the run `latest_commits` shows there. A run
+    of fewer frameworks never replaces the table, and a quick run never replaces a full one."""
+    cpu = frame[frame.device == "cpu"]
+    complete = runs(cpu).query("complete")
+    if complete.empty:
         return None
-    newest_machine = max(runs)[1]
-    mine = [r for r in runs if r[1] == newest_machine]
-    full = [r for r in mine if not r[3]]
-    _, machine, commit, _ = max(full or mine)
+    machine = complete.loc[complete.date.idxmax(), "machine"]
+    commit = latest_commits(cpu)[machine]
     table, notes = comparison_table(frame, machine, commit, "cpu")
     return None if _nothing_ran(table) else render_markdown(table, notes, header_line(frame, machine, commit), "cpu")
 
