@@ -62,7 +62,7 @@ def simulate_round(rng, shift: float, alternations: int = 4, drift: float = 0.00
     `spell`: the chance per sample that the machine enters or leaves a slow spell (x1.75, as
     TensorFlow's predict at batch 1024 shows on the 2-core box: 44 vs 77 ms for seconds at a time).
     The defaults give a round's log-ratio an sd of about 5%, spikes included: more than the median
-    measured on the 2-core box (1.2-3% for PyTorch and JAX, 2-5% for TensorFlow)."""
+    measured on the 2-core box (0.4-3.9% a round on all 18 benchmarks, `noise` of 2026-11-29)."""
     speed = 0.0
     slow = rng.random() < 0.3 if spell else False
     offset = {"base": rng.normal(0, process_sd), "head": rng.normal(0, process_sd)}
