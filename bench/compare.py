@@ -186,7 +186,7 @@ def round_log_ratios(group: pd.DataFrame, both: pd.DataFrame) -> list[float]:
     taken (stats.round_log_ratio), where the round kept them; else from the two sides' means."""
     kept = {}
     if "samples" in group:
-        ok = group[(group.status == "ok") & group.samples.astype(str).str.strip().astype(bool)]
+        ok = group[(group.status == "ok") & group.samples.fillna("").astype(str).str.strip().ne("")]
         kept = {(r, side): [float(v) for v in str(text).split()]
                 for r, side, text in zip(ok["round"], ok.side, ok.samples)}
     logs = []
