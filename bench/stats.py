@@ -69,20 +69,14 @@ class Paired:
         return self.low > 0
 
 
-def paired(base, head, confidence: float = 0.95) -> Paired:
-    """Estimate head/base from per-round values (same length, round i of each side paired)."""
-    base, head = np.asarray(base, dtype=float), np.asarray(head, dtype=float)
-    keep = (base > 0) & (head > 0) & np.isfinite(base) & np.isfinite(head)
-    return paired_logs(np.log(head[keep]) - np.log(base[keep]), confidence)
-
-
 def round_log_ratio(base_samples, head_samples) -> float:
     """One round's log(head/base): the median over its pairs (sample k of each side, taken back to
     back in ABBA order) of log(head_k / base_k). A slow spell of the machine that starts or ends
     inside one pair spoils that pair, not the round, as it would spoil one side's mean."""
     b, h = np.asarray(base_samples, dtype=float), np.asarray(head_samples, dtype=float)
     n = min(b.size, h.size)
-    d = np.log(h[:n]) - np.log(b[:n]) if n else np.array([])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d = np.log(h[:n]) - np.log(b[:n])
     d = d[np.isfinite(d)]
     return float(np.median(d)) if d.size else math.nan
 

@@ -221,7 +221,13 @@ def latest_commits(frame: pd.DataFrame) -> dict[str, str]:
     """The commit each machine's tables, plots and page show: its newest complete run (`runs`), a full
     run before a quick one; else its newest commit. A later partial run (`--bench`, fewer frameworks)
     does not replace them."""
-    ranked = runs(frame).sort_values(["complete", "full", "date", "commit"])
+    return shown_commits(runs(frame))
+
+
+def shown_commits(table: pd.DataFrame) -> dict[str, str]:
+    """latest_commits' choice from a `runs` table: per machine, complete before not, full before
+    quick, then the newest."""
+    ranked = table.sort_values(["complete", "full", "date", "commit"])
     return dict(zip(ranked.machine, ranked.commit))  # the last row of each machine wins
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .load import commit_rows, latest_commits, runs
+from .load import commit_rows, latest_commits, runs, shown_commits
 from .metrics import (
     ACCURACY_VARIANTS,
     METRICS,
@@ -206,12 +206,12 @@ def readme_table(frame: pd.DataFrame) -> str | None:
     """CPU table for the README: on the machine with the newest complete run (every built-in
     framework's train step; plugins' rows come along), the run `latest_commits` shows there. A run
     of fewer frameworks never replaces the table, and a quick run never replaces a full one."""
-    cpu = frame[frame.device == "cpu"]
-    complete = runs(cpu).query("complete")
+    cpu_runs = runs(frame[frame.device == "cpu"])
+    complete = cpu_runs.query("complete")
     if complete.empty:
         return None
     machine = complete.loc[complete.date.idxmax(), "machine"]
-    commit = latest_commits(cpu)[machine]
+    commit = shown_commits(cpu_runs)[machine]
     table, notes = comparison_table(frame, machine, commit, "cpu")
     return None if _nothing_ran(table) else render_markdown(table, notes, header_line(frame, machine, commit), "cpu")
 
