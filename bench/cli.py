@@ -150,9 +150,16 @@ def build_parser() -> argparse.ArgumentParser:
         "(or another command holds the checkout), 130 interrupted (what finished is kept).",
     )
     _add_measure_args(p)
-    p.add_argument("--processes", type=_non_negative, default=5,
-                   help="fresh processes per train/predict/minimal-loop throughput cell, interleaved across "
-                   "frameworks; the table's intervals come from their spread (default 5; 0: one asv process)")
+    p.add_argument("--processes", type=_non_negative, default=MIN_ROUNDS, metavar="ROUNDS",
+                   help="the fewest paired rounds behind each throughput cell: each round starts one fresh process "
+                   "per framework, all alive together, and alternates their samples; every ratio to torch comes "
+                   f"from its per-round pairs (default {MIN_ROUNDS}; 0: asv's single process, no ratios)")
+    p.add_argument("--max-rounds", type=_positive, default=40,
+                   help="rounds stop once every ratio's 95%% interval is within ±3%% (±8%% with --quick) and every "
+                   "cell's within ±10%%, at this many rounds, or at --budget (default 40)")
+    p.add_argument("--budget", type=_positive_float, default=None,
+                   help="seconds of paired rounds before stopping with the widths reached (default 2400; 240 with "
+                   "--quick); the table says which intervals are wider than their target")
     p.add_argument("--show-stderr", action="store_true", help="show benchmark output (asv --show-stderr)")
     p.set_defaults(func=cmd_run)
 
@@ -327,7 +334,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .runner import RunError, run_suite
 
     try:
-        summary = run_suite(_run_options(args, show_stderr=args.show_stderr, processes=args.processes))
+        summary = run_suite(_run_options(args, show_stderr=args.show_stderr, processes=args.processes,
+                                         max_rounds=args.max_rounds, budget=args.budget))
     except RunError as exc:
         raise UsageError(str(exc)) from None
     _print_summary_table(summary.root, summary.machine)
@@ -385,7 +393,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     latest, readme_md = report.write_latest(frame, out)
     written += latest
     if not args.no_plots:
-        written += report.plot_throughput(frame, out) + report.plot_history(frame, out) + report.plot_scaling(frame, out)
+        written += (report.plot_ratios(frame, out) + report.plot_throughput(frame, out) + report.plot_history(frame, out)
+                    + report.plot_scaling(frame, out))
     if readme and readme_md and report.update_readme(readme, readme_md):
         written.append(readme)
     elif readme and not readme_md:

@@ -1,7 +1,7 @@
 """`seqmnist-bench compare BASE HEAD`: paired, interleaved rounds of both commits, then verdicts.
 
 Each revision is checked out in its own git worktree. A round runs one worker process per side
-(bench/worker.py: asv_runner times that revision's asv benchmarks), in random order, back to
+(bench/measure/worker.py via bench/measure/rounds.py: asv_runner times that revision's asv benchmarks), in random order, back to
 back, so machine drift hits both sides alike; the process is the unit of replication. After
 `min_rounds`, rounds stop once every benchmark's interval clears the threshold (or the time budget
 is spent). Verdicts come from the per-round head/base log-ratios (bench/stats.py). Everything is
@@ -12,9 +12,7 @@ from __future__ import annotations
 import json
 import math
 import random
-import select
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,10 +25,12 @@ import pandas as pd
 from impls import DEVICES, FRAMEWORKS
 
 from . import stats
-from .runner import RunError, find_root, git
+from .core import repo
+from .core.errors import RunError
+from .core.repo import find_root, git
+from .measure import rounds
 
 DEFAULT_BENCH = r"^throughput\.(TrainStep|Predict)\."
-WORKER = Path(__file__).with_name("worker.py")
 
 
 @dataclass
@@ -79,70 +79,8 @@ def _log(opts: CompareOptions, message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
 
-class Worker:
-    """A worker process (bench/worker.py) for one revision, framework and device."""
-
-    def __init__(self, tree: Path, framework: str, device: str, bench: str, env: dict):
-        self.log = tempfile.TemporaryFile(mode="w+")
-        cmd = [sys.executable, str(WORKER), "--tree", str(tree), "--bench", bench,
-               "--framework", framework, "--device", device]
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
-                                     text=True, env=env)
-
-    def send(self, request: dict) -> None:
-        self.proc.stdin.write(json.dumps(request) + "\n")
-        self.proc.stdin.flush()
-
-    def receive(self, timeout: float = 900) -> dict:
-        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
-        line = self.proc.stdout.readline() if ready else ""
-        if not line:
-            self.proc.kill()
-            self.proc.wait()
-            self.log.seek(0)
-            tail = "\n".join(self.log.read().strip().splitlines()[-8:])
-            why = "timed out" if not ready else f"exited {self.proc.returncode}"
-            raise WorkerError(f"worker {why}:\n{tail}")
-        reply = json.loads(line)
-        if "error" in reply:
-            raise WorkerError(reply["error"])
-        return reply
-
-    def ask(self, request: dict) -> dict:
-        self.send(request)
-        return self.receive()
-
-    def close(self, interrupted: bool = False) -> None:
-        """Ask the worker to quit (kill it at once when the caller was interrupted)."""
-        if interrupted and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        if self.proc.poll() is None:
-            try:
-                self.send({"op": "quit"})
-                self.proc.wait(timeout=30)
-            except (OSError, subprocess.TimeoutExpired):
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
-
-
-class WorkerError(Exception):
-    """A worker process failed as a whole (import error, crash, timeout)."""
-
-
 def worker_env(opts: CompareOptions) -> dict:
-    import os
-
-    env = dict(os.environ)
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from .runner import others_on_path
-
-    # the worker puts the measured tree first itself; the checkout must not shadow it (plugins may stay)
-    env["PYTHONPATH"] = os.pathsep.join(others_on_path(env, opts.root))
-    if opts.threads:
-        env["SEQMNIST_THREADS"] = str(opts.threads)
-    return env
+    return repo.worker_env(opts.root, opts.threads)
 
 
 KEYS = ["framework", "device", "benchmark", "param", "params"]
@@ -221,7 +159,7 @@ def _is_throughput(benchmark: str) -> bool:
 
 
 def measure(opts: CompareOptions) -> Comparison:
-    """Run paired rounds of both revisions per framework and device; the verdicts."""
+    """Run paired rounds of both revisions per framework and device (bench.measure.rounds); the verdicts."""
     if opts.min_rounds < 1 or opts.max_rounds < opts.min_rounds:
         raise RunError(f"rounds: need 1 <= min ({opts.min_rounds}) <= max ({opts.max_rounds})")
     root = find_root(opts.root)
@@ -239,22 +177,25 @@ def measure(opts: CompareOptions) -> Comparison:
             git(root, "worktree", "add", "--detach", str(trees[side]), commit)
             if not (trees[side] / "bench" / "suites").is_dir():
                 raise RunError(f"{commit[:8]} has no bench/suites: it predates the benchmark suite")
-        rows, walls, skipped = [], {}, {}
+        frames, walls, skipped = [], {}, {}
         env = worker_env(opts)
-        rng = random.Random(opts.seed)
-        for framework in opts.frameworks:
+        for n, framework in enumerate(opts.frameworks):
             for device in opts.devices:
                 label = f"{framework}:{device}"
-                started = time.monotonic()
-                part, reason = _rounds(opts, trees, framework, device, env, rng, label)
-                walls[label] = time.monotonic() - started
-                rows += part
-                if reason:
-                    skipped[label] = reason
-                    _log(opts, f"skip {label}: {reason}")
-        if not rows:
+                part = _rounds(opts, trees, framework, device, env, seed=opts.seed + 1000 * n, label=label)
+                walls[label] = part.wall_seconds
+                frame = part.frame
+                if frame.empty or not (frame.status == "failed").any() and not (frame.status == "ok").any():
+                    skipped[label] = part.stopped.removeprefix("nothing to time after round 1: ")
+                    _log(opts, f"skip {label}: {skipped[label]}")
+                    continue
+                base_broken = frame[(frame.arm == "base") & (frame.benchmark == "(worker)")]
+                if not base_broken.empty and not ((frame.arm == "base") & (frame.status == "ok")).any():
+                    raise RunError(f"{label}: the base revision's worker failed: {base_broken.reason.iloc[0]}")
+                frames.append(frame)
+        if not frames:
             raise RunError("nothing to compare: " + "; ".join(f"{k}: {v}" for k, v in skipped.items()))
-        frame = pd.DataFrame(rows)
+        frame = pd.concat(frames, ignore_index=True).assign(side=lambda f: f.arm)
         return Comparison(base, head, frame, estimates(frame, opts.threshold, opts.confidence), walls, skipped)
     finally:
         for tree in trees.values():
@@ -263,113 +204,22 @@ def measure(opts: CompareOptions) -> Comparison:
         subprocess.run(["git", "worktree", "prune"], cwd=root, capture_output=True)
 
 
-def one_round(opts: CompareOptions, trees: dict[str, Path], framework: str, device: str, env: dict,
-              round_no: int, rng: random.Random) -> list[dict]:
-    """Fresh base and head workers stage every benchmark, then each benchmark is timed in
-    `alternations` base/head sample pairs, ABBA order, the same `number` of calls on both sides."""
-    first = "base" if rng.random() < 0.5 else "head"
-    second = "head" if first == "base" else "base"
-    workers = {side: Worker(trees[side], framework, device, opts.bench, env) for side in (first, second)}
-    rows = []
-    try:
-        jobs = {}
-        for side, worker in workers.items():
-            worker.send({"op": "setup"})
-        for side, worker in workers.items():
-            try:
-                jobs[side] = worker.receive()["jobs"]
-            except WorkerError as exc:
-                if side == "base":
-                    raise RunError(f"{framework}:{device}: the base revision's worker failed: {exc}") from None
-                jobs[side] = None
-                rows.append(_row(framework, device, {"name": "(worker)", "param": 0, "params": []}, round_no,
-                                 "head", status="failed", reason=str(exc)))
-        if jobs["head"] is None:
-            return rows
-        head_jobs = {(j["name"], j["param"]): j for j in jobs["head"]}
-        pairs = [(b, head_jobs.pop((b["name"], b["param"]), None)) for b in jobs["base"]]
-        pairs += [(None, h) for h in head_jobs.values()]
-        rng.shuffle(pairs)
-        for b, h in pairs:
-            rows += _time_pair(workers, b, h, opts, framework, device, round_no, first)
-    except BaseException:
-        for worker in workers.values():
-            worker.close(interrupted=True)
-        raise
-    finally:
-        for worker in workers.values():
-            worker.close()
-    return rows
+def _rounds(opts: CompareOptions, trees: dict[str, Path], framework: str, device: str, env: dict, seed: int,
+            label: str) -> rounds.Rounds:
+    """Paired rounds of base and head for one framework and device until every benchmark is decided,
+    the budget is spent, or max_rounds."""
+    plan = rounds.Plan(bench=opts.bench, sample_time=opts.sample_time, alternations=opts.alternations,
+                       min_rounds=opts.min_rounds, max_rounds=opts.max_rounds, budget=opts.budget, seed=seed,
+                       same_number=True, min_arms=2)
+    arms = [rounds.Arm(side, trees[side], framework, device) for side in ("base", "head")]
 
-
-def _row(framework, device, job, round_no, side, **values) -> dict:
-    return {"framework": framework, "device": device, "benchmark": job["name"], "param": job["param"],
-            "params": ", ".join(p.strip("'") for p in job["params"]), "round": round_no, "side": side,
-            "value": float("nan"), "samples": "", "number": None, "status": "ok", "reason": "",
-            "version": job.get("version"), "all_params": json.dumps(job.get("all_params", [])), **values}
-
-
-def _time_pair(workers, b, h, opts, framework, device, round_no, first) -> list[dict]:
-    sides = {"base": b, "head": h}
-    ready = {side: job for side, job in sides.items() if job is not None and job["status"] == "ok"}
-    rows = [_row(framework, device, job, round_no, side, status=job["status"], reason=job["reason"][-600:])
-            for side, job in sides.items() if job is not None and job["status"] != "ok"]
-    if not ready:
-        return rows
-    samples: dict[str, list[float]] = {side: [] for side in ready}
-    failed: dict[str, str] = {}
-    order = [side for side in (first, "head" if first == "base" else "base") if side in ready]
-    try:  # calibrate: ~30 ms of calls on the first side, so each sample lasts >= sample_time
-        probe = max(1, math.ceil(0.03 / min(job["once"] for job in ready.values())))
-        per_call = workers[order[0]].ask({"op": "time", "job": ready[order[0]]["job"], "number": probe})["seconds"]
-    except WorkerError as exc:
-        failed[order[0]] = str(exc)
-        per_call = min(job["once"] for job in ready.values())
-    number = max(1, math.ceil(opts.sample_time / per_call))
-    for k in range(opts.alternations):
-        for side in (order if k % 2 == 0 else order[::-1]):
-            if side in ready and side not in failed:
-                try:
-                    samples[side].append(workers[side].ask({"op": "time", "job": ready[side]["job"],
-                                                            "number": number})["seconds"])
-                except WorkerError as exc:
-                    failed[side] = str(exc)
-    for side, job in ready.items():
-        if side in failed:
-            rows.append(_row(framework, device, job, round_no, side, status="failed", reason=failed[side][-600:]))
-        else:
-            values = samples[side]  # in the order taken: sample k of each side is one ABBA pair
-            rows.append(_row(framework, device, job, round_no, side, value=statistics.fmean(values),
-                             samples=" ".join(f"{v:.6g}" for v in values), number=number))
-    return rows
-
-
-def _rounds(opts, trees, framework, device, env, rng, label) -> tuple[list[dict], str | None]:
-    """Paired rounds for one framework and device until decided, out of budget, or max_rounds."""
-    rows: list[dict] = []
-    started = time.monotonic()
-    for round_no in range(1, opts.max_rounds + 1):
-        round_start = time.monotonic()
-        rows += one_round(opts, trees, framework, device, env, round_no, rng)
-        part = pd.DataFrame(rows)
-        if round_no == 1:
-            if part.empty or (part.status == "skipped").all():
-                reasons = sorted(set(part.reason)) if not part.empty else ["no benchmark matched --bench"]
-                return [], reasons[0]
-            if not (part[part.side == "head"].status == "ok").any():
-                return rows, None  # head is broken: more rounds add nothing
-        round_time = time.monotonic() - round_start
-        elapsed = time.monotonic() - started
-        if round_no < opts.min_rounds:
-            _log(opts, f"{label} round {round_no}: {elapsed:.0f} s")
-            continue
-        verdicts = estimates(part, opts.threshold, opts.confidence)
+    def decided(frame: pd.DataFrame, round_no: int) -> str | None:
+        verdicts = estimates(frame.assign(side=frame.arm), opts.threshold, opts.confidence)
         open_ = verdicts[verdicts.verdict == "inconclusive"]
-        _log(opts, f"{label} round {round_no}: {len(verdicts) - len(open_)}/{len(verdicts)} decided, "
-                   f"{elapsed:.0f} of {opts.budget:.0f} s")
-        if open_.empty or elapsed + round_time > opts.budget:
-            break
-    return rows, None
+        _log(opts, f"{label} round {round_no}: {len(verdicts) - len(open_)}/{len(verdicts)} decided")
+        return "every benchmark decided" if open_.empty else None
+
+    return rounds.run_rounds(arms, plan, env, check=decided, log=lambda m: _log(opts, f"{label} {m}"))
 
 
 # ---------------------------------------------------------------- the working store
@@ -400,7 +250,7 @@ def save_asv(c: Comparison, results_dir: Path, machine: str) -> list[Path]:
     so `asv compare`/`asv publish` and the report can read them."""
     from asv.results import Results
 
-    from .replicate import add_results
+    from .store.asv_results import add_results
 
     if c.rounds.empty:
         return []

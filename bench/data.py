@@ -57,6 +57,12 @@ class Dataset:
         kind = "MNIST (SHA-256 verified)" if self.verified else "unverified IDX data (no known checksum)"
         return f"{kind} from {self.source}: {len(self.train_x)} train / {len(self.test_x)} test images"
 
+    def published(self) -> str:
+        """What results record of the data: its name and checksum state, never this machine's path."""
+        kind = ("MNIST (SHA-256 of each file verified: train images ba891046e650…)" if self.verified
+                else "unverified IDX data (no known checksum)")
+        return f"{kind}: {len(self.train_x)} train / {len(self.test_x)} test images"
+
 
 def default_cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"

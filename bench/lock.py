@@ -6,6 +6,8 @@ import os
 import time
 from pathlib import Path
 
+from .core.errors import RunError
+
 
 class Lock:
     """An exclusive, non-blocking flock on <root>/results/.lock, released when the process ends (even
@@ -17,8 +19,6 @@ class Lock:
         self.fd: int | None = None
 
     def __enter__(self) -> "Lock":
-        from .runner import RunError
-
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:

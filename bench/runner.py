@@ -19,12 +19,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
+
 from impls import DEVICES, FRAMEWORKS
 from impls.config import ACCURACY_SEEDS, EPOCHS, QUICK_EPOCHS, SEQUENCE_EPOCHS
 
-
-class RunError(Exception):
-    """The run cannot start or asv failed: a message for the user, exit status 2."""
+from .core.errors import RunError
+from .core.text import scrub_paths
+from .core.repo import dirty_tree, find_root, git, others_on_path, worker_env
 
 
 @dataclass
@@ -39,7 +41,9 @@ class RunOptions:
     root: Path = field(default_factory=Path.cwd)
     show_stderr: bool = False
     quiet: bool = False
-    processes: int = 5  # fresh processes per replicated throughput benchmark (0: asv's single run)
+    processes: int = 6  # the fewest paired rounds (fresh processes per framework) behind each cell (0: asv's single run)
+    max_rounds: int = 40
+    budget: float | None = None  # seconds of paired rounds (None: BUDGET)
 
 
 @dataclass
@@ -52,21 +56,6 @@ class RunSummary:
     skipped: dict[str, str]
     interrupted: bool = False
     kept: list[str] = field(default_factory=list)  # stored full results a quick run left in place
-
-
-def find_root(start: Path) -> Path:
-    """The folder holding asv.conf.json: `start` or one of its parents."""
-    for folder in (start, *start.parents):
-        if (folder / "asv.conf.json").is_file():
-            return folder
-    raise RunError(f"no asv.conf.json in {start} or its parents: run from the seqmnist-bench checkout")
-
-
-def git(root: Path, *args: str) -> str:
-    proc = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise RunError(f"git {' '.join(args)} failed in {root}: {proc.stderr.strip()}")
-    return proc.stdout.strip()
 
 
 def chunk_regex(framework: str, device: str, user: str | None = None, quick: bool = False, exclude: str = "") -> str:
@@ -128,12 +117,6 @@ def build_env(opts: RunOptions, root: Path) -> dict:
 MAX_MACHINE_NAME = 64
 
 
-def others_on_path(env: dict, root: Path) -> list[str]:
-    """PYTHONPATH entries of `env` other than the checkout `root` (e.g. a framework plugin's folder)."""
-    return [p for p in env.get("PYTHONPATH", "").split(os.pathsep)
-            if p and Path(p).resolve() != Path(root).resolve()]
-
-
 def check_machine_name(name: str | None) -> str:
     """The machine name results go under: `name`, default the host name; RunError if unusable
     (it becomes a folder name under results/asv and results/meta)."""
@@ -142,13 +125,6 @@ def check_machine_name(name: str | None) -> str:
         raise RunError(f"machine name {name[:80]!r}: must start with a letter or digit, hold only letters, digits, "
                        f"'.', '_' or '-', and be at most {MAX_MACHINE_NAME} characters")
     return name
-
-
-def dirty_tree(root: Path) -> bool:
-    """Uncommitted changes to what is measured: results/ and Markdown (which the tool itself writes)
-    do not count."""
-    return bool(git(root, "status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)results",
-                    ":(exclude)*.md"))
 
 
 def identify_host(meta_root: Path, name: str | None, threads: int | None, log=print) -> tuple[str, dict, dict]:
@@ -177,7 +153,7 @@ def run_suite(opts: RunOptions) -> RunSummary:
 
 
 def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
-    from . import history, replicate
+    from . import history
     from .data import DataError, load_mnist
 
     unknown = [f for f in opts.frameworks if f not in FRAMEWORKS] + [d for d in opts.devices if d not in DEVICES]
@@ -200,9 +176,9 @@ def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
     data_note = "not needed: no accuracy benchmark selected"
     if wants_accuracy:
         try:
-            data_note = load_mnist(env.get("SEQMNIST_DATA_DIR")).describe()
+            data_note = load_mnist(env.get("SEQMNIST_DATA_DIR")).published()
         except DataError as exc:
-            data_note = f"unavailable: {exc}"
+            data_note = "unavailable: " + scrub_paths(str(exc))
             _log(opts, f"accuracy benchmarks will be skipped: {exc}")
 
     probes = {f: probe_framework(f, env) for f in opts.frameworks}
@@ -246,8 +222,8 @@ def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
     before = history.snapshot(results_dir, machine, commit)
     provenance = history.provenance(meta_path(root, machine, commit), before)
     write_meta(root, meta)
-    replicated = opts.processes > 0 and any(re.search(replicate.REPLICATED, n) for n in chosen)
-    exclude = replicate.ASV_EXCLUDE if replicated else ""
+    replicated = opts.processes > 0 and any(re.search("^" + PAIRED, n) for n in chosen)
+    exclude = ASV_EXCLUDE if replicated else ""
     # asv exits 1 on "No benchmarks selected": --bench may ask for replicated throughput only
     chunks_for_asv = chunks if selected(names, opts, exclude) else []
     append = not opts.quick and not dirty  # a full run adds its processes to an earlier full run's
@@ -283,7 +259,7 @@ def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
                 _log(opts, f"{label}: each accuracy seed stored as one sample")
         if replicated and not summary.interrupted:
             try:
-                _replicate(opts, root, machine, commit, chunks, env, summary, append)
+                meta["rounds"] = _replicate(opts, root, machine, commit, chunks, env, summary, append)
             except KeyboardInterrupt:
                 summary.interrupted = True
                 _log(opts, "\ninterrupted during the replicated throughput runs; the asv results are kept")
@@ -367,37 +343,113 @@ def suite_names(root: Path) -> list[str]:
         del sys.path[:len(added)]
 
 
-def _replicate(opts: RunOptions, root: Path, machine: str, commit: str, chunks, env: dict, summary: RunSummary,
-               append: bool):
-    """Train/predict/minimal-loop throughput from `opts.processes` fresh processes per framework,
-    interleaved; stored in this commit's asv results file as one sample per process."""
-    from . import replicate
+# The steady-state time benchmarks the paired-rounds engine measures (every framework's process alive
+# in each round, samples alternating among them); asv measures the rest.
+PAIRED = (r"(throughput\.(TrainStep|Predict)|baseline\.(MinimalLoop|HostMatmul)"
+          r"|variants\.(ImplementationVariants|Precisions|Sequences|HiddenScaling))\.")
+ASV_EXCLUDE = rf"(?!{PAIRED})"  # what asv itself then leaves out
+REFERENCE = "torch"  # every framework's ratio is to this one (the first arm where it did not run)
+RATIO_WIDTH = {False: 0.03, True: 0.08}  # full / quick: the widest a published ratio's 95% interval may be
+CELL_WIDTH = 0.10  # the widest a published absolute cell's 95% interval may be
+BUDGET = {False: 2400.0, True: 240.0}  # seconds of paired rounds, full / quick (--budget)
 
-    env = dict(env, PYTHONPATH=os.pathsep.join(others_on_path(env, root)))  # the worker puts the tree first
-    rows = replicate.measure(root, chunks, opts.processes, env, log=lambda m: _log(opts, m))
-    if opts.bench:
-        rows = rows[rows.benchmark.str.contains(opts.bench, regex=True) | (rows.benchmark == "(worker)")]
+
+def paired_pattern(opts: RunOptions) -> str:
+    """The engine's benchmark regex: PAIRED, narrowed by --bench, without variants in a quick run."""
+    user = f"(?=.*(?:{opts.bench}))" if opts.bench else ""
+    quick = r"(?!variants\.)" if opts.quick and not (opts.bench and "variants" in opts.bench) else ""
+    return "^" + user + quick + PAIRED
+
+
+def _replicate(opts: RunOptions, root: Path, machine: str, commit: str, chunks, env: dict, summary: RunSummary,
+               append: bool) -> dict:
+    """The paired-rounds engine over every (framework, device) this run measures, until every ratio to the
+    reference framework and every cell is within its width or the budget is spent; stored as one asv
+    sample per round (process) and as the rounds file the report pairs from. Returns what it did."""
+    from .measure import estimate, rounds
+    from .store import asv_results, rounds_file
+
+    arms = [rounds.Arm(f"{fw}:{dev}", root, fw, dev) for fw, dev in chunks]
+    reference = next((a.name for a in arms if a.framework == REFERENCE), arms[0].name)
+    ratio_width = RATIO_WIDTH[opts.quick]
+    budget = opts.budget if opts.budget is not None else BUDGET[opts.quick]
+    plan = rounds.Plan(bench=paired_pattern(opts), min_rounds=opts.processes,
+                       max_rounds=max(opts.processes, opts.max_rounds), budget=budget,
+                       alternations=4 if opts.quick else 8, seed=int(time.time()))
+
+    def check(frame: pd.DataFrame, round_no: int) -> str | None:
+        left = estimate.open_items(frame, reference, ratio_width, CELL_WIDTH)
+        if left:
+            _log(opts, f"[rounds] {len(left)} not yet within width: " + ", ".join(left[:4]) + (" …" if len(left) > 4 else ""))
+        return None if left else "every ratio and cell within its width"
+
+    _log(opts, f"[rounds] {len(arms)} frameworks alive together per round; ratios to {reference} until within "
+               f"±{ratio_width:.0%} (cells ±{CELL_WIDTH:.0%}) or {budget:.0f} s")
+    result = rounds.run_rounds(arms, plan, worker_env(root, opts.threads, env), check=check,
+                               log=lambda m: _log(opts, f"[rounds] {m}"))
+    frame = result.frame
     results_dir = root / "results" / "asv"
-    replicate.store(rows, results_dir, machine, commit, replicate.env_name(results_dir, machine, commit), append=append)
-    failed = sorted({f"{r.framework}:{r.device}" for r in rows.itertuples() if r.status == "failed"})
+    measured = frame[frame.benchmark != "(worker)"].rename(columns={"round": "process"})
+    if not measured.empty:
+        asv_results.store(measured, results_dir, machine, commit, asv_results.env_name(results_dir, machine, commit),
+                          append=append)
+        rounds_file.save(frame, results_dir, machine, commit, append=append)
+    failed = sorted({f"{r.framework}:{r.device}" for r in frame.itertuples() if r.status == "failed"})
     summary.chunks_failed += [f for f in failed if f not in summary.chunks_failed]
+    left = estimate.open_items(frame, reference, ratio_width, CELL_WIDTH) if not measured.empty else []
+    _log(opts, f"[rounds] stopped: {result.stopped} ({result.wall_seconds:.0f} s)")
+    return {"stopped": result.stopped, "wall_seconds": round(result.wall_seconds, 1),
+            "rounds": int(frame["round"].max()) if len(frame) else 0, "reference": reference,
+            "ratio_width": ratio_width, "cell_width": CELL_WIDTH, "budget": budget, "not_within_width": left,
+            "alternations": plan.alternations, "sample_time": plan.sample_time}
 
 
 def _store_seeds(log: Path, root: Path, machine: str, commit: str) -> int:
     """Each accuracy seed as one sample of this commit's accuracy results (replacing what asv stored for
     those cells: a rerun trains the same seeds, so its values are no extra replicates). Cells stored."""
-    from . import replicate
+    from .store import asv_results
 
     results_dir = root / "results" / "asv"
     try:
         described = json.loads((results_dir / "benchmarks.json").read_text())
     except (OSError, ValueError):
         return 0
-    rows = replicate.seed_rows(log, described)
+    rows = seed_rows(log, described)
     if rows.empty:
         return 0
-    replicate.store(rows, results_dir, machine, commit, replicate.env_name(results_dir, machine, commit))
+    asv_results.store(rows, results_dir, machine, commit, asv_results.env_name(results_dir, machine, commit))
     return int(rows.groupby(["benchmark", "param"]).ngroups)
+
+
+ACCURACY_BENCHMARKS = {"test_error": "accuracy.Accuracy.track_test_error",
+                       "time_to_accuracy": "accuracy.Accuracy.track_time_to_accuracy"}
+
+
+def seed_rows(log: Path, described: dict) -> pd.DataFrame:
+    """The accuracy suite's per-seed values (bench.harness.train_runs wrote one JSON line per framework
+    and device to the seed log) as rows for store(): one sample per seed. Times to accuracy only where
+    the stored value is theirs (most seeds reached the target)."""
+    import itertools
+
+    from .harness import reached_by_most
+
+    rows = []
+    for line in log.read_text().splitlines() if log.is_file() else []:
+        entry = json.loads(line)
+        framework, device, _ = entry["key"].split(":")
+        for metric, name in ACCURACY_BENCHMARKS.items():
+            info = described.get(name)
+            if not info:
+                continue
+            combos = [tuple(c) for c in itertools.product(*info["params"])]
+            combo = (repr(framework), repr(device), str(entry["epochs"]))
+            reached = reached_by_most(entry[metric])
+            if combo not in combos or reached is None:
+                continue
+            rows += [{"benchmark": name, "param": combos.index(combo), "process": seed, "value": float(v),
+                      "status": "ok", "all_params": json.dumps(info["params"]), "version": info.get("version", "1"),
+                      "framework": framework, "device": device} for seed, v in enumerate(reached)]
+    return pd.DataFrame(rows)
 
 
 def meta_path(root: Path, machine: str, commit: str) -> Path:

@@ -61,7 +61,7 @@ def test_replicated_values_of_one_framework_leave_the_others_stored(tmp_path):
     """A --frameworks torch run adds torch's processes; tensorflow's and jax's stay as they were."""
     from asv.results import Results
 
-    from bench import replicate
+    from bench.store import asv_results as replicate
 
     res = tmp_path / "asv"
     name = "throughput.TrainStep.time_train_step"

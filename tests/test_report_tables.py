@@ -93,7 +93,28 @@ def test_the_header_names_the_data_the_accuracy_was_measured_on(tmp_path):
     (tmp_path / "results" / "meta" / "box" / f"{BASE[:8]}.json").write_text(json.dumps(
         {"machine": "box", "commit": BASE, "data": "unverified IDX data (no known checksum) from /fashion", "dirty": True}))
     header = report.header_line(report.load_results(res), "box", BASE)
-    assert "unverified IDX data (no known checksum) from /fashion" in header and "recorded as dirty" in header
+    assert "unverified IDX data (no known checksum)" in header and "recorded as dirty" in header
+    assert "/fashion" not in header  # published text names the data, never this machine's folder
+
+
+def test_no_published_table_or_page_holds_the_data_folders_path(tmp_path):
+    """The run records the data by name and checksum; older metadata that still holds a path is scrubbed
+    in the README table, the Markdown tables and the page."""
+    folder = "/home/someone/private/mnist-data"
+    res = tmp_path / "results" / "asv"
+    write_results(res, "box", BASE, 1_700_000_000_000, {
+        "accuracy.Accuracy.track_test_error": ([["'torch'"], ["'cpu'"], ["1"]], [0.02], [None]),
+        "throughput.TrainStep.time_train_step": ([["'torch'"], ["'cpu'"], ["128"]], [0.01], [None])})
+    (tmp_path / "results" / "meta" / "box").mkdir(parents=True)
+    (tmp_path / "results" / "meta" / "box" / f"{BASE[:8]}.json").write_text(json.dumps(
+        {"machine": "box", "commit": BASE, "data": f"MNIST (SHA-256 verified) from {folder}: 60000 train / 10000 "
+         "test images", "skipped": {"jax:cpu": f"no data under {folder}/raw"}}))
+    frame = report.load_results(res)
+    published = "\n".join(report.latest_tables(frame).values()) + (report.readme_table(frame) or "")
+    page = report.write_page(frame, tmp_path / "out").read_text()
+    for text in (published, page):
+        assert "MNIST (SHA-256 verified)" in text
+        assert folder not in text and "/home/" not in text
 
 
 def test_a_new_hosts_quick_run_is_published_until_it_has_a_full_one(tmp_path):

@@ -75,7 +75,7 @@ def test_asv_is_skipped_when_bench_selects_only_the_replicated_throughput():
     """asv exits 1 on 'No benchmarks selected': a --bench that picks only the throughput measured in
     replicated processes must not run asv (and report a failure) for nothing."""
 
-    from bench.replicate import ASV_EXCLUDE
+    from bench.runner import ASV_EXCLUDE
     from bench.runner import RunOptions, selected, suite_names
 
     names = suite_names(Path(__file__).resolve().parents[1])

@@ -10,7 +10,7 @@ from __future__ import annotations
 from .load import ReportError, commit_rows, latest_commits, load_results
 from .page import write_page
 from .metrics import METRICS, Metric, display_value, metric_of
-from .plots import plot_history, plot_scaling, plot_throughput
+from .plots import plot_history, plot_ratios, plot_scaling, plot_throughput
 from .publish import README_END, README_START, export_tidy, update_readme, write_latest
 from .tables import (
     comparison_table,
@@ -25,7 +25,7 @@ from .verdicts import VERDICT_ORDER, compare, pick_revisions, render_regressions
 __all__ = [
     "METRICS", "README_END", "README_START", "VERDICT_ORDER", "Metric", "ReportError", "commit_rows", "compare",
     "comparison_table", "display_value", "export_tidy", "header_line", "latest_commits", "latest_tables",
-    "load_results", "metric_of", "pick_revisions", "plot_history", "plot_scaling", "plot_throughput",
+    "load_results", "metric_of", "pick_revisions", "plot_history", "plot_ratios", "plot_scaling", "plot_throughput",
     "readme_table", "render_markdown", "render_regressions", "resolve_commit", "update_readme",
     "variants_tables", "write_latest", "write_page",
 ]

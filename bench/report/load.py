@@ -69,7 +69,9 @@ def load_results(results_dir: Path | str, meta_dir: Path | str | None = None) ->
     frame["date"] = pd.to_datetime(frame["date"], unit="ms", utc=True)
     for col in ("batch_size", "epochs"):
         frame[col] = frame[col].astype("Int64")
-    return frame
+    from .paired import attach
+
+    return attach(frame, results_dir)
 
 
 COLUMNS = [

@@ -78,6 +78,10 @@ BENCHMARKS: dict[str, Metric] = {
         column="minimal-loop train samples/s @{batch}",
         how=("the framework's textbook training loop (no harness), timed like the train step: the "
              "harness's own overhead is the ratio of the two")),
+    "baseline.HostMatmul.time_host_matmul": Metric(
+        "host_matmul", "host matmul", "seconds", "s", PLAIN,
+        how=("numpy's float32 2048x2048 matmul inside each framework's process, in the same paired rounds as "
+             "its cells: the scale of '% of host matmul peak'")),
     "cold_start.ColdStart.timeraw_cold_start": Metric(
         "cold_start", "cold start", "seconds", "s", PLAIN, column="cold start s",
         how=("a fresh interpreter: import the framework, build the model and run its first train step "

@@ -53,6 +53,8 @@ def write_page(frame: pd.DataFrame, out_dir: Path, regressions: list[tuple[str, 
     (title, Markdown). Returns the page's path."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+    from ..core.text import scrub_paths
+
     newest = frame.groupby("machine").date.max().sort_values(ascending=False)  # newest machine first
     commits = latest_commits(frame)
     machines = [_machine_block(frame, machine, commits[machine], out_dir) for machine in newest.index]
@@ -60,7 +62,7 @@ def write_page(frame: pd.DataFrame, out_dir: Path, regressions: list[tuple[str, 
     page = env.get_template(TEMPLATE.name).render(
         machines=machines,
         metrics=[(m.name, m.label, _unit_text(m), m.how) for m in BENCHMARKS.values() if m.column],
-        regressions=[(title, _markdown_html(text)) for title, text in regressions],
+        regressions=[(title, _markdown_html(scrub_paths(text))) for title, text in regressions],
         verdict_help=VERDICT_HELP,
         generated=pd.Timestamp.now(tz="UTC").strftime("%Y-%m-%d %H:%M UTC"),
     )
@@ -79,7 +81,7 @@ def _machine_block(frame: pd.DataFrame, machine: str, commit: str, out_dir: Path
             continue
         devices.append(DeviceBlock(device, "" if _nothing_ran(table) else table_html(table), notes, sections,
                                    _png(out_dir / f"throughput_{machine}_{device}.png")))
-    plots = [(f"{kind} on {device}", uri) for kind in ("scaling", "history") for device in ("cpu", "gpu")
+    plots = [(f"{kind} on {device}", uri) for kind in ("ratios", "scaling", "history") for device in ("cpu", "gpu")
              if (uri := _png(out_dir / f"{kind}_{machine}_{device}.png"))]
     facts = [_inline_code(part) for part in header_line(frame, machine, commit).split(" · ")]
     return MachineBlock(machine, commit, facts, devices, plots, _reproduce(frame, machine, commit))

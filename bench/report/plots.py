@@ -60,6 +60,40 @@ def plot_throughput(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
     return written
 
 
+def plot_ratios(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
+    """Each framework's throughput ratio to the reference with its 95% interval (from per-round pairs),
+    per batch size, train and predict side by side, a line at 1.0: the comparison at a glance."""
+    plt = _pyplot()
+    written = []
+    for machine, commit in latest_commits(frame).items():
+        sel = frame[(frame.machine == machine) & (frame.commit == commit) & (frame.status == "ok")]
+        sel = sel[sel.metric.isin(["train_step", "predict"]) & sel.ratio.notna()]
+        for device in sorted(sel.device.dropna().unique()):
+            dev = sel[sel.device == device]
+            fws = sorted(dev.framework.unique(), key=lambda f: (f != dev.reference.iloc[0], f))
+            fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+            for ax, metric in zip(axes, ["train_step", "predict"]):
+                part = dev[dev.metric == metric]
+                batches = sorted(part.batch_size.dropna().astype(int).unique())
+                for k, fw in enumerate(fws):
+                    g = part[part.framework == fw].set_index(part[part.framework == fw].batch_size.astype(int))
+                    xs = [i + (k - (len(fws) - 1) / 2) * 0.12 for i, b in enumerate(batches) if b in g.index]
+                    g = g.reindex([b for b in batches if b in g.index])
+                    low = (g.ratio - g.ratio_low).clip(lower=0).fillna(0)
+                    high = (g.ratio_high - g.ratio).clip(lower=0).fillna(0)
+                    ax.errorbar(xs, g.ratio, yerr=[low, high], fmt="o", capsize=3, label=fw)
+                ax.axhline(1.0, color="grey", lw=1)
+                ax.set_xticks(range(len(batches)), [str(b) for b in batches])
+                ax.set(yscale="log", xlabel="batch size", ylabel=f"samples/s ÷ {dev.reference.iloc[0]}",
+                       title=f"{METRICS[metric].label} ({device})")
+                ax.grid(True, axis="y", which="both", alpha=0.3)
+                ax.legend(fontsize="small")
+            fig.suptitle(f"{machine} @ {commit[:8]}: ratio to {dev.reference.iloc[0]}; bars: 95% interval "
+                         "from paired rounds")
+            written.append(_save(fig, out_dir / f"ratios_{machine}_{device}.png", 110))
+    return written
+
+
 HISTORY_METRICS = [("train_step", 128), ("predict", 128), ("cold_start", None), ("train", None), ("test_error", None)]
 
 

@@ -3,9 +3,12 @@ intervals, n/a cells with their reasons), the heavy-variants tables, and the REA
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import pandas as pd
+
+from ..core.text import scrub_paths
 
 from .load import commit_rows, latest_commits, runs, shown_commits
 from .metrics import (
@@ -47,8 +50,9 @@ def _skip_reason(sel: pd.DataFrame, fw: str):
 
 
 def _peak_share(sel: pd.DataFrame) -> dict[str, str]:
-    """Train-step matmul GFLOP/s at batch 128 as a share of the run's own host calibration (numpy's
-    float32 matmul, bench.fingerprint): comparable across hosts, unlike samples/s."""
+    """Train-step matmul GFLOP/s at batch 128 as a share of the host's numpy float32 matmul: timed in the
+    same paired rounds and processes as the cell where the run has them (with the interval over rounds),
+    else the run's calibration (bench.fingerprint). Comparable across hosts, unlike samples/s."""
     from impls import LSTMConfig
 
     from ..harness import train_step_flops
@@ -56,7 +60,9 @@ def _peak_share(sel: pd.DataFrame) -> dict[str, str]:
     ok = sel[(sel.status == "ok") & (sel.metric == "train_step") & (sel.batch_size == 128)]
     out = {}
     for r in ok.itertuples():
-        if pd.notna(r.host_gflops) and r.host_gflops and r.device == "cpu":
+        if pd.notna(r.peak_share):  # the matmul timed in the same process and rounds as the cell
+            out[r.framework] = f"{r.peak_share:.1%} [{r.peak_low:.1%}, {r.peak_high:.1%}]"
+        elif pd.notna(r.host_gflops) and r.host_gflops and r.device == "cpu":
             gflops = train_step_flops(LSTMConfig(), 128) / r.value / 1e9
             out[r.framework] = f"{gflops / r.host_gflops:.1%}"
     return out
@@ -87,7 +93,8 @@ def comparison_table(frame: pd.DataFrame, machine: str, commit: str, device: str
         m = METRICS[metric]
         ok = group[group.status == "ok"]
         shown = {r.framework: display_value(metric, r.value, r.batch_size) for r in ok.itertuples()}
-        spread = {r.framework: (r.spread, r.runs) for r in ok.itertuples()}
+        spread = {r.framework: (r.spread, r.paired_rounds if r.paired else r.runs) for r in ok.itertuples()}
+        paired = {r.framework: r for r in ok.itertuples() if r.paired and pd.notna(r.ratio)}
         best = max(shown.values()) if shown and m.display == "samples/s" else None
         defined[m.header(batch, epochs)] = metric
         if shown:
@@ -96,11 +103,14 @@ def comparison_table(frame: pd.DataFrame, machine: str, commit: str, device: str
         cells = {}
         for fw in rows:
             if fw in shown:
-                ratio = f" ({shown[fw] / best:.2f}x)" if best else ""
+                if paired:  # a ratio to the reference framework from per-round pairs, with its interval
+                    ratio = ratio_text(paired[fw]) if fw in paired else ""
+                else:
+                    ratio = f" ({shown[fw] / best:.2f}x)" if best else ""
                 interval = _interval(m, shown[fw], *spread[fw])
                 cells[fw] = m.format(shown[fw]) + interval + ratio
             else:
-                text = _na_reason(sel, group, metric, fw, device, epochs)
+                text = scrub_paths(_na_reason(sel, group, metric, fw, device, epochs))
                 if text not in notes:
                     notes.append(text)
                 cells[fw] = f"n/a [{notes.index(text) + 1}]"
@@ -115,6 +125,17 @@ def comparison_table(frame: pd.DataFrame, machine: str, commit: str, device: str
     table.index.name = "framework"
     table.attrs.update(best=fastest, metrics=defined)
     return table, notes
+
+
+def ratio_text(row) -> str:
+    """' · 0.66x [0.64, 0.68]': throughput ratio to the reference framework with its 95% interval
+    (' · 1.00x ref' for the reference itself); '‡' marks a framework whose processes are bimodal."""
+    mark = " ‡" if row.bimodal else ""
+    if row.framework == row.reference:
+        return f" · 1.00x ref{mark}"
+    if not (row.ratio_low > 0 and math.isfinite(row.ratio_high)):
+        return f" · {row.ratio:.2f}x [too few rounds]{mark}"
+    return f" · {row.ratio:.2f}x [{row.ratio_low:.2f}, {row.ratio_high:.2f}]{mark}"
 
 
 def _interval(metric, shown: float, spread: float, runs: int) -> str:
@@ -161,7 +182,12 @@ def header_line(frame: pd.DataFrame, machine: str, commit: str) -> str:
         parts.append(f"host fingerprint `{first.fingerprint}`"
                      + (f" (numpy matmul {first.host_gflops:.0f} GFLOP/s)" if pd.notna(first.host_gflops) else ""))
     runs = sel[(sel.metric == "train_step") & (sel.status == "ok")].runs
-    if len(runs) and runs.max() > 1:
+    paired = sel[(sel.metric == "train_step") & (sel.status == "ok") & sel.paired.fillna(False).astype(bool)]
+    if len(paired):
+        parts.append(f"throughput from {int(paired.paired_rounds.max())} paired rounds (each round a fresh process per "
+                     "framework, all alive together, samples alternating; ± = 95% interval of the cell; ratios to "
+                     f"{paired.reference.iloc[0]} with their 95% interval from per-round pairs; ‡ = processes bimodal)")
+    elif len(runs) and runs.max() > 1:
         parts.append(f"throughput from {int(runs.max())} processes each (± = 95% interval for a rerun)")
     seeds = sel[(sel.metric == "test_error") & (sel.status == "ok")].runs
     if len(seeds) and seeds.max() > 1:
@@ -173,7 +199,7 @@ def header_line(frame: pd.DataFrame, machine: str, commit: str) -> str:
                      "results/ and Markdown counted the tool's own writes too)")
     trained = sel[sel.metric.map(lambda m: m in METRICS and METRICS[m].accuracy) & (sel.status == "ok")]
     if len(trained) and isinstance(trained.data.iloc[0], str):
-        parts.append(f"accuracy data: {trained.data.iloc[0]}")
+        parts.append(f"accuracy data: {scrub_paths(trained.data.iloc[0])}")
     return " · ".join(parts)
 
 
@@ -258,13 +284,18 @@ def variant_sections(frame: pd.DataFrame, machine: str, commit: str, device: str
         part = sel[sel.metric == metric]
         if part.empty:
             continue
-        table = part.assign(shown=128 / part.value).pivot_table(
+        table = part.assign(shown=[_variant_cell(r) for r in part.itertuples()]).pivot_table(
             index="framework", columns="param", values="shown", aggfunc="last")
         table = table[_param_order(metric, table.columns)]
-        cells = table.map(lambda v: "" if pd.isna(v) else f"{v:,.0f}")
+        cells = table.fillna("")
         notes = [n for n in (_missing_note(metric, table.columns, device),) if n]
-        notes.append("One asv process per cell, no interval: compare cells within this table (measured in one "
-                     "run), not with the main table.")
+        if part.paired.fillna(False).astype(bool).any():
+            notes.append(f"From {int(part.paired_rounds.max())} paired rounds, in the same processes as the main "
+                         "table: ± = 95% interval of the cell; the ratio is to the framework's first column, "
+                         "from per-round pairs in the same process, with its 95% interval.")
+        else:
+            notes.append("One asv process per cell, no interval: compare cells within this table (measured in one "
+                         "run), not with the main table.")
         out.append(Section(f"{device.upper()} — train samples/s at batch 128 by {title}", cells, notes))
         if metric == "hidden_train_step":
             out.append(_gflops_table(sel, part, device))
@@ -273,6 +304,18 @@ def variant_sections(frame: pd.DataFrame, machine: str, commit: str, device: str
     for section in out:  # rows in the comparison table's order
         section.table = section.table.reindex([fw for fw in order if fw in section.table.index])
     return out
+
+
+def _variant_cell(r) -> str:
+    """'7,130 ±4.0% · 1.23x [1.20, 1.26]': samples/s at batch 128, its interval and its ratio to the
+    framework's default variant, precision, sequence or hidden size."""
+    text = f"{128 / r.value:,.0f}"
+    if r.paired and pd.notna(r.spread):
+        text += f" ±{r.spread:.1%}"
+    if pd.notna(r.within):
+        text += (f" · {r.within:.2f}x [{r.within_low:.2f}, {r.within_high:.2f}]" if r.within_low > 0
+                 and math.isfinite(r.within_high) else f" · {r.within:.2f}x")
+    return text
 
 
 def _missing_note(metric: str, columns, device: str) -> str:

@@ -28,3 +28,29 @@ class MinimalLoop:
 
     def time_minimal_train_step(self, framework, device, batch_size):
         self.sync(self.step())
+
+
+class HostMatmul:
+    """numpy's float32 2048x2048 matmul (the host calibration), timed inside each framework's process
+    in the same paired rounds as its cells: the scale behind "% of host matmul peak", measured at the
+    same moments as the cells it scales, with its own interval."""
+
+    params = (list(FRAMEWORKS), list(DEVICES))
+    param_names = ["framework", "device"]
+    version = "1"
+    timeout = 120
+    warmup_time = 0.2
+    size = 2048
+
+    def setup(self, framework, device):
+        import numpy as np
+
+        if device != "cpu":
+            skip("the host matmul scales CPU cells only")
+        runnable(framework, device)  # the framework's thread budget, as its cells run under
+        rng = np.random.default_rng(0)
+        self.a = rng.standard_normal((self.size, self.size), dtype=np.float32)
+        self.b = rng.standard_normal((self.size, self.size), dtype=np.float32)
+
+    def time_host_matmul(self, framework, device):
+        self.a @ self.b

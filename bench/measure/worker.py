@@ -1,7 +1,7 @@
 """One measurement process: stages a revision's asv benchmarks with asv_runner, then times them on
 request, so that two of these (base and head) can be alternated sample by sample.
 
-Run as a script from the measuring checkout (`python bench/worker.py --tree REV_TREE ...`): it
+Run as a script from the measuring checkout (`python bench/measure/worker.py --tree REV_TREE ...`): it
 imports the measured revision's own `bench/` and `impls/`, never this checkout's, so it imports
 nothing from the project itself (the revision may predate this file). It speaks one JSON object per
 line: requests on stdin, replies on the stdout it had at start (the framework's own prints go to

@@ -1,0 +1,66 @@
+"""The harness's side of a worker process (bench/measure/worker.py): start it, ask, close."""
+from __future__ import annotations
+
+import json
+import select
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+WORKER = Path(__file__).with_name("worker.py")
+
+
+class WorkerError(Exception):
+    """A worker process failed as a whole (import error, crash, timeout) or a request failed in it."""
+
+
+class Worker:
+    """A worker process for one revision tree, framework and device, speaking one JSON line per request."""
+
+    def __init__(self, tree: Path, framework: str, device: str, bench: str, env: dict):
+        self.log = tempfile.TemporaryFile(mode="w+")
+        cmd = [sys.executable, str(WORKER), "--tree", str(tree), "--bench", bench,
+               "--framework", framework, "--device", device]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
+                                     text=True, env=env)
+
+    def send(self, request: dict) -> None:
+        try:
+            self.proc.stdin.write(json.dumps(request) + "\n")
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            pass  # it died: receive() says how
+
+    def receive(self, timeout: float = 900) -> dict:
+        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        line = self.proc.stdout.readline() if ready else ""
+        if not line:
+            self.proc.kill()
+            self.proc.wait()
+            self.log.seek(0)
+            tail = "\n".join(self.log.read().strip().splitlines()[-8:])
+            why = "timed out" if not ready else f"exited {self.proc.returncode}"
+            raise WorkerError(f"worker {why}:\n{tail}")
+        reply = json.loads(line)
+        if "error" in reply:
+            raise WorkerError(reply["error"])
+        return reply
+
+    def ask(self, request: dict) -> dict:
+        self.send(request)
+        return self.receive()
+
+    def close(self, interrupted: bool = False) -> None:
+        """Ask the worker to quit (kill it at once when the caller was interrupted)."""
+        if interrupted and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        if self.proc.poll() is None:
+            try:
+                self.send({"op": "quit"})
+                self.proc.wait(timeout=30)
+            except (OSError, subprocess.TimeoutExpired):
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()

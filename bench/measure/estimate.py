@@ -1,0 +1,156 @@
+"""What paired rounds estimate: each arm's cell (per-call time with its interval), each ratio between
+arms (from per-round pairs), each ratio within an arm (variant vs default, same process), and which
+arms are bimodal from process to process. Every interval is the Hodges-Lehmann estimate with its
+Wilcoxon signed-rank interval over rounds (bench/stats.py), the rule `compare` judges by.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from .. import stats
+
+# Within-arm ratios: each benchmark's parameter value the others are divided by.
+DEFAULT_KEY = {
+    "variants.ImplementationVariants.time_variant_train_step": "fused",
+    "variants.Precisions.time_precision_train_step": "float32",
+    "variants.Sequences.time_sequence_train_step": "row",
+    "variants.HiddenScaling.time_hidden_train_step": "128",
+}
+
+
+def _samples(text) -> list[float]:
+    return [float(v) for v in str(text).split()] if isinstance(text, str) and text.strip() else []
+
+
+def ok_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame[(frame.status == "ok") & frame.value.notna() & (frame.value > 0)]
+
+
+def round_log_ratios(a: pd.DataFrame, b: pd.DataFrame) -> pd.Series:
+    """Per round, log(a / b) of two arms' rows (indexed by round): pair by pair over the samples
+    taken in the same pass (stats.round_log_ratio), else from the two means."""
+    both = a.add_suffix("_a").join(b.add_suffix("_b"), how="inner")
+    out = {}
+    for r, row in both.iterrows():
+        sa, sb = _samples(row.samples_a), _samples(row.samples_b)
+        if sa and sb:
+            out[r] = stats.round_log_ratio(sb, sa)
+        else:
+            out[r] = math.log(row.value_a / row.value_b)
+    return pd.Series(out, dtype=float)
+
+
+def _by_round(rows: pd.DataFrame) -> pd.DataFrame:
+    return rows.drop_duplicates("round", keep="last").set_index("round")[["value", "samples"]]
+
+
+def ratios(frame: pd.DataFrame, reference: str, confidence: float = 0.95) -> pd.DataFrame:
+    """Every other arm against `reference`, per benchmark and key: time ratio arm/reference (1.25 =
+    takes 25% longer) with its interval, from the rounds where both ran."""
+    ok = ok_rows(frame)
+    out = []
+    for (bench, key), group in ok.groupby(["benchmark", "key"], sort=False):
+        ref = group[group.arm == reference]
+        if ref.empty:
+            continue
+        for arm, rows in group[group.arm != reference].groupby("arm", sort=False):
+            p = stats.paired_logs(round_log_ratios(_by_round(rows), _by_round(ref)).to_numpy(), confidence)
+            out.append({"benchmark": bench, "key": key, "arm": arm, "reference": reference, "ratio": p.ratio,
+                        "low": p.low, "high": p.high, "rounds": p.rounds, "sd": p.sd})
+    return pd.DataFrame(out, columns=["benchmark", "key", "arm", "reference", "ratio", "low", "high", "rounds", "sd"])
+
+
+def within(frame: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """Within each arm, every key of a DEFAULT_KEY benchmark against its default key: per round the
+    ratio of the two means measured in the same process, then the interval over rounds."""
+    ok = ok_rows(frame)
+    out = []
+    for (arm, bench), group in ok[ok.benchmark.isin(DEFAULT_KEY)].groupby(["arm", "benchmark"], sort=False):
+        default = group[group.key == DEFAULT_KEY[bench]]
+        if default.empty:
+            continue
+        base = _by_round(default).value
+        for key, rows in group[group.key != DEFAULT_KEY[bench]].groupby("key", sort=False):
+            logs = np.log(_by_round(rows).value / base).dropna()
+            p = stats.paired_logs(logs.to_numpy(), confidence)
+            out.append({"arm": arm, "benchmark": bench, "key": key, "reference": DEFAULT_KEY[bench],
+                        "ratio": p.ratio, "low": p.low, "high": p.high, "rounds": p.rounds, "sd": p.sd})
+    return pd.DataFrame(out, columns=["arm", "benchmark", "key", "reference", "ratio", "low", "high", "rounds", "sd"])
+
+
+def cells(frame: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """Each arm's per-call time per benchmark and key: the Hodges-Lehmann centre of the per-round
+    (per-process) log values with its interval, and whether the processes are bimodal."""
+    ok = ok_rows(frame)
+    out = []
+    flags = bimodal(frame)
+    for (arm, bench, key), rows in ok.groupby(["arm", "benchmark", "key"], sort=False):
+        logs = np.log(_by_round(rows).value.to_numpy())
+        est, low, high = stats.hodges_lehmann(logs, confidence)
+        out.append({"arm": arm, "benchmark": bench, "key": key, "value": math.exp(est), "low": math.exp(low),
+                    "high": math.exp(high), "rounds": int(logs.size), "sd": stats.robust_sd(logs),
+                    "bimodal": bool(flags.get((arm, bench, key), False))})
+    return pd.DataFrame(out, columns=["arm", "benchmark", "key", "value", "low", "high", "rounds", "sd", "bimodal"])
+
+
+def half_width(ratio: float, low: float, high: float) -> float:
+    """The larger relative distance from an estimate to its interval's ends (inf when unbounded)."""
+    if not (ratio > 0 and low > 0 and math.isfinite(high)):
+        return math.inf
+    return max(high / ratio - 1, 1 - low / ratio)
+
+
+def residuals(frame: pd.DataFrame) -> pd.DataFrame:
+    """Each arm's per-round log value, centred on the arm's median, minus the round's drift (the median
+    over arms of their centred values in that round, same benchmark and key): what is left is the
+    process's own, the machine's drift shared by every arm of a round taken out."""
+    ok = ok_rows(frame).assign(log=lambda f: np.log(f.value))
+    centred = ok.log - ok.groupby(["arm", "benchmark", "key"]).log.transform("median")
+    ok = ok.assign(centred=centred)
+    drift = ok.groupby(["benchmark", "key", "round"]).centred.transform("median")
+    return ok.assign(residual=ok.centred - drift)
+
+
+def bimodal(frame: pd.DataFrame, min_gap: float = 0.10) -> dict[tuple[str, str, str], bool]:
+    """(arm, benchmark, key) -> True when its processes fall in two groups: the largest gap between
+    sorted per-round residuals exceeds `min_gap` (log) and 4 robust sds of the groups, with at least
+    two rounds (and 15% of them) on each side. Needs three arms or more to separate the arm from drift."""
+    res = residuals(frame)
+    out = {}
+    if res.arm.nunique() < 3:
+        return out
+    for key, rows in res.groupby(["arm", "benchmark", "key"], sort=False):
+        out[key] = is_bimodal(rows.residual.to_numpy(), min_gap)
+    return out
+
+
+def is_bimodal(values, min_gap: float = 0.10) -> bool:
+    v = np.sort(np.asarray(values, dtype=float))
+    n = v.size
+    least = max(2, math.ceil(0.15 * n))
+    if n < 2 * least:
+        return False
+    gaps = np.diff(v)
+    candidates = range(least - 1, n - least)
+    i = max(candidates, key=lambda j: gaps[j])
+    low, high = v[: i + 1], v[i + 1:]
+    spread = np.concatenate([low - np.median(low), high - np.median(high)])
+    sd = 1.4826 * float(np.median(np.abs(spread)))
+    return bool(gaps[i] > min_gap and gaps[i] > 4 * max(sd, 1e-3))
+
+
+def open_items(frame: pd.DataFrame, reference: str, ratio_width: float, cell_width: float,
+               confidence: float = 0.95) -> list[str]:
+    """What is not yet decided to its width: ratios to the reference and within arms beyond
+    `ratio_width`, cells beyond `cell_width` (relative half-widths). Empty: the rounds can stop."""
+    left = []
+    for r in pd.concat([ratios(frame, reference, confidence), within(frame, confidence)]).itertuples():
+        if half_width(r.ratio, r.low, r.high) > ratio_width:
+            left.append(f"{r.arm} {r.benchmark.split('.')[1]} {r.key} ratio")
+    for c in cells(frame, confidence).itertuples():
+        if half_width(c.value, c.low, c.high) > cell_width:
+            left.append(f"{c.arm} {c.benchmark.split('.')[1]} {c.key}")
+    return left

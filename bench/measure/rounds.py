@@ -1,0 +1,239 @@
+"""The paired-rounds engine: the one implementation of "a round" behind `run`, `compare` and `noise`.
+
+A round starts one fresh worker process per arm (a revision tree x framework x device), all alive
+together, and times each benchmark on every arm that has it in `alternations` passes, the arms in a
+balanced random order (a random permutation, then its reverse: ABC CBA ABC CBA). Sample k of every
+arm is taken within one pass, seconds apart, so drift of the machine hits all arms alike and cancels
+in their per-round ratios; the process is the unit of replication, so each round's processes are new.
+"""
+from __future__ import annotations
+
+import json
+import math
+import random
+import statistics
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Protocol
+
+import pandas as pd
+
+from .client import Worker, WorkerError
+
+PLACE = ("framework", "device")  # parameters that say where a job runs, not what it measures
+MIN_ROUNDS = 6  # the fewest rounds whose signed-rank interval can reach 95%
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One contestant of every round: a checkout (revision) measured for one framework and device."""
+
+    name: str  # "torch:cpu" in a run, "base" / "head" in a compare
+    tree: Path
+    framework: str
+    device: str
+
+
+@dataclass
+class Plan:
+    """How rounds are taken and when they stop."""
+
+    bench: str  # regex on the asv benchmark name (time benchmarks only)
+    sample_time: float = 0.15  # each sample lasts at least this long
+    alternations: int = 4  # samples per arm per benchmark per round, in ABC CBA order
+    min_rounds: int = MIN_ROUNDS
+    max_rounds: int = 60
+    budget: float = math.inf  # seconds of rounds; checked after min_rounds
+    seed: int = 0
+    same_number: bool = False  # every arm makes the same number of calls per sample (compare)
+    min_arms: int = 1  # stop when fewer arms than this still run after round 1
+
+
+@dataclass
+class Measurement:
+    """One arm's value for one benchmark and parameters in one round (the process): the data model of
+    the engine, its stored rounds file, the asv results written from it and the report's ratios."""
+
+    arm: str
+    framework: str
+    device: str
+    benchmark: str
+    param: int  # asv's index into the benchmark's parameter grid
+    params: str  # every parameter, "torch, cpu, 128"
+    key: str  # the parameters without framework and device: what arms are paired on ("128")
+    round: int
+    value: float = math.nan  # mean seconds per call over the round's samples
+    samples: str = ""  # per-call seconds of each sample, in the order taken (sample k = pass k)
+    number: int | None = None  # calls per sample
+    unit: str = "seconds"
+    status: str = "ok"  # ok, skipped, failed
+    reason: str = ""
+    version: str | None = None
+    all_params: str = "[]"  # asv's parameter grid (JSON), for writing asv results
+
+
+@dataclass
+class Rounds:
+    """Every round an engine run took, and why it stopped."""
+
+    frame: pd.DataFrame
+    wall_seconds: float
+    stopped: str
+    arms: list[str] = field(default_factory=list)
+
+
+class WorkerLike(Protocol):
+    def send(self, request: dict) -> None: ...
+    def receive(self) -> dict: ...
+    def ask(self, request: dict) -> dict: ...
+    def close(self, interrupted: bool = False) -> None: ...
+
+
+Starter = Callable[[Arm, str, dict], WorkerLike]
+
+
+def start_worker(arm: Arm, bench: str, env: dict) -> Worker:
+    return Worker(arm.tree, arm.framework, arm.device, bench, env)
+
+
+def frame_of(rows: list[Measurement]) -> pd.DataFrame:
+    cols = list(Measurement.__dataclass_fields__)
+    return pd.DataFrame([asdict(r) for r in rows], columns=cols)
+
+
+def run_rounds(arms: list[Arm], plan: Plan, env: dict, check: Callable[[pd.DataFrame, int], str | None] | None = None,
+               start: Starter = start_worker, log: Callable[[str], None] = lambda m: None) -> Rounds:
+    """Rounds until `check` (called from min_rounds on) gives a reason to stop, the budget or
+    max_rounds ends, or too few arms still run. Arms with nothing that ran in round 1 are dropped."""
+    rng = random.Random(plan.seed)
+    rows: list[Measurement] = []
+    active = list(arms)
+    started = time.monotonic()
+    stopped = f"{plan.max_rounds} rounds (the most allowed)"
+    for round_no in range(1, plan.max_rounds + 1):
+        round_start = time.monotonic()
+        rows += one_round(active, plan, env, round_no, rng, start)
+        frame = frame_of(rows)
+        if round_no == 1:
+            ran = set(frame[frame.status == "ok"].arm)
+            active = [a for a in active if a.name in ran]
+            if len(active) < max(plan.min_arms, 1):
+                stopped = "nothing to time after round 1: " + _first_reasons(frame)
+                break
+        elapsed = time.monotonic() - started
+        if round_no < plan.min_rounds:
+            log(f"round {round_no}: {elapsed:.0f} s")
+            continue
+        why = check(frame, round_no) if check else None
+        log(f"round {round_no}: {elapsed:.0f} s" + (f"; {why}" if why else ""))
+        if why:
+            stopped = why
+            break
+        if elapsed + (time.monotonic() - round_start) > plan.budget:
+            stopped = f"time budget of {plan.budget:.0f} s spent after {round_no} rounds"
+            break
+    return Rounds(frame_of(rows), time.monotonic() - started, stopped, [a.name for a in arms])
+
+
+def _first_reasons(frame: pd.DataFrame) -> str:
+    if frame.empty:
+        return "no benchmark matched"
+    reasons = [r for r in frame.reason.astype(str) if r.strip()]
+    return reasons[0].strip().splitlines()[-1][:300] if reasons else "every benchmark skipped"
+
+
+def pair_key(job: dict) -> str:
+    """What arms are paired on: a job's parameters other than framework and device."""
+    names = job.get("param_names") or []
+    kept = [p for n, p in zip(names, job["params"]) if n not in PLACE]
+    if not names:
+        kept = list(job["params"])
+    return ", ".join(str(p).strip("'") for p in kept)
+
+
+def one_round(arms: list[Arm], plan: Plan, env: dict, round_no: int, rng: random.Random,
+              start: Starter = start_worker) -> list[Measurement]:
+    """Fresh workers for every arm (started in random order, staged together), then every benchmark
+    timed on all arms that have it, in alternating passes."""
+    order = list(arms)
+    rng.shuffle(order)
+    workers: dict[str, WorkerLike] = {}
+    rows: list[Measurement] = []
+    try:
+        for arm in order:
+            workers[arm.name] = start(arm, plan.bench, env)
+        for arm in order:
+            workers[arm.name].send({"op": "setup"})
+        jobs: dict[str, list[dict]] = {}
+        for arm in order:
+            try:
+                jobs[arm.name] = workers[arm.name].receive()["jobs"]
+            except WorkerError as exc:
+                rows.append(Measurement(arm.name, arm.framework, arm.device, "(worker)", 0, "", "", round_no,
+                                        status="failed", reason=str(exc)[-2000:]))
+        by_key: dict[tuple[str, str], dict[str, dict]] = {}
+        for arm in order:
+            for job in jobs.get(arm.name, []):
+                by_key.setdefault((job["name"], pair_key(job)), {})[arm.name] = job
+        keys = sorted(by_key)
+        rng.shuffle(keys)
+        arm_of = {a.name: a for a in arms}
+        for key in keys:
+            rows += _time_key(workers, arm_of, by_key[key], plan, round_no, rng)
+    except BaseException:  # Ctrl-C or SIGTERM: no worker outlives the round
+        for worker in workers.values():
+            worker.close(interrupted=True)
+        raise
+    for worker in workers.values():
+        worker.close()
+    return rows
+
+
+def _measurement(arm: Arm, job: dict, round_no: int, **values) -> Measurement:
+    return Measurement(arm.name, arm.framework, arm.device, job["name"], int(job["param"]),
+                       ", ".join(str(p).strip("'") for p in job["params"]), pair_key(job), round_no,
+                       unit=job.get("unit") or "seconds", version=job.get("version"),
+                       all_params=json.dumps(job.get("all_params", [])), **values)
+
+
+def _time_key(workers, arm_of, jobs: dict[str, dict], plan: Plan, round_no: int, rng: random.Random):
+    """One benchmark x key on every arm that has it: calibrate each arm's calls per sample, then
+    `alternations` passes in ABC CBA order."""
+    rows = [_measurement(arm_of[a], job, round_no, status=job["status"], reason=str(job["reason"])[-2000:])
+            for a, job in jobs.items() if job["status"] != "ok"]
+    ready = {a: job for a, job in jobs.items() if job["status"] == "ok"}
+    perm = list(ready)
+    rng.shuffle(perm)
+    failed: dict[str, str] = {}
+    number: dict[str, int] = {}
+    for a in perm:  # ~30 ms of calls: the per-call time, and a warm-up after the other arms ran
+        job = ready[a]
+        try:
+            probe = max(1, math.ceil(0.03 / max(job["once"] or 1e-6, 1e-7)))
+            per_call = workers[a].ask({"op": "time", "job": job["job"], "number": probe})["seconds"]
+        except WorkerError as exc:
+            failed[a] = str(exc)
+            continue
+        number[a] = max(1, math.ceil(plan.sample_time / max(per_call, 1e-9)))
+    if plan.same_number and number:
+        common = number[next(a for a in perm if a in number)]
+        number = {a: common for a in number}
+    samples: dict[str, list[float]] = {a: [] for a in perm}
+    for k in range(plan.alternations):
+        for a in perm if k % 2 == 0 else perm[::-1]:
+            if a in failed:
+                continue
+            try:
+                samples[a].append(workers[a].ask({"op": "time", "job": ready[a]["job"], "number": number[a]})["seconds"])
+            except WorkerError as exc:
+                failed[a] = str(exc)
+    for a in perm:
+        arm = arm_of[a]
+        if a in failed:
+            rows.append(_measurement(arm, ready[a], round_no, status="failed", reason=failed[a][-2000:]))
+        else:
+            values = samples[a]
+            rows.append(_measurement(arm, ready[a], round_no, value=statistics.fmean(values),
+                                     samples=" ".join(f"{v:.6g}" for v in values), number=number[a]))
+    return rows

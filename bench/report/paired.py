@@ -1,0 +1,107 @@
+"""The engine's stored rounds (results/rounds/) turned into the report's intervals: each paired cell's
+95% interval over rounds, its throughput ratio to the reference framework and to its own default
+variant (from per-round pairs), the share of the host matmul peak measured in the same rounds, and
+whether the framework's processes are bimodal. Added as columns of the tidy frame."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import stats
+from ..measure import estimate
+from ..store import rounds_file
+from ..store.layout import rounds_dir
+
+REFERENCE = "torch"
+MATMUL = "baseline.HostMatmul.time_host_matmul"
+TRAIN = "throughput.TrainStep.time_train_step"
+PAIRED_COLUMNS = ["paired", "paired_rounds", "ratio", "ratio_low", "ratio_high", "reference", "within",
+                  "within_low", "within_high", "bimodal", "peak_share", "peak_low", "peak_high", "matmul_gflops"]
+
+
+def row_key(batch_size, param) -> str:
+    """The engine's pairing key of a tidy row: its parameters other than framework and device."""
+    if pd.notna(batch_size):
+        return str(int(batch_size))
+    return "" if param is None or (isinstance(param, float) and math.isnan(param)) else str(param)
+
+
+def attach(frame: pd.DataFrame, results_dir: Path) -> pd.DataFrame:
+    """`frame` with PAIRED_COLUMNS filled where a rounds file holds the row's machine and commit."""
+    for col in PAIRED_COLUMNS:
+        frame[col] = np.nan if col not in ("paired", "bimodal", "reference") else None
+    folder = rounds_dir(results_dir)
+    if not folder.is_dir() or frame.empty:
+        return frame
+    for (machine, commit), idx in frame.groupby(["machine", "commit"]).groups.items():
+        path = folder / str(machine) / f"{str(commit)[:8]}.csv"
+        if not path.is_file():
+            continue
+        try:
+            rounds = rounds_file.load(path)
+        except (OSError, ValueError, KeyError) as exc:
+            import warnings
+
+            warnings.warn(f"skipping unreadable rounds file {path}: {exc}")
+            continue
+        _fill(frame, idx, rounds)
+    return frame
+
+
+def _fill(frame: pd.DataFrame, idx, rounds: pd.DataFrame) -> None:
+    arms = set(rounds.arm)
+    cells = estimate.cells(rounds).set_index(["arm", "benchmark", "key"])
+    within = estimate.within(rounds).set_index(["arm", "benchmark", "key"])
+    shares = peak_shares(rounds).set_index("arm") if MATMUL in set(rounds.benchmark) else pd.DataFrame()
+    for device in sorted({a.split(":", 1)[1] for a in arms}):
+        ref = f"{REFERENCE}:{device}" if f"{REFERENCE}:{device}" in arms else None
+        ratios = estimate.ratios(rounds, ref).set_index(["arm", "benchmark", "key"]) if ref else pd.DataFrame()
+        for i in idx:
+            row = frame.loc[i]
+            if row.device != device:
+                continue
+            arm = f"{row.framework}:{device}"
+            key = (arm, row.benchmark, row_key(row.batch_size, row.param))
+            if key not in cells.index:
+                continue
+            c = cells.loc[key]
+            frame.loc[i, ["paired", "paired_rounds", "bimodal"]] = [True, int(c.rounds), bool(c.bimodal)]
+            frame.loc[i, "spread"] = estimate.half_width(c.value, c.low, c.high)
+            if ref:
+                frame.loc[i, "reference"] = REFERENCE
+                if arm == ref:
+                    frame.loc[i, ["ratio", "ratio_low", "ratio_high"]] = [1.0, 1.0, 1.0]
+                elif key in ratios.index:
+                    r = ratios.loc[key]  # a time ratio: throughput is its inverse
+                    frame.loc[i, ["ratio", "ratio_low", "ratio_high"]] = [1 / r.ratio, 1 / r.high, 1 / r.low]
+            if key in within.index:
+                w = within.loc[key]
+                frame.loc[i, ["within", "within_low", "within_high"]] = [1 / w.ratio, 1 / w.high, 1 / w.low]
+            if row.benchmark == TRAIN and key[2] == "128" and arm in shares.index:
+                s = shares.loc[arm]
+                frame.loc[i, ["peak_share", "peak_low", "peak_high", "matmul_gflops"]] = [
+                    s.share, s.low, s.high, s.matmul_gflops]
+
+
+def peak_shares(rounds: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """Per arm: train-step GFLOP/s at batch 128 over the host matmul's GFLOP/s, both timed in the same
+    process and round, with the interval over rounds."""
+    from impls import LSTMConfig
+
+    from ..harness import train_step_flops
+
+    ok = estimate.ok_rows(rounds)
+    train = ok[(ok.benchmark == TRAIN) & (ok.key == "128")].drop_duplicates(["arm", "round"]).set_index(["arm", "round"]).value
+    mm = ok[ok.benchmark == MATMUL].drop_duplicates(["arm", "round"]).set_index(["arm", "round"]).value
+    flops, mm_flops = train_step_flops(LSTMConfig(), 128), 2 * 2048**3
+    both = pd.concat({"train": train, "mm": mm}, axis=1).dropna()
+    out = []
+    for arm, g in both.groupby(level="arm"):
+        logs = np.log((flops / g.train) / (mm_flops / g.mm)).to_numpy()
+        est, low, high = stats.hodges_lehmann(logs, confidence)
+        out.append({"arm": arm, "share": math.exp(est), "low": math.exp(low), "high": math.exp(high),
+                    "matmul_gflops": float(np.median(mm_flops / g.mm / 1e9))})
+    return pd.DataFrame(out, columns=["arm", "share", "low", "high", "matmul_gflops"])

@@ -1,0 +1,70 @@
+"""asv result files, written in one place: the engine's per-round values and the accuracy suite's
+per-seed values become samples of this commit's asv results (one sample per round or seed), so asv's
+own tools and the report read them.
+
+A single asv process gives a number whose run-to-run spread on a shared box is larger than its
+in-process interval admits; the process is the unit of replication, so the stored samples are one
+per fresh process (round) and the report's intervals are computed over them.
+"""
+from __future__ import annotations
+
+import json
+import math
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+def env_name(results_dir: Path, machine: str, commit: str) -> str:
+    """The asv environment name of this commit's results file (the one asv wrote), for store()."""
+    from asv.results import iter_results_for_machine_and_hash
+
+    existing = list(iter_results_for_machine_and_hash(str(results_dir), machine, commit))
+    return existing[0].env_name if existing else "existing-replicated"
+
+
+def store(rows: pd.DataFrame, results_dir: Path, machine: str, commit: str, env_name: str,
+          append: bool = False) -> Path | None:
+    """Add the per-process values to this commit's asv results file (one sample per process); with
+    `append`, to the processes an earlier run of the same benchmark version stored."""
+    from asv.machine import Machine
+    from asv.results import Results, get_filename
+
+    rows = rows[rows.benchmark != "(worker)"]
+    if rows.empty:
+        return None
+    if not (results_dir / machine / "machine.json").is_file():  # asv run writes it; without one asv skips the folder
+        Machine.load(machine_name=machine).save(str(results_dir))
+    path = results_dir / get_filename(machine, commit, env_name)
+    if path.is_file():
+        res = Results.load(str(path), machine_name=machine)
+    else:
+        res = Results({"machine": machine}, {}, commit, int(time.time() * 1000), sys.version.split()[0], env_name, {})
+    add_results(res, rows, append)
+    res.save(str(results_dir))
+    return path
+
+
+def add_results(res, rows: pd.DataFrame, append: bool = False) -> None:
+    """Put per-process values (rows: benchmark, param, process, value, status, all_params, version)
+    into an asv Results: each value one sample, the result their median, a failure None. Parameter
+    combinations not in `rows` (other frameworks) keep what is stored."""
+    from asv import runner
+
+    for name, group in rows.groupby("benchmark"):
+        grid = json.loads(group.all_params.iloc[0])
+        size = math.prod(len(p) for p in grid) if grid else 1
+        values, samples, numbers = [math.nan] * size, [None] * size, [None] * size
+        for idx, g in group.groupby("param"):
+            good = g[g.status == "ok"].sort_values("process")
+            if (g.status == "failed").any():
+                values[idx] = None
+            elif not good.empty:
+                samples[idx] = [float(v) for v in good.value]
+                values[idx] = float(statistics.median(samples[idx]))
+                numbers[idx] = 1
+        bench = {"name": name, "version": str(group.version.iloc[0]), "params": grid}
+        res.add_result(bench, runner.BenchmarkResult(values, samples, numbers, 0, "", None), record_samples=True,
+                       append_samples=append, selected_idx=set(int(i) for i in group.param.unique()))

@@ -1,0 +1,71 @@
+"""A fake machine and fake workers for the engine: known per-call times, drift shared by every arm of
+a round, per-sample noise, processes that can be slow for their whole life. No framework, no process."""
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench.measure.rounds import Arm
+
+BENCH = "throughput.TrainStep.time_train_step"
+
+
+@dataclass
+class Machine:
+    """truth[(framework, key)] = seconds per call; drift: each round's factor is exp(N(0, drift)) and
+    it wanders by `wander` (log sd) between consecutive samples; noise: log sd of one sample."""
+
+    truth: dict
+    drift: float = 0.3
+    wander: float = 0.01
+    noise: float = 0.02
+    bimodal: dict = field(default_factory=dict)  # framework -> (probability slow, factor)
+    seed: int = 0
+
+    def __post_init__(self):
+        self.rng = random.Random(self.seed)
+        self.level = 0.0
+        self.round = None
+
+    def start(self, arm: Arm, bench: str, env: dict):
+        return FakeWorker(self, arm)
+
+    def factor(self) -> float:
+        self.level += self.rng.gauss(0, self.wander)
+        return math.exp(self.level + self.rng.gauss(0, self.noise))
+
+
+class FakeWorker:
+    def __init__(self, machine: Machine, arm: Arm):
+        self.m, self.arm = machine, arm
+        self.m.level = self.m.rng.gauss(0, self.m.drift)  # a new process: a new round's level
+        p, f = machine.bimodal.get(arm.framework, (0.0, 1.0))
+        self.slow = f if machine.rng.random() < p else 1.0
+        self.jobs = [(key, t) for (fw, key), t in machine.truth.items() if fw == arm.framework]
+        self.pending = None
+
+    def send(self, request):
+        self.pending = request
+
+    def receive(self):
+        request, self.pending = self.pending, None
+        return self.ask(request)
+
+    def ask(self, request):
+        if request["op"] == "setup":
+            return {"jobs": [{"job": i, "name": BENCH, "param": i, "params": [repr(self.arm.framework), "'cpu'", key],
+                              "param_names": ["framework", "device", "batch_size"], "all_params": [], "version": "1",
+                              "unit": "seconds", "status": "ok", "reason": "", "once": t}
+                             for i, (key, t) in enumerate(self.jobs)]}
+        if request["op"] == "time":
+            return {"seconds": self.jobs[request["job"]][1] * self.slow * self.m.factor()}
+        return {}
+
+    def close(self, interrupted=False):
+        pass
+
+
+def arms(*frameworks: str) -> list[Arm]:
+    return [Arm(f"{fw}:cpu", Path("."), fw, "cpu") for fw in frameworks]

@@ -1,0 +1,91 @@
+"""The paired-rounds engine with fake workers: pairing cancels drift, the adaptive stop, bimodal
+processes named, coverage of the stated intervals. Seconds, no framework."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from fakes import BENCH, Machine, arms
+
+from bench.measure import estimate
+from bench.measure.rounds import Plan, run_rounds
+
+TRUTH = {("torch", "128"): 0.010, ("jax", "128"): 0.015, ("tensorflow", "128"): 0.030}
+
+
+def _run(machine, rounds=10, check=None, **plan):
+    p = Plan(bench=BENCH, min_rounds=rounds if check is None else 6, max_rounds=rounds, seed=1, **plan)
+    return run_rounds(arms("torch", "jax", "tensorflow"), p, {}, check=check, start=machine.start)
+
+
+def test_round_drift_shared_by_every_arm_cancels_in_the_ratio():
+    """+-30% from round to round (process to process) and 2% per sample: the ratio's interval stays
+    within +-2% of the true 1.5 after 10 rounds, while each cell's own interval is far wider."""
+    r = _run(Machine(TRUTH, drift=0.3, noise=0.02, seed=3))
+    ratio = estimate.ratios(r.frame, "torch:cpu").set_index("arm").loc["jax:cpu"]
+    assert ratio.low <= 1.5 <= ratio.high
+    assert 1.5 * 0.98 <= ratio.low and ratio.high <= 1.5 * 1.02
+    cell = estimate.cells(r.frame).set_index("arm").loc["jax:cpu"]
+    assert estimate.half_width(cell.value, cell.low, cell.high) > 0.05  # the drift is in the cell
+
+
+def test_ratio_from_each_sides_mean_without_pairing_is_not_as_tight():
+    """Break the pairing (shuffle one arm's rounds): the same data gives a far wider ratio interval."""
+    r = _run(Machine(TRUTH, drift=0.3, noise=0.02, seed=3))
+    f = r.frame.copy()
+    jax = f.arm == "jax:cpu"
+    f.loc[jax, "round"] = np.roll(f.loc[jax, "round"].to_numpy(), 3)
+    ratio = estimate.ratios(f, "torch:cpu").set_index("arm").loc["jax:cpu"]
+    assert estimate.half_width(ratio.ratio, ratio.low, ratio.high) > 0.05
+
+
+def test_adaptive_stop_ends_once_every_ratio_is_within_its_width():
+    m = Machine(TRUTH, drift=0.3, noise=0.03, seed=5)
+    seen = []
+
+    def check(frame, round_no):
+        seen.append(round_no)
+        left = estimate.open_items(frame, "torch:cpu", 0.03, math.inf)
+        return None if left else "decided"
+
+    r = _run(m, rounds=60, check=check)
+    assert r.stopped == "decided"
+    last = r.frame["round"].max()
+    assert 6 <= last < 60
+    assert not estimate.open_items(r.frame, "torch:cpu", 0.03, math.inf)
+    assert estimate.open_items(r.frame[r.frame["round"] < last], "torch:cpu", 0.03, math.inf) or last == 6
+
+
+def test_budget_ends_the_rounds_when_a_width_cannot_be_reached():
+    m = Machine(TRUTH, drift=0.3, noise=0.3, seed=5)
+    r = _run(m, rounds=60, check=lambda f, n: None, budget=0.0)
+    assert r.frame["round"].max() == 6 and "budget" in r.stopped
+
+
+def test_a_framework_whose_processes_are_bimodal_is_reported_as_such():
+    m = Machine(TRUTH, drift=0.3, noise=0.02, bimodal={"jax": (0.4, 1.5)}, seed=11)
+    r = _run(m, rounds=16)
+    flags = estimate.cells(r.frame).set_index("arm").bimodal
+    assert flags["jax:cpu"] and not flags["torch:cpu"] and not flags["tensorflow:cpu"]
+
+
+def test_drift_alone_is_not_called_bimodal():
+    for seed in range(10):
+        r = _run(Machine(TRUTH, drift=0.4, noise=0.03, seed=seed), rounds=16)
+        assert not estimate.cells(r.frame).bimodal.any(), seed
+
+
+@pytest.mark.parametrize("noise,outliers", [(0.03, 0.0), (0.05, 0.1)])
+def test_stated_95_percent_ratio_intervals_cover_the_truth_at_least_90_percent(noise, outliers):
+    """Simulated runs with drift, sample noise and whole-process outliers (a slow process in a round):
+    the ratio intervals hold the true ratio in >= 90% of runs."""
+    hits = total = 0
+    for seed in range(120):
+        bimodal = {"jax": (outliers, 1.4)} if outliers else {}
+        r = _run(Machine(TRUTH, drift=0.3, noise=noise, bimodal=bimodal, seed=seed), rounds=8)
+        for row in estimate.ratios(r.frame, "torch:cpu").itertuples():
+            true = TRUTH[(row.arm.split(":")[0], "128")] / TRUTH[("torch", "128")]
+            hits += row.low <= true <= row.high
+            total += 1
+    assert hits / total >= 0.90, f"{hits}/{total}"
