@@ -134,12 +134,15 @@ def combine_seeds(per_seed: list[dict]) -> dict:
         return bad if bad is not None else per_seed[0]
     errors = [1.0 - r["test_accuracy"] for r in per_seed]
     times = [r["time_to_accuracy"] for r in per_seed]
+    steps = [r.get("steps_to_accuracy") for r in per_seed]
     reached = reached_by_most(times)
+    reached_steps = reached_by_most(steps)
     return {
         **per_seed[0],
         "test_accuracy": 1.0 - statistics.median(errors),
         "time_to_accuracy": statistics.median(reached) if reached else None,
-        "seeds": {"test_error": errors, "time_to_accuracy": times},
+        "steps_to_accuracy": statistics.median(reached_steps) if reached_steps else None,
+        "seeds": {"test_error": errors, "time_to_accuracy": times, "steps_to_accuracy": steps},
     }
 
 

@@ -422,6 +422,7 @@ def _store_seeds(log: Path, root: Path, machine: str, commit: str) -> int:
 
 
 ACCURACY_BENCHMARKS = {"test_error": "accuracy.Accuracy.track_test_error",
+                       "steps_to_accuracy": "accuracy.Accuracy.track_steps_to_accuracy",
                        "time_to_accuracy": "accuracy.Accuracy.track_time_to_accuracy"}
 
 
@@ -443,7 +444,7 @@ def seed_rows(log: Path, described: dict) -> pd.DataFrame:
                 continue
             combos = [tuple(c) for c in itertools.product(*info["params"])]
             combo = (repr(framework), repr(device), str(entry["epochs"]))
-            reached = reached_by_most(entry[metric])
+            reached = reached_by_most(entry[metric]) if entry.get(metric) else None  # older logs lack steps
             if combo not in combos or reached is None:
                 continue
             rows += [{"benchmark": name, "param": combos.index(combo), "process": seed, "value": float(v),

@@ -146,6 +146,25 @@ def _z(p: float) -> float:
     return NormalDist().inv_cdf(p)
 
 
+def paired_by_seed(a, b, confidence: float = 0.95) -> tuple[float, float, float, int]:
+    """a/b of two frameworks' values paired by index (the training seed: same init and batches), pairs
+    with a side missing or not positive left out: (geometric mean of the per-seed ratios, low, high,
+    pairs), a Student t interval on the log-ratios (few seeds: no signed-rank interval reaches 95%
+    below six). The seed-to-seed spread both sides share (a slow seed is slow everywhere) cancels."""
+    from scipy.stats import t
+
+    d = [math.log(x / y) for x, y in zip(a, b)
+         if x is not None and y is not None and np.isfinite(x) and np.isfinite(y) and x > 0 and y > 0]
+    n = len(d)
+    if n == 0:
+        return math.nan, -math.inf, math.inf, 0
+    centre = float(np.mean(d))
+    if n < 2:
+        return math.exp(centre), -math.inf, math.inf, 1
+    half = float(t.ppf(1 - (1 - confidence) / 2, n - 1)) * float(np.std(d, ddof=1)) / math.sqrt(n)
+    return math.exp(centre), math.exp(centre - half), math.exp(centre + half), n
+
+
 def rerun_interval(values, confidence: float = 0.95) -> tuple[float, float, float]:
     """Geometric mean of independent replicates (one value per process) and a `confidence`
     prediction interval for what a rerun of as many processes would give: Student t on the

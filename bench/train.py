@@ -14,6 +14,7 @@ class EvalPoint:
     epoch: float  # fractional epochs trained when measured
     train_seconds: float  # training time so far, evaluation excluded
     accuracy: float
+    steps: int = 0  # optimizer steps taken when measured
 
 
 @dataclass
@@ -38,6 +39,11 @@ class TrainResult:
     def time_to_accuracy(self, target: float) -> float | None:
         """Training seconds until test accuracy first reached `target`; None if it never did."""
         return next((p.train_seconds for p in self.history if p.accuracy >= target), None)
+
+    def steps_to_accuracy(self, target: float) -> int | None:
+        """Optimizer steps until test accuracy first reached `target` (checked every eval): the part of
+        time to accuracy that equivalent implementations share; None if it never did."""
+        return next((p.steps for p in self.history if p.accuracy >= target), None)
 
 
 def train(
@@ -65,7 +71,7 @@ def train(
 
     def evaluate() -> bool:
         acc = model.evaluate(test_x, data.test_y)
-        result.history.append(EvalPoint(result.steps / steps_per_epoch, result.train_seconds, acc))
+        result.history.append(EvalPoint(result.steps / steps_per_epoch, result.train_seconds, acc, result.steps))
         bar.set_postfix_str(f"loss {result.final_loss:.4f} test acc {acc:.4f}")
         return stop_at is not None and acc >= stop_at
 

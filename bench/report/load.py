@@ -76,7 +76,7 @@ def load_results(results_dir: Path | str, meta_dir: Path | str | None = None) ->
 
 COLUMNS = [
     "machine", "commit", "date", "env", "benchmark", "metric", "framework", "device", "batch_size", "epochs",
-    "param", "value", "unit", "status", "ci_low", "ci_high", "q25", "q75", "runs", "spread", "log_mean", "log_sd", "repeat", "number",
+    "param", "value", "unit", "status", "samples", "ci_low", "ci_high", "q25", "q75", "runs", "spread", "log_mean", "log_sd", "repeat", "number",
     "framework_version", "threads", "cpu_model", "gpu_name", "gpu_driver", "quick", "fingerprint", "host_gflops",
     "skip_reason", "data", "dirty",
 ]
@@ -139,6 +139,7 @@ def _rows(res, machine: str, meta: dict, described: dict | None = None):
                 "q25": stat.get("q_25"),
                 "q75": stat.get("q_75"),
                 "runs": len(sample) if sample else (1 if status == "ok" else 0),
+                "samples": list(sample) if sample else None,
                 "spread": _spread(sample),
                 "log_mean": _log_stat(sample, "mean"),
                 "log_sd": _log_stat(sample, "sd"),

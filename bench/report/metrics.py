@@ -47,7 +47,7 @@ class Metric:
         return value
 
     def format(self, shown: float) -> str:
-        if self.display in ("samples/s", "MiB"):
+        if self.display in ("samples/s", "MiB", "steps"):
             return f"{shown:,.0f}"
         if self.display == "accuracy":
             return f"{shown:.4f}"
@@ -102,6 +102,12 @@ BENCHMARKS: dict[str, Metric] = {
         replicates="seeds",
         how=("training seconds (evaluation excluded) until the test accuracy, checked every 100 steps, first "
              "reaches 0.97; the median over the seeds that reached it")),
+    "accuracy.Accuracy.track_steps_to_accuracy": Metric(
+        "steps_to_accuracy", "steps to 0.97", "steps", "steps", EPOCHS, column="steps to 0.97 ({epochs} ep)",
+        replicates="seeds",
+        how=("optimizer steps (batch 128) until the test accuracy, checked every 100 steps, first reaches 0.97: "
+             "the median over the seeds that reached it. Equivalent implementations take the same steps per seed "
+             "(same init and batches), so a framework's time to accuracy is these steps x its seconds per step")),
     "variants.ImplementationVariants.time_variant_train_step": _by("variant_train_step", "variant", "implementation variant"),
     "variants.Precisions.time_precision_train_step": _by("precision_train_step", "precision", "precision"),
     "variants.Sequences.time_sequence_train_step": _by("sequence_train_step", "sequence", "sequence"),

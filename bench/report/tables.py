@@ -105,6 +105,8 @@ def comparison_table(frame: pd.DataFrame, machine: str, commit: str, device: str
             if fw in shown:
                 if paired:  # a ratio to the reference framework from per-round pairs, with its interval
                     ratio = ratio_text(paired[fw]) if fw in paired else ""
+                elif metric == "time_to_accuracy":  # paired by seed: same init and batches in every framework
+                    ratio = seed_ratio_text(ok, fw)
                 else:
                     ratio = f" ({shown[fw] / best:.2f}x)" if best else ""
                 interval = _interval(m, shown[fw], *spread[fw])
@@ -136,6 +138,22 @@ def ratio_text(row) -> str:
     if not (row.ratio_low > 0 and math.isfinite(row.ratio_high)):
         return f" · {row.ratio:.2f}x [too few rounds]{mark}"
     return f" · {row.ratio:.2f}x [{row.ratio_low:.2f}, {row.ratio_high:.2f}]{mark}"
+
+
+def seed_ratio_text(ok: pd.DataFrame, fw: str, reference: str = "torch") -> str:
+    """' · 0.66x [0.64, 0.68] (3 seeds paired)': the reference's time to accuracy over this framework's,
+    seed by seed (each seed's steps are the same in equivalent implementations, so the seed-to-seed
+    spread cancels), with a 95% interval; '' unless every seed reached the target on both sides."""
+    rows = {r.framework: r for r in ok.itertuples()}
+    if fw == reference:
+        return " · 1.00x ref" if fw in rows else ""
+    a, b = getattr(rows.get(reference), "samples", None), getattr(rows.get(fw), "samples", None)
+    if not isinstance(a, list) or not isinstance(b, list) or len(a) != len(b) or len(a) < 2:
+        return ""
+    from ..stats import paired_by_seed
+
+    ratio, low, high, n = paired_by_seed(a, b)
+    return f" · {ratio:.2f}x [{low:.2f}, {high:.2f}] ({n} seeds paired)"
 
 
 def _interval(metric, shown: float, spread: float, runs: int) -> str:
