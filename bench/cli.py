@@ -150,13 +150,14 @@ def build_parser() -> argparse.ArgumentParser:
         "(or another command holds the checkout), 130 interrupted (what finished is kept).",
     )
     _add_measure_args(p)
-    p.add_argument("--processes", type=_non_negative, default=MIN_ROUNDS, metavar="ROUNDS",
-                   help="the fewest paired rounds behind each throughput cell: each round starts one fresh process "
-                   "per framework, all alive together, and alternates their samples; every ratio to torch comes "
-                   f"from its per-round pairs (default {MIN_ROUNDS}; 0: asv's single process, no ratios)")
+    p.add_argument("--rounds", "--processes", dest="processes", type=_non_negative, default=None, metavar="N",
+                   help="paired rounds behind each throughput cell: each round starts one fresh process per framework, "
+                   "all alive together, and alternates their samples; every ratio to torch comes from its per-round "
+                   f"pairs. Default: adaptive, from {MIN_ROUNDS} rounds until the widths below are met; N: exactly N "
+                   "rounds; 0: asv's single process per cell, no rounds and no ratios")
     p.add_argument("--max-rounds", type=_positive, default=40,
-                   help="rounds stop once every ratio's 95%% interval is within ±3%% (±8%% with --quick) and every "
-                   "cell's within ±10%%, at this many rounds, or at --budget (default 40)")
+                   help="adaptive rounds stop once every ratio's 95%% interval is within ±3%% (±8%% with --quick) and "
+                   "every cell's within ±10%%, at this many rounds, or at --budget (default 40)")
     p.add_argument("--budget", type=_positive_float, default=None,
                    help="seconds of paired rounds before stopping with the widths reached (default 2400; 240 with "
                    "--quick); the table says which intervals are wider than their target")

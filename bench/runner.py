@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import re
 import shutil
@@ -41,7 +42,8 @@ class RunOptions:
     root: Path = field(default_factory=Path.cwd)
     show_stderr: bool = False
     quiet: bool = False
-    processes: int = 6  # the fewest paired rounds (fresh processes per framework) behind each cell (0: asv's single run)
+    processes: int | None = None  # paired rounds (a fresh process per framework each): None adaptive, from
+    # MIN_ROUNDS until every width is met; N exactly N; 0 asv's single process, no rounds
     max_rounds: int = 40
     budget: float | None = None  # seconds of paired rounds (None: BUDGET)
 
@@ -222,7 +224,7 @@ def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
     before = history.snapshot(results_dir, machine, commit)
     provenance = history.provenance(meta_path(root, machine, commit), before)
     write_meta(root, meta)
-    replicated = opts.processes > 0 and any(re.search("^" + PAIRED, n) for n in chosen)
+    replicated = opts.processes != 0 and any(re.search("^" + PAIRED, n) for n in chosen)
     exclude = ASV_EXCLUDE if replicated else ""
     # asv exits 1 on "No benchmarks selected": --bench may ask for replicated throughput only
     chunks_for_asv = chunks if selected(names, opts, exclude) else []
@@ -373,9 +375,12 @@ def _replicate(opts: RunOptions, root: Path, machine: str, commit: str, chunks, 
     reference = next((a.name for a in arms if a.framework == REFERENCE), arms[0].name)
     ratio_width = RATIO_WIDTH[opts.quick]
     budget = opts.budget if opts.budget is not None else BUDGET[opts.quick]
-    plan = rounds.Plan(bench=paired_pattern(opts), min_rounds=opts.processes,
-                       max_rounds=max(opts.processes, opts.max_rounds), budget=budget,
-                       alternations=4 if opts.quick else 8, seed=int(time.time()))
+    least, most = (opts.processes, opts.processes) if opts.processes else (rounds.MIN_ROUNDS, opts.max_rounds)
+    if opts.processes:
+        budget = math.inf  # exactly the rounds asked for
+    plan = rounds.Plan(bench=paired_pattern(opts), min_rounds=least, max_rounds=max(least, most), budget=budget,
+                       alternations=4 if opts.quick else 8, sample_time=0.1 if opts.quick else 0.15,
+                       seed=int(time.time()), reference=reference)
 
     def check(frame: pd.DataFrame, round_no: int) -> str | None:
         left = estimate.open_items(frame, reference, ratio_width, CELL_WIDTH)

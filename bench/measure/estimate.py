@@ -36,7 +36,10 @@ def round_log_ratios(a: pd.DataFrame, b: pd.DataFrame) -> pd.Series:
     out = {}
     for r, row in both.iterrows():
         sa, sb = _samples(row.samples_a), _samples(row.samples_b)
-        if sa and sb:
+        bracket = _samples(getattr(row, "bracket_a", ""))
+        if sa and len(bracket) == len(sa):  # the reference samples taken around each of a's
+            out[r] = stats.round_log_ratio(bracket, sa)
+        elif sa and sb:
             out[r] = stats.round_log_ratio(sb, sa)
         else:
             out[r] = math.log(row.value_a / row.value_b)
@@ -44,7 +47,8 @@ def round_log_ratios(a: pd.DataFrame, b: pd.DataFrame) -> pd.Series:
 
 
 def _by_round(rows: pd.DataFrame) -> pd.DataFrame:
-    return rows.drop_duplicates("round", keep="last").set_index("round")[["value", "samples"]]
+    cols = ["value", "samples"] + (["bracket"] if "bracket" in rows else [])
+    return rows.drop_duplicates("round", keep="last").set_index("round")[cols]
 
 
 def ratios(frame: pd.DataFrame, reference: str, confidence: float = 0.95) -> pd.DataFrame:

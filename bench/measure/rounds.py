@@ -1,10 +1,12 @@
 """The paired-rounds engine: the one implementation of "a round" behind `run`, `compare` and `noise`.
 
 A round starts one fresh worker process per arm (a revision tree x framework x device), all alive
-together, and times each benchmark on every arm that has it in `alternations` passes, the arms in a
-balanced random order (a random permutation, then its reverse: ABC CBA ABC CBA). Sample k of every
-arm is taken within one pass, seconds apart, so drift of the machine hits all arms alike and cancels
-in their per-round ratios; the process is the unit of replication, so each round's processes are new.
+together, and times each benchmark on every arm that has it in `alternations` passes. Two arms
+(compare's base and head) alternate ABBA; with a reference arm and more, each pass brackets every
+other arm's sample between two of the reference's (R A R B R C R, the others in random order), so
+each ratio pairs samples a fraction of a second apart and drift of the machine, which this box shows
+as seconds-long swings of 5-12% within one process, cancels. The process is the unit of replication:
+each round's processes are new.
 """
 from __future__ import annotations
 
@@ -48,6 +50,8 @@ class Plan:
     seed: int = 0
     same_number: bool = False  # every arm makes the same number of calls per sample (compare)
     min_arms: int = 1  # stop when fewer arms than this still run after round 1
+    reference: str | None = None  # with three arms or more: every other arm's sample is taken between
+    # two of this arm's (R A R B R ...), so each ratio is paired with the reference next to it in time
 
 
 @dataclass
@@ -65,6 +69,8 @@ class Measurement:
     round: int
     value: float = math.nan  # mean seconds per call over the round's samples
     samples: str = ""  # per-call seconds of each sample, in the order taken (sample k = pass k)
+    bracket: str = ""  # with a reference arm: its per-call seconds around each of these samples (the
+    # geometric mean of the reference samples taken just before and just after), what sample k is paired with
     number: int | None = None  # calls per sample
     unit: str = "seconds"
     status: str = "ok"  # ok, skipped, failed
@@ -113,7 +119,7 @@ def run_rounds(arms: list[Arm], plan: Plan, env: dict, check: Callable[[pd.DataF
     stopped = f"{plan.max_rounds} rounds (the most allowed)"
     for round_no in range(1, plan.max_rounds + 1):
         round_start = time.monotonic()
-        rows += one_round(active, plan, env, round_no, rng, start)
+        rows += one_round(active, plan, env, round_no, rng, start, phases := {})
         frame = frame_of(rows)
         if round_no == 1:
             ran = set(frame[frame.status == "ok"].arm)
@@ -122,11 +128,14 @@ def run_rounds(arms: list[Arm], plan: Plan, env: dict, check: Callable[[pd.DataF
                 stopped = "nothing to time after round 1: " + _first_reasons(frame)
                 break
         elapsed = time.monotonic() - started
+        said = (f"round {round_no}/{plan.min_rounds if round_no < plan.min_rounds else plan.max_rounds}: "
+                f"{elapsed:.0f} s (this round: staging {phases.get('staging', 0):.0f} s, timing "
+                f"{phases.get('timing', 0):.0f} s)")
         if round_no < plan.min_rounds:
-            log(f"round {round_no}: {elapsed:.0f} s")
+            log(said)
             continue
         why = check(frame, round_no) if check else None
-        log(f"round {round_no}: {elapsed:.0f} s" + (f"; {why}" if why else ""))
+        log(said + (f"; {why}" if why else ""))
         if why:
             stopped = why
             break
@@ -153,9 +162,11 @@ def pair_key(job: dict) -> str:
 
 
 def one_round(arms: list[Arm], plan: Plan, env: dict, round_no: int, rng: random.Random,
-              start: Starter = start_worker) -> list[Measurement]:
+              start: Starter = start_worker, phases: dict | None = None) -> list[Measurement]:
     """Fresh workers for every arm (started in random order, staged together), then every benchmark
-    timed on all arms that have it, in alternating passes."""
+    timed on all arms that have it, in alternating passes. `phases` gets the seconds of each part."""
+    phases = {} if phases is None else phases
+    began = time.monotonic()
     order = list(arms)
     rng.shuffle(order)
     workers: dict[str, WorkerLike] = {}
@@ -178,6 +189,7 @@ def one_round(arms: list[Arm], plan: Plan, env: dict, round_no: int, rng: random
                 by_key.setdefault((job["name"], pair_key(job)), {})[arm.name] = job
         keys = sorted(by_key)
         rng.shuffle(keys)
+        phases["staging"] = time.monotonic() - began
         arm_of = {a.name: a for a in arms}
         for key in keys:
             rows += _time_key(workers, arm_of, by_key[key], plan, round_no, rng)
@@ -185,6 +197,7 @@ def one_round(arms: list[Arm], plan: Plan, env: dict, round_no: int, rng: random
         for worker in workers.values():
             worker.close(interrupted=True)
         raise
+    phases["timing"] = time.monotonic() - began - phases.get("staging", 0.0)
     for worker in workers.values():
         worker.close()
     return rows
@@ -220,14 +233,35 @@ def _time_key(workers, arm_of, jobs: dict[str, dict], plan: Plan, round_no: int,
         common = number[next(a for a in perm if a in number)]
         number = {a: common for a in number}
     samples: dict[str, list[float]] = {a: [] for a in perm}
+    brackets: dict[str, list[float]] = {a: [] for a in perm}
+
+    def take(a: str) -> float | None:
+        if a in failed or a not in number:
+            return None
+        try:
+            value = workers[a].ask({"op": "time", "job": ready[a]["job"], "number": number[a]})["seconds"]
+        except WorkerError as exc:
+            failed[a] = str(exc)
+            return None
+        samples[a].append(value)
+        return value
+
+    ref = plan.reference if plan.reference in ready and len(ready) > 2 else None
     for k in range(plan.alternations):
-        for a in perm if k % 2 == 0 else perm[::-1]:
-            if a in failed:
-                continue
-            try:
-                samples[a].append(workers[a].ask({"op": "time", "job": ready[a]["job"], "number": number[a]})["seconds"])
-            except WorkerError as exc:
-                failed[a] = str(exc)
+        if ref is None:  # ABC CBA: sample k of every arm within one pass
+            for a in perm if k % 2 == 0 else perm[::-1]:
+                take(a)
+            continue
+        others = [a for a in perm if a != ref]  # R A R B R C R: each sample bracketed by the reference
+        rng.shuffle(others)
+        before = take(ref)
+        for a in others:
+            value = take(a)
+            after = take(ref)
+            if value is not None:
+                pair = [v for v in (before, after) if v is not None]
+                brackets[a].append(math.exp(statistics.fmean(math.log(v) for v in pair)) if pair else math.nan)
+            before = after
     for a in perm:
         arm = arm_of[a]
         if a in failed:
@@ -235,5 +269,6 @@ def _time_key(workers, arm_of, jobs: dict[str, dict], plan: Plan, round_no: int,
         else:
             values = samples[a]
             rows.append(_measurement(arm, ready[a], round_no, value=statistics.fmean(values),
-                                     samples=" ".join(f"{v:.6g}" for v in values), number=number[a]))
+                                     samples=" ".join(f"{v:.6g}" for v in values), number=number[a],
+                                     bracket=" ".join(f"{v:.6g}" for v in brackets[a])))
     return rows

@@ -117,6 +117,9 @@ def comparison_table(frame: pd.DataFrame, machine: str, commit: str, device: str
                     notes.append(text)
                 cells[fw] = f"n/a [{notes.index(text) + 1}]"
         columns[m.header(batch, epochs)] = cells
+    wide = wider_than_target(sel)
+    if wide:
+        notes.append(wide)
     overhead = _harness_ratio(sel)
     if overhead:
         columns["harness / minimal loop @128"] = overhead
@@ -127,6 +130,34 @@ def comparison_table(frame: pd.DataFrame, machine: str, commit: str, device: str
     table.index.name = "framework"
     table.attrs.update(best=fastest, metrics=defined)
     return table, notes
+
+
+RATIO_TARGET = {False: 0.03, True: 0.08}  # full / quick run: bench.runner.RATIO_WIDTH
+CELL_TARGET = 0.10
+
+
+def wider_than_target(sel: pd.DataFrame) -> str:
+    """The note naming every paired ratio and cell of the main table whose 95% interval is wider than the
+    run's target (the rounds ran out of budget first), or '' when all are within."""
+    from .load import is_quick
+
+    rows = sel[(sel.status == "ok") & sel.paired.fillna(False).astype(bool) & sel.metric.isin(TABLE_METRICS)]
+    if rows.empty:
+        return ""
+    target = RATIO_TARGET[is_quick(rows)]
+    wide = []
+    for r in rows.itertuples():
+        where = f"{r.framework} {METRICS[r.metric].label} @{r.batch_size}"
+        if pd.notna(r.ratio) and r.framework != r.reference:
+            w = max(r.ratio_high / r.ratio - 1, 1 - r.ratio_low / r.ratio) if r.ratio_low > 0 else math.inf
+            if w > target:
+                wide.append(f"{where} ratio ±{w:.1%}" if math.isfinite(w) else f"{where} ratio (too few rounds)")
+        if pd.notna(r.spread) and r.spread > CELL_TARGET:
+            wide.append(f"{where} ±{r.spread:.1%}")
+    if not wide:
+        return f"Every ratio's 95% interval is within ±{target:.0%} and every cell's within ±{CELL_TARGET:.0%}."
+    return (f"Wider than the target (ratios ±{target:.0%}, cells ±{CELL_TARGET:.0%}) when the rounds' budget ended: "
+            + "; ".join(wide) + ". More rounds (--budget, --max-rounds) narrow them.")
 
 
 def ratio_text(row) -> str:

@@ -8,7 +8,7 @@ import pandas as pd
 
 from .layout import rounds_file
 
-COLUMNS = ["arm", "framework", "device", "benchmark", "param", "params", "key", "round", "value", "samples",
+COLUMNS = ["arm", "framework", "device", "benchmark", "param", "params", "key", "round", "value", "samples", "bracket",
            "number", "unit", "status", "reason"]
 
 
@@ -29,8 +29,9 @@ def save(frame: pd.DataFrame, results_asv: Path, machine: str, commit: str, appe
 
 
 def load(path: Path) -> pd.DataFrame:
-    frame = pd.read_csv(path, dtype={"key": str, "samples": str, "reason": str})
+    frame = pd.read_csv(path, dtype={"key": str, "samples": str, "bracket": str, "reason": str})
     frame["samples"] = frame["samples"].fillna("")
+    frame["bracket"] = frame["bracket"].fillna("") if "bracket" in frame else ""
     frame["reason"] = frame["reason"].fillna("")
     frame["key"] = frame["key"].fillna("")
     return frame

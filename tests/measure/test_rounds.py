@@ -40,6 +40,24 @@ def test_ratio_from_each_sides_mean_without_pairing_is_not_as_tight():
     assert estimate.half_width(ratio.ratio, ratio.low, ratio.high) > 0.05
 
 
+def test_bracketing_by_the_reference_cancels_drift_within_a_round():
+    """Seconds-long swings within a process (this box: 5-12% sd, autocorrelated): with five arms, each
+    sample taken between two of the reference's pairs it with the machine's state of that moment; the
+    same rounds without a reference (ABCDE EDCBA) pair samples up to four samples apart."""
+    truth = {**TRUTH, ("keras-jax", "128"): 0.02, ("keras-torch", "128"): 0.04}
+    five = arms("torch", "jax", "tensorflow", "keras-jax", "keras-torch")
+    widths = {}
+    for reference in ("torch:cpu", None):
+        plan = Plan(bench=BENCH, min_rounds=10, max_rounds=10, seed=1, reference=reference)
+        r = run_rounds(five, plan, {}, start=Machine(truth, drift=0.3, wander=0.06, noise=0.01, seed=4).start)
+        ratios = estimate.ratios(r.frame, "torch:cpu").set_index("arm")
+        for arm, row in ratios.iterrows():
+            true = truth[(arm.split(":")[0], "128")] / 0.010
+            assert row.low <= true <= row.high, (reference, arm)
+        widths[reference] = max(estimate.half_width(x.ratio, x.low, x.high) for x in ratios.itertuples())
+    assert widths["torch:cpu"] < 0.03 < widths[None]
+
+
 def test_adaptive_stop_ends_once_every_ratio_is_within_its_width():
     m = Machine(TRUTH, drift=0.3, noise=0.03, seed=5)
     seen = []
