@@ -39,7 +39,7 @@ class LSTMConfig:
         }
 
 
-# Sequence variants: how a 28x28 image becomes a sequence (bench.data.as_sequence builds the view).
+# Sequence variants: how a 28x28 image becomes a sequence (bench.workload.data.as_sequence builds the view).
 # row: 28 steps of 28 pixels (the classic); pixel: 784 steps of 1 pixel; permuted: pixel with one
 # fixed seeded permutation of the 784 positions, shared by every framework.
 SEQUENCES = {"row": (28, 28), "pixel": (784, 1), "permuted": (784, 1)}

@@ -13,6 +13,7 @@ import pytest
 
 import impls
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests in sub-folders import tests/asv_files.py
 from asv_files import ACC, BASE, FW, FW2, HEAD, base_values, ci, variant_values, write_results
 
 REAL_MNIST = os.environ.get("SEQMNIST_DATA_DIR")

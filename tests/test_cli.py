@@ -116,12 +116,13 @@ def test_a_bug_in_the_report_is_raised_not_turned_into_unreadable_files(tmp_path
 
 def test_an_internal_value_error_is_not_called_a_usage_error(monkeypatch, capsys):
     from bench import cli as cli_module
+    from bench.cli import report as report_command
 
     def bug(args):
         raise ValueError("planted internal bug")
 
     parser = cli_module.build_parser()
-    monkeypatch.setattr(cli_module, "cmd_report", bug)
+    monkeypatch.setattr(report_command, "cmd_report", bug)
     monkeypatch.setattr(cli_module, "build_parser", lambda: parser)
     parser._subparsers._group_actions[0].choices["report"].set_defaults(func=bug)
     with pytest.raises(ValueError, match="planted internal bug"):

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import impls
-from bench import data as data_mod
-from bench.data import DataError, as_sequence, batch_indices, load_mnist
+from bench.workload import data as data_mod
+from bench.workload.data import DataError, as_sequence, batch_indices, load_mnist
 
 from conftest import REAL_MNIST, write_idx
 
@@ -146,7 +146,7 @@ def test_real_mnist_is_verified():
 
 
 def test_an_unreadable_data_folder_or_checksum_list_is_a_data_error(tiny_idx, monkeypatch):
-    from bench.data import DataError, load_mnist
+    from bench.workload.data import DataError, load_mnist
 
     (tiny_idx / "SHA256SUMS").write_bytes(b"\xff\xfe not text")
     with pytest.raises(DataError, match="SHA256SUMS: cannot read"):

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from bench import fingerprint
+from bench.store import fingerprint
 
 
 def fp(**changes) -> dict:

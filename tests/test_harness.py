@@ -1,11 +1,11 @@
-"""bench/harness.py: the work one timed step does.
+"""bench/workload/harness.py: the work one timed step does.
 """
 from __future__ import annotations
 
 import pytest
 
 import impls
-from bench.harness import train_step_flops
+from bench.workload.harness import train_step_flops
 
 
 def test_flop_count_of_a_train_step():
@@ -19,7 +19,7 @@ def run(error: float, reached: float | None) -> dict:
 
 
 def test_seeds_combine_to_their_median_and_keep_each_value():
-    from bench.harness import combine_seeds
+    from bench.workload.harness import combine_seeds
 
     got = combine_seeds([run(0.030, 20.0), run(0.020, None), run(0.025, 16.0)])
     assert got["test_accuracy"] == pytest.approx(1 - 0.025)  # median error
@@ -35,7 +35,8 @@ def test_seeds_combine_to_their_median_and_keep_each_value():
 def test_each_seed_is_trained_with_its_own_seed_and_logged_for_the_runner(tmp_path, monkeypatch):
     import json
 
-    from bench import accuracy_job, harness
+    from bench.workload import accuracy_job
+    from bench.workload import harness
 
     calls = []
 

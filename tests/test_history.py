@@ -1,4 +1,4 @@
-"""bench/history.py: what a run keeps of the results stored before it.
+"""bench/store/history.py: what a run keeps of the results stored before it.
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def _stored(res: Path, value: float, started: int, machine="box", commit=BASE):
 
 
 def test_a_quick_run_never_replaces_a_full_result(tmp_path):
-    from bench import history
+    from bench.store import history
 
     res = tmp_path / "asv"
     _stored(res, 0.021, 1000)  # the full 5-epoch run
@@ -45,7 +45,7 @@ def test_a_quick_run_never_replaces_a_full_result(tmp_path):
 
 
 def test_each_stored_result_names_the_run_that_made_it(tmp_path):
-    from bench import history
+    from bench.store import history
 
     res = tmp_path / "asv"
     _stored(res, 0.021, 1000)

@@ -25,7 +25,7 @@ def test_registry_names_and_config_defaults():
 
 def test_importing_impls_and_bench_imports_no_framework():
     code = (
-        "import sys, impls, impls.base, bench.data, bench.train, bench.cli;"
+        "import sys, impls, impls.base, bench.workload.data, bench.workload.train, bench.cli;"
         "print(sorted(m for m in ('torch','tensorflow','jax','keras') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

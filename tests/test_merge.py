@@ -1,4 +1,4 @@
-"""bench/merge.py through `seqmnist-bench merge`: results of two runners become one results folder and one
+"""bench/store/merge.py through `seqmnist-bench merge`: results of two runners become one results folder and one
 page; a second host under one machine name, or a result that would be overwritten, is refused with
 nothing written."""
 from __future__ import annotations
@@ -15,7 +15,7 @@ HOST = {"cpu_model": "AMD EPYC", "cpu_count": 2, "threads": 2, "memory_gib": 24,
 
 def runner(folder: Path, machine: str, commit: str, cold: float, host: dict | None = HOST) -> Path:
     """One CI job's artifact: results/asv/<machine>/ and results/meta/<machine>/ for one commit."""
-    from bench.fingerprint import identity
+    from bench.store.fingerprint import identity
 
     results = folder / "results"
     write_results(results / "asv", machine, commit, 1_700_000_000_000,

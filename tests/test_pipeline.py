@@ -74,6 +74,13 @@ def test_quick_run_stores_positive_values_and_na_for_skips(clone):
     names = _result_file(repo, head)["result_columns"]
     per_process = samples[names.index("samples")]
     assert [len(s) for s in per_process if s] == [2, 2, 2]
+    # nothing of this machine's paths in what is published: the results file's name and contents
+    stored = [p for p in (repo / "results").rglob("*") if p.is_file() and p.suffix in (".json", ".csv", ".md")]
+    assert not [p for p in stored if "existing-py" in p.name], stored
+    for p in stored:
+        assert str(repo) not in p.read_text() and str(data) not in p.read_text(), p
+    rounds = (repo / "results" / "rounds" / MACHINE / f"{head[:8]}.csv").read_text().splitlines()
+    assert rounds[0].startswith("arm,framework,device,benchmark") and len(rounds) > 1  # the engine's rounds, kept
     meta = json.loads((repo / "results" / "meta" / MACHINE / f"{head[:8]}.json").read_text())
     assert meta["frameworks"]["torch"]["version"].startswith("2.13")
     assert meta["host"]["threads"] == 1

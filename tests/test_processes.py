@@ -99,7 +99,7 @@ def _running(marker: str, module: str) -> bool:
 
 
 @pytest.mark.parametrize("bench, processes, child", [("cold_start", "0", "asv"), ("TrainStep", "3", "worker.py"),
-                                                     (r"accuracy\.Accuracy", "0", "bench.accuracy_job")],
+                                                     (r"accuracy\.Accuracy", "0", "bench.workload.accuracy_job")],
                          ids=["asv", "replicated", "accuracy-job"])
 def test_lock_then_sigterm_leaves_no_process_behind(clone, bench, processes, child):
     """14: a second run in the same checkout is refused while the first measures; SIGTERM stops the

@@ -1,4 +1,4 @@
-"""bench/runner.py: what a run selects and hands to asv, and what it refuses before writing anything.
+"""bench/tasks/run.py: what a run selects and hands to asv, and what it refuses before writing anything.
 """
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.runner import RunOptions, build_env, chunk_regex
+from bench.tasks.run import RunOptions, build_env, chunk_regex
 
 from conftest import ROOT, cli, cli_env
 
@@ -18,7 +18,7 @@ def test_every_accuracy_benchmark_asks_for_the_data_check():
     checks the data and records it (the old test matched the regex against one literal name)."""
     import re
 
-    from bench.runner import NEEDS_DATA, RunOptions, selected, suite_names
+    from bench.tasks.run import NEEDS_DATA, RunOptions, selected, suite_names
 
     names = suite_names(ROOT)
     for bench in ("variants", "accuracy.Accuracy.track_test_error", "PrecisionAccuracy", "SequenceAccuracy"):
@@ -27,7 +27,7 @@ def test_every_accuracy_benchmark_asks_for_the_data_check():
 
 
 def test_the_tools_own_writes_do_not_make_the_tree_dirty(tmp_path):
-    from bench.runner import dirty_tree
+    from bench.tasks.run import dirty_tree
 
     def git(*args):
         subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
@@ -75,8 +75,8 @@ def test_asv_is_skipped_when_bench_selects_only_the_replicated_throughput():
     """asv exits 1 on 'No benchmarks selected': a --bench that picks only the throughput measured in
     replicated processes must not run asv (and report a failure) for nothing."""
 
-    from bench.runner import ASV_EXCLUDE
-    from bench.runner import RunOptions, selected, suite_names
+    from bench.tasks.run import ASV_EXCLUDE
+    from bench.tasks.run import RunOptions, selected, suite_names
 
     names = suite_names(Path(__file__).resolve().parents[1])
     assert not selected(names, RunOptions(bench="TrainStep|Predict"), ASV_EXCLUDE)
@@ -92,7 +92,7 @@ def test_each_accuracy_seed_is_stored_as_one_sample_and_the_value_is_their_media
 
     from asv_files import BASE, write_results
     from bench import report
-    from bench.runner import _store_seeds
+    from bench.tasks.run import _store_seeds
 
     root = tmp_path
     results = root / "results" / "asv"

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from bench import stats
+from bench.measure import stats
 
 
 def _seeds(rng, n, sec_per_step, noise):

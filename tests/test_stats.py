@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench import stats
-from bench.compare import estimates
+from bench.measure import stats
+from bench.tasks.compare import estimates
 
 
 def test_signed_rank_distribution_matches_brute_force():
@@ -195,7 +195,7 @@ def test_estimates_turn_rounds_into_verdicts_with_their_interval():
 def test_compare_takes_its_rounds_from_the_noise_check_of_the_same_host(tmp_path):
     import json
 
-    from bench import noise
+    from bench.tasks import noise
 
     path = noise.path(tmp_path, "box")
     path.parent.mkdir(parents=True)

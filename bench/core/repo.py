@@ -6,7 +6,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from .errors import RunError
+from bench.core.errors import RunError
 
 
 def find_root(start: Path) -> Path:

@@ -1,7 +1,7 @@
 """What paired rounds estimate: each arm's cell (per-call time with its interval), each ratio between
 arms (from per-round pairs), each ratio within an arm (variant vs default, same process), and which
 arms are bimodal from process to process. Every interval is the Hodges-Lehmann estimate with its
-Wilcoxon signed-rank interval over rounds (bench/stats.py), the rule `compare` judges by.
+Wilcoxon signed-rank interval over rounds (bench/measure/stats.py), the rule `compare` judges by.
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from .. import stats
+from bench.measure import stats
 
 # Within-arm ratios: each benchmark's parameter value the others are divided by.
 DEFAULT_KEY = {

@@ -21,7 +21,7 @@ from typing import Callable, Protocol
 
 import pandas as pd
 
-from .client import Worker, WorkerError
+from bench.measure.client import Worker, WorkerError
 
 PLACE = ("framework", "device")  # parameters that say where a job runs, not what it measures
 MIN_ROUNDS = 6  # the fewest rounds whose signed-rank interval can reach 95%

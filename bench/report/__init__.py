@@ -7,12 +7,12 @@ plots, publish (files and the README markers).
 """
 from __future__ import annotations
 
-from .load import ReportError, commit_rows, latest_commits, load_results
-from .page import write_page
-from .metrics import METRICS, Metric, display_value, metric_of
-from .plots import plot_history, plot_ratios, plot_scaling, plot_throughput
-from .publish import README_END, README_START, export_tidy, update_readme, write_latest
-from .tables import (
+from bench.report.load import ReportError, commit_rows, latest_commits, load_results
+from bench.report.page import write_page
+from bench.report.metrics import METRICS, Metric, display_value, metric_of
+from bench.report.plots import plot_history, plot_ratios, plot_scaling, plot_throughput
+from bench.report.publish import README_END, README_START, export_tidy, update_readme, write_latest
+from bench.report.tables import (
     comparison_table,
     header_line,
     latest_tables,
@@ -20,11 +20,11 @@ from .tables import (
     render_markdown,
     variants_tables,
 )
-from .verdicts import VERDICT_ORDER, compare, pick_revisions, render_regressions, resolve_commit
+from bench.report.verdicts import VERDICT_ORDER, compare, gate_status, pick_revisions, render_regressions, resolve_commit
 
 __all__ = [
     "METRICS", "README_END", "README_START", "VERDICT_ORDER", "Metric", "ReportError", "commit_rows", "compare",
-    "comparison_table", "display_value", "export_tidy", "header_line", "latest_commits", "latest_tables",
+    "comparison_table", "display_value", "export_tidy", "gate_status", "header_line", "latest_commits", "latest_tables",
     "load_results", "metric_of", "pick_revisions", "plot_history", "plot_ratios", "plot_scaling", "plot_throughput",
     "readme_table", "render_markdown", "render_regressions", "resolve_commit", "update_readme",
     "variants_tables", "write_latest", "write_page",

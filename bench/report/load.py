@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .metrics import BENCHMARKS, metric_of
+from bench.report.metrics import BENCHMARKS, metric_of
 
 
 class ReportError(Exception):
@@ -69,7 +69,7 @@ def load_results(results_dir: Path | str, meta_dir: Path | str | None = None) ->
     frame["date"] = pd.to_datetime(frame["date"], unit="ms", utc=True)
     for col in ("batch_size", "epochs"):
         frame[col] = frame[col].astype("Int64")
-    from .paired import attach
+    from bench.report.paired import attach
 
     return attach(frame, results_dir)
 
@@ -160,7 +160,7 @@ def _rows(res, machine: str, meta: dict, described: dict | None = None):
 
 
 def _run_of(meta: dict, benchmark: str) -> dict:
-    """The run that measured a stored benchmark (bench.history), {} for results from before it was kept."""
+    """The run that measured a stored benchmark (bench.store.history), {} for results from before it was kept."""
     runs = meta.get("benchmarks")
     run = runs.get(benchmark) if isinstance(runs, dict) else None
     return run if isinstance(run, dict) else {}
@@ -175,10 +175,10 @@ def _valid(unit: str, value: float) -> str:
 
 
 def _spread(samples) -> float:
-    """Relative half-width of the 95% interval a rerun would fall in (bench.stats.rerun_interval):
+    """Relative half-width of the 95% interval a rerun would fall in (bench.measure.stats.rerun_interval):
     asv samples here are one value per process (replicated throughput; cold start's fresh
     interpreters). NaN with fewer than two."""
-    from ..stats import rerun_interval
+    from bench.measure.stats import rerun_interval
 
     if not samples or len(samples) < 2:
         return float("nan")

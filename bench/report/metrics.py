@@ -147,6 +147,6 @@ def hidden_flops(hidden: int) -> float:
     """Matmul FLOPs of one batch-128 train step of the row model with `hidden` units."""
     from impls import LSTMConfig
 
-    from ..harness import train_step_flops
+    from bench.workload.harness import train_step_flops
 
     return train_step_flops(LSTMConfig(n_hidden=hidden))

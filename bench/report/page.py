@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .load import is_quick, latest_commits
-from .metrics import BENCHMARKS
-from .tables import Section, _nothing_ran, comparison_table, header_line, variant_sections
+from bench.report.load import is_quick, latest_commits
+from bench.report.metrics import BENCHMARKS
+from bench.report.tables import Section, _nothing_ran, comparison_table, header_line, variant_sections
 
 TEMPLATE = Path(__file__).with_name("page.html.j2")
 
@@ -53,7 +53,7 @@ def write_page(frame: pd.DataFrame, out_dir: Path, regressions: list[tuple[str, 
     (title, Markdown). Returns the page's path."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-    from ..core.text import scrub_paths
+    from bench.core.text import scrub_paths
 
     newest = frame.groupby("machine").date.max().sort_values(ascending=False)  # newest machine first
     commits = latest_commits(frame)

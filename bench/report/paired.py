@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import stats
-from ..measure import estimate
-from ..store import rounds_file
-from ..store.layout import rounds_dir
+from bench.measure import stats
+from bench.measure import estimate
+from bench.store import rounds_file
+from bench.store.layout import rounds_dir
 
 REFERENCE = "torch"
 MATMUL = "baseline.HostMatmul.time_host_matmul"
@@ -91,7 +91,7 @@ def peak_shares(rounds: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     process and round, with the interval over rounds."""
     from impls import LSTMConfig
 
-    from ..harness import train_step_flops
+    from bench.workload.harness import train_step_flops
 
     ok = estimate.ok_rows(rounds)
     train = ok[(ok.benchmark == TRAIN) & (ok.key == "128")].drop_duplicates(["arm", "round"]).set_index(["arm", "round"]).value

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .load import latest_commits
-from .metrics import METRICS, display_value, hidden_flops
+from bench.report.load import latest_commits
+from bench.report.metrics import METRICS, display_value, hidden_flops
 
 
 def _pyplot():

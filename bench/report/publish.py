@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .load import latest_commits
-from .tables import (
+from bench.report.load import latest_commits
+from bench.report.tables import (
     _nothing_ran,
     comparison_table,
     header_line,

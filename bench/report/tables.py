@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ..core.text import scrub_paths
+from bench.core.text import scrub_paths
 
-from .load import commit_rows, latest_commits, runs, shown_commits
-from .metrics import (
+from bench.report.load import commit_rows, latest_commits, runs, shown_commits
+from bench.report.metrics import (
     ACCURACY_VARIANTS,
     METRICS,
     TABLE_METRICS,
@@ -52,10 +52,10 @@ def _skip_reason(sel: pd.DataFrame, fw: str):
 def _peak_share(sel: pd.DataFrame) -> dict[str, str]:
     """Train-step matmul GFLOP/s at batch 128 as a share of the host's numpy float32 matmul: timed in the
     same paired rounds and processes as the cell where the run has them (with the interval over rounds),
-    else the run's calibration (bench.fingerprint). Comparable across hosts, unlike samples/s."""
+    else the run's calibration (bench.store.fingerprint). Comparable across hosts, unlike samples/s."""
     from impls import LSTMConfig
 
-    from ..harness import train_step_flops
+    from bench.workload.harness import train_step_flops
 
     ok = sel[(sel.status == "ok") & (sel.metric == "train_step") & (sel.batch_size == 128)]
     out = {}
@@ -132,14 +132,14 @@ def comparison_table(frame: pd.DataFrame, machine: str, commit: str, device: str
     return table, notes
 
 
-RATIO_TARGET = {False: 0.03, True: 0.08}  # full / quick run: bench.runner.RATIO_WIDTH
+RATIO_TARGET = {False: 0.03, True: 0.08}  # full / quick run: bench.tasks.run.RATIO_WIDTH
 CELL_TARGET = 0.10
 
 
 def wider_than_target(sel: pd.DataFrame) -> str:
     """The note naming every paired ratio and cell of the main table whose 95% interval is wider than the
     run's target (the rounds ran out of budget first), or '' when all are within."""
-    from .load import is_quick
+    from bench.report.load import is_quick
 
     rows = sel[(sel.status == "ok") & sel.paired.fillna(False).astype(bool) & sel.metric.isin(TABLE_METRICS)]
     if rows.empty:
@@ -181,7 +181,7 @@ def seed_ratio_text(ok: pd.DataFrame, fw: str, reference: str = "torch") -> str:
     a, b = getattr(rows.get(reference), "samples", None), getattr(rows.get(fw), "samples", None)
     if not isinstance(a, list) or not isinstance(b, list) or len(a) != len(b) or len(a) < 2:
         return ""
-    from ..stats import paired_by_seed
+    from bench.measure.stats import paired_by_seed
 
     ratio, low, high, n = paired_by_seed(a, b)
     return f" · {ratio:.2f}x [{low:.2f}, {high:.2f}] ({n} seeds paired)"

@@ -1,5 +1,5 @@
 """Regression verdicts between two separate runs on one machine (the paired verdicts CI acts on
-are bench/compare.py's).
+are bench/tasks/compare.py's).
 """
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .load import ReportError, _merge_env
-from .metrics import METRICS
+from bench.report.load import ReportError, _merge_env
+from bench.report.metrics import METRICS
 
 
 VERDICT_ORDER = ["regression", "failed", "improvement", "inconclusive", "new", "gone", "unchanged"]
@@ -66,6 +66,13 @@ def pick_revisions(frame: pd.DataFrame, base: str | None, head: str | None, mach
             raise ReportError(f"no earlier commit than {head_hash[:8]} with results on {machine!r}: give --base")
         base_hash = earlier.index[-1]
     return machine, base_hash, head_hash
+
+
+def gate_status(result: pd.DataFrame, fail_on_regression: bool) -> int:
+    """`report --fail-on-regression`'s rule: 1 on a regression or a benchmark that fails at head."""
+    counts = result.verdict.value_counts() if len(result) else {}
+    bad = int(counts.get("regression", 0)) + int(counts.get("failed", 0))
+    return 1 if bad and fail_on_regression else 0
 
 
 def compare(frame: pd.DataFrame, machine: str, base: str, head: str, threshold: float = 0.10,

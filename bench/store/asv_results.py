@@ -68,3 +68,51 @@ def add_results(res, rows: pd.DataFrame, append: bool = False) -> None:
         bench = {"name": name, "version": str(group.version.iloc[0]), "params": grid}
         res.add_result(bench, runner.BenchmarkResult(values, samples, numbers, 0, "", None), record_samples=True,
                        append_samples=append, selected_idx=set(int(i) for i in group.param.unique()))
+
+
+NEUTRAL_ENV = "existing-python"  # what a committed results file is named after, instead of this machine's path
+
+
+def asv_env_name(root: Path) -> str:
+    """The environment name `asv run --python=same` gives results measured with this interpreter:
+    'existing-py' + the interpreter's path, a local path that must not be published."""
+    from asv.config import Config
+    from asv.environment import ExistingEnvironment
+
+    return ExistingEnvironment(Config.load(str(Path(root) / "asv.conf.json")), "same", {}, {}).name
+
+
+def _rename_env(src: Path, dst: Path, env: str, python: str | None) -> None:
+    data = json.loads(src.read_text())
+    data["env_name"] = env
+    if python is not None and isinstance(data.get("params"), dict):
+        data["params"]["python"] = python
+    tmp = dst.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=None, sort_keys=True))
+    tmp.replace(dst)
+    if src != dst:
+        src.unlink()
+
+
+def expose(results_dir: Path, machine: str, commit: str, env: str) -> None:
+    """Before asv runs: this commit's published (neutrally named) results file under the name asv
+    will look for, so that asv appends to it as it always did."""
+    from asv.results import get_filename
+
+    neutral = results_dir / get_filename(machine, commit, NEUTRAL_ENV)
+    target = results_dir / get_filename(machine, commit, env)
+    if neutral.is_file() and not target.exists():
+        _rename_env(neutral, target, env, sys.executable)
+
+
+def neutralize(results_dir: Path, machine: str, commit: str, env: str) -> Path | None:
+    """After the run: the results file asv named after this machine's interpreter path renamed to
+    NEUTRAL_ENV, with the interpreter path inside it replaced; nothing local is published."""
+    from asv.results import get_filename
+
+    source = results_dir / get_filename(machine, commit, env)
+    if not source.is_file() or env == NEUTRAL_ENV:
+        return None
+    target = results_dir / get_filename(machine, commit, NEUTRAL_ENV)
+    _rename_env(source, target, NEUTRAL_ENV, "same")
+    return target

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .layout import rounds_file
+from bench.store.layout import rounds_file
 
 COLUMNS = ["arm", "framework", "device", "benchmark", "param", "params", "key", "round", "value", "samples", "bracket",
            "number", "unit", "status", "reason"]

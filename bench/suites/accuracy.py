@@ -1,12 +1,12 @@
 """Test accuracy after a fixed budget on real MNIST, and training time to 0.97 accuracy.
 
 Both come from training runs with seeds 0, 1, 2 ($SEQMNIST_ACCURACY_SEEDS; init and batch order) per
-framework and device, done in setup_cache by a separate process each (bench.accuracy_job): the stored
+framework and device, done in setup_cache by a separate process each (bench.workload.accuracy_job): the stored
 value is the median over seeds and, through the runner, each seed's value is one asv sample, so that
 an accuracy change is judged against the seed-to-seed spread. asv treats lower as better, so accuracy
 is stored as the test error rate (1 - accuracy); the report turns it back.
 """
-from bench.harness import DEVICES, FRAMEWORKS, accuracy_epochs, accuracy_seeds, train_runs, trained_run
+from bench.workload.harness import DEVICES, FRAMEWORKS, accuracy_epochs, accuracy_seeds, train_runs, trained_run
 
 
 class Accuracy:

@@ -1,7 +1,7 @@
 """Host peak RSS (asv peakmem) and accelerator peak memory from the framework's own allocator."""
 import impls
 
-from bench.harness import DEVICES, FRAMEWORKS, MEMORY_STEPS, runnable, skip, synthetic_batch
+from bench.workload.harness import DEVICES, FRAMEWORKS, MEMORY_STEPS, runnable, skip, synthetic_batch
 
 
 def _train(model_cls, device):

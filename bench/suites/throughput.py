@@ -1,5 +1,5 @@
 """Steady-state train-step and predict time on a batch already on the device (synchronized)."""
-from bench.harness import BATCH_SIZES, DEVICES, FRAMEWORKS, staged
+from bench.workload.harness import BATCH_SIZES, DEVICES, FRAMEWORKS, staged
 
 
 class _Staged:

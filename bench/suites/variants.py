@@ -4,7 +4,7 @@ and permuted sequences (speed and accuracy), hidden-size scaling, and each frame
 matmul peak (the yardstick for achieved GFLOP/s in the report)."""
 import impls
 
-from bench.harness import (
+from bench.workload.harness import (
     DEVICES,
     FRAMEWORKS,
     accuracy_epochs,

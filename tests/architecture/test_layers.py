@@ -13,11 +13,11 @@ ROOT = Path(__file__).resolve().parents[2]
 # Bottom to top. A module may import its own layer and those listed before it.
 LAYERS = {
     "core": ["bench.core"],
-    "store": ["bench.store", "bench.lock", "bench.history", "bench.fingerprint", "bench.merge"],
-    "workload": ["bench.data", "bench.train", "bench.harness", "bench.accuracy_job", "bench.probe"],
-    "measure": ["bench.stats", "bench.measure"],
+    "store": ["bench.store"],
+    "workload": ["bench.workload"],
+    "measure": ["bench.measure"],
     "suites": ["bench.suites"],
-    "commands": ["bench.runner", "bench.compare", "bench.noise"],
+    "tasks": ["bench.tasks"],
     "report": ["bench.report"],
     "cli": ["bench.cli"],
 }

@@ -4,7 +4,7 @@ Each revision is checked out in its own git worktree. A round runs one worker pr
 (bench/measure/worker.py via bench/measure/rounds.py: asv_runner times that revision's asv benchmarks), in random order, back to
 back, so machine drift hits both sides alike; the process is the unit of replication. After
 `min_rounds`, rounds stop once every benchmark's interval clears the threshold (or the time budget
-is spent). Verdicts come from the per-round head/base log-ratios (bench/stats.py). Everything is
+is spent). Verdicts come from the per-round head/base log-ratios (bench/measure/stats.py). Everything is
 written to the local working store results/compare/, never to tracked files.
 """
 from __future__ import annotations
@@ -24,11 +24,11 @@ import pandas as pd
 
 from impls import DEVICES, FRAMEWORKS
 
-from . import stats
-from .core import repo
-from .core.errors import RunError
-from .core.repo import find_root, git
-from .measure import rounds
+from bench.measure import stats
+from bench.core import repo
+from bench.core.errors import RunError
+from bench.core.repo import find_root, git
+from bench.measure import rounds
 
 DEFAULT_BENCH = r"^throughput\.(TrainStep|Predict)\."
 
@@ -134,6 +134,12 @@ def round_log_ratios(group: pd.DataFrame, both: pd.DataFrame) -> list[float]:
         else:
             logs.append(math.log(head / base) if base > 0 and head > 0 else math.nan)
     return logs
+
+
+def exit_status(verdicts: pd.DataFrame) -> int:
+    """The gate's rule: 1 when any benchmark regressed or fails at head, else 0."""
+    counts = verdicts.verdict.value_counts() if len(verdicts) else {}
+    return 1 if counts.get("regression", 0) or counts.get("failed", 0) else 0
 
 
 def change_text(row, confidence: float) -> str:
@@ -250,7 +256,7 @@ def save_asv(c: Comparison, results_dir: Path, machine: str) -> list[Path]:
     so `asv compare`/`asv publish` and the report can read them."""
     from asv.results import Results
 
-    from .store.asv_results import add_results
+    from bench.store.asv_results import add_results
 
     if c.rounds.empty:
         return []

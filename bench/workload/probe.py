@@ -1,6 +1,6 @@
 """What one framework can do here, asked in a process of its own: version, devices, GPU name.
 
-`python -m bench.probe FRAMEWORK` prints JSON; the runner calls it once per framework so that
+`python -m bench.workload.probe FRAMEWORK` prints JSON; the runner calls it once per framework so that
 it never holds a framework itself and can say once why a combination will be skipped.
 """
 from __future__ import annotations

@@ -110,7 +110,7 @@ def train_runs(epochs: int, mode: str, values, seeds: int = 1, **options) -> dic
     """setup_cache body: one accuracy job per target, value of `mode` (precision or sequence) and seed
     (0 .. seeds-1), keyed 'framework:device:value' (the seeds combined). With several seeds the per-seed
     values also go to $SEQMNIST_SEED_LOG, from which the runner stores them as the result's samples."""
-    from .accuracy_job import spawn
+    from bench.workload.accuracy_job import spawn
 
     runs = {}
     for fw, dev in accuracy_targets():

@@ -21,8 +21,8 @@ def run(framework: str, device: str, epochs: int, seed: int = 0, data_dir: str |
     """Train and return accuracy, time to TARGET and the evaluation history; or {'skip': why}.
     eval_every=0 evaluates at the end of each epoch only (long sequences: evaluation is costly)."""
     import impls
-    from bench.data import DataError, load_mnist
-    from bench.train import train
+    from bench.workload.data import DataError, load_mnist
+    from bench.workload.train import train
 
     try:
         data = load_mnist(data_dir)
@@ -50,7 +50,7 @@ def run(framework: str, device: str, epochs: int, seed: int = 0, data_dir: str |
 
 def spawn(framework: str, device: str, epochs: int, **options) -> dict:
     """run() in a child process (options as keyword arguments); {'error': ...} if it crashed."""
-    cmd = [sys.executable, "-m", "bench.accuracy_job", "--framework", framework, "--device", device,
+    cmd = [sys.executable, "-m", "bench.workload.accuracy_job", "--framework", framework, "--device", device,
            "--epochs", str(epochs)]
     for name, value in options.items():
         cmd += [f"--{name.replace('_', '-')}", str(value)]

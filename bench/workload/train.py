@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .data import Dataset, as_sequence, batch_indices
+from bench.workload.data import Dataset, as_sequence, batch_indices
 
 
 @dataclass

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import stats
-from .compare import CompareOptions, measure
+from bench.measure import stats
+from bench.tasks.compare import CompareOptions, measure
 
 TARGETS = (0.10, 0.05)
 

@@ -25,9 +25,9 @@ import pandas as pd
 from impls import DEVICES, FRAMEWORKS
 from impls.config import ACCURACY_SEEDS, EPOCHS, QUICK_EPOCHS, SEQUENCE_EPOCHS
 
-from .core.errors import RunError
-from .core.text import scrub_paths
-from .core.repo import dirty_tree, find_root, git, others_on_path, worker_env
+from bench.core.errors import RunError
+from bench.core.text import scrub_paths
+from bench.core.repo import dirty_tree, find_root, git, others_on_path, worker_env
 
 
 @dataclass
@@ -86,7 +86,7 @@ def selected(names: list[str], opts: RunOptions, exclude: str = "") -> list[str]
 
 def probe_framework(framework: str, env: dict) -> dict:
     proc = subprocess.run(
-        [sys.executable, "-m", "bench.probe", framework], capture_output=True, text=True, env=env
+        [sys.executable, "-m", "bench.workload.probe", framework], capture_output=True, text=True, env=env
     )
     if proc.returncode != 0:
         tail = proc.stderr.strip().splitlines()[-1:] or ["unknown error"]
@@ -132,8 +132,8 @@ def check_machine_name(name: str | None) -> str:
 def identify_host(meta_root: Path, name: str | None, threads: int | None, log=print) -> tuple[str, dict, dict]:
     """(machine key, fingerprint, host info) for results measured here, the same for run, compare
     and noise; says so when this host is kept apart from the one stored under `name`."""
-    from . import fingerprint
-    from .probe import host_info
+    from bench.store import fingerprint
+    from bench.workload.probe import host_info
 
     name = check_machine_name(name)
     host = host_info() if not threads else {**host_info(), "threads": threads}
@@ -146,8 +146,8 @@ def identify_host(meta_root: Path, name: str | None, threads: int | None, log=pr
 
 def run_suite(opts: RunOptions) -> RunSummary:
     """Probe, then run asv per available (framework, device); write run metadata beside results.
-    One run at a time per checkout (bench.lock)."""
-    from .lock import Lock
+    One run at a time per checkout (bench.store.lock)."""
+    from bench.store.lock import Lock
 
     root = find_root(opts.root)
     with Lock(root, "run"):
@@ -155,8 +155,8 @@ def run_suite(opts: RunOptions) -> RunSummary:
 
 
 def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
-    from . import history
-    from .data import DataError, load_mnist
+    from bench.store import asv_results, history
+    from bench.workload.data import DataError, load_mnist
 
     unknown = [f for f in opts.frameworks if f not in FRAMEWORKS] + [d for d in opts.devices if d not in DEVICES]
     if unknown:
@@ -221,6 +221,8 @@ def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
     }
     summary = RunSummary(root, machine, commit, [], [], skipped)
     results_dir = root / "results" / "asv"
+    asv_env = asv_results.asv_env_name(root)
+    asv_results.expose(results_dir, machine, commit, asv_env)  # the published file, under the name asv appends to
     before = history.snapshot(results_dir, machine, commit)
     provenance = history.provenance(meta_path(root, machine, commit), before)
     write_meta(root, meta)
@@ -277,6 +279,7 @@ def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
         meta["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         meta["chunks_done"], meta["chunks_failed"] = summary.chunks_done, summary.chunks_failed
         write_meta(root, meta)
+        asv_results.neutralize(results_dir, machine, commit, asv_env)  # no local path in a published name
     return summary
 
 
@@ -368,8 +371,8 @@ def _replicate(opts: RunOptions, root: Path, machine: str, commit: str, chunks, 
     """The paired-rounds engine over every (framework, device) this run measures, until every ratio to the
     reference framework and every cell is within its width or the budget is spent; stored as one asv
     sample per round (process) and as the rounds file the report pairs from. Returns what it did."""
-    from .measure import estimate, rounds
-    from .store import asv_results, rounds_file
+    from bench.measure import estimate, rounds
+    from bench.store import asv_results, rounds_file
 
     arms = [rounds.Arm(f"{fw}:{dev}", root, fw, dev) for fw, dev in chunks]
     reference = next((a.name for a in arms if a.framework == REFERENCE), arms[0].name)
@@ -412,7 +415,7 @@ def _replicate(opts: RunOptions, root: Path, machine: str, commit: str, chunks, 
 def _store_seeds(log: Path, root: Path, machine: str, commit: str) -> int:
     """Each accuracy seed as one sample of this commit's accuracy results (replacing what asv stored for
     those cells: a rerun trains the same seeds, so its values are no extra replicates). Cells stored."""
-    from .store import asv_results
+    from bench.store import asv_results
 
     results_dir = root / "results" / "asv"
     try:
@@ -432,12 +435,12 @@ ACCURACY_BENCHMARKS = {"test_error": "accuracy.Accuracy.track_test_error",
 
 
 def seed_rows(log: Path, described: dict) -> pd.DataFrame:
-    """The accuracy suite's per-seed values (bench.harness.train_runs wrote one JSON line per framework
+    """The accuracy suite's per-seed values (bench.workload.harness.train_runs wrote one JSON line per framework
     and device to the seed log) as rows for store(): one sample per seed. Times to accuracy only where
     the stored value is theirs (most seeds reached the target)."""
     import itertools
 
-    from .harness import reached_by_most
+    from bench.workload.harness import reached_by_most
 
     rows = []
     for line in log.read_text().splitlines() if log.is_file() else []:

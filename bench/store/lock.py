@@ -6,7 +6,7 @@ import os
 import time
 from pathlib import Path
 
-from .core.errors import RunError
+from bench.core.errors import RunError
 
 
 class Lock:

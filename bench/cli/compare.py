@@ -1,0 +1,79 @@
+"""`seqmnist-bench compare BASE HEAD`: two commits in paired rounds, verdicts, exit 1 on a regression."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from bench.cli.args import MIN_ROUNDS, UsageError, add_paired_args, host, paired_options, positive, positive_float
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "compare",
+        help="measure two commits here in paired rounds, then give verdicts (exit 1 on a regression)",
+        description="Check out BASE and HEAD in git worktrees and measure them in paired rounds: each round "
+        "starts fresh base and head processes (random order) that alternate sample by sample, so drift of "
+        "the machine hits both. Verdicts come from the per-round head/base ratios: a regression is a "
+        "change whose whole 95% interval lies beyond --threshold. Rounds stop once every benchmark is "
+        "decided, or at --budget. Writes results/compare/<machine>/<base>-<head>/ (not tracked by git). "
+        "Exit status: 1 on a regression or a benchmark that fails at HEAD, 0 otherwise, 2 for bad "
+        "arguments (unknown revision, no benchmark).",
+    )
+    p.add_argument("base", help="base revision (branch, tag or hash)")
+    p.add_argument("head", help="head revision")
+    add_paired_args(p)
+    p.add_argument(
+        "--budget",
+        type=positive_float,
+        default=300.0,
+        help="seconds of rounds per framework and device before deciding with what there is (default 300)",
+    )
+    p.add_argument(
+        "--min-rounds",
+        type=positive,
+        default=None,
+        help="rounds before stopping early (default: what this host's noise check says a 10%% change "
+        f"needs, at least {MIN_ROUNDS})",
+    )
+    p.add_argument("--max-rounds", type=positive, default=60, help="upper bound on rounds (default 60)")
+    p.add_argument("--rounds", type=positive, help="exactly this many rounds (no early stop)")
+    p.set_defaults(func=cmd_compare)
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from bench.tasks import compare
+    from bench.tasks import noise
+    from bench.store.lock import Lock
+    from bench.tasks.run import RunError
+
+    try:
+        opts = paired_options(args, budget=args.budget, max_rounds=args.max_rounds)
+        machine, fp = host(args, opts.root)
+        if args.rounds:
+            opts.min_rounds = opts.max_rounds = args.rounds
+            opts.budget = float("inf")
+        elif args.min_rounds:
+            opts.min_rounds = min(args.min_rounds, opts.max_rounds)
+        else:
+            need, why = noise.min_rounds_for(opts.root, machine, fp["id"], opts.frameworks, 0.10, opts.threshold)
+            if need and need > 0:
+                opts.min_rounds = max(compare.stats.MIN_ROUNDS, min(need, opts.max_rounds))
+            print(f"min rounds {opts.min_rounds}: {why}", file=sys.stderr)
+        with Lock(opts.root, "compare"):
+            result = compare.measure(opts)
+            out = compare.store_dir(opts.root, machine, result.base, result.head)
+            compare.save(result, out, machine, opts, fp)
+    except RunError as exc:
+        raise UsageError(str(exc)) from None
+    v = result.verdicts
+    counts = v.verdict.value_counts().to_dict()
+    print(
+        f"\n{result.head[:8]} vs {result.base[:8]} on {machine}: "
+        + (", ".join(f"{n} {k}" for k, n in counts.items()) or "nothing comparable")
+    )
+    if not v.empty:
+        shown = v.assign(change=[compare.outcome(c, r) for c, r in zip(v.change, v.reason)])
+        print(shown[["verdict", "benchmark", "params", "change"]].to_string(index=False))
+    print(f"full report: {out / 'regressions.md'}")
+    return compare.exit_status(v)

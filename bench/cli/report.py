@@ -1,0 +1,138 @@
+"""`seqmnist-bench report`: tables, plots, the page and regression verdicts from stored results."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from bench.cli.args import UsageError, add_report_args
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "report",
+        help="tables, plots and regression verdicts from results/asv",
+        description="Write results/report/ (index.html: the self-contained results page; results.csv, latest.md/.csv, PNG plots), refresh the "
+        "README's CPU table, and compare two revisions on one machine. Exit status: 1 with "
+        "--fail-on-regression when a regression is found, 2 for bad arguments or no results.",
+    )
+    add_report_args(p)
+    p.add_argument("--no-plots", action="store_true", help="skip the matplotlib plots")
+    p.add_argument(
+        "--readme",
+        help="README whose results markers are refreshed with the newest complete full "
+        "CPU run (default: the checkout's README.md when --results is its results/asv; '' to skip)",
+    )
+    p.set_defaults(func=cmd_report)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from bench import report
+
+    results, out, readme = report_paths(args)
+    if not results.is_dir():
+        raise UsageError(f"no asv results under {results} (no such folder): run `seqmnist-bench run` first")
+    frame = report.load_results(results)
+    if frame.empty:
+        raise UsageError(f"no asv results under {results}: run `seqmnist-bench run` first")
+    revisions = _revisions(frame, args)  # bad --base/--head/--machine: refused before anything is written
+    written = report.export_tidy(frame, out)
+    latest, readme_md = report.write_latest(frame, out)
+    written += latest
+    if not args.no_plots:
+        written += (
+            report.plot_ratios(frame, out)
+            + report.plot_throughput(frame, out)
+            + report.plot_history(frame, out)
+            + report.plot_scaling(frame, out)
+        )
+    if readme and readme_md and report.update_readme(readme, readme_md):
+        written.append(readme)
+    elif readme and not readme_md:
+        print(
+            f"{readme} left as it was: no complete full CPU run to publish (quick or partial runs are "
+            "not published there)",
+            file=sys.stderr,
+        )
+    print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)
+    status = regression_gate(frame, args, revisions, out)
+    page = report.write_page(frame, out, _regression_reports(out, results, revisions))
+    print(f"results page (open in a browser; self-contained): {page}", file=sys.stderr)
+    return status
+
+
+def report_paths(args: argparse.Namespace):
+    """(results, out, readme) for `report`: defaults from the checkout holding the current folder, so
+    it reads and writes the same files from any subfolder; --out beside --results otherwise."""
+    from pathlib import Path
+
+    from bench.tasks.run import RunError, find_root
+
+    try:
+        root = find_root(Path.cwd())
+    except RunError:  # a folder of copied results: results/asv under the current folder
+        root = Path.cwd()
+    results = Path(args.results) if args.results else root / "results" / "asv"
+    out = Path(args.out) if args.out else results.parent / "report"
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: exists and is not a folder")
+    if args.readme is not None:
+        readme = Path(args.readme) if args.readme else None
+    else:  # the checkout's README describes the checkout's results, not any other folder's
+        own = results.resolve() == (root / "results" / "asv").resolve()
+        readme = root / "README.md" if own else None
+    return results, out, readme
+
+
+def _regression_reports(out, results, revisions) -> list[tuple[str, str]]:
+    """(title, Markdown) for the page: the regression report this `report` wrote, and the newest
+    paired `compare` report kept beside the results (results/compare/, not tracked by git)."""
+    reports = []
+    if revisions is not None and (out / "regressions.md").is_file():
+        reports.append(("Two runs compared", (out / "regressions.md").read_text()))
+    paired = sorted((results.parent / "compare").glob("*/*/regressions.md"), key=lambda p: p.stat().st_mtime)
+    if paired:
+        reports.append((f"Newest paired comparison ({paired[-1].parent.parent.name})", paired[-1].read_text()))
+    return reports
+
+
+def _revisions(frame, args: argparse.Namespace):
+    """(machine, base, head) to compare, None when there is no pair and none was asked for."""
+    from bench import report
+
+    explicit = bool(args.base or args.head or args.fail_on_regression)
+    try:
+        machine, base, head = report.pick_revisions(frame, args.base, args.head, args.machine)
+    except report.ReportError as exc:
+        if explicit:
+            raise UsageError(str(exc)) from None
+        print(f"no regression report: {exc}", file=sys.stderr)
+        return None
+    if base == head:
+        raise UsageError(f"--base and --head are the same commit {head[:8]}: nothing to compare")
+    return machine, base, head
+
+
+def regression_gate(frame, args: argparse.Namespace, revisions, out) -> int:
+    """Write regressions.md and print the verdicts; 1 with --fail-on-regression on a regression or a
+    benchmark that fails at head."""
+    from bench import report
+
+    if revisions is None:
+        return 0
+    machine, base, head = revisions
+    result = report.compare(frame, machine, base, head, args.threshold)
+    path = out / "regressions.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(report.render_regressions(result, machine, base, head, args.threshold))
+    counts = result.verdict.value_counts().to_dict()
+    print(f"\n{head[:8]} vs {base[:8]} on {machine}: " + ", ".join(f"{n} {v}" for v, n in counts.items()))
+    flagged = result[result.verdict.isin(["regression", "improvement", "failed"])]
+    if not flagged.empty:
+        print(
+            flagged[["verdict", "benchmark", "framework", "device", "batch_size", "ratio", "change"]].to_string(
+                index=False
+            )
+        )
+    print(f"full report: {path}")
+    return report.gate_status(result, args.fail_on_regression)

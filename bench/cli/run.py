@@ -1,0 +1,99 @@
+"""`seqmnist-bench run`: the asv suite and the paired rounds, then the comparison table."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from bench.cli.args import MIN_ROUNDS, UsageError, add_measure_args, non_negative, positive, positive_float
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "run",
+        help="run the asv suite for every available framework and device, then print the table",
+        description="Measure throughput, cold start, memory and accuracy with asv. Results go to "
+        "results/asv/<machine>/, run metadata to results/meta/<machine>/. A run adds to what is stored for "
+        "this commit: a full run adds its processes to an earlier full run's, a quick run never replaces a "
+        "full result, and each stored benchmark names the run that measured it. One run, compare or noise "
+        "at a time per checkout. Exit status: 0 every benchmark ran, 1 a benchmark failed, 2 bad input "
+        "(or another command holds the checkout), 130 interrupted (what finished is kept).",
+    )
+    add_measure_args(p)
+    p.add_argument(
+        "--rounds",
+        "--processes",
+        dest="processes",
+        type=non_negative,
+        default=None,
+        metavar="N",
+        help="paired rounds behind each throughput cell: each round starts one fresh process per framework, "
+        "all alive together, and alternates their samples; every ratio to torch comes from its per-round "
+        f"pairs. Default: adaptive, from {MIN_ROUNDS} rounds until the widths below are met; N: exactly N "
+        "rounds; 0: asv's single process per cell, no rounds and no ratios",
+    )
+    p.add_argument(
+        "--max-rounds",
+        type=positive,
+        default=40,
+        help="adaptive rounds stop once every ratio's 95%% interval is within ±3%% (±8%% with --quick) and "
+        "every cell's within ±10%%, at this many rounds, or at --budget (default 40)",
+    )
+    p.add_argument(
+        "--budget",
+        type=positive_float,
+        default=None,
+        help="seconds of paired rounds before stopping with the widths reached (default 2400; 240 with "
+        "--quick); the table says which intervals are wider than their target",
+    )
+    p.add_argument("--show-stderr", action="store_true", help="show benchmark output (asv --show-stderr)")
+    p.set_defaults(func=cmd_run)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bench.tasks.run import RunError, run_suite
+
+    try:
+        summary = run_suite(
+            run_options(
+                args,
+                show_stderr=args.show_stderr,
+                processes=args.processes,
+                max_rounds=args.max_rounds,
+                budget=args.budget,
+            )
+        )
+    except RunError as exc:
+        raise UsageError(str(exc)) from None
+    _print_summary_table(summary.root, summary.machine)
+    if summary.chunks_failed:
+        print(f"some benchmarks failed in: {', '.join(summary.chunks_failed)} (see asv output above)", file=sys.stderr)
+    if summary.interrupted:
+        return 130
+    return 1 if summary.chunks_failed else 0
+
+
+def _print_summary_table(root, machine: str) -> None:
+    """The comparison table of the newest results on `machine` (the report's summary)."""
+    from bench.report import latest_tables, load_results
+
+    frame = load_results(root / "results" / "asv")
+    for key, table in latest_tables(frame, machine=machine).items():
+        print(f"\n## {key}\n")
+        print(table)
+
+
+def run_options(args: argparse.Namespace, **extra):
+    """RunOptions from the arguments add_measure_args defined."""
+    from bench.tasks.run import RunOptions
+
+    return RunOptions(
+        quick=args.quick,
+        frameworks=tuple(args.frameworks),
+        devices=tuple(args.devices),
+        bench=args.bench,
+        machine=args.machine,
+        data_dir=args.data_dir,
+        threads=args.threads,
+        **extra,
+    )
