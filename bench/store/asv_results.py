@@ -85,8 +85,10 @@ def asv_env_name(root: Path) -> str:
 def _rename_env(src: Path, dst: Path, env: str, python: str | None) -> None:
     data = json.loads(src.read_text())
     data["env_name"] = env
-    if python is not None and isinstance(data.get("params"), dict):
-        data["params"]["python"] = python
+    if python is not None:  # asv records the interpreter's path at the top and among the params
+        data["python"] = python
+        if isinstance(data.get("params"), dict):
+            data["params"]["python"] = python
     tmp = dst.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, indent=None, sort_keys=True))
     tmp.replace(dst)

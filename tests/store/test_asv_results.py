@@ -17,7 +17,7 @@ def test_neutralize_and_expose_round_trip(tmp_path):
                   env=env)
     path = next((res / "box").glob(f"{BASE[:8]}-*.json"))
     data = json.loads(path.read_text())
-    data["params"]["python"] = "/home/someone/venv/bin/python3"
+    data["params"]["python"] = data["python"] = "/home/someone/venv/bin/python3"
     path.write_text(json.dumps(data))
 
     published = asv_results.neutralize(res, "box", BASE, env)

@@ -1,0 +1,53 @@
+"""The README and docs stay true: the README's table is what the stored results render, every commit
+they cite is one whose results are stored, and the README stays user documentation (at most 200 lines)."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from bench import report
+from bench.report.publish import README_END, README_START
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+CITED = re.compile(r"`([0-9a-f]{8})`")
+
+
+def stored_ids() -> set[str]:
+    """Commits with stored results (asv files, run metadata, rounds files) and host fingerprint ids."""
+    results = ROOT / "results"
+    ids = {p.name[:8] for p in (results / "asv").glob("*/*.json") if p.name != "machine.json"}
+    ids |= {p.stem[:8] for p in (results / "meta").glob("*/*.json")}
+    ids |= {p.stem[:8] for p in (results / "rounds").glob("*/*.csv")}
+    ids |= {p.stem[:8] for p in (ROOT / "docs" / "validation").glob("*/*.csv")}  # validation runs kept as data
+    for meta in (results / "meta").glob("*/*.json"):
+        try:
+            data = json.loads(meta.read_text())
+        except ValueError:
+            continue
+        fp = data.get("fingerprint") if isinstance(data, dict) else None
+        ids |= {str(x)[:8] for x in (data.get("id"), (fp or {}).get("id")) if x} if isinstance(data, dict) else set()
+    return ids
+
+
+def test_every_cited_commit_has_stored_results():
+    known = stored_ids()
+    missing = {f"{doc.relative_to(ROOT)}: {c}" for doc in DOCS for c in CITED.findall(doc.read_text()) if c not in known}
+    assert not missing, sorted(missing)
+
+
+def test_the_readme_table_is_what_the_stored_results_render():
+    text = (ROOT / "README.md").read_text()
+    shown = text.split(README_START, 1)[1].split(README_END, 1)[0].strip()
+    rendered = report.readme_table(report.load_results(ROOT / "results" / "asv"))
+    assert rendered is not None and shown == rendered.strip()
+
+
+def test_the_readme_is_user_documentation():
+    lines = (ROOT / "README.md").read_text().splitlines()
+    assert len(lines) <= 200
+    for heading in ("## The two commands", "## Latest results", "## Commands and exit codes", "## Adding a framework"):
+        assert heading in lines
+    for doc in re.findall(r"\]\((docs/[\w.-]+\.md)\)", "\n".join(lines)):
+        assert (ROOT / doc).is_file(), doc
