@@ -2,6 +2,7 @@
 
 Importing this package imports no framework: `load(name)` imports one on demand.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -39,8 +40,12 @@ def load(name: str, variant: str = "fused") -> type[LSTMModel]:
             f"{name} is not available ({exc}); install it with: pip install {plugin.requirement}"
         ) from exc
     for cls in vars(module).values():
-        if (isinstance(cls, type) and issubclass(cls, LSTMModel) and cls.__module__ == module.__name__
-                and cls.__dict__.get("variant") == variant):
+        if (
+            isinstance(cls, type)
+            and issubclass(cls, LSTMModel)
+            and cls.__module__ == module.__name__
+            and cls.__dict__.get("variant") == variant
+        ):
             return cls
     raise UnknownImplementation(f"{plugin.module} declares variant {variant!r} but has no LSTMModel class for it")
 

@@ -3,6 +3,7 @@
 Subclasses implement the underscored hooks; the public methods validate first, so bad input
 fails with a ValueError before any framework code runs.
 """
+
 from __future__ import annotations
 
 import abc
@@ -34,8 +35,9 @@ class LSTMModel(abc.ABC):
 
     framework: str = ""
 
-    def __init__(self, config: LSTMConfig = LSTMConfig(), device: str = "cpu", seed: int = 0,
-                 precision: str = "float32"):
+    def __init__(
+        self, config: LSTMConfig = LSTMConfig(), device: str = "cpu", seed: int = 0, precision: str = "float32"
+    ):
         if device not in DEVICES:
             raise ValueError(f"device must be one of {DEVICES}, got {device!r}")
         if precision not in PRECISIONS:

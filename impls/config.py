@@ -1,4 +1,5 @@
 """The one model specification every framework implements."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

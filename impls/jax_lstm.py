@@ -2,6 +2,7 @@
 
 Parameters live in the canonical layout itself, so get/set_weights are plain copies.
 """
+
 from __future__ import annotations
 
 import os

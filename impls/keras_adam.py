@@ -4,6 +4,7 @@ Keras' own Adam uses the "epsilon hat" form (eps added to sqrt(v), lr scaled by 
 corrections); the spec divides by sqrt(v_hat) + eps, so update_step differs in that one line.
 Importing this imports keras: the importer has fixed its backend first.
 """
+
 from __future__ import annotations
 
 import keras

@@ -1,8 +1,9 @@
 """Keras 3 on JAX (framework "keras-jax"): impls/keras_lstm.py's model on the JAX backend, with the
 native JAX implementation's thread budget, XLA flags and float32 matmul precision."""
+
 from __future__ import annotations
 
-from . import keras_backend, jax_lstm
+from . import jax_lstm, keras_backend
 
 DISTRIBUTIONS = ("keras", "jax", "jaxlib")
 REQUIREMENT = "keras>=3 jax optax"

@@ -4,11 +4,11 @@ where the backend's default is to: JAX yes, PyTorch eager), with the spec's PyTo
 The backend is fixed per process: impls/keras_jax.py and impls/keras_torch.py set it, import their
 native framework's module first (the same thread budget and float32 switches), then this one.
 """
+
 from __future__ import annotations
 
-import numpy as np
-
 import keras  # the importer fixed the backend first (impls/keras_backend.py)
+import numpy as np
 
 from .base import LSTMModel
 from .keras_adam import TorchFormAdam
@@ -48,8 +48,9 @@ class KerasLSTM(LSTMModel):
         """The Keras guide's loop: Sequential, compile(Adam, loss), train_on_batch."""
         with keras.device(_keras_device(device)):
             model = keras.Sequential([keras.Input((28, 28)), keras.layers.LSTM(128), keras.layers.Dense(10)])
-            model.compile(optimizer=keras.optimizers.Adam(1e-3),
-                          loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+            model.compile(
+                optimizer=keras.optimizers.Adam(1e-3), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+            )
             rng = np.random.default_rng(0)
             x = rng.random((batch_size, 28, 28), dtype=np.float32)
             y = rng.integers(0, 10, batch_size).astype(np.int32)
@@ -63,12 +64,14 @@ class KerasLSTM(LSTMModel):
         self.keras_device = _keras_device(self.device)
         policy = "mixed_bfloat16" if self.precision == "bf16" else "float32"
         with keras.device(self.keras_device):
-            self.net = keras.Sequential([
-                keras.Input((cfg.n_steps, cfg.n_input)),
-                keras.layers.LSTM(cfg.n_hidden, name="lstm", dtype=policy),
-                keras.layers.Dense(cfg.n_classes, name="head", dtype=policy),
-                keras.layers.Activation("linear", dtype="float32", name="logits"),  # float32 logits and loss
-            ])
+            self.net = keras.Sequential(
+                [
+                    keras.Input((cfg.n_steps, cfg.n_input)),
+                    keras.layers.LSTM(cfg.n_hidden, name="lstm", dtype=policy),
+                    keras.layers.Dense(cfg.n_classes, name="head", dtype=policy),
+                    keras.layers.Activation("linear", dtype="float32", name="logits"),  # float32 logits and loss
+                ]
+            )
 
     def _set_weights(self, weights: dict[str, np.ndarray]) -> None:
         cfg = self.config
@@ -81,14 +84,21 @@ class KerasLSTM(LSTMModel):
             head.bias.assign(weights["head/bias"])
             # a new optimizer (fresh Adam state) and a fresh compiled train function for it
             self.net.compile(
-                optimizer=TorchFormAdam(learning_rate=cfg.learning_rate, beta_1=cfg.beta1, beta_2=cfg.beta2,
-                                        epsilon=cfg.eps),
-                loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+                optimizer=TorchFormAdam(
+                    learning_rate=cfg.learning_rate, beta_1=cfg.beta1, beta_2=cfg.beta2, epsilon=cfg.eps
+                ),
+                loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            )
 
     def get_weights(self) -> dict[str, np.ndarray]:
         lstm, head = self.net.get_layer("lstm"), self.net.get_layer("head")
-        values = {"lstm/kernel": lstm.cell.kernel, "lstm/recurrent_kernel": lstm.cell.recurrent_kernel,
-                  "lstm/bias": lstm.cell.bias, "head/kernel": head.kernel, "head/bias": head.bias}
+        values = {
+            "lstm/kernel": lstm.cell.kernel,
+            "lstm/recurrent_kernel": lstm.cell.recurrent_kernel,
+            "lstm/bias": lstm.cell.bias,
+            "head/kernel": head.kernel,
+            "head/bias": head.bias,
+        }
         return {k: np.asarray(keras.ops.convert_to_numpy(v), np.float32) for k, v in values.items()}
 
     def to_device(self, x: np.ndarray, y: np.ndarray | None = None):

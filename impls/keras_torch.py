@@ -1,5 +1,6 @@
 """Keras 3 on PyTorch (framework "keras-torch"): impls/keras_lstm.py's model on the torch backend,
 with the native PyTorch implementation's thread budget and float32 (TF32 off) switches."""
+
 from __future__ import annotations
 
 from . import keras_backend, torch_lstm

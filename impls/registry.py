@@ -3,6 +3,7 @@ LSTMModel subclasses, one per `variant`, are that framework; the built-ins regis
 (pyproject.toml). What the harness needs before importing a framework (its variant names, the
 distributions that carry its version, an install hint) is read from the module's source, so listing
 frameworks, asv's discovery and the CLI import none."""
+
 from __future__ import annotations
 
 import ast
@@ -40,10 +41,20 @@ def read(name: str, module: str) -> Plugin:
     if spec is None or not spec.origin:
         return Plugin(name, module, ("fused",), (), f"the package that provides {module}")
     tree = ast.parse(open(spec.origin, encoding="utf-8").read(), spec.origin)
-    consts = {t.id: node.value for node in tree.body if isinstance(node, ast.Assign)
-              for t in node.targets if isinstance(t, ast.Name)}
-    variants = [_literal(node.value) for cls in tree.body if isinstance(cls, ast.ClassDef) for node in cls.body
-                if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "variant" for t in node.targets)]
+    consts = {
+        t.id: node.value
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        for t in node.targets
+        if isinstance(t, ast.Name)
+    }
+    variants = [
+        _literal(node.value)
+        for cls in tree.body
+        if isinstance(cls, ast.ClassDef)
+        for node in cls.body
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "variant" for t in node.targets)
+    ]
     variants = sorted(set(filter(None, variants)), key=lambda v: (v != "fused", variants.index(v)))
     dists = _literal(consts["DISTRIBUTIONS"]) if "DISTRIBUTIONS" in consts else (name,)
     requirement = _literal(consts["REQUIREMENT"]) if "REQUIREMENT" in consts else name

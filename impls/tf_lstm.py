@@ -1,5 +1,6 @@
 """TensorFlow implementation: keras.layers.LSTM inside a tf.function train step, with the
 PyTorch-form Adam of impls/keras_adam.py (Keras' own uses the "epsilon hat" form)."""
+
 from __future__ import annotations
 
 import contextlib
@@ -16,8 +17,8 @@ THREADS = apply_thread_budget()
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ["KERAS_BACKEND"] = "tensorflow"  # this implementation is Keras on TensorFlow, whatever the caller set
 
-import tensorflow as tf  # noqa: E402
 import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
 
 if keras.backend.backend() != "tensorflow":  # pragma: no cover - environment misconfiguration
     raise ImportError(f"keras must use the tensorflow backend, got {keras.backend.backend()!r}")

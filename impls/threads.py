@@ -1,4 +1,5 @@
 """One CPU thread budget for every framework: set before a framework is imported, and recorded."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """PyTorch implementation: torch.nn.LSTM (cuDNN on GPU) + torch.optim.Adam."""
+
 from __future__ import annotations
 
 import contextlib
@@ -79,8 +80,10 @@ class TorchLSTM(LSTMModel):
         """oneDNN's fused LSTM has no bfloat16 kernel on CPUs without AVX512-BF16/AMX: the step would
         die inside autocast ("could not create a primitive descriptor"). The cell loop's matmuls run."""
         if cls.net_class is _Net and not torch.ops.mkldnn._is_mkldnn_bf16_supported():
-            return ("bf16 needs a CPU with bfloat16 support for oneDNN's fused LSTM (AVX512-BF16 or AMX); "
-                    "this one has none (torch.ops.mkldnn._is_mkldnn_bf16_supported() is False)")
+            return (
+                "bf16 needs a CPU with bfloat16 support for oneDNN's fused LSTM (AVX512-BF16 or AMX); "
+                "this one has none (torch.ops.mkldnn._is_mkldnn_bf16_supported() is False)"
+            )
         return None
 
     @classmethod

@@ -1,4 +1,5 @@
 """The canonical NumPy initializer and the weight-dict checks shared by every framework."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping

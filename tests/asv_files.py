@@ -1,4 +1,5 @@
 """Write small asv results files (format version 2) for report tests, as asv itself lays them out."""
+
 from __future__ import annotations
 
 import json
@@ -6,8 +7,21 @@ from pathlib import Path
 
 from bench import report
 
-COLUMNS = ["result", "params", "version", "started_at", "duration", "stats_ci_99_a", "stats_ci_99_b",
-           "stats_q_25", "stats_q_75", "stats_number", "stats_repeat", "samples", "profile"]
+COLUMNS = [
+    "result",
+    "params",
+    "version",
+    "started_at",
+    "duration",
+    "stats_ci_99_a",
+    "stats_ci_99_b",
+    "stats_q_25",
+    "stats_q_75",
+    "stats_number",
+    "stats_repeat",
+    "samples",
+    "profile",
+]
 
 
 def write_machine(results: Path, machine: str) -> None:
@@ -15,8 +29,15 @@ def write_machine(results: Path, machine: str) -> None:
     (results / machine / "machine.json").write_text(json.dumps({"machine": machine, "version": 1}))
 
 
-def write_results(results: Path, machine: str, commit: str, date_ms: int, benchmarks: dict,
-                  samples: dict | None = None, env: str = "existing-py_test") -> Path:
+def write_results(
+    results: Path,
+    machine: str,
+    commit: str,
+    date_ms: int,
+    benchmarks: dict,
+    samples: dict | None = None,
+    env: str = "existing-py_test",
+) -> Path:
     """benchmarks: name -> (params [[repr, ...], ...], values [...], cis [(lo, hi) or None, ...]);
     samples: name -> per-combination lists of per-process values (asv's --record-samples)."""
     write_machine(results, machine)
@@ -27,9 +48,17 @@ def write_results(results: Path, machine: str, commit: str, date_ms: int, benchm
         n = [1 if v is not None else None for v in values]
         out[name] = [values, params, "1", 0, 1.0, lo, hi, values, values, n, n, (samples or {}).get(name)]
     doc = {
-        "commit_hash": commit, "env_name": env, "date": date_ms,
-        "params": {"machine": machine, "python": "3.11"}, "python": "3.11", "requirements": {},
-        "env_vars": {}, "result_columns": COLUMNS, "results": out, "durations": {}, "version": 2,
+        "commit_hash": commit,
+        "env_name": env,
+        "date": date_ms,
+        "params": {"machine": machine, "python": "3.11"},
+        "python": "3.11",
+        "requirements": {},
+        "env_vars": {},
+        "result_columns": COLUMNS,
+        "results": out,
+        "durations": {},
+        "version": 2,
     }
     path = results / machine / f"{commit[:8]}-{env}.json"
     path.write_text(json.dumps(doc))
@@ -71,10 +100,16 @@ def replicated_frame(tmp_path, head_factor, spread):
     res = tmp_path / "results" / "asv"
     for commit, factor, date in ((BASE, 1.0, 1_700_000_000_000), (HEAD, head_factor, 1_700_000_100_000)):
         values = list(0.010 * factor * np.exp(rng.normal(0, spread, 5)))
-        bench = {"throughput.TrainStep.time_train_step": (FW, [float(np.median(values)), 0.02, 0.015],
-                                                           [ci(0.010), ci(0.02), ci(0.015)])}
-        write_results(res, "box", commit, date, bench,
-                      samples={"throughput.TrainStep.time_train_step": [values, None, None]})
+        bench = {
+            "throughput.TrainStep.time_train_step": (
+                FW,
+                [float(np.median(values)), 0.02, 0.015],
+                [ci(0.010), ci(0.02), ci(0.015)],
+            )
+        }
+        write_results(
+            res, "box", commit, date, bench, samples={"throughput.TrainStep.time_train_step": [values, None, None]}
+        )
     return report.load_results(res)
 
 
@@ -96,14 +131,22 @@ NAN = float("nan")
 
 def variant_values(cell_torch=0.05, bf16_jax_error=0.02, peak_torch=200.0):
     return {
-        "variants.ImplementationVariants.time_variant_train_step":
-            (VARIANT, [0.01, cell_torch, 0.02, 0.03], [ci(0.01), ci(cell_torch), ci(0.02), ci(0.03)]),
-        "variants.Precisions.time_precision_train_step":
-            (PREC, [0.016, NAN, 0.008, 0.02, NAN, 0.04], [None] * 6),
-        "variants.PrecisionAccuracy.track_precision_test_error":
-            (PREC_ACC, [0.021, NAN, 0.022, 0.021, NAN, bf16_jax_error], [None] * 6),
-        "variants.PrecisionAccuracy.track_precision_time_to_accuracy":
-            (PREC_ACC, [18.0, NAN, 12.5, 24.0, NAN, NAN], [None] * 6),
+        "variants.ImplementationVariants.time_variant_train_step": (
+            VARIANT,
+            [0.01, cell_torch, 0.02, 0.03],
+            [ci(0.01), ci(cell_torch), ci(0.02), ci(0.03)],
+        ),
+        "variants.Precisions.time_precision_train_step": (PREC, [0.016, NAN, 0.008, 0.02, NAN, 0.04], [None] * 6),
+        "variants.PrecisionAccuracy.track_precision_test_error": (
+            PREC_ACC,
+            [0.021, NAN, 0.022, 0.021, NAN, bf16_jax_error],
+            [None] * 6,
+        ),
+        "variants.PrecisionAccuracy.track_precision_time_to_accuracy": (
+            PREC_ACC,
+            [18.0, NAN, 12.5, 24.0, NAN, NAN],
+            [None] * 6,
+        ),
         "variants.MatmulPeak.track_matmul_gflops": (PEAK, [peak_torch, 190.0], [ci(peak_torch), ci(190.0)]),
     }
 

@@ -1,4 +1,5 @@
 """Shared fixtures: which frameworks are installed, tiny IDX data sets, small batches."""
+
 from __future__ import annotations
 
 import gzip
@@ -17,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests in sub-folders
 from asv_files import ACC, BASE, FW, FW2, HEAD, base_values, ci, variant_values, write_results
 
 REAL_MNIST = os.environ.get("SEQMNIST_DATA_DIR")
-# Test only these frameworks (comma-separated): how tests/test_plugins.py runs the framework tests
+# Test only these frameworks (comma-separated): how tests/impls/test_plugins.py runs the framework tests
 # for a plugin that cannot share a process with the others (Keras holds one backend per process).
 SELECTED = os.environ.get("SEQMNIST_TEST_FRAMEWORKS")
 
@@ -33,8 +34,10 @@ def _availability():
             if SELECTED is not None:
                 cache[name] = None if name in SELECTED.split(",") else "not selected (SEQMNIST_TEST_FRAMEWORKS)"
             elif not plugin.shares_process:
-                cache[name] = (f"{name} cannot share a process with the other frameworks: "
-                               "tests/test_plugins.py runs these tests for it in a process of its own")
+                cache[name] = (
+                    f"{name} cannot share a process with the other frameworks: "
+                    "tests/impls/test_plugins.py runs these tests for it in a process of its own"
+                )
             else:
                 cache[name] = None
             if cache[name] is None:
@@ -62,8 +65,9 @@ def framework_params():
 def variant_params():
     """One pytest param per (framework, variant), e.g. "tensorflow-xla"; absent frameworks skip."""
     return [
-        pytest.param((name, variant), id=f"{name}-{variant}",
-                     marks=pytest.mark.skipif(reason is not None, reason=str(reason)))
+        pytest.param(
+            (name, variant), id=f"{name}-{variant}", marks=pytest.mark.skipif(reason is not None, reason=str(reason))
+        )
         for name, reason in _availability().items()
         for variant in impls.VARIANTS[name]
     ]
@@ -143,9 +147,18 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def cli(*args, cwd=None, env=None, **kw):
-    return subprocess.run([sys.executable, "-m", "bench.cli", *args], capture_output=True, text=True,
-                          cwd=cwd or ROOT, env=env, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "bench.cli", *args], capture_output=True, text=True, cwd=cwd or ROOT, env=env, **kw
+    )
 
 
 def cli_env(**extra):
     return dict(os.environ, PYTHONPATH=str(ROOT), **extra)
+
+
+def pytest_collection_modifyitems(config, items):
+    """tests/impls/ builds and trains every installed framework's models in the test process: marked
+    `frameworks`, so `make test-fast` (-m "not slow and not frameworks") leaves them to `make test`."""
+    for item in items:
+        if "impls" in Path(str(item.fspath)).parent.name.split("/"):
+            item.add_marker(pytest.mark.frameworks)

@@ -1,4 +1,5 @@
 """An independent float64 NumPy LSTM + Adam, written from the equations, for equivalence tests."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -42,9 +42,8 @@ def add_parser(sub) -> None:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from bench.tasks import compare
-    from bench.tasks import noise
     from bench.store.lock import Lock
+    from bench.tasks import compare, noise
     from bench.tasks.run import RunError
 
     try:

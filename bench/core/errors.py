@@ -1,4 +1,5 @@
 """The one user-facing error of the harness: the command line prints it and exits 2."""
+
 from __future__ import annotations
 
 

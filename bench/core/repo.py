@@ -1,9 +1,11 @@
 """The checkout being measured: its root, git, what counts as uncommitted, and the environment its
 child processes get."""
+
 from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 
 from bench.core.errors import RunError
@@ -30,14 +32,14 @@ def git(root: Path, *args: str) -> str:
 def dirty_tree(root: Path) -> bool:
     """Uncommitted changes to what is measured: results/ and Markdown (which the tool itself writes)
     do not count."""
-    return bool(git(root, "status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)results",
-                    ":(exclude)*.md"))
+    return bool(
+        git(root, "status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)results", ":(exclude)*.md")
+    )
 
 
-def others_on_path(env: dict, root: Path) -> list[str]:
+def others_on_path(env: Mapping[str, str], root: Path) -> list[str]:
     """PYTHONPATH entries of `env` other than the checkout `root` (e.g. a framework plugin's folder)."""
-    return [p for p in env.get("PYTHONPATH", "").split(os.pathsep)
-            if p and Path(p).resolve() != Path(root).resolve()]
+    return [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and Path(p).resolve() != Path(root).resolve()]
 
 
 def worker_env(root: Path, threads: int | None, base: dict | None = None) -> dict:

@@ -1,4 +1,5 @@
 """Text that leaves this machine (tables, the page, committed metadata) carries no local path."""
+
 from __future__ import annotations
 
 import re

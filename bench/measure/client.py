@@ -1,4 +1,5 @@
 """The harness's side of a worker process (bench/measure/worker.py): start it, ask, close."""
+
 from __future__ import annotations
 
 import json
@@ -20,21 +21,36 @@ class Worker:
 
     def __init__(self, tree: Path, framework: str, device: str, bench: str, env: dict):
         self.log = tempfile.TemporaryFile(mode="w+")
-        cmd = [sys.executable, str(WORKER), "--tree", str(tree), "--bench", bench,
-               "--framework", framework, "--device", device]
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
-                                     text=True, env=env)
+        cmd = [
+            sys.executable,
+            str(WORKER),
+            "--tree",
+            str(tree),
+            "--bench",
+            bench,
+            "--framework",
+            framework,
+            "--device",
+            device,
+        ]
+        self.proc = subprocess.Popen(
+            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True, env=env
+        )
 
     def send(self, request: dict) -> None:
         try:
-            self.proc.stdin.write(json.dumps(request) + "\n")
-            self.proc.stdin.flush()
+            stdin = self.proc.stdin
+            assert stdin is not None  # opened with stdin=PIPE
+            stdin.write(json.dumps(request) + "\n")
+            stdin.flush()
         except (BrokenPipeError, OSError):
             pass  # it died: receive() says how
 
     def receive(self, timeout: float = 900) -> dict:
-        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
-        line = self.proc.stdout.readline() if ready else ""
+        stdout = self.proc.stdout
+        assert stdout is not None  # opened with stdout=PIPE
+        ready, _, _ = select.select([stdout], [], [], timeout)
+        line = stdout.readline() if ready else ""
         if not line:
             self.proc.kill()
             self.proc.wait()

@@ -3,6 +3,7 @@ arms (from per-round pairs), each ratio within an arm (variant vs default, same 
 arms are bimodal from process to process. Every interval is the Hodges-Lehmann estimate with its
 Wilcoxon signed-rank interval over rounds (bench/measure/stats.py), the rule `compare` judges by.
 """
+
 from __future__ import annotations
 
 import math
@@ -62,8 +63,19 @@ def ratios(frame: pd.DataFrame, reference: str, confidence: float = 0.95) -> pd.
             continue
         for arm, rows in group[group.arm != reference].groupby("arm", sort=False):
             p = stats.paired_logs(round_log_ratios(_by_round(rows), _by_round(ref)).to_numpy(), confidence)
-            out.append({"benchmark": bench, "key": key, "arm": arm, "reference": reference, "ratio": p.ratio,
-                        "low": p.low, "high": p.high, "rounds": p.rounds, "sd": p.sd})
+            out.append(
+                {
+                    "benchmark": bench,
+                    "key": key,
+                    "arm": arm,
+                    "reference": reference,
+                    "ratio": p.ratio,
+                    "low": p.low,
+                    "high": p.high,
+                    "rounds": p.rounds,
+                    "sd": p.sd,
+                }
+            )
     return pd.DataFrame(out, columns=["benchmark", "key", "arm", "reference", "ratio", "low", "high", "rounds", "sd"])
 
 
@@ -80,8 +92,19 @@ def within(frame: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
         for key, rows in group[group.key != DEFAULT_KEY[bench]].groupby("key", sort=False):
             logs = np.log(_by_round(rows).value / base).dropna()
             p = stats.paired_logs(logs.to_numpy(), confidence)
-            out.append({"arm": arm, "benchmark": bench, "key": key, "reference": DEFAULT_KEY[bench],
-                        "ratio": p.ratio, "low": p.low, "high": p.high, "rounds": p.rounds, "sd": p.sd})
+            out.append(
+                {
+                    "arm": arm,
+                    "benchmark": bench,
+                    "key": key,
+                    "reference": DEFAULT_KEY[bench],
+                    "ratio": p.ratio,
+                    "low": p.low,
+                    "high": p.high,
+                    "rounds": p.rounds,
+                    "sd": p.sd,
+                }
+            )
     return pd.DataFrame(out, columns=["arm", "benchmark", "key", "reference", "ratio", "low", "high", "rounds", "sd"])
 
 
@@ -94,9 +117,19 @@ def cells(frame: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     for (arm, bench, key), rows in ok.groupby(["arm", "benchmark", "key"], sort=False):
         logs = np.log(_by_round(rows).value.to_numpy())
         est, low, high = stats.hodges_lehmann(logs, confidence)
-        out.append({"arm": arm, "benchmark": bench, "key": key, "value": math.exp(est), "low": math.exp(low),
-                    "high": math.exp(high), "rounds": int(logs.size), "sd": stats.robust_sd(logs),
-                    "bimodal": bool(flags.get((arm, bench, key), False))})
+        out.append(
+            {
+                "arm": arm,
+                "benchmark": bench,
+                "key": key,
+                "value": math.exp(est),
+                "low": math.exp(low),
+                "high": math.exp(high),
+                "rounds": int(logs.size),
+                "sd": stats.robust_sd(logs),
+                "bimodal": bool(flags.get((arm, bench, key), False)),
+            }
+        )
     return pd.DataFrame(out, columns=["arm", "benchmark", "key", "value", "low", "high", "rounds", "sd", "bimodal"])
 
 
@@ -123,7 +156,7 @@ def bimodal(frame: pd.DataFrame, min_gap: float = 0.10) -> dict[tuple[str, str, 
     sorted per-round residuals exceeds `min_gap` (log) and 4 robust sds of the groups, with at least
     two rounds (and 15% of them) on each side. Needs three arms or more to separate the arm from drift."""
     res = residuals(frame)
-    out = {}
+    out: dict[tuple[str, str, str], bool] = {}
     if res.arm.nunique() < 3:
         return out
     for key, rows in res.groupby(["arm", "benchmark", "key"], sort=False):
@@ -140,14 +173,15 @@ def is_bimodal(values, min_gap: float = 0.10) -> bool:
     gaps = np.diff(v)
     candidates = range(least - 1, n - least)
     i = max(candidates, key=lambda j: gaps[j])
-    low, high = v[: i + 1], v[i + 1:]
+    low, high = v[: i + 1], v[i + 1 :]
     spread = np.concatenate([low - np.median(low), high - np.median(high)])
     sd = 1.4826 * float(np.median(np.abs(spread)))
     return bool(gaps[i] > min_gap and gaps[i] > 4 * max(sd, 1e-3))
 
 
-def open_items(frame: pd.DataFrame, reference: str, ratio_width: float, cell_width: float,
-               confidence: float = 0.95) -> list[str]:
+def open_items(
+    frame: pd.DataFrame, reference: str, ratio_width: float, cell_width: float, confidence: float = 0.95
+) -> list[str]:
     """What is not yet decided to its width: ratios to the reference and within arms beyond
     `ratio_width`, cells beyond `cell_width` (relative half-widths). Empty: the rounds can stop."""
     left = []

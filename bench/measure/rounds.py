@@ -8,6 +8,7 @@ each ratio pairs samples a fraction of a second apart and drift of the machine, 
 as seconds-long swings of 5-12% within one process, cancels. The process is the unit of replication:
 each round's processes are new.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,9 +16,10 @@ import math
 import random
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Protocol
 
 import pandas as pd
 
@@ -108,8 +110,14 @@ def frame_of(rows: list[Measurement]) -> pd.DataFrame:
     return pd.DataFrame([asdict(r) for r in rows], columns=cols)
 
 
-def run_rounds(arms: list[Arm], plan: Plan, env: dict, check: Callable[[pd.DataFrame, int], str | None] | None = None,
-               start: Starter = start_worker, log: Callable[[str], None] = lambda m: None) -> Rounds:
+def run_rounds(
+    arms: list[Arm],
+    plan: Plan,
+    env: dict,
+    check: Callable[[pd.DataFrame, int], str | None] | None = None,
+    start: Starter = start_worker,
+    log: Callable[[str], None] = lambda m: None,
+) -> Rounds:
     """Rounds until `check` (called from min_rounds on) gives a reason to stop, the budget or
     max_rounds ends, or too few arms still run. Arms with nothing that ran in round 1 are dropped."""
     rng = random.Random(plan.seed)
@@ -119,7 +127,8 @@ def run_rounds(arms: list[Arm], plan: Plan, env: dict, check: Callable[[pd.DataF
     stopped = f"{plan.max_rounds} rounds (the most allowed)"
     for round_no in range(1, plan.max_rounds + 1):
         round_start = time.monotonic()
-        rows += one_round(active, plan, env, round_no, rng, start, phases := {})
+        phases: dict[str, float] = {}
+        rows += one_round(active, plan, env, round_no, rng, start, phases)
         frame = frame_of(rows)
         if round_no == 1:
             ran = set(frame[frame.status == "ok"].arm)
@@ -128,9 +137,11 @@ def run_rounds(arms: list[Arm], plan: Plan, env: dict, check: Callable[[pd.DataF
                 stopped = "nothing to time after round 1: " + _first_reasons(frame)
                 break
         elapsed = time.monotonic() - started
-        said = (f"round {round_no}/{plan.min_rounds if round_no < plan.min_rounds else plan.max_rounds}: "
-                f"{elapsed:.0f} s (this round: staging {phases.get('staging', 0):.0f} s, timing "
-                f"{phases.get('timing', 0):.0f} s)")
+        said = (
+            f"round {round_no}/{plan.min_rounds if round_no < plan.min_rounds else plan.max_rounds}: "
+            f"{elapsed:.0f} s (this round: staging {phases.get('staging', 0):.0f} s, timing "
+            f"{phases.get('timing', 0):.0f} s)"
+        )
         if round_no < plan.min_rounds:
             log(said)
             continue
@@ -161,8 +172,15 @@ def pair_key(job: dict) -> str:
     return ", ".join(str(p).strip("'") for p in kept)
 
 
-def one_round(arms: list[Arm], plan: Plan, env: dict, round_no: int, rng: random.Random,
-              start: Starter = start_worker, phases: dict | None = None) -> list[Measurement]:
+def one_round(
+    arms: list[Arm],
+    plan: Plan,
+    env: dict,
+    round_no: int,
+    rng: random.Random,
+    start: Starter = start_worker,
+    phases: dict | None = None,
+) -> list[Measurement]:
     """Fresh workers for every arm (started in random order, staged together), then every benchmark
     timed on all arms that have it, in alternating passes. `phases` gets the seconds of each part."""
     phases = {} if phases is None else phases
@@ -181,8 +199,20 @@ def one_round(arms: list[Arm], plan: Plan, env: dict, round_no: int, rng: random
             try:
                 jobs[arm.name] = workers[arm.name].receive()["jobs"]
             except WorkerError as exc:
-                rows.append(Measurement(arm.name, arm.framework, arm.device, "(worker)", 0, "", "", round_no,
-                                        status="failed", reason=str(exc)[-2000:]))
+                rows.append(
+                    Measurement(
+                        arm.name,
+                        arm.framework,
+                        arm.device,
+                        "(worker)",
+                        0,
+                        "",
+                        "",
+                        round_no,
+                        status="failed",
+                        reason=str(exc)[-2000:],
+                    )
+                )
         by_key: dict[tuple[str, str], dict[str, dict]] = {}
         for arm in order:
             for job in jobs.get(arm.name, []):
@@ -204,17 +234,30 @@ def one_round(arms: list[Arm], plan: Plan, env: dict, round_no: int, rng: random
 
 
 def _measurement(arm: Arm, job: dict, round_no: int, **values) -> Measurement:
-    return Measurement(arm.name, arm.framework, arm.device, job["name"], int(job["param"]),
-                       ", ".join(str(p).strip("'") for p in job["params"]), pair_key(job), round_no,
-                       unit=job.get("unit") or "seconds", version=job.get("version"),
-                       all_params=json.dumps(job.get("all_params", [])), **values)
+    return Measurement(
+        arm.name,
+        arm.framework,
+        arm.device,
+        job["name"],
+        int(job["param"]),
+        ", ".join(str(p).strip("'") for p in job["params"]),
+        pair_key(job),
+        round_no,
+        unit=job.get("unit") or "seconds",
+        version=job.get("version"),
+        all_params=json.dumps(job.get("all_params", [])),
+        **values,
+    )
 
 
 def _time_key(workers, arm_of, jobs: dict[str, dict], plan: Plan, round_no: int, rng: random.Random):
     """One benchmark x key on every arm that has it: calibrate each arm's calls per sample, then
     `alternations` passes in ABC CBA order."""
-    rows = [_measurement(arm_of[a], job, round_no, status=job["status"], reason=str(job["reason"])[-2000:])
-            for a, job in jobs.items() if job["status"] != "ok"]
+    rows = [
+        _measurement(arm_of[a], job, round_no, status=job["status"], reason=str(job["reason"])[-2000:])
+        for a, job in jobs.items()
+        if job["status"] != "ok"
+    ]
     ready = {a: job for a, job in jobs.items() if job["status"] == "ok"}
     perm = list(ready)
     rng.shuffle(perm)
@@ -268,7 +311,15 @@ def _time_key(workers, arm_of, jobs: dict[str, dict], plan: Plan, round_no: int,
             rows.append(_measurement(arm, ready[a], round_no, status="failed", reason=failed[a][-2000:]))
         else:
             values = samples[a]
-            rows.append(_measurement(arm, ready[a], round_no, value=statistics.fmean(values),
-                                     samples=" ".join(f"{v:.6g}" for v in values), number=number[a],
-                                     bracket=" ".join(f"{v:.6g}" for v in brackets[a])))
+            rows.append(
+                _measurement(
+                    arm,
+                    ready[a],
+                    round_no,
+                    value=statistics.fmean(values),
+                    samples=" ".join(f"{v:.6g}" for v in values),
+                    number=number[a],
+                    bracket=" ".join(f"{v:.6g}" for v in brackets[a]),
+                )
+            )
     return rows

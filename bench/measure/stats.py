@@ -5,6 +5,7 @@ the Hodges-Lehmann estimate with its Wilcoxon signed-rank interval is robust to 
 a neighbour on a shared box spoiled, and distribution-free (Kalibera & Jones 2013 argue for
 process-level replication; the signed-rank interval is the classic nonparametric choice).
 """
+
 from __future__ import annotations
 
 import math
@@ -24,7 +25,7 @@ def _signed_rank_cdf(n: int) -> np.ndarray:
     counts[0] = 1.0
     for rank in range(1, n + 1):
         counts[rank:] = counts[rank:] + counts[:-rank].copy()
-    return np.cumsum(counts) / 2.0 ** n
+    return np.cumsum(counts) / 2.0**n
 
 
 def _walsh_rank(n: int, confidence: float) -> int | None:
@@ -121,8 +122,7 @@ def decided(p: Paired, threshold: float) -> bool:
     return verdict(p, threshold) != "inconclusive"
 
 
-def detectable_change(sd: float, rounds: int, threshold: float, confidence: float = 0.95,
-                      power: float = 0.95) -> float:
+def detectable_change(sd: float, rounds: int, threshold: float, confidence: float = 0.95, power: float = 0.95) -> float:
     """Smallest true change that is flagged (interval wholly beyond `threshold`) with probability
     `power` in `rounds` paired rounds of noise `sd` (normal approximation; the Hodges-Lehmann
     estimate is 3/pi as efficient as the mean on normal data)."""
@@ -132,8 +132,7 @@ def detectable_change(sd: float, rounds: int, threshold: float, confidence: floa
     return math.expm1(math.log1p(threshold) + (_z(1 - (1 - confidence) / 2) + _z(power)) * se)
 
 
-def rounds_needed(sd: float, change: float, threshold: float, confidence: float = 0.95,
-                  power: float = 0.95) -> int:
+def rounds_needed(sd: float, change: float, threshold: float, confidence: float = 0.95, power: float = 0.95) -> int:
     """Paired rounds for a true `change` to be flagged beyond `threshold` with probability `power`."""
     gap = math.log1p(change) - math.log1p(threshold)
     if gap <= 0 or not math.isfinite(sd):
@@ -153,8 +152,11 @@ def paired_by_seed(a, b, confidence: float = 0.95) -> tuple[float, float, float,
     below six). The seed-to-seed spread both sides share (a slow seed is slow everywhere) cancels."""
     from scipy.stats import t
 
-    d = [math.log(x / y) for x, y in zip(a, b)
-         if x is not None and y is not None and np.isfinite(x) and np.isfinite(y) and x > 0 and y > 0]
+    d = [
+        math.log(x / y)
+        for x, y in zip(a, b)
+        if x is not None and y is not None and np.isfinite(x) and np.isfinite(y) and x > 0 and y > 0
+    ]
     n = len(d)
     if n == 0:
         return math.nan, -math.inf, math.inf, 0

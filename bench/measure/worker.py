@@ -11,6 +11,7 @@ stderr). The process is the unit of replication: each compare round starts fresh
     {"op": "time", "job": J, "number": N} -> {"seconds": per-call time of one sample of N calls}
     {"op": "quit"}
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,8 +42,9 @@ def discover(tree: str, pattern: str) -> list:
     suites = os.path.join(tree, "bench", "suites")
     sys.path[:0] = [tree, os.path.dirname(suites)]
     regex = re.compile(pattern)
-    return sorted((b for b in disc_benchmarks(suites) if regex.search(b.name) and b.type == "time"),
-                  key=lambda b: b.name)
+    return sorted(
+        (b for b in disc_benchmarks(suites) if regex.search(b.name) and b.type == "time"), key=lambda b: b.name
+    )
 
 
 def combos(bench, framework: str, device: str):
@@ -51,7 +53,9 @@ def combos(bench, framework: str, device: str):
     grid = list(itertools.product(*bench.params)) if bench.params else [()]
     for idx, params in enumerate(grid):
         values = dict(zip(names, params))
-        if values.get("framework", repr(framework)) == repr(framework) and values.get("device", repr(device)) == repr(device):
+        if values.get("framework", repr(framework)) == repr(framework) and values.get("device", repr(device)) == repr(
+            device
+        ):
             yield idx, params
 
 
@@ -60,7 +64,8 @@ class Job:
 
     def __init__(self, bench, idx: int, params: tuple):
         self.bench, self.idx, self.params = bench, idx, params
-        self.status, self.reason, self.once = "ok", "", None
+        self.status, self.reason = "ok", ""
+        self.once: float | None = None
 
     def setup(self) -> None:
         """asv's setup (a NotImplementedError there is a skip), then one warm call timed."""
@@ -93,10 +98,19 @@ class Job:
 
     def describe(self, job: int) -> dict:
         b = self.bench
-        return {"job": job, "name": b.name, "param": self.idx, "params": [str(p) for p in self.params],
-                "param_names": list(b.param_names), "all_params": [list(map(str, p)) for p in b.params],
-                "version": b.version, "unit": b.unit, "status": self.status, "reason": self.reason,
-                "once": self.once}
+        return {
+            "job": job,
+            "name": b.name,
+            "param": self.idx,
+            "params": [str(p) for p in self.params],
+            "param_names": list(b.param_names),
+            "all_params": [list(map(str, p)) for p in b.params],
+            "version": b.version,
+            "unit": b.unit,
+            "status": self.status,
+            "reason": self.reason,
+            "once": self.once,
+        }
 
 
 def serve(args: argparse.Namespace, reply) -> None:
@@ -105,8 +119,11 @@ def serve(args: argparse.Namespace, reply) -> None:
         request = json.loads(line)
         op = request.get("op")
         if op == "setup":
-            jobs = [Job(b, idx, params) for b in discover(args.tree, args.bench)
-                    for idx, params in combos(b, args.framework, args.device)]
+            jobs = [
+                Job(b, idx, params)
+                for b in discover(args.tree, args.bench)
+                for idx, params in combos(b, args.framework, args.device)
+            ]
             for job in jobs:
                 job.setup()
             reply({"jobs": [job.describe(i) for i, job in enumerate(jobs)], "pid": os.getpid()})

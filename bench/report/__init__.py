@@ -5,11 +5,12 @@ load (asv results and run metadata -> the frame), metrics (what each stored valu
 tables (comparison and variants tables, the README's table), verdicts (two separate runs compared),
 plots, publish (files and the README markers).
 """
+
 from __future__ import annotations
 
 from bench.report.load import ReportError, commit_rows, latest_commits, load_results
-from bench.report.page import write_page
 from bench.report.metrics import METRICS, Metric, display_value, metric_of
+from bench.report.page import write_page
 from bench.report.plots import plot_history, plot_ratios, plot_scaling, plot_throughput
 from bench.report.publish import README_END, README_START, export_tidy, update_readme, write_latest
 from bench.report.tables import (
@@ -20,12 +21,44 @@ from bench.report.tables import (
     render_markdown,
     variants_tables,
 )
-from bench.report.verdicts import VERDICT_ORDER, compare, gate_status, pick_revisions, render_regressions, resolve_commit
+from bench.report.verdicts import (
+    VERDICT_ORDER,
+    compare,
+    gate_status,
+    pick_revisions,
+    render_regressions,
+    resolve_commit,
+)
 
 __all__ = [
-    "METRICS", "README_END", "README_START", "VERDICT_ORDER", "Metric", "ReportError", "commit_rows", "compare",
-    "comparison_table", "display_value", "export_tidy", "gate_status", "header_line", "latest_commits", "latest_tables",
-    "load_results", "metric_of", "pick_revisions", "plot_history", "plot_ratios", "plot_scaling", "plot_throughput",
-    "readme_table", "render_markdown", "render_regressions", "resolve_commit", "update_readme",
-    "variants_tables", "write_latest", "write_page",
+    "METRICS",
+    "README_END",
+    "README_START",
+    "VERDICT_ORDER",
+    "Metric",
+    "ReportError",
+    "commit_rows",
+    "compare",
+    "comparison_table",
+    "display_value",
+    "export_tidy",
+    "gate_status",
+    "header_line",
+    "latest_commits",
+    "latest_tables",
+    "load_results",
+    "metric_of",
+    "pick_revisions",
+    "plot_history",
+    "plot_ratios",
+    "plot_scaling",
+    "plot_throughput",
+    "readme_table",
+    "render_markdown",
+    "render_regressions",
+    "resolve_commit",
+    "update_readme",
+    "variants_tables",
+    "write_latest",
+    "write_page",
 ]

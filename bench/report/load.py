@@ -1,6 +1,7 @@
 """asv results (and run metadata) -> one tidy pandas DataFrame, one row per machine x commit x env x
 benchmark x parameter combination; parameter names and units from asv's benchmarks.json.
 """
+
 from __future__ import annotations
 
 import json
@@ -36,10 +37,12 @@ def _read_meta(meta_dir: Path) -> dict[tuple[str, str], dict]:
         try:
             data = json.loads(path.read_text())
         except (OSError, ValueError) as exc:
-            warnings.warn(f"skipping unreadable run metadata {path}: {exc}")
+            warnings.warn(f"skipping unreadable run metadata {path}: {exc}", stacklevel=2)
             continue
-        if not (isinstance(data, dict) and isinstance(data.get("machine"), str) and isinstance(data.get("commit"), str)):
-            warnings.warn(f"skipping run metadata {path}: not an object with 'machine' and 'commit'")
+        if not (
+            isinstance(data, dict) and isinstance(data.get("machine"), str) and isinstance(data.get("commit"), str)
+        ):
+            warnings.warn(f"skipping run metadata {path}: not an object with 'machine' and 'commit'", stacklevel=2)
             continue
         meta[(data["machine"], data["commit"])] = data
     return meta
@@ -62,7 +65,7 @@ def load_results(results_dir: Path | str, meta_dir: Path | str | None = None) ->
         try:
             res = Results.load(str(path), machine_name=machine)
         except Exception as exc:  # asv raises several kinds for malformed files
-            warnings.warn(f"skipping unreadable asv results file {path}: {exc}")
+            warnings.warn(f"skipping unreadable asv results file {path}: {exc}", stacklevel=2)
             continue
         rows.extend(_rows(res, machine, meta.get((machine, res.commit_hash), {}), described))  # a bug here is a bug
     frame = pd.DataFrame(rows, columns=COLUMNS)
@@ -75,10 +78,42 @@ def load_results(results_dir: Path | str, meta_dir: Path | str | None = None) ->
 
 
 COLUMNS = [
-    "machine", "commit", "date", "env", "benchmark", "metric", "framework", "device", "batch_size", "epochs",
-    "param", "value", "unit", "status", "samples", "ci_low", "ci_high", "q25", "q75", "runs", "spread", "log_mean", "log_sd", "repeat", "number",
-    "framework_version", "threads", "cpu_model", "gpu_name", "gpu_driver", "quick", "fingerprint", "host_gflops",
-    "skip_reason", "data", "dirty",
+    "machine",
+    "commit",
+    "date",
+    "env",
+    "benchmark",
+    "metric",
+    "framework",
+    "device",
+    "batch_size",
+    "epochs",
+    "param",
+    "value",
+    "unit",
+    "status",
+    "samples",
+    "ci_low",
+    "ci_high",
+    "q25",
+    "q75",
+    "runs",
+    "spread",
+    "log_mean",
+    "log_sd",
+    "repeat",
+    "number",
+    "framework_version",
+    "threads",
+    "cpu_model",
+    "gpu_name",
+    "gpu_driver",
+    "quick",
+    "fingerprint",
+    "host_gflops",
+    "skip_reason",
+    "data",
+    "dirty",
 ]
 
 
@@ -104,8 +139,9 @@ def _rows(res, machine: str, meta: dict, described: dict | None = None):
         samples = res.get_result_samples(key, params)
         info = (described or {}).get(key, {})
         known = BENCHMARKS.get(key)
-        names = next((n for n in (info.get("param_names"), known and known.params) if n and len(n) == len(params)),
-                     POSITIONAL)
+        names = next(
+            (n for n in (info.get("param_names"), known and known.params) if n and len(n) == len(params)), POSITIONAL
+        )
         combos = pd.MultiIndex.from_product(params).tolist() if params else [()]
         if not params:
             values, stats, samples = [values], [stats], [samples]
@@ -215,8 +251,15 @@ def runs(frame: pd.DataFrame) -> pd.DataFrame:
     for (machine, commit), sel in frame.groupby(["machine", "commit"]):
         steps = sel[(sel.metric == "train_step") & ((sel.status != "skipped") | sel.skip_reason.notna())]
         complete = set(BUILTINS) <= set(steps.framework.dropna())
-        rows.append({"machine": machine, "commit": commit, "complete": complete,
-                     "full": complete and not is_quick(sel), "date": sel.date.max()})
+        rows.append(
+            {
+                "machine": machine,
+                "commit": commit,
+                "complete": complete,
+                "full": complete and not is_quick(sel),
+                "date": sel.date.max(),
+            }
+        )
     return pd.DataFrame(rows, columns=["machine", "commit", "complete", "full", "date"])
 
 

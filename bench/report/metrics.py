@@ -5,6 +5,7 @@ parameter names (used only when asv's benchmarks.json is missing). A new benchma
 Every asv value is "lower is better" (seconds, bytes, error rate) but the matmul peak; samples/s and
 accuracy go up, and the tables and verdicts say so.
 """
+
 from __future__ import annotations
 
 import re
@@ -66,63 +67,156 @@ def _by(name: str, param: str, title: str) -> Metric:
 # In comparison-table column order.
 BENCHMARKS: dict[str, Metric] = {
     "throughput.TrainStep.time_train_step": Metric(
-        "train_step", "train samples/s", "seconds", "samples/s", BATCH, column="train samples/s @{batch}",
-        how=("one Adam step (forward, backward, update) on a batch already on the device, "
-             "synchronized, after warm-up; batch size / seconds per step")),
+        "train_step",
+        "train samples/s",
+        "seconds",
+        "samples/s",
+        BATCH,
+        column="train samples/s @{batch}",
+        how=(
+            "one Adam step (forward, backward, update) on a batch already on the device, "
+            "synchronized, after warm-up; batch size / seconds per step"
+        ),
+    ),
     "throughput.Predict.time_predict": Metric(
-        "predict", "predict samples/s", "seconds", "samples/s", BATCH, column="predict samples/s @{batch}",
-        how=("one forward pass to logits on a batch already on the device, synchronized; batch size / "
-             "seconds per call")),
+        "predict",
+        "predict samples/s",
+        "seconds",
+        "samples/s",
+        BATCH,
+        column="predict samples/s @{batch}",
+        how=(
+            "one forward pass to logits on a batch already on the device, synchronized; batch size / seconds per call"
+        ),
+    ),
     "baseline.MinimalLoop.time_minimal_train_step": Metric(
-        "minimal_train_step", "minimal-loop train samples/s", "seconds", "samples/s", BATCH,
+        "minimal_train_step",
+        "minimal-loop train samples/s",
+        "seconds",
+        "samples/s",
+        BATCH,
         column="minimal-loop train samples/s @{batch}",
-        how=("the framework's textbook training loop (no harness), timed like the train step: the "
-             "harness's own overhead is the ratio of the two")),
+        how=(
+            "the framework's textbook training loop (no harness), timed like the train step: the "
+            "harness's own overhead is the ratio of the two"
+        ),
+    ),
     "baseline.HostMatmul.time_host_matmul": Metric(
-        "host_matmul", "host matmul", "seconds", "s", PLAIN,
-        how=("numpy's float32 2048x2048 matmul inside each framework's process, in the same paired rounds as "
-             "its cells: the scale of '% of host matmul peak'")),
+        "host_matmul",
+        "host matmul",
+        "seconds",
+        "s",
+        PLAIN,
+        how=(
+            "numpy's float32 2048x2048 matmul inside each framework's process, in the same paired rounds as "
+            "its cells: the scale of '% of host matmul peak'"
+        ),
+    ),
     "cold_start.ColdStart.timeraw_cold_start": Metric(
-        "cold_start", "cold start", "seconds", "s", PLAIN, column="cold start s",
-        how=("a fresh interpreter: import the framework, build the model and run its first train step "
-             "(compilation included)")),
-    "memory.HostMemory.peakmem_train": Metric("train", "host peak", "bytes", "MiB", PLAIN, column="host peak MiB",
-        how=("peak resident memory of the process while building the model and training a few steps "
-             "(asv's peakmem)")),
+        "cold_start",
+        "cold start",
+        "seconds",
+        "s",
+        PLAIN,
+        column="cold start s",
+        how=(
+            "a fresh interpreter: import the framework, build the model and run its first train step "
+            "(compilation included)"
+        ),
+    ),
+    "memory.HostMemory.peakmem_train": Metric(
+        "train",
+        "host peak",
+        "bytes",
+        "MiB",
+        PLAIN,
+        column="host peak MiB",
+        how=("peak resident memory of the process while building the model and training a few steps (asv's peakmem)"),
+    ),
     "memory.DeviceMemory.track_device_peak_memory": Metric(
-        "device_peak_memory", "device peak", "bytes", "MiB", PLAIN, column="device peak MiB",
-        how=("the framework's own peak device-memory counter after a few train steps (GPU only)")),
+        "device_peak_memory",
+        "device peak",
+        "bytes",
+        "MiB",
+        PLAIN,
+        column="device peak MiB",
+        how=("the framework's own peak device-memory counter after a few train steps (GPU only)"),
+    ),
     "accuracy.Accuracy.track_test_error": Metric(
-        "test_error", "test accuracy", "error rate", "accuracy", EPOCHS, column="test accuracy ({epochs} ep)",
-        accuracy=True, replicates="seeds",
-        how=("accuracy on the 10,000 MNIST test images after training for the stated epochs: the median "
-             "over seeds 0, 1, 2 (each seed its own init and batch order)")),
+        "test_error",
+        "test accuracy",
+        "error rate",
+        "accuracy",
+        EPOCHS,
+        column="test accuracy ({epochs} ep)",
+        accuracy=True,
+        replicates="seeds",
+        how=(
+            "accuracy on the 10,000 MNIST test images after training for the stated epochs: the median "
+            "over seeds 0, 1, 2 (each seed its own init and batch order)"
+        ),
+    ),
     "accuracy.Accuracy.track_time_to_accuracy": Metric(
-        "time_to_accuracy", "time to 0.97", "seconds", "s", EPOCHS, column="time to 0.97 s ({epochs} ep)",
+        "time_to_accuracy",
+        "time to 0.97",
+        "seconds",
+        "s",
+        EPOCHS,
+        column="time to 0.97 s ({epochs} ep)",
         replicates="seeds",
-        how=("training seconds (evaluation excluded) until the test accuracy, checked every 100 steps, first "
-             "reaches 0.97; the median over the seeds that reached it")),
+        how=(
+            "training seconds (evaluation excluded) until the test accuracy, checked every 100 steps, first "
+            "reaches 0.97; the median over the seeds that reached it"
+        ),
+    ),
     "accuracy.Accuracy.track_steps_to_accuracy": Metric(
-        "steps_to_accuracy", "steps to 0.97", "steps", "steps", EPOCHS, column="steps to 0.97 ({epochs} ep)",
+        "steps_to_accuracy",
+        "steps to 0.97",
+        "steps",
+        "steps",
+        EPOCHS,
+        column="steps to 0.97 ({epochs} ep)",
         replicates="seeds",
-        how=("optimizer steps (batch 128) until the test accuracy, checked every 100 steps, first reaches 0.97: "
-             "the median over the seeds that reached it. Equivalent implementations take the same steps per seed "
-             "(same init and batches), so a framework's time to accuracy is these steps x its seconds per step")),
-    "variants.ImplementationVariants.time_variant_train_step": _by("variant_train_step", "variant", "implementation variant"),
+        how=(
+            "optimizer steps (batch 128) until the test accuracy, checked every 100 steps, first reaches 0.97: "
+            "the median over the seeds that reached it. Equivalent implementations take the same steps per seed "
+            "(same init and batches), so a framework's time to accuracy is these steps x its seconds per step"
+        ),
+    ),
+    "variants.ImplementationVariants.time_variant_train_step": _by(
+        "variant_train_step", "variant", "implementation variant"
+    ),
     "variants.Precisions.time_precision_train_step": _by("precision_train_step", "precision", "precision"),
     "variants.Sequences.time_sequence_train_step": _by("sequence_train_step", "sequence", "sequence"),
     "variants.HiddenScaling.time_hidden_train_step": _by("hidden_train_step", "hidden", "hidden size"),
     "variants.MatmulPeak.track_matmul_gflops": Metric(
-        "matmul_gflops", "matmul peak GFLOP/s", "GFLOP/s", "GFLOP/s", PLAIN, higher_is_better=True),
+        "matmul_gflops", "matmul peak GFLOP/s", "GFLOP/s", "GFLOP/s", PLAIN, higher_is_better=True
+    ),
     "variants.PrecisionAccuracy.track_precision_test_error": Metric(
-        "precision_test_error", "test accuracy by precision", "error rate", "accuracy",
-        ("framework", "device", "precision", "epochs"), by="precision", accuracy=True),
+        "precision_test_error",
+        "test accuracy by precision",
+        "error rate",
+        "accuracy",
+        ("framework", "device", "precision", "epochs"),
+        by="precision",
+        accuracy=True,
+    ),
     "variants.PrecisionAccuracy.track_precision_time_to_accuracy": Metric(
-        "precision_time_to_accuracy", "time to 0.97 by precision", "seconds", "s",
-        ("framework", "device", "precision", "epochs")),
+        "precision_time_to_accuracy",
+        "time to 0.97 by precision",
+        "seconds",
+        "s",
+        ("framework", "device", "precision", "epochs"),
+    ),
     "variants.SequenceAccuracy.track_sequence_test_error": Metric(
-        "sequence_test_error", "test accuracy by sequence", "error rate", "accuracy",
-        ("framework", "device", "sequence", "epochs"), by="sequence", accuracy=True),
+        "sequence_test_error",
+        "test accuracy by sequence",
+        "error rate",
+        "accuracy",
+        ("framework", "device", "sequence", "epochs"),
+        by="sequence",
+        accuracy=True,
+    ),
 }
 
 METRICS: dict[str, Metric] = {m.name: m for m in BENCHMARKS.values()}  # by short name, for the frame
@@ -145,8 +239,7 @@ def display_value(metric: str, value: float, batch_size) -> float:
 
 def hidden_flops(hidden: int) -> float:
     """Matmul FLOPs of one batch-128 train step of the row model with `hidden` units."""
-    from impls import LSTMConfig
-
     from bench.workload.harness import train_step_flops
+    from impls import LSTMConfig
 
     return train_step_flops(LSTMConfig(n_hidden=hidden))

@@ -1,12 +1,14 @@
 """results/report/index.html: the results as one self-contained page (inline CSS, plots as base64 PNG,
 no scripts, no network fetches) to open from disk, attach to a release or serve from GitHub Pages.
 """
+
 from __future__ import annotations
 
 import base64
 import hashlib
 import html
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,7 +50,7 @@ class MachineBlock:
     reproduce: str
 
 
-def write_page(frame: pd.DataFrame, out_dir: Path, regressions: list[tuple[str, str]] = ()) -> Path:
+def write_page(frame: pd.DataFrame, out_dir: Path, regressions: Sequence[tuple[str, str]] = ()) -> Path:
     """Render index.html from the frame, the PNG plots already in out_dir and regression reports given as
     (title, Markdown). Returns the page's path."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -79,10 +81,21 @@ def _machine_block(frame: pd.DataFrame, machine: str, commit: str, out_dir: Path
         sections = [(s.title, table_html(s.table), s.notes) for s in variant_sections(frame, machine, commit, device)]
         if _nothing_ran(table) and not sections:
             continue
-        devices.append(DeviceBlock(device, "" if _nothing_ran(table) else table_html(table), notes, sections,
-                                   _png(out_dir / f"throughput_{machine}_{device}.png")))
-    plots = [(f"{kind} on {device}", uri) for kind in ("ratios", "scaling", "history") for device in ("cpu", "gpu")
-             if (uri := _png(out_dir / f"{kind}_{machine}_{device}.png"))]
+        devices.append(
+            DeviceBlock(
+                device,
+                "" if _nothing_ran(table) else table_html(table),
+                notes,
+                sections,
+                _png(out_dir / f"throughput_{machine}_{device}.png"),
+            )
+        )
+    plots = [
+        (f"{kind} on {device}", uri)
+        for kind in ("ratios", "scaling", "history")
+        for device in ("cpu", "gpu")
+        if (uri := _png(out_dir / f"{kind}_{machine}_{device}.png"))
+    ]
     facts = [_inline_code(part) for part in header_line(frame, machine, commit).split(" · ")]
     return MachineBlock(machine, commit, facts, devices, plots, _reproduce(frame, machine, commit))
 
@@ -93,7 +106,9 @@ def table_html(table: pd.DataFrame) -> str:
     best, metrics = table.attrs.get("best", {}), table.attrs.get("metrics", {})
     classes = pd.DataFrame(
         [[_cell_class(table.at[fw, col], best.get(col) == fw) for col in table.columns] for fw in table.index],
-        index=table.index, columns=table.columns)
+        index=table.index,
+        columns=table.columns,
+    )
     table = table.rename_axis(index=None, columns=None)  # the corner cell stays empty, no row of names
     uuid = hashlib.sha1(table.to_csv().encode()).hexdigest()[:6]  # ids stable between renders of the same table
     styler = table.style.set_uuid(uuid).set_td_classes(classes).set_table_attributes('class="results"')
@@ -140,13 +155,15 @@ def _reproduce(frame: pd.DataFrame, machine: str, commit: str) -> str:
     run = f".venv/bin/seqmnist-bench run --machine {machine} --frameworks {frameworks}"
     run += f" --threads {int(threads.iloc[0])}" if len(threads) else ""
     run += " --quick" if quick else (f" --processes {int(processes)}" if pd.notna(processes) and processes > 1 else "")
-    return "\n".join([
-        f"git checkout {commit[:12]}",
-        "make install",
-        f"{run} --data-dir PATH/TO/mnist",
-        ".venv/bin/seqmnist-bench report   # writes results/report/index.html",
-        f"# each run's options (--bench included): results/meta/{machine}/{commit[:8]}.json",
-    ])
+    return "\n".join(
+        [
+            f"git checkout {commit[:12]}",
+            "make install",
+            f"{run} --data-dir PATH/TO/mnist",
+            ".venv/bin/seqmnist-bench report   # writes results/report/index.html",
+            f"# each run's options (--bench included): results/meta/{machine}/{commit[:8]}.json",
+        ]
+    )
 
 
 def _markdown_html(text: str) -> str:

@@ -2,6 +2,7 @@
 95% interval over rounds, its throughput ratio to the reference framework and to its own default
 variant (from per-round pairs), the share of the host matmul peak measured in the same rounds, and
 whether the framework's processes are bimodal. Added as columns of the tidy frame."""
+
 from __future__ import annotations
 
 import math
@@ -10,16 +11,29 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench.measure import stats
-from bench.measure import estimate
+from bench.measure import estimate, stats
 from bench.store import rounds_file
 from bench.store.layout import rounds_dir
 
 REFERENCE = "torch"
 MATMUL = "baseline.HostMatmul.time_host_matmul"
 TRAIN = "throughput.TrainStep.time_train_step"
-PAIRED_COLUMNS = ["paired", "paired_rounds", "ratio", "ratio_low", "ratio_high", "reference", "within",
-                  "within_low", "within_high", "bimodal", "peak_share", "peak_low", "peak_high", "matmul_gflops"]
+PAIRED_COLUMNS = [
+    "paired",
+    "paired_rounds",
+    "ratio",
+    "ratio_low",
+    "ratio_high",
+    "reference",
+    "within",
+    "within_low",
+    "within_high",
+    "bimodal",
+    "peak_share",
+    "peak_low",
+    "peak_high",
+    "matmul_gflops",
+]
 
 
 def row_key(batch_size, param) -> str:
@@ -45,7 +59,7 @@ def attach(frame: pd.DataFrame, results_dir: Path) -> pd.DataFrame:
         except (OSError, ValueError, KeyError) as exc:
             import warnings
 
-            warnings.warn(f"skipping unreadable rounds file {path}: {exc}")
+            warnings.warn(f"skipping unreadable rounds file {path}: {exc}", stacklevel=2)
             continue
         _fill(frame, idx, rounds)
     return frame
@@ -83,18 +97,26 @@ def _fill(frame: pd.DataFrame, idx, rounds: pd.DataFrame) -> None:
             if row.benchmark == TRAIN and key[2] == "128" and arm in shares.index:
                 s = shares.loc[arm]
                 frame.loc[i, ["peak_share", "peak_low", "peak_high", "matmul_gflops"]] = [
-                    s.share, s.low, s.high, s.matmul_gflops]
+                    s.share,
+                    s.low,
+                    s.high,
+                    s.matmul_gflops,
+                ]
 
 
 def peak_shares(rounds: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     """Per arm: train-step GFLOP/s at batch 128 over the host matmul's GFLOP/s, both timed in the same
     process and round, with the interval over rounds."""
+    from bench.workload.harness import train_step_flops
     from impls import LSTMConfig
 
-    from bench.workload.harness import train_step_flops
-
     ok = estimate.ok_rows(rounds)
-    train = ok[(ok.benchmark == TRAIN) & (ok.key == "128")].drop_duplicates(["arm", "round"]).set_index(["arm", "round"]).value
+    train = (
+        ok[(ok.benchmark == TRAIN) & (ok.key == "128")]
+        .drop_duplicates(["arm", "round"])
+        .set_index(["arm", "round"])
+        .value
+    )
     mm = ok[ok.benchmark == MATMUL].drop_duplicates(["arm", "round"]).set_index(["arm", "round"]).value
     flops, mm_flops = train_step_flops(LSTMConfig(), 128), 2 * 2048**3
     both = pd.concat({"train": train, "mm": mm}, axis=1).dropna()
@@ -102,6 +124,13 @@ def peak_shares(rounds: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     for arm, g in both.groupby(level="arm"):
         logs = np.log((flops / g.train) / (mm_flops / g.mm)).to_numpy()
         est, low, high = stats.hodges_lehmann(logs, confidence)
-        out.append({"arm": arm, "share": math.exp(est), "low": math.exp(low), "high": math.exp(high),
-                    "matmul_gflops": float(np.median(mm_flops / g.mm / 1e9))})
+        out.append(
+            {
+                "arm": arm,
+                "share": math.exp(est),
+                "low": math.exp(low),
+                "high": math.exp(high),
+                "matmul_gflops": float(np.median(mm_flops / g.mm / 1e9)),
+            }
+        )
     return pd.DataFrame(out, columns=["arm", "share", "low", "high", "matmul_gflops"])

@@ -1,5 +1,5 @@
-"""matplotlib plots: throughput against batch size, history over commits, cost against work.
-"""
+"""matplotlib plots: throughput against batch size, history over commits, cost against work."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -49,10 +49,21 @@ def plot_throughput(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
                 for fw, g in dev[dev.metric == metric].groupby("framework"):
                     g = g.sort_values("batch_size")
                     shown = g.batch_size.astype(float) / g.value
-                    ax.errorbar(g.batch_size.astype(float), shown, yerr=_half_width(shown, g.spread), marker="o",
-                                capsize=3, label=fw)
-                ax.set(xscale="log", yscale="log", xlabel="batch size", ylabel="samples/s",
-                       title=f"{METRICS[metric].label} ({device})")
+                    ax.errorbar(
+                        g.batch_size.astype(float),
+                        shown,
+                        yerr=_half_width(shown, g.spread),
+                        marker="o",
+                        capsize=3,
+                        label=fw,
+                    )
+                ax.set(
+                    xscale="log",
+                    yscale="log",
+                    xlabel="batch size",
+                    ylabel="samples/s",
+                    title=f"{METRICS[metric].label} ({device})",
+                )
                 ax.grid(True, which="both", alpha=0.3)
                 ax.legend()
             fig.suptitle(f"{machine} @ {commit[:8]}: higher is better; bars: 95% interval over processes")
@@ -84,12 +95,17 @@ def plot_ratios(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
                     ax.errorbar(xs, g.ratio, yerr=[low, high], fmt="o", capsize=3, label=fw)
                 ax.axhline(1.0, color="grey", lw=1)
                 ax.set_xticks(range(len(batches)), [str(b) for b in batches])
-                ax.set(yscale="log", xlabel="batch size", ylabel=f"samples/s ÷ {dev.reference.iloc[0]}",
-                       title=f"{METRICS[metric].label} ({device})")
+                ax.set(
+                    yscale="log",
+                    xlabel="batch size",
+                    ylabel=f"samples/s ÷ {dev.reference.iloc[0]}",
+                    title=f"{METRICS[metric].label} ({device})",
+                )
                 ax.grid(True, axis="y", which="both", alpha=0.3)
                 ax.legend(fontsize="small")
-            fig.suptitle(f"{machine} @ {commit[:8]}: ratio to {dev.reference.iloc[0]}; bars: 95% interval "
-                         "from paired rounds")
+            fig.suptitle(
+                f"{machine} @ {commit[:8]}: ratio to {dev.reference.iloc[0]}; bars: 95% interval from paired rounds"
+            )
             written.append(_save(fig, out_dir / f"ratios_{machine}_{device}.png", 110))
     return written
 
@@ -107,7 +123,7 @@ def plot_history(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
         cols = 3
         rows = -(-len(HISTORY_METRICS) // cols)
         fig, axes = plt.subplots(rows, cols, figsize=(4.4 * cols, 3.6 * rows), squeeze=False)
-        for ax in axes.flat[len(HISTORY_METRICS):]:
+        for ax in axes.flat[len(HISTORY_METRICS) :]:
             ax.set_visible(False)
         for ax, (metric, batch) in zip(axes.flat, HISTORY_METRICS):
             part = sel[sel.metric == metric]
@@ -144,17 +160,37 @@ def plot_scaling(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
                 g = g.assign(h=g.param.astype(int)).sort_values("h")
                 flops = [hidden_flops(h) for h in g.h]
                 axes[0].plot(flops, 128 / g.value, marker="o", color=color, label=f"{fw} (hidden)")
-                axes[1].plot(flops, [f / v / 1e9 for f, v in zip(flops, g.value)], marker="o", color=color,
-                             label=f"{fw} (hidden)")
+                axes[1].plot(
+                    flops,
+                    [f / v / 1e9 for f, v in zip(flops, g.value)],
+                    marker="o",
+                    color=color,
+                    label=f"{fw} (hidden)",
+                )
                 b = batches[batches.framework == fw].sort_values("batch_size")
                 bflops = [hidden_flops(128) * int(n) / 128 for n in b.batch_size]
                 shown = b.batch_size.astype(float) / b.value
-                axes[0].errorbar(bflops, shown, yerr=_half_width(shown, b.spread), ls="--", marker="s", color=color,
-                                 capsize=3, label=f"{fw} (batch)")
-                axes[1].plot(bflops, [f / v / 1e9 for f, v in zip(bflops, b.value)], ls="--", marker="s",
-                             color=color, label=f"{fw} (batch)")
-            axes[0].set(xscale="log", yscale="log", xlabel="matmul FLOPs per train step",
-                        ylabel="samples/s", title="throughput")
+                axes[0].errorbar(
+                    bflops,
+                    shown,
+                    yerr=_half_width(shown, b.spread),
+                    ls="--",
+                    marker="s",
+                    color=color,
+                    capsize=3,
+                    label=f"{fw} (batch)",
+                )
+                axes[1].plot(
+                    bflops,
+                    [f / v / 1e9 for f, v in zip(bflops, b.value)],
+                    ls="--",
+                    marker="s",
+                    color=color,
+                    label=f"{fw} (batch)",
+                )
+            axes[0].set(
+                xscale="log", yscale="log", xlabel="matmul FLOPs per train step", ylabel="samples/s", title="throughput"
+            )
             axes[1].set(xscale="log", xlabel="matmul FLOPs per train step", ylabel="GFLOP/s", title="achieved GFLOP/s")
             for ax in axes:
                 ax.grid(True, which="both", alpha=0.3)

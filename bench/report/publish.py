@@ -1,5 +1,5 @@
-"""Files: the tidy CSV/Parquet, latest.md/.csv/.html, and the README's results markers.
-"""
+"""Files: the tidy CSV/Parquet, latest.md/.csv/.html, and the README's results markers."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -15,7 +15,6 @@ from bench.report.tables import (
     render_markdown,
     variants_tables,
 )
-
 
 README_START, README_END = "<!-- results:start -->", "<!-- results:end -->"
 

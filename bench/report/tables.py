@@ -1,6 +1,7 @@
 """The published tables: the comparison table per machine, commit and device (cells with their
 intervals, n/a cells with their reasons), the heavy-variants tables, and the README's table.
 """
+
 from __future__ import annotations
 
 import math
@@ -9,7 +10,6 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from bench.core.text import scrub_paths
-
 from bench.report.load import commit_rows, latest_commits, runs, shown_commits
 from bench.report.metrics import (
     ACCURACY_VARIANTS,
@@ -53,9 +53,8 @@ def _peak_share(sel: pd.DataFrame) -> dict[str, str]:
     """Train-step matmul GFLOP/s at batch 128 as a share of the host's numpy float32 matmul: timed in the
     same paired rounds and processes as the cell where the run has them (with the interval over rounds),
     else the run's calibration (bench.store.fingerprint). Comparable across hosts, unlike samples/s."""
-    from impls import LSTMConfig
-
     from bench.workload.harness import train_step_flops
+    from impls import LSTMConfig
 
     ok = sel[(sel.status == "ok") & (sel.metric == "train_step") & (sel.batch_size == 128)]
     out = {}
@@ -99,7 +98,7 @@ def comparison_table(frame: pd.DataFrame, machine: str, commit: str, device: str
         defined[m.header(batch, epochs)] = metric
         if shown:
             pick = max if m.higher_shown_is_better else min
-            fastest[m.header(batch, epochs)] = pick(shown, key=shown.get)
+            fastest[m.header(batch, epochs)] = pick(shown, key=lambda fw: shown[fw])
         cells = {}
         for fw in rows:
             if fw in shown:
@@ -156,8 +155,11 @@ def wider_than_target(sel: pd.DataFrame) -> str:
             wide.append(f"{where} ±{r.spread:.1%}")
     if not wide:
         return f"Every ratio's 95% interval is within ±{target:.0%} and every cell's within ±{CELL_TARGET:.0%}."
-    return (f"Wider than the target (ratios ±{target:.0%}, cells ±{CELL_TARGET:.0%}) when the rounds' budget ended: "
-            + "; ".join(wide) + ". More rounds (--budget, --max-rounds) narrow them.")
+    return (
+        f"Wider than the target (ratios ±{target:.0%}, cells ±{CELL_TARGET:.0%}) when the rounds' budget ended: "
+        + "; ".join(wide)
+        + ". More rounds (--budget, --max-rounds) narrow them."
+    )
 
 
 def ratio_text(row) -> str:
@@ -224,18 +226,26 @@ def header_line(frame: pd.DataFrame, machine: str, commit: str) -> str:
         parts.append(f"{int(first.threads)} threads per framework")
     gpus = sel.dropna(subset=["gpu_name"]).gpu_name.unique()
     if len(gpus):
-        parts.append("GPU " + ", ".join(gpus) + (f" (driver {first.gpu_driver})" if first.gpu_driver else ""))
+        parts.append(
+            "GPU "
+            + ", ".join(gpus)
+            + (f" (driver {first.gpu_driver})" if first is not None and first.gpu_driver else "")
+        )
     if len(versions):
         parts.append(", ".join(f"{fw} {v}" for fw, v in versions.items()))
     if first is not None and isinstance(first.fingerprint, str):
-        parts.append(f"host fingerprint `{first.fingerprint}`"
-                     + (f" (numpy matmul {first.host_gflops:.0f} GFLOP/s)" if pd.notna(first.host_gflops) else ""))
+        parts.append(
+            f"host fingerprint `{first.fingerprint}`"
+            + (f" (numpy matmul {first.host_gflops:.0f} GFLOP/s)" if pd.notna(first.host_gflops) else "")
+        )
     runs = sel[(sel.metric == "train_step") & (sel.status == "ok")].runs
     paired = sel[(sel.metric == "train_step") & (sel.status == "ok") & sel.paired.fillna(False).astype(bool)]
     if len(paired):
-        parts.append(f"throughput from {int(paired.paired_rounds.max())} paired rounds (each round a fresh process per "
-                     "framework, all alive together, samples alternating; ± = 95% interval of the cell; ratios to "
-                     f"{paired.reference.iloc[0]} with their 95% interval from per-round pairs; ‡ = processes bimodal)")
+        parts.append(
+            f"throughput from {int(paired.paired_rounds.max())} paired rounds (each round a fresh process per "
+            "framework, all alive together, samples alternating; ± = 95% interval of the cell; ratios to "
+            f"{paired.reference.iloc[0]} with their 95% interval from per-round pairs; ‡ = processes bimodal)"
+        )
     elif len(runs) and runs.max() > 1:
         parts.append(f"throughput from {int(runs.max())} processes each (± = 95% interval for a rerun)")
     seeds = sel[(sel.metric == "test_error") & (sel.status == "ok")].runs
@@ -244,8 +254,10 @@ def header_line(frame: pd.DataFrame, machine: str, commit: str) -> str:
     if first is not None and first.quick:
         parts.append("quick run (asv --quick for cold start and memory, 1-epoch accuracy)")
     if first is not None and pd.notna(first.dirty) and bool(first.dirty):
-        parts.append("recorded as dirty (uncommitted changes when measured; runs before the dirty check ignored "
-                     "results/ and Markdown counted the tool's own writes too)")
+        parts.append(
+            "recorded as dirty (uncommitted changes when measured; runs before the dirty check ignored "
+            "results/ and Markdown counted the tool's own writes too)"
+        )
     trained = sel[sel.metric.map(lambda m: m in METRICS and METRICS[m].accuracy) & (sel.status == "ok")]
     if len(trained) and isinstance(trained.data.iloc[0], str):
         parts.append(f"accuracy data: {scrub_paths(trained.data.iloc[0])}")
@@ -312,8 +324,12 @@ class Section:
     notes: list[str] = field(default_factory=list)
 
     def markdown(self) -> str:
-        return (f"**{self.title}**\n\n" + self.table.to_markdown(disable_numparse=True) + "\n"
-                + "".join(f"\n{n}\n" for n in self.notes))
+        return (
+            f"**{self.title}**\n\n"
+            + self.table.to_markdown(disable_numparse=True)
+            + "\n"
+            + "".join(f"\n{n}\n" for n in self.notes)
+        )
 
 
 def variants_tables(frame: pd.DataFrame, machine: str, commit: str, device: str) -> list[str]:
@@ -334,22 +350,30 @@ def variant_sections(frame: pd.DataFrame, machine: str, commit: str, device: str
         if part.empty:
             continue
         table = part.assign(shown=[_variant_cell(r) for r in part.itertuples()]).pivot_table(
-            index="framework", columns="param", values="shown", aggfunc="last")
+            index="framework", columns="param", values="shown", aggfunc="last"
+        )
         table = table[_param_order(metric, table.columns)]
         cells = table.fillna("")
         notes = [n for n in (_missing_note(metric, table.columns, device),) if n]
         if part.paired.fillna(False).astype(bool).any():
-            notes.append(f"From {int(part.paired_rounds.max())} paired rounds, in the same processes as the main "
-                         "table: ± = 95% interval of the cell; the ratio is to the framework's first column, "
-                         "from per-round pairs in the same process, with its 95% interval.")
+            notes.append(
+                f"From {int(part.paired_rounds.max())} paired rounds, in the same processes as the main "
+                "table: ± = 95% interval of the cell; the ratio is to the framework's first column, "
+                "from per-round pairs in the same process, with its 95% interval."
+            )
         else:
-            notes.append("One asv process per cell, no interval: compare cells within this table (measured in one "
-                         "run), not with the main table.")
+            notes.append(
+                "One asv process per cell, no interval: compare cells within this table (measured in one "
+                "run), not with the main table."
+            )
         out.append(Section(f"{device.upper()} — train samples/s at batch 128 by {title}", cells, notes))
         if metric == "hidden_train_step":
             out.append(_gflops_table(sel, part, device))
-    out.extend(_accuracy_variant_table(sel, metric, title, device) for metric, title in ACCURACY_VARIANTS.items()
-               if not sel[sel.metric == metric].empty)
+    out.extend(
+        _accuracy_variant_table(sel, metric, title, device)
+        for metric, title in ACCURACY_VARIANTS.items()
+        if not sel[sel.metric == metric].empty
+    )
     for section in out:  # rows in the comparison table's order
         section.table = section.table.reindex([fw for fw in order if fw in section.table.index])
     return out
@@ -362,8 +386,11 @@ def _variant_cell(r) -> str:
     if r.paired and pd.notna(r.spread):
         text += f" ±{r.spread:.1%}"
     if pd.notna(r.within):
-        text += (f" · {r.within:.2f}x [{r.within_low:.2f}, {r.within_high:.2f}]" if r.within_low > 0
-                 and math.isfinite(r.within_high) else f" · {r.within:.2f}x")
+        text += (
+            f" · {r.within:.2f}x [{r.within_low:.2f}, {r.within_high:.2f}]"
+            if r.within_low > 0 and math.isfinite(r.within_high)
+            else f" · {r.within:.2f}x"
+        )
     return text
 
 
@@ -382,11 +409,20 @@ def _gflops_table(sel: pd.DataFrame, part: pd.DataFrame, device: str) -> Section
     pivot = gflops.pivot_table(index="framework", columns="param", values="g", aggfunc="last")
     pivot = pivot[sorted(pivot.columns, key=int)]
     text = pd.DataFrame(
-        {col: {fw: "" if pd.isna(v) else f"{v:.1f}" + (f" ({v / peak[fw]:.0%})" if fw in peak else "")
-               for fw, v in pivot[col].items()} for col in pivot.columns})
+        {
+            col: {
+                fw: "" if pd.isna(v) else f"{v:.1f}" + (f" ({v / peak[fw]:.0%})" if fw in peak else "")
+                for fw, v in pivot[col].items()
+            }
+            for col in pivot.columns
+        }
+    )
     text.index.name = "framework"
-    return Section(f"{device.upper()} — achieved matmul GFLOP/s by hidden size (share of the framework's "
-                   "2048x2048 float32 matmul peak)", text)
+    return Section(
+        f"{device.upper()} — achieved matmul GFLOP/s by hidden size (share of the framework's "
+        "2048x2048 float32 matmul peak)",
+        text,
+    )
 
 
 def _accuracy_variant_table(sel: pd.DataFrame, metric: str, title: str, device: str) -> Section:
@@ -394,14 +430,26 @@ def _accuracy_variant_table(sel: pd.DataFrame, metric: str, title: str, device: 
     part = sel[sel.metric == metric]
     reached = sel[sel.metric == metric.replace("test_error", "time_to_accuracy")]
     seconds = {(r.framework, r.param): r.value for r in reached.itertuples()}
-    table = part.assign(shown=1 - part.value).pivot_table(index="framework", columns="param", values="shown",
-                                                          aggfunc="last")
+    table = part.assign(shown=1 - part.value).pivot_table(
+        index="framework", columns="param", values="shown", aggfunc="last"
+    )
     table = table[_param_order(metric, table.columns)]
-    text = pd.DataFrame({col: {fw: "" if pd.isna(v) else f"{v:.4f}" + (
-        f" ({seconds[fw, col]:.1f} s to 0.97)" if (fw, col) in seconds else "")
-        for fw, v in table[col].items()} for col in table.columns})
+    text = pd.DataFrame(
+        {
+            col: {
+                fw: ""
+                if pd.isna(v)
+                else f"{v:.4f}" + (f" ({seconds[fw, col]:.1f} s to 0.97)" if (fw, col) in seconds else "")
+                for fw, v in table[col].items()
+            }
+            for col in table.columns
+        }
+    )
     text.index.name = "framework"
     epochs = ", ".join(str(e) for e in sorted(part.epochs.dropna().unique()))
     notes = [n for n in (_missing_note(metric, table.columns, device),) if n]
-    return Section(f"{device.upper()} — test accuracy by {title} after {epochs} epoch(s) (seed 0, batch 128, "
-                   "Adam 1e-3)", text, notes)
+    return Section(
+        f"{device.upper()} — test accuracy by {title} after {epochs} epoch(s) (seed 0, batch 128, Adam 1e-3)",
+        text,
+        notes,
+    )

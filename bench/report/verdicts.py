@@ -1,6 +1,7 @@
 """Regression verdicts between two separate runs on one machine (the paired verdicts CI acts on
 are bench/tasks/compare.py's).
 """
+
 from __future__ import annotations
 
 import math
@@ -11,7 +12,6 @@ import pandas as pd
 
 from bench.report.load import ReportError, _merge_env
 from bench.report.metrics import METRICS
-
 
 VERDICT_ORDER = ["regression", "failed", "improvement", "inconclusive", "new", "gone", "unchanged"]
 
@@ -27,8 +27,9 @@ def resolve_commit(frame: pd.DataFrame, rev: str, machine: str | None, root: Pat
         raise ReportError(f"revision {rev!r} is ambiguous: {sorted(c[:12] for c in matches)}")
     import subprocess
 
-    proc = subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"],
-                          cwd=root, capture_output=True, text=True)
+    proc = subprocess.run(
+        ["git", "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"], cwd=root, capture_output=True, text=True
+    )
     if proc.returncode != 0:
         raise ReportError(f"unknown revision {rev!r}: not a commit here and not in the results")
     commit = proc.stdout.strip()
@@ -38,8 +39,9 @@ def resolve_commit(frame: pd.DataFrame, rev: str, machine: str | None, root: Pat
     return commit
 
 
-def pick_revisions(frame: pd.DataFrame, base: str | None, head: str | None, machine: str | None,
-                   root: Path | None = None) -> tuple[str, str, str]:
+def pick_revisions(
+    frame: pd.DataFrame, base: str | None, head: str | None, machine: str | None, root: Path | None = None
+) -> tuple[str, str, str]:
     """(machine, base, head): head defaults to the newest commit, base to the one before it on
     the same machine. Never across machines."""
     if frame.empty:
@@ -75,8 +77,16 @@ def gate_status(result: pd.DataFrame, fail_on_regression: bool) -> int:
     return 1 if bad and fail_on_regression else 0
 
 
-def compare(frame: pd.DataFrame, machine: str, base: str, head: str, threshold: float = 0.10,
-            bench: str | None = None, frameworks=None, devices=None) -> pd.DataFrame:
+def compare(
+    frame: pd.DataFrame,
+    machine: str,
+    base: str,
+    head: str,
+    threshold: float = 0.10,
+    bench: str | None = None,
+    frameworks=None,
+    devices=None,
+) -> pd.DataFrame:
     """Verdict per benchmark x params present at base or head on one machine.
 
     regression / improvement: head/base passes the threshold in the bad / good direction (asv
@@ -115,10 +125,17 @@ def compare(frame: pd.DataFrame, machine: str, base: str, head: str, threshold: 
             pass
         elif sb == "ok" and sh == "ok" and _replicated(r):
             interval = _welch_ratio(r)  # several processes each side: an interval of the ratio
-            worse = [v if not _higher_is_better(key[1]) else 1 / v for v in interval]
-            lo, hi = min(worse), max(worse)
-            verdict = ("regression" if lo > 1 + threshold else "improvement" if hi < 1 / (1 + threshold)
-                       else "unchanged" if 1 / (1 + threshold) < lo and hi < 1 + threshold else "inconclusive")
+            bounds = [v if not _higher_is_better(key[1]) else 1 / v for v in interval]
+            lo, hi = min(bounds), max(bounds)
+            verdict = (
+                "regression"
+                if lo > 1 + threshold
+                else "improvement"
+                if hi < 1 / (1 + threshold)
+                else "unchanged"
+                if 1 / (1 + threshold) < lo and hi < 1 + threshold
+                else "inconclusive"
+            )
         elif sb == "ok" and sh == "ok":
             noisy = _overlap(r.ci_low_base, r.ci_high_base, r.ci_low_head, r.ci_high_head)
             worse = ratio if not _higher_is_better(key[1]) else 1 / ratio if ratio else float("inf")
@@ -128,8 +145,16 @@ def compare(frame: pd.DataFrame, machine: str, base: str, head: str, threshold: 
                 verdict = "improvement"
             else:
                 verdict = "unchanged"
-        rows.append({**dict(zip(keys, key)), "base": vb, "head": vh, "ratio": ratio, "verdict": verdict,
-                     "change": _change_text(key[1], vb, vh, sb, sh) + _basis(key[1], r, interval)})
+        rows.append(
+            {
+                **dict(zip(keys, key)),
+                "base": vb,
+                "head": vh,
+                "ratio": ratio,
+                "verdict": verdict,
+                "change": _change_text(key[1], vb, vh, sb, sh) + _basis(key[1], r, interval),
+            }
+        )
     out = pd.DataFrame(rows, columns=keys + ["base", "head", "ratio", "verdict", "change"])
     out["rank"] = out.verdict.map(VERDICT_ORDER.index)
     return out.sort_values(["rank", "benchmark", "framework", "device", "batch_size"]).drop(columns="rank")
@@ -147,12 +172,12 @@ def _welch_ratio(r, confidence: float = 0.95) -> tuple[float, float]:
     """95% interval of head/base from each side's per-process values (Welch's t on the logs)."""
     from scipy.stats import t
 
-    vb, vh = r.log_sd_base ** 2 / r.runs_base, r.log_sd_head ** 2 / r.runs_head
+    vb, vh = r.log_sd_base**2 / r.runs_base, r.log_sd_head**2 / r.runs_head
     se = math.sqrt(vb + vh)
     if se == 0:
         d = math.exp(r.log_mean_head - r.log_mean_base)
         return d, d
-    df = (vb + vh) ** 2 / (vb ** 2 / (r.runs_base - 1) + vh ** 2 / (r.runs_head - 1))
+    df = (vb + vh) ** 2 / (vb**2 / (r.runs_base - 1) + vh**2 / (r.runs_head - 1))
     half = float(t.ppf(1 - (1 - confidence) / 2, df)) * se
     diff = r.log_mean_head - r.log_mean_base
     return math.exp(diff - half), math.exp(diff + half)
@@ -166,14 +191,18 @@ def _basis(metric: str, r, interval) -> str:
         if interval is None:
             return " (1 seed each: no seed-to-seed spread to judge the change against)"
         lo, hi = interval
-        return (f" (error rate 95% CI {lo - 1:+.1%} … {hi - 1:+.1%}, {int(r.runs_base)} vs {int(r.runs_head)} seeds: "
-                "judged against the seed-to-seed spread)")
+        return (
+            f" (error rate 95% CI {lo - 1:+.1%} … {hi - 1:+.1%}, {int(r.runs_base)} vs {int(r.runs_head)} seeds: "
+            "judged against the seed-to-seed spread)"
+        )
     if interval is not None:
         lo, hi = interval
         if METRICS.get(metric) and METRICS[metric].display == "samples/s":
             lo, hi = 1 / hi, 1 / lo
-            return (f" (95% CI {lo - 1:+.1%} … {hi - 1:+.1%}, {int(r.runs_base)} vs {int(r.runs_head)} "
-                    "processes, separate runs)")
+            return (
+                f" (95% CI {lo - 1:+.1%} … {hi - 1:+.1%}, {int(r.runs_base)} vs {int(r.runs_head)} "
+                "processes, separate runs)"
+            )
         return f" (95% CI {lo - 1:+.1%} … {hi - 1:+.1%}, {int(r.runs_base)} vs {int(r.runs_head)} processes, separate runs)"
     return " (one process each: asv's in-process interval only)"
 
@@ -218,7 +247,9 @@ def render_regressions(result: pd.DataFrame, machine: str, base: str, head: str,
     ]
     if not result.empty:
         shown = result.assign(
-            params=result.apply(_params_text, axis=1), base=result["base"].map(_num), head=result["head"].map(_num),
+            params=result.apply(_params_text, axis=1),
+            base=result["base"].map(_num),
+            head=result["head"].map(_num),
             ratio=result.ratio.map(lambda v: "" if pd.isna(v) else f"{v:.3f}"),
         )[["verdict", "benchmark", "params", "base", "head", "ratio", "change"]]
         lines.append(shown.to_markdown(index=False, disable_numparse=True))

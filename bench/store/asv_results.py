@@ -6,6 +6,7 @@ A single asv process gives a number whose run-to-run spread on a shared box is l
 in-process interval admits; the process is the unit of replication, so the stored samples are one
 per fresh process (round) and the report's intervals are computed over them.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+
 def env_name(results_dir: Path, machine: str, commit: str) -> str:
     """The asv environment name of this commit's results file (the one asv wrote), for store()."""
     from asv.results import iter_results_for_machine_and_hash
@@ -25,8 +27,9 @@ def env_name(results_dir: Path, machine: str, commit: str) -> str:
     return existing[0].env_name if existing else "existing-replicated"
 
 
-def store(rows: pd.DataFrame, results_dir: Path, machine: str, commit: str, env_name: str,
-          append: bool = False) -> Path | None:
+def store(
+    rows: pd.DataFrame, results_dir: Path, machine: str, commit: str, env_name: str, append: bool = False
+) -> Path | None:
     """Add the per-process values to this commit's asv results file (one sample per process); with
     `append`, to the processes an earlier run of the same benchmark version stored."""
     from asv.machine import Machine
@@ -56,18 +59,25 @@ def add_results(res, rows: pd.DataFrame, append: bool = False) -> None:
     for name, group in rows.groupby("benchmark"):
         grid = json.loads(group.all_params.iloc[0])
         size = math.prod(len(p) for p in grid) if grid else 1
-        values, samples, numbers = [math.nan] * size, [None] * size, [None] * size
+        values: list[float | None] = [math.nan] * size
+        samples: list[list[float] | None] = [None] * size
+        numbers: list[int | None] = [None] * size
         for idx, g in group.groupby("param"):
             good = g[g.status == "ok"].sort_values("process")
             if (g.status == "failed").any():
                 values[idx] = None
             elif not good.empty:
                 samples[idx] = [float(v) for v in good.value]
-                values[idx] = float(statistics.median(samples[idx]))
+                values[idx] = float(statistics.median([float(v) for v in good.value]))
                 numbers[idx] = 1
         bench = {"name": name, "version": str(group.version.iloc[0]), "params": grid}
-        res.add_result(bench, runner.BenchmarkResult(values, samples, numbers, 0, "", None), record_samples=True,
-                       append_samples=append, selected_idx=set(int(i) for i in group.param.unique()))
+        res.add_result(
+            bench,
+            runner.BenchmarkResult(values, samples, numbers, 0, "", None),
+            record_samples=True,
+            append_samples=append,
+            selected_idx=set(int(i) for i in group.param.unique()),
+        )
 
 
 NEUTRAL_ENV = "existing-python"  # what a committed results file is named after, instead of this machine's path

@@ -4,6 +4,7 @@ Results stored under one machine name must come from one host: two boxes of the 
 differ by 1.7x in matmul rate. Every run records a fingerprint; a run whose fingerprint does not
 match the one stored under its machine name is kept apart under a key of its own.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -30,11 +31,11 @@ print(2 * 2048 ** 3 / best / 1e9)
 def calibrate(threads: int) -> float | None:
     """float32 2048x2048 matmul GFLOP/s with numpy's BLAS on `threads` threads (best of 7), in a
     child process so the thread setting takes; None if it cannot run."""
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads),
-               MKL_NUM_THREADS=str(threads))
+    env = dict(
+        os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads)
+    )
     try:
-        out = subprocess.run([sys.executable, "-c", _CALIBRATE], capture_output=True, text=True, env=env,
-                             timeout=120)
+        out = subprocess.run([sys.executable, "-c", _CALIBRATE], capture_output=True, text=True, env=env, timeout=120)
         return round(float(out.stdout.strip()), 1)
     except (OSError, ValueError, subprocess.SubprocessError):
         return None
@@ -63,7 +64,7 @@ def _memory_gib() -> float | None:
     try:
         with open("/proc/meminfo") as fh:
             kib = int(next(line for line in fh if line.startswith("MemTotal")).split()[1])
-        return round(kib / 2 ** 20)
+        return round(kib / 2**20)
     except (OSError, StopIteration, ValueError):
         return None
 
@@ -121,7 +122,8 @@ def machine_key(meta_root: Path, name: str, fp: dict) -> tuple[str, str | None]:
             key = f"{name}-{fp['id']}"
             return _claim(meta_root, key, fp), (
                 f"results under machine {name!r} carry no fingerprint (stored before fingerprints were "
-                f"recorded), so this run is kept apart as {key!r}")
+                f"recorded), so this run is kept apart as {key!r}"
+            )
         return _claim(meta_root, name, fp), None
     diff = differences(json.loads(stored_path.read_text()), fp)
     if not diff:
@@ -131,7 +133,8 @@ def machine_key(meta_root: Path, name: str, fp: dict) -> tuple[str, str | None]:
         key = f"{key}-{int(fp.get('matmul_gflops') or 0)}gf"  # same kind of host, another box
     return _claim(meta_root, key, fp), (
         f"this host is not the one stored as machine {name!r} ({'; '.join(diff)}): its results are kept "
-        f"apart as {key!r}")
+        f"apart as {key!r}"
+    )
 
 
 def _claim(meta_root: Path, key: str, fp: dict) -> str:

@@ -1,12 +1,21 @@
 """What a run keeps of the results already stored for its commit: a quick run never replaces a full
 result, and each stored benchmark names the run that measured it (meta "benchmarks")."""
+
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-_FIELDS = ("_results", "_benchmark_params", "_samples", "_stats", "_started_at", "_duration",
-           "_benchmark_version", "_profiles")
+_FIELDS = (
+    "_results",
+    "_benchmark_params",
+    "_samples",
+    "_stats",
+    "_started_at",
+    "_duration",
+    "_benchmark_version",
+    "_profiles",
+)
 
 
 def snapshot(results_dir: Path, machine: str, commit: str) -> dict:
@@ -32,7 +41,8 @@ def provenance(meta_file: Path, before: dict) -> dict[str, dict]:
     except (OSError, ValueError):
         meta = {}
     meta = meta if isinstance(meta, dict) else {}
-    known = meta.get("benchmarks") if isinstance(meta.get("benchmarks"), dict) else {}
+    stored = meta.get("benchmarks")
+    known: dict = stored if isinstance(stored, dict) else {}
     default = {"quick": bool(meta.get("quick", True)), "started": meta.get("started")}
     return {key: known.get(key, default) for key in _started(before)}
 
@@ -65,9 +75,14 @@ def keep_full(before: dict, results_dir: Path, machine: str, commit: str, prov: 
 def updated_provenance(prov: dict, before: dict, results_dir: Path, machine: str, commit: str, meta: dict) -> dict:
     """prov, with every benchmark this run stored attributed to it."""
     old = _started(before)
-    run = {"quick": bool(meta.get("quick")), "started": meta.get("started"),
-           "accuracy_epochs": meta.get("accuracy_epochs"), "processes": meta.get("processes"),
-           "dirty": meta.get("dirty"), "bench": meta.get("bench")}
+    run = {
+        "quick": bool(meta.get("quick")),
+        "started": meta.get("started"),
+        "accuracy_epochs": meta.get("accuracy_epochs"),
+        "processes": meta.get("processes"),
+        "dirty": meta.get("dirty"),
+        "bench": meta.get("bench"),
+    }
     out = dict(prov)
     for key, started in _started(snapshot(results_dir, machine, commit)).items():
         if key not in old or old[key] != started:

@@ -1,4 +1,5 @@
 """Every path under results/, in one place."""
+
 from __future__ import annotations
 
 from pathlib import Path

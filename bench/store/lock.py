@@ -1,4 +1,5 @@
 """One measuring command at a time per checkout: run, compare and noise take results/.lock."""
+
 from __future__ import annotations
 
 import fcntl
@@ -18,7 +19,7 @@ class Lock:
         self.command = command
         self.fd: int | None = None
 
-    def __enter__(self) -> "Lock":
+    def __enter__(self) -> Lock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
@@ -26,8 +27,10 @@ class Lock:
         except BlockingIOError:
             holder = os.read(fd, 200).decode(errors="replace").strip() or "another process"
             os.close(fd)
-            raise RunError(f"another seqmnist-bench command is measuring in this checkout ({holder}); "
-                           "wait for it to finish: two at once would disturb each other's timings and results") from None
+            raise RunError(
+                f"another seqmnist-bench command is measuring in this checkout ({holder}); "
+                "wait for it to finish: two at once would disturb each other's timings and results"
+            ) from None
         os.ftruncate(fd, 0)
         os.write(fd, f"{self.command}, pid {os.getpid()}, since {time.strftime('%H:%M:%S')}".encode())
         self.fd = fd

@@ -6,6 +6,7 @@ name (or that cannot show one where results are already stored) is refused. A st
 overwritten: the same bytes are skipped, different bytes refuse the merge. Everything is checked before
 anything is written, so a refused merge leaves the destination as it was.
 """
+
 from __future__ import annotations
 
 import json
@@ -45,8 +46,11 @@ def plan(sources: list[Path], into: Path) -> Plan:
             raise MergeError(f"{source}: is the destination itself")
         for machine_dir in sorted(p for p in (root / "asv").iterdir() if p.is_dir()):
             machine = machine_dir.name
-            files = [(src, into / sub / machine / src.name) for sub in ("asv", "meta")
-                     for src in sorted((root / sub / machine).glob("*.json"))]
+            files = [
+                (src, into / sub / machine / src.name)
+                for sub in ("asv", "meta")
+                for src in sorted((root / sub / machine).glob("*.json"))
+            ]
             if all(_same(out, src, dest) for src, dest in files):
                 out.same += len(files)  # nothing new for this machine (a clone of the destination, say)
                 continue
@@ -83,13 +87,17 @@ def _check_host(machine: str, root: Path, into: Path, seen: dict, out: Plan) -> 
     theirs, where = seen[machine]
     if mine is None or theirs is None:
         missing = root if mine is None else where
-        raise MergeError(f"machine {machine!r}: {missing} has no fingerprint for it, so its results cannot be "
-                         f"shown to come from the same host as those in {where if mine is None else root}; "
-                         "store them under another machine name (seqmnist-bench run --machine)")
+        raise MergeError(
+            f"machine {machine!r}: {missing} has no fingerprint for it, so its results cannot be "
+            f"shown to come from the same host as those in {where if mine is None else root}; "
+            "store them under another machine name (seqmnist-bench run --machine)"
+        )
     diff = differences(theirs, mine)
     if diff:
-        raise MergeError(f"machine {machine!r}: {root} comes from another host than {where} "
-                         f"({'; '.join(diff)}); one machine name is one host: rename one of them")
+        raise MergeError(
+            f"machine {machine!r}: {root} comes from another host than {where} "
+            f"({'; '.join(diff)}); one machine name is one host: rename one of them"
+        )
 
 
 def _same(out: Plan, src: Path, dest: Path) -> bool:
@@ -111,8 +119,10 @@ def _add(out: Plan, src: Path, dest: Path, machine: str) -> None:
     elif src.name in ("machine.json", "fingerprint.json"):
         pass  # asv's host description / the claim's calibration: the host was checked above, keep the first
     else:
-        raise MergeError(f"{src} differs from {existing}: merge never overwrites a result (the same "
-                         "commit measured twice under one machine name; keep one of them)")
+        raise MergeError(
+            f"{src} differs from {existing}: merge never overwrites a result (the same "
+            "commit measured twice under one machine name; keep one of them)"
+        )
 
 
 def _add_benchmarks(out: Plan, src: Path, dest: Path) -> None:

@@ -1,5 +1,6 @@
 """The engine's rounds of a run, kept beside its asv results so that the report can pair arms round by
 round (asv stores one sample per round per arm but not which samples were taken together)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,8 +9,23 @@ import pandas as pd
 
 from bench.store.layout import rounds_file
 
-COLUMNS = ["arm", "framework", "device", "benchmark", "param", "params", "key", "round", "value", "samples", "bracket",
-           "number", "unit", "status", "reason"]
+COLUMNS = [
+    "arm",
+    "framework",
+    "device",
+    "benchmark",
+    "param",
+    "params",
+    "key",
+    "round",
+    "value",
+    "samples",
+    "bracket",
+    "number",
+    "unit",
+    "status",
+    "reason",
+]
 
 
 def save(frame: pd.DataFrame, results_asv: Path, machine: str, commit: str, append: bool) -> Path:

@@ -6,6 +6,7 @@ value is the median over seeds and, through the runner, each seed's value is one
 an accuracy change is judged against the seed-to-seed spread. asv treats lower as better, so accuracy
 is stored as the test error rate (1 - accuracy); the report turns it back.
 """
+
 from bench.workload.harness import DEVICES, FRAMEWORKS, accuracy_epochs, accuracy_seeds, train_runs, trained_run
 
 

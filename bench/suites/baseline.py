@@ -1,5 +1,6 @@
 """Each framework's minimal idiomatic training loop (its plugin's `minimal_loop`), timed like
 TrainStep at batch 128, so the harness's overhead is visible as the ratio of the two."""
+
 from bench.workload.harness import DEVICES, FRAMEWORKS, runnable, skip
 from impls import LSTMModel
 

@@ -1,4 +1,5 @@
 """Cold start in a fresh interpreter: import + build + the first (compiling) train step."""
+
 import importlib.util
 import json
 import subprocess
@@ -31,7 +32,9 @@ class ColdStart:
         if framework not in plugins() or importlib.util.find_spec(plugins()[framework].module) is None:
             skip(f"{framework} is not installed")
         if device != "cpu":  # asking a framework about GPUs imports it: do that in a child process
-            probe = subprocess.run([sys.executable, "-m", "bench.workload.probe", framework], capture_output=True, text=True)
+            probe = subprocess.run(
+                [sys.executable, "-m", "bench.workload.probe", framework], capture_output=True, text=True
+            )
             reason = json.loads(probe.stdout)["devices"].get(device) if probe.returncode == 0 else probe.stderr[-500:]
             if reason:
                 skip(reason)

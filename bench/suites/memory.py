@@ -1,6 +1,6 @@
 """Host peak RSS (asv peakmem) and accelerator peak memory from the framework's own allocator."""
-import impls
 
+import impls
 from bench.workload.harness import DEVICES, FRAMEWORKS, MEMORY_STEPS, runnable, skip, synthetic_batch
 
 

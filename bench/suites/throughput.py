@@ -1,4 +1,5 @@
 """Steady-state train-step and predict time on a batch already on the device (synchronized)."""
+
 from bench.workload.harness import BATCH_SIZES, DEVICES, FRAMEWORKS, staged
 
 

@@ -2,8 +2,8 @@
 implementation variants and compile modes, precision modes (speed and accuracy), the 784-step pixel
 and permuted sequences (speed and accuracy), hidden-size scaling, and each framework's float32
 matmul peak (the yardstick for achieved GFLOP/s in the report)."""
-import impls
 
+import impls
 from bench.workload.harness import (
     DEVICES,
     FRAMEWORKS,

@@ -7,11 +7,11 @@ back, so machine drift hits both sides alike; the process is the unit of replica
 is spent). Verdicts come from the per-round head/base log-ratios (bench/measure/stats.py). Everything is
 written to the local working store results/compare/, never to tracked files.
 """
+
 from __future__ import annotations
 
 import json
 import math
-import random
 import shutil
 import subprocess
 import sys
@@ -22,13 +22,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from impls import DEVICES, FRAMEWORKS
-
-from bench.measure import stats
 from bench.core import repo
 from bench.core.errors import RunError
 from bench.core.repo import find_root, git
-from bench.measure import rounds
+from bench.measure import rounds, stats
+from impls import DEVICES, FRAMEWORKS
 
 DEFAULT_BENCH = r"^throughput\.(TrainStep|Predict)\."
 
@@ -109,8 +107,16 @@ def estimates(rounds: pd.DataFrame, threshold: float, confidence: float) -> pd.D
         else:
             both = wide.dropna(subset=["base", "head"])
             p = stats.paired_logs(round_log_ratios(group, both), confidence)
-            row.update(base=float(both["base"].median()), head=float(both["head"].median()), ratio=p.ratio,
-                       low=p.low, high=p.high, rounds=p.rounds, sd=p.sd, verdict=stats.verdict(p, threshold))
+            row.update(
+                base=float(both["base"].median()),
+                head=float(both["head"].median()),
+                ratio=p.ratio,
+                low=p.low,
+                high=p.high,
+                rounds=p.rounds,
+                sd=p.sd,
+                verdict=stats.verdict(p, threshold),
+            )
         out.append(row)
     cols = KEYS + ["base", "head", "ratio", "low", "high", "rounds", "sd", "verdict", "reason"]
     frame = pd.DataFrame(out, columns=cols)
@@ -125,8 +131,9 @@ def round_log_ratios(group: pd.DataFrame, both: pd.DataFrame) -> list[float]:
     kept = {}
     if "samples" in group:
         ok = group[(group.status == "ok") & group.samples.fillna("").astype(str).str.strip().ne("")]
-        kept = {(r, side): [float(v) for v in str(text).split()]
-                for r, side, text in zip(ok["round"], ok.side, ok.samples)}
+        kept = {
+            (r, side): [float(v) for v in str(text).split()] for r, side, text in zip(ok["round"], ok.side, ok.samples)
+        }
     logs = []
     for r, base, head in zip(both.index, both["base"], both["head"]):
         if (r, "base") in kept and (r, "head") in kept:
@@ -173,8 +180,10 @@ def measure(opts: CompareOptions) -> Comparison:
         _log(opts, "note: uncommitted changes are not measured: compare checks out the two commits")
     base, head = resolve(root, opts.base), resolve(root, opts.head)
     if base == head and not opts.allow_same:
-        raise RunError(f"{opts.base} and {opts.head} are the same commit {base[:8]} "
-                       "(for an A/A noise check of this machine, use `seqmnist-bench noise`)")
+        raise RunError(
+            f"{opts.base} and {opts.head} are the same commit {base[:8]} "
+            "(for an A/A noise check of this machine, use `seqmnist-bench noise`)"
+        )
     tmp = Path(tempfile.mkdtemp(prefix="seqmnist-compare-"))
     trees: dict[str, Path] = {}
     try:
@@ -210,13 +219,22 @@ def measure(opts: CompareOptions) -> Comparison:
         subprocess.run(["git", "worktree", "prune"], cwd=root, capture_output=True)
 
 
-def _rounds(opts: CompareOptions, trees: dict[str, Path], framework: str, device: str, env: dict, seed: int,
-            label: str) -> rounds.Rounds:
+def _rounds(
+    opts: CompareOptions, trees: dict[str, Path], framework: str, device: str, env: dict, seed: int, label: str
+) -> rounds.Rounds:
     """Paired rounds of base and head for one framework and device until every benchmark is decided,
     the budget is spent, or max_rounds."""
-    plan = rounds.Plan(bench=opts.bench, sample_time=opts.sample_time, alternations=opts.alternations,
-                       min_rounds=opts.min_rounds, max_rounds=opts.max_rounds, budget=opts.budget, seed=seed,
-                       same_number=True, min_arms=2)
+    plan = rounds.Plan(
+        bench=opts.bench,
+        sample_time=opts.sample_time,
+        alternations=opts.alternations,
+        min_rounds=opts.min_rounds,
+        max_rounds=opts.max_rounds,
+        budget=opts.budget,
+        seed=seed,
+        same_number=True,
+        min_arms=2,
+    )
     arms = [rounds.Arm(side, trees[side], framework, device) for side in ("base", "head")]
 
     def decided(frame: pd.DataFrame, round_no: int) -> str | None:
@@ -230,6 +248,7 @@ def _rounds(opts: CompareOptions, trees: dict[str, Path], framework: str, device
 
 # ---------------------------------------------------------------- the working store
 
+
 def store_dir(root: Path, machine: str, base: str, head: str) -> Path:
     """results/compare/<machine>/<base8>-<head8>/: ignored by git, replaced by the next same compare."""
     return root / "results" / "compare" / machine / f"{base[:8]}-{head[:8]}"
@@ -242,10 +261,16 @@ def save(c: Comparison, out: Path, machine: str, opts: CompareOptions, fingerpri
     c.rounds.to_csv(paths[0], index=False)
     c.verdicts.to_csv(paths[1], index=False)
     paths[2].write_text(render(c, machine, opts))
-    meta = {"machine": machine, "base": c.base, "head": c.head, "fingerprint": fingerprint,
-            "wall_seconds": c.wall_seconds, "skipped": c.skipped,
-            "options": {k: v for k, v in vars(opts).items() if k not in ("root",)},
-            "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    meta = {
+        "machine": machine,
+        "base": c.base,
+        "head": c.head,
+        "fingerprint": fingerprint,
+        "wall_seconds": c.wall_seconds,
+        "skipped": c.skipped,
+        "options": {k: v for k, v in vars(opts).items() if k not in ("root",)},
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
     paths[3].write_text(json.dumps(meta, indent=2, default=str) + "\n")
     paths += save_asv(c, out / "asv", machine)
     return paths
@@ -263,8 +288,9 @@ def save_asv(c: Comparison, results_dir: Path, machine: str) -> list[Path]:
     rows = c.rounds[c.rounds.benchmark != "(worker)"].rename(columns={"round": "process"})
     written = []
     for side, commit in (("base", c.base), ("head", c.head)):
-        res = Results({"machine": machine}, {}, commit, int(time.time() * 1000), sys.version.split()[0],
-                      "paired-rounds", {})
+        res = Results(
+            {"machine": machine}, {}, commit, int(time.time() * 1000), sys.version.split()[0], "paired-rounds", {}
+        )
         add_results(res, rows[rows.side == side])
         res.save(str(results_dir))
         written.append(results_dir / res._filename)
@@ -297,11 +323,15 @@ def render(c: Comparison, machine: str, opts: CompareOptions) -> str:
         rank = {k: i for i, k in enumerate(order)}
         shown = v.assign(_r=v.verdict.map(rank)).sort_values(["_r", "framework", "benchmark", "param"])
         table = shown.assign(
-            base=shown["base"].map(_rate), head=shown["head"].map(_rate),
+            base=shown["base"].map(_rate),
+            head=shown["head"].map(_rate),
             change=[outcome(c, r) for c, r in zip(shown.change, shown.reason)],
         )[["verdict", "benchmark", "params", "base", "head", "change"]]
-        lines.append(table.rename(columns={"base": "base (per call)", "head": "head (per call)"})
-                     .to_markdown(index=False, disable_numparse=True))
+        lines.append(
+            table.rename(columns={"base": "base (per call)", "head": "head (per call)"}).to_markdown(
+                index=False, disable_numparse=True
+            )
+        )
     for label, reason in c.skipped.items():
         lines.append(f"\nskipped {label}: {reason}")
     return "\n".join(lines) + "\n"

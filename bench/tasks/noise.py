@@ -4,6 +4,7 @@ this machine is, what `compare` can detect here, and how many rounds a target ne
 The figures are stored in results/meta/<machine>/noise.json with the host's fingerprint id;
 `compare` reads them to choose its minimum number of rounds on the same host.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,20 +24,24 @@ TARGETS = (0.10, 0.05)
 def run(opts: CompareOptions, rounds: int):
     """Measure HEAD against HEAD in `rounds` paired rounds (no early stop): (per-benchmark noise,
     wall seconds per framework, the Comparison with every round)."""
-    c = measure(replace(opts, base="HEAD", head="HEAD", allow_same=True, min_rounds=rounds, max_rounds=rounds,
-                        budget=math.inf))
+    c = measure(
+        replace(opts, base="HEAD", head="HEAD", allow_same=True, min_rounds=rounds, max_rounds=rounds, budget=math.inf)
+    )
     return summarize(c.verdicts, opts), c.wall_seconds, c
 
 
 def summarize(v: pd.DataFrame, opts: CompareOptions) -> pd.DataFrame:
     """Per-benchmark noise, detectable change and rounds needed, from A/A verdict rows."""
-    table = v[v.sd.notna()][["framework", "benchmark", "params", "rounds", "sd", "ratio", "low", "high",
-                              "verdict"]].copy()
-    table["detectable"] = [stats.detectable_change(sd, n, opts.threshold, opts.confidence)
-                           for sd, n in zip(table.sd, table.rounds)]
+    table = v[v.sd.notna()][
+        ["framework", "benchmark", "params", "rounds", "sd", "ratio", "low", "high", "verdict"]
+    ].copy()
+    table["detectable"] = [
+        stats.detectable_change(sd, n, opts.threshold, opts.confidence) for sd, n in zip(table.sd, table.rounds)
+    ]
     for target in TARGETS:
-        table[f"rounds_for_{target:.0%}"] = [stats.rounds_needed(sd, target, opts.threshold, opts.confidence)
-                                             for sd in table.sd]
+        table[f"rounds_for_{target:.0%}"] = [
+            stats.rounds_needed(sd, target, opts.threshold, opts.confidence) for sd in table.sd
+        ]
     return table
 
 
@@ -44,22 +49,27 @@ def path(root: Path, machine: str) -> Path:
     return root / "results" / "meta" / machine / "noise.json"
 
 
-def save(root: Path, machine: str, table: pd.DataFrame, walls: dict, opts: CompareOptions,
-         fingerprint: dict) -> Path:
+def save(root: Path, machine: str, table: pd.DataFrame, walls: dict, opts: CompareOptions, fingerprint: dict) -> Path:
     target = path(root, machine)
     target.parent.mkdir(parents=True, exist_ok=True)
     data = {
-        "machine": machine, "fingerprint_id": fingerprint.get("id"), "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "threshold": opts.threshold, "confidence": opts.confidence, "alternations": opts.alternations,
-        "sample_time": opts.sample_time, "wall_seconds": walls,
+        "machine": machine,
+        "fingerprint_id": fingerprint.get("id"),
+        "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "threshold": opts.threshold,
+        "confidence": opts.confidence,
+        "alternations": opts.alternations,
+        "sample_time": opts.sample_time,
+        "wall_seconds": walls,
         "benchmarks": json.loads(table.to_json(orient="records")),
     }
     target.write_text(json.dumps(data, indent=2) + "\n")
     return target
 
 
-def min_rounds_for(root: Path, machine: str, fingerprint_id: str | None, frameworks, target: float,
-                   threshold: float) -> tuple[int | None, str]:
+def min_rounds_for(
+    root: Path, machine: str, fingerprint_id: str | None, frameworks, target: float, threshold: float
+) -> tuple[int | None, str]:
     """Rounds the stored noise says `target` needs at `threshold` (the worst benchmark of the
     chosen frameworks), or None with why the noise file does not apply."""
     p = path(root, machine)
@@ -82,9 +92,13 @@ def render(table: pd.DataFrame, opts: CompareOptions, rounds: int) -> str:
         aa=[f"{r - 1:+.1%} ({lo - 1:+.1%} … {hi - 1:+.1%})" for r, lo, hi in zip(table.ratio, table.low, table.high)],
         detectable=table.detectable.map("{:.1%}".format),
     )
-    cols = ["benchmark", "params", "sd", "aa", "verdict", "detectable"] + [c for c in table if c.startswith("rounds_for")]
-    return (f"A/A noise, {rounds} paired rounds, threshold {opts.threshold:.0%}, {opts.confidence:.0%} intervals.\n"
-            "sd: robust sd (1.4826 MAD) of one round's head/base log-ratio; aa: the A/A change and its interval (should hold 0); "
-            f"detectable: the smallest change flagged in {rounds} rounds with 95% power; "
-            "rounds_for_X: rounds for a true X change to be flagged with 95% power (-1: never at this threshold).\n\n"
-            + shown[cols].to_markdown(index=False, disable_numparse=True))
+    cols = ["benchmark", "params", "sd", "aa", "verdict", "detectable"] + [
+        c for c in table if c.startswith("rounds_for")
+    ]
+    return (
+        f"A/A noise, {rounds} paired rounds, threshold {opts.threshold:.0%}, {opts.confidence:.0%} intervals.\n"
+        "sd: robust sd (1.4826 MAD) of one round's head/base log-ratio; aa: the A/A change and its interval (should hold 0); "
+        f"detectable: the smallest change flagged in {rounds} rounds with 95% power; "
+        "rounds_for_X: rounds for a true X change to be flagged with 95% power (-1: never at this threshold).\n\n"
+        + shown[cols].to_markdown(index=False, disable_numparse=True)
+    )

@@ -4,6 +4,7 @@ Running asv per framework and device keeps each finished chunk saved (asv writes
 only when a run completes), so an interrupted run keeps what it finished, and it lets each
 chunk's accuracy training cover just that framework.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -22,12 +23,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from bench.core.errors import RunError
+from bench.core.repo import dirty_tree, find_root, git, others_on_path, worker_env
+from bench.core.text import scrub_paths
 from impls import DEVICES, FRAMEWORKS
 from impls.config import ACCURACY_SEEDS, EPOCHS, QUICK_EPOCHS, SEQUENCE_EPOCHS
-
-from bench.core.errors import RunError
-from bench.core.text import scrub_paths
-from bench.core.repo import dirty_tree, find_root, git, others_on_path, worker_env
 
 
 @dataclass
@@ -110,7 +110,9 @@ def build_env(opts: RunOptions, root: Path) -> dict:
     data_dir = opts.data_dir or env.get("SEQMNIST_DATA_DIR")
     if data_dir:
         env["SEQMNIST_DATA_DIR"] = str(Path(data_dir).expanduser().resolve())
-    env["SEQMNIST_ACCURACY_EPOCHS"] = str(QUICK_EPOCHS) if opts.quick else env.get("SEQMNIST_ACCURACY_EPOCHS", str(EPOCHS))
+    env["SEQMNIST_ACCURACY_EPOCHS"] = (
+        str(QUICK_EPOCHS) if opts.quick else env.get("SEQMNIST_ACCURACY_EPOCHS", str(EPOCHS))
+    )
     env["SEQMNIST_ACCURACY_SEEDS"] = "1" if opts.quick else env.get("SEQMNIST_ACCURACY_SEEDS", str(ACCURACY_SEEDS))
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     return env
@@ -124,8 +126,10 @@ def check_machine_name(name: str | None) -> str:
     (it becomes a folder name under results/asv and results/meta)."""
     name = name or socket.gethostname()
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name) or len(name) > MAX_MACHINE_NAME:
-        raise RunError(f"machine name {name[:80]!r}: must start with a letter or digit, hold only letters, digits, "
-                       f"'.', '_' or '-', and be at most {MAX_MACHINE_NAME} characters")
+        raise RunError(
+            f"machine name {name[:80]!r}: must start with a letter or digit, hold only letters, digits, "
+            f"'.', '_' or '-', and be at most {MAX_MACHINE_NAME} characters"
+        )
     return name
 
 
@@ -165,9 +169,11 @@ def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
     names = suite_names(root)
     chosen = selected(names, opts)
     if not chosen:
-        raise RunError(f"no benchmark matches --bench {opts.bench!r}" + (" in a --quick run (which leaves the "
-                       "variants suite out unless --bench names it)" if opts.quick else "")
-                       + "; names look like throughput.TrainStep.time_train_step")
+        raise RunError(
+            f"no benchmark matches --bench {opts.bench!r}"
+            + (" in a --quick run (which leaves the variants suite out unless --bench names it)" if opts.quick else "")
+            + "; names look like throughput.TrainStep.time_train_step"
+        )
     commit = git(root, "rev-parse", "HEAD")
     dirty = dirty_tree(root)
     if dirty:
@@ -200,7 +206,10 @@ def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
     machine, fp, host = identify_host(root, opts.machine, opts.threads, log=lambda m: _log(opts, m))
     subprocess.run(
         [sys.executable, "-m", "asv", "machine", "--yes", "--machine", machine],
-        cwd=root, env=env, check=True, capture_output=True,
+        cwd=root,
+        env=env,
+        check=True,
+        capture_output=True,
     )
     meta = {
         "machine": machine,
@@ -237,9 +246,16 @@ def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
             label = f"{framework}:{device}"
             _log(opts, f"[{i}/{len(chunks_for_asv)}] {label}: asv run ({'quick' if opts.quick else 'full'})")
             cmd = [
-                sys.executable, "-m", "asv", "run", "--python=same", f"--set-commit-hash={commit}",
-                f"--machine={machine}", "--launch-method=spawn",
-                "--bench", chunk_regex(framework, device, opts.bench, opts.quick, exclude),
+                sys.executable,
+                "-m",
+                "asv",
+                "run",
+                "--python=same",
+                f"--set-commit-hash={commit}",
+                f"--machine={machine}",
+                "--launch-method=spawn",
+                "--bench",
+                chunk_regex(framework, device, opts.bench, opts.quick, exclude),
             ]
             if opts.quick:
                 cmd.append("--quick")
@@ -254,8 +270,11 @@ def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
                 code = run_group(cmd, root, chunk_env, quiet=opts.quiet)
             except KeyboardInterrupt:
                 summary.interrupted = True
-                _log(opts, f"\ninterrupted during {label} (its processes stopped); finished chunks are kept: "
-                     f"{summary.chunks_done or 'none'}")
+                _log(
+                    opts,
+                    f"\ninterrupted during {label} (its processes stopped); finished chunks are kept: "
+                    f"{summary.chunks_done or 'none'}",
+                )
                 break
             # asv exits 2 when a benchmark failed; results of the others are still stored
             (summary.chunks_done if code == 0 else summary.chunks_failed).append(label)
@@ -272,9 +291,13 @@ def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
         if opts.quick:
             summary.kept = history.keep_full(before, results_dir, machine, commit, provenance)
             if summary.kept:
-                _log(opts, f"kept {len(summary.kept)} full result(s) stored for {commit[:8]} from an earlier run; "
-                     "this quick run's values for them are dropped: " + ", ".join(summary.kept[:4])
-                     + (" …" if len(summary.kept) > 4 else ""))
+                _log(
+                    opts,
+                    f"kept {len(summary.kept)} full result(s) stored for {commit[:8]} from an earlier run; "
+                    "this quick run's values for them are dropped: "
+                    + ", ".join(summary.kept[:4])
+                    + (" …" if len(summary.kept) > 4 else ""),
+                )
         meta["benchmarks"] = history.updated_provenance(provenance, before, results_dir, machine, commit, meta)
         meta["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         meta["chunks_done"], meta["chunks_failed"] = summary.chunks_done, summary.chunks_failed
@@ -289,8 +312,9 @@ def run_group(cmd: list[str], root: Path, env: dict, quiet: bool = False) -> int
     import signal
 
     tmp = tempfile.mkdtemp(prefix="seqmnist-asv-")
-    proc = subprocess.Popen(cmd, cwd=root, env=dict(env, TMPDIR=tmp), start_new_session=True,
-                            stdout=subprocess.DEVNULL if quiet else None)
+    proc = subprocess.Popen(
+        cmd, cwd=root, env=dict(env, TMPDIR=tmp), start_new_session=True, stdout=subprocess.DEVNULL if quiet else None
+    )
     try:
         return proc.wait()
     except BaseException:
@@ -345,13 +369,15 @@ def suite_names(root: Path) -> list[str]:
     try:
         return [b.name for b in disc_benchmarks(str(suites))]
     finally:
-        del sys.path[:len(added)]
+        del sys.path[: len(added)]
 
 
 # The steady-state time benchmarks the paired-rounds engine measures (every framework's process alive
 # in each round, samples alternating among them); asv measures the rest.
-PAIRED = (r"(throughput\.(TrainStep|Predict)|baseline\.(MinimalLoop|HostMatmul)"
-          r"|variants\.(ImplementationVariants|Precisions|Sequences|HiddenScaling))\.")
+PAIRED = (
+    r"(throughput\.(TrainStep|Predict)|baseline\.(MinimalLoop|HostMatmul)"
+    r"|variants\.(ImplementationVariants|Precisions|Sequences|HiddenScaling))\."
+)
 ASV_EXCLUDE = rf"(?!{PAIRED})"  # what asv itself then leaves out
 REFERENCE = "torch"  # every framework's ratio is to this one (the first arm where it did not run)
 RATIO_WIDTH = {False: 0.03, True: 0.08}  # full / quick: the widest a published ratio's 95% interval may be
@@ -366,8 +392,9 @@ def paired_pattern(opts: RunOptions) -> str:
     return "^" + user + quick + PAIRED
 
 
-def _replicate(opts: RunOptions, root: Path, machine: str, commit: str, chunks, env: dict, summary: RunSummary,
-               append: bool) -> dict:
+def _replicate(
+    opts: RunOptions, root: Path, machine: str, commit: str, chunks, env: dict, summary: RunSummary, append: bool
+) -> dict:
     """The paired-rounds engine over every (framework, device) this run measures, until every ratio to the
     reference framework and every cell is within its width or the budget is spent; stored as one asv
     sample per round (process) and as the rounds file the report pairs from. Returns what it did."""
@@ -381,35 +408,58 @@ def _replicate(opts: RunOptions, root: Path, machine: str, commit: str, chunks, 
     least, most = (opts.processes, opts.processes) if opts.processes else (rounds.MIN_ROUNDS, opts.max_rounds)
     if opts.processes:
         budget = math.inf  # exactly the rounds asked for
-    plan = rounds.Plan(bench=paired_pattern(opts), min_rounds=least, max_rounds=max(least, most), budget=budget,
-                       alternations=4 if opts.quick else 8, sample_time=0.1 if opts.quick else 0.15,
-                       seed=int(time.time()), reference=reference)
+    plan = rounds.Plan(
+        bench=paired_pattern(opts),
+        min_rounds=least,
+        max_rounds=max(least, most),
+        budget=budget,
+        alternations=4 if opts.quick else 8,
+        sample_time=0.1 if opts.quick else 0.15,
+        seed=int(time.time()),
+        reference=reference,
+    )
 
     def check(frame: pd.DataFrame, round_no: int) -> str | None:
         left = estimate.open_items(frame, reference, ratio_width, CELL_WIDTH)
         if left:
-            _log(opts, f"[rounds] {len(left)} not yet within width: " + ", ".join(left[:4]) + (" …" if len(left) > 4 else ""))
+            _log(
+                opts,
+                f"[rounds] {len(left)} not yet within width: " + ", ".join(left[:4]) + (" …" if len(left) > 4 else ""),
+            )
         return None if left else "every ratio and cell within its width"
 
-    _log(opts, f"[rounds] {len(arms)} frameworks alive together per round; ratios to {reference} until within "
-               f"±{ratio_width:.0%} (cells ±{CELL_WIDTH:.0%}) or {budget:.0f} s")
-    result = rounds.run_rounds(arms, plan, worker_env(root, opts.threads, env), check=check,
-                               log=lambda m: _log(opts, f"[rounds] {m}"))
+    _log(
+        opts,
+        f"[rounds] {len(arms)} frameworks alive together per round; ratios to {reference} until within "
+        f"±{ratio_width:.0%} (cells ±{CELL_WIDTH:.0%}) or {budget:.0f} s",
+    )
+    result = rounds.run_rounds(
+        arms, plan, worker_env(root, opts.threads, env), check=check, log=lambda m: _log(opts, f"[rounds] {m}")
+    )
     frame = result.frame
     results_dir = root / "results" / "asv"
     measured = frame[frame.benchmark != "(worker)"].rename(columns={"round": "process"})
     if not measured.empty:
-        asv_results.store(measured, results_dir, machine, commit, asv_results.env_name(results_dir, machine, commit),
-                          append=append)
+        asv_results.store(
+            measured, results_dir, machine, commit, asv_results.env_name(results_dir, machine, commit), append=append
+        )
         rounds_file.save(frame, results_dir, machine, commit, append=append)
     failed = sorted({f"{r.framework}:{r.device}" for r in frame.itertuples() if r.status == "failed"})
     summary.chunks_failed += [f for f in failed if f not in summary.chunks_failed]
     left = estimate.open_items(frame, reference, ratio_width, CELL_WIDTH) if not measured.empty else []
     _log(opts, f"[rounds] stopped: {result.stopped} ({result.wall_seconds:.0f} s)")
-    return {"stopped": result.stopped, "wall_seconds": round(result.wall_seconds, 1),
-            "rounds": int(frame["round"].max()) if len(frame) else 0, "reference": reference,
-            "ratio_width": ratio_width, "cell_width": CELL_WIDTH, "budget": budget, "not_within_width": left,
-            "alternations": plan.alternations, "sample_time": plan.sample_time}
+    return {
+        "stopped": result.stopped,
+        "wall_seconds": round(result.wall_seconds, 1),
+        "rounds": int(frame["round"].max()) if len(frame) else 0,
+        "reference": reference,
+        "ratio_width": ratio_width,
+        "cell_width": CELL_WIDTH,
+        "budget": budget,
+        "not_within_width": left,
+        "alternations": plan.alternations,
+        "sample_time": plan.sample_time,
+    }
 
 
 def _store_seeds(log: Path, root: Path, machine: str, commit: str) -> int:
@@ -429,9 +479,11 @@ def _store_seeds(log: Path, root: Path, machine: str, commit: str) -> int:
     return int(rows.groupby(["benchmark", "param"]).ngroups)
 
 
-ACCURACY_BENCHMARKS = {"test_error": "accuracy.Accuracy.track_test_error",
-                       "steps_to_accuracy": "accuracy.Accuracy.track_steps_to_accuracy",
-                       "time_to_accuracy": "accuracy.Accuracy.track_time_to_accuracy"}
+ACCURACY_BENCHMARKS = {
+    "test_error": "accuracy.Accuracy.track_test_error",
+    "steps_to_accuracy": "accuracy.Accuracy.track_steps_to_accuracy",
+    "time_to_accuracy": "accuracy.Accuracy.track_time_to_accuracy",
+}
 
 
 def seed_rows(log: Path, described: dict) -> pd.DataFrame:
@@ -455,9 +507,20 @@ def seed_rows(log: Path, described: dict) -> pd.DataFrame:
             reached = reached_by_most(entry[metric]) if entry.get(metric) else None  # older logs lack steps
             if combo not in combos or reached is None:
                 continue
-            rows += [{"benchmark": name, "param": combos.index(combo), "process": seed, "value": float(v),
-                      "status": "ok", "all_params": json.dumps(info["params"]), "version": info.get("version", "1"),
-                      "framework": framework, "device": device} for seed, v in enumerate(reached)]
+            rows += [
+                {
+                    "benchmark": name,
+                    "param": combos.index(combo),
+                    "process": seed,
+                    "value": float(v),
+                    "status": "ok",
+                    "all_params": json.dumps(info["params"]),
+                    "version": info.get("version", "1"),
+                    "framework": framework,
+                    "device": device,
+                }
+                for seed, v in enumerate(reached)
+            ]
     return pd.DataFrame(rows)
 
 

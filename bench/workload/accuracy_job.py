@@ -3,6 +3,7 @@
 The accuracy benchmarks' setup_cache starts one of these per framework, device and mode (spawn),
 so the asv process never holds a framework and every metric of a mode comes from one training run.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -16,8 +17,16 @@ TARGET = 0.97  # time-to-accuracy threshold
 EVAL_EVERY = 100  # steps between test evaluations (time to accuracy resolution)
 
 
-def run(framework: str, device: str, epochs: int, seed: int = 0, data_dir: str | None = None,
-        precision: str = "float32", sequence: str = "row", eval_every: int = EVAL_EVERY) -> dict:
+def run(
+    framework: str,
+    device: str,
+    epochs: int,
+    seed: int = 0,
+    data_dir: str | None = None,
+    precision: str = "float32",
+    sequence: str = "row",
+    eval_every: int = EVAL_EVERY,
+) -> dict:
     """Train and return accuracy, time to TARGET and the evaluation history; or {'skip': why}.
     eval_every=0 evaluates at the end of each epoch only (long sequences: evaluation is costly)."""
     import impls
@@ -30,8 +39,9 @@ def run(framework: str, device: str, epochs: int, seed: int = 0, data_dir: str |
         model = impls.load(framework)(config, device=device, seed=seed, precision=precision)
     except (DataError, impls.FrameworkUnavailable, impls.DeviceUnavailable) as exc:
         return {"skip": str(exc)}
-    result = train(model, data, epochs=epochs, seed=seed, eval_every=eval_every or None, progress=False,
-                   sequence=sequence)
+    result = train(
+        model, data, epochs=epochs, seed=seed, eval_every=eval_every or None, progress=False, sequence=sequence
+    )
     return {
         "framework": framework,
         "device": device,
@@ -50,8 +60,17 @@ def run(framework: str, device: str, epochs: int, seed: int = 0, data_dir: str |
 
 def spawn(framework: str, device: str, epochs: int, **options) -> dict:
     """run() in a child process (options as keyword arguments); {'error': ...} if it crashed."""
-    cmd = [sys.executable, "-m", "bench.workload.accuracy_job", "--framework", framework, "--device", device,
-           "--epochs", str(epochs)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "bench.workload.accuracy_job",
+        "--framework",
+        framework,
+        "--device",
+        device,
+        "--epochs",
+        str(epochs),
+    ]
     for name, value in options.items():
         cmd += [f"--{name.replace('_', '-')}", str(value)]
     proc = subprocess.run(cmd, capture_output=True, text=True)
@@ -72,8 +91,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sequence", default="row")
     p.add_argument("--eval-every", type=int, default=EVAL_EVERY)
     args = p.parse_args(argv)
-    result = run(args.framework, args.device, args.epochs, args.seed, args.data_dir, args.precision,
-                 args.sequence, args.eval_every)
+    result = run(
+        args.framework,
+        args.device,
+        args.epochs,
+        args.seed,
+        args.data_dir,
+        args.precision,
+        args.sequence,
+        args.eval_every,
+    )
     json.dump(result, sys.stdout)
     return 0
 

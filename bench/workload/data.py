@@ -3,6 +3,7 @@
 The folder comes from --data-dir, else $SEQMNIST_DATA_DIR, else a user cache folder that is
 filled from the official mirrors (checksum-verified) when online.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -59,8 +60,11 @@ class Dataset:
 
     def published(self) -> str:
         """What results record of the data: its name and checksum state, never this machine's path."""
-        kind = ("MNIST (SHA-256 of each file verified: train images ba891046e650…)" if self.verified
-                else "unverified IDX data (no known checksum)")
+        kind = (
+            "MNIST (SHA-256 of each file verified: train images ba891046e650…)"
+            if self.verified
+            else "unverified IDX data (no known checksum)"
+        )
         return f"{kind}: {len(self.train_x)} train / {len(self.test_x)} test images"
 
 
@@ -96,7 +100,9 @@ def read_bytes(path: Path) -> bytes:
                 return fh.read()
         return path.read_bytes()
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise DataError(f"{path}: cannot read ({exc.__class__.__name__}: {exc}); the file is truncated or corrupt") from None
+        raise DataError(
+            f"{path}: cannot read ({exc.__class__.__name__}: {exc}); the file is truncated or corrupt"
+        ) from None
 
 
 def parse_idx(raw: bytes, path: Path, magic: int, ndim: int) -> np.ndarray:
@@ -199,9 +205,7 @@ def load_mnist(data_dir: str | os.PathLike | None = None) -> Dataset:
     for split in ("train", "test"):
         images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
         if len(images) != len(labels):
-            raise DataError(
-                f"{raws[FILES[split + '_labels']][0]}: {len(labels)} labels for {len(images)} images"
-            )
+            raise DataError(f"{raws[FILES[split + '_labels']][0]}: {len(labels)} labels for {len(images)} images")
         if images.shape[1:] != (28, 28):
             raise DataError(f"{raws[FILES[split + '_images']][0]}: images are {images.shape[1:]}, expected (28, 28)")
         if len(images) == 0:

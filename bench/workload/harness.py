@@ -3,12 +3,14 @@
 asv calls `setup` before every timed repeat, so building and compiling happen once per process
 and the staged model is kept here; repeats then time steady-state work only.
 """
+
 from __future__ import annotations
 
 import json
 import os
 import statistics
 from dataclasses import dataclass
+from typing import NoReturn
 
 import numpy as np
 
@@ -32,7 +34,7 @@ class Staged:
 _STAGED: dict[tuple, Staged] = {}
 
 
-def skip(reason: str):
+def skip(reason: str) -> NoReturn:
     """asv records a NotImplementedError from setup as skipped (n/a), never as failed."""
     raise NotImplementedError(reason)
 
@@ -58,8 +60,15 @@ def synthetic_batch(batch_size: int, seed: int = 0) -> tuple[np.ndarray, np.ndar
     return rng.random((batch_size, 28, 28), dtype=np.float32), rng.integers(0, 10, batch_size)
 
 
-def staged(framework: str, device: str, batch_size: int = 128, variant: str = "fused", sequence: str = "row",
-           hidden: int = 128, precision: str = "float32") -> Staged:
+def staged(
+    framework: str,
+    device: str,
+    batch_size: int = 128,
+    variant: str = "fused",
+    sequence: str = "row",
+    hidden: int = 128,
+    precision: str = "float32",
+) -> Staged:
     """Build, compile and warm up (WARMUP_STEPS train steps and forward passes) once per process, for
     every timed suite; later calls return the same staged model, or an asv skip saying why it cannot run."""
     import impls
@@ -97,7 +106,8 @@ def accuracy_targets() -> list[tuple[str, str]]:
     spec = os.environ.get("SEQMNIST_ACCURACY_RUNS", "").strip()
     if not spec:
         return [(f, d) for f in FRAMEWORKS for d in DEVICES]
-    return [tuple(item.split(":", 1)) for item in spec.split(",") if item]
+    pairs = [item.split(":", 1) for item in spec.split(",") if item]
+    return [(p[0], p[1] if len(p) > 1 else "") for p in pairs]
 
 
 def accuracy_seeds() -> int:
@@ -173,7 +183,21 @@ def train_step_flops(config, batch: int = 128) -> float:
     return 3.0 * forward
 
 
-__all__ = ["BATCH_SIZES", "DEVICES", "FRAMEWORKS", "Staged", "accuracy_epochs", "accuracy_seeds", "accuracy_targets",
-           "combine_seeds",
-           "runnable", "sequence_epochs", "skip", "staged", "synthetic_batch", "train_runs", "train_step_flops",
-           "trained_run"]
+__all__ = [
+    "BATCH_SIZES",
+    "DEVICES",
+    "FRAMEWORKS",
+    "Staged",
+    "accuracy_epochs",
+    "accuracy_seeds",
+    "accuracy_targets",
+    "combine_seeds",
+    "runnable",
+    "sequence_epochs",
+    "skip",
+    "staged",
+    "synthetic_batch",
+    "train_runs",
+    "train_step_flops",
+    "trained_run",
+]

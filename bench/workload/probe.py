@@ -3,6 +3,7 @@
 `python -m bench.workload.probe FRAMEWORK` prints JSON; the runner calls it once per framework so that
 it never holds a framework itself and can say once why a combination will be skipped.
 """
+
 from __future__ import annotations
 
 import json
@@ -11,6 +12,7 @@ import platform
 import shutil
 import subprocess
 import sys
+from typing import Any
 
 
 def probe(framework: str) -> dict:
@@ -20,7 +22,7 @@ def probe(framework: str) -> dict:
         cls = impls.load(framework)
     except impls.FrameworkUnavailable as exc:
         return {"framework": framework, "available": False, "reason": str(exc), "devices": {}}
-    info = {
+    info: dict[str, Any] = {
         "framework": framework,
         "available": True,
         "reason": None,
@@ -51,7 +53,9 @@ def host_info() -> dict:
         try:
             out = subprocess.run(
                 ["nvidia-smi", "--query-gpu=name,driver_version", "--format=csv,noheader"],
-                capture_output=True, text=True, timeout=20,
+                capture_output=True,
+                text=True,
+                timeout=20,
             ).stdout.strip()
             driver = out.splitlines()[0] if out else None
         except (OSError, subprocess.SubprocessError):

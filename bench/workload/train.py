@@ -1,4 +1,5 @@
 """The training loop shared by `seqmnist-bench train` and the accuracy benchmarks."""
+
 from __future__ import annotations
 
 import sys
@@ -105,4 +106,3 @@ def _progress_bar(total: int, desc: str, enabled: bool):
     from tqdm import tqdm
 
     return tqdm(total=total, desc=desc, unit="step", disable=not enabled, file=sys.stderr, dynamic_ncols=True)
-

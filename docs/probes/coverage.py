@@ -3,6 +3,7 @@ the reference that fall inside the first run's 95% intervals, and the widest int
 
     .venv/bin/python docs/probes/coverage.py results/rounds/MACHINE_A/COMMIT.csv results/rounds/MACHINE_B/COMMIT.csv
 """
+
 from __future__ import annotations
 
 import sys
@@ -31,13 +32,17 @@ def main() -> None:
     _, b, b_cells = summary(b_path)
     for name, r, c in (("first", a, a_cells), ("second", b, b_cells)):
         wr, wc = r.loc[r.width.idxmax()], c.loc[c.width.idxmax()]
-        print(f"{name}: {int(r.rounds.max())} rounds; widest ratio ±{wr.width:.1%} ({wr.arm} {wr.benchmark} {wr.key}); "
-              f"widest cell ±{wc.width:.1%} ({wc.arm} {wc.benchmark} {wc.key}); ratios within ±3%: "
-              f"{(r.width <= 0.03).sum()}/{len(r)}, within ±8%: {(r.width <= 0.08).sum()}/{len(r)}")
+        print(
+            f"{name}: {int(r.rounds.max())} rounds; widest ratio ±{wr.width:.1%} ({wr.arm} {wr.benchmark} {wr.key}); "
+            f"widest cell ±{wc.width:.1%} ({wc.arm} {wc.benchmark} {wc.key}); ratios within ±3%: "
+            f"{(r.width <= 0.03).sum()}/{len(r)}, within ±8%: {(r.width <= 0.08).sum()}/{len(r)}"
+        )
     both = a.merge(b, on=["benchmark", "key", "arm"], suffixes=("_a", "_b"))
     inside = ((both.low_a <= both.ratio_b) & (both.ratio_b <= both.high_a)).sum()
-    print(f"coverage: {inside} of {len(both)} second-run ratios inside the first run's intervals "
-          f"({inside / len(both):.0%})")
+    print(
+        f"coverage: {inside} of {len(both)} second-run ratios inside the first run's intervals "
+        f"({inside / len(both):.0%})"
+    )
     out = both[~((both.low_a <= both.ratio_b) & (both.ratio_b <= both.high_a))]
     for r in out.itertuples():
         print(f"  outside: {r.arm} {r.benchmark} {r.key}: {r.ratio_b:.3f} vs [{r.low_a:.3f}, {r.high_a:.3f}]")

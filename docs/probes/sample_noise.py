@@ -6,6 +6,7 @@
 One fresh worker (bench/measure/worker.py), nothing else running, 60 samples of >= 0.15 s of the
 train step at batch 128: samples/s, the sd of one sample's log, the lag-1 autocorrelation, min..max.
 """
+
 from __future__ import annotations
 
 import math
@@ -53,9 +54,11 @@ def main() -> None:
     scale, logs = numpy_samples(threads) if what == "numpy" else framework_samples(what, threads)
     d = logs - logs.mean()
     unit = "GFLOP/s" if what == "numpy" else "samples/s"
-    print(f"{what} threads {threads}: {scale / math.exp(logs.mean()):,.0f} {unit}, sample sd {logs.std():.3f}, "
-          f"lag-1 autocorrelation {np.corrcoef(d[:-1], d[1:])[0, 1]:.2f}, "
-          f"min..max {math.exp(logs.min() - logs.mean()) - 1:+.0%}..{math.exp(logs.max() - logs.mean()) - 1:+.0%}")
+    print(
+        f"{what} threads {threads}: {scale / math.exp(logs.mean()):,.0f} {unit}, sample sd {logs.std():.3f}, "
+        f"lag-1 autocorrelation {np.corrcoef(d[:-1], d[1:])[0, 1]:.2f}, "
+        f"min..max {math.exp(logs.min() - logs.mean()) - 1:+.0%}..{math.exp(logs.max() - logs.mean()) - 1:+.0%}"
+    )
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """The harness's layers, read from the source: every import (module level or inside a function) goes
 to the same layer or one below, and no modules import each other in a circle. Fails on an upward
 import or a circle; docs/design.md draws the same picture."""
+
 from __future__ import annotations
 
 import ast
@@ -63,8 +64,10 @@ def known_modules() -> set[str]:
 
 def graph() -> dict[str, set[str]]:
     mods = known_modules()
-    return {module_name(p): {m for m in imports(p) if m in mods and m != module_name(p)}
-            for p in (ROOT / "bench").rglob("*.py")}
+    return {
+        module_name(p): {m for m in imports(p) if m in mods and m != module_name(p)}
+        for p in (ROOT / "bench").rglob("*.py")
+    }
 
 
 def test_every_module_has_a_layer():
@@ -88,7 +91,7 @@ def test_no_import_circle():
 
     def visit(node):
         if node in stack:
-            circles.append(stack[stack.index(node):] + [node])
+            circles.append(stack[stack.index(node) :] + [node])
             return
         if node in seen:
             return
@@ -104,10 +107,13 @@ def test_no_import_circle():
     assert circles == []
 
 
-@pytest.mark.parametrize("source, expected", [
-    ("from ..measure import estimate\n", {"bench.measure", "bench.measure.estimate"}),
-    ("from .runner import RunError\n", {"bench.runner", "bench.runner.RunError"}),
-])
+@pytest.mark.parametrize(
+    "source, expected",
+    [
+        ("from ..measure import estimate\n", {"bench.measure", "bench.measure.estimate"}),
+        ("from .runner import RunError\n", {"bench.runner", "bench.runner.RunError"}),
+    ],
+)
 def test_the_walker_resolves_relative_imports(tmp_path, source, expected, monkeypatch):
     """The walker itself: a relative import in bench/report/x.py and bench/x.py."""
     target = ROOT / "bench" / ("report/_probe_tmp.py" if source.startswith("from ..") else "_probe_tmp.py")

@@ -1,5 +1,6 @@
 """The README and docs stay true: the README's table is what the stored results render, every commit
 they cite is one whose results are stored, and the README stays user documentation (at most 200 lines)."""
+
 from __future__ import annotations
 
 import json
@@ -33,7 +34,9 @@ def stored_ids() -> set[str]:
 
 def test_every_cited_commit_has_stored_results():
     known = stored_ids()
-    missing = {f"{doc.relative_to(ROOT)}: {c}" for doc in DOCS for c in CITED.findall(doc.read_text()) if c not in known}
+    missing = {
+        f"{doc.relative_to(ROOT)}: {c}" for doc in DOCS for c in CITED.findall(doc.read_text()) if c not in known
+    }
     assert not missing, sorted(missing)
 
 

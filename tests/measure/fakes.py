@@ -1,5 +1,6 @@
 """A fake machine and fake workers for the engine: known per-call times, drift shared by every arm of
 a round, per-sample noise, processes that can be slow for their whole life. No framework, no process."""
+
 from __future__ import annotations
 
 import math
@@ -55,10 +56,24 @@ class FakeWorker:
 
     def ask(self, request):
         if request["op"] == "setup":
-            return {"jobs": [{"job": i, "name": BENCH, "param": i, "params": [repr(self.arm.framework), "'cpu'", key],
-                              "param_names": ["framework", "device", "batch_size"], "all_params": [], "version": "1",
-                              "unit": "seconds", "status": "ok", "reason": "", "once": t}
-                             for i, (key, t) in enumerate(self.jobs)]}
+            return {
+                "jobs": [
+                    {
+                        "job": i,
+                        "name": BENCH,
+                        "param": i,
+                        "params": [repr(self.arm.framework), "'cpu'", key],
+                        "param_names": ["framework", "device", "batch_size"],
+                        "all_params": [],
+                        "version": "1",
+                        "unit": "seconds",
+                        "status": "ok",
+                        "reason": "",
+                        "once": t,
+                    }
+                    for i, (key, t) in enumerate(self.jobs)
+                ]
+            }
         if request["op"] == "time":
             return {"seconds": self.jobs[request["job"]][1] * self.slow * self.m.factor()}
         return {}

@@ -1,5 +1,6 @@
 """The paired-rounds engine with fake workers: pairing cancels drift, the adaptive stop, bimodal
 processes named, coverage of the stated intervals. Seconds, no framework."""
+
 from __future__ import annotations
 
 import math

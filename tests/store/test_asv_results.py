@@ -1,5 +1,6 @@
 """bench/store/asv_results.py: a committed results file is named and filled without this machine's paths,
 and asv still finds it under its own name for the next run to append to."""
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,9 @@ def test_neutralize_and_expose_round_trip(tmp_path):
     res = tmp_path / "asv"
     env = "existing-py_home_someone_venv_bin_python3"
     name = "throughput.TrainStep.time_train_step"
-    write_results(res, "box", BASE, 1_700_000_000_000, {name: ([["'torch'"], ["'cpu'"], ["128"]], [0.01], [None])},
-                  env=env)
+    write_results(
+        res, "box", BASE, 1_700_000_000_000, {name: ([["'torch'"], ["'cpu'"], ["128"]], [0.01], [None])}, env=env
+    )
     path = next((res / "box").glob(f"{BASE[:8]}-*.json"))
     data = json.loads(path.read_text())
     data["params"]["python"] = data["python"] = "/home/someone/venv/bin/python3"

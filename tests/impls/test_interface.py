@@ -1,4 +1,5 @@
 """The public interface: registry, lazy imports, and ValueErrors for bad input before any framework call."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -8,10 +9,9 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import ROOT, cli_env, framework_params
 
 import impls
-
-from conftest import ROOT, cli_env, framework_params
 
 
 def test_registry_names_and_config_defaults():
@@ -145,7 +145,7 @@ def _framework_sees_a_gpu(framework: str) -> bool:
 BASELINE_THREADS = {
     "torch": "import torch; print(torch.get_num_threads(), torch.backends.cuda.matmul.fp32_precision)",
     "tensorflow": "import tensorflow as tf; print(tf.config.threading.get_intra_op_parallelism_threads(), "
-                  "'tf32' if tf.config.experimental.tensor_float_32_execution_enabled() else 'ieee')",
+    "'tf32' if tf.config.experimental.tensor_float_32_execution_enabled() else 'ieee')",
     "jax": "import os, jax; print(len(os.sched_getaffinity(0)), jax.config.jax_default_matmul_precision)",
 }
 
@@ -157,8 +157,10 @@ def test_minimal_loop_gets_the_models_thread_budget_and_full_float32(framework):
     pytest.importorskip(framework)
     if len(os.sched_getaffinity(0)) < 2:
         pytest.skip("needs 2 cores to tell a 1-core mask from the machine's count")
-    code = (f"import os; os.sched_setaffinity(0, [0]); import impls; impls.load({framework!r}).minimal_loop(8, 'cpu'); "
-            f"{BASELINE_THREADS[framework]}")
+    code = (
+        f"import os; os.sched_setaffinity(0, [0]); import impls; impls.load({framework!r}).minimal_loop(8, 'cpu'); "
+        f"{BASELINE_THREADS[framework]}"
+    )
     env = cli_env(TF_CPP_MIN_LOG_LEVEL="3")
     env.pop("SEQMNIST_THREADS", None)
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT)
@@ -172,7 +174,9 @@ def test_jax_single_thread_flags_are_ones_xla_reads():
     pytest.importorskip("jax")
     env = cli_env(SEQMNIST_THREADS="1")
     env.pop("XLA_FLAGS", None)
-    code = "import os, impls.jax_lstm as m, jax.numpy as j; print(float(j.ones(3).sum())); print(os.environ['XLA_FLAGS'])"
+    code = (
+        "import os, impls.jax_lstm as m, jax.numpy as j; print(float(j.ones(3).sum())); print(os.environ['XLA_FLAGS'])"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT)
     assert proc.returncode == 0 and proc.stdout.startswith("3.0"), proc.stderr[-1500:]
     flags = proc.stdout.splitlines()[1].split()

@@ -1,16 +1,15 @@
-"""bench/report/load.py: asv results files (and run metadata) -> the tidy frame.
-"""
+"""bench/report/load.py: asv results files (and run metadata) -> the tidy frame."""
+
 from __future__ import annotations
 
 import json
 
 import pandas as pd
 import pytest
-
-from bench import report
-
 from asv_files import BASE, FW_2B, HEAD, write_results
 from conftest import cli
+
+from bench import report
 
 
 def test_tidy_frame_has_one_row_per_combination(results):
@@ -33,8 +32,16 @@ def test_malformed_file_is_skipped_with_a_warning(results):
 
 def test_a_stored_zero_or_a_bad_meta_file_is_named_not_a_crash(tmp_path):
     res = tmp_path / "results" / "asv"
-    write_results(res, "box", BASE, 1_700_000_000_000, {"throughput.TrainStep.time_train_step": (FW_2B, [0.01] * 6, [None] * 6)})
-    write_results(res, "box", HEAD, 1_700_000_100_000, {"throughput.TrainStep.time_train_step": (FW_2B, [0.0] + [0.01] * 5, [None] * 6)})
+    write_results(
+        res, "box", BASE, 1_700_000_000_000, {"throughput.TrainStep.time_train_step": (FW_2B, [0.01] * 6, [None] * 6)}
+    )
+    write_results(
+        res,
+        "box",
+        HEAD,
+        1_700_000_100_000,
+        {"throughput.TrainStep.time_train_step": (FW_2B, [0.0] + [0.01] * 5, [None] * 6)},
+    )
     (tmp_path / "results" / "meta" / "box").mkdir(parents=True)
     (tmp_path / "results" / "meta" / "box" / "deadbeef.json").write_text("[1]")
     proc = cli("report", "--no-plots", "--readme", "", cwd=tmp_path)
@@ -51,10 +58,18 @@ def test_report_reads_parameter_names_and_units_from_asvs_benchmarks_json(tmp_pa
     res = tmp_path / "asv"
     grid = [["'torch'"], ["'cpu'"], ["'adamw'"], ["64"]]
     write_results(res, "box", BASE, 1_700_000_000_000, {"extra.Optimizers.time_optimizer_step": (grid, [0.5], [None])})
-    (res / "benchmarks.json").write_text(json.dumps({
-        "extra.Optimizers.time_optimizer_step": {"param_names": ["framework", "device", "optimizer", "batch_size"],
-                                                 "unit": "seconds", "params": grid},
-        "version": 2}))
+    (res / "benchmarks.json").write_text(
+        json.dumps(
+            {
+                "extra.Optimizers.time_optimizer_step": {
+                    "param_names": ["framework", "device", "optimizer", "batch_size"],
+                    "unit": "seconds",
+                    "params": grid,
+                },
+                "version": 2,
+            }
+        )
+    )
     row = report.load_results(res).iloc[0]
     assert (row.framework, row.param, row.batch_size, row.unit) == ("torch", "adamw", 64, "seconds")
     assert pd.isna(row.epochs)

@@ -1,5 +1,6 @@
 """bench/report/page.py: the self-contained results page, its structure from small asv results written here,
 and how it renders in headless Chromium with the network off (desktop and phone width)."""
+
 from __future__ import annotations
 
 import base64
@@ -11,13 +12,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import ROOT, cli
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-OFFLINE = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-           "--host-resolver-rules=MAP * ~NOTFOUND", "--proxy-server=http://127.0.0.1:9",
-           "--proxy-bypass-list=<-loopback>"]
+OFFLINE = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--hide-scrollbars",
+    "--host-resolver-rules=MAP * ~NOTFOUND",
+    "--proxy-server=http://127.0.0.1:9",
+    "--proxy-bypass-list=<-loopback>",
+]
 
 
 class Page(HTMLParser):
@@ -112,8 +118,9 @@ def test_the_committed_page_is_light_and_self_contained():
 
 
 def chromium(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([CHROMIUM, *OFFLINE, "--enable-logging=stderr", "--v=0", *args], capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [CHROMIUM, *OFFLINE, "--enable-logging=stderr", "--v=0", *args], capture_output=True, text=True, timeout=120
+    )
 
 
 def not_blank(path: Path) -> float:
@@ -124,8 +131,10 @@ def not_blank(path: Path) -> float:
     return float((np.abs(pixels - 1.0).sum(axis=-1) > 0.1).mean())
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (Debian: apt-get install -y chromium; "
-                    ".ci/run installs it when it runs as root)")
+@pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="no chromium on PATH (Debian: apt-get install -y chromium; .ci/run installs it when it runs as root)",
+)
 @pytest.mark.parametrize("width,height", [(1400, 1000), (390, 844)], ids=["desktop", "phone"])
 def test_page_renders_in_headless_chromium_offline(page, tmp_path, width, height):
     shot = tmp_path / "shot.png"
@@ -147,8 +156,14 @@ def test_at_phone_width_only_the_tables_scroll_sideways(page, tmp_path):
         'border:0"></iframe><script>document.getElementById("f").onload = function () {'
         "var d = this.contentDocument.documentElement, p = document.createElement('pre'); p.id = 'width';"
         "p.textContent = 'scroll=' + d.scrollWidth + ' client=' + d.clientWidth; document.body.appendChild(p);"
-        "};</script></body></html>")
-    dom = chromium("--allow-file-access-from-files", "--virtual-time-budget=5000", "--window-size=500,900",
-                   "--dump-dom", wrapper.as_uri()).stdout
+        "};</script></body></html>"
+    )
+    dom = chromium(
+        "--allow-file-access-from-files",
+        "--virtual-time-budget=5000",
+        "--window-size=500,900",
+        "--dump-dom",
+        wrapper.as_uri(),
+    ).stdout
     scroll, client = (int(part.split("=")[1]) for part in dom.split('id="width">')[1].split("<")[0].split())
     assert 300 < client <= 390 and scroll <= client, (scroll, client)

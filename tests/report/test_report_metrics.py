@@ -1,4 +1,5 @@
 """bench/report/metrics.py: one entry per asv benchmark, checked against the suites asv discovers."""
+
 from __future__ import annotations
 
 import sys
@@ -6,13 +7,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from asv_files import BASE, write_results
 
 from bench import report
 from bench.report.metrics import BENCHMARKS, METRICS, TABLE_METRICS
 
-from asv_files import BASE, write_results
-
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -53,14 +53,22 @@ def test_display_and_headers_read_from_the_entry():
 def test_without_benchmarks_json_the_entry_gives_the_parameter_names(tmp_path):
     """Results copied without benchmarks.json: batch and epochs come from the entry, not position."""
     res = tmp_path / "asv"
-    write_results(res, "box", BASE, 1_700_000_000_000, {
-        "accuracy.Accuracy.track_test_error": ([["'torch'"], ["'cpu'"], ["5"]], [0.02], [None]),
-        "variants.PrecisionAccuracy.track_precision_test_error":
-            ([["'torch'"], ["'cpu'"], ["'bf16'"], ["3"]], [0.03], [None]),
-        "throughput.TrainStep.time_train_step": ([["'torch'"], ["'cpu'"], ["64"]], [0.01], [None]),
-    })
+    write_results(
+        res,
+        "box",
+        BASE,
+        1_700_000_000_000,
+        {
+            "accuracy.Accuracy.track_test_error": ([["'torch'"], ["'cpu'"], ["5"]], [0.02], [None]),
+            "variants.PrecisionAccuracy.track_precision_test_error": (
+                [["'torch'"], ["'cpu'"], ["'bf16'"], ["3"]],
+                [0.03],
+                [None],
+            ),
+            "throughput.TrainStep.time_train_step": ([["'torch'"], ["'cpu'"], ["64"]], [0.01], [None]),
+        },
+    )
     frame = report.load_results(res).set_index("metric")
     assert frame.loc["test_error", "epochs"] == 5 and pd.isna(frame.loc["test_error", "batch_size"])
     assert frame.loc["precision_test_error", "epochs"] == 3 and frame.loc["precision_test_error", "param"] == "bf16"
     assert frame.loc["train_step", "batch_size"] == 64
-

@@ -1,5 +1,5 @@
-"""bench/workload/harness.py: the work one timed step does.
-"""
+"""bench/workload/harness.py: the work one timed step does."""
+
 from __future__ import annotations
 
 import pytest
@@ -25,8 +25,11 @@ def test_seeds_combine_to_their_median_and_keep_each_value():
     assert got["test_accuracy"] == pytest.approx(1 - 0.025)  # median error
     assert got["time_to_accuracy"] == pytest.approx(18.0)  # median of the two that reached 0.97
     assert got["steps_to_accuracy"] == 1800  # likewise for steps
-    assert got["seeds"] == {"test_error": pytest.approx([0.030, 0.020, 0.025]), "time_to_accuracy": [20.0, None, 16.0],
-                            "steps_to_accuracy": [2000, None, 1600]}
+    assert got["seeds"] == {
+        "test_error": pytest.approx([0.030, 0.020, 0.025]),
+        "time_to_accuracy": [20.0, None, 16.0],
+        "steps_to_accuracy": [2000, None, 1600],
+    }
     assert combine_seeds([run(0.03, None), run(0.02, None), run(0.02, 9.0)])["time_to_accuracy"] is None  # 1 of 3
     assert combine_seeds([run(0.03, 1.0), {"skip": "no data"}]) == {"skip": "no data"}
     assert combine_seeds([run(0.03, 1.0)]) == run(0.03, 1.0)  # one seed: the run as it was
@@ -35,8 +38,7 @@ def test_seeds_combine_to_their_median_and_keep_each_value():
 def test_each_seed_is_trained_with_its_own_seed_and_logged_for_the_runner(tmp_path, monkeypatch):
     import json
 
-    from bench.workload import accuracy_job
-    from bench.workload import harness
+    from bench.workload import accuracy_job, harness
 
     calls = []
 
@@ -51,5 +53,12 @@ def test_each_seed_is_trained_with_its_own_seed_and_logged_for_the_runner(tmp_pa
     assert calls == [("torch", 0), ("torch", 1), ("torch", 2)]
     assert runs["torch:cpu:float32"]["test_accuracy"] == pytest.approx(1 - 0.021)
     logged = [json.loads(line) for line in (tmp_path / "seeds.jsonl").read_text().splitlines()]
-    assert logged == [{"key": "torch:cpu:float32", "epochs": 5, "test_error": pytest.approx([0.02, 0.021, 0.022]),
-                       "time_to_accuracy": [10.0, 11.0, 12.0], "steps_to_accuracy": [1000, 1100, 1200]}]
+    assert logged == [
+        {
+            "key": "torch:cpu:float32",
+            "epochs": 5,
+            "test_error": pytest.approx([0.02, 0.021, 0.022]),
+            "time_to_accuracy": [10.0, 11.0, 12.0],
+            "steps_to_accuracy": [1000, 1100, 1200],
+        }
+    ]

@@ -1,5 +1,6 @@
 """Time to accuracy paired by seed: equivalent implementations take the same steps per seed, so the
 seed-to-seed spread of steps cancels in the framework ratio (synthetic seeds, known truth)."""
+
 from __future__ import annotations
 
 import math
@@ -30,8 +31,13 @@ def test_with_equal_steps_per_seed_the_time_ratio_is_as_narrow_as_the_throughput
         _, lo_t, hi_t = stats.rerun_interval(torch)
         unpaired.append(hi_t / lo_t - 1)
         # throughput ratio from the same per-step noise, as the paired rounds would see it (3 pairs)
-    throughput = [stats.paired_by_seed([0.010 * math.exp(rng.normal(0, 0.02)) for _ in range(3)],
-                                       [0.015 * math.exp(rng.normal(0, 0.02)) for _ in range(3)]) for _ in range(300)]
+    throughput = [
+        stats.paired_by_seed(
+            [0.010 * math.exp(rng.normal(0, 0.02)) for _ in range(3)],
+            [0.015 * math.exp(rng.normal(0, 0.02)) for _ in range(3)],
+        )
+        for _ in range(300)
+    ]
     tp_width = float(np.median([h / r - 1 for r, _, h, _ in throughput]))
     assert float(np.median(widths)) <= 1.1 * tp_width  # as narrow as the throughput ratio's
     assert float(np.median(widths)) < 0.15 < float(np.median(unpaired))  # unpaired: the seeds' spread

@@ -1,4 +1,5 @@
 """Machine identity: results of another host never go under a machine name already taken."""
+
 from __future__ import annotations
 
 import json
@@ -9,8 +10,17 @@ from bench.store import fingerprint
 
 
 def fp(**changes) -> dict:
-    base = {"cpu_model": "AMD EPYC", "cpu_count": 2, "threads": 2, "memory_gib": 24, "os": "Linux-6.1-x86_64",
-            "python": "3.11.7", "gpu": None, "versions": {"torch": "torch 2.13.0"}, "matmul_gflops": 300.0}
+    base = {
+        "cpu_model": "AMD EPYC",
+        "cpu_count": 2,
+        "threads": 2,
+        "memory_gib": 24,
+        "os": "Linux-6.1-x86_64",
+        "python": "3.11.7",
+        "gpu": None,
+        "versions": {"torch": "torch 2.13.0"},
+        "matmul_gflops": 300.0,
+    }
     base.update(changes)
     base["id"] = fingerprint.identity(base)
     return base
@@ -24,8 +34,16 @@ def test_first_run_claims_the_name_and_the_same_host_keeps_it(tmp_path):
     assert fingerprint.machine_key(tmp_path, "box", fp(matmul_gflops=280.0)) == ("box", None)
 
 
-@pytest.mark.parametrize("change", [{"cpu_model": "Intel Xeon"}, {"cpu_count": 4}, {"memory_gib": 16},
-                                    {"versions": {"torch": "torch 2.14.0"}}, {"matmul_gflops": 186.0}])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"cpu_model": "Intel Xeon"},
+        {"cpu_count": 4},
+        {"memory_gib": 16},
+        {"versions": {"torch": "torch 2.14.0"}},
+        {"matmul_gflops": 186.0},
+    ],
+)
 def test_a_different_host_is_kept_apart_with_a_warning(tmp_path, change):
     fingerprint.machine_key(tmp_path, "box", fp())
     key, warning = fingerprint.machine_key(tmp_path, "box", fp(**change))

@@ -1,14 +1,14 @@
 """bench/report/verdicts.py: regression verdicts between two stored runs, from small asv results files
 written here.
 """
+
 from __future__ import annotations
 
 import pytest
-
-from bench import report
-
 from asv_files import BASE, FW_2B, HEAD, base_values, replicated_frame, write_results
 from conftest import cli
+
+from bench import report
 
 
 def verdicts(frame):
@@ -98,8 +98,13 @@ def test_a_benchmark_failing_at_head_fails_the_report_gate(tmp_path):
     res = tmp_path / "results" / "asv"
     ok = {"throughput.TrainStep.time_train_step": (FW_2B, [0.01] * 6, [None] * 6)}
     write_results(res, "box", BASE, 1_700_000_000_000, ok)
-    write_results(res, "box", HEAD, 1_700_000_100_000, {
-        "throughput.TrainStep.time_train_step": (FW_2B, [None] + [0.01] * 5, [None] * 6)})
+    write_results(
+        res,
+        "box",
+        HEAD,
+        1_700_000_100_000,
+        {"throughput.TrainStep.time_train_step": (FW_2B, [None] + [0.01] * 5, [None] * 6)},
+    )
     proc = cli("report", "--no-plots", "--readme", "", "--fail-on-regression", cwd=tmp_path)
     assert proc.returncode == 1 and "failed" in proc.stdout, proc.stderr
 
@@ -112,9 +117,14 @@ def seeded(tmp_path, head_errors):
     grid = [["'torch'"], ["'cpu'"], ["5"]]
     base_errors = [0.020, 0.022, 0.021, 0.023, 0.019]
     for commit, errors, date in ((BASE, base_errors, 1_700_000_000_000), (HEAD, head_errors, 1_700_000_100_000)):
-        write_results(res, "box", commit, date,
-                      {"accuracy.Accuracy.track_test_error": (grid, [statistics.median(errors)], [None])},
-                      samples={"accuracy.Accuracy.track_test_error": [errors]})
+        write_results(
+            res,
+            "box",
+            commit,
+            date,
+            {"accuracy.Accuracy.track_test_error": (grid, [statistics.median(errors)], [None])},
+            samples={"accuracy.Accuracy.track_test_error": [errors]},
+        )
     row = report.compare(report.load_results(res), "box", BASE, HEAD, 0.10).iloc[0]
     return row.verdict, row.change
 

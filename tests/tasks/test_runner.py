@@ -1,5 +1,5 @@
-"""bench/tasks/run.py: what a run selects and hands to asv, and what it refuses before writing anything.
-"""
+"""bench/tasks/run.py: what a run selects and hands to asv, and what it refuses before writing anything."""
+
 from __future__ import annotations
 
 import re
@@ -7,10 +7,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import ROOT, cli, cli_env
 
 from bench.tasks.run import RunOptions, build_env, chunk_regex
-
-from conftest import ROOT, cli, cli_env
 
 
 def test_every_accuracy_benchmark_asks_for_the_data_check():
@@ -75,10 +74,9 @@ def test_asv_is_skipped_when_bench_selects_only_the_replicated_throughput():
     """asv exits 1 on 'No benchmarks selected': a --bench that picks only the throughput measured in
     replicated processes must not run asv (and report a failure) for nothing."""
 
-    from bench.tasks.run import ASV_EXCLUDE
-    from bench.tasks.run import RunOptions, selected, suite_names
+    from bench.tasks.run import ASV_EXCLUDE, RunOptions, selected, suite_names
 
-    names = suite_names(Path(__file__).resolve().parents[1])
+    names = suite_names(Path(__file__).resolve().parents[2])
     assert not selected(names, RunOptions(bench="TrainStep|Predict"), ASV_EXCLUDE)
     assert selected(names, RunOptions(bench="TrainStep|cold_start"), ASV_EXCLUDE)
     assert selected(names, RunOptions(bench="TrainStep"), "")  # --processes 0: asv times it
@@ -91,24 +89,55 @@ def test_each_accuracy_seed_is_stored_as_one_sample_and_the_value_is_their_media
     import json
 
     from asv_files import BASE, write_results
+
     from bench import report
     from bench.tasks.run import _store_seeds
 
     root = tmp_path
     results = root / "results" / "asv"
     grid = [["'torch'", "'jax'"], ["'cpu'"], ["5"]]
-    write_results(results, "box", BASE, 1_700_000_000_000, {
-        "accuracy.Accuracy.track_test_error": (grid, [0.021, 0.030], [None, None]),
-        "accuracy.Accuracy.track_time_to_accuracy": (grid, [12.0, float("nan")], [None, None])})
-    (results / "benchmarks.json").write_text(json.dumps({
-        name: {"params": grid, "param_names": ["framework", "device", "epochs"], "unit": unit, "version": "2"}
-        for name, unit in (("accuracy.Accuracy.track_test_error", "error rate"),
-                           ("accuracy.Accuracy.track_time_to_accuracy", "seconds"))}))
+    write_results(
+        results,
+        "box",
+        BASE,
+        1_700_000_000_000,
+        {
+            "accuracy.Accuracy.track_test_error": (grid, [0.021, 0.030], [None, None]),
+            "accuracy.Accuracy.track_time_to_accuracy": (grid, [12.0, float("nan")], [None, None]),
+        },
+    )
+    (results / "benchmarks.json").write_text(
+        json.dumps(
+            {
+                name: {"params": grid, "param_names": ["framework", "device", "epochs"], "unit": unit, "version": "2"}
+                for name, unit in (
+                    ("accuracy.Accuracy.track_test_error", "error rate"),
+                    ("accuracy.Accuracy.track_time_to_accuracy", "seconds"),
+                )
+            }
+        )
+    )
     log = tmp_path / "seeds.jsonl"
-    log.write_text(json.dumps({"key": "torch:cpu:float32", "epochs": 5, "test_error": [0.021, 0.019, 0.024],
-                               "time_to_accuracy": [12.0, 11.0, None]}) + "\n"
-                   + json.dumps({"key": "jax:cpu:float32", "epochs": 5, "test_error": [0.030, 0.031, 0.029],
-                                 "time_to_accuracy": [None, None, 30.0]}) + "\n")
+    log.write_text(
+        json.dumps(
+            {
+                "key": "torch:cpu:float32",
+                "epochs": 5,
+                "test_error": [0.021, 0.019, 0.024],
+                "time_to_accuracy": [12.0, 11.0, None],
+            }
+        )
+        + "\n"
+        + json.dumps(
+            {
+                "key": "jax:cpu:float32",
+                "epochs": 5,
+                "test_error": [0.030, 0.031, 0.029],
+                "time_to_accuracy": [None, None, 30.0],
+            }
+        )
+        + "\n"
+    )
     assert _store_seeds(log, root, "box", BASE) == 3  # torch error and time, jax error
     frame = report.load_results(results).set_index(["metric", "framework"])
     torch = frame.loc[("test_error", "torch")]

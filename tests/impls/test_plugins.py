@@ -1,6 +1,7 @@
 """Frameworks are plugins (issue 12): the registry lists them without importing any, the Keras rows
 pass the framework tests in a process of their own, and a plugin from outside this repository runs
 through the harness and appears in the report with no edit to bench/."""
+
 from __future__ import annotations
 
 import json
@@ -12,16 +13,17 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from conftest import write_idx  # noqa: F401  (fixtures' helpers live there)
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 KERAS = ["keras-jax", "keras-torch"]
 
 
 def test_listing_frameworks_imports_none():
-    code = ("import sys, impls; print(','.join(impls.FRAMEWORKS)); print(impls.VARIANTS['keras-jax']); "
-            "print([m for m in ('torch', 'tensorflow', 'jax', 'keras') if m in sys.modules])")
+    code = (
+        "import sys, impls; print(','.join(impls.FRAMEWORKS)); print(impls.VARIANTS['keras-jax']); "
+        "print([m for m in ('torch', 'tensorflow', 'jax', 'keras') if m in sys.modules])"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT).stdout.splitlines()
     assert out[0].split(",")[:5] == ["torch", "tensorflow", "jax", "keras-jax", "keras-torch"]
     assert out[1] == "('fused',)" and out[2] == "[]"
@@ -35,9 +37,28 @@ def test_keras_rows_pass_the_framework_tests_in_a_process_of_their_own(framework
     backend = framework.split("-")[1]
     pytest.importorskip(backend)
     env = dict(os.environ, SEQMNIST_TEST_FRAMEWORKS=framework)
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "ignore",
-                           "tests/test_equivalence.py", "tests/test_precision.py", "tests/test_interface.py",
-                           "-k", framework], capture_output=True, text=True, cwd=ROOT, env=env, timeout=1200)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-W",
+            "ignore",
+            "tests/impls/test_equivalence.py",
+            "tests/impls/test_precision.py",
+            "tests/impls/test_interface.py",
+            "-k",
+            framework,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=1200,
+    )
     summary = proc.stdout.strip().splitlines()[-1]
     assert proc.returncode == 0, proc.stdout[-3000:]
     passed = int(re.search(r"(\d+) passed", summary).group(1))
@@ -110,15 +131,22 @@ def plugin_dir(tmp_path_factory) -> Path:
 
 
 def plugin_env(plugin_dir: Path) -> dict:
-    return dict(os.environ, PYTHONPATH=os.pathsep.join([str(plugin_dir), str(ROOT / "tests")]),
-                SEQMNIST_THREADS="1", TF_CPP_MIN_LOG_LEVEL="2")
+    return dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join([str(plugin_dir), str(ROOT / "tests")]),
+        SEQMNIST_THREADS="1",
+        TF_CPP_MIN_LOG_LEVEL="2",
+    )
 
 
 def test_an_outside_plugin_is_available_and_equivalent(plugin_dir):
-    code = ("import impls, numpy as np; print(impls.available()['numpy-ref']); m = impls.load('numpy-ref')(); "
-            "x = np.random.default_rng(0).random((4, 28, 28), dtype=np.float32); print(m.predict(x).shape)")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
-                          env=plugin_env(plugin_dir))
+    code = (
+        "import impls, numpy as np; print(impls.available()['numpy-ref']); m = impls.load('numpy-ref')(); "
+        "x = np.random.default_rng(0).random((4, 28, 28), dtype=np.float32); print(m.predict(x).shape)"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=plugin_env(plugin_dir)
+    )
     assert proc.stdout.split() == ["None", "(4,", "10)"], proc.stderr[-2000:]
 
 
@@ -130,13 +158,38 @@ def test_an_outside_plugin_runs_through_the_harness_and_the_report(plugin_dir, t
     subprocess.run(["git", "clone", "--quiet", str(ROOT), str(repo)], check=True)
     env = plugin_env(plugin_dir)
     env["PYTHONPATH"] = os.pathsep.join([str(repo), env["PYTHONPATH"]])
-    run = subprocess.run([sys.executable, "-m", "bench.cli", "run", "--quick", "--frameworks", "numpy-ref",
-                          "--bench", "TrainStep|Predict|cold_start|peakmem", "--processes", "2", "--machine", "plug"],
-                         capture_output=True, text=True, cwd=repo, env=env, timeout=1200)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.cli",
+            "run",
+            "--quick",
+            "--frameworks",
+            "numpy-ref",
+            "--bench",
+            "TrainStep|Predict|cold_start|peakmem",
+            "--processes",
+            "2",
+            "--machine",
+            "plug",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=repo,
+        env=env,
+        timeout=1200,
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     assert re.search(r"numpy-ref\s*\|\s*[\d,]+", run.stdout), run.stdout[-2000:]  # the summary table's row
-    report = subprocess.run([sys.executable, "-m", "bench.cli", "report", "--no-plots", "--readme", ""],
-                            capture_output=True, text=True, cwd=repo, env=env, timeout=600)
+    report = subprocess.run(
+        [sys.executable, "-m", "bench.cli", "report", "--no-plots", "--readme", ""],
+        capture_output=True,
+        text=True,
+        cwd=repo,
+        env=env,
+        timeout=600,
+    )
     assert report.returncode == 0, report.stderr[-2000:]
     latest = (repo / "results" / "report" / "latest.md").read_text()
     row = next(line for line in latest.splitlines() if line.startswith("| numpy-ref"))
@@ -150,12 +203,23 @@ def test_a_keras_plugin_refused_in_a_tensorflow_process_leaves_the_backend_alone
     """Loading every framework in one process (impls.available) must not leave KERAS_BACKEND pointing at
     another backend for the processes it starts, and TensorFlow's rows ignore a stray KERAS_BACKEND."""
     pytest.importorskip("tensorflow")
-    code = ("import os, impls; impls.load('tensorflow'); reasons = impls.available(); "
-            "print(reasons['keras-jax'] is not None, reasons['keras-torch'] is not None, os.environ['KERAS_BACKEND'])")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
-                          env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    code = (
+        "import os, impls; impls.load('tensorflow'); reasons = impls.available(); "
+        "print(reasons['keras-jax'] is not None, reasons['keras-torch'] is not None, os.environ['KERAS_BACKEND'])"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"),
+    )
     assert proc.stdout.split() == ["True", "True", "tensorflow"], proc.stderr[-2000:]
-    stray = subprocess.run([sys.executable, "-c", "import impls; impls.load('tensorflow'); print('ok')"],
-                           capture_output=True, text=True, cwd=ROOT,
-                           env=dict(os.environ, KERAS_BACKEND="torch", TF_CPP_MIN_LOG_LEVEL="3"))
+    stray = subprocess.run(
+        [sys.executable, "-c", "import impls; impls.load('tensorflow'); print('ok')"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=dict(os.environ, KERAS_BACKEND="torch", TF_CPP_MIN_LOG_LEVEL="3"),
+    )
     assert stray.stdout.strip() == "ok", stray.stderr[-2000:]

@@ -1,5 +1,6 @@
 """The spec's accuracy target on real MNIST, through the train command as a user runs it:
 >= 97.5% test accuracy after 5 epochs (seed 0, batch 128) in every installed framework."""
+
 from __future__ import annotations
 
 import os
@@ -8,7 +9,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import REAL_MNIST, framework_params
 
 pytestmark = [
@@ -21,7 +21,10 @@ pytestmark = [
 def test_five_epochs_reach_target(framework):
     proc = subprocess.run(
         [sys.executable, "-m", "bench.cli", "train", "--framework", framework, "--epochs", "5", "--no-progress"],
-        capture_output=True, text=True, timeout=1800, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"),
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"),
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert len(re.findall(r"^epoch \d/5: loss", proc.stderr, re.M)) == 5  # a line per epoch

@@ -1,5 +1,6 @@
 """Issue 11 with real processes, in a throwaway clone and tiny data: `run` from a subfolder, a quick
 run on top of a full one, the lock against a second run, and SIGTERM leaving no process behind."""
+
 from __future__ import annotations
 
 import json
@@ -12,7 +13,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-
 from conftest import clone_with_tiny_data
 
 MACHINE = "proc-test"
@@ -30,9 +30,15 @@ def env(**extra) -> dict:
 
 
 def run(repo: Path, *args: str, cwd: Path | None = None, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bench.cli", "run", "--machine", MACHINE, "--frameworks", "torch",
-                           *args], cwd=cwd or repo, env=env(PYTHONPATH=str(repo)), capture_output=True, text=True,
-                          timeout=600, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "bench.cli", "run", "--machine", MACHINE, "--frameworks", "torch", *args],
+        cwd=cwd or repo,
+        env=env(PYTHONPATH=str(repo)),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        **kw,
+    )
 
 
 def samples(repo: Path, name: str = "throughput.TrainStep.time_train_step") -> list:
@@ -98,9 +104,15 @@ def _running(marker: str, module: str) -> bool:
     return False
 
 
-@pytest.mark.parametrize("bench, processes, child", [("cold_start", "0", "asv"), ("TrainStep", "3", "worker.py"),
-                                                     (r"accuracy\.Accuracy", "0", "bench.workload.accuracy_job")],
-                         ids=["asv", "replicated", "accuracy-job"])
+@pytest.mark.parametrize(
+    "bench, processes, child",
+    [
+        ("cold_start", "0", "asv"),
+        ("TrainStep", "3", "worker.py"),
+        (r"accuracy\.Accuracy", "0", "bench.workload.accuracy_job"),
+    ],
+    ids=["asv", "replicated", "accuracy-job"],
+)
 def test_lock_then_sigterm_leaves_no_process_behind(clone, bench, processes, child):
     """14: a second run in the same checkout is refused while the first measures; SIGTERM stops the
     first with exit 130, its asv / worker / cold-start processes with it, and no temporary folder."""
@@ -108,10 +120,29 @@ def test_lock_then_sigterm_leaves_no_process_behind(clone, bench, processes, chi
     marker = f"SEQMNIST_TEST_MARK={uuid.uuid4().hex}"
     key, value = marker.split("=")
     tmp_before = set(Path("/tmp").glob("seqmnist-asv-*"))
-    first = subprocess.Popen([sys.executable, "-m", "bench.cli", "run", "--machine", MACHINE, "--frameworks", "torch",
-                              "--bench", bench, "--processes", processes, "--data-dir", str(data)],
-                             cwd=repo, env=env(PYTHONPATH=str(repo), SEQMNIST_ACCURACY_EPOCHS="500", **{key: value}),
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bench.cli",
+            "run",
+            "--machine",
+            MACHINE,
+            "--frameworks",
+            "torch",
+            "--bench",
+            bench,
+            "--processes",
+            processes,
+            "--data-dir",
+            str(data),
+        ],
+        cwd=repo,
+        env=env(PYTHONPATH=str(repo), SEQMNIST_ACCURACY_EPOCHS="500", **{key: value}),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         # measuring has begun once the child this case is about runs (asv, a worker, an accuracy job: asv puts
         # the last in a process group of its own)

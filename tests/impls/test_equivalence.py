@@ -3,15 +3,15 @@
 Each framework is checked against an independent float64 NumPy model (tests/reference.py),
 so a wrong gate order, a hidden forget bias, another Adam epsilon form or a transposed kernel fails.
 """
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
-
-import impls
-
 from conftest import framework_params, tested_frameworks, variant_params
 from reference import ReferenceAdam, forward, loss_and_grads
+
+import impls
 
 # Default spec, a large-epsilon Adam where Keras' "epsilon hat" form would differ by ~1e-3, and the
 # 784-step pixel sequence (fused variants only: unrolling 784 steps would test the compilers' patience).
@@ -162,7 +162,10 @@ def test_frameworks_agree_with_each_other(config_name):
     for other in names[1:]:
         # Same conditioning mask as against the reference; first framework stands in for it.
         ref_like = ReferenceAdam(first_weights, ref.lr, ref.b1, ref.b2, ref.eps)
-        ref_like.min_abs_grad, ref_like.w = ref.min_abs_grad, {k: v.astype(np.float64) for k, v in first_weights.items()}
+        ref_like.min_abs_grad, ref_like.w = (
+            ref.min_abs_grad,
+            {k: v.astype(np.float64) for k, v in first_weights.items()},
+        )
         assert_trained_weights_match(runs[other][0], ref_like, steps=3)
 
 

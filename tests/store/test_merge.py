@@ -1,6 +1,7 @@
 """bench/store/merge.py through `seqmnist-bench merge`: results of two runners become one results folder and one
 page; a second host under one machine name, or a result that would be overwritten, is refused with
 nothing written."""
+
 from __future__ import annotations
 
 import json
@@ -9,8 +10,17 @@ from pathlib import Path
 from asv_files import BASE, FW2, HEAD, write_results
 from conftest import cli
 
-HOST = {"cpu_model": "AMD EPYC", "cpu_count": 2, "threads": 2, "memory_gib": 24, "os": "Linux", "python": "3.11",
-        "gpu": None, "versions": {"torch": "torch 2.13.0+cpu"}, "matmul_gflops": 190.0}
+HOST = {
+    "cpu_model": "AMD EPYC",
+    "cpu_count": 2,
+    "threads": 2,
+    "memory_gib": 24,
+    "os": "Linux",
+    "python": "3.11",
+    "gpu": None,
+    "versions": {"torch": "torch 2.13.0+cpu"},
+    "matmul_gflops": 190.0,
+}
 
 
 def runner(folder: Path, machine: str, commit: str, cold: float, host: dict | None = HOST) -> Path:
@@ -18,8 +28,13 @@ def runner(folder: Path, machine: str, commit: str, cold: float, host: dict | No
     from bench.store.fingerprint import identity
 
     results = folder / "results"
-    write_results(results / "asv", machine, commit, 1_700_000_000_000,
-                  {"cold_start.ColdStart.timeraw_cold_start": (FW2, [cold, cold * 2, cold * 1.5], [None] * 3)})
+    write_results(
+        results / "asv",
+        machine,
+        commit,
+        1_700_000_000_000,
+        {"cold_start.ColdStart.timeraw_cold_start": (FW2, [cold, cold * 2, cold * 1.5], [None] * 3)},
+    )
     (results / "asv" / "benchmarks.json").write_text(json.dumps({"version": 2}))
     meta = results / "meta" / machine
     meta.mkdir(parents=True, exist_ok=True)
@@ -30,8 +45,11 @@ def runner(folder: Path, machine: str, commit: str, cold: float, host: dict | No
 
 
 def listing(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
-            if p.is_file() and p.name != ".lock"}  # the lock merge takes, empty once released
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != ".lock"
+    }  # the lock merge takes, empty once released
 
 
 def test_two_machines_merge_into_one_page(tmp_path):

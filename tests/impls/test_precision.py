@@ -4,16 +4,16 @@ reference closely and keeps float32 master weights; tf32 is refused where it can
 bf16 cannot match the reference to 1e-4 (8 mantissa bits), so these tests bound the error from
 both sides: close enough to be the same model, far enough to prove bfloat16 was used.
 """
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import framework_params, variant_params
+from reference import ReferenceAdam, forward
 from test_equivalence import _batches, _weights
 
 import impls
-
-from conftest import framework_params, variant_params
-from reference import ReferenceAdam, forward
 
 CONFIG = impls.LSTMConfig()
 
@@ -114,7 +114,8 @@ def test_torch_tf32_flags_hold_for_the_step_only(monkeypatch):
     model = _tf32_model_on_cpu(monkeypatch, "torch")
     seen = []
     model.net.register_forward_hook(
-        lambda *_: seen.append((torch.backends.cuda.matmul.fp32_precision, torch.backends.cudnn.rnn.fp32_precision)))
+        lambda *_: seen.append((torch.backends.cuda.matmul.fp32_precision, torch.backends.cudnn.rnn.fp32_precision))
+    )
     x, y = _batches(1)[0]
     model.train_step(x, y)
     assert seen == [("tf32", "tf32")]
@@ -129,8 +130,14 @@ def test_tensorflow_tf32_flag_holds_for_the_call_only(monkeypatch):
     seen = []
     for name in ("_step", "_forward"):  # the compiled functions, called inside the step's and forward's context
         inner = getattr(model, name)
-        setattr(model, name, lambda *a, _f=inner, _n=name: (
-            seen.append((_n, tf.config.experimental.tensor_float_32_execution_enabled())), _f(*a))[1])
+        setattr(
+            model,
+            name,
+            lambda *a, _f=inner, _n=name: (
+                seen.append((_n, tf.config.experimental.tensor_float_32_execution_enabled())),
+                _f(*a),
+            )[1],
+        )
     x, y = _batches(1)[0]
     model.train_step(x, y)
     model.predict(x)

@@ -1,6 +1,7 @@
 """The command line as a user meets it: help, exit statuses, clear errors for bad input, train on tiny
 data, report as a gate.
 """
+
 from __future__ import annotations
 
 import os
@@ -9,12 +10,11 @@ import subprocess
 import sys
 
 import pytest
+from asv_files import BASE, FW_2B, write_results
+from conftest import cli, cli_env, framework_params
 
 import impls
 from bench import report
-
-from asv_files import BASE, FW_2B, write_results
-from conftest import cli, cli_env, framework_params
 
 
 def test_help_names_every_command():
@@ -43,19 +43,45 @@ def test_bad_input_is_a_clear_error_not_a_traceback(args, message):
 @pytest.mark.parametrize("framework", framework_params())
 @pytest.mark.parametrize("sequence", ["row", "permuted"])
 def test_train_command_on_tiny_data(tiny_idx, framework, sequence):
-    proc = cli("train", "--framework", framework, "--sequence", sequence, "--epochs", "2", "--batch-size", "32",
-               "--data-dir", str(tiny_idx), "--no-progress")
+    proc = cli(
+        "train",
+        "--framework",
+        framework,
+        "--sequence",
+        sequence,
+        "--epochs",
+        "2",
+        "--batch-size",
+        "32",
+        "--data-dir",
+        str(tiny_idx),
+        "--no-progress",
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "unverified" in proc.stderr  # the tiny set is not MNIST, and is said so
     assert len(re.findall(r"^epoch \d/2: loss [\d.]+, test accuracy [\d.]+", proc.stderr, re.M)) == 2
-    assert re.search(rf"{framework}/fused cpu float32 \({sequence} sequence\): test accuracy [\d.]+ after 2 epoch", proc.stdout)
+    assert re.search(
+        rf"{framework}/fused cpu float32 \({sequence} sequence\): test accuracy [\d.]+ after 2 epoch", proc.stdout
+    )
 
 
 @pytest.mark.parametrize("framework", framework_params())
 def test_train_bf16_on_tiny_data(tiny_idx, framework):
 
-    args = ("train", "--framework", framework, "--precision", "bf16", "--epochs", "1", "--batch-size", "32",
-            "--data-dir", str(tiny_idx), "--no-progress")
+    args = (
+        "train",
+        "--framework",
+        framework,
+        "--precision",
+        "bf16",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "32",
+        "--data-dir",
+        str(tiny_idx),
+        "--no-progress",
+    )
     variant = "fused"
     refused = impls.load(framework).unavailable("cpu", "bf16")
     if refused:  # this CPU has no bfloat16 kernel for the fused layer: a named refusal, then the cell loop
@@ -64,7 +90,9 @@ def test_train_bf16_on_tiny_data(tiny_idx, framework):
         variant = "cell"
     proc = cli(*args, "--variant", variant)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert re.search(rf"{framework}/{variant} cpu bf16 \(row sequence\): test accuracy [\d.]+ after 1 epoch", proc.stdout)
+    assert re.search(
+        rf"{framework}/{variant} cpu bf16 \(row sequence\): test accuracy [\d.]+ after 1 epoch", proc.stdout
+    )
 
 
 def test_unknown_variant_is_rejected():
@@ -73,8 +101,9 @@ def test_unknown_variant_is_rejected():
 
 
 def run_cli(tmp_path, *args):
-    return subprocess.run([sys.executable, "-m", "bench.cli", "report", *args], cwd=tmp_path,
-                          capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "bench.cli", "report", *args], cwd=tmp_path, capture_output=True, text=True
+    )
 
 
 def test_cli_gate_exit_codes_and_files(results, tmp_path):
@@ -84,8 +113,15 @@ def test_cli_gate_exit_codes_and_files(results, tmp_path):
     assert proc.returncode == 1, proc.stderr
     assert "regression" in proc.stdout
     out = tmp_path / "results" / "report"
-    for name in ("results.csv", "latest.md", "latest.csv", "index.html", "regressions.md",
-                 "throughput_box_cpu.png", "history_box_cpu.png"):
+    for name in (
+        "results.csv",
+        "latest.md",
+        "latest.csv",
+        "index.html",
+        "regressions.md",
+        "throughput_box_cpu.png",
+        "history_box_cpu.png",
+    ):
         assert (out / name).is_file(), name
     text = readme.read_text()
     assert "\nold\n" not in text and "train samples/s @128" in text and text.endswith(f"{report.README_END}\nrest\n")
@@ -101,8 +137,9 @@ def test_cli_no_results_exits_2(tmp_path):
 
 def test_a_bug_in_the_report_is_raised_not_turned_into_unreadable_files(tmp_path, monkeypatch):
     res = tmp_path / "asv"
-    write_results(res, "box", BASE, 1_700_000_000_000, {
-        "throughput.TrainStep.time_train_step": (FW_2B, [0.01] * 6, [None] * 6)})
+    write_results(
+        res, "box", BASE, 1_700_000_000_000, {"throughput.TrainStep.time_train_step": (FW_2B, [0.01] * 6, [None] * 6)}
+    )
 
     def bug(*args):
         raise KeyError("planted bug in the report")
@@ -131,14 +168,19 @@ def test_an_internal_value_error_is_not_called_a_usage_error(monkeypatch, capsys
 
 def test_more_threads_than_cores_is_refused():
     n = len(os.sched_getaffinity(0)) + 1
-    for args, env in ((["run", "--threads", str(n)], None), (["train", "--framework", "torch"], cli_env(SEQMNIST_THREADS=str(n)))):
+    for args, env in (
+        (["run", "--threads", str(n)], None),
+        (["train", "--framework", "torch"], cli_env(SEQMNIST_THREADS=str(n))),
+    ):
         proc = cli(*args, env=env)
         assert proc.returncode == 2 and "core" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_report_refuses_base_equal_head_and_bad_revisions_before_writing(tmp_path):
     res = tmp_path / "results" / "asv"
-    write_results(res, "box", BASE, 1_700_000_000_000, {"throughput.TrainStep.time_train_step": (FW_2B, [0.01] * 6, [None] * 6)})
+    write_results(
+        res, "box", BASE, 1_700_000_000_000, {"throughput.TrainStep.time_train_step": (FW_2B, [0.01] * 6, [None] * 6)}
+    )
     readme = tmp_path / "README.md"
     readme.write_text(f"x\n{report.README_START}\nold\n{report.README_END}\n")
     same = cli("report", "--base", BASE[:8], "--head", BASE[:8], cwd=tmp_path)
@@ -148,16 +190,23 @@ def test_report_refuses_base_equal_head_and_bad_revisions_before_writing(tmp_pat
     assert "\nold\n" in readme.read_text() and not (tmp_path / "results" / "report").exists()
 
 
-@pytest.mark.parametrize("args, env, message", [
-    (["run", "--bench", "("], {}, "not a regular expression"),
-    (["compare", "HEAD", "HEAD", "--bench", "("], {}, "not a regular expression"),
-    (["noise", "--seed", "99999999999999999999999"], {}, "must be in 0.."),
-    (["compare", "HEAD~1", "HEAD", "--threshold", "abc"], {}, "expected a number, got 'abc'"),
-    (["run", "--processes", "x"], {}, "expected an integer"),
-    (["run", "--quick"], {"SEQMNIST_ACCURACY_EPOCHS": "0"}, "SEQMNIST_ACCURACY_EPOCHS='0': must be a positive integer"),
-    (["run", "--quick"], {"SEQMNIST_SEQUENCE_EPOCHS": "lots"}, "SEQMNIST_SEQUENCE_EPOCHS='lots'"),
-    (["train", "--framework", "torch", "--seed", "-1"], {}, "must be in 0.."),
-])
+@pytest.mark.parametrize(
+    "args, env, message",
+    [
+        (["run", "--bench", "("], {}, "not a regular expression"),
+        (["compare", "HEAD", "HEAD", "--bench", "("], {}, "not a regular expression"),
+        (["noise", "--seed", "99999999999999999999999"], {}, "must be in 0.."),
+        (["compare", "HEAD~1", "HEAD", "--threshold", "abc"], {}, "expected a number, got 'abc'"),
+        (["run", "--processes", "x"], {}, "expected an integer"),
+        (
+            ["run", "--quick"],
+            {"SEQMNIST_ACCURACY_EPOCHS": "0"},
+            "SEQMNIST_ACCURACY_EPOCHS='0': must be a positive integer",
+        ),
+        (["run", "--quick"], {"SEQMNIST_SEQUENCE_EPOCHS": "lots"}, "SEQMNIST_SEQUENCE_EPOCHS='lots'"),
+        (["train", "--framework", "torch", "--seed", "-1"], {}, "must be in 0.."),
+    ],
+)
 def test_bad_input_is_a_named_error_with_exit_2(args, env, message):
     proc = cli(*args, env=cli_env(**env))
     assert proc.returncode == 2, proc.stderr[-800:]
@@ -166,7 +215,9 @@ def test_bad_input_is_a_named_error_with_exit_2(args, env, message):
 
 def test_report_out_that_is_a_file_is_refused(tmp_path):
     res = tmp_path / "results" / "asv"
-    write_results(res, "box", BASE, 1_700_000_000_000, {"throughput.TrainStep.time_train_step": (FW_2B, [0.01] * 6, [None] * 6)})
+    write_results(
+        res, "box", BASE, 1_700_000_000_000, {"throughput.TrainStep.time_train_step": (FW_2B, [0.01] * 6, [None] * 6)}
+    )
     (tmp_path / "taken").write_text("mine")
     proc = cli("report", "--out", "taken", cwd=tmp_path)
     assert proc.returncode == 2 and "not a folder" in proc.stderr and (tmp_path / "taken").read_text() == "mine"
@@ -180,7 +231,9 @@ def test_a_bench_regex_matching_nothing_is_exit_2_not_a_failure():
 def test_report_from_a_subfolder_writes_beside_the_results(tmp_path):
     (tmp_path / "asv.conf.json").write_text("{}")
     res = tmp_path / "results" / "asv"
-    write_results(res, "box", BASE, 1_700_000_000_000, {"throughput.TrainStep.time_train_step": (FW_2B, [0.01] * 6, [None] * 6)})
+    write_results(
+        res, "box", BASE, 1_700_000_000_000, {"throughput.TrainStep.time_train_step": (FW_2B, [0.01] * 6, [None] * 6)}
+    )
     sub = tmp_path / "bench"
     sub.mkdir()
     for args in ([], ["--results", "../results/asv"]):

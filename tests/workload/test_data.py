@@ -1,4 +1,5 @@
 """The IDX data layer: tiny sets load, every corruption gets a named error, batch order is seeded."""
+
 from __future__ import annotations
 
 import gzip
@@ -7,12 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import REAL_MNIST, write_idx
 
 import impls
 from bench.workload import data as data_mod
 from bench.workload.data import DataError, as_sequence, batch_indices, load_mnist
-
-from conftest import REAL_MNIST, write_idx
 
 
 def test_tiny_set_loads_as_unverified(tiny_idx):

@@ -1,21 +1,25 @@
-"""bench/store/history.py: what a run keeps of the results stored before it.
-"""
+"""bench/store/history.py: what a run keeps of the results stored before it."""
+
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
 import pandas as pd
+from asv_files import BASE, write_results
 
 from bench import report
-
-from asv_files import BASE, write_results
 
 
 # 10 / 11 ---------------------------------------------------------------------------------------
 def _stored(res: Path, value: float, started: int, machine="box", commit=BASE):
-    path = write_results(res, machine, commit, 1_700_000_000_000, {
-        "accuracy.Accuracy.track_test_error": ([["'torch'"], ["'cpu'"], ["5"]], [value], [None])})
+    path = write_results(
+        res,
+        machine,
+        commit,
+        1_700_000_000_000,
+        {"accuracy.Accuracy.track_test_error": ([["'torch'"], ["'cpu'"], ["5"]], [value], [None])},
+    )
     doc = json.loads(path.read_text())
     doc["started_at"] = {"accuracy.Accuracy.track_test_error": started}
     doc["results"]["accuracy.Accuracy.track_test_error"][3] = started
@@ -66,10 +70,29 @@ def test_replicated_values_of_one_framework_leave_the_others_stored(tmp_path):
     res = tmp_path / "asv"
     name = "throughput.TrainStep.time_train_step"
     grid = [["'torch'", "'tensorflow'", "'jax'"], ["'cpu'"], ["32", "128"]]
-    write_results(res, "box", BASE, 1_700_000_000_000, {name: (grid, [0.01, 0.02, 0.03, 0.04, 0.05, 0.06], [None] * 6)},
-                  samples={name: [[0.01, 0.011], [0.02], [0.03], [0.04], [0.05], [0.06]]}, env="existing-py")
-    rows = pd.DataFrame([{"benchmark": name, "param": 0, "process": p, "value": v, "status": "ok",
-                          "all_params": json.dumps(grid), "version": "1"} for p, v in ((1, 0.012), (2, 0.013))])
+    write_results(
+        res,
+        "box",
+        BASE,
+        1_700_000_000_000,
+        {name: (grid, [0.01, 0.02, 0.03, 0.04, 0.05, 0.06], [None] * 6)},
+        samples={name: [[0.01, 0.011], [0.02], [0.03], [0.04], [0.05], [0.06]]},
+        env="existing-py",
+    )
+    rows = pd.DataFrame(
+        [
+            {
+                "benchmark": name,
+                "param": 0,
+                "process": p,
+                "value": v,
+                "status": "ok",
+                "all_params": json.dumps(grid),
+                "version": "1",
+            }
+            for p, v in ((1, 0.012), (2, 0.013))
+        ]
+    )
     replicate.store(rows, res, "box", BASE, "existing-py", append=True)
     stored = Results.load(str(next((res / "box").glob(f"{BASE[:8]}-*.json"))), machine_name="box")
     values = stored.get_result_value(name, grid)

@@ -1,4 +1,5 @@
 """The statistics behind compare's verdicts, on synthetic data where the truth is known."""
+
 from __future__ import annotations
 
 import itertools
@@ -17,13 +18,12 @@ def test_signed_rank_distribution_matches_brute_force():
     counts = np.zeros(n * (n + 1) // 2 + 1)
     for signs in itertools.product((0, 1), repeat=n):
         counts[sum(r for r, s in zip(range(1, n + 1), signs) if s)] += 1
-    assert np.allclose(stats._signed_rank_cdf(n), np.cumsum(counts) / 2 ** n)
+    assert np.allclose(stats._signed_rank_cdf(n), np.cumsum(counts) / 2**n)
 
 
 def test_hodges_lehmann_interval_covers_the_truth_at_its_level():
     rng = np.random.default_rng(1)
-    hits = sum(lo <= 0.1 <= hi for lo, hi in (stats.hodges_lehmann(rng.normal(0.1, 0.05, 10))[1:]
-                                                for _ in range(2000)))
+    hits = sum(lo <= 0.1 <= hi for lo, hi in (stats.hodges_lehmann(rng.normal(0.1, 0.05, 10))[1:] for _ in range(2000)))
     assert 0.93 <= hits / 2000 <= 0.985  # the discrete interval is a little conservative
 
 
@@ -54,9 +54,17 @@ def test_a_change_near_the_threshold_is_inconclusive_not_unchanged():
     assert stats.verdict(stats.paired_logs(np.log(head / base)), 0.03) == "inconclusive"
 
 
-def simulate_round(rng, shift: float, alternations: int = 4, drift: float = 0.005, sample_sd: float = 0.05,
-                   process_sd: float = 0.01, spike: float = 0.02, spell: float = 0.0,
-                   spell_factor: float = 1.75) -> tuple[list[float], list[float]]:
+def simulate_round(
+    rng,
+    shift: float,
+    alternations: int = 4,
+    drift: float = 0.005,
+    sample_sd: float = 0.05,
+    process_sd: float = 0.01,
+    spike: float = 0.02,
+    spell: float = 0.0,
+    spell_factor: float = 1.75,
+) -> tuple[list[float], list[float]]:
     """One compare round on a noisy shared box, its base and head samples in the order taken:
     machine speed drifts (random walk per sample), each process has its own offset, each sample has
     noise and now and then a spike (+50%, a preempted vCPU); base and head alternate ABBA.
@@ -78,8 +86,9 @@ def simulate_round(rng, shift: float, alternations: int = 4, drift: float = 0.00
     return samples["base"], samples["head"]
 
 
-def sequential_trial(rng, shift: float, threshold: float = 0.03, min_rounds: int = 6,
-                     max_rounds: int = 14, **noise) -> str:
+def sequential_trial(
+    rng, shift: float, threshold: float = 0.03, min_rounds: int = 6, max_rounds: int = 14, **noise
+) -> str:
     """compare's procedure for one benchmark: rounds until the verdict is decided or the budget
     (max_rounds: 300 s at ~21 s a round) is spent; the verdict then."""
     logs = []
@@ -101,8 +110,10 @@ def test_the_simulated_noise_is_at_least_what_the_box_shows():
 
 def test_under_heavy_noise_a_missed_slowdown_reads_inconclusive_never_unchanged():
     rng = np.random.default_rng(13)
-    verdicts = [sequential_trial(rng, math.log(1.10), sample_sd=0.12, process_sd=0.05, drift=0.01, spike=0.03)
-                for _ in range(300)]
+    verdicts = [
+        sequential_trial(rng, math.log(1.10), sample_sd=0.12, process_sd=0.05, drift=0.01, spike=0.03)
+        for _ in range(300)
+    ]
     assert verdicts.count("regression") < len(verdicts)  # the noise does cost power here ...
     assert verdicts.count("unchanged") + verdicts.count("improvement") <= 1  # ... but never a wrong all-clear
 
@@ -149,8 +160,10 @@ def test_rounds_needed_predicts_the_power_on_a_noisier_machine():
     sd = float(np.std(round_logs(rng, 400, **noisy), ddof=1))
     need = stats.rounds_needed(sd, 0.10, 0.03)
     assert need > 12  # more than the default budget gives here: the noise check must say so
-    hits = [sequential_trial(rng, math.log(1.10), min_rounds=need, max_rounds=need, **noisy) == "regression"
-            for _ in range(300)]
+    hits = [
+        sequential_trial(rng, math.log(1.10), min_rounds=need, max_rounds=need, **noisy) == "regression"
+        for _ in range(300)
+    ]
     assert np.mean(hits) >= 0.90
 
 
@@ -179,12 +192,34 @@ def test_estimates_turn_rounds_into_verdicts_with_their_interval():
         for batch, ratio in ((32, 1.15), (128, 1.0)):
             b = 0.01 * math.exp(rng.normal(0, 0.01))
             for side, value in (("base", b), ("head", b * ratio * math.exp(rng.normal(0, 0.01)))):
-                rows.append({"framework": "torch", "device": "cpu", "benchmark": "throughput.TrainStep.time_train_step",
-                             "param": batch, "params": f"torch, cpu, {batch}", "round": r, "side": side,
-                             "value": value, "status": "ok", "reason": ""})
-    rows.append({"framework": "torch", "device": "cpu", "benchmark": "throughput.Predict.time_predict", "param": 0,
-                 "params": "torch, cpu, 32", "round": 1, "side": "head", "value": float("nan"), "status": "failed",
-                 "reason": "Traceback ...\nRuntimeError: boom"})
+                rows.append(
+                    {
+                        "framework": "torch",
+                        "device": "cpu",
+                        "benchmark": "throughput.TrainStep.time_train_step",
+                        "param": batch,
+                        "params": f"torch, cpu, {batch}",
+                        "round": r,
+                        "side": side,
+                        "value": value,
+                        "status": "ok",
+                        "reason": "",
+                    }
+                )
+    rows.append(
+        {
+            "framework": "torch",
+            "device": "cpu",
+            "benchmark": "throughput.Predict.time_predict",
+            "param": 0,
+            "params": "torch, cpu, 32",
+            "round": 1,
+            "side": "head",
+            "value": float("nan"),
+            "status": "failed",
+            "reason": "Traceback ...\nRuntimeError: boom",
+        }
+    )
     v = estimates(pd.DataFrame(rows), 0.03, 0.95).set_index("param")
     assert v.loc[32, "verdict"] == "regression" and v.loc[128, "verdict"] == "unchanged"
     assert v.loc[32, "change"].startswith("-13.") and "(95% CI" in v.loc[32, "change"]
@@ -199,8 +234,15 @@ def test_compare_takes_its_rounds_from_the_noise_check_of_the_same_host(tmp_path
 
     path = noise.path(tmp_path, "box")
     path.parent.mkdir(parents=True)
-    path.write_text(json.dumps({"fingerprint_id": "abc", "date": "today", "benchmarks": [
-        {"framework": "torch", "sd": 0.02}, {"framework": "jax", "sd": 0.08}]}))
+    path.write_text(
+        json.dumps(
+            {
+                "fingerprint_id": "abc",
+                "date": "today",
+                "benchmarks": [{"framework": "torch", "sd": 0.02}, {"framework": "jax", "sd": 0.08}],
+            }
+        )
+    )
     quiet, why = noise.min_rounds_for(tmp_path, "box", "abc", ["torch"], 0.10, 0.03)
     noisy, _ = noise.min_rounds_for(tmp_path, "box", "abc", ["torch", "jax"], 0.10, 0.03)
     assert quiet == stats.MIN_ROUNDS and noisy == stats.rounds_needed(0.08, 0.10, 0.03) > quiet
@@ -212,9 +254,21 @@ def test_compare_takes_its_rounds_from_the_noise_check_of_the_same_host(tmp_path
 
 
 def test_one_round_gives_a_verdict_line_without_an_interval():
-    rows = [{"framework": "torch", "device": "cpu", "benchmark": "throughput.Predict.time_predict", "param": 1,
-             "params": "torch, cpu, 128", "round": 1, "side": side, "value": value, "status": "ok", "reason": ""}
-            for side, value in (("base", 0.010), ("head", 0.011))]
+    rows = [
+        {
+            "framework": "torch",
+            "device": "cpu",
+            "benchmark": "throughput.Predict.time_predict",
+            "param": 1,
+            "params": "torch, cpu, 128",
+            "round": 1,
+            "side": side,
+            "value": value,
+            "status": "ok",
+            "reason": "",
+        }
+        for side, value in (("base", 0.010), ("head", 0.011))
+    ]
     v = estimates(pd.DataFrame(rows), 0.03, 0.95).iloc[0]
     assert v.verdict == "inconclusive" and "too few rounds for a 95% interval" in v.change
 
@@ -229,9 +283,20 @@ def test_estimates_judge_each_round_pair_by_pair_from_its_samples():
         base, head = spelled if r % 2 else unspelled
         jitter = 1 + 0.002 * r
         for side, samples in (("base", base), ("head", [v * jitter for v in head])):
-            rows.append({"framework": "tensorflow", "device": "cpu", "benchmark": "throughput.Predict.time_predict",
-                         "param": 2, "params": "tensorflow, cpu, 1024", "round": r, "side": side,
-                         "value": float(np.mean(samples)), "samples": " ".join(f"{v:.6g}" for v in samples),
-                         "status": "ok", "reason": ""})
+            rows.append(
+                {
+                    "framework": "tensorflow",
+                    "device": "cpu",
+                    "benchmark": "throughput.Predict.time_predict",
+                    "param": 2,
+                    "params": "tensorflow, cpu, 1024",
+                    "round": r,
+                    "side": side,
+                    "value": float(np.mean(samples)),
+                    "samples": " ".join(f"{v:.6g}" for v in samples),
+                    "status": "ok",
+                    "reason": "",
+                }
+            )
     v = estimates(pd.DataFrame(rows), 0.03, 0.95).iloc[0]
     assert v.verdict == "regression" and 1.10 <= v.ratio <= 1.12 and v.sd < 0.01

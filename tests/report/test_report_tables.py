@@ -1,13 +1,13 @@
-"""bench/report/tables.py: the comparison, variants and README tables.
-"""
+"""bench/report/tables.py: the comparison, variants and README tables."""
+
 from __future__ import annotations
 
 import json
 import re
 
-from bench import report
-
 from asv_files import BASE, FW2, FW_2B, HEAD, HID, replicated_frame, write_results
+
+from bench import report
 
 
 def test_table_cells_show_their_interval_when_several_processes_stand_behind_them(tmp_path):
@@ -47,10 +47,12 @@ def test_two_asv_environments_of_one_commit_make_one_table(tmp_path):
     """asv.conf.json's matrix gives a commit one results file per environment: the tables take the
     newest ok value per cell instead of crashing on a duplicate framework index."""
     res = tmp_path / "asv"
-    train = {"throughput.TrainStep.time_train_step": (FW_2B, [0.01, 0.02] * 3, [None] * 6),
-             "baseline.MinimalLoop.time_minimal_train_step": (FW_2B, [0.009, 0.018] * 3, [None] * 6),
-             "variants.HiddenScaling.time_hidden_train_step": (HID, [0.01, 0.02] * 3, [None] * 6),
-             "variants.MatmulPeak.track_matmul_gflops": (FW2, [100.0, 90.0, 80.0], [None] * 3)}
+    train = {
+        "throughput.TrainStep.time_train_step": (FW_2B, [0.01, 0.02] * 3, [None] * 6),
+        "baseline.MinimalLoop.time_minimal_train_step": (FW_2B, [0.009, 0.018] * 3, [None] * 6),
+        "variants.HiddenScaling.time_hidden_train_step": (HID, [0.01, 0.02] * 3, [None] * 6),
+        "variants.MatmulPeak.track_matmul_gflops": (FW2, [100.0, 90.0, 80.0], [None] * 3),
+    }
     write_results(res, "box", BASE, 1_700_000_000_000, train, env="virtualenv-py3.11-torch")
     write_results(res, "box", BASE, 1_700_000_000_000, train, env="virtualenv-py3.11-jax")
     frame = report.load_results(res)
@@ -62,8 +64,13 @@ def test_two_asv_environments_of_one_commit_make_one_table(tmp_path):
 
 def test_a_failed_cell_reads_failed_not_not_run(tmp_path):
     res = tmp_path / "asv"
-    write_results(res, "box", BASE, 1_700_000_000_000, {
-        "throughput.TrainStep.time_train_step": (FW_2B, [0.01, None, 0.02, 0.04, 0.01, 0.02], [None] * 6)})
+    write_results(
+        res,
+        "box",
+        BASE,
+        1_700_000_000_000,
+        {"throughput.TrainStep.time_train_step": (FW_2B, [0.01, None, 0.02, 0.04, 0.01, 0.02], [None] * 6)},
+    )
     frame = report.load_results(res)
     table, notes = report.comparison_table(frame, "box", BASE, "cpu")
     assert table.loc["torch", "train samples/s @32"].startswith("3,200")
@@ -77,21 +84,40 @@ def test_readme_is_published_only_from_a_complete_full_run(tmp_path):
     full = {"throughput.TrainStep.time_train_step": (FW_2B, [0.01] * 6, [None] * 6)}
     write_results(res, "box", BASE, 1_700_000_000_000, full)
     (tmp_path / "results" / "meta" / "box").mkdir(parents=True)
-    (tmp_path / "results" / "meta" / "box" / f"{BASE[:8]}.json").write_text(json.dumps({"machine": "box", "commit": BASE, "quick": False}))
-    partial = {"throughput.TrainStep.time_train_step": ([["'torch'"], ["'cpu'"], ["32", "128"]], [0.02] * 2, [None] * 2)}
+    (tmp_path / "results" / "meta" / "box" / f"{BASE[:8]}.json").write_text(
+        json.dumps({"machine": "box", "commit": BASE, "quick": False})
+    )
+    partial = {
+        "throughput.TrainStep.time_train_step": ([["'torch'"], ["'cpu'"], ["32", "128"]], [0.02] * 2, [None] * 2)
+    }
     write_results(res, "box", HEAD, 1_700_000_100_000, partial)
-    (tmp_path / "results" / "meta" / "box" / f"{HEAD[:8]}.json").write_text(json.dumps({"machine": "box", "commit": HEAD, "quick": True}))
+    (tmp_path / "results" / "meta" / "box" / f"{HEAD[:8]}.json").write_text(
+        json.dumps({"machine": "box", "commit": HEAD, "quick": True})
+    )
     table = report.readme_table(report.load_results(res))
     assert f"`{BASE[:8]}`" in table and "12,800" in table  # 128 / 0.01, not the quick torch-only 6,400
 
 
 def test_the_header_names_the_data_the_accuracy_was_measured_on(tmp_path):
     res = tmp_path / "results" / "asv"
-    write_results(res, "box", BASE, 1_700_000_000_000, {
-        "accuracy.Accuracy.track_test_error": ([["'torch'"], ["'cpu'"], ["1"]], [0.19], [None])})
+    write_results(
+        res,
+        "box",
+        BASE,
+        1_700_000_000_000,
+        {"accuracy.Accuracy.track_test_error": ([["'torch'"], ["'cpu'"], ["1"]], [0.19], [None])},
+    )
     (tmp_path / "results" / "meta" / "box").mkdir(parents=True)
-    (tmp_path / "results" / "meta" / "box" / f"{BASE[:8]}.json").write_text(json.dumps(
-        {"machine": "box", "commit": BASE, "data": "unverified IDX data (no known checksum) from /fashion", "dirty": True}))
+    (tmp_path / "results" / "meta" / "box" / f"{BASE[:8]}.json").write_text(
+        json.dumps(
+            {
+                "machine": "box",
+                "commit": BASE,
+                "data": "unverified IDX data (no known checksum) from /fashion",
+                "dirty": True,
+            }
+        )
+    )
     header = report.header_line(report.load_results(res), "box", BASE)
     assert "unverified IDX data (no known checksum)" in header and "recorded as dirty" in header
     assert "/fashion" not in header  # published text names the data, never this machine's folder
@@ -102,13 +128,27 @@ def test_no_published_table_or_page_holds_the_data_folders_path(tmp_path):
     in the README table, the Markdown tables and the page."""
     folder = "/home/someone/private/mnist-data"
     res = tmp_path / "results" / "asv"
-    write_results(res, "box", BASE, 1_700_000_000_000, {
-        "accuracy.Accuracy.track_test_error": ([["'torch'"], ["'cpu'"], ["1"]], [0.02], [None]),
-        "throughput.TrainStep.time_train_step": ([["'torch'"], ["'cpu'"], ["128"]], [0.01], [None])})
+    write_results(
+        res,
+        "box",
+        BASE,
+        1_700_000_000_000,
+        {
+            "accuracy.Accuracy.track_test_error": ([["'torch'"], ["'cpu'"], ["1"]], [0.02], [None]),
+            "throughput.TrainStep.time_train_step": ([["'torch'"], ["'cpu'"], ["128"]], [0.01], [None]),
+        },
+    )
     (tmp_path / "results" / "meta" / "box").mkdir(parents=True)
-    (tmp_path / "results" / "meta" / "box" / f"{BASE[:8]}.json").write_text(json.dumps(
-        {"machine": "box", "commit": BASE, "data": f"MNIST (SHA-256 verified) from {folder}: 60000 train / 10000 "
-         "test images", "skipped": {"jax:cpu": f"no data under {folder}/raw"}}))
+    (tmp_path / "results" / "meta" / "box" / f"{BASE[:8]}.json").write_text(
+        json.dumps(
+            {
+                "machine": "box",
+                "commit": BASE,
+                "data": f"MNIST (SHA-256 verified) from {folder}: 60000 train / 10000 test images",
+                "skipped": {"jax:cpu": f"no data under {folder}/raw"},
+            }
+        )
+    )
     frame = report.load_results(res)
     published = "\n".join(report.latest_tables(frame).values()) + (report.readme_table(frame) or "")
     page = report.write_page(frame, tmp_path / "out").read_text()
@@ -122,7 +162,9 @@ def test_a_new_hosts_quick_run_is_published_until_it_has_a_full_one(tmp_path):
     meta = tmp_path / "results" / "meta" / "box"
     meta.mkdir(parents=True)
     for commit, date, value, quick in ((BASE, 1_700_000_000_000, 0.01, True), (HEAD, 1_700_000_100_000, 0.02, True)):
-        write_results(res, "box", commit, date, {"throughput.TrainStep.time_train_step": (FW_2B, [value] * 6, [None] * 6)})
+        write_results(
+            res, "box", commit, date, {"throughput.TrainStep.time_train_step": (FW_2B, [value] * 6, [None] * 6)}
+        )
         (meta / f"{commit[:8]}.json").write_text(json.dumps({"machine": "box", "commit": commit, "quick": quick}))
     assert f"`{HEAD[:8]}`" in report.readme_table(report.load_results(res))  # the newest quick one
     (meta / f"{BASE[:8]}.json").write_text(json.dumps({"machine": "box", "commit": BASE, "quick": False}))
@@ -133,10 +175,17 @@ def test_a_run_that_left_a_framework_out_does_not_replace_the_readme(tmp_path):
     """asv and the replicated store fill unselected frameworks' cells with skips (NaN): those do not
     make a run complete."""
     res = tmp_path / "results" / "asv"
-    write_results(res, "box", BASE, 1_700_000_000_000, {"throughput.TrainStep.time_train_step": (FW_2B, [0.01] * 6, [None] * 6)})
+    write_results(
+        res, "box", BASE, 1_700_000_000_000, {"throughput.TrainStep.time_train_step": (FW_2B, [0.01] * 6, [None] * 6)}
+    )
     nan = float("nan")
-    write_results(res, "box", HEAD, 1_700_000_100_000, {
-        "throughput.TrainStep.time_train_step": (FW_2B, [0.02, 0.02, nan, nan, 0.02, 0.02], [None] * 6)})
+    write_results(
+        res,
+        "box",
+        HEAD,
+        1_700_000_100_000,
+        {"throughput.TrainStep.time_train_step": (FW_2B, [0.02, 0.02, nan, nan, 0.02, 0.02], [None] * 6)},
+    )
     assert f"`{BASE[:8]}`" in report.readme_table(report.load_results(res))
 
 
@@ -144,9 +193,16 @@ def test_a_partial_run_on_another_machine_does_not_move_the_readme_there(tmp_pat
     """The README shows the machine with the newest complete run: a newer one-framework run on a
     second machine is not one."""
     res = tmp_path / "results" / "asv"
-    write_results(res, "box", BASE, 1_700_000_000_000, {"throughput.TrainStep.time_train_step": (FW_2B, [0.01] * 6, [None] * 6)})
-    write_results(res, "other", HEAD, 1_700_000_100_000, {
-        "throughput.TrainStep.time_train_step": ([["'torch'"], ["'cpu'"], ["32", "128"]], [0.02] * 2, [None] * 2)})
+    write_results(
+        res, "box", BASE, 1_700_000_000_000, {"throughput.TrainStep.time_train_step": (FW_2B, [0.01] * 6, [None] * 6)}
+    )
+    write_results(
+        res,
+        "other",
+        HEAD,
+        1_700_000_100_000,
+        {"throughput.TrainStep.time_train_step": ([["'torch'"], ["'cpu'"], ["32", "128"]], [0.02] * 2, [None] * 2)},
+    )
     table = report.readme_table(report.load_results(res))
     assert f"`{BASE[:8]}`" in table and "box" in table and "other" not in table
 

@@ -1,6 +1,7 @@
 """End to end, as a user runs it, in a throwaway clone of this repository: asv run (quick, one
 framework, tiny data) -> report -> compare against a commit that plants a slowdown (regression,
 exit 1) and against a comment-only commit (exit 0), each compare right after the other."""
+
 from __future__ import annotations
 
 import itertools
@@ -13,10 +14,9 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import clone_with_tiny_data
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 MACHINE = "ci-smoke"
 pytestmark = pytest.mark.slow
 
@@ -30,7 +30,11 @@ def _torch_missing() -> bool:
 def cli(clone: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
     env = dict(os.environ, SEQMNIST_THREADS="1", TF_CPP_MIN_LOG_LEVEL="2")
     return subprocess.run(
-        [sys.executable, "-m", "bench.cli", *args], cwd=clone, env=env, capture_output=True, text=True,
+        [sys.executable, "-m", "bench.cli", *args],
+        cwd=clone,
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=timeout,
     )
 
@@ -53,15 +57,31 @@ def _result_file(repo: Path, commit: str) -> dict:
 
 def test_quick_run_stores_positive_values_and_na_for_skips(clone):
     repo, data = clone
-    proc = cli(repo, "run", "--quick", "--frameworks", "torch", "--data-dir", str(data), "--machine", MACHINE,
-               "--processes", "2")
+    proc = cli(
+        repo,
+        "run",
+        "--quick",
+        "--frameworks",
+        "torch",
+        "--data-dir",
+        str(data),
+        "--machine",
+        MACHINE,
+        "--processes",
+        "2",
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "torch" in proc.stdout and "train samples/s @128" in proc.stdout  # the summary table
     head = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
     results = _result_file(repo, head)["results"]
-    for name in ("throughput.TrainStep.time_train_step", "throughput.Predict.time_predict",
-                 "cold_start.ColdStart.timeraw_cold_start", "memory.HostMemory.peakmem_train",
-                 "accuracy.Accuracy.track_test_error", "baseline.MinimalLoop.time_minimal_train_step"):
+    for name in (
+        "throughput.TrainStep.time_train_step",
+        "throughput.Predict.time_predict",
+        "cold_start.ColdStart.timeraw_cold_start",
+        "memory.HostMemory.peakmem_train",
+        "accuracy.Accuracy.track_test_error",
+        "baseline.MinimalLoop.time_minimal_train_step",
+    ):
         values, params = results[name][0], results[name][1]
         combos = list(itertools.product(*params))
         for combo, value in zip(combos, values):
@@ -75,9 +95,12 @@ def test_quick_run_stores_positive_values_and_na_for_skips(clone):
     per_process = samples[names.index("samples")]
     assert [len(s) for s in per_process if s] == [2, 2, 2]
     # nothing of this machine's paths in what is published: the results file's name and contents
-    stored = [p for p in (repo / "results").rglob("*") if p.is_file() and p.suffix in (".json", ".csv", ".md")
-              and MACHINE in p.parts]
-    assert not [p for p in stored if "existing-py" in p.name], stored
+    stored = [
+        p
+        for p in (repo / "results").rglob("*")
+        if p.is_file() and p.suffix in (".json", ".csv", ".md") and MACHINE in p.parts
+    ]
+    assert not [p for p in stored if "existing-py_" in p.name], stored  # asv names it after the interpreter path
     for p in stored:
         assert str(repo) not in p.read_text() and str(data) not in p.read_text(), p
     rounds = (repo / "results" / "rounds" / MACHINE / f"{head[:8]}.csv").read_text().splitlines()
@@ -109,15 +132,33 @@ def _commit(repo: Path, path: str, old: str, new: str, message: str) -> None:
 
 
 def _compare(repo: Path, base: str, head: str) -> subprocess.CompletedProcess:
-    return cli(repo, "compare", base, head, "--frameworks", "torch", "--bench", r"TrainStep\.", "--rounds", "6",
-               "--machine", MACHINE, "--seed", "1")
+    return cli(
+        repo,
+        "compare",
+        base,
+        head,
+        "--frameworks",
+        "torch",
+        "--bench",
+        r"TrainStep\.",
+        "--rounds",
+        "6",
+        "--machine",
+        MACHINE,
+        "--seed",
+        "1",
+    )
 
 
 def test_compare_flags_a_planted_slowdown_and_passes_a_comment_only_commit(clone):
     repo, _ = clone
-    _commit(repo, "impls/torch_lstm.py", "        self.optimizer.zero_grad(set_to_none=True)\n",
-            "        __import__('time').sleep(0.01)  # planted slowdown\n        self.optimizer.zero_grad(set_to_none=True)\n",
-            "planted slowdown")
+    _commit(
+        repo,
+        "impls/torch_lstm.py",
+        "        self.optimizer.zero_grad(set_to_none=True)\n",
+        "        __import__('time').sleep(0.01)  # planted slowdown\n        self.optimizer.zero_grad(set_to_none=True)\n",
+        "planted slowdown",
+    )
     proc = _compare(repo, "HEAD~1", "HEAD")
     assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-3000:]
     store = next((repo / "results" / "compare" / MACHINE).glob("*"))
@@ -126,8 +167,12 @@ def test_compare_flags_a_planted_slowdown_and_passes_a_comment_only_commit(clone
     assert "samples/s (95% CI" in report and "6 paired rounds" in report
     assert list((store / "asv" / MACHINE).glob("*-paired-rounds.json"))
     # compare wrote nothing tracked: the checkout is as clean as before
-    assert subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"],
-                          capture_output=True, text=True).stdout == ""
+    assert (
+        subprocess.run(
+            ["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True
+        ).stdout
+        == ""
+    )
 
     _commit(repo, "impls/torch_lstm.py", "# planted slowdown", "# planted slowdown (comment only)", "comment only")
     proc = _compare(repo, "HEAD~1", "HEAD")  # a second compare right after the first
@@ -141,8 +186,20 @@ def test_compare_after_report_and_with_local_edits_still_runs(clone):
     assert cli(repo, "report").returncode == 0
     (repo / "README.md").write_text((repo / "README.md").read_text() + "\nlocal edit\n")
     try:
-        proc = cli(repo, "compare", "HEAD~1", "HEAD", "--frameworks", "torch", "--bench", r"Predict\.",
-                   "--rounds", "1", "--machine", MACHINE)
+        proc = cli(
+            repo,
+            "compare",
+            "HEAD~1",
+            "HEAD",
+            "--frameworks",
+            "torch",
+            "--bench",
+            r"Predict\.",
+            "--rounds",
+            "1",
+            "--machine",
+            MACHINE,
+        )
         assert proc.returncode == 0, proc.stderr[-3000:]  # one round decides nothing: inconclusive
         assert "Traceback" not in proc.stderr and "full report" in proc.stdout
         assert "too few rounds for a 95% interval" in proc.stdout
@@ -155,18 +212,20 @@ def test_compare_refuses_unknown_revisions_and_empty_selections(clone):
     repo, _ = clone
     proc = cli(repo, "compare", "no-such-rev", "HEAD", "--frameworks", "torch")
     assert proc.returncode == 2 and "unknown revision" in proc.stderr
-    proc = cli(repo, "compare", "HEAD~1", "HEAD", "--frameworks", "torch", "--bench", "NoSuchBenchmark", "--rounds", "1")
+    proc = cli(
+        repo, "compare", "HEAD~1", "HEAD", "--frameworks", "torch", "--bench", "NoSuchBenchmark", "--rounds", "1"
+    )
     assert proc.returncode == 2 and "no benchmark matched" in proc.stderr, proc.stderr[-2000:]
 
 
 def test_noise_check_stores_what_compare_then_uses(clone):
     repo, _ = clone
-    proc = cli(repo, "noise", "--frameworks", "torch", "--bench", r"TrainStep\.", "--rounds", "2",
-               "--machine", MACHINE)
+    proc = cli(repo, "noise", "--frameworks", "torch", "--bench", r"TrainStep\.", "--rounds", "2", "--machine", MACHINE)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "rounds_for_10%" in proc.stdout and "torch, cpu, 128" in proc.stdout
     stored = json.loads((repo / "results" / "meta" / MACHINE / "noise.json").read_text())
     assert len(stored["benchmarks"]) == 3 and all(b["sd"] >= 0 for b in stored["benchmarks"])
-    proc = cli(repo, "compare", "HEAD~1", "HEAD", "--frameworks", "torch", "--bench", "NoSuchBenchmark",
-               "--machine", MACHINE)
+    proc = cli(
+        repo, "compare", "HEAD~1", "HEAD", "--frameworks", "torch", "--bench", "NoSuchBenchmark", "--machine", MACHINE
+    )
     assert "noise check of" in proc.stderr  # compare read the stored noise to choose its rounds
