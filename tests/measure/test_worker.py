@@ -1,0 +1,69 @@
+"""bench/measure/worker.py through its client: stages a tree's asv time benchmarks for one framework
+and device, times them on request, reports a broken benchmark as failed and a skip with its reason."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from bench.core.repo import worker_env
+from bench.measure.client import Worker, WorkerError
+
+SUITE = textwrap.dedent("""
+    class Spin:
+        params = (["torch", "jax"], ["cpu"], [1, 4])
+        param_names = ["framework", "device", "n"]
+
+        def setup(self, framework, device, n):
+            if n == 4 and framework == "jax":
+                raise NotImplementedError("jax cannot do 4 here")
+            self.n = n  # staged in setup, as the real suites stage their models
+
+        def time_spin(self, framework, device, n):
+            sum(range(20000 * self.n))
+
+
+    class Broken:
+        params = (["torch"], ["cpu"])
+        param_names = ["framework", "device"]
+
+        def time_broken(self, framework, device):
+            raise ValueError("planted")
+""")
+
+
+@pytest.fixture
+def tree(tmp_path):
+    (tmp_path / "bench" / "suites").mkdir(parents=True)
+    (tmp_path / "bench" / "__init__.py").write_text("")
+    (tmp_path / "bench" / "suites" / "__init__.py").write_text("")
+    (tmp_path / "bench" / "suites" / "spin.py").write_text(SUITE)
+    return tmp_path
+
+
+def test_stages_only_this_frameworks_jobs_and_times_them(tree):
+    w = Worker(tree, "jax", "cpu", r"^spin\.", worker_env(tree, None))
+    try:
+        jobs = w.ask({"op": "setup"})["jobs"]
+        assert [(j["name"], j["params"], j["status"]) for j in jobs] == [
+            ("spin.Spin.time_spin", ["'jax'", "'cpu'", "1"], "ok"),
+            ("spin.Spin.time_spin", ["'jax'", "'cpu'", "4"], "skipped"),
+        ]
+        assert "jax cannot do 4 here" in jobs[1]["reason"]
+        seconds = w.ask({"op": "time", "job": 0, "number": 5})["seconds"]
+        assert 0 < seconds < 1
+    finally:
+        w.close()
+
+
+def test_a_broken_benchmark_is_failed_with_its_error_and_a_bad_request_is_an_error(tree):
+    w = Worker(tree, "torch", "cpu", r"^spin\.", worker_env(tree, None))
+    try:
+        jobs = {j["name"]: j for j in w.ask({"op": "setup"})["jobs"]}
+        assert jobs["spin.Broken.time_broken"]["status"] == "failed"
+        assert "planted" in jobs["spin.Broken.time_broken"]["reason"]
+        with pytest.raises(WorkerError, match="unknown op"):
+            w.ask({"op": "nonsense"})
+    finally:
+        w.close()

@@ -1,0 +1,40 @@
+"""The rules the commands act on, below the command line: the gates' exit status and what `run`
+measures in paired rounds."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from bench.report import gate_status
+from bench.tasks.compare import exit_status
+from bench.tasks.run import PAIRED, RunOptions, paired_pattern
+
+
+def test_compare_exits_1_on_a_regression_or_a_failure_at_head_and_0_otherwise():
+    assert exit_status(pd.DataFrame({"verdict": ["unchanged", "regression"]})) == 1
+    assert exit_status(pd.DataFrame({"verdict": ["unchanged", "failed"]})) == 1
+    assert exit_status(pd.DataFrame({"verdict": ["unchanged", "inconclusive", "improvement", "gone"]})) == 0
+    assert exit_status(pd.DataFrame({"verdict": []})) == 0
+
+
+def test_report_gate_fails_only_when_asked():
+    result = pd.DataFrame({"verdict": ["regression"]})
+    assert gate_status(result, fail_on_regression=True) == 1
+    assert gate_status(result, fail_on_regression=False) == 0
+    assert gate_status(pd.DataFrame({"verdict": ["unchanged"]}), fail_on_regression=True) == 0
+
+
+def test_run_measures_throughput_in_rounds_and_variants_only_in_a_full_run():
+    names = [
+        "throughput.TrainStep.time_train_step",
+        "baseline.HostMatmul.time_host_matmul",
+        "variants.Precisions.time_precision_train_step",
+        "cold_start.ColdStart.timeraw_cold_start",
+    ]
+    full = [n for n in names if re.search(paired_pattern(RunOptions()), n)]
+    quick = [n for n in names if re.search(paired_pattern(RunOptions(quick=True)), n)]
+    narrowed = [n for n in names if re.search(paired_pattern(RunOptions(bench="TrainStep")), n)]
+    assert full == names[:3] and quick == names[:2] and narrowed == names[:1]
+    assert not re.match("^" + PAIRED, "cold_start.ColdStart.timeraw_cold_start")
