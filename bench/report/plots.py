@@ -20,6 +20,12 @@ def _pyplot():
     return plt
 
 
+def _ticker():
+    import matplotlib.ticker
+
+    return matplotlib.ticker
+
+
 def _save(fig, path: Path, dpi: int) -> Path:
     fig.tight_layout()
     fig.savefig(path, dpi=dpi)
@@ -82,7 +88,7 @@ def plot_ratios(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
         for device in sorted(sel.device.dropna().unique()):
             dev = sel[sel.device == device]
             fws = sorted(dev.framework.unique(), key=lambda f: (f != dev.reference.iloc[0], f))
-            fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+            fig, axes = plt.subplots(1, 2, figsize=(10, 4.6), sharey=True)
             for ax, metric in zip(axes, ["train_step", "predict"]):
                 part = dev[dev.metric == metric]
                 batches = sorted(part.batch_size.dropna().astype(int).unique())
@@ -101,8 +107,11 @@ def plot_ratios(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
                     ylabel=f"samples/s ÷ {dev.reference.iloc[0]}",
                     title=f"{METRICS[metric].label} ({device})",
                 )
-                ax.grid(True, axis="y", which="both", alpha=0.3)
-                ax.legend(fontsize="small")
+                ax.yaxis.set_major_locator(_ticker().LogLocator(base=2))
+                ax.yaxis.set_major_formatter(_ticker().FuncFormatter(lambda v, _: f"{v:g}x"))
+                ax.yaxis.set_minor_formatter(_ticker().NullFormatter())
+                ax.grid(True, axis="y", which="major", alpha=0.3)
+            axes[0].legend(fontsize="small", loc="upper left", bbox_to_anchor=(0, -0.18), ncol=len(fws))
             fig.suptitle(
                 f"{machine} @ {commit[:8]}: ratio to {dev.reference.iloc[0]}; bars: 95% interval from paired rounds"
             )

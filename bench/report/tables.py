@@ -36,7 +36,7 @@ def _na_reason(sel: pd.DataFrame, cell: pd.DataFrame, metric: str, fw: str, devi
     if metric == "device_peak_memory" and device == "cpu":
         return "device memory is measured on GPU only"
     trained = sel[(sel.metric == "test_error") & (sel.status == "ok") & (sel.framework == fw)]
-    if metric == "time_to_accuracy" and len(trained):
+    if metric in ("time_to_accuracy", "steps_to_accuracy") and len(trained):
         return f"0.97 not reached within {epochs} epoch(s)"
     if metric == "test_error" and reason is None and status == "skipped":
         return "accuracy needs the real MNIST files (--data-dir)"
@@ -178,8 +178,9 @@ def seed_ratio_text(ok: pd.DataFrame, fw: str, reference: str = "torch") -> str:
     seed by seed (each seed's steps are the same in equivalent implementations, so the seed-to-seed
     spread cancels), with a 95% interval; '' unless every seed reached the target on both sides."""
     rows = {r.framework: r for r in ok.itertuples()}
+    own = getattr(rows.get(fw), "samples", None)
     if fw == reference:
-        return " · 1.00x ref" if fw in rows else ""
+        return " · 1.00x ref" if isinstance(own, list) and len(own) >= 2 else ""
     a, b = getattr(rows.get(reference), "samples", None), getattr(rows.get(fw), "samples", None)
     if not isinstance(a, list) or not isinstance(b, list) or len(a) != len(b) or len(a) < 2:
         return ""
