@@ -1,0 +1,57 @@
+"""bench/report/paired.py: the stored rounds become every published interval: main-table cells with
+their ratio to torch, variants cells with their ratio to the framework's default, the matmul share."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pandas as pd
+from asv_files import BASE, FW, VARIANT, write_results
+
+from bench import report
+from bench.store import rounds_file
+
+TRAIN = "throughput.TrainStep.time_train_step"
+VAR = "variants.ImplementationVariants.time_variant_train_step"
+MATMUL = "baseline.HostMatmul.time_host_matmul"
+
+
+def _rows(rng, rounds=8):
+    """torch 10 ms, jax 15 ms per train step; cell 1.5x fused in both; numpy matmul 80 ms; every round
+    a shared drift of up to +-30% and 1% noise per sample."""
+    truth = {("torch", TRAIN, "128"): 0.010, ("jax", TRAIN, "128"): 0.015, ("tensorflow", TRAIN, "128"): 0.020,
+             ("torch", VAR, "fused"): 0.010, ("torch", VAR, "cell"): 0.015,
+             ("jax", VAR, "fused"): 0.015, ("jax", VAR, "cell"): 0.0225,
+             ("torch", MATMUL, ""): 0.08, ("jax", MATMUL, ""): 0.08, ("tensorflow", MATMUL, ""): 0.08}
+    out = []
+    for r in range(1, rounds + 1):
+        drift = math.exp(rng.gauss(0, 0.3))
+        for (fw, bench, key), t in truth.items():
+            samples = [t * drift * math.exp(rng.gauss(0, 0.01)) for _ in range(4)]
+            out.append({"arm": f"{fw}:cpu", "framework": fw, "device": "cpu", "benchmark": bench, "param": 0,
+                        "params": f"{fw}, cpu, {key}", "key": key, "round": r, "value": sum(samples) / 4,
+                        "samples": " ".join(f"{v:.6g}" for v in samples), "bracket": "", "number": 10,
+                        "unit": "seconds", "status": "ok", "reason": ""})
+    return pd.DataFrame(out)
+
+
+def test_cells_ratios_and_variants_come_with_intervals_from_the_rounds(tmp_path):
+    res = tmp_path / "results" / "asv"
+    write_results(res, "box", BASE, 1_700_000_000_000, {
+        TRAIN: (FW, [0.010, 0.020, 0.015], [None] * 3),
+        VAR: (VARIANT, [0.010, 0.015, 0.015, 0.0225], [None] * 4)})
+    rounds_file.save(_rows(random.Random(1)), res, "box", BASE, append=False)
+    frame = report.load_results(res)
+    table, notes = report.comparison_table(frame, "box", BASE, "cpu")
+    cell = table.loc["jax", "train samples/s @128"]
+    assert "· 0.67x [" in cell and "±" in cell  # 10 ms / 15 ms, with its interval
+    ratio = frame[(frame.framework == "jax") & (frame.metric == "train_step")].iloc[0]
+    assert ratio.ratio_low < 2 / 3 < ratio.ratio_high and ratio.ratio_high / ratio.ratio_low < 1.03
+    assert table.loc["torch", "train samples/s @128"].endswith("1.00x ref")
+    share = table.loc["torch", "train @128: % of host matmul peak"]
+    assert "[" in share  # the matmul timed in the same rounds gives the share an interval
+    sections = report.tables.variant_sections(frame, "box", BASE, "cpu")
+    variants = sections[0].table
+    assert "· 0.67x [" in variants.loc["torch", "cell"] and "±" in variants.loc["torch", "cell"]
+    assert "paired rounds" in " ".join(sections[0].notes)
