@@ -91,9 +91,10 @@ def _fill(frame: pd.DataFrame, idx, rounds: pd.DataFrame) -> None:
                 elif key in ratios.index:
                     r = ratios.loc[key]  # a time ratio: throughput is its inverse
                     frame.loc[i, ["ratio", "ratio_low", "ratio_high"]] = [1 / r.ratio, 1 / r.high, 1 / r.low]
-            if key in within.index:
+            if key in within.index:  # a time ratio; samples/s per call scale with the batch (or not at all)
                 w = within.loc[key]
-                frame.loc[i, ["within", "within_low", "within_high"]] = [1 / w.ratio, 1 / w.high, 1 / w.low]
+                scale = _batch_scale(key[2], w.reference) if row.metric in ("train_step", "predict") else 1.0
+                frame.loc[i, ["within", "within_low", "within_high"]] = [scale / w.ratio, scale / w.high, scale / w.low]
             if row.benchmark == TRAIN and key[2] == "128" and arm in shares.index:
                 s = shares.loc[arm]
                 frame.loc[i, ["peak_share", "peak_low", "peak_high", "matmul_gflops"]] = [
@@ -102,6 +103,14 @@ def _fill(frame: pd.DataFrame, idx, rounds: pd.DataFrame) -> None:
                     s.high,
                     s.matmul_gflops,
                 ]
+
+
+def _batch_scale(key: str, reference: str) -> float:
+    """Samples per call of `key`'s batch over the reference batch's: time ratio -> samples/s ratio."""
+    try:
+        return int(key) / int(reference)
+    except ValueError:
+        return 1.0
 
 
 def peak_shares(rounds: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:

@@ -20,27 +20,54 @@ MATMUL = "baseline.HostMatmul.time_host_matmul"
 def _rows(rng, rounds=8):
     """torch 10 ms, jax 15 ms per train step; cell 1.5x fused in both; numpy matmul 80 ms; every round
     a shared drift of up to +-30% and 1% noise per sample."""
-    truth = {("torch", TRAIN, "128"): 0.010, ("jax", TRAIN, "128"): 0.015, ("tensorflow", TRAIN, "128"): 0.020,
-             ("torch", VAR, "fused"): 0.010, ("torch", VAR, "cell"): 0.015,
-             ("jax", VAR, "fused"): 0.015, ("jax", VAR, "cell"): 0.0225,
-             ("torch", MATMUL, ""): 0.08, ("jax", MATMUL, ""): 0.08, ("tensorflow", MATMUL, ""): 0.08}
+    truth = {
+        ("torch", TRAIN, "128"): 0.010,
+        ("jax", TRAIN, "128"): 0.015,
+        ("tensorflow", TRAIN, "128"): 0.020,
+        ("torch", VAR, "fused"): 0.010,
+        ("torch", VAR, "cell"): 0.015,
+        ("jax", VAR, "fused"): 0.015,
+        ("jax", VAR, "cell"): 0.0225,
+        ("torch", MATMUL, ""): 0.08,
+        ("jax", MATMUL, ""): 0.08,
+        ("tensorflow", MATMUL, ""): 0.08,
+    }
     out = []
     for r in range(1, rounds + 1):
         drift = math.exp(rng.gauss(0, 0.3))
         for (fw, bench, key), t in truth.items():
             samples = [t * drift * math.exp(rng.gauss(0, 0.01)) for _ in range(4)]
-            out.append({"arm": f"{fw}:cpu", "framework": fw, "device": "cpu", "benchmark": bench, "param": 0,
-                        "params": f"{fw}, cpu, {key}", "key": key, "round": r, "value": sum(samples) / 4,
-                        "samples": " ".join(f"{v:.6g}" for v in samples), "bracket": "", "number": 10,
-                        "unit": "seconds", "status": "ok", "reason": ""})
+            out.append(
+                {
+                    "arm": f"{fw}:cpu",
+                    "framework": fw,
+                    "device": "cpu",
+                    "benchmark": bench,
+                    "param": 0,
+                    "params": f"{fw}, cpu, {key}",
+                    "key": key,
+                    "round": r,
+                    "value": sum(samples) / 4,
+                    "samples": " ".join(f"{v:.6g}" for v in samples),
+                    "bracket": "",
+                    "number": 10,
+                    "unit": "seconds",
+                    "status": "ok",
+                    "reason": "",
+                }
+            )
     return pd.DataFrame(out)
 
 
 def test_cells_ratios_and_variants_come_with_intervals_from_the_rounds(tmp_path):
     res = tmp_path / "results" / "asv"
-    write_results(res, "box", BASE, 1_700_000_000_000, {
-        TRAIN: (FW, [0.010, 0.020, 0.015], [None] * 3),
-        VAR: (VARIANT, [0.010, 0.015, 0.015, 0.0225], [None] * 4)})
+    write_results(
+        res,
+        "box",
+        BASE,
+        1_700_000_000_000,
+        {TRAIN: (FW, [0.010, 0.020, 0.015], [None] * 3), VAR: (VARIANT, [0.010, 0.015, 0.015, 0.0225], [None] * 4)},
+    )
     rounds_file.save(_rows(random.Random(1)), res, "box", BASE, append=False)
     frame = report.load_results(res)
     table, notes = report.comparison_table(frame, "box", BASE, "cpu")
@@ -55,3 +82,38 @@ def test_cells_ratios_and_variants_come_with_intervals_from_the_rounds(tmp_path)
     variants = sections[0].table
     assert "· 0.67x [" in variants.loc["torch", "cell"] and "±" in variants.loc["torch", "cell"]
     assert "paired rounds" in " ".join(sections[0].notes)
+
+
+def test_batch_against_batch_is_a_samples_per_second_ratio_paired_in_the_process(tmp_path):
+    res = tmp_path / "results" / "asv"
+    grid = [["'torch'"], ["'cpu'"], ["128", "1024"]]
+    write_results(res, "box", BASE, 1_700_000_000_000, {TRAIN: (grid, [0.010, 0.050], [None] * 2)})
+    rng = random.Random(2)
+    rows = []
+    for r in range(1, 9):
+        drift = math.exp(rng.gauss(0, 0.3))
+        for key, t in (("128", 0.010), ("1024", 0.050)):
+            v = t * drift * math.exp(rng.gauss(0, 0.01))
+            rows.append(
+                {
+                    "arm": "torch:cpu",
+                    "framework": "torch",
+                    "device": "cpu",
+                    "benchmark": TRAIN,
+                    "param": 0,
+                    "params": f"torch, cpu, {key}",
+                    "key": key,
+                    "round": r,
+                    "value": v,
+                    "samples": f"{v:.6g}",
+                    "bracket": "",
+                    "number": 1,
+                    "unit": "seconds",
+                    "status": "ok",
+                    "reason": "",
+                }
+            )
+    rounds_file.save(pd.DataFrame(rows), res, "box", BASE, append=False)
+    frame = report.load_results(res).set_index("batch_size")
+    row = frame.loc[1024]
+    assert row.within_low < 1.6 < row.within_high and row.within_high / row.within_low < 1.05  # 20,480 / 12,800
