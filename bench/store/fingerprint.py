@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import platform
 import subprocess
@@ -18,7 +17,6 @@ from pathlib import Path
 
 from impls.registry import BUILTINS
 
-CALIBRATION_TOLERANCE = 0.25  # matmul rates further apart than this are different hosts (or a sick one)
 _CALIBRATE = """
 import time, numpy as np
 a = np.random.default_rng(0).random((2048, 2048), dtype=np.float32); b = a.T.copy()
@@ -98,13 +96,11 @@ def identity(fp: dict) -> str:
     return hashlib.sha1(text.encode()).hexdigest()[:8]
 
 
-def differences(stored: dict, new: dict, tolerance: float = CALIBRATION_TOLERANCE) -> list[str]:
-    """Why `new` is not the host `stored` describes (empty: the same host)."""
-    out = [f"{k}: {stored.get(k)!r} -> {new.get(k)!r}" for k in STABLE if stored.get(k) != new.get(k)]
-    a, b = stored.get("matmul_gflops"), new.get("matmul_gflops")
-    if a and b and abs(math.log(b / a)) > math.log1p(tolerance):
-        out.append(f"matmul calibration {a:.0f} -> {b:.0f} GFLOP/s (more than {tolerance:.0%} apart)")
-    return out
+def differences(stored: dict, new: dict) -> list[str]:
+    """Why `new` is not the host `stored` describes (empty: the same host): the identity fields only.
+    The matmul calibration is a measurement of the moment (93-311 GFLOP/s on one shared 2-core box),
+    stored with each run and never part of a machine's name."""
+    return [f"{k}: {stored.get(k)!r} -> {new.get(k)!r}" for k in STABLE if stored.get(k) != new.get(k)]
 
 
 def path(meta_root: Path, machine: str) -> Path:
@@ -129,8 +125,6 @@ def machine_key(meta_root: Path, name: str, fp: dict) -> tuple[str, str | None]:
     if not diff:
         return name, None
     key = f"{name}-{fp['id']}"
-    if path(meta_root, key).is_file() and differences(json.loads(path(meta_root, key).read_text()), fp):
-        key = f"{key}-{int(fp.get('matmul_gflops') or 0)}gf"  # same kind of host, another box
     return _claim(meta_root, key, fp), (
         f"this host is not the one stored as machine {name!r} ({'; '.join(diff)}): its results are kept "
         f"apart as {key!r}"

@@ -41,7 +41,6 @@ def test_first_run_claims_the_name_and_the_same_host_keeps_it(tmp_path):
         {"cpu_count": 4},
         {"memory_gib": 16},
         {"versions": {"torch": "torch 2.14.0"}},
-        {"matmul_gflops": 186.0},
     ],
 )
 def test_a_different_host_is_kept_apart_with_a_warning(tmp_path, change):
@@ -54,11 +53,11 @@ def test_a_different_host_is_kept_apart_with_a_warning(tmp_path, change):
     assert fingerprint.machine_key(tmp_path, "box", fp(**change))[0] == key
 
 
-def test_two_boxes_of_one_kind_get_two_keys(tmp_path):
-    """Same CPU model, cores, OS and versions, but 320 vs 186 GFLOP/s (seen a day apart)."""
-    first = fingerprint.machine_key(tmp_path, "box", fp(matmul_gflops=320.0))[0]
-    second = fingerprint.machine_key(tmp_path, "box", fp(matmul_gflops=186.0))[0]
-    assert first == "box" and second != "box"
+def test_the_calibration_never_splits_a_machine(tmp_path):
+    """One shared 2-core box measured 93-311 GFLOP/s from run to run: a measurement of the moment,
+    not an identity. Every run of the same host keeps one key (the calibration is stored per run)."""
+    keys = {fingerprint.machine_key(tmp_path, "box", fp(matmul_gflops=g))[0] for g in (320.0, 93.0, 186.0, 311.0)}
+    assert keys == {"box"}
 
 
 def test_results_stored_before_fingerprints_are_not_mixed_with_new_ones(tmp_path):
