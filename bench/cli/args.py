@@ -126,7 +126,8 @@ def add_measure_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--quick",
         action="store_true",
-        help="one sample per benchmark (per round), 1-epoch accuracy, no heavy variants (minutes)",
+        help="1-epoch accuracy from 1 seed, asv --quick for cold start and memory, 4 samples per framework and "
+        "round, a ratio target of ±8%%, no heavy variants (minutes)",
     )
     p.add_argument("--frameworks", nargs="+", choices=FRAMEWORKS, default=list(FRAMEWORKS))
     p.add_argument("--devices", nargs="+", choices=DEVICES, default=list(DEVICES))

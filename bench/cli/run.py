@@ -12,9 +12,11 @@ def add_parser(sub) -> None:
     p = sub.add_parser(
         "run",
         help="run the asv suite for every available framework and device, then print the table",
-        description="Measure throughput, cold start, memory and accuracy with asv. Results go to "
-        "results/asv/<machine>/, run metadata to results/meta/<machine>/. A run adds to what is stored for "
-        "this commit: a full run adds its processes to an earlier full run's, a quick run never replaces a "
+        description="Measure cold start, memory and accuracy with asv, then throughput in paired rounds (every "
+        "framework's fresh process alive in each round, each sample taken between two of torch's; progress "
+        "per round on stderr). Results go to results/asv/<machine>/ (asv format, one sample per round), every "
+        "round to results/rounds/<machine>/, run metadata to results/meta/<machine>/. A run adds to what is "
+        "stored for this commit: a full run adds its rounds to an earlier full run's, a quick run never replaces a "
         "full result, and each stored benchmark names the run that measured it. One run, compare or noise "
         "at a time per checkout. Exit status: 0 every benchmark ran, 1 a benchmark failed, 2 bad input "
         "(or another command holds the checkout), 130 interrupted (what finished is kept).",
