@@ -5,7 +5,16 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bench.cli.args import MIN_ROUNDS, UsageError, add_paired_args, host, paired_options, positive, positive_float
+from bench.cli.args import (
+    MIN_ROUNDS,
+    UsageError,
+    add_paired_args,
+    host,
+    paired_options,
+    positive,
+    positive_float,
+    regex,
+)
 
 
 def add_parser(sub) -> None:
@@ -17,7 +26,7 @@ def add_parser(sub) -> None:
         "the machine hits both. Verdicts come from the per-round head/base ratios: a regression is a "
         "change whose whole 95% interval lies beyond --threshold. Rounds stop once every benchmark is "
         "decided, or at --budget. Writes results/compare/<machine>/<base>-<head>/ (not tracked by git). "
-        "Exit status: 1 on a regression or a benchmark that fails at HEAD, 0 otherwise, 2 for bad "
+        "Exit status: 1 on a regression or a benchmark that fails or no longer runs at HEAD, 0 otherwise, 2 for bad "
         "arguments (unknown revision, no benchmark).",
     )
     p.add_argument("base", help="base revision (branch, tag or hash)")
@@ -38,6 +47,13 @@ def add_parser(sub) -> None:
     )
     p.add_argument("--max-rounds", type=positive, default=60, help="upper bound on rounds (default 60)")
     p.add_argument("--rounds", type=positive, help="exactly this many rounds (no early stop)")
+    p.add_argument(
+        "--allow-gone",
+        metavar="REGEX",
+        type=regex,
+        help="benchmarks that ran at BASE and do not run at HEAD fail the gate (an import error, a new skip) "
+        "unless this regex on 'benchmark(params)' names them as removed on purpose",
+    )
     p.set_defaults(func=cmd_compare)
 
 
@@ -47,7 +63,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from bench.tasks.run import RunError
 
     try:
-        opts = paired_options(args, budget=args.budget, max_rounds=args.max_rounds)
+        opts = paired_options(args, budget=args.budget, max_rounds=args.max_rounds, allow_gone=args.allow_gone)
         machine, fp = host(args, opts.root)
         if args.rounds:
             opts.min_rounds = opts.max_rounds = args.rounds

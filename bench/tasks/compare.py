@@ -49,6 +49,7 @@ class CompareOptions:
     threads: int | None = None
     seed: int = 0  # the random side order of each round
     allow_same: bool = False  # A/A: both sides the same commit (the noise check)
+    allow_gone: str | None = None  # regex on 'benchmark(params)': removals at head that are intended
     root: Path = field(default_factory=Path.cwd)
     quiet: bool = False
 
@@ -84,8 +85,13 @@ def worker_env(opts: CompareOptions) -> dict:
 KEYS = ["framework", "device", "benchmark", "param", "params"]
 
 
-def estimates(rounds: pd.DataFrame, threshold: float, confidence: float) -> pd.DataFrame:
-    """One verdict row per benchmark x params from the paired rounds."""
+def estimates(rounds: pd.DataFrame, threshold: float, confidence: float, allow_gone: str | None = None) -> pd.DataFrame:
+    """One verdict row per benchmark x params from the paired rounds. A benchmark that ran at base and
+    does not run at head, for any reason (an import error makes the framework "unavailable", a skip
+    base did not have), is a failure at head unless `allow_gone` (a regex on 'benchmark(params)')
+    names it as an intended removal."""
+    import re
+
     out = []
     for key, group in rounds.groupby(KEYS, sort=False):
         wide = group.pivot_table(index="round", columns="side", values="value", aggfunc="first")
@@ -103,7 +109,12 @@ def estimates(rounds: pd.DataFrame, threshold: float, confidence: float) -> pd.D
         elif not base_ok:
             row.update(verdict="new")
         elif not head_ok:
-            row.update(verdict="gone")
+            said = group[(group.side == "head") & group.reason.astype(str).str.strip().ne("")].reason
+            why = str(said.iloc[-1]).strip().splitlines()[-1] if len(said) else "not measured at head"
+            if allow_gone and re.search(allow_gone, f"{key[2]}({key[4]})"):
+                row.update(verdict="gone", reason=f"removed on purpose (--allow-gone): {why}")
+            else:
+                row.update(verdict="failed", reason=f"ran at base, does not run at head: {why}")
         else:
             both = wide.dropna(subset=["base", "head"])
             p = stats.paired_logs(round_log_ratios(group, both), confidence)
@@ -211,7 +222,9 @@ def measure(opts: CompareOptions) -> Comparison:
         if not frames:
             raise RunError("nothing to compare: " + "; ".join(f"{k}: {v}" for k, v in skipped.items()))
         frame = pd.concat(frames, ignore_index=True).assign(side=lambda f: f.arm)
-        return Comparison(base, head, frame, estimates(frame, opts.threshold, opts.confidence), walls, skipped)
+        return Comparison(
+            base, head, frame, estimates(frame, opts.threshold, opts.confidence, opts.allow_gone), walls, skipped
+        )
     finally:
         for tree in trees.values():
             subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=root, capture_output=True)
@@ -238,7 +251,7 @@ def _rounds(
     arms = [rounds.Arm(side, trees[side], framework, device) for side in ("base", "head")]
 
     def decided(frame: pd.DataFrame, round_no: int) -> str | None:
-        verdicts = estimates(frame.assign(side=frame.arm), opts.threshold, opts.confidence)
+        verdicts = estimates(frame.assign(side=frame.arm), opts.threshold, opts.confidence, opts.allow_gone)
         open_ = verdicts[verdicts.verdict == "inconclusive"]
         _log(opts, f"{label} round {round_no}: {len(verdicts) - len(open_)}/{len(verdicts)} decided")
         return "every benchmark decided" if open_.empty else None

@@ -229,3 +229,33 @@ def test_noise_check_stores_what_compare_then_uses(clone):
         repo, "compare", "HEAD~1", "HEAD", "--frameworks", "torch", "--bench", "NoSuchBenchmark", "--machine", MACHINE
     )
     assert "noise check of" in proc.stderr  # compare read the stored noise to choose its rounds
+
+
+def test_a_head_that_breaks_a_frameworks_import_fails_the_gate(clone):
+    """A misspelled import in impls/torch_lstm.py makes torch 'unavailable' at head: every benchmark that
+    ran at base and does not at head fails the gate (exit 1) with the reason, not 'gone' and exit 0."""
+    repo, _ = clone
+    _commit(
+        repo,
+        "impls/torch_lstm.py",
+        "import torch.nn.functional as F",
+        "import torch.nn.functionall as F",
+        "broken import",
+    )
+    proc = cli(
+        repo,
+        "compare",
+        "HEAD~1",
+        "HEAD",
+        "--frameworks",
+        "torch",
+        "--bench",
+        r"Predict\.",
+        "--rounds",
+        "1",
+        "--machine",
+        MACHINE,
+    )
+    assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-3000:]
+    assert "failed" in proc.stdout and "functionall" in proc.stdout, proc.stdout[-3000:]
+    subprocess.run(["git", "-C", str(repo), "revert", "--no-edit", "-q", "HEAD"], check=True)

@@ -24,3 +24,45 @@ def test_compare_never_calls_a_pair_skipped_on_both_sides_failed():
         for side in ("base", "head")
     ]
     assert estimates(pd.DataFrame(rows), 0.03, 0.95).empty
+
+
+def _gone_rows():
+    """A benchmark that ran at base and is skipped at head with the framework's import error."""
+    common = {
+        "framework": "torch",
+        "device": "cpu",
+        "benchmark": "throughput.TrainStep.time_train_step",
+        "param": 1,
+        "params": "torch, cpu, 128",
+    }
+    rows = []
+    for r in range(1, 7):
+        rows.append({**common, "round": r, "side": "base", "value": 0.01, "samples": "", "status": "ok", "reason": ""})
+        rows.append(
+            {
+                **common,
+                "round": r,
+                "side": "head",
+                "value": float("nan"),
+                "samples": "",
+                "status": "skipped",
+                "reason": "NotImplementedError(\"torch is not usable here: No module named 'torchh'\")",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def test_a_benchmark_that_ran_at_base_and_not_at_head_fails_the_gate_with_the_reason():
+    from bench.tasks.compare import estimates, exit_status
+
+    v = estimates(_gone_rows(), 0.03, 0.95)
+    assert list(v.verdict) == ["failed"] and "torchh" in v.reason.iloc[0] and "ran at base" in v.reason.iloc[0]
+    assert exit_status(v) == 1
+
+
+def test_an_intended_removal_is_named_and_passes():
+    from bench.tasks.compare import estimates, exit_status
+
+    v = estimates(_gone_rows(), 0.03, 0.95, allow_gone=r"TrainStep.*\(torch, cpu, 128\)")
+    assert list(v.verdict) == ["gone"] and "on purpose" in v.reason.iloc[0]
+    assert exit_status(v) == 0
