@@ -1,5 +1,6 @@
-"""`seqmnist-bench merge DIR...`: bring other runners' results (CI artifacts: results/asv/<machine>/ and
-results/meta/<machine>/) into one results folder, so one report and one page cover every machine.
+"""`seqmnist-bench merge DIR...`: bring other runners' results (CI artifacts: results/asv/<machine>/,
+results/meta/<machine>/ and the paired rounds in results/rounds/<machine>/) into one results folder, so
+one report and one page cover every machine.
 
 A machine name stands for one host: a source whose fingerprint differs from the one stored under that
 name (or that cannot show one where results are already stored) is refused. A stored file is never
@@ -48,8 +49,8 @@ def plan(sources: list[Path], into: Path) -> Plan:
             machine = machine_dir.name
             files = [
                 (src, into / sub / machine / src.name)
-                for sub in ("asv", "meta")
-                for src in sorted((root / sub / machine).glob("*.json"))
+                for sub, pattern in (("asv", "*.json"), ("meta", "*.json"), ("rounds", "*.csv"))
+                for src in sorted((root / sub / machine).glob(pattern))
             ]
             if all(_same(out, src, dest) for src, dest in files):
                 out.same += len(files)  # nothing new for this machine (a clone of the destination, say)

@@ -55,9 +55,13 @@ def listing(folder: Path) -> dict[str, bytes]:
 def test_two_machines_merge_into_one_page(tmp_path):
     cpu = runner(tmp_path / "cpu-job", "gha-ubuntu", BASE, 1.5)
     gpu = runner(tmp_path / "gpu-job", "gpu-box", BASE, 0.9, {**HOST, "gpu": "NVIDIA H200"})
+    rounds = cpu / "results" / "rounds" / "gha-ubuntu" / f"{BASE[:8]}.csv"  # the paired rounds come along
+    rounds.parent.mkdir(parents=True)
+    rounds.write_text("arm,framework,device,benchmark,param,params,key,round,value\n")
     into = tmp_path / "site" / "results"
     proc = cli("merge", str(cpu), str(gpu), "--into", str(into))
     assert proc.returncode == 0, proc.stderr
+    assert (into / "rounds" / "gha-ubuntu" / rounds.name).read_text() == rounds.read_text()
     assert "gha-ubuntu: 1 result file(s)" in proc.stdout and "gpu-box: 1 result file(s)" in proc.stdout
     assert (into / "meta" / "gpu-box" / "fingerprint.json").is_file()
     again = cli("merge", str(cpu), str(gpu), "--into", str(into))  # idempotent: same bytes are skipped
