@@ -108,3 +108,11 @@ def test_stated_95_percent_ratio_intervals_cover_the_truth_at_least_90_percent(n
             hits += row.low <= true <= row.high
             total += 1
     assert hits / total >= 0.90, f"{hits}/{total}"
+
+
+def test_a_cell_from_two_rounds_has_a_wide_finite_interval_and_its_ratio_none():
+    r = _run(Machine(TRUTH, drift=0.05, noise=0.02, seed=3), rounds=2)
+    cell = estimate.cells(r.frame).set_index("arm").loc["jax:cpu"]
+    assert math.isfinite(cell.high) and cell.low > 0 and cell.low < cell.value < cell.high
+    ratio = estimate.ratios(r.frame, "torch:cpu").set_index("arm").loc["jax:cpu"]
+    assert not math.isfinite(ratio.high)  # the table says "too few rounds" rather than inventing one
