@@ -51,6 +51,6 @@ def test_the_readme_is_user_documentation():
     lines = (ROOT / "README.md").read_text().splitlines()
     assert len(lines) <= 200
     for heading in ("## The two commands", "## Latest results", "## Commands and exit codes", "## Adding a framework"):
-        assert heading in lines
+        assert any(line.startswith(heading) for line in lines), heading
     for doc in re.findall(r"\]\((docs/[\w.-]+\.md)\)", "\n".join(lines)):
         assert (ROOT / doc).is_file(), doc
