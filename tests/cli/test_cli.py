@@ -40,6 +40,7 @@ def test_bad_input_is_a_clear_error_not_a_traceback(args, message):
     assert message in proc.stderr and "Traceback" not in proc.stderr
 
 
+@pytest.mark.frameworks  # trains every framework (in a child process): make test, not make test-fast
 @pytest.mark.parametrize("framework", framework_params())
 @pytest.mark.parametrize("sequence", ["row", "permuted"])
 def test_train_command_on_tiny_data(tiny_idx, framework, sequence):
@@ -65,6 +66,7 @@ def test_train_command_on_tiny_data(tiny_idx, framework, sequence):
     )
 
 
+@pytest.mark.frameworks
 @pytest.mark.parametrize("framework", framework_params())
 def test_train_bf16_on_tiny_data(tiny_idx, framework):
 
