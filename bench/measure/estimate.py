@@ -13,6 +13,10 @@ import pandas as pd
 
 from bench.measure import stats
 
+REFERENCE = "torch"  # every framework's ratio is to this one (the first arm where it did not run)
+RATIO_TARGET = {False: 0.03, True: 0.08}  # full / quick run: the widest a published ratio's 95% interval may be
+CELL_TARGET = 0.10  # the widest a published absolute cell's 95% interval may be
+
 # Within-arm ratios: each benchmark's parameter value the others are divided by (batch vs batch for
 # the throughput benchmarks: per-call times, which the report turns into samples/s).
 DEFAULT_KEY = {
@@ -39,7 +43,7 @@ def round_log_ratios(a: pd.DataFrame, b: pd.DataFrame) -> pd.Series:
     both = a.add_suffix("_a").join(b.add_suffix("_b"), how="inner")
     out = {}
     for r, row in both.iterrows():
-        sa, sb = _samples(row.samples_a), _samples(row.samples_b)
+        sa, sb = _samples(getattr(row, "samples_a", "")), _samples(getattr(row, "samples_b", ""))
         bracket = _samples(getattr(row, "bracket_a", ""))
         if sa and len(bracket) == len(sa):  # the reference samples taken around each of a's
             out[r] = stats.round_log_ratio(bracket, sa)
@@ -50,9 +54,18 @@ def round_log_ratios(a: pd.DataFrame, b: pd.DataFrame) -> pd.Series:
     return pd.Series(out, dtype=float)
 
 
-def _by_round(rows: pd.DataFrame) -> pd.DataFrame:
-    cols = ["value", "samples"] + (["bracket"] if "bracket" in rows else [])
+def by_round(rows: pd.DataFrame) -> pd.DataFrame:
+    """One arm's rows indexed by round: the value and, where kept, the samples and brackets."""
+    cols = [c for c in ("value", "samples", "bracket") if c in rows]
     return rows.drop_duplicates("round", keep="last").set_index("round")[cols]
+
+
+PAIRED_COLUMNS = ["ratio", "low", "high", "rounds", "sd"]
+
+
+def _paired_row(p: stats.Paired, **ids: str) -> dict:
+    """One estimated ratio as a row: what it compares (`ids`) and PAIRED_COLUMNS."""
+    return {**ids, "ratio": p.ratio, "low": p.low, "high": p.high, "rounds": p.rounds, "sd": p.sd}
 
 
 def ratios(frame: pd.DataFrame, reference: str, confidence: float = 0.95) -> pd.DataFrame:
@@ -65,21 +78,9 @@ def ratios(frame: pd.DataFrame, reference: str, confidence: float = 0.95) -> pd.
         if ref.empty:
             continue
         for arm, rows in group[group.arm != reference].groupby("arm", sort=False):
-            p = stats.paired_logs(round_log_ratios(_by_round(rows), _by_round(ref)).to_numpy(), confidence)
-            out.append(
-                {
-                    "benchmark": bench,
-                    "key": key,
-                    "arm": arm,
-                    "reference": reference,
-                    "ratio": p.ratio,
-                    "low": p.low,
-                    "high": p.high,
-                    "rounds": p.rounds,
-                    "sd": p.sd,
-                }
-            )
-    return pd.DataFrame(out, columns=["benchmark", "key", "arm", "reference", "ratio", "low", "high", "rounds", "sd"])
+            p = stats.paired_logs(round_log_ratios(by_round(rows), by_round(ref)).to_numpy(), confidence)
+            out.append(_paired_row(p, benchmark=bench, key=key, arm=arm, reference=reference))
+    return pd.DataFrame(out, columns=["benchmark", "key", "arm", "reference", *PAIRED_COLUMNS])
 
 
 def within(frame: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
@@ -91,24 +92,12 @@ def within(frame: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
         default = group[group.key == DEFAULT_KEY[bench]]
         if default.empty:
             continue
-        base = _by_round(default).value
+        base = by_round(default).value
         for key, rows in group[group.key != DEFAULT_KEY[bench]].groupby("key", sort=False):
-            logs = np.log(_by_round(rows).value / base).dropna()
+            logs = np.log(by_round(rows).value / base).dropna()
             p = stats.paired_logs(logs.to_numpy(), confidence)
-            out.append(
-                {
-                    "arm": arm,
-                    "benchmark": bench,
-                    "key": key,
-                    "reference": DEFAULT_KEY[bench],
-                    "ratio": p.ratio,
-                    "low": p.low,
-                    "high": p.high,
-                    "rounds": p.rounds,
-                    "sd": p.sd,
-                }
-            )
-    return pd.DataFrame(out, columns=["arm", "benchmark", "key", "reference", "ratio", "low", "high", "rounds", "sd"])
+            out.append(_paired_row(p, arm=arm, benchmark=bench, key=key, reference=DEFAULT_KEY[bench]))
+    return pd.DataFrame(out, columns=["arm", "benchmark", "key", "reference", *PAIRED_COLUMNS])
 
 
 def cells(frame: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
@@ -118,7 +107,7 @@ def cells(frame: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     out = []
     flags = bimodal(frame)
     for (arm, bench, key), rows in ok.groupby(["arm", "benchmark", "key"], sort=False):
-        logs = np.log(_by_round(rows).value.to_numpy())
+        logs = np.log(by_round(rows).value.to_numpy())
         est, low, high = stats.hodges_lehmann(logs, confidence)
         if not math.isfinite(high) and logs.size >= 2:  # fewer rounds than a signed-rank 95% needs
             est, low, high = _t_interval(logs, confidence)

@@ -23,10 +23,10 @@ from typing import Protocol
 
 import pandas as pd
 
+from bench.measure import stats
 from bench.measure.client import Worker, WorkerError
 
 PLACE = ("framework", "device")  # parameters that say where a job runs, not what it measures
-MIN_ROUNDS = 6  # the fewest rounds whose signed-rank interval can reach 95%
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class Plan:
     bench: str  # regex on the asv benchmark name (time benchmarks only)
     sample_time: float = 0.15  # each sample lasts at least this long
     alternations: int = 4  # samples per arm per benchmark per round, in ABC CBA order
-    min_rounds: int = MIN_ROUNDS
+    min_rounds: int = stats.MIN_ROUNDS
     max_rounds: int = 60
     budget: float = math.inf  # seconds of rounds; checked after min_rounds
     seed: int = 0

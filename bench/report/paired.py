@@ -15,7 +15,6 @@ from bench.measure import estimate, stats
 from bench.store import rounds_file
 from bench.store.layout import rounds_dir
 
-REFERENCE = "torch"
 MATMUL = "baseline.HostMatmul.time_host_matmul"
 TRAIN = "throughput.TrainStep.time_train_step"
 PAIRED_COLUMNS = [
@@ -71,7 +70,7 @@ def _fill(frame: pd.DataFrame, idx, rounds: pd.DataFrame) -> None:
     within = estimate.within(rounds).set_index(["arm", "benchmark", "key"])
     shares = peak_shares(rounds).set_index("arm") if MATMUL in set(rounds.benchmark) else pd.DataFrame()
     for device in sorted({a.split(":", 1)[1] for a in arms}):
-        ref = f"{REFERENCE}:{device}" if f"{REFERENCE}:{device}" in arms else None
+        ref = f"{estimate.REFERENCE}:{device}" if f"{estimate.REFERENCE}:{device}" in arms else None
         ratios = estimate.ratios(rounds, ref).set_index(["arm", "benchmark", "key"]) if ref else pd.DataFrame()
         for i in idx:
             row = frame.loc[i]
@@ -85,7 +84,7 @@ def _fill(frame: pd.DataFrame, idx, rounds: pd.DataFrame) -> None:
             frame.loc[i, ["paired", "paired_rounds", "bimodal"]] = [True, int(c.rounds), bool(c.bimodal)]
             frame.loc[i, "spread"] = estimate.half_width(c.value, c.low, c.high)
             if ref:
-                frame.loc[i, "reference"] = REFERENCE
+                frame.loc[i, "reference"] = estimate.REFERENCE
                 if arm == ref:
                     frame.loc[i, ["ratio", "ratio_low", "ratio_high"]] = [1.0, 1.0, 1.0]
                 elif key in ratios.index:

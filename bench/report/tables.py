@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from bench.core.text import scrub_paths
+from bench.measure.estimate import CELL_TARGET, RATIO_TARGET, half_width
 from bench.report.load import commit_rows, latest_commits, runs, shown_commits
 from bench.report.metrics import (
     ACCURACY_VARIANTS,
@@ -131,10 +132,6 @@ def comparison_table(frame: pd.DataFrame, machine: str, commit: str, device: str
     return table, notes
 
 
-RATIO_TARGET = {False: 0.03, True: 0.08}  # full / quick run: bench.tasks.run.RATIO_WIDTH
-CELL_TARGET = 0.10
-
-
 def wider_than_target(sel: pd.DataFrame) -> str:
     """The note naming every paired ratio and cell of the main table whose 95% interval is wider than the
     run's target (the rounds ran out of budget first), or '' when all are within."""
@@ -148,7 +145,7 @@ def wider_than_target(sel: pd.DataFrame) -> str:
     for r in rows.itertuples():
         where = f"{r.framework} {METRICS[r.metric].label} @{r.batch_size}"
         if pd.notna(r.ratio) and r.framework != r.reference:
-            w = max(r.ratio_high / r.ratio - 1, 1 - r.ratio_low / r.ratio) if r.ratio_low > 0 else math.inf
+            w = half_width(r.ratio, r.ratio_low, r.ratio_high)
             if w > target:
                 wide.append(f"{where} ratio ±{w:.1%}" if math.isfinite(w) else f"{where} ratio (too few rounds)")
         if pd.notna(r.spread) and r.spread > CELL_TARGET:

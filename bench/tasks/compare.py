@@ -25,7 +25,7 @@ import pandas as pd
 from bench.core import repo
 from bench.core.errors import RunError
 from bench.core.repo import find_root, git
-from bench.measure import rounds, stats
+from bench.measure import estimate, rounds, stats
 from impls import DEVICES, FRAMEWORKS
 
 DEFAULT_BENCH = r"^throughput\.(TrainStep|Predict)\."
@@ -117,7 +117,11 @@ def estimates(rounds: pd.DataFrame, threshold: float, confidence: float, allow_g
                 row.update(verdict="failed", reason=f"ran at base, does not run at head: {why}")
         else:
             both = wide.dropna(subset=["base", "head"])
-            p = stats.paired_logs(round_log_ratios(group, both), confidence)
+            ok = estimate.ok_rows(group)
+            logs = estimate.round_log_ratios(
+                estimate.by_round(ok[ok.side == "head"]), estimate.by_round(ok[ok.side == "base"])
+            )
+            p = stats.paired_logs(logs.to_numpy(), confidence)
             row.update(
                 base=float(both["base"].median()),
                 head=float(both["head"].median()),
@@ -134,24 +138,6 @@ def estimates(rounds: pd.DataFrame, threshold: float, confidence: float, allow_g
     frame["reason"] = frame["reason"].astype(object).fillna("")
     frame["change"] = frame.apply(lambda r: change_text(r, confidence), axis=1)
     return frame
-
-
-def round_log_ratios(group: pd.DataFrame, both: pd.DataFrame) -> list[float]:
-    """Each paired round's log(head/base): from its samples, pair by pair in the order they were
-    taken (stats.round_log_ratio), where the round kept them; else from the two sides' means."""
-    kept = {}
-    if "samples" in group:
-        ok = group[(group.status == "ok") & group.samples.fillna("").astype(str).str.strip().ne("")]
-        kept = {
-            (r, side): [float(v) for v in str(text).split()] for r, side, text in zip(ok["round"], ok.side, ok.samples)
-        }
-    logs = []
-    for r, base, head in zip(both.index, both["base"], both["head"]):
-        if (r, "base") in kept and (r, "head") in kept:
-            logs.append(stats.round_log_ratio(kept[r, "base"], kept[r, "head"]))
-        else:
-            logs.append(math.log(head / base) if base > 0 and head > 0 else math.nan)
-    return logs
 
 
 def exit_status(verdicts: pd.DataFrame) -> int:

@@ -326,9 +326,6 @@ PAIRED = (
     r"|variants\.(ImplementationVariants|Precisions|Sequences|HiddenScaling))\."
 )
 ASV_EXCLUDE = rf"(?!{PAIRED})"  # what asv itself then leaves out
-REFERENCE = "torch"  # every framework's ratio is to this one (the first arm where it did not run)
-RATIO_WIDTH = {False: 0.03, True: 0.08}  # full / quick: the widest a published ratio's 95% interval may be
-CELL_WIDTH = 0.10  # the widest a published absolute cell's 95% interval may be
 BUDGET = {False: 2400.0, True: 240.0}  # seconds of paired rounds, full / quick (--budget)
 
 
@@ -345,14 +342,14 @@ def _replicate(
     """The paired-rounds engine over every (framework, device) this run measures, until every ratio to the
     reference framework and every cell is within its width or the budget is spent; stored as one asv
     sample per round (process) and as the rounds file the report pairs from. Returns what it did."""
-    from bench.measure import estimate, rounds
+    from bench.measure import estimate, rounds, stats
     from bench.store import asv_results, rounds_file
 
     arms = [rounds.Arm(f"{fw}:{dev}", root, fw, dev) for fw, dev in chunks]
-    reference = next((a.name for a in arms if a.framework == REFERENCE), arms[0].name)
-    ratio_width = RATIO_WIDTH[opts.quick]
+    reference = next((a.name for a in arms if a.framework == estimate.REFERENCE), arms[0].name)
+    ratio_width = estimate.RATIO_TARGET[opts.quick]
     budget = opts.budget if opts.budget is not None else BUDGET[opts.quick]
-    least, most = (opts.processes, opts.processes) if opts.processes else (rounds.MIN_ROUNDS, opts.max_rounds)
+    least, most = (opts.processes, opts.processes) if opts.processes else (stats.MIN_ROUNDS, opts.max_rounds)
     if opts.processes:
         budget = math.inf  # exactly the rounds asked for
     plan = rounds.Plan(
@@ -367,7 +364,7 @@ def _replicate(
     )
 
     def check(frame: pd.DataFrame, round_no: int) -> str | None:
-        left = estimate.open_items(frame, reference, ratio_width, CELL_WIDTH)
+        left = estimate.open_items(frame, reference, ratio_width, estimate.CELL_TARGET)
         if left:
             _log(
                 opts,
@@ -378,7 +375,7 @@ def _replicate(
     _log(
         opts,
         f"[rounds] {len(arms)} frameworks alive together per round; ratios to {reference} until within "
-        f"±{ratio_width:.0%} (cells ±{CELL_WIDTH:.0%}) or {budget:.0f} s",
+        f"±{ratio_width:.0%} (cells ±{estimate.CELL_TARGET:.0%}) or {budget:.0f} s",
     )
     result = rounds.run_rounds(
         arms, plan, worker_env(root, opts.threads, env), check=check, log=lambda m: _log(opts, f"[rounds] {m}")
@@ -393,7 +390,7 @@ def _replicate(
         rounds_file.save(frame, results_dir, machine, commit, append=append)
     failed = sorted({f"{r.framework}:{r.device}" for r in frame.itertuples() if r.status == "failed"})
     summary.chunks_failed += [f for f in failed if f not in summary.chunks_failed]
-    left = estimate.open_items(frame, reference, ratio_width, CELL_WIDTH) if not measured.empty else []
+    left = estimate.open_items(frame, reference, ratio_width, estimate.CELL_TARGET) if not measured.empty else []
     _log(opts, f"[rounds] stopped: {result.stopped} ({result.wall_seconds:.0f} s)")
     return {
         "stopped": result.stopped,
@@ -401,7 +398,7 @@ def _replicate(
         "rounds": int(frame["round"].max()) if len(frame) else 0,
         "reference": reference,
         "ratio_width": ratio_width,
-        "cell_width": CELL_WIDTH,
+        "cell_width": estimate.CELL_TARGET,
         "budget": budget,
         "not_within_width": left,
         "alternations": plan.alternations,

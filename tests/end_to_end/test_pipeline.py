@@ -131,7 +131,9 @@ def _commit(repo: Path, path: str, old: str, new: str, message: str) -> None:
     subprocess.run(["git", "-C", str(repo), "commit", "-qam", message], check=True)
 
 
-def _compare(repo: Path, base: str, head: str) -> subprocess.CompletedProcess:
+def _compare(
+    repo: Path, base: str, head: str, bench: str = r"TrainStep\.", rounds: int = 6
+) -> subprocess.CompletedProcess:
     return cli(
         repo,
         "compare",
@@ -140,9 +142,9 @@ def _compare(repo: Path, base: str, head: str) -> subprocess.CompletedProcess:
         "--frameworks",
         "torch",
         "--bench",
-        r"TrainStep\.",
+        bench,
         "--rounds",
-        "6",
+        str(rounds),
         "--machine",
         MACHINE,
         "--seed",
@@ -242,19 +244,6 @@ def test_a_head_that_breaks_a_frameworks_import_fails_the_gate(clone):
         "import torch.nn.functionall as F",
         "broken import",
     )
-    proc = cli(
-        repo,
-        "compare",
-        "HEAD~1",
-        "HEAD",
-        "--frameworks",
-        "torch",
-        "--bench",
-        r"Predict\.",
-        "--rounds",
-        "1",
-        "--machine",
-        MACHINE,
-    )
+    proc = _compare(repo, "HEAD~1", "HEAD", bench=r"Predict\.", rounds=1)
     assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-3000:]
     assert "failed" in proc.stdout and "functionall" in proc.stdout, proc.stdout[-3000:]
