@@ -1,5 +1,6 @@
 """`seqmnist-bench`: one small module per command (train, run, report, compare, noise, merge), each adding
-its parser and its body; bad input anywhere is a UsageError, caught once here (exit 2)."""
+its parser and its body; bad input anywhere is a RunError (UsageError, DataError, ...), caught once here (exit 2), as is a fault of the
+machine (OSError) or a bug (one line, never a traceback: exit 1 means a regression and nothing else)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import sys
 
 from bench.cli import compare, merge, noise, report, run, train
 from bench.cli.args import EPILOG, UsageError, check_environment
+from bench.core.errors import RunError
 
 __all__ = ["UsageError", "build_parser", "check_environment", "main"]
 
@@ -39,23 +41,35 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "threads", None):
         os.environ["SEQMNIST_THREADS"] = str(args.threads)
     import impls
-    from bench.workload.data import DataError
 
     try:
         check_environment()
         return args.func(args)
-    except (
-        UsageError,
-        DataError,
-        impls.FrameworkUnavailable,
-        impls.DeviceUnavailable,
-        impls.UnknownImplementation,
-    ) as exc:
+    except (RunError, impls.FrameworkUnavailable, impls.DeviceUnavailable, impls.UnknownImplementation) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:  # the machine's fault (full disk, read-only folder, a program missing): not a verdict
+        print(f"error: {os_error_text(exc)}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # a bug of the tool: still one line and exit 2, never read as a regression (1)
+        if os.environ.get("SEQMNIST_DEBUG"):
+            raise
+        print(
+            f"error: internal error, {type(exc).__name__}: {exc} (a bug of seqmnist-bench; "
+            "SEQMNIST_DEBUG=1 shows the traceback)",
+            file=sys.stderr,
+        )
+        return 2
+
+
+def os_error_text(exc: OSError) -> str:
+    """One line naming what failed and where: 'results/x.json: No space left on device'."""
+    what = exc.strerror or str(exc)
+    where = " -> ".join(str(f) for f in (exc.filename, exc.filename2) if f)
+    return f"{where}: {what}" if where else what
 
 
 if __name__ == "__main__":

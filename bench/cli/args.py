@@ -7,6 +7,7 @@ import argparse
 import os
 import sys
 
+from bench.core.errors import RunError
 from impls import DEVICES, FRAMEWORKS
 from impls.config import ACCURACY_SEEDS, EPOCHS, QUICK_EPOCHS, SEQUENCE_EPOCHS
 from impls.threads import usable_cores
@@ -41,13 +42,20 @@ EPILOG = EPILOG.format(
 EPOCH_VARIABLES = ("SEQMNIST_ACCURACY_EPOCHS", "SEQMNIST_SEQUENCE_EPOCHS", "SEQMNIST_ACCURACY_SEEDS")
 
 
-class UsageError(Exception):
+class UsageError(RunError):
     """Bad arguments or state the user can fix: printed without a traceback, exit status 2."""
+
+
+def folder(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("empty: give a folder (or leave the option out for the default)")
+    return text
 
 
 def add_data_dir(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--data-dir",
+        type=folder,
         help="folder with the four MNIST IDX files (.gz or raw); default $SEQMNIST_DATA_DIR, "
         "else ~/.cache/seqmnist-bench/mnist (downloaded when online)",
     )

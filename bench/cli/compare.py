@@ -7,7 +7,6 @@ import sys
 
 from bench.cli.args import (
     MIN_ROUNDS,
-    UsageError,
     add_paired_args,
     host,
     paired_options,
@@ -60,11 +59,11 @@ def add_parser(sub) -> None:
 def cmd_compare(args: argparse.Namespace) -> int:
     from bench.store.lock import Lock
     from bench.tasks import compare, noise
-    from bench.tasks.run import RunError
 
-    try:
-        opts = paired_options(args, budget=args.budget, max_rounds=args.max_rounds, allow_gone=args.allow_gone)
-        machine, fp = host(args, opts.root)
+    opts = paired_options(args, budget=args.budget, max_rounds=args.max_rounds, allow_gone=args.allow_gone)
+    compare.revisions(opts)  # bad revisions are refused before anything runs or is written
+    with Lock(opts.root, "compare"):
+        machine, fp = host(args, opts.root)  # the fingerprint (and its write) under the lock
         if args.rounds:
             opts.min_rounds = opts.max_rounds = args.rounds
             opts.budget = float("inf")
@@ -75,12 +74,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
             if need and need > 0:
                 opts.min_rounds = max(compare.stats.MIN_ROUNDS, min(need, opts.max_rounds))
             print(f"min rounds {opts.min_rounds}: {why}", file=sys.stderr)
-        with Lock(opts.root, "compare"):
-            result = compare.measure(opts)
-            out = compare.store_dir(opts.root, machine, result.base, result.head)
-            compare.save(result, out, machine, opts, fp)
-    except RunError as exc:
-        raise UsageError(str(exc)) from None
+        result = compare.measure(opts)
+        out = compare.store_dir(opts.root, machine, result.base, result.head)
+        compare.save(result, out, machine, opts, fp)
     v = result.verdicts
     counts = v.verdict.value_counts().to_dict()
     print(

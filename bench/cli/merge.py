@@ -14,7 +14,9 @@ def add_parser(sub) -> None:
         description="Copy results/asv/<machine>/ and results/meta/<machine>/ from each DIR (a results folder, "
         "or a folder holding results/) into --into, so that one `report` covers every machine. Refused, with "
         "nothing written, when a machine name would hold two hosts (fingerprints differ, or one side has "
-        "none) or when a stored file would be overwritten by different bytes. Exit status: 0 merged, 2 refused.",
+        "none), when a stored file would be overwritten by different bytes, or when a source holds anything "
+        "but regular results files of the expected names (links, devices, files over 32 MiB, corrupt JSON). "
+        "All or nothing: the files are staged, then renamed into place. Exit status: 0 merged, 2 refused.",
     )
     p.add_argument("dirs", nargs="+", metavar="DIR", help="results folders to merge from")
     p.add_argument("--into", help="results folder to merge into (default: this checkout's results/)")
@@ -25,22 +27,19 @@ def cmd_merge(args: argparse.Namespace) -> int:
     import contextlib
     from pathlib import Path
 
+    from bench.core.repo import find_root
     from bench.store import merge
     from bench.store.lock import Lock
-    from bench.tasks.run import RunError, find_root
 
-    try:
-        into = Path(args.into) if args.into else find_root(Path.cwd()) / "results"
-        sources = [Path(d) for d in args.dirs]
-        for source in sources:
-            if not source.is_dir():
-                raise UsageError(f"{source}: no such folder")
-        into.mkdir(parents=True, exist_ok=True)
-        with Lock(into.parent, "merge") if into.name == "results" else contextlib.nullcontext():
-            plan = merge.plan(sources, into)
-            merge.apply(plan, into)
-    except (merge.MergeError, RunError) as exc:
-        raise UsageError(str(exc)) from None
+    into = Path(args.into) if args.into else find_root(Path.cwd()) / "results"
+    sources = [Path(d) for d in args.dirs]
+    for source in sources:
+        if not source.is_dir():
+            raise UsageError(f"{source}: no such folder")
+    into.mkdir(parents=True, exist_ok=True)
+    with Lock(into.parent, "merge") if into.name == "results" else contextlib.nullcontext():
+        plan = merge.plan(sources, into)
+        merge.apply(plan, into)
     added = ", ".join(f"{m}: {n} result file(s)" for m, n in sorted(plan.machines.items())) or "no new results"
     print(f"merged into {into}: {added}; {len(plan.copies)} file(s) copied, {plan.same} already there")
     return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from bench.cli.args import UsageError, add_paired_args, host, paired_options, positive
+from bench.cli.args import add_paired_args, host, paired_options, positive
 
 
 def add_parser(sub) -> None:
@@ -24,18 +24,14 @@ def add_parser(sub) -> None:
 def cmd_noise(args: argparse.Namespace) -> int:
     from bench.store.lock import Lock
     from bench.tasks import compare, noise
-    from bench.tasks.run import RunError
 
-    try:
-        opts = paired_options(args)
+    opts = paired_options(args)
+    with Lock(opts.root, "noise"):
         machine, fp = host(args, opts.root)
-        with Lock(opts.root, "noise"):
-            table, walls, comparison = noise.run(opts, args.rounds)
-            path = noise.save(opts.root, machine, table, walls, opts, fp)
-            rounds_dir = compare.store_dir(opts.root, machine, comparison.base, comparison.head)
-            compare.save(comparison, rounds_dir, machine, opts, fp)  # every round, for a second look
-    except RunError as exc:
-        raise UsageError(str(exc)) from None
+        table, walls, comparison = noise.run(opts, args.rounds)
+        path = noise.save(opts.root, machine, table, walls, opts, fp)
+        rounds_dir = compare.store_dir(opts.root, machine, comparison.base, comparison.head)
+        compare.save(comparison, rounds_dir, machine, opts, fp)  # every round, for a second look
     print(noise.render(table, opts, args.rounds))
     print("\nwall time: " + ", ".join(f"{k} {s:.0f} s" for k, s in walls.items()))
     print(f"stored: {path}")

@@ -14,10 +14,17 @@ def add_parser(sub) -> None:
         help="tables, plots and regression verdicts from results/asv",
         description="Write results/report/ (index.html: the self-contained results page; results.csv, latest.md/.csv, PNG plots), refresh the "
         "README's CPU table, and compare two revisions on one machine. Exit status: 1 with "
-        "--fail-on-regression when a regression is found, 2 for bad arguments or no results.",
+        "--fail-on-regression when a regression is found, 2 for bad arguments, no results, or a stored "
+        "file that cannot be read (named; see --skip-corrupt).",
     )
     add_report_args(p)
     p.add_argument("--no-plots", action="store_true", help="skip the matplotlib plots")
+    p.add_argument(
+        "--skip-corrupt",
+        action="store_true",
+        help="publish without the stored files that cannot be read (default: exit 2 naming the first); the page "
+        "lists what was skipped and the README is left as it was",
+    )
     p.add_argument(
         "--readme",
         help="README whose results markers are refreshed with the newest complete full "
@@ -32,9 +39,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     results, out, readme = report_paths(args)
     if not results.is_dir():
         raise UsageError(f"no asv results under {results} (no such folder): run `seqmnist-bench run` first")
-    frame = report.load_results(results)
+    frame = report.load_results(results, skip_corrupt=args.skip_corrupt)
+    skipped = frame.attrs.get("skipped_files", [])
     if frame.empty:
         raise UsageError(f"no asv results under {results}: run `seqmnist-bench run` first")
+    if args.machine and args.machine not in set(frame.machine):
+        raise UsageError(f"--machine {args.machine!r}: no results for it; have {sorted(set(frame.machine))}")
     revisions = _revisions(frame, args)  # bad --base/--head/--machine: refused before anything is written
     written = report.export_tidy(frame, out)
     latest, readme_md = report.write_latest(frame, out)
@@ -46,7 +56,9 @@ def cmd_report(args: argparse.Namespace) -> int:
             + report.plot_history(frame, out)
             + report.plot_scaling(frame, out)
         )
-    if readme and readme_md and report.update_readme(readme, readme_md):
+    if readme and skipped:
+        print(f"{readme} left as it was: {len(skipped)} stored file(s) skipped as unreadable", file=sys.stderr)
+    elif readme and readme_md and report.update_readme(readme, readme_md):
         written.append(readme)
     elif readme and not readme_md:
         print(
@@ -56,7 +68,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         )
     print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)
     status = regression_gate(frame, args, revisions, out)
-    page = report.write_page(frame, out, _regression_reports(out, results, revisions))
+    page = report.write_page(frame, out, _regression_reports(out, results, revisions), skipped)
     print(f"results page (open in a browser; self-contained): {page}", file=sys.stderr)
     return status
 
@@ -117,14 +129,14 @@ def regression_gate(frame, args: argparse.Namespace, revisions, out) -> int:
     """Write regressions.md and print the verdicts; 1 with --fail-on-regression on a regression or a
     benchmark that fails at head."""
     from bench import report
+    from bench.core import files
 
     if revisions is None:
         return 0
     machine, base, head = revisions
     result = report.compare(frame, machine, base, head, args.threshold)
     path = out / "regressions.md"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(report.render_regressions(result, machine, base, head, args.threshold))
+    files.write_text(path, report.render_regressions(result, machine, base, head, args.threshold))
     counts = result.verdict.value_counts().to_dict()
     print(f"\n{head[:8]} vs {base[:8]} on {machine}: " + ", ".join(f"{n} {v}" for v, n in counts.items()))
     flagged = result[result.verdict.isin(["regression", "improvement", "failed"])]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bench.cli.args import MIN_ROUNDS, UsageError, add_measure_args, non_negative, positive, positive_float
+from bench.cli.args import MIN_ROUNDS, add_measure_args, non_negative, positive, positive_float
 
 
 def add_parser(sub) -> None:
@@ -53,20 +53,17 @@ def add_parser(sub) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from bench.tasks.run import RunError, run_suite
+    from bench.tasks.run import run_suite
 
-    try:
-        summary = run_suite(
-            run_options(
-                args,
-                show_stderr=args.show_stderr,
-                processes=args.processes,
-                max_rounds=args.max_rounds,
-                budget=args.budget,
-            )
+    summary = run_suite(
+        run_options(
+            args,
+            show_stderr=args.show_stderr,
+            processes=args.processes,
+            max_rounds=args.max_rounds,
+            budget=args.budget,
         )
-    except RunError as exc:
-        raise UsageError(str(exc)) from None
+    )
     _print_summary_table(summary.root, summary.machine)
     if summary.chunks_failed:
         print(f"some benchmarks failed in: {', '.join(summary.chunks_failed)} (see asv output above)", file=sys.stderr)

@@ -7,9 +7,10 @@ import contextlib
 import os
 import shutil
 import subprocess
-import tempfile
 import time
 from pathlib import Path
+
+from bench.core import scratch
 
 
 def run_group(cmd: list[str], root: Path, env: dict, quiet: bool = False) -> int:
@@ -17,7 +18,7 @@ def run_group(cmd: list[str], root: Path, env: dict, quiet: bool = False) -> int
     (asv, its benchmark processes, accuracy jobs), remove the TMPDIR, and re-raise."""
     import signal
 
-    tmp = tempfile.mkdtemp(prefix="seqmnist-asv-")
+    tmp = scratch.make("asv")
     proc = subprocess.Popen(
         cmd, cwd=root, env=dict(env, TMPDIR=tmp), start_new_session=True, stdout=subprocess.DEVNULL if quiet else None
     )

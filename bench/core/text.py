@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 _PATH = re.compile(r"(?<![\w.~])(?:~|/)[^\s:,;()'\"`]*/[^\s:,;()'\"`]*|(?<![\w.])/[A-Za-z0-9_.-]+(?=[\s:,;)'\"`]|$)")
@@ -10,3 +11,21 @@ _PATH = re.compile(r"(?<![\w.~])(?:~|/)[^\s:,;()'\"`]*/[^\s:,;()'\"`]*|(?<![\w.]
 def scrub_paths(text: str) -> str:
     """`text` with every absolute or home-relative path replaced by '<local path>'."""
     return _PATH.sub("<local path>", text)
+
+
+def md_text(text) -> str:
+    """Text from outside (an exception message, a machine, framework or benchmark name) made inert in
+    Markdown: one line, no raw HTML (< > & as entities), no table break ('|'), code span or inline link."""
+    one_line = " ".join(str(text).split())
+    escaped = html.escape(one_line, quote=False)
+    return escaped.replace("\\", "\\\\").replace("|", "\\|").replace("`", "\\`").replace("](", "]\\(")
+
+
+def md_table(frame, index: bool = True) -> str:
+    """frame.to_markdown with every cell, column name and row name passed through md_text."""
+    safe = frame.map(md_text)
+    safe.columns = [md_text(c) for c in frame.columns]
+    if index:
+        safe.index = [md_text(i) for i in frame.index]
+        safe.index.name = None if frame.index.name is None else md_text(frame.index.name)
+    return safe.to_markdown(index=index, disable_numparse=True)

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from bench.core.errors import RunError
 from bench.report.metrics import BENCHMARKS, metric_of
 
 
-class ReportError(Exception):
+class ReportError(RunError):
     """No results, or a revision/machine that is not in them: exit status 2."""
 
 
@@ -29,7 +30,27 @@ def _param(value: str):
         return value
 
 
-def _read_meta(meta_dir: Path) -> dict[tuple[str, str], dict]:
+class Corrupt:
+    """Stored files that cannot be read: a CorruptFile (exit 2) at the first, or with `skip`, each named
+    in a warning and listed in `skipped` (the page states them; the README is then left as it was)."""
+
+    def __init__(self, skip: bool):
+        self.skip = skip
+        self.skipped: list[str] = []
+
+    def __call__(self, path: Path, why: str) -> None:
+        from bench.core.files import CorruptFile
+
+        if not self.skip:
+            raise CorruptFile(
+                f"{path}: {why}; restore it (git checkout -- {path}) or delete it, or pass --skip-corrupt to "
+                "publish without it"
+            )
+        warnings.warn(f"skipping {path}: {why}", stacklevel=3)
+        self.skipped.append(f"{path.parent.name}/{path.name}: {why}")
+
+
+def _read_meta(meta_dir: Path, corrupt: Corrupt) -> dict[tuple[str, str], dict]:
     meta = {}
     for path in sorted(meta_dir.glob("*/*.json")):
         if path.name in ("fingerprint.json", "noise.json"):  # the machine's, not a run's
@@ -37,35 +58,45 @@ def _read_meta(meta_dir: Path) -> dict[tuple[str, str], dict]:
         try:
             data = json.loads(path.read_text())
         except (OSError, ValueError) as exc:
-            warnings.warn(f"skipping unreadable run metadata {path}: {exc}", stacklevel=2)
+            corrupt(path, f"unreadable run metadata ({exc})")
             continue
         if not (
             isinstance(data, dict) and isinstance(data.get("machine"), str) and isinstance(data.get("commit"), str)
         ):
-            warnings.warn(f"skipping run metadata {path}: not an object with 'machine' and 'commit'", stacklevel=2)
+            corrupt(path, "run metadata that is not an object with 'machine' and 'commit'")
             continue
         meta[(data["machine"], data["commit"])] = data
     return meta
 
 
-def load_results(results_dir: Path | str, meta_dir: Path | str | None = None) -> pd.DataFrame:
+def load_results(
+    results_dir: Path | str, meta_dir: Path | str | None = None, skip_corrupt: bool = False
+) -> pd.DataFrame:
     """One row per machine x commit x env x benchmark x parameter combination.
 
-    A file asv cannot read is named in a warning and skipped. status is ok / skipped (NaN) /
-    failed (null) / invalid (a time, size or error rate below zero, or a time of zero).
+    A stored file that cannot be read (results, run metadata, benchmarks.json, machine.json) is a
+    CorruptFile naming it; with `skip_corrupt` it is skipped with a warning and listed in
+    frame.attrs["skipped_files"]. status is ok / skipped (NaN) / failed (null) / invalid (a time, size
+    or error rate below zero, or a time of zero).
     """
     from asv.results import Results, iter_results_paths
 
     results_dir = Path(results_dir)
-    meta = _read_meta(Path(meta_dir) if meta_dir else results_dir.parent / "meta")
-    described = _read_benchmarks(results_dir)
+    corrupt = Corrupt(skip_corrupt)
+    meta = _read_meta(Path(meta_dir) if meta_dir else results_dir.parent / "meta", corrupt)
+    described = _read_benchmarks(results_dir, corrupt)
+    for path in sorted(results_dir.glob("*/machine.json")):
+        try:
+            json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            corrupt(path, f"unreadable asv machine file ({exc})")
     rows = []
     for root, filename, machine in iter_results_paths(str(results_dir)):
         path = Path(root) / filename
         try:
             res = Results.load(str(path), machine_name=machine)
         except Exception as exc:  # asv raises several kinds for malformed files
-            warnings.warn(f"skipping unreadable asv results file {path}: {exc}", stacklevel=2)
+            corrupt(path, f"unreadable asv results ({type(exc).__name__}: {exc})")
             continue
         rows.extend(_rows(res, machine, meta.get((machine, res.commit_hash), {}), described))  # a bug here is a bug
     frame = pd.DataFrame(rows, columns=COLUMNS)
@@ -74,7 +105,9 @@ def load_results(results_dir: Path | str, meta_dir: Path | str | None = None) ->
         frame[col] = frame[col].astype("Int64")
     from bench.report.paired import attach
 
-    return attach(frame, results_dir)
+    frame = attach(frame, results_dir)
+    frame.attrs["skipped_files"] = corrupt.skipped
+    return frame
 
 
 COLUMNS = [
@@ -117,14 +150,24 @@ COLUMNS = [
 ]
 
 
-def _read_benchmarks(results_dir: Path) -> dict:
+def _read_benchmarks(results_dir: Path, corrupt: Corrupt | None = None) -> dict:
     """asv's own description of each benchmark (benchmarks.json beside the results): parameter names
     and unit. {} when absent (results copied without it): then names are read by position."""
-    try:
-        data = json.loads((results_dir / "benchmarks.json").read_text())
-    except (OSError, ValueError):
+    path = results_dir / "benchmarks.json"
+    if not path.is_file():
         return {}
-    return {k: v for k, v in data.items() if isinstance(v, dict)} if isinstance(data, dict) else {}
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        data = None
+        why = f"unreadable asv benchmarks.json ({exc})"
+    else:
+        why = "asv benchmarks.json that is not an object"
+    if not isinstance(data, dict):
+        if corrupt is not None:
+            corrupt(path, why)
+        return {}
+    return {k: v for k, v in data.items() if isinstance(v, dict)}
 
 
 POSITIONAL = ("framework", "device", "third", "fourth")  # an unknown benchmark without a benchmarks.json

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from bench.core import files
 from bench.report.load import is_quick, latest_commits
 from bench.report.metrics import BENCHMARKS
 from bench.report.tables import Section, _nothing_ran, comparison_table, header_line, variant_sections
@@ -50,9 +51,15 @@ class MachineBlock:
     reproduce: str
 
 
-def write_page(frame: pd.DataFrame, out_dir: Path, regressions: Sequence[tuple[str, str]] = ()) -> Path:
-    """Render index.html from the frame, the PNG plots already in out_dir and regression reports given as
-    (title, Markdown). Returns the page's path."""
+def write_page(
+    frame: pd.DataFrame,
+    out_dir: Path,
+    regressions: Sequence[tuple[str, str]] = (),
+    skipped: Sequence[str] = (),
+) -> Path:
+    """Render index.html from the frame, the PNG plots already in out_dir, regression reports given as
+    (title, Markdown), and the stored files left out as unreadable (report --skip-corrupt). Returns the
+    page's path."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
     from bench.core.text import scrub_paths
@@ -66,11 +73,12 @@ def write_page(frame: pd.DataFrame, out_dir: Path, regressions: Sequence[tuple[s
         metrics=[(m.name, m.label, _unit_text(m), m.how) for m in BENCHMARKS.values() if m.column],
         regressions=[(title, _markdown_html(scrub_paths(text))) for title, text in regressions],
         verdict_help=VERDICT_HELP,
+        skipped=[scrub_paths(s) for s in skipped],
         generated=pd.Timestamp.now(tz="UTC").strftime("%Y-%m-%d %H:%M UTC"),
     )
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "index.html"
-    path.write_text(page)
+    files.write_text(path, page)
     return path
 
 
@@ -112,6 +120,7 @@ def table_html(table: pd.DataFrame) -> str:
     table = table.rename_axis(index=None, columns=None)  # the corner cell stays empty, no row of names
     uuid = hashlib.sha1(table.to_csv().encode()).hexdigest()[:6]  # ids stable between renders of the same table
     styler = table.style.set_uuid(uuid).set_td_classes(classes).set_table_attributes('class="results"')
+    styler = styler.format(escape="html").format_index(escape="html", axis=0)  # cells and row names: text
     styler = styler.format_index(lambda c: _header_link(c, metrics.get(c)), axis=1)
     return styler.to_html(doctype_html=False)
 
@@ -134,8 +143,8 @@ def _unit_text(metric) -> str:
 
 
 def _inline_code(text: str) -> str:
-    """Escape, then `code` -> <code>code</code> (the table header is written in Markdown)."""
-    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
+    """One part of the table header (Markdown, outside values escaped by header_line) as inline HTML."""
+    return _markdown().renderInline(text)
 
 
 def _png(path: Path) -> str | None:
@@ -166,11 +175,17 @@ def _reproduce(frame: pd.DataFrame, machine: str, commit: str) -> str:
     )
 
 
-def _markdown_html(text: str) -> str:
-    """A regression report (Markdown, as written beside the page) as HTML, verdict cells classed by verdict."""
+def _markdown():
+    """CommonMark with tables and without raw HTML: what the tool's Markdown holds is rendered, never
+    markup that came in with an exception message or a name."""
     from markdown_it import MarkdownIt
 
-    body = MarkdownIt("commonmark").enable("table").render(text)
+    return MarkdownIt("commonmark", {"html": False}).enable("table")
+
+
+def _markdown_html(text: str) -> str:
+    """A regression report (Markdown, as written beside the page) as HTML, verdict cells classed by verdict."""
+    body = _markdown().render(text)
     body = re.sub(r"<td>(" + "|".join(VERDICT_HELP) + r")</td>", r'<td class="v-\1">\1</td>', body)
     return re.sub(r"<table>", '<div class="scroll"><table class="results">', body).replace("</table>", "</table></div>")
 

@@ -27,10 +27,15 @@ def _ticker():
 
 
 def _save(fig, path: Path, dpi: int) -> Path:
+    import io
+
+    from bench.core import files
+
     fig.tight_layout()
-    fig.savefig(path, dpi=dpi)
+    png = io.BytesIO()
+    fig.savefig(png, dpi=dpi, format="png")
     _pyplot().close(fig)
-    return path
+    return files.write_bytes(path, png.getvalue())
 
 
 def _half_width(shown: pd.Series, spread: pd.Series) -> list[list[float]]:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from bench.core import files
 from bench.report.load import latest_commits
 from bench.report.tables import (
     _nothing_ran,
@@ -22,7 +23,7 @@ README_START, README_END = "<!-- results:start -->", "<!-- results:end -->"
 def export_tidy(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     written = [out_dir / "results.csv"]
-    frame.to_csv(written[0], index=False)
+    files.write_text(written[0], frame.to_csv(index=False))
     try:
         import pyarrow  # noqa: F401
 
@@ -52,8 +53,8 @@ def write_latest(frame: pd.DataFrame, out_dir: Path) -> tuple[list[Path], str | 
             csv_parts.append(table.reset_index().assign(machine=machine, commit=commit, device=device))
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [out_dir / "latest.md", out_dir / "latest.csv"]
-    paths[0].write_text("# Latest results\n\n" + "\n".join(sections))
-    (pd.concat(csv_parts) if csv_parts else pd.DataFrame()).to_csv(paths[1], index=False)
+    files.write_text(paths[0], "# Latest results\n\n" + "\n".join(sections))
+    files.write_text(paths[1], (pd.concat(csv_parts) if csv_parts else pd.DataFrame()).to_csv(index=False))
     (out_dir / "latest.html").unlink(missing_ok=True)  # replaced by index.html
     return paths, readme_table(frame)
 
@@ -67,5 +68,5 @@ def update_readme(readme: Path, table_md: str) -> bool:
         return False
     before, rest = text.split(README_START, 1)
     _, after = rest.split(README_END, 1)
-    readme.write_text(f"{before}{README_START}\n{table_md}{README_END}{after}")
+    files.write_text(readme, f"{before}{README_START}\n{table_md}{README_END}{after}")
     return True

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from bench.core.text import scrub_paths
+from bench.core.text import md_table, md_text, scrub_paths
 from bench.measure.estimate import CELL_TARGET, RATIO_TARGET, half_width
 from bench.report.load import commit_rows, latest_commits, runs, shown_commits
 from bench.report.metrics import (
@@ -217,23 +217,23 @@ def header_line(frame: pd.DataFrame, machine: str, commit: str) -> str:
     sel = frame[(frame.machine == machine) & (frame.commit == commit)]
     versions = sel.dropna(subset=["framework_version"]).groupby("framework")["framework_version"].first()
     first = sel.iloc[0] if len(sel) else None
-    parts = [f"machine `{machine}`", f"commit `{commit[:8]}` ({sel.date.max():%Y-%m-%d})"]
+    parts = [f"machine {_code(machine)}", f"commit {_code(commit[:8])} ({sel.date.max():%Y-%m-%d})"]
     if first is not None and first.cpu_model:
-        parts.append(f"CPU {first.cpu_model}")
+        parts.append(f"CPU {md_text(first.cpu_model)}")
     if first is not None and pd.notna(first.threads):
         parts.append(f"{int(first.threads)} threads per framework")
     gpus = sel.dropna(subset=["gpu_name"]).gpu_name.unique()
     if len(gpus):
         parts.append(
             "GPU "
-            + ", ".join(gpus)
-            + (f" (driver {first.gpu_driver})" if first is not None and first.gpu_driver else "")
+            + md_text(", ".join(gpus))
+            + (f" (driver {md_text(first.gpu_driver)})" if first is not None and first.gpu_driver else "")
         )
     if len(versions):
-        parts.append(", ".join(f"{fw} {v}" for fw, v in versions.items()))
+        parts.append(md_text(", ".join(f"{fw} {v}" for fw, v in versions.items())))
     if first is not None and isinstance(first.fingerprint, str):
         parts.append(
-            f"host fingerprint `{first.fingerprint}`"
+            f"host fingerprint {_code(first.fingerprint)}"
             + (f" (numpy matmul {first.host_gflops:.0f} GFLOP/s)" if pd.notna(first.host_gflops) else "")
         )
     runs = sel[(sel.metric == "train_step") & (sel.status == "ok")].runs
@@ -242,7 +242,7 @@ def header_line(frame: pd.DataFrame, machine: str, commit: str) -> str:
         parts.append(
             f"throughput from {int(paired.paired_rounds.max())} paired rounds (each round a fresh process per "
             "framework, all alive together, samples alternating; ± = 95% interval of the cell; ratios to "
-            f"{paired.reference.iloc[0]} with their 95% interval from per-round pairs; ‡ = processes bimodal)"
+            f"{md_text(paired.reference.iloc[0])} with their 95% interval from per-round pairs; ‡ = processes bimodal)"
         )
     elif len(runs) and runs.max() > 1:
         parts.append(f"throughput from {int(runs.max())} processes each (± = 95% interval for a rerun)")
@@ -258,13 +258,18 @@ def header_line(frame: pd.DataFrame, machine: str, commit: str) -> str:
         )
     trained = sel[sel.metric.map(lambda m: m in METRICS and METRICS[m].accuracy) & (sel.status == "ok")]
     if len(trained) and isinstance(trained.data.iloc[0], str):
-        parts.append(f"accuracy data: {scrub_paths(trained.data.iloc[0])}")
+        parts.append(f"accuracy data: {md_text(scrub_paths(trained.data.iloc[0]))}")
     return " · ".join(parts)
 
 
+def _code(text) -> str:
+    """A Markdown code span of an outside value (no backtick can end it early)."""
+    return "`" + str(text).replace("`", "'") + "`"
+
+
 def render_markdown(table: pd.DataFrame, notes: list[str], header: str, device: str) -> str:
-    lines = [f"**{device.upper()}** — {header}", "", table.to_markdown(disable_numparse=True), ""]
-    lines += [f"[{i}] {text}" for i, text in enumerate(notes, 1)]
+    lines = [f"**{md_text(device.upper())}** — {header}", "", md_table(table), ""]
+    lines += [f"[{i}] {md_text(text)}" for i, text in enumerate(notes, 1)]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -323,10 +328,10 @@ class Section:
 
     def markdown(self) -> str:
         return (
-            f"**{self.title}**\n\n"
-            + self.table.to_markdown(disable_numparse=True)
+            f"**{md_text(self.title)}**\n\n"
+            + md_table(self.table)
             + "\n"
-            + "".join(f"\n{n}\n" for n in self.notes)
+            + "".join(f"\n{md_text(n)}\n" for n in self.notes)
         )
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from bench.core.text import md_table, md_text
 from bench.report.load import ReportError, _merge_env
 from bench.report.metrics import METRICS
 
@@ -232,7 +233,7 @@ def render_regressions(result: pd.DataFrame, machine: str, base: str, head: str,
     counts = result.verdict.value_counts()
     summary = ", ".join(f"{counts.get(v, 0)} {v}" for v in VERDICT_ORDER if counts.get(v, 0))
     lines = [
-        f"# Regression report: `{head[:8]}` vs `{base[:8]}` on `{machine}`",
+        f"# Regression report: {head[:8]} vs {base[:8]} on {md_text(machine)}",
         "",
         f"Two separate `run`s compared, not paired rounds: on a shared box separate runs drift by 10-30%, "
         "so for a verdict CI can act on use `seqmnist-bench compare BASE HEAD`. Where each side has several "
@@ -252,7 +253,7 @@ def render_regressions(result: pd.DataFrame, machine: str, base: str, head: str,
             head=result["head"].map(_num),
             ratio=result.ratio.map(lambda v: "" if pd.isna(v) else f"{v:.3f}"),
         )[["verdict", "benchmark", "params", "base", "head", "ratio", "change"]]
-        lines.append(shown.to_markdown(index=False, disable_numparse=True))
+        lines.append(md_table(shown, index=False))
     return "\n".join(lines) + "\n"
 
 

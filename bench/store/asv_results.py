@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from bench.core import files
+
 
 def env_name(results_dir: Path, machine: str, commit: str) -> str:
     """The asv environment name of this commit's results file (the one asv wrote), for store()."""
@@ -39,15 +41,29 @@ def store(
     if rows.empty:
         return None
     if not (results_dir / machine / "machine.json").is_file():  # asv run writes it; without one asv skips the folder
-        Machine.load(machine_name=machine).save(str(results_dir))
+        _atomically(
+            lambda folder: Machine.load(machine_name=machine).save(folder), results_dir, Path(machine, "machine.json")
+        )
     path = results_dir / get_filename(machine, commit, env_name)
     if path.is_file():
         res = Results.load(str(path), machine_name=machine)
     else:
         res = Results({"machine": machine}, {}, commit, int(time.time() * 1000), sys.version.split()[0], env_name, {})
     add_results(res, rows, append)
-    res.save(str(results_dir))
-    return path
+    return save_results(res, results_dir)
+
+
+def save_results(res, results_dir: Path) -> Path:
+    """asv's Results.save, made atomic (asv writes in place): saved in a scratch folder, renamed in."""
+    return _atomically(res.save, results_dir, Path(res._filename))
+
+
+def _atomically(save, results_dir: Path, relative: Path) -> Path:
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="seqmnist-save-") as scratch:
+        save(scratch)
+        return files.write_bytes(Path(results_dir) / relative, (Path(scratch) / relative).read_bytes())
 
 
 def add_results(res, rows: pd.DataFrame, append: bool = False) -> None:
@@ -99,9 +115,7 @@ def _rename_env(src: Path, dst: Path, env: str, python: str | None) -> None:
         data["python"] = python
         if isinstance(data.get("params"), dict):
             data["params"]["python"] = python
-    tmp = dst.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=None, sort_keys=True))
-    tmp.replace(dst)
+    files.write_text(dst, json.dumps(data, indent=None, sort_keys=True))
     if src != dst:
         src.unlink()
 

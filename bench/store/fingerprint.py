@@ -15,6 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bench.core import files
 from impls.registry import BUILTINS
 
 _CALIBRATE = """
@@ -121,7 +122,7 @@ def machine_key(meta_root: Path, name: str, fp: dict) -> tuple[str, str | None]:
                 f"recorded), so this run is kept apart as {key!r}"
             )
         return _claim(meta_root, name, fp), None
-    diff = differences(json.loads(stored_path.read_text()), fp)
+    diff = differences(files.read_json(stored_path), fp)
     if not diff:
         return name, None
     key = f"{name}-{fp['id']}"
@@ -134,6 +135,5 @@ def machine_key(meta_root: Path, name: str, fp: dict) -> tuple[str, str | None]:
 def _claim(meta_root: Path, key: str, fp: dict) -> str:
     target = path(meta_root, key)
     if not target.is_file():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(json.dumps(fp, indent=2, sort_keys=True) + "\n")
+        files.write_json(target, fp, sort_keys=True)
     return key

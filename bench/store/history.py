@@ -3,8 +3,10 @@ result, and each stored benchmark names the run that measured it (meta "benchmar
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
+
+from bench.core import files
+from bench.store.asv_results import save_results
 
 _FIELDS = (
     "_results",
@@ -36,11 +38,7 @@ def provenance(meta_file: Path, before: dict) -> dict[str, dict]:
     """benchmark -> the run that measured its stored value ({"quick": bool, "started": ...}). Results
     from before runs recorded this take the run-level quick flag of their metadata; without any
     metadata they count as quick (replaceable)."""
-    try:
-        meta = json.loads(meta_file.read_text())
-    except (OSError, ValueError):
-        meta = {}
-    meta = meta if isinstance(meta, dict) else {}
+    meta = files.read_json(meta_file) if meta_file.is_file() else {}  # corrupt: exit 2, never a guess
     stored = meta.get("benchmarks")
     known: dict = stored if isinstance(stored, dict) else {}
     default = {"quick": bool(meta.get("quick", True)), "started": meta.get("started")}
@@ -68,7 +66,7 @@ def keep_full(before: dict, results_dir: Path, machine: str, commit: str, prov: 
             kept.append(key)
             changed = True
         if changed:
-            cur.save(str(results_dir))
+            save_results(cur, results_dir)
     return sorted(set(kept))
 
 

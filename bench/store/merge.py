@@ -4,21 +4,39 @@ one report and one page cover every machine.
 
 A machine name stands for one host: a source whose fingerprint differs from the one stored under that
 name (or that cannot show one where results are already stored) is refused. A stored file is never
-overwritten: the same bytes are skipped, different bytes refuse the merge. Everything is checked before
-anything is written, so a refused merge leaves the destination as it was.
+overwritten: the same bytes are skipped, different bytes refuse the merge. Only regular files of the
+expected names, sizes and formats are read (a runner's artifact is not trusted: no links, devices or
+stray files). Everything is checked before anything is written, and the copy is staged, then renamed
+into place: a refused or failed merge leaves the destination as it was.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import stat
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.core import files
+from bench.core.errors import RunError
 
-class MergeError(Exception):
-    """A merge that would mix two hosts or overwrite a result: exit status 2, nothing written."""
+
+class MergeError(RunError):
+    """A merge that would mix two hosts, overwrite a result, or read something other than a results file:
+    exit status 2, nothing written."""
+
+
+MAX_BYTES = 32 * 2**20  # the largest file merge accepts (a full run's rounds file is about 0.2 MiB)
+MACHINE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,199}$")  # what `run --machine` accepts
+FILES = {  # the files a machine folder may hold, by subfolder
+    "asv": re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,199}\.json$"),
+    "meta": re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,199}\.json$"),
+    "rounds": re.compile(r"^[0-9a-f]{8}\.csv$"),
+}
 
 
 @dataclass
@@ -33,24 +51,26 @@ def results_root(folder: Path) -> Path:
     """The folder holding asv/ and meta/: the folder itself, or its results/ (a checkout or an artifact)."""
     for candidate in (folder, folder / "results"):
         if (candidate / "asv").is_dir():
+            for part in (candidate, candidate / "asv"):
+                if part != folder and part.is_symlink():
+                    raise MergeError(f"{part}: a symbolic link; merge reads only the folders it is given")
             return candidate
     raise MergeError(f"{folder}: no asv/ or results/asv/ folder here: not a results folder")
 
 
 def plan(sources: list[Path], into: Path) -> Plan:
-    """What merging `sources` into the results folder `into` (holding asv/ and meta/) would copy."""
+    """What merging `sources` into the results folder `into` (holding asv/ and meta/) would copy. Every
+    source file is checked first: a regular file (no link, device or pipe), of the expected name and
+    size, and JSON where it should be."""
     out = Plan()
     fingerprints: dict[str, tuple[dict | None, str]] = {}  # machine -> (fingerprint, where it came from)
     for source in sources:
         root = results_root(source)
         if root.resolve() == into.resolve():
             raise MergeError(f"{source}: is the destination itself")
-        for machine_dir in sorted(p for p in (root / "asv").iterdir() if p.is_dir()):
-            machine = machine_dir.name
+        for machine in _machines(root):
             files = [
-                (src, into / sub / machine / src.name)
-                for sub, pattern in (("asv", "*.json"), ("meta", "*.json"), ("rounds", "*.csv"))
-                for src in sorted((root / sub / machine).glob(pattern))
+                (src, into / sub / machine / src.name) for sub in FILES for src in _machine_files(root, sub, machine)
             ]
             if all(_same(out, src, dest) for src, dest in files):
                 out.same += len(files)  # nothing new for this machine (a clone of the destination, say)
@@ -62,12 +82,54 @@ def plan(sources: list[Path], into: Path) -> Plan:
     return out
 
 
+def _machines(root: Path) -> list[str]:
+    """The machine folders of root/asv/ (benchmarks.json is the one file there), each checked."""
+    names = []
+    for entry in sorted((root / "asv").iterdir()):
+        if entry.name == "benchmarks.json":
+            _regular(entry)
+            continue
+        if entry.is_symlink() or not entry.is_dir():
+            raise MergeError(f"{entry}: not a machine folder (a link, or a file where machine folders are)")
+        if not MACHINE.match(entry.name):
+            raise MergeError(f"{entry}: {entry.name!r} is not a machine name")
+        names.append(entry.name)
+    return names
+
+
+def _machine_files(root: Path, sub: str, machine: str) -> list[Path]:
+    folder = root / sub / machine
+    if folder.is_symlink():
+        raise MergeError(f"{folder}: a symbolic link; merge reads only the folders it is given")
+    if not folder.exists():
+        return []
+    if not folder.is_dir():
+        raise MergeError(f"{folder}: not a folder")
+    found = []
+    for entry in sorted(folder.iterdir()):
+        if not FILES[sub].match(entry.name):
+            raise MergeError(f"{entry}: not a file merge knows ({sub}/<machine>/ holds {FILES[sub].pattern})")
+        _regular(entry)
+        found.append(entry)
+    return found
+
+
+def _regular(path: Path) -> None:
+    """`path` is a regular file (not a link, device, pipe or folder) of at most MAX_BYTES, and JSON
+    holding an object when it is a .json file."""
+    info = path.lstat()
+    if not stat.S_ISREG(info.st_mode):
+        kind = "a symbolic link" if stat.S_ISLNK(info.st_mode) else "not a regular file"
+        raise MergeError(f"{path}: {kind}; merge copies only regular files")
+    if info.st_size > MAX_BYTES:
+        raise MergeError(f"{path}: {info.st_size:,} bytes, over the {MAX_BYTES:,} a results file may have")
+    if path.suffix == ".json":
+        files.read_json(path)  # CorruptFile (exit 2) naming it
+
+
 def _fingerprint(root: Path, machine: str) -> dict | None:
     path = root / "meta" / machine / "fingerprint.json"
-    try:
-        return json.loads(path.read_text()) if path.is_file() else None
-    except (OSError, ValueError) as exc:
-        raise MergeError(f"{path}: unreadable fingerprint ({exc})") from None
+    return files.read_json(path) if path.is_file() else None
 
 
 def _has_results(root: Path, machine: str) -> bool:
@@ -130,27 +192,47 @@ def _add_benchmarks(out: Plan, src: Path, dest: Path) -> None:
     """asv's benchmark descriptions: entries the destination lacks are added; its own are kept."""
     if not src.is_file():
         return
-    try:
-        theirs = json.loads(src.read_text())
-        mine = json.loads(dest.read_text()) if dest.is_file() else {}
-    except (OSError, ValueError) as exc:
-        raise MergeError(f"unreadable benchmarks.json ({exc})") from None
+    theirs = files.read_json(src)  # checked a regular file by _machines
+    mine = files.read_json(dest) if dest.is_file() else {}
     for key, value in theirs.items():
         if key not in mine and key not in out.benchmarks:
             out.benchmarks[key] = value
 
 
 def apply(p: Plan, into: Path) -> None:
-    """Copy what the plan says, each file through a temporary name (no half-written result)."""
-    for dest, src in sorted(p.copies.items()):
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.with_name(dest.name + ".merging")
-        shutil.copy2(src, tmp)
-        os.replace(tmp, dest)
-    if p.benchmarks:
-        path = into / "asv" / "benchmarks.json"
-        data = json.loads(path.read_text()) if path.is_file() else {}
-        data.update(p.benchmarks)
-        tmp = path.with_name("benchmarks.json.merging")
-        tmp.write_text(json.dumps(data, indent=4, sort_keys=True) + "\n")
-        os.replace(tmp, path)
+    """All or nothing: every file is first written in a staging folder inside `into` (same file system,
+    fsynced), then renamed into place; a failure before the last rename takes back what was renamed."""
+    into.mkdir(parents=True, exist_ok=True)
+    for stale in into.glob(".merging-*"):  # a merge killed while staging
+        shutil.rmtree(stale, ignore_errors=True)
+    staging = Path(tempfile.mkdtemp(prefix=".merging-", dir=into))
+    moves: list[tuple[Path, Path]] = []
+    try:
+        for n, (dest, src) in enumerate(sorted(p.copies.items())):
+            moves.append((files.write_bytes(staging / str(n), src.read_bytes()), dest))
+        if p.benchmarks:
+            path = into / "asv" / "benchmarks.json"
+            data = files.read_json(path) if path.is_file() else {}
+            data.update(p.benchmarks)
+            text = json.dumps(data, indent=4, sort_keys=True) + "\n"
+            moves.append((files.write_text(staging / "benchmarks.json", text), path))
+        _move_all(moves)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _move_all(moves: list[tuple[Path, Path]]) -> None:
+    done: list[tuple[Path, bytes | None]] = []  # destination, its bytes before (None: it was not there)
+    try:
+        for staged, dest in moves:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            before = dest.read_bytes() if dest.is_file() else None
+            os.replace(staged, dest)
+            done.append((dest, before))
+    except BaseException:
+        for dest, before in reversed(done):
+            if before is None:
+                dest.unlink(missing_ok=True)
+            else:
+                files.write_bytes(dest, before)
+        raise

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from bench.core import files
 from bench.store.layout import rounds_file
 
 COLUMNS = [
@@ -38,9 +39,7 @@ def save(frame: pd.DataFrame, results_asv: Path, machine: str, commit: str, appe
         old = load(path)
         frame["round"] = frame["round"] + (int(old["round"].max()) if len(old) else 0)
         frame = pd.concat([old, frame], ignore_index=True)
-    tmp = path.with_suffix(".tmp")
-    frame.to_csv(tmp, index=False)
-    tmp.replace(path)
+    files.write_text(path, frame.to_csv(index=False))
     return path
 
 

@@ -10,21 +10,20 @@ written to the local working store results/compare/, never to tracked files.
 
 from __future__ import annotations
 
-import json
 import math
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from bench.core import repo
+from bench.core import files, repo, scratch
 from bench.core.errors import RunError
 from bench.core.repo import find_root, git
+from bench.core.text import md_table, md_text
 from bench.measure import estimate, rounds, stats
 from impls import DEVICES, FRAMEWORKS
 
@@ -71,6 +70,19 @@ def resolve(root: Path, rev: str) -> str:
         return git(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
     except RunError:
         raise RunError(f"unknown revision {rev!r}") from None
+
+
+def revisions(opts: CompareOptions) -> tuple[str, str]:
+    """(base, head) as commit hashes; RunError for an unknown revision, or the same commit twice where
+    that is not asked for."""
+    root = find_root(opts.root)
+    base, head = resolve(root, opts.base), resolve(root, opts.head)
+    if base == head and not opts.allow_same:
+        raise RunError(
+            f"{opts.base} and {opts.head} are the same commit {base[:8]} "
+            "(for an A/A noise check of this machine, use `seqmnist-bench noise`)"
+        )
+    return base, head
 
 
 def _log(opts: CompareOptions, message: str) -> None:
@@ -175,13 +187,11 @@ def measure(opts: CompareOptions) -> Comparison:
     root = find_root(opts.root)
     if git(root, "status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)results"):
         _log(opts, "note: uncommitted changes are not measured: compare checks out the two commits")
-    base, head = resolve(root, opts.base), resolve(root, opts.head)
-    if base == head and not opts.allow_same:
-        raise RunError(
-            f"{opts.base} and {opts.head} are the same commit {base[:8]} "
-            "(for an A/A noise check of this machine, use `seqmnist-bench noise`)"
-        )
-    tmp = Path(tempfile.mkdtemp(prefix="seqmnist-compare-"))
+    base, head = revisions(opts)
+    for stale in scratch.sweep():  # a compare killed (SIGKILL) before it could remove its worktrees
+        _log(opts, f"removed the worktrees a killed compare left in {stale}")
+    git(root, "worktree", "prune")
+    tmp = scratch.make("compare")
     trees: dict[str, Path] = {}
     try:
         for side, commit in (("base", base), ("head", head)):
@@ -257,9 +267,9 @@ def save(c: Comparison, out: Path, machine: str, opts: CompareOptions, fingerpri
     """Rounds, verdicts, the Markdown report, run metadata and asv-format results of both sides."""
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / "rounds.csv", out / "verdicts.csv", out / "regressions.md", out / "meta.json"]
-    c.rounds.to_csv(paths[0], index=False)
-    c.verdicts.to_csv(paths[1], index=False)
-    paths[2].write_text(render(c, machine, opts))
+    files.write_text(paths[0], c.rounds.to_csv(index=False))
+    files.write_text(paths[1], c.verdicts.to_csv(index=False))
+    files.write_text(paths[2], render(c, machine, opts))
     meta = {
         "machine": machine,
         "base": c.base,
@@ -270,7 +280,7 @@ def save(c: Comparison, out: Path, machine: str, opts: CompareOptions, fingerpri
         "options": {k: v for k, v in vars(opts).items() if k not in ("root",)},
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    paths[3].write_text(json.dumps(meta, indent=2, default=str) + "\n")
+    files.write_json(paths[3], meta, default=str)
     paths += save_asv(c, out / "asv", machine)
     return paths
 
@@ -280,7 +290,7 @@ def save_asv(c: Comparison, results_dir: Path, machine: str) -> list[Path]:
     so `asv compare`/`asv publish` and the report can read them."""
     from asv.results import Results
 
-    from bench.store.asv_results import add_results
+    from bench.store.asv_results import add_results, save_results
 
     if c.rounds.empty:
         return []
@@ -291,9 +301,8 @@ def save_asv(c: Comparison, results_dir: Path, machine: str) -> list[Path]:
             {"machine": machine}, {}, commit, int(time.time() * 1000), sys.version.split()[0], "paired-rounds", {}
         )
         add_results(res, rows[rows.side == side])
-        res.save(str(results_dir))
-        written.append(results_dir / res._filename)
-    (results_dir / machine / "machine.json").write_text(json.dumps({"machine": machine, "version": 1}) + "\n")
+        written.append(save_results(res, results_dir))
+    files.write_json(results_dir / machine / "machine.json", {"machine": machine, "version": 1}, indent=None)
     return written
 
 
@@ -305,7 +314,7 @@ def render(c: Comparison, machine: str, opts: CompareOptions) -> str:
     summary = ", ".join(f"{counts[k]} {k}" for k in order if counts.get(k, 0))
     walls = ", ".join(f"{k} {s:.0f} s" for k, s in c.wall_seconds.items())
     lines = [
-        f"# Regression report: `{c.head[:8]}` vs `{c.base[:8]}` on `{machine}`",
+        f"# Regression report: {c.head[:8]} vs {c.base[:8]} on {md_text(machine)}",
         "",
         f"Paired rounds: each round starts fresh base and head processes and times every benchmark in "
         f"{opts.alternations} alternating base/head samples of >= {opts.sample_time:g} s; a round's head/base "
@@ -327,12 +336,10 @@ def render(c: Comparison, machine: str, opts: CompareOptions) -> str:
             change=[outcome(c, r) for c, r in zip(shown.change, shown.reason)],
         )[["verdict", "benchmark", "params", "base", "head", "change"]]
         lines.append(
-            table.rename(columns={"base": "base (per call)", "head": "head (per call)"}).to_markdown(
-                index=False, disable_numparse=True
-            )
+            md_table(table.rename(columns={"base": "base (per call)", "head": "head (per call)"}), index=False)
         )
     for label, reason in c.skipped.items():
-        lines.append(f"\nskipped {label}: {reason}")
+        lines.append(f"\nskipped {md_text(label)}: {md_text(reason)}")
     return "\n".join(lines) + "\n"
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from bench.core import files
 from bench.measure import stats
 from bench.tasks.compare import CompareOptions, measure
 
@@ -63,7 +64,7 @@ def save(root: Path, machine: str, table: pd.DataFrame, walls: dict, opts: Compa
         "wall_seconds": walls,
         "benchmarks": json.loads(table.to_json(orient="records")),
     }
-    target.write_text(json.dumps(data, indent=2) + "\n")
+    files.write_json(target, data)
     return target
 
 
@@ -75,7 +76,7 @@ def min_rounds_for(
     p = path(root, machine)
     if not p.is_file():
         return None, f"no noise check stored for {machine!r} (run `seqmnist-bench noise`)"
-    data = json.loads(p.read_text())
+    data = files.read_json(p)
     if data.get("fingerprint_id") != fingerprint_id:
         return None, "the stored noise check was taken on another host (fingerprint differs)"
     sds = [b["sd"] for b in data.get("benchmarks", []) if b.get("framework") in frameworks and b.get("sd")]

@@ -15,13 +15,13 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from bench.core import files, scratch
 from bench.core.errors import RunError
 from bench.core.processes import run_group
 from bench.core.repo import dirty_tree, find_root, git, others_on_path, worker_env
@@ -155,6 +155,7 @@ def run_suite(opts: RunOptions) -> RunSummary:
 
     root = find_root(opts.root)
     with Lock(root, "run"):
+        scratch.sweep()  # what a killed run or compare left in the temporary folder
         return _run_locked(opts, root)
 
 
@@ -186,8 +187,10 @@ def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
         try:
             data_note = load_mnist(env.get("SEQMNIST_DATA_DIR")).published()
         except DataError as exc:
+            if env.get("SEQMNIST_DATA_DIR") or all(re.search(NEEDS_DATA, n) for n in chosen):
+                raise  # the folder named, or the only benchmarks asked for, cannot be had: exit 2
             data_note = "unavailable: " + scrub_paths(str(exc))
-            _log(opts, f"accuracy benchmarks will be skipped: {exc}")
+            _log(opts, f"accuracy benchmarks will be skipped (no --data-dir given): {exc}")
 
     probes = {f: probe_framework(f, env) for f in opts.frameworks}
     chunks, skipped = [], {}
@@ -240,7 +243,7 @@ def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
     # asv exits 1 on "No benchmarks selected": --bench may ask for replicated throughput only
     chunks_for_asv = chunks if selected(names, opts, exclude) else []
     append = not opts.quick and not dirty  # a full run adds its processes to an earlier full run's
-    seed_dir = Path(tempfile.mkdtemp(prefix="seqmnist-seeds-"))
+    seed_dir = scratch.make("seeds")
     try:
         for i, (framework, device) in enumerate(chunks_for_asv, 1):
             label = f"{framework}:{device}"
@@ -477,15 +480,10 @@ def write_meta(root: Path, meta: dict) -> None:
     path = meta_path(root, meta["machine"], meta["commit"])
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.is_file():  # an earlier run of this commit (other frameworks, or a compare round): merge
-        try:
-            old = json.loads(path.read_text())
-        except ValueError:
-            old = {}
+        old = files.read_json(path)  # a corrupt record stops the run (exit 2) rather than being replaced
         for key in ("frameworks", "skipped"):
             meta[key] = {**old.get(key, {}), **meta.get(key, {})}
         for key in ("chunks_done", "chunks_failed"):
             meta[key] = sorted(set(old.get(key, [])) | set(meta.get(key, [])))
         meta["benchmarks"] = meta.get("benchmarks") or old.get("benchmarks", {})
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(meta, indent=2, sort_keys=True))
-    tmp.replace(path)
+    files.write_text(path, json.dumps(meta, indent=2, sort_keys=True))

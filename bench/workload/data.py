@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.core.errors import RunError
+
 ENV = "SEQMNIST_DATA_DIR"
 FILES = {
     "train_images": "train-images-idx3-ubyte",
@@ -38,7 +40,7 @@ MIRRORS = (
 IMAGE_MAGIC, LABEL_MAGIC = 0x00000803, 0x00000801
 
 
-class DataError(Exception):
+class DataError(RunError):
     """The data folder or one of its files is unusable; the message names the file and the fault."""
 
 

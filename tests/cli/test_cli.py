@@ -153,7 +153,9 @@ def test_a_bug_in_the_report_is_raised_not_turned_into_unreadable_files(tmp_path
         report.load_results(res)
 
 
-def test_an_internal_value_error_is_not_called_a_usage_error(monkeypatch, capsys):
+def test_an_internal_bug_is_one_line_exit_2_and_named_a_bug_not_bad_input(monkeypatch, capsys):
+    """Exit 1 is a verdict (regression), so a bug of the tool must never end in it (a traceback's exit
+    status): exit 2 with one line that says it is a bug; SEQMNIST_DEBUG=1 gives the traceback."""
     from bench import cli as cli_module
     from bench.cli import report as report_command
 
@@ -164,6 +166,11 @@ def test_an_internal_value_error_is_not_called_a_usage_error(monkeypatch, capsys
     monkeypatch.setattr(report_command, "cmd_report", bug)
     monkeypatch.setattr(cli_module, "build_parser", lambda: parser)
     parser._subparsers._group_actions[0].choices["report"].set_defaults(func=bug)
+    monkeypatch.delenv("SEQMNIST_DEBUG", raising=False)
+    assert cli_module.main(["report"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "internal error, ValueError: planted internal bug" in err
+    monkeypatch.setenv("SEQMNIST_DEBUG", "1")
     with pytest.raises(ValueError, match="planted internal bug"):
         cli_module.main(["report"])
 

@@ -22,12 +22,17 @@ def test_tidy_frame_has_one_row_per_combination(results):
     assert failed.status.iloc[0] == "failed"
 
 
-def test_malformed_file_is_skipped_with_a_warning(results):
+def test_a_malformed_file_is_an_error_naming_it_or_skipped_when_asked(results):
+    from bench.core.files import CorruptFile
+
     bad = results / "box" / "cccccccc-existing-py_test.json"
     bad.write_text("{ not json")
+    with pytest.raises(CorruptFile, match="cccccccc-existing-py_test.json"):
+        report.load_results(results)
     with pytest.warns(UserWarning, match="cccccccc-existing-py_test.json"):
-        frame = report.load_results(results)
+        frame = report.load_results(results, skip_corrupt=True)
     assert set(frame.commit) == {BASE, HEAD}
+    assert [s.split(":")[0] for s in frame.attrs["skipped_files"]] == ["box/cccccccc-existing-py_test.json"]
 
 
 def test_a_stored_zero_or_a_bad_meta_file_is_named_not_a_crash(tmp_path):
@@ -45,8 +50,14 @@ def test_a_stored_zero_or_a_bad_meta_file_is_named_not_a_crash(tmp_path):
     (tmp_path / "results" / "meta" / "box").mkdir(parents=True)
     (tmp_path / "results" / "meta" / "box" / "deadbeef.json").write_text("[1]")
     proc = cli("report", "--no-plots", "--readme", "", cwd=tmp_path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert "deadbeef.json: run metadata that is not an object" in proc.stderr
+    assert not (tmp_path / "results" / "report").exists()  # refused before anything is written
+    proc = cli("report", "--no-plots", "--readme", "", "--skip-corrupt", cwd=tmp_path)
     assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
-    assert "skipping run metadata" in proc.stderr
+    assert "skipping" in proc.stderr and "deadbeef.json" in proc.stderr
+    page = (tmp_path / "results" / "report" / "index.html").read_text()
+    assert 'id="skipped"' in page and "box/deadbeef.json" in page
     latest = (tmp_path / "results" / "report" / "latest.md").read_text()
     assert "inf" not in latest and "not a valid measurement" in latest
     assert "failed" in (tmp_path / "results" / "report" / "regressions.md").read_text()

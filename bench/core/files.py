@@ -1,0 +1,80 @@
+"""Every file the tool writes goes through here: atomic (temporary file, fsync, rename), so a full disk,
+a read-only folder or a kill leaves the old file or the new one, never half of one; stored JSON read
+back names the file when it is not what the tool wrote."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from bench.core.errors import RunError
+
+
+class CorruptFile(RunError):
+    """A stored file that cannot be read as what the tool wrote there: exit 2, naming the file."""
+
+
+def write_bytes(path: Path | str, data: bytes) -> Path:
+    """Write `data` to `path` atomically: a temporary file beside it, fsync, rename over it, fsync the folder."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    _sync_folder(path.parent)
+    return path
+
+
+def write_text(path: Path | str, text: str) -> Path:
+    return write_bytes(path, text.encode("utf-8"))
+
+
+def write_json(path: Path | str, data, **dump_args) -> Path:
+    dump_args.setdefault("indent", 2)
+    return write_text(path, json.dumps(data, **dump_args) + "\n")
+
+
+def read_json(path: Path | str, kind: type = dict):
+    """The JSON value stored at `path`, which must be a `kind`; CorruptFile naming the file otherwise."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise CorruptFile(f"{path}: not a UTF-8 text file ({exc.reason}); restore or delete it") from None
+    except ValueError as exc:
+        raise CorruptFile(f"{path}: not valid JSON ({exc}); restore or delete it") from None
+    if not isinstance(data, kind):
+        raise CorruptFile(
+            f"{path}: expected a JSON {_json_name(kind)}, found a {_json_name(type(data))}; restore or delete it"
+        )
+    return data
+
+
+def _json_name(kind: type) -> str:
+    return {dict: "object", list: "array", str: "string", int: "number", float: "number", bool: "boolean"}.get(
+        kind, "null" if kind is type(None) else kind.__name__
+    )
+
+
+def _sync_folder(folder: Path) -> None:
+    """The rename itself survives a crash only once the folder is synced (not possible everywhere)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
