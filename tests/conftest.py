@@ -147,8 +147,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def cli(*args, cwd=None, env=None, **kw):
+    """`seqmnist-bench ARGS` as this tree's code runs it, from any folder (a clone's own bench/ included:
+    the tests test the tree they are in; tests/end_to_end run a clone's committed code on purpose)."""
+    here = f"import sys; sys.path.insert(0, {str(ROOT)!r}); from bench.cli import main; sys.exit(main(sys.argv[1:]))"
     return subprocess.run(
-        [sys.executable, "-m", "bench.cli", *args], capture_output=True, text=True, cwd=cwd or ROOT, env=env, **kw
+        [sys.executable, "-c", here, *args], capture_output=True, text=True, cwd=cwd or ROOT, env=env, **kw
     )
 
 

@@ -26,6 +26,7 @@ def cmd_noise(args: argparse.Namespace) -> int:
     from bench.tasks import compare, noise
 
     opts = paired_options(args)
+    compare.revisions(noise.options(opts, args.rounds))  # git and HEAD there before anything is written
     with Lock(opts.root, "noise"):
         machine, fp = host(args, opts.root)
         table, walls, comparison = noise.run(opts, args.rounds)

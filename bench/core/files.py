@@ -54,16 +54,13 @@ def read_json(path: Path | str, kind: type = dict):
     except ValueError as exc:
         raise CorruptFile(f"{path}: not valid JSON ({exc}); restore or delete it") from None
     if not isinstance(data, kind):
-        raise CorruptFile(
-            f"{path}: expected a JSON {_json_name(kind)}, found a {_json_name(type(data))}; restore or delete it"
-        )
+        raise CorruptFile(f"{path}: expected {_json_name(kind)}, found {_json_name(type(data))}; restore or delete it")
     return data
 
 
 def _json_name(kind: type) -> str:
-    return {dict: "object", list: "array", str: "string", int: "number", float: "number", bool: "boolean"}.get(
-        kind, "null" if kind is type(None) else kind.__name__
-    )
+    names = {dict: "object", list: "array", str: "string", int: "number", float: "number", bool: "boolean"}
+    return "a JSON " + names.get(kind, "null")
 
 
 def _sync_folder(folder: Path) -> None:

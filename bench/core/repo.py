@@ -19,13 +19,17 @@ def find_root(start: Path) -> Path:
     raise RunError(f"no asv.conf.json in {start} or its parents: run from the seqmnist-bench checkout")
 
 
+class GitFailed(RunError):
+    """A git command that ran and failed (an unknown revision, say), unlike git missing altogether."""
+
+
 def git(root: Path, *args: str) -> str:
     try:
         proc = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
     except FileNotFoundError:
         raise RunError("git is not on PATH: the harness needs it to name and check out commits") from None
     if proc.returncode != 0:
-        raise RunError(f"git {' '.join(args)} failed in {root}: {proc.stderr.strip()}")
+        raise GitFailed(f"git {' '.join(args)} failed in {root}: {proc.stderr.strip()}")
     return proc.stdout.strip()
 
 

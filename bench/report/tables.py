@@ -11,6 +11,7 @@ import pandas as pd
 
 from bench.core.text import md_table, md_text, scrub_paths
 from bench.measure.estimate import CELL_TARGET, RATIO_TARGET, half_width
+from bench.measure.stats import MIN_ROUNDS
 from bench.report.load import commit_rows, latest_commits, runs, shown_commits
 from bench.report.metrics import (
     ACCURACY_VARIANTS,
@@ -40,7 +41,11 @@ def _na_reason(sel: pd.DataFrame, cell: pd.DataFrame, metric: str, fw: str, devi
     if metric in ("time_to_accuracy", "steps_to_accuracy") and len(trained):
         return f"0.97 not reached within {epochs} epoch(s)"
     if metric == "test_error" and reason is None and status == "skipped":
-        return "accuracy needs the real MNIST files (--data-dir)"
+        data = sel.data.dropna()
+        note = data.iloc[0] if len(data) and isinstance(data.iloc[0], str) else ""
+        if note.startswith("unavailable"):  # the run could not load MNIST, and said why
+            return f"accuracy needs the real MNIST files (--data-dir); this run's data: {scrub_paths(note)}"
+        return f"{fw}: accuracy skipped in this run (the run had its data: see the asv output of that run)"
     return f"{fw} on {device}: {reason or 'not run on this machine and commit'}"
 
 
@@ -195,7 +200,10 @@ def _interval(metric, shown: float, spread: float, runs: int) -> str:
     seeds = f" ({int(runs)} seeds)" if metric.replicates == "seeds" else ""
     if metric.accuracy:
         return f" ±{(1 - shown) * spread:.4f}{seeds}"
-    return f" ±{spread:.1%}{seeds}"
+    few = f" ({int(runs)} processes)" if pd.notna(runs) and runs < MIN_ROUNDS else ""
+    if not spread < 9.995:  # 2 or 3 processes: a t interval that says nothing but its width
+        return f" ±>999%{seeds}{few}"
+    return f" ±{spread:.1%}{seeds}{few}"
 
 
 def table_frameworks(sel: pd.DataFrame) -> list[str]:

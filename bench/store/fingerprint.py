@@ -108,12 +108,18 @@ def path(meta_root: Path, machine: str) -> Path:
     return meta_root / "results" / "meta" / machine / "fingerprint.json"
 
 
+def stored(meta_root: Path, machine: str) -> dict | None:
+    """The fingerprint stored under `machine` (None if none); CorruptFile (exit 2) naming it if unreadable."""
+    p = path(meta_root, machine)
+    return files.read_json(p) if p.is_file() else None
+
+
 def machine_key(meta_root: Path, name: str, fp: dict) -> tuple[str, str | None]:
     """(key, warning): results go under `name` when this host matches the fingerprint stored there
     (or none is stored and no results are, which this run then claims); else under `name-<id>`,
     with a warning saying why, so that neither results nor their history plot mix two hosts."""
-    stored_path = path(meta_root, name)
-    if not stored_path.is_file():
+    stored_fp = stored(meta_root, name)
+    if stored_fp is None:
         asv_dir = meta_root / "results" / "asv" / name
         if asv_dir.is_dir() and any(p.name != "machine.json" for p in asv_dir.glob("*.json")):
             key = f"{name}-{fp['id']}"
@@ -122,7 +128,7 @@ def machine_key(meta_root: Path, name: str, fp: dict) -> tuple[str, str | None]:
                 f"recorded), so this run is kept apart as {key!r}"
             )
         return _claim(meta_root, name, fp), None
-    diff = differences(files.read_json(stored_path), fp)
+    diff = differences(stored_fp, fp)
     if not diff:
         return name, None
     key = f"{name}-{fp['id']}"

@@ -68,7 +68,7 @@ class Comparison:
 def resolve(root: Path, rev: str) -> str:
     try:
         return git(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
-    except RunError:
+    except repo.GitFailed:
         raise RunError(f"unknown revision {rev!r}") from None
 
 

@@ -22,12 +22,17 @@ from bench.tasks.compare import CompareOptions, measure
 TARGETS = (0.10, 0.05)
 
 
+def options(opts: CompareOptions, rounds: int) -> CompareOptions:
+    """HEAD against HEAD in `rounds` rounds, no early stop."""
+    return replace(
+        opts, base="HEAD", head="HEAD", allow_same=True, min_rounds=rounds, max_rounds=rounds, budget=math.inf
+    )
+
+
 def run(opts: CompareOptions, rounds: int):
     """Measure HEAD against HEAD in `rounds` paired rounds (no early stop): (per-benchmark noise,
     wall seconds per framework, the Comparison with every round)."""
-    c = measure(
-        replace(opts, base="HEAD", head="HEAD", allow_same=True, min_rounds=rounds, max_rounds=rounds, budget=math.inf)
-    )
+    c = measure(options(opts, rounds))
     return summarize(c.verdicts, opts), c.wall_seconds, c
 
 

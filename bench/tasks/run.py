@@ -140,6 +140,7 @@ def identify_host(meta_root: Path, name: str | None, threads: int | None, log=pr
     from bench.workload.probe import host_info
 
     name = check_machine_name(name)
+    fingerprint.stored(meta_root, name)  # a corrupt one is named before seconds of probing and calibration
     host = host_info() if not threads else {**host_info(), "threads": threads}
     fp = fingerprint.take(host, fingerprint.installed_versions(FRAMEWORKS))
     key, warning = fingerprint.machine_key(meta_root, name, fp)
@@ -314,6 +315,8 @@ def suite_names(root: Path) -> list[str]:
     from asv_runner.discovery import disc_benchmarks
 
     suites = root / "bench" / "suites"
+    if not (suites / "__init__.py").is_file():
+        raise RunError(f"{root}: no benchmark suite (bench/suites/): not a seqmnist-bench checkout")
     added = [str(root), str(suites.parent)]
     sys.path[:0] = added
     try:

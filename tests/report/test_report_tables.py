@@ -14,8 +14,25 @@ def test_table_cells_show_their_interval_when_several_processes_stand_behind_the
     frame = replicated_frame(tmp_path, 1.0, 0.02)
     table, _ = report.comparison_table(frame, "box", HEAD, "cpu")
     cell = table.loc["torch", "train samples/s @128"]
-    assert re.fullmatch(r"[\d,]+ ±\d\.\d% \(\d\.\d\dx\)", cell), cell
+    assert re.fullmatch(r"[\d,]+ ±\d\.\d% \(5 processes\) \(\d\.\d\dx\)", cell), cell  # fewer than 6: said
     assert "±" not in table.loc["tensorflow", "train samples/s @128"]  # one process: no interval shown
+
+
+def test_two_wildly_different_processes_give_a_width_a_reader_can_read(tmp_path):
+    """Two processes 30x apart: a t interval on 1 degree of freedom, once printed as ±9021713669.0%."""
+    res = tmp_path / "results" / "asv"
+    values = [0.001, 0.030]
+    write_results(
+        res,
+        "box",
+        HEAD,
+        1_700_000_000_000,
+        {"throughput.TrainStep.time_train_step": (FW_2B, [0.01] * 6, [None] * 6)},
+        samples={"throughput.TrainStep.time_train_step": [values] + [None] * 5},
+    )
+    table, _ = report.comparison_table(report.load_results(res), "box", HEAD, "cpu")
+    cell = next(c for c in table.stack() if "±" in c)
+    assert "±>999% (2 processes)" in cell, cell
 
 
 def test_comparison_table_has_ratios_and_footnoted_na(results):

@@ -5,8 +5,11 @@ nothing written."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from pathlib import Path
 
+import pytest
 from asv_files import BASE, FW2, HEAD, write_results
 from conftest import cli
 
@@ -126,3 +129,115 @@ def test_a_folder_that_holds_no_results_is_a_clear_error(tmp_path):
     assert proc.returncode == 2 and "not a results folder" in proc.stderr
     proc = cli("merge", str(tmp_path / "missing"), "--into", str(tmp_path / "results"))
     assert proc.returncode == 2 and "no such folder" in proc.stderr
+
+
+def secret(tmp_path: Path) -> Path:
+    """A file of the merging machine that a hostile artifact points at."""
+    path = tmp_path / "page-job-secret.txt"
+    path.write_text("TOKEN=do-not-publish")
+    return path
+
+
+def planted(tmp_path: Path, kind: str) -> Path:
+    """A runner's artifact with one hostile entry of `kind` beside a valid result."""
+    job = runner(tmp_path / "job", "gha-ubuntu", HEAD, 1.6)
+    machine_dir = job / "results" / "asv" / "gha-ubuntu"
+    if kind == "file-link":
+        (machine_dir / f"{BASE[:8]}-existing-python.json").symlink_to(secret(tmp_path))
+    elif kind == "folder-link":
+        outside = tmp_path / "outside"
+        outside.mkdir()
+        (outside / f"{BASE[:8]}-existing-python.json").write_text(json.dumps({"x": secret(tmp_path).read_text()}))
+        (job / "results" / "asv" / "evil").symlink_to(outside, target_is_directory=True)
+    elif kind == "meta-folder-link":
+        shutil.rmtree(job / "results" / "meta" / "gha-ubuntu")
+        (job / "results" / "meta" / "gha-ubuntu").symlink_to(tmp_path, target_is_directory=True)
+    elif kind == "fifo":
+        os.mkfifo(job / "results" / "meta" / "gha-ubuntu" / "pipe.json")
+    elif kind == "oversize":
+        with open(job / "results" / "rounds" / "gha-ubuntu" / f"{HEAD[:8]}.csv", "wb") as fh:
+            fh.truncate(33 * 2**20)  # sparse: 33 MiB without the disk
+    elif kind == "stray-name":
+        (job / "results" / "rounds" / "gha-ubuntu" / "notes.txt").write_text("hello")
+    elif kind == "corrupt-json":
+        (machine_dir / f"{BASE[:8]}-existing-python.json").write_text('{"results": ')
+    elif kind == "bad-machine-name":
+        (job / "results" / "asv" / ".hidden").mkdir()
+    return job
+
+
+HOSTILE = {
+    "file-link": "symbolic link",
+    "folder-link": "not a machine folder",
+    "meta-folder-link": "symbolic link",
+    "fifo": "not a regular file",
+    "oversize": "over the",
+    "stray-name": "not a file merge knows",
+    "corrupt-json": "not valid JSON",
+    "bad-machine-name": "not a machine name",
+}
+
+
+@pytest.mark.parametrize("kind", list(HOSTILE))
+def test_merge_reads_only_regular_results_files_and_writes_nothing_otherwise(tmp_path, kind):
+    (tmp_path / "job" / "results" / "rounds" / "gha-ubuntu").mkdir(parents=True)
+    into = runner(tmp_path / "site", "gpu-box", BASE, 0.9) / "results"
+    before = listing(into)
+    job = planted(tmp_path, kind)
+    proc = cli("merge", str(job), "--into", str(into))
+    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
+    assert HOSTILE[kind] in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    assert listing(into) == before
+    assert "do-not-publish" not in "".join(p.read_text(errors="replace") for p in into.rglob("*") if p.is_file())
+
+
+def test_a_merge_that_fails_midway_leaves_the_destination_as_it_was(tmp_path, monkeypatch):
+    """Disk full on the third file: staged files are removed, nothing reached results/, no .merging left."""
+    import errno
+
+    from bench.core import files
+    from bench.store import merge
+
+    into = runner(tmp_path / "site", "gpu-box", BASE, 0.9) / "results"
+    before = listing(into)
+    job = runner(tmp_path / "job", "gha-ubuntu", HEAD, 1.6)
+    runner(job, "other-box", HEAD, 1.2)
+    plan = merge.plan([job], into)
+    assert len(plan.copies) >= 4
+    real, calls = files.write_bytes, []
+
+    def fills_up(path, data):
+        calls.append(path)
+        if len(calls) == 3:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(path, data)
+
+    monkeypatch.setattr(files, "write_bytes", fills_up)
+    with pytest.raises(OSError):
+        merge.apply(plan, into)
+    assert listing(into) == before
+    assert not list(into.glob(".merging-*"))
+
+
+def test_a_failed_rename_takes_back_what_was_renamed(tmp_path, monkeypatch):
+    from bench.store import merge
+
+    into = runner(tmp_path / "site", "gpu-box", BASE, 0.9) / "results"
+    before = listing(into)
+    job = runner(tmp_path / "job", "gha-ubuntu", HEAD, 1.6)
+    plan = merge.plan([job], into)
+    real, calls = os.replace, []
+
+    def breaks(src, dst):
+        if ".merging-" in str(dst):  # staging itself (files.write_bytes) goes through
+            return real(src, dst)
+        calls.append(dst)
+        if len(calls) == 3:
+            raise OSError(5, "Input/output error")
+        return real(src, dst)
+
+    monkeypatch.setattr(merge.os, "replace", breaks)
+    with pytest.raises(OSError):
+        merge.apply(plan, into)
+    monkeypatch.undo()
+    assert len(calls) == 3 and listing(into) == before  # two renamed, then taken back
