@@ -200,7 +200,7 @@ def _interval(metric, shown: float, spread: float, runs: int) -> str:
     seeds = f" ({int(runs)} seeds)" if metric.replicates == "seeds" else ""
     if metric.accuracy:
         return f" ±{(1 - shown) * spread:.4f}{seeds}"
-    few = f" ({int(runs)} processes)" if pd.notna(runs) and runs < MIN_ROUNDS else ""
+    few = f" ({int(runs)} processes)" if not seeds and pd.notna(runs) and runs < MIN_ROUNDS else ""
     if not spread < 9.995:  # 2 or 3 processes: a t interval that says nothing but its width
         return f" ±>999%{seeds}{few}"
     return f" ±{spread:.1%}{seeds}{few}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 import shutil
 import subprocess
 from html.parser import HTMLParser
@@ -167,3 +168,67 @@ def test_at_phone_width_only_the_tables_scroll_sideways(page, tmp_path):
     ).stdout
     scroll, client = (int(part.split("=")[1]) for part in dom.split('id="width">')[1].split("<")[0].split())
     assert 300 < client <= 390 and scroll <= client, (scroll, client)
+
+
+# ---------------------------------------------------------------- text from outside stays text
+
+PAYLOAD = (
+    "boom <script>document.body.setAttribute('data-pwned','script')</script>"
+    "<img src=x onerror=\"document.body.setAttribute('data-pwned','img')\"> a|b [x](javascript:alert(1))"
+)
+EVIL_MACHINE = "evil<img src=x onerror=document.body.setAttribute('data-pwned','machine')>"
+
+
+@pytest.fixture
+def hostile_page(results) -> Path:
+    """A head whose benchmark fails with an HTML payload in its message (the newest paired comparison),
+    a skipped framework with the same reason, and a machine folder whose name is markup."""
+    import pandas as pd
+    from asv_files import BASE, FW_2B, HEAD, write_results
+
+    from bench.tasks.compare import CompareOptions, Comparison, estimates, render
+
+    common = {"framework": "torch", "device": "cpu", "benchmark": "throughput.TrainStep.time_train_step"}
+    common.update(param=1, params="torch, cpu, 128")
+    rows = [
+        {**common, "round": r, "side": side, "value": 0.01 if side == "base" else float("nan"), "samples": ""}
+        | ({"status": "ok", "reason": ""} if side == "base" else {"status": "failed", "reason": PAYLOAD})
+        for r in range(1, 7)
+        for side in ("base", "head")
+    ]
+    frame = pd.DataFrame(rows)
+    c = Comparison(BASE, HEAD, frame, estimates(frame, 0.03, 0.95), {"torch:cpu": 1.0}, {"jax:cpu": PAYLOAD})
+    md = render(c, EVIL_MACHINE, CompareOptions(base=BASE, head=HEAD))
+    out = results.parent / "compare" / "box" / f"{BASE[:8]}-{HEAD[:8]}"
+    out.mkdir(parents=True)
+    (out / "regressions.md").write_text(md)
+    write_results(
+        results,
+        EVIL_MACHINE,
+        HEAD,
+        1_700_000_200_000,
+        {"throughput.TrainStep.time_train_step": (FW_2B, [0.01] * 6, [None] * 6)},
+    )
+    proc = cli("report", "--no-plots", "--machine", "box", cwd=results.parents[1])
+    assert proc.returncode in (0, 1), proc.stderr
+    return results.parent / "report" / "index.html"
+
+
+def test_markup_from_outside_reaches_neither_the_page_nor_the_markdown_as_markup(hostile_page):
+    html = hostile_page.read_text()
+    assert "<script" not in html and "<img src=x" not in html and 'href="javascript:' not in html
+    assert "&lt;script&gt;document.body.setAttribute" in html  # shown, as text
+    assert "Content-Security-Policy" in html and "default-src 'none'" in html
+    md = (hostile_page.parents[1] / "compare" / "box").glob("*/regressions.md")
+    table = [line for line in next(md).read_text().splitlines() if line.startswith("|")]
+    cells = [len(re.split(r"(?<!\\)\|", line)) for line in table]
+    assert len(set(cells)) == 1, table  # the '|' in the message did not add a column
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (Debian: apt-get install -y chromium)")
+def test_no_script_from_a_failure_message_or_a_name_runs_in_the_browser(hostile_page):
+    dom = chromium("--virtual-time-budget=3000", "--dump-dom", hostile_page.as_uri()).stdout
+    assert "<body" in dom  # the page loaded
+    body = re.search(r"<body[^>]*>", dom).group(0)
+    assert "data-pwned" not in body, f"a script from the data ran: {body}"
+    assert "document.body.setAttribute('data-pwned','script')" in dom  # the message is on the page, as text

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from asv_files import BASE, FW2, FW_2B, HEAD, HID, replicated_frame, write_results
+from asv_files import ACC, BASE, FW2, FW_2B, HEAD, HID, replicated_frame, write_results
 
 from bench import report
 
@@ -242,3 +242,18 @@ def test_a_later_partial_or_quick_run_does_not_replace_a_machines_tables(tmp_pat
     assert report.latest_commits(report.load_results(res)) == {"box": BASE}
     (meta / f"{third[:8]}.json").write_text(json.dumps({"machine": "box", "commit": third, "quick": False}))
     assert report.latest_commits(report.load_results(res)) == {"box": third}
+
+
+def test_a_skipped_accuracy_blames_missing_data_only_when_the_run_had_none(tmp_path):
+    res = tmp_path / "results" / "asv"
+    nan = float("nan")
+    write_results(
+        res, "box", HEAD, 1_700_000_000_000, {"accuracy.Accuracy.track_test_error": (ACC, [0.02, nan, nan], [None] * 3)}
+    )
+    meta = tmp_path / "results" / "meta" / "box" / f"{HEAD[:8]}.json"
+    meta.parent.mkdir(parents=True)
+    for data, says_mnist in (("MNIST, sha256 3f2a...", False), ("unavailable: no MNIST files in the folder", True)):
+        meta.write_text(json.dumps({"machine": "box", "commit": HEAD, "data": data}))
+        table, notes = report.comparison_table(report.load_results(res), "box", HEAD, "cpu")
+        text = " ".join(notes)
+        assert ("needs the real MNIST files" in text) == says_mnist, notes

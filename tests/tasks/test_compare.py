@@ -66,3 +66,40 @@ def test_an_intended_removal_is_named_and_passes():
     v = estimates(_gone_rows(), 0.03, 0.95, allow_gone=r"TrainStep.*\(torch, cpu, 128\)")
     assert list(v.verdict) == ["gone"] and "on purpose" in v.reason.iloc[0]
     assert exit_status(v) == 0
+
+
+def test_worktrees_a_killed_compare_left_are_removed_by_the_next_one(tmp_path, monkeypatch):
+    """SIGKILL leaves compare's worktrees checked out and registered; the next compare removes and prunes them."""
+    import os
+    import subprocess
+    import sys
+
+    import pytest
+
+    from bench.core.errors import RunError
+    from bench.tasks.compare import CompareOptions, measure
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "asv.conf.json").write_text("{}")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
+    subprocess.run([*git, "init", "-q"], cwd=repo, check=True)
+    for n in (1, 2):
+        (repo / "f.txt").write_text(str(n))
+        subprocess.run([*git, "add", "-A"], cwd=repo, check=True)
+        subprocess.run([*git, "commit", "-qm", f"c{n}"], cwd=repo, check=True)
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    killed = subprocess.Popen([sys.executable, "-c", "pass"])
+    killed.wait()
+    stale = tmp_path / f"seqmnist-compare-{killed.pid}-abcd"
+    subprocess.run(["git", "worktree", "add", "-q", "--detach", str(stale / "base"), "HEAD"], cwd=repo, check=True)
+
+    def worktrees() -> list[str]:
+        out = subprocess.run(["git", "worktree", "list", "--porcelain"], cwd=repo, capture_output=True, text=True)
+        return [line.split(" ", 1)[1] for line in out.stdout.splitlines() if line.startswith("worktree ")]
+
+    assert len(worktrees()) == 2
+    with pytest.raises(RunError, match="predates the benchmark suite"):  # stops after its own checkout
+        measure(CompareOptions(base="HEAD~1", head="HEAD", root=repo, quiet=True))
+    assert not stale.exists() and worktrees() == [str(repo)]
+    assert not [p for p in tmp_path.glob("seqmnist-*") if os.path.isdir(p)]
