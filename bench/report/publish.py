@@ -25,9 +25,13 @@ def export_tidy(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
     written = [out_dir / "results.csv"]
     files.write_text(written[0], frame.to_csv(index=False))
     try:
+        import io
+
         import pyarrow  # noqa: F401
 
-        frame.to_parquet(out_dir / "results.parquet", index=False)
+        buffer = io.BytesIO()
+        frame.to_parquet(buffer, index=False)
+        files.write_bytes(out_dir / "results.parquet", buffer.getvalue())
         written.append(out_dir / "results.parquet")
     except ImportError:
         pass
