@@ -89,6 +89,7 @@ class Rounds:
     wall_seconds: float
     stopped: str
     arms: list[str] = field(default_factory=list)
+    interrupted: bool = False  # Ctrl-C or SIGTERM: `frame` holds the rounds that finished
 
 
 class WorkerLike(Protocol):
@@ -119,7 +120,9 @@ def run_rounds(
     log: Callable[[str], None] = lambda m: None,
 ) -> Rounds:
     """Rounds until `check` (called from min_rounds on) gives a reason to stop, the budget or
-    max_rounds ends, or too few arms still run. Arms with nothing that ran in round 1 are dropped."""
+    max_rounds ends, or too few arms still run. Arms with nothing that ran in round 1 are dropped.
+    An interrupt ends the rounds with those that finished (the round under way is dropped: it would
+    pair arms that did not all run), `interrupted` set."""
     rng = random.Random(plan.seed)
     rows: list[Measurement] = []
     active = list(arms)
@@ -128,7 +131,18 @@ def run_rounds(
     for round_no in range(1, plan.max_rounds + 1):
         round_start = time.monotonic()
         phases: dict[str, float] = {}
-        rows += one_round(active, plan, env, round_no, rng, start, phases)
+        try:
+            rows += one_round(active, plan, env, round_no, rng, start, phases)
+        except KeyboardInterrupt:
+            done = round_no - 1
+            log(f"interrupted during round {round_no}: the {done} round(s) that finished are kept")
+            return Rounds(
+                frame_of(rows),
+                time.monotonic() - started,
+                f"interrupted after {done} round(s)",
+                [a.name for a in arms],
+                interrupted=True,
+            )
         frame = frame_of(rows)
         if round_no == 1:
             ran = set(frame[frame.status == "ok"].arm)

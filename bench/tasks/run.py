@@ -386,6 +386,7 @@ def _replicate(
     result = rounds.run_rounds(
         arms, plan, worker_env(root, opts.threads, env), check=check, log=lambda m: _log(opts, f"[rounds] {m}")
     )
+    summary.interrupted = summary.interrupted or result.interrupted  # what finished is stored below, then exit 130
     frame = result.frame
     results_dir = root / "results" / "asv"
     measured = frame[frame.benchmark != "(worker)"].rename(columns={"round": "process"})

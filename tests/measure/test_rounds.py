@@ -116,3 +116,20 @@ def test_a_cell_from_two_rounds_has_a_wide_finite_interval_and_its_ratio_none():
     assert math.isfinite(cell.high) and cell.low > 0 and cell.low < cell.value < cell.high
     ratio = estimate.ratios(r.frame, "torch:cpu").set_index("arm").loc["jax:cpu"]
     assert not math.isfinite(ratio.high)  # the table says "too few rounds" rather than inventing one
+
+
+def test_an_interrupt_keeps_the_rounds_that_finished_and_drops_the_one_under_way():
+    machine = Machine(TRUTH, drift=0.1, seed=5)
+    started = []
+
+    def start(arm, bench, env):
+        started.append(arm.name)
+        if len(started) == 3 * 3 + 2:  # round 4, its second process
+            raise KeyboardInterrupt
+        return machine.start(arm, bench, env)
+
+    p = Plan(bench=BENCH, min_rounds=6, max_rounds=10, seed=1)
+    r = run_rounds(arms("torch", "jax", "tensorflow"), p, {}, start=start)
+    assert r.interrupted and "after 3 round(s)" in r.stopped
+    assert sorted(set(r.frame["round"])) == [1, 2, 3]
+    assert set(r.frame.arm) == {"torch:cpu", "jax:cpu", "tensorflow:cpu"}
