@@ -14,7 +14,8 @@ def add_parser(sub) -> None:
         help="tables, plots and regression verdicts from results/asv",
         description="Write results/report/ (index.html: the self-contained results page; results.csv, latest.md/.csv, PNG plots), refresh the "
         "README's CPU table, and compare two revisions on one machine. Exit status: 1 with "
-        "--fail-on-regression when a regression is found, 2 for bad arguments, no results, or a stored "
+        "--fail-on-regression when a regression is found or with --fail-on-change-point when the newest commit starts "
+        "a worse step, 2 for bad arguments, no results, or a stored "
         "file that cannot be read (named; see --skip-corrupt).",
     )
     add_report_args(p)
@@ -29,6 +30,12 @@ def add_parser(sub) -> None:
         "--readme",
         help="README whose results markers are refreshed with the newest complete full "
         "CPU run (default: the checkout's README.md when --results is its results/asv; '' to skip)",
+    )
+    p.add_argument(
+        "--fail-on-change-point",
+        action="store_true",
+        help="exit 1 when the newest commit of a series (of --machine, or of any machine) starts a step the worse "
+        "way (main's CI: annotated on GitHub Actions)",
     )
     p.set_defaults(func=cmd_report)
 
@@ -49,11 +56,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     written = report.export_tidy(frame, out)
     latest, readme_md = report.write_latest(frame, out)
     written += latest
+    changes = report.change_points(frame)
     if not args.no_plots:
         written += (
             report.plot_ratios(frame, out)
             + report.plot_throughput(frame, out)
-            + report.plot_history(frame, out)
+            + report.plot_history(frame, out, changes)
             + report.plot_scaling(frame, out)
         )
     if readme and skipped:
@@ -68,9 +76,33 @@ def cmd_report(args: argparse.Namespace) -> int:
         )
     print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)
     status = regression_gate(frame, args, revisions, out)
-    page = report.write_page(frame, out, _regression_reports(out, results, revisions), skipped)
+    status = max(status, change_point_gate(changes, args))
+    page = report.write_page(frame, out, _regression_reports(out, results, revisions), skipped, changes)
     print(f"results page (open in a browser; self-contained): {page}", file=sys.stderr)
     return status
+
+
+def change_point_gate(changes, args: argparse.Namespace) -> int:
+    """Print the change points; 1 with --fail-on-change-point when a newest commit starts a worse step."""
+    import os
+
+    from bench import report
+
+    if args.machine:
+        changes = changes[changes.machine == args.machine]
+    for row in changes.itertuples():
+        print(
+            f"change point on {row.machine}: {row.benchmark}({row.params}) {report.change_text(row)} at "
+            f"{row.before[:8]} -> {row.after[:8]}" + (" (the newest commit)" if row.newest else ""),
+            file=sys.stderr,
+        )
+    worse = report.newest_worse(changes)
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        for row in worse.itertuples():  # a workflow annotation (GitHub's syntax: one line each)
+            print(
+                f"::error title=change point::{row.benchmark}({row.params}) {report.change_text(row)} from {row.after[:8]}"
+            )
+    return 1 if args.fail_on_change_point and not worse.empty else 0
 
 
 def report_paths(args: argparse.Namespace):

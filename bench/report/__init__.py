@@ -8,6 +8,7 @@ plots, publish (files and the README markers).
 
 from __future__ import annotations
 
+from bench.report.changes import change_points, change_text, newest_worse
 from bench.report.load import ReportError, commit_rows, latest_commits, load_results
 from bench.report.metrics import METRICS, Metric, display_value, metric_of
 from bench.report.page import write_page
@@ -37,6 +38,8 @@ __all__ = [
     "VERDICT_ORDER",
     "Metric",
     "ReportError",
+    "change_points",
+    "change_text",
     "commit_rows",
     "compare",
     "comparison_table",
@@ -48,6 +51,7 @@ __all__ = [
     "latest_tables",
     "load_results",
     "metric_of",
+    "newest_worse",
     "pick_revisions",
     "plot_history",
     "plot_ratios",

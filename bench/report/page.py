@@ -56,6 +56,7 @@ def write_page(
     out_dir: Path,
     regressions: Sequence[tuple[str, str]] = (),
     skipped: Sequence[str] = (),
+    changes: pd.DataFrame | None = None,
 ) -> Path:
     """Render index.html from the frame, the PNG plots already in out_dir, regression reports given as
     (title, Markdown), and the stored files left out as unreadable (report --skip-corrupt). Returns the
@@ -74,12 +75,34 @@ def write_page(
         regressions=[(title, _markdown_html(scrub_paths(text))) for title, text in regressions],
         verdict_help=VERDICT_HELP,
         skipped=[scrub_paths(s) for s in skipped],
+        changes=_changes_html(changes),
         generated=pd.Timestamp.now(tz="UTC").strftime("%Y-%m-%d %H:%M UTC"),
     )
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "index.html"
     files.write_text(path, page)
     return path
+
+
+def _changes_html(changes: pd.DataFrame | None) -> str:
+    """The change points as a table (HTML, escaped), newest first; '' when there are none."""
+    from bench.report.changes import change_text
+
+    if changes is None or changes.empty:
+        return ""
+    shown = changes.sort_values("date", ascending=False)
+    table = pd.DataFrame(
+        {
+            "machine": shown.machine,
+            "commits": [f"{b[:8]} → {a[:8]}" for b, a in zip(shown.before, shown.after)],
+            "benchmark": shown.benchmark.str.rsplit(".", n=1).str[-1],
+            "parameters": shown.params,
+            "change (stored value)": [change_text(r) for r in shown.itertuples()],
+            "newest commit": ["yes" if n else "" for n in shown.newest],
+            "stepped at the same commit": shown.together,
+        }
+    ).set_index("machine")
+    return table_html(table)
 
 
 def _machine_block(frame: pd.DataFrame, machine: str, commit: str, out_dir: Path) -> MachineBlock:

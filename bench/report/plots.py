@@ -127,11 +127,13 @@ def plot_ratios(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
 HISTORY_METRICS = [("train_step", 128), ("predict", 128), ("cold_start", None), ("train", None), ("test_error", None)]
 
 
-def plot_history(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
-    """Each key benchmark over commits (oldest to newest), one line per framework."""
+def plot_history(frame: pd.DataFrame, out_dir: Path, changes: pd.DataFrame | None = None) -> list[Path]:
+    """Each key benchmark over commits (oldest to newest), one line per framework; each change point
+    (bench.report.changes) a dashed line before the commit that starts the new level, with its size."""
     plt = _pyplot()
     written = []
     ok = frame[frame.status == "ok"]
+    changes = changes if changes is not None else pd.DataFrame(columns=["machine", "device", "metric", "after"])
     for (machine, device), sel in ok.groupby(["machine", "device"]):
         order = sel.groupby("commit").date.max().sort_values()
         cols = 3
@@ -143,10 +145,13 @@ def plot_history(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
             part = sel[sel.metric == metric]
             if batch is not None:
                 part = part[part.batch_size == batch]
+            colors = {}
             for fw, g in part.groupby("framework"):
                 g = g.assign(pos=g.commit.map({c: i for i, c in enumerate(order.index)})).sort_values("pos")
                 shown = pd.Series([display_value(metric, v, b) for v, b in zip(g.value, g.batch_size)], index=g.index)
-                ax.errorbar(g.pos, shown, yerr=_half_width(shown, g.spread), marker="o", capsize=2, label=fw)
+                bars = ax.errorbar(g.pos, shown, yerr=_half_width(shown, g.spread), marker="o", capsize=2, label=fw)
+                colors[fw] = bars[0].get_color()
+            _mark_changes(ax, changes, machine, device, metric, batch, list(order.index), colors)
             label = METRICS[metric].label + (f" @{batch}" if batch else "")
             ax.set(title=f"{label} ({METRICS[metric].display})", xlabel="commit")
             ax.set_xticks(range(len(order)), [c[:7] for c in order.index], rotation=45, fontsize=7)
@@ -156,6 +161,27 @@ def plot_history(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
         fig.suptitle(f"{machine} / {device}: history (up is better for samples/s and accuracy)")
         written.append(_save(fig, out_dir / f"history_{machine}_{device}.png", 100))
     return written
+
+
+def _mark_changes(ax, changes: pd.DataFrame, machine, device, metric, batch, order: list[str], colors) -> None:
+    sel = changes[(changes.machine == machine) & (changes.device == device) & (changes.metric == metric)]
+    if batch is not None and "batch_size" in sel:
+        sel = sel[sel.batch_size == batch]
+    for row in sel.itertuples():
+        if row.after not in order:
+            continue
+        x = order.index(row.after) - 0.5
+        color = colors.get(row.framework, "0.3")
+        ax.axvline(x, linestyle="--", linewidth=1.2, color=color, alpha=0.8)
+        ax.annotate(
+            f"{row.ratio - 1:+.0%}",
+            (x, 1.0),
+            xycoords=("data", "axes fraction"),
+            fontsize=7,
+            color=color,
+            ha="center",
+            va="bottom",
+        )
 
 
 def plot_scaling(frame: pd.DataFrame, out_dir: Path) -> list[Path]:

@@ -1,0 +1,159 @@
+"""Change points in the stored history: for every (machine, benchmark, parameters) series, the commits
+where its level steps and stays, found with asv's own step detection (asv.step_detect, what `asv
+publish` builds on: its Potts fit, with a penalty set in units of the noise rather than its automatic
+choice, which missed most 5% steps) on log values weighted by each point's stored interval; each step's size with a 95%
+interval, and the benchmarks that stepped at the same commit."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+SERIES = ["machine", "benchmark", "metric", "framework", "device", "param"]
+MIN_CHANGE = 0.03  # steps smaller than this are not reported (the gate's threshold)
+Z95 = 1.959964
+Z_NEWEST = 3.0  # the newest commits' step is tested on every report, on every series: a stricter bar
+MIN_LEVEL = 3  # commits a level lasts before it counts (one or two slow runs are not a new level)
+GAMMA = 5.0  # the Potts penalty per step, in units of a point's noise (docs/validation.md: rates by gamma)
+
+
+@dataclass
+class Step:
+    """A persistent step in one series: `at` is the index of the first point of the new level."""
+
+    at: int
+    ratio: float  # new level / old level, of the stored values (seconds, bytes, error: lower is better)
+    low: float
+    high: float
+
+
+def detect(values: np.ndarray, sds: np.ndarray, min_change: float = MIN_CHANGE, gamma: float = GAMMA) -> list[Step]:
+    """Steps in one series (oldest first) of stored values with each point's log sd. asv's Potts fit
+    (asv.step_detect.solve_potts: the piecewise-constant series minimising the points' weighted l1
+    distance plus `gamma` per step) on the logs, each point weighted 1/sd, so that `gamma` is in units of
+    a point's noise; a step is kept when it is at least `min_change` and its 95% interval (the two
+    levels' means and their standard errors) excludes no change."""
+    from asv.step_detect import solve_potts
+
+    logs = np.log(np.asarray(values, dtype=float))
+    sds = np.asarray(sds, dtype=float)
+    known = sds[np.isfinite(sds) & (sds > 0)]
+    typical = float(np.median(known)) if known.size else 0.03
+    sds = np.where(np.isfinite(sds) & (sds > 0), np.maximum(sds, 0.2 * typical), typical)
+    if logs.size < 3:
+        return []
+    n = len(logs)
+    right, _, _ = solve_potts(list(logs), list(1.0 / sds), gamma, min_size=MIN_LEVEL)
+    bounds = [0, *right]
+    steps = [s for l0, l1, r1 in zip(bounds, bounds[1:], bounds[2:]) if (s := _step(logs, sds, l0, l1, r1, min_change))]
+    tail = bounds[-2]  # the newest one or two commits may start a level before it lasts: CI must hear first
+    if n - tail > MIN_LEVEL:
+        newest = [
+            s
+            for k in (1, 2)
+            if n - k - tail >= MIN_LEVEL and (s := _step(logs, sds, tail, n - k, n, min_change, Z_NEWEST))
+        ]
+        if newest:
+            steps.append(max(newest, key=lambda s: abs(math.log(s.ratio)) / math.log(s.high / s.low)))
+    return steps
+
+
+def _step(
+    logs: np.ndarray, sds: np.ndarray, l0: int, l1: int, r1: int, min_change: float, z: float = Z95
+) -> Step | None:
+    """The step from level [l0, l1) to level [l1, r1), if it is at least min_change and beyond `z`
+    standard errors; its 95% interval."""
+    diff, se = _level_difference(logs[l0:l1], sds[l0:l1], logs[l1:r1], sds[l1:r1])
+    if abs(math.expm1(diff)) < min_change or abs(diff) < z * se:
+        return None
+    return Step(l1, math.exp(diff), math.exp(diff - Z95 * se), math.exp(diff + Z95 * se))
+
+
+def _level_difference(a: np.ndarray, sa: np.ndarray, b: np.ndarray, sb: np.ndarray) -> tuple[float, float]:
+    """Difference of the two levels and its standard error: each level's spread between its
+    points where it has several, never less than its points' own stored sds allow."""
+
+    def level(x: np.ndarray, s: np.ndarray) -> tuple[float, float]:
+        """Median and its standard error (robust: one slow run in a level moves neither much)."""
+        own = float(np.sqrt(np.mean(s**2)))  # one point's sd, from its own interval
+        centre = float(np.median(x))
+        between = 1.4826 * float(np.median(np.abs(x - centre))) if x.size > 2 else own
+        return centre, max(between, own) * math.sqrt(math.pi / 2) / math.sqrt(x.size)
+
+    ma, ea = level(a, sa)
+    mb, eb = level(b, sb)
+    return mb - ma, math.hypot(ea, eb)
+
+
+def change_points(frame: pd.DataFrame, min_change: float = MIN_CHANGE) -> pd.DataFrame:
+    """One row per change point over every series of ok results: machine, benchmark, parameters, the
+    last commit of the old level (`before`) and the first of the new (`after`), the change with its
+    interval, whether `after` is the series' newest commit, and the other benchmarks of the machine
+    that stepped at the same commit."""
+    ok = frame[(frame.status == "ok") & frame.value.gt(0)]
+    rows = []
+    for key, series in ok.groupby(SERIES, dropna=False, sort=True):
+        series = series.sort_values("date").drop_duplicates("commit", keep="last")
+        if len(series) < 3:
+            continue
+        sds = _point_sds(series)
+        for step in detect(series.value.to_numpy(), sds, min_change):
+            rows.append(
+                dict(
+                    zip(SERIES, key),
+                    params=_params(series.iloc[0]),
+                    batch_size=series.batch_size.iloc[0],
+                    before=series.commit.iloc[step.at - 1],
+                    after=series.commit.iloc[step.at],
+                    date=series.date.iloc[step.at],
+                    ratio=step.ratio,
+                    low=step.low,
+                    high=step.high,
+                    newest=step.at == len(series) - 1,
+                    points=len(series),
+                )
+            )
+    columns = [*SERIES, "params", "batch_size", "before", "after", "date", "ratio", "low", "high", "newest", "points"]
+    out = pd.DataFrame(rows, columns=columns)
+    if out.empty:
+        return out.assign(together="")
+    names = out.benchmark.str.rsplit(".", n=1).str[-1] + "(" + out.params + ")"
+    out["together"] = [
+        ", ".join(
+            n for n, m, a in zip(names, out.machine, out.after) if m == row.machine and a == row.after and n != me
+        )
+        for row, me in zip(out.itertuples(), names)
+    ]
+    return out.sort_values(["machine", "date", "benchmark", "params"]).reset_index(drop=True)
+
+
+def _point_sds(series: pd.DataFrame) -> np.ndarray:
+    """Each stored point's log sd from its stored 95% interval (NaN where it has none)."""
+    low, high = series.ci_low.to_numpy(dtype=float), series.ci_high.to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (np.log(high) - np.log(low)) / (2 * Z95)
+
+
+def _params(row) -> str:
+    parts = [row.framework, row.device]
+    if pd.notna(row.batch_size):
+        parts.append(f"batch {row.batch_size}")
+    elif isinstance(row.param, str) and row.param:
+        parts.append(row.param)
+    return ", ".join(str(p) for p in parts if isinstance(p, str) or pd.notna(p))
+
+
+def change_text(row) -> str:
+    """'+9.8% [+6.1%, +13.6%] slower': the step in the way people read it (stored values: lower is better)."""
+    word = "slower/larger" if row.ratio > 1 else "faster/smaller"
+    return f"{row.ratio - 1:+.1%} [{row.low - 1:+.1%}, {row.high - 1:+.1%}] {word}"
+
+
+def newest_worse(changes: pd.DataFrame) -> pd.DataFrame:
+    """Change points the newest commit of their series starts, the worse way: what main's CI fails on."""
+    if changes.empty:
+        return changes
+    return changes[changes.newest & (changes.ratio > 1)]

@@ -1,0 +1,137 @@
+"""bench/report/changes.py: change points over stored history, on synthetic series where the truth is
+known, and as report shows and gates them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from asv_files import FW, write_results
+from conftest import cli
+
+from bench import report
+from bench.report.changes import detect
+
+
+def test_a_5pct_step_is_found_at_its_commit_within_one():
+    """30 commits, a 5% step at a random commit, each point with 1.5% noise (log sd) and that sd stored."""
+    rng = np.random.default_rng(7)
+    found = 0
+    for _ in range(100):
+        at = int(rng.integers(8, 23))
+        y = np.exp(rng.normal(0, 0.015, 30))
+        y[at:] *= 1.05
+        steps = detect(y, np.full(30, 0.015))
+        found += any(abs(s.at - at) <= 1 and 1.03 < s.ratio < 1.07 and s.low > 1 for s in steps)
+    assert found >= 90
+
+
+def test_a_flat_series_is_quiet_and_an_outlier_inside_it_is_not_a_step():
+    rng = np.random.default_rng(8)
+    alarms = 0
+    for _ in range(100):
+        y = np.exp(rng.normal(0, 0.02, 30))
+        y[int(rng.integers(0, 28))] *= 1.3  # one slow run with newer commits after it: not a new level
+        alarms += bool(detect(y, np.full(30, 0.02)))
+    assert alarms <= 5
+
+
+def test_the_newest_commit_alone_can_start_a_step():
+    """What main's CI must hear of at once: the newest run 10% slower than a level of 12 commits."""
+    rng = np.random.default_rng(9)
+    y = np.exp(rng.normal(0, 0.02, 13))
+    y[-1] = np.exp(np.median(np.log(y[:-1]))) * 1.10
+    (step,) = detect(y, np.full(13, 0.02))
+    assert step.at == 12 and step.low > 1
+
+
+def test_a_step_down_is_an_improvement_with_its_interval():
+    y = np.array([1.0] * 10 + [0.9] * 10) * np.exp(np.random.default_rng(1).normal(0, 0.01, 20))
+    (step,) = detect(y, np.full(20, 0.01))
+    assert step.at == 10 and step.high < 1 and step.low < 0.9 < step.high
+
+
+def history(tmp_path, levels: dict[str, list[float]], n: int = 8):
+    """n commits of one machine; levels: framework -> its train-step seconds per commit."""
+    res = tmp_path / "results" / "asv"
+    commits = [f"{i:x}" * 40 for i in range(1, n + 1)]
+    for i, commit in enumerate(commits):
+        values = [levels[fw][i] for fw in ("torch", "tensorflow", "jax")]
+        cis = [(v * 0.99, v * 1.01) for v in values]
+        write_results(
+            res, "box", commit[:40], 1_700_000_000_000 + i * 3_600_000,
+            {"throughput.TrainStep.time_train_step": (FW, values, cis)},
+        )  # fmt: skip
+    return res, commits
+
+
+def test_change_points_name_the_commits_and_what_stepped_together(tmp_path):
+    rng = np.random.default_rng(2)
+    noise = lambda: list(np.exp(rng.normal(0, 0.005, 8)))  # noqa: E731
+    torch = [0.010 * f * (1.10 if i >= 5 else 1.0) for i, f in enumerate(noise())]
+    tf = [0.020 * f * (1.10 if i >= 5 else 1.0) for i, f in enumerate(noise())]
+    jax = [0.015 * f for f in noise()]
+    res, commits = history(tmp_path, {"torch": torch, "tensorflow": tf, "jax": jax})
+    changes = report.change_points(report.load_results(res))
+    assert sorted(changes.framework) == ["tensorflow", "torch"]
+    row = changes.set_index("framework").loc["torch"]
+    assert (row.before, row.after) == (commits[4], commits[5]) and 1.07 < row.ratio < 1.13 and row.low > 1
+    assert "tensorflow" in row.together and not row.newest
+
+
+def test_report_marks_change_points_and_fails_on_a_new_one_at_the_newest_commit(tmp_path):
+    flat = [0.015] * 8
+    slower_at_last = [0.010] * 7 + [0.0125]
+    res, commits = history(tmp_path, {"torch": slower_at_last, "tensorflow": [0.02] * 8, "jax": flat})
+    root = tmp_path
+    proc = cli("report", "--readme", "", cwd=root)
+    assert proc.returncode == 0, proc.stderr  # shown, not a failure unless asked
+    assert "change point on box" in proc.stderr
+    page = (res.parent / "report" / "index.html").read_text()
+    section = page.split('id="changes"')[1].split("</section>")[0]
+    assert commits[7][:8] in section and "+25.0%" in section and "yes" in section
+    proc = cli(
+        "report", "--no-plots", "--readme", "", "--fail-on-change-point", cwd=root, env=_env(GITHUB_ACTIONS="true")
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert "::error title=change point::throughput.TrainStep.time_train_step(torch, cpu, batch 128)" in proc.stdout
+
+
+@pytest.mark.parametrize("levels", [[0.010] * 8, [0.010] * 7 + [0.008]], ids=["flat", "faster"])
+def test_no_failure_without_a_worse_step_at_the_newest_commit(tmp_path, levels):
+    history(tmp_path, {"torch": levels, "tensorflow": [0.02] * 8, "jax": [0.015] * 8})
+    proc = cli("report", "--no-plots", "--readme", "", "--fail-on-change-point", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_the_history_plot_marks_a_change_point():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from bench.report.plots import _mark_changes
+
+    fig, ax = plt.subplots()
+    changes = pd.DataFrame(
+        [
+            dict(
+                machine="box",
+                device="cpu",
+                metric="train_step",
+                batch_size=128,
+                framework="torch",
+                after="c3",
+                ratio=1.1,
+            )
+        ]
+    )
+    _mark_changes(ax, changes, "box", "cpu", "train_step", 128, ["c1", "c2", "c3", "c4"], {"torch": "C0"})
+    assert [line.get_xdata()[0] for line in ax.lines] == [1.5] and ax.texts[0].get_text() == "+10%"
+    plt.close(fig)
+
+
+def _env(**extra):
+    import os
+
+    return dict(os.environ, **extra)
