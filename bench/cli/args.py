@@ -19,6 +19,7 @@ EPILOG = """examples:
   seqmnist-bench run --quick
   seqmnist-bench report
   seqmnist-bench compare main HEAD --frameworks torch
+  seqmnist-bench bisect v1.0 main --frameworks torch --bench TrainStep
   seqmnist-bench noise --frameworks torch --rounds 10
 
 environment:
@@ -31,9 +32,12 @@ environment:
 exit status:
   0    done (run: every benchmark ran; compare: no regression and nothing failed at HEAD)
   1    run: a benchmark failed; compare: a regression, or a benchmark that fails at HEAD;
-       report --fail-on-regression: a regression or a failure at the head revision
-  2    bad input: arguments, environment variables, data, revisions, nothing to measure, or
-       another run/compare/noise already working in this checkout (its lock)
+       report --fail-on-regression: a regression or a failure at the head revision;
+       report --fail-on-change-point: the newest commit starts a worse step;
+       bisect: not pinned to one commit within --max-steps
+  2    not a verdict: bad input (arguments, environment variables, data, revisions, nothing to
+       measure; bisect: BAD not slower than GOOD), another measuring command in this checkout
+       (its lock), a stored file that cannot be read, a fault of the machine, or a bug: one line
   130  interrupted (Ctrl-C or SIGTERM); what finished is kept and named
 """
 EPILOG = EPILOG.format(

@@ -1,0 +1,59 @@
+"""`seqmnist-bench history restore|save`: the benchmark history kept on a git branch (CI's long-term store)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "history",
+        help="keep the benchmark history on a git branch: restore it into results/, or save this machine's there",
+        description="The history of every machine lives on a git branch (default benchmark-results), not in a "
+        "cache that expires. `restore` fetches the branch and merges every machine's results into results/ "
+        "(merge's rules: regular files only, never an overwrite, all or nothing; no branch yet: nothing to do). "
+        "`save --machine M` commits M's results (results/asv/M, meta/M, rounds/M and new benchmarks.json "
+        "entries) to the branch and pushes; when another runner pushed first it fetches and redoes the commit, "
+        "up to --retries times. Exit status: 0 done, 2 refused (a merge conflict, no results for M, git "
+        "or the remote failing).",
+    )
+    p.add_argument("action", choices=["restore", "save"])
+    p.add_argument("--branch", default="benchmark-results", help="the history branch (default benchmark-results)")
+    p.add_argument("--remote", default="origin", help="the remote holding it (default origin)")
+    p.add_argument("--machine", help="save: the machine whose results are saved (required)")
+    p.add_argument("--retries", type=int, default=5, help="save: attempts when the branch moves meanwhile (default 5)")
+    p.set_defaults(func=cmd_history)
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bench.cli.args import UsageError
+    from bench.core.repo import find_root
+    from bench.store import branch
+    from bench.store.lock import Lock
+
+    root = find_root(Path.cwd())
+    if args.action == "save" and not args.machine:
+        raise UsageError("history save needs --machine: the machine whose results go to the branch")
+    if args.retries < 1:
+        raise UsageError(f"--retries must be >= 1, got {args.retries}")
+    with Lock(root, f"history {args.action}"):
+        if args.action == "restore":
+            plan = branch.restore(root, args.remote, args.branch)
+            if plan is None:
+                print(f"no branch {args.branch!r} on {args.remote!r} yet: nothing to restore", file=sys.stderr)
+                return 0
+            added = ", ".join(f"{m}: {n}" for m, n in sorted(plan.machines.items())) or "nothing new"
+            print(f"restored from {args.branch}: {len(plan.copies)} file(s) copied, {plan.same} already here ({added})")
+            return 0
+        saved = branch.save(
+            root, args.machine, args.remote, args.branch, args.retries, log=lambda m: print(m, file=sys.stderr)
+        )
+    if saved.commit is None:
+        print(f"{args.branch} already holds these results of {args.machine}: nothing to save")
+    else:
+        print(f"saved {saved.files} file(s) of {args.machine} to {args.branch} as {saved.commit[:8]} "
+              f"(attempt {saved.attempts})")  # fmt: skip
+    return 0
