@@ -52,6 +52,8 @@ class Plan:
     seed: int = 0
     same_number: bool = False  # every arm makes the same number of calls per sample (compare)
     min_arms: int = 1  # stop when fewer arms than this still run after round 1
+    keys: str | None = None  # regex the parameters other than framework and device must match (a quick
+    # run times batch 128 only); None: every combination
     reference: str | None = None  # with three arms or more: every other arm's sample is taken between
     # two of this arm's (R A R B R ...), so each ratio is paired with the reference next to it in time
 
@@ -207,7 +209,7 @@ def one_round(
         for arm in order:
             workers[arm.name] = start(arm, plan.bench, env)
         for arm in order:
-            workers[arm.name].send({"op": "setup"})
+            workers[arm.name].send({"op": "setup", **({"keys": plan.keys} if plan.keys else {})})
         jobs: dict[str, list[dict]] = {}
         for arm in order:
             try:

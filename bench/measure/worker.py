@@ -7,7 +7,7 @@ nothing from the project itself (the revision may predate this file). It speaks 
 line: requests on stdin, replies on the stdout it had at start (the framework's own prints go to
 stderr). The process is the unit of replication: each compare round starts fresh ones.
 
-    {"op": "setup"}                      -> {"jobs": [{"job", "name", "param", "params", "status", ...}]}
+    {"op": "setup", "keys": REGEX?}      -> {"jobs": [{"job", "name", "param", "params", "status", ...}]}
     {"op": "time", "job": J, "number": N} -> {"seconds": per-call time of one sample of N calls}
     {"op": "quit"}
 """
@@ -57,6 +57,13 @@ def combos(bench, framework: str, device: str):
             device
         ):
             yield idx, params
+
+
+def key_of(bench, params: tuple) -> str:
+    """The parameters other than framework and device, as the engine pairs arms on (rounds.pair_key)."""
+    names = list(getattr(bench, "param_names", []) or [])
+    kept = [p for n, p in zip(names, params) if n not in ("framework", "device")] if names else list(params)
+    return ", ".join(str(p).strip("'") for p in kept)
 
 
 class Job:
@@ -118,11 +125,13 @@ def serve(args: argparse.Namespace, reply) -> None:
     for line in sys.stdin:
         request = json.loads(line)
         op = request.get("op")
-        if op == "setup":
+        if op == "setup":  # "keys": a regex the parameters other than framework and device must match
+            keys = re.compile(request.get("keys") or ".*")
             jobs = [
                 Job(b, idx, params)
                 for b in discover(args.tree, args.bench)
                 for idx, params in combos(b, args.framework, args.device)
+                if keys.fullmatch(key_of(b, params))
             ]
             for job in jobs:
                 job.setup()

@@ -12,7 +12,7 @@ import pandas as pd
 from bench.core.text import md_table, md_text, scrub_paths
 from bench.measure.estimate import CELL_TARGET, RATIO_TARGET, half_width
 from bench.measure.stats import MIN_ROUNDS
-from bench.report.load import commit_rows, latest_commits, runs, shown_commits
+from bench.report.load import commit_rows, is_quick, latest_commits, runs, shown_commits
 from bench.report.metrics import (
     ACCURACY_VARIANTS,
     METRICS,
@@ -37,6 +37,9 @@ def _na_reason(sel: pd.DataFrame, cell: pd.DataFrame, metric: str, fw: str, devi
         return f"{fw}: benchmark failed{where} (its error is in the asv output of that run)"
     if metric == "device_peak_memory" and device == "cpu":
         return "device memory is measured on GPU only"
+    batches = cell.batch_size.dropna()
+    if metric in ("train_step", "predict") and len(batches) and batches.iloc[0] != 128 and is_quick(sel):
+        return "a quick run times batch 128 only (run without --quick for every batch size)"
     trained = sel[(sel.metric == "test_error") & (sel.status == "ok") & (sel.framework == fw)]
     if metric in ("time_to_accuracy", "steps_to_accuracy") and len(trained):
         return f"0.97 not reached within {epochs} epoch(s)"

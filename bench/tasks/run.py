@@ -332,6 +332,8 @@ PAIRED = (
     r"|variants\.(ImplementationVariants|Precisions|Sequences|HiddenScaling))\."
 )
 ASV_EXCLUDE = rf"(?!{PAIRED})"  # what asv itself then leaves out
+QUICK_KEYS = r"(128)?"  # a quick run times batch 128 (and the unparametrised host matmul) only: more rounds
+# in its minutes, so its ratios can be decided to ±8%
 BUDGET = {False: 2400.0, True: 240.0}  # seconds of paired rounds, full / quick (--budget)
 
 
@@ -365,6 +367,7 @@ def _replicate(
         budget=budget,
         alternations=4 if opts.quick else 8,
         sample_time=0.1 if opts.quick else 0.15,
+        keys=QUICK_KEYS if opts.quick else None,
         seed=int(time.time()),
         reference=reference,
     )

@@ -67,3 +67,16 @@ def test_a_broken_benchmark_is_failed_with_its_error_and_a_bad_request_is_an_err
             w.ask({"op": "nonsense"})
     finally:
         w.close()
+
+
+def test_setup_stages_only_the_keys_asked_for(tree):
+    """A quick run's rounds time batch 128 only: the worker does not even stage the other sizes."""
+    w = Worker(tree, "torch", "cpu", r"^spin\.", worker_env(tree, None))
+    try:
+        jobs = w.ask({"op": "setup", "keys": r"(4)?"})["jobs"]
+        assert [(j["name"], j["params"]) for j in jobs] == [
+            ("spin.Broken.time_broken", ["'torch'", "'cpu'"]),  # no parameter but where it runs: key ''
+            ("spin.Spin.time_spin", ["'torch'", "'cpu'", "4"]),
+        ]
+    finally:
+        w.close()

@@ -257,3 +257,19 @@ def test_a_skipped_accuracy_blames_missing_data_only_when_the_run_had_none(tmp_p
         table, notes = report.comparison_table(report.load_results(res), "box", HEAD, "cpu")
         text = " ".join(notes)
         assert ("needs the real MNIST files" in text) == says_mnist, notes
+
+
+def test_a_quick_runs_untimed_batch_sizes_say_why(tmp_path):
+    res = tmp_path / "results" / "asv"
+    nan = float("nan")
+    values = [nan, 0.01, nan, 0.02, nan, 0.015]  # FW_2B: (framework, device, batch 32 / 128); 32 not timed
+    write_results(
+        res, "box", HEAD, 1_700_000_000_000, {"throughput.TrainStep.time_train_step": (FW_2B, values, [None] * 6)}
+    )
+    meta = tmp_path / "results" / "meta" / "box" / f"{HEAD[:8]}.json"
+    meta.parent.mkdir(parents=True)
+    meta.write_text(json.dumps({"machine": "box", "commit": HEAD, "quick": True}))
+    table, notes = report.comparison_table(report.load_results(res), "box", HEAD, "cpu")
+    assert table.loc["torch", "train samples/s @128"].startswith("12,800")
+    assert table.loc["torch", "train samples/s @32"].startswith("n/a [")
+    assert any("a quick run times batch 128 only" in n for n in notes), notes
