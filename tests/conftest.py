@@ -165,3 +165,20 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "impls" in Path(str(item.fspath)).parent.name.split("/"):
             item.add_marker(pytest.mark.frameworks)
+
+
+def make_repo(repo: Path, commits: int = 2) -> list[str]:
+    """A git repository the harness recognises (an asv.conf.json) with `commits` commits; their hashes,
+    oldest first. For tests of revisions, worktrees and branches that measure nothing."""
+    repo.mkdir(parents=True, exist_ok=True)
+    (repo / "asv.conf.json").write_text("{}")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
+    subprocess.run([*git, "init", "-q", "-b", "main"], cwd=repo, check=True)
+    hashes = []
+    for n in range(commits):
+        (repo / "f.txt").write_text(str(n))
+        subprocess.run([*git, "add", "-A"], cwd=repo, check=True)
+        subprocess.run([*git, "commit", "-qm", f"commit {n}"], cwd=repo, check=True)
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, check=True)
+        hashes.append(out.stdout.strip())
+    return hashes

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import errno
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 from asv_files import BASE, HEAD, write_results
-from conftest import ROOT, cli
+from conftest import ROOT, cli, make_repo
 
 from bench.store.lock import Lock
 
@@ -28,16 +27,8 @@ def one_line_error(proc, *needles: str) -> None:
 @pytest.fixture
 def checkout(tmp_path) -> Path:
     """A checkout the harness recognises (asv.conf.json) with two commits, and nothing measured yet."""
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    shutil.copy(ROOT / "asv.conf.json", repo / "asv.conf.json")
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
-    subprocess.run([*git, "init", "-q"], cwd=repo, check=True)
-    for n in (1, 2):
-        (repo / "f.txt").write_text(str(n))
-        subprocess.run([*git, "add", "-A"], cwd=repo, check=True)
-        subprocess.run([*git, "commit", "-qm", f"c{n}"], cwd=repo, check=True)
-    return repo
+    make_repo(tmp_path / "repo")
+    return tmp_path / "repo"
 
 
 @pytest.mark.parametrize("content", ["{bad", "[1,2]"], ids=["truncated", "array"])

@@ -4,11 +4,11 @@ commits whose train step carries a planted slowdown, measured by paired rounds w
 from __future__ import annotations
 
 import re
-import subprocess
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import make_repo
 
 from bench.core.errors import RunError
 from bench.tasks import bisect
@@ -20,20 +20,7 @@ PREDICT = "throughput.Predict.time_predict"
 
 def chain(tmp_path, n: int) -> tuple[object, list[str]]:
     """A repository of n + 1 commits: GOOD, then n more; returns (root, [GOOD, c1, ..., cn])."""
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    (repo / "asv.conf.json").write_text("{}")
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
-    subprocess.run([*git, "init", "-q"], cwd=repo, check=True)
-    commits = []
-    for i in range(n + 1):
-        (repo / "f.txt").write_text(str(i))
-        subprocess.run([*git, "add", "-A"], cwd=repo, check=True)
-        subprocess.run([*git, "commit", "-qm", f"commit {i}"], cwd=repo, check=True)
-        commits.append(
-            subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True).stdout.strip()
-        )
-    return repo, commits
+    return tmp_path / "repo", make_repo(tmp_path / "repo", n + 1)
 
 
 class FakeEngine:

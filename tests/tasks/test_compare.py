@@ -75,19 +75,13 @@ def test_worktrees_a_killed_compare_left_are_removed_by_the_next_one(tmp_path, m
     import sys
 
     import pytest
+    from conftest import make_repo
 
     from bench.core.errors import RunError
     from bench.tasks.compare import CompareOptions, measure
 
     repo = tmp_path / "repo"
-    repo.mkdir()
-    (repo / "asv.conf.json").write_text("{}")
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
-    subprocess.run([*git, "init", "-q"], cwd=repo, check=True)
-    for n in (1, 2):
-        (repo / "f.txt").write_text(str(n))
-        subprocess.run([*git, "add", "-A"], cwd=repo, check=True)
-        subprocess.run([*git, "commit", "-qm", f"c{n}"], cwd=repo, check=True)
+    make_repo(repo)
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
     killed = subprocess.Popen([sys.executable, "-c", "pass"])
     killed.wait()
