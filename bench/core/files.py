@@ -63,6 +63,23 @@ def _json_name(kind: type) -> str:
     return "a JSON " + names.get(kind, "null")
 
 
+def sweep(folder: Path, older_than: float = 600.0) -> list[Path]:
+    """Remove the temporary files write_bytes leaves when killed mid-write (.<name>.<random>.tmp) below
+    `folder`, those older than `older_than` seconds (a younger one may be another command's, writing)."""
+    import time
+
+    removed = []
+    now = time.time()
+    for path in Path(folder).rglob(".*.tmp") if Path(folder).is_dir() else []:
+        try:
+            if path.is_file() and not path.is_symlink() and now - path.stat().st_mtime > older_than:
+                path.unlink()
+                removed.append(path)
+        except OSError:
+            continue
+    return removed
+
+
 def _sync_folder(folder: Path) -> None:
     """The rename itself survives a crash only once the folder is synced (not possible everywhere)."""
     try:

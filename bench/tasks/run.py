@@ -157,6 +157,7 @@ def run_suite(opts: RunOptions) -> RunSummary:
     root = find_root(opts.root)
     with Lock(root, "run"):
         scratch.sweep()  # what a killed run or compare left in the temporary folder
+        files.sweep(root / "results")  # and half-written files a kill left beside the results
         return _run_locked(opts, root)
 
 

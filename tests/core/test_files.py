@@ -70,3 +70,19 @@ def test_make_names_the_folder_after_this_process(tmp_path, monkeypatch):
     folder = scratch.make("seeds")
     assert folder.parent == tmp_path and folder.name.startswith(f"seqmnist-seeds-{os.getpid()}-")
     assert scratch.sweep(tmp_path) == []  # alive: kept
+
+
+def test_sweep_removes_old_half_written_files_only(tmp_path):
+    import time
+
+    results = tmp_path / "results" / "asv" / "box"
+    results.mkdir(parents=True)
+    kept = files.write_text(results / "abc-existing-python.json", "{}")
+    stale = results / ".abc-existing-python.json.x1y2.tmp"
+    stale.write_text('{"half')
+    young = results / ".other.json.z9.tmp"
+    young.write_text("being written")
+    old = time.time() - 3600
+    os.utime(stale, (old, old))
+    assert files.sweep(tmp_path / "results") == [stale]
+    assert kept.is_file() and young.is_file() and not stale.exists()
