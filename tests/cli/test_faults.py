@@ -156,3 +156,13 @@ def test_run_with_a_data_folder_that_does_not_exist_is_exit_2(clone):
     )  # fmt: skip
     one_line_error(proc, "/nonexistent")
     assert stored(clone) == before  # nothing stored
+
+
+@pytest.mark.parametrize("name", ["machine.json", "benchmarks.json"])
+def test_garbled_asv_bookkeeping_is_exit_2_naming_it(results, name):
+    path = results / ("box" if name == "machine.json" else "") / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("{garbled")
+    proc = cli("report", "--no-plots", "--readme", "", cwd=results.parents[1])
+    one_line_error(proc, name, "--skip-corrupt")
+    assert not (results.parent / "report").exists()
