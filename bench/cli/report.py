@@ -50,8 +50,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     skipped = frame.attrs.get("skipped_files", [])
     if frame.empty:
         raise UsageError(f"no asv results under {results}: run `seqmnist-bench run` first")
-    if args.machine and args.machine not in set(frame.machine):
-        raise UsageError(f"--machine {args.machine!r}: no results for it; have {sorted(set(frame.machine))}")
+    if args.machine:
+        args.machine = _machine_key(frame, args.machine)
     revisions = _revisions(frame, args)  # bad --base/--head/--machine: refused before anything is written
     written = report.export_tidy(frame, out)
     latest, readme_md = report.write_latest(frame, out)
@@ -103,6 +103,24 @@ def change_point_gate(changes, args: argparse.Namespace) -> int:
                 f"::error title=change point::{row.benchmark}({row.params}) {report.change_text(row)} from {row.after[:8]}"
             )
     return 1 if args.fail_on_change_point and not worse.empty else 0
+
+
+def _machine_key(frame, name: str) -> str:
+    """`name`, or when a run on another host under that name was kept apart (`name-<fingerprint id>`),
+    the newest such key; UsageError when neither has results."""
+    import re
+
+    if name in set(frame.machine):
+        return name
+    keyed = frame[frame.machine.str.fullmatch(re.escape(name) + r"-[0-9a-f]{8}")]
+    if keyed.empty:
+        raise UsageError(f"--machine {name!r}: no results for it; have {sorted(set(frame.machine))}")
+    key = keyed.loc[keyed.date.idxmax(), "machine"]
+    print(
+        f"--machine {name}: its newest results are kept apart as {key!r} (another host under that name)",
+        file=sys.stderr,
+    )
+    return key
 
 
 def report_paths(args: argparse.Namespace):

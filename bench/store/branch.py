@@ -9,6 +9,7 @@ two runners never touch the same file but that one, which is merged.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import tempfile
@@ -70,8 +71,8 @@ def save(
 ) -> Saved:
     """Commit this machine's results to the branch and push; on a rejected push (another runner was
     first) fetch again and redo the commit on top, up to `retries` times."""
-    own = [root / "results" / sub / machine for sub in SUBFOLDERS]
-    if not own[0].is_dir():
+    machines = keys_of(root, machine)
+    if not machines:
         raise RunError(f"no results for machine {machine!r} under {root / 'results' / 'asv'}: nothing to save")
     source = git(root, "rev-parse", "--short=8", "HEAD")
     for attempt in range(1, retries + 1):
@@ -86,7 +87,7 @@ def save(
                     for entry in tree.iterdir():
                         if entry.name != ".git":
                             shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
-                copied = _copy_machine(root, tree, machine)
+                copied = sum(_copy_machine(root, tree, m) for m in machines)
                 git(tree, "add", "--all", "results")
                 if not git(tree, "status", "--porcelain"):
                     return Saved(None, attempt, 0)
@@ -109,6 +110,14 @@ def save(
                 subprocess.run(["git", "branch", "-D", f"seqmnist-history-{attempt}"], cwd=root, capture_output=True)
         time.sleep(min(2**attempt, 30) * 0.1)
     raise RunError(f"the history branch {branch!r} kept moving: not saved after {retries} attempts")
+
+
+def keys_of(root: Path, machine: str) -> list[str]:
+    """The machine keys results of `machine` went under: the name itself and `name-<fingerprint id>`
+    (another host under the name, kept apart by run: a CI label's hosts can change)."""
+    asv = root / "results" / "asv"
+    pattern = re.compile(re.escape(machine) + r"(-[0-9a-f]{8})?")
+    return sorted(p.name for p in asv.iterdir() if p.is_dir() and pattern.fullmatch(p.name)) if asv.is_dir() else []
 
 
 def _rejected(stderr: str) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -166,3 +167,15 @@ def test_garbled_asv_bookkeeping_is_exit_2_naming_it(results, name):
     proc = cli("report", "--no-plots", "--readme", "", cwd=results.parents[1])
     one_line_error(proc, name, "--skip-corrupt")
     assert not (results.parent / "report").exists()
+
+
+def test_report_for_a_name_whose_newest_run_was_kept_apart_uses_that_key(results):
+    from asv_files import FW_2B
+
+    write_results(results, "box-0123abcd", HEAD, 1_800_000_000_000,
+                  {"throughput.TrainStep.time_train_step": (FW_2B, [0.01] * 6, [None] * 6)})  # fmt: skip
+    proc = cli("report", "--machine", "box-0123", "--no-plots", cwd=results.parents[1])
+    one_line_error(proc, "--machine 'box-0123'")  # a prefix is not a name
+    shutil.rmtree(results / "box")
+    proc = cli("report", "--machine", "box", "--no-plots", "--readme", "", cwd=results.parents[1])
+    assert proc.returncode == 0 and "kept apart as 'box-0123abcd'" in proc.stderr, proc.stderr

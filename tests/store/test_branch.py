@@ -104,3 +104,14 @@ def test_save_without_results_or_with_an_unreachable_remote_is_an_error(tmp_path
     subprocess.run(["git", "-C", str(a), "remote", "set-url", "origin", str(tmp_path / "gone.git")], check=True)
     with pytest.raises(RunError, match="cannot fetch the history branch"):
         branch.save(a, "gha-cpu")
+
+
+def test_save_takes_the_keys_another_host_under_the_name_was_kept_apart_as(tmp_path, origin):
+    """A CI label's runner can be another host next time: run keeps it apart as name-<id>; its history goes too."""
+    a = checkout(tmp_path, "a", origin)
+    measured(a, "gha-cpu", BASE, 1.5)
+    measured(a, "gha-cpu-0123abcd", HEAD, 1.1)
+    measured(a, "gha-cpu-old", HEAD, 1.1)  # another name, not a key of gha-cpu
+    branch.save(a, "gha-cpu")
+    saved = {p.split("/")[2] for p in on_branch(origin) if p.startswith("results/asv/gha")}
+    assert saved == {"gha-cpu", "gha-cpu-0123abcd"}
