@@ -49,8 +49,8 @@ CI_RUN_ARGS ?=
 CI_COMPARE_ARGS ?=
 HISTORY_BRANCH ?= benchmark-results
 
-ci-compare: install  # BASE=<sha> HEAD_SHA=<sha>: the pull request against its base, exit 1 on a regression
-	$(BIN)/seqmnist-bench compare $(BASE) $(HEAD_SHA) --frameworks $(CI_FRAMEWORKS) --devices $(CI_DEVICES) \
+ci-compare: install  # BASE_SHA=<sha> HEAD_SHA=<sha>: the pull request against its base, exit 1 on a regression
+	$(BIN)/seqmnist-bench compare "$(BASE_SHA)" "$(HEAD_SHA)" --frameworks $(CI_FRAMEWORKS) --devices $(CI_DEVICES) \
 	  --machine $(MACHINE) --budget $(CI_BUDGET) $(CI_COMPARE_ARGS)
 
 ci-restore: install  # every machine's history from the history branch into results/

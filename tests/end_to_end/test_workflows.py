@@ -47,7 +47,7 @@ def test_every_run_step_is_one_make_target():
     for name, job in workflow()["jobs"].items():
         for step in job["steps"]:
             if "run" in step:
-                assert re.fullmatch(r"make [\w-]+( [A-Z_]+=\S+)*", step["run"].strip()), (name, step["run"])
+                assert re.fullmatch(r"make [\w-]+", step["run"].strip()), (name, step["run"])  # inputs: env
 
 
 def test_history_lives_on_a_branch_not_only_in_a_cache():
@@ -98,7 +98,10 @@ def run_job(job: dict, repo: Path, event: str, env: dict, values: dict) -> list[
             }, step["uses"]  # fmt: skip
             continue
         command = expand(step["run"], values)
-        proc = subprocess.run(["bash", "-c", command], cwd=repo, env=env, capture_output=True, text=True, timeout=900)
+        step_env = dict(env, **{k: expand(str(v), values) for k, v in step.get("env", {}).items()})
+        proc = subprocess.run(
+            ["bash", "-c", command], cwd=repo, env=step_env, capture_output=True, text=True, timeout=900
+        )
         assert proc.returncode == 0, f"{step.get('name')}: {command}\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}"
         ran.append(command)
     return ran
@@ -148,8 +151,7 @@ def test_every_step_of_every_job_runs_in_throwaway_clones(tmp_path):
     env = job_env(jobs["benchmarks"], base_env, data)
 
     ran = run_job(jobs["benchmarks"], repo, "pull_request", env, values)
-    assert ran == ["make install", f"make ci-compare BASE={values['github.event.pull_request.base.sha']} "
-                   f"HEAD_SHA={values['github.event.pull_request.head.sha']}"]  # fmt: skip
+    assert ran == ["make install", "make ci-compare"]
 
     ran = run_job(jobs["benchmarks"], repo, "push", env, values)
     assert ran == ["make install", "make ci-restore", "make ci-extend", "make ci-save", "make ci-report"]
