@@ -244,7 +244,7 @@ def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
     exclude = ASV_EXCLUDE if replicated else ""
     # asv exits 1 on "No benchmarks selected": --bench may ask for replicated throughput only
     chunks_for_asv = chunks if selected(names, opts, exclude) else []
-    append = not opts.quick and not dirty  # a full run adds its processes to an earlier full run's
+    append = appends(provenance, chosen, opts.quick, dirty)
     seed_dir = scratch.make("seeds")
     try:
         for i, (framework, device) in enumerate(chunks_for_asv, 1):
@@ -309,6 +309,15 @@ def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
         write_meta(root, meta)
         asv_results.neutralize(results_dir, machine, commit, asv_env)  # no local path in a published name
     return summary
+
+
+def appends(provenance: dict, chosen: list[str], quick: bool, dirty: bool) -> bool:
+    """Whether this run adds its processes (asv samples, rounds) to those stored for the commit: only a
+    full run of a clean tree, and only onto full results; stored quick results of a benchmark it runs are
+    replaced, never mixed with a full run's (other sample lengths and settings)."""
+    if quick or dirty:
+        return False
+    return not any(provenance.get(name, {}).get("quick", True) for name in chosen if name in provenance)
 
 
 def suite_names(root: Path) -> list[str]:

@@ -146,3 +146,16 @@ def test_each_accuracy_seed_is_stored_as_one_sample_and_the_value_is_their_media
     assert frame.loc[("time_to_accuracy", "jax")].status == "skipped"  # 1 of 3 seeds reached 0.97
     table, _ = report.comparison_table(report.load_results(results), "box", BASE, "cpu")
     assert table.loc["torch", "test accuracy (5 ep)"].endswith("(3 seeds)")
+
+
+def test_a_full_run_adds_to_full_results_only_and_replaces_a_quick_runs():
+    from bench.tasks.run import appends
+
+    chosen = ["throughput.TrainStep.time_train_step", "throughput.Predict.time_predict"]
+    full = {name: {"quick": False} for name in chosen}
+    assert appends(full, chosen, quick=False, dirty=False)
+    assert appends({}, chosen, quick=False, dirty=False)  # nothing stored: nothing to mix with
+    assert not appends({**full, chosen[1]: {"quick": True}}, chosen, quick=False, dirty=False)
+    assert appends({**full, "cold_start.ColdStart.timeraw_cold_start": {"quick": True}}, chosen, False, False)
+    assert not appends(full, chosen, quick=True, dirty=False)
+    assert not appends(full, chosen, quick=False, dirty=True)
