@@ -122,7 +122,7 @@ def bisect(
     say(f"bisect: following {key}: BAD is {_pct(total)} against GOOD; a commit is bad above {midpoint - 1:+.1%}")
     narrow = replace(
         base, frameworks=(target.framework,), devices=(target.device,), bench=f"^{re.escape(target.benchmark)}$",
-        threshold=midpoint - 1,
+        keys=re.escape(_key(confirm.rounds, target)), threshold=midpoint - 1,
     )  # fmt: skip
     lo, hi = -1, len(chain) - 1  # chain[lo] proved good (-1: GOOD), chain[hi] proved bad
     tried: dict[int, Step] = {hi: total}
@@ -162,6 +162,12 @@ def _target(verdicts: pd.DataFrame, threshold: float, good: str, bad: str):
             f"nothing to bisect ({seen or 'nothing comparable'})"
         )
     return regressed.sort_values("ratio").iloc[-1]
+
+
+def _key(rounds: pd.DataFrame, target) -> str:
+    """The followed benchmark's parameters other than framework and device (what each step times alone)."""
+    rows = rounds[(rounds.benchmark == target.benchmark) & (rounds.params == target.params)]
+    return str(rows.key.iloc[0]) if "key" in rows and len(rows) else ""
 
 
 def _step(commit: str, subject: str, target, c: compare.Comparison, seconds: float, midpoint: float) -> Step:

@@ -49,6 +49,7 @@ class CompareOptions:
     seed: int = 0  # the random side order of each round
     allow_same: bool = False  # A/A: both sides the same commit (the noise check)
     allow_gone: str | None = None  # regex on 'benchmark(params)': removals at head that are intended
+    keys: str | None = None  # regex the parameters other than framework and device must match (bisect: one)
     root: Path = field(default_factory=Path.cwd)
     quiet: bool = False
 
@@ -243,6 +244,7 @@ def _rounds(
         seed=seed,
         same_number=True,
         min_arms=2,
+        keys=opts.keys,
     )
     arms = [rounds.Arm(side, trees[side], framework, device) for side in ("base", "head")]
 

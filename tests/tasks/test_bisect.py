@@ -36,7 +36,7 @@ class FakeEngine:
 
     def __call__(self, opts: CompareOptions) -> Comparison:
         base, head = self.index[opts.base], self.index[opts.head]
-        self.calls.append((base, head, opts.bench))
+        self.calls.append((base, head, opts.bench, opts.keys))
         if head in self.broken:
             raise RunError(f"{opts.head[:8]}: the head revision's worker failed: SyntaxError")
         rows = []
@@ -49,7 +49,8 @@ class FakeEngine:
                     samples = 0.01 * factors[i] * drift * np.exp(self.rng.normal(0, self.noise, 4))
                     rows.append(
                         dict(framework="torch", device="cpu", benchmark=bench, param=1, params="torch, cpu, 128",
-                             round=r, side=side, value=float(samples.mean()), samples="", status="ok", reason="")
+                             key="128", round=r, side=side, value=float(samples.mean()), samples="", status="ok",
+                             reason="")
                     )  # fmt: skip
         frame = pd.DataFrame(rows)
         return Comparison(opts.base, opts.head, frame, estimates(frame, opts.threshold, 0.95), {}, {})
@@ -70,7 +71,8 @@ def test_finds_the_planted_commit_and_does_not_blame_a_smaller_slowdown(tmp_path
         assert b.found and b.first_bad.commit == commits[11], [(s.commit[:8], s.verdict) for s in b.steps]
         assert b.first_bad.low > b.midpoint and "TrainStep" in b.target
         assert len(b.steps) <= 5 and all(call[0] == 0 for call in engine.calls)  # every step against GOOD
-        assert engine.calls[1][2] == rf"^{TRAIN.replace('.', chr(92) + '.')}$"  # steps measure the target only
+        assert engine.calls[1][2:] == (rf"^{TRAIN.replace('.', chr(92) + '.')}$", "128")  # steps: the target only
+        assert engine.calls[0][3] is None  # the first comparison: every benchmark and size
 
 
 def test_a_commit_that_does_not_build_is_skipped(tmp_path):
