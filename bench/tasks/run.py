@@ -503,4 +503,6 @@ def write_meta(root: Path, meta: dict) -> None:
         for key in ("chunks_done", "chunks_failed"):
             meta[key] = sorted(set(old.get(key, [])) | set(meta.get(key, [])))
         meta["benchmarks"] = meta.get("benchmarks") or old.get("benchmarks", {})
+        if str(meta.get("data", "")).startswith("not needed") and old.get("data"):
+            meta["data"] = old["data"]  # the data the stored accuracy was measured on, not this run's none
     files.write_text(path, json.dumps(meta, indent=2, sort_keys=True))

@@ -159,3 +159,14 @@ def test_a_full_run_adds_to_full_results_only_and_replaces_a_quick_runs():
     assert appends({**full, "cold_start.ColdStart.timeraw_cold_start": {"quick": True}}, chosen, False, False)
     assert not appends(full, chosen, quick=True, dirty=False)
     assert not appends(full, chosen, quick=False, dirty=True)
+
+
+def test_a_run_without_accuracy_keeps_the_data_note_of_the_accuracy_stored(tmp_path):
+    import json
+
+    from bench.tasks.run import meta_path, write_meta
+
+    base = {"machine": "box", "commit": "a" * 40}
+    write_meta(tmp_path, {**base, "data": "MNIST (SHA-256 verified)"})
+    write_meta(tmp_path, {**base, "data": "not needed: no accuracy benchmark selected"})
+    assert json.loads(meta_path(tmp_path, "box", "a" * 40).read_text())["data"] == "MNIST (SHA-256 verified)"
