@@ -29,6 +29,8 @@ from bench.core.text import md_table
 from bench.tasks import compare
 
 Measure = Callable[[compare.CompareOptions], compare.Comparison]
+STEP_ALTERNATIONS = 16  # a step times one benchmark and size: 16 GOOD/commit sample pairs a round (compare's
+# 4 spread over every size) keep its round short and its per-round ratio steady
 
 
 @dataclass
@@ -122,7 +124,7 @@ def bisect(
     say(f"bisect: following {key}: BAD is {_pct(total)} against GOOD; a commit is bad above {midpoint - 1:+.1%}")
     narrow = replace(
         base, frameworks=(target.framework,), devices=(target.device,), bench=f"^{re.escape(target.benchmark)}$",
-        keys=re.escape(_key(confirm.rounds, target)), threshold=midpoint - 1,
+        keys=re.escape(_key(confirm.rounds, target)), threshold=midpoint - 1, alternations=STEP_ALTERNATIONS,
     )  # fmt: skip
     lo, hi = -1, len(chain) - 1  # chain[lo] proved good (-1: GOOD), chain[hi] proved bad
     tried: dict[int, Step] = {hi: total}
