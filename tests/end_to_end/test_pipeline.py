@@ -85,7 +85,8 @@ def test_quick_run_stores_positive_values_and_na_for_skips(clone):
         values, params = results[name][0], results[name][1]
         combos = list(itertools.product(*params))
         for combo, value in zip(combos, values):
-            if combo[:2] == ("'torch'", "'cpu'"):
+            timed = combo[:2] == ("'torch'", "'cpu'") and (not name.startswith("throughput.") or combo[2] == "128")
+            if timed:  # a quick run's rounds time batch 128 only
                 assert value is not None and value > 0, (name, combo, value)
             else:
                 assert value is not None and math.isnan(value), (name, combo, value)  # skipped, not failed
@@ -93,7 +94,7 @@ def test_quick_run_stores_positive_values_and_na_for_skips(clone):
     samples = _result_file(repo, head)["results"]["throughput.TrainStep.time_train_step"]
     names = _result_file(repo, head)["result_columns"]
     per_process = samples[names.index("samples")]
-    assert [len(s) for s in per_process if s] == [2, 2, 2]
+    assert [len(s) for s in per_process if s] == [2]  # batch 128, the one size a quick run's rounds time
     # nothing of this machine's paths in what is published: the results file's name and contents
     stored = [
         p
