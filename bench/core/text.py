@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 
 _PATH = re.compile(r"(?<![\w.~])(?:~|/)[^\s:,;()'\"`]*/[^\s:,;()'\"`]*|(?<![\w.])/[A-Za-z0-9_.-]+(?=[\s:,;)'\"`]|$)")
@@ -15,9 +14,9 @@ def scrub_paths(text: str) -> str:
 
 def md_text(text) -> str:
     """Text from outside (an exception message, a machine, framework or benchmark name) made inert in
-    Markdown: one line, no raw HTML (< > & as entities), no table break ('|'), code span or inline link."""
+    Markdown: one line, no raw HTML (every < an entity), no table break ('|'), code span or inline link."""
     one_line = " ".join(str(text).split())
-    escaped = html.escape(one_line, quote=False)
+    escaped = one_line.replace("<", "&lt;")  # no tag can open; '>' and '&' alone are text (and read well in a terminal)
     return escaped.replace("\\", "\\\\").replace("|", "\\|").replace("`", "\\`").replace("](", "]\\(")
 
 

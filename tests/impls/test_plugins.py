@@ -181,7 +181,7 @@ def test_an_outside_plugin_runs_through_the_harness_and_the_report(plugin_dir, t
         timeout=1200,
     )
     assert run.returncode == 0, run.stderr[-3000:]
-    assert re.search(r"numpy-ref\s*\|\s*[\d,]+", run.stdout), run.stdout[-2000:]  # the summary table's row
+    assert re.search(r"numpy-ref\s*\|[^\n]*?[\d,]+ ±", run.stdout), run.stdout[-2000:]  # the summary table's row
     report = subprocess.run(
         [sys.executable, "-m", "bench.cli", "report", "--no-plots", "--readme", ""],
         capture_output=True,
