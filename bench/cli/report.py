@@ -108,11 +108,11 @@ def change_point_gate(changes, args: argparse.Namespace) -> int:
 def _machine_key(frame, name: str) -> str:
     """`name`, or when a run on another host under that name was kept apart (`name-<fingerprint id>`),
     the newest such key; UsageError when neither has results."""
-    import re
+    from bench.store.fingerprint import kept_apart
 
     if name in set(frame.machine):
         return name
-    keyed = frame[frame.machine.str.fullmatch(re.escape(name) + r"-[0-9a-f]{8}")]
+    keyed = frame[frame.machine.str.fullmatch(kept_apart(name))]
     if keyed.empty:
         raise UsageError(f"--machine {name!r}: no results for it; have {sorted(set(frame.machine))}")
     key = keyed.loc[keyed.date.idxmax(), "machine"]

@@ -21,6 +21,7 @@ from bench.core import files
 from bench.core.errors import RunError
 from bench.core.repo import GitFailed, git
 from bench.store import merge
+from bench.store.fingerprint import kept_apart
 
 SUBFOLDERS = ("asv", "meta", "rounds")
 
@@ -116,7 +117,7 @@ def keys_of(root: Path, machine: str) -> list[str]:
     """The machine keys results of `machine` went under: the name itself and `name-<fingerprint id>`
     (another host under the name, kept apart by run: a CI label's hosts can change)."""
     asv = root / "results" / "asv"
-    pattern = re.compile(re.escape(machine) + r"(-[0-9a-f]{8})?")
+    pattern = re.compile(f"{re.escape(machine)}|{kept_apart(machine)}")
     return sorted(p.name for p in asv.iterdir() if p.is_dir() and pattern.fullmatch(p.name)) if asv.is_dir() else []
 
 

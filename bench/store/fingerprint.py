@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -106,6 +107,11 @@ def differences(stored: dict, new: dict) -> list[str]:
 
 def path(meta_root: Path, machine: str) -> Path:
     return meta_root / "results" / "meta" / machine / "fingerprint.json"
+
+
+def kept_apart(name: str) -> str:
+    """Regex of the keys machine_key gives other hosts under `name`: name-<fingerprint id>."""
+    return re.escape(name) + r"-[0-9a-f]{8}"
 
 
 def stored(meta_root: Path, machine: str) -> dict | None:

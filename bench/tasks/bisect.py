@@ -90,14 +90,15 @@ def first_parent_range(root: Path, good: str, bad: str) -> list[tuple[str, str]]
     return [(line[:40], line[41:]) for line in lines.splitlines() if line.strip()]
 
 
-def check(opts: BisectOptions) -> list[tuple[str, str]]:
-    """The range to bisect; RunError for unknown revisions, GOOD not before BAD, or nothing between."""
+def check(opts: BisectOptions) -> tuple[str, str, list[tuple[str, str]]]:
+    """(GOOD, BAD, the range between) as hashes; RunError for unknown revisions, GOOD not before BAD,
+    or nothing between."""
     root = find_root(opts.root)
     good, bad = compare.revisions(compare.CompareOptions(base=opts.good, head=opts.bad, root=root))
     chain = first_parent_range(root, good, bad)
     if not chain:
         raise RunError(f"no commit between {opts.good} and {opts.bad}")
-    return chain
+    return good, bad, chain
 
 
 def bisect(
@@ -110,8 +111,7 @@ def bisect(
         base=opts.good, head=opts.bad, frameworks=opts.frameworks, devices=opts.devices, bench=opts.bench,
         threshold=opts.threshold, budget=opts.budget, threads=opts.threads, seed=opts.seed, root=root, quiet=opts.quiet,
     )  # fmt: skip
-    good, bad = compare.revisions(base)
-    chain = check(opts)
+    good, bad, chain = check(opts)
     subjects = dict(chain)
     say(f"bisect: {len(chain)} first-parent commit(s) after {good[:8]} up to {bad[:8]}; first, BAD against GOOD")
     started = time.monotonic()
