@@ -23,7 +23,7 @@ from bench.core.repo import GitFailed, git
 from bench.store import merge
 from bench.store.fingerprint import kept_apart
 
-SUBFOLDERS = ("asv", "meta", "rounds")
+SUBFOLDERS = tuple(merge.FILES)  # asv, meta, rounds: what a machine keeps, as merge reads it
 
 
 @dataclass
