@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import importlib
 
-from .base import DEVICES, PRECISIONS, DeviceUnavailable, LSTMModel, PrecisionUnavailable
+from .base import DEVICES, PRECISIONS, DeviceUnavailable, LSTMModel, OpTime, PrecisionUnavailable
 from .config import SEQUENCES, LSTMConfig, sequence_config
 from .registry import plugins
 from .weights import init_weights
@@ -69,6 +69,7 @@ __all__ = [
     "FrameworkUnavailable",
     "LSTMConfig",
     "LSTMModel",
+    "OpTime",
     "PRECISIONS",
     "PrecisionUnavailable",
     "SEQUENCES",

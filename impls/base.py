@@ -7,7 +7,8 @@ fails with a ValueError before any framework code runs.
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -20,6 +21,18 @@ DEVICES = ("cpu", "gpu")
 # master weights and optimizer, bfloat16 compute in each framework's idiomatic form.
 PRECISIONS = ("float32", "tf32", "bf16")
 TF32_GPU = "tf32 is a GPU tensor-core mode (NVIDIA compute capability 8.0 or newer)"
+
+
+@dataclass(frozen=True)
+class OpTime:
+    """One op (kernel) as the framework's own profiler saw it over the profiled steps: what the
+    harness sorts into matmul, gate math, optimizer, transfer and the rest."""
+
+    name: str  # as the profiler names it: aten::addmm, fusion.12, MatMul
+    kind: str  # what it computes, in the framework's words: the aten op, HLO opcode, TF op type
+    scope: str  # enclosing annotations or name scopes, "/"-joined: Optimizer.step#Adam.step, jit(step)/optimizer
+    seconds: float  # self time (children excluded), summed over the profiled steps
+    calls: int = 1
 
 
 class DeviceUnavailable(RuntimeError):
@@ -112,6 +125,17 @@ class LSTMModel(abc.ABC):
         """A function that computes one float32 (n x n) @ (n x n) on `device` and waits for it: the
         framework's matmul peak, the yardstick for achieved GFLOP/s."""
         raise NotImplementedError(f"{cls.framework} has no matmul probe")
+
+    @classmethod
+    def matmul_chain(cls, shapes: list[tuple[int, int, int]], device: str) -> Callable[[], object]:
+        """A function computing one float32 (m x k) @ (k x n) per shape on `device`, in order, and
+        waiting for the last: the matmuls of one step timed alone, the step's reachable ceiling."""
+        raise NotImplementedError(f"{cls.framework} has no matmul chain")
+
+    def profile(self, work: Callable[[], object], steps: int, trace_dir: str) -> list[OpTime]:
+        """Run work() `steps` times under the framework's own profiler, write a trace a person can open
+        (Perfetto / Chrome JSON or TensorBoard) into trace_dir, and return every op's self time."""
+        raise NotImplementedError(f"{self.framework} has no profiler hook")
 
     @classmethod
     def unavailable(cls, device: str, precision: str = "float32") -> str | None:

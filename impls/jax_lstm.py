@@ -6,10 +6,12 @@ Parameters live in the canonical layout itself, so get/set_weights are plain cop
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 
-from .base import LSTMModel
+from . import trace_events
+from .base import LSTMModel, OpTime
 from .threads import apply_thread_budget
 
 DISTRIBUTIONS = ("jax", "jaxlib")
@@ -20,6 +22,8 @@ if THREADS == 1:
     # XLA has no intra-op thread-count flag (an unknown `--` flag aborts): the affinity mask that
     # apply_thread_budget set bounds its pool, and this turns off Eigen's multi-threaded ops.
     os.environ["XLA_FLAGS"] = f"{flags} --xla_cpu_multi_thread_eigen=false".strip()
+if os.environ.get("SEQMNIST_PROFILE"):  # the profile worker: XLA:CPU names each HLO op in the trace
+    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} --xla_cpu_enable_xprof_traceme=true".strip()
 
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
@@ -60,6 +64,14 @@ def logits_fn(params: dict, x: jnp.ndarray) -> jnp.ndarray:
     samples/s at batch 128), two separate matmuls per step about 10% slower."""
     h0 = jnp.zeros((x.shape[0], params["lstm/recurrent_kernel"].shape[0]), x.dtype)
     (h, _), _ = jax.lax.scan(_cell(params), (h0, h0), jnp.swapaxes(x, 0, 1))
+    return h @ params["head/kernel"] + params["head/bias"]
+
+
+def unroll4_logits_fn(params: dict, x: jnp.ndarray) -> jnp.ndarray:
+    """Variant "unroll4": the same scan with unroll=4 (four steps per loop iteration, the knob
+    lax.scan offers); the same arithmetic in the same order."""
+    h0 = jnp.zeros((x.shape[0], params["lstm/recurrent_kernel"].shape[0]), x.dtype)
+    (h, _), _ = jax.lax.scan(_cell(params), (h0, h0), jnp.swapaxes(x, 0, 1), unroll=4)
     return h @ params["head/kernel"] + params["head/bias"]
 
 
@@ -105,6 +117,13 @@ class JaxLSTM(LSTMModel):
         f = jax.jit(lambda m: m @ m)
         return lambda: f(a).block_until_ready()
 
+    @classmethod
+    def matmul_chain(cls, shapes, device: str):
+        return matmul_chain(shapes, device)
+
+    def profile(self, work, steps: int, trace_dir: str) -> list[OpTime]:
+        return profile_ops(work, steps, trace_dir)
+
     def _build(self) -> None:
         self.jax_device = jax.devices(self.device)[0]
         cfg = self.config
@@ -123,8 +142,9 @@ class JaxLSTM(LSTMModel):
 
         def step(params, opt_state, x, y):
             loss, grads = jax.value_and_grad(loss_fn)(params, x, y)
-            updates, opt_state = self.tx.update(grads, opt_state, params)
-            return optax.apply_updates(params, updates), opt_state, loss
+            with jax.named_scope("optimizer"):  # names the update's ops for the profiler (trace time only)
+                updates, opt_state = self.tx.update(grads, opt_state, params)
+                return optax.apply_updates(params, updates), opt_state, loss
 
         self._step = jax.jit(step, donate_argnums=(0, 1))
         self._forward = jax.jit(forward)
@@ -162,6 +182,35 @@ class JaxCellLSTM(JaxLSTM):
 
     variant = "cell"
     logits = staticmethod(unrolled_logits_fn)
+
+
+class JaxUnroll4LSTM(JaxLSTM):
+    """Variant "unroll4": lax.scan(unroll=4), jitted."""
+
+    variant = "unroll4"
+    logits = staticmethod(unroll4_logits_fn)
+
+
+def matmul_chain(shapes, device: str = "cpu"):
+    """One (m x k) @ (k x n) per shape in one jitted program (as the step runs them), then a wait."""
+    dev = jax.devices(device)[0]
+    rng = np.random.default_rng(0)
+    pairs = [
+        (jax.device_put(rng.random((m, k), np.float32), dev), jax.device_put(rng.random((k, n), np.float32), dev))
+        for m, k, n in shapes
+    ]
+    chain = jax.jit(lambda ps: [a @ b for a, b in ps])  # float32 "highest", as set above
+    return lambda: jax.block_until_ready(chain(pairs))
+
+
+def profile_ops(work, steps: int, trace_dir: str) -> list[OpTime]:
+    """jax.profiler over `steps` calls of work(): the trace (TensorBoard's plugins/profile/ and a
+    perfetto_trace.json.gz) in trace_dir, and each XLA op's self time from it."""
+    with jax.profiler.trace(trace_dir, create_perfetto_trace=True):
+        for _ in range(steps):
+            work()
+    path = max(Path(trace_dir).glob("plugins/profile/*/*.trace.json.gz"), key=lambda p: p.stat().st_mtime)
+    return trace_events.self_times(trace_events.read(path), keep=lambda e, scope: True)
 
 
 def minimal_loop(batch_size: int, device: str = "cpu"):

@@ -44,6 +44,10 @@ class KerasLSTM(LSTMModel):
         return cls.native.matmul(n, device)
 
     @classmethod
+    def matmul_chain(cls, shapes, device: str):
+        return cls.native.matmul_chain(shapes, device)
+
+    @classmethod
     def minimal_loop(cls, batch_size: int, device: str):
         """The Keras guide's loop: Sequential, compile(Adam, loss), train_on_batch."""
         with keras.device(_keras_device(device)):

@@ -12,7 +12,10 @@ keras_backend.select("torch")
 
 import torch  # noqa: E402
 
+from .keras_adam import TorchFormAdam  # noqa: E402
 from .keras_lstm import KerasLSTM  # noqa: E402
+
+TorchFormAdam.annotate = staticmethod(torch.profiler.record_function)
 
 
 class KerasTorchLSTM(KerasLSTM):
@@ -21,6 +24,9 @@ class KerasTorchLSTM(KerasLSTM):
     framework = "keras-torch"
     variant = "fused"
     native = torch_lstm.TorchLSTM
+
+    def profile(self, work, steps: int, trace_dir: str):
+        return torch_lstm.profile_ops(work, steps, trace_dir, self.device)
 
     def synchronize(self, result=None) -> None:
         if self.device == "gpu":

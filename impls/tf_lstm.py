@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+from pathlib import Path
 
 import numpy as np
 
-from .base import LSTMModel
+from . import trace_events
+from .base import LSTMModel, OpTime
 from .threads import apply_thread_budget
 
 DISTRIBUTIONS = ("tensorflow", "tensorflow-cpu")
@@ -82,6 +84,13 @@ class TensorFlowLSTM(LSTMModel):
     def gpu_capability(cls) -> tuple[str, tuple[int, int]]:
         details = tf.config.experimental.get_device_details(tf.config.list_physical_devices("GPU")[0])
         return details.get("device_name", "this GPU"), tuple(details.get("compute_capability", (0, 0)))
+
+    @classmethod
+    def matmul_chain(cls, shapes, device: str):
+        return matmul_chain(shapes, device)
+
+    def profile(self, work, steps: int, trace_dir: str) -> list[OpTime]:
+        return profile_ops(work, steps, trace_dir)
 
     def _build(self) -> None:
         self.tf_device = "/GPU:0" if self.device == "gpu" else "/CPU:0"
@@ -194,6 +203,43 @@ class TensorFlowCellLSTM(TensorFlowLSTM):
             c = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
             h = tf.sigmoid(o) * tf.tanh(c)
         return tf.matmul(h, tf.cast(head.kernel, dtype)) + tf.cast(head.bias, dtype)
+
+
+def matmul_chain(shapes, device: str = "cpu"):
+    """One (m x k) @ (k x n) per shape in one tf.function (as the step's graph runs them), then a read."""
+    rng = np.random.default_rng(0)
+    with tf.device("/GPU:0" if device == "gpu" else "/CPU:0"):
+        pairs = [
+            (tf.constant(rng.random((m, k), np.float32)), tf.constant(rng.random((k, n), np.float32)))
+            for m, k, n in shapes
+        ]
+
+    @tf.function
+    def chain(ps):
+        return [tf.matmul(a, b) for a, b in ps]
+
+    return lambda: [t.numpy() for t in chain(pairs)][-1]
+
+
+def profile_ops(work, steps: int, trace_dir: str) -> list[OpTime]:
+    """The TensorFlow profiler over `steps` calls of work(): TensorBoard's xplane.pb in trace_dir (and its
+    trace-viewer JSON beside it, for Perfetto), and each op's self time from that trace."""
+    from tensorflow.python.profiler.internal import _pywrap_profiler_plugin
+
+    options = tf.profiler.experimental.ProfilerOptions(host_tracer_level=2, python_tracer_level=0)
+    tf.profiler.experimental.start(trace_dir, options=options)
+    try:
+        for _ in range(steps):
+            work()
+    finally:
+        tf.profiler.experimental.stop()
+    xplane = max(Path(trace_dir).glob("plugins/profile/*/*.xplane.pb"), key=lambda p: p.stat().st_mtime)
+    data, ok = _pywrap_profiler_plugin.xspace_to_tools_data([str(xplane)], "trace_viewer")
+    if not ok:
+        raise RuntimeError(f"the TensorFlow profiler could not convert {xplane.name} to a trace")
+    trace = xplane.with_name("trace.json")
+    trace.write_bytes(data if isinstance(data, bytes) else data.encode())
+    return trace_events.self_times(trace_events.read(trace), keep=lambda e, scope: True)
 
 
 def minimal_loop(batch_size: int, device: str = "cpu"):

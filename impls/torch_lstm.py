@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import os
 
 import numpy as np
 
-from .base import LSTMModel
+from .base import LSTMModel, OpTime
 from .threads import apply_thread_budget
 
 DISTRIBUTIONS = ("torch",)
@@ -116,6 +117,13 @@ class TorchLSTM(LSTMModel):
         a = torch.rand(n, n, device="cuda" if device == "gpu" else "cpu")
         return lambda: (a @ a).sum().item()
 
+    @classmethod
+    def matmul_chain(cls, shapes, device: str):
+        return matmul_chain(shapes, device)
+
+    def profile(self, work, steps: int, trace_dir: str) -> list[OpTime]:
+        return profile_ops(work, steps, trace_dir, self.device)
+
     def _autocast(self):
         """bf16: the forward pass under torch.autocast (backward follows its dtypes)."""
         if self.precision == "bf16":
@@ -212,6 +220,43 @@ class TorchCompiledLSTM(TorchLSTM):
     def _build(self) -> None:
         super()._build()
         self.forward = torch.compile(self.net)
+
+
+def matmul_chain(shapes, device: str = "cpu"):
+    """One (m x k) @ (k x n) per shape, then a sync: the step's matmuls alone."""
+    dev = torch.device("cuda" if device == "gpu" else "cpu")
+    pairs = [(torch.rand(m, k, device=dev), torch.rand(k, n, device=dev)) for m, k, n in shapes]
+
+    def run():
+        for a, b in pairs:
+            out = a @ b
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
+        return out
+
+    return run
+
+
+def profile_ops(work, steps: int, trace_dir: str, device: str = "cpu") -> list[OpTime]:
+    """torch.profiler over `steps` calls of work(): a Chrome/Perfetto trace.json in trace_dir, and each
+    op's self time with its enclosing ops and annotations (Optimizer.step#Adam.step, autograd nodes).
+    On GPU the kernels' device time is reported under the op that launched them."""
+    from torch.profiler import ProfilerActivity, profile
+
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device == "gpu" else [])
+    with profile(activities=activities) as prof:
+        for _ in range(steps):
+            work()
+    prof.export_chrome_trace(os.path.join(trace_dir, "trace.json"))
+    ops = []
+    for event in prof.events():
+        parents, parent = [], event.cpu_parent
+        while parent is not None:
+            parents.append(parent.name)
+            parent = parent.cpu_parent
+        seconds = (event.self_device_time_total if device == "gpu" else event.self_cpu_time_total) / 1e6
+        ops.append(OpTime(event.name, event.name, "/".join(reversed(parents)), seconds))
+    return ops
 
 
 def minimal_loop(batch_size: int, device: str = "cpu"):

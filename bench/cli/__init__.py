@@ -1,5 +1,5 @@
 """`seqmnist-bench`: one small module per command (train, run, report, compare, bisect, noise, merge,
-history), each adding its parser and its body. Bad input anywhere is a RunError (UsageError, DataError,
+history, profile, open-division), each adding its parser and its body. Bad input anywhere is a RunError (UsageError, DataError,
 CorruptFile, ...), caught once here (exit 2), as is a fault of the machine (OSError) or a bug: one line,
 never a traceback, because exit 1 means a regression and nothing else."""
 
@@ -9,7 +9,7 @@ import argparse
 import os
 import sys
 
-from bench.cli import bisect, compare, history, merge, noise, report, run, train
+from bench.cli import bisect, compare, history, merge, noise, open_division, profile, report, run, train
 from bench.cli.args import EPILOG, UsageError, check_environment
 from bench.core.errors import RunError
 
@@ -24,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    for command in (train, run, report, compare, bisect, noise, merge, history):
+    for command in (train, run, report, compare, bisect, noise, profile, open_division, merge, history):
         command.add_parser(sub)
     return parser
 

@@ -18,6 +18,15 @@ def add_parser(sub) -> None:
     )
     add_paired_args(p)
     p.add_argument("--rounds", type=positive, default=10, help="paired rounds (default 10)")
+    p.add_argument(
+        "--between",
+        nargs="+",
+        metavar="ROUNDS_CSV",
+        help="measure nothing: from the rounds files of two or more separate full runs of the same code on this "
+        "machine (results/rounds/<machine>/<commit>.csv of each), estimate how far runs move the ratios beyond "
+        "their own intervals and store it in results/meta/<machine>/reruns.json; `report` widens this "
+        "machine's ratio intervals by it",
+    )
     p.set_defaults(func=cmd_noise)
 
 
@@ -25,6 +34,8 @@ def cmd_noise(args: argparse.Namespace) -> int:
     from bench.store.lock import Lock
     from bench.tasks import compare, noise
 
+    if args.between:
+        return _between(args)
     opts = paired_options(args)
     compare.revisions(noise.options(opts, args.rounds))  # git and HEAD there before anything is written
     with Lock(opts.root, "noise"):
@@ -36,4 +47,42 @@ def cmd_noise(args: argparse.Namespace) -> int:
     print(noise.render(table, opts, args.rounds))
     print("\nwall time: " + ", ".join(f"{k} {s:.0f} s" for k, s in walls.items()))
     print(f"stored: {path}")
+    return 0
+
+
+def _between(args: argparse.Namespace) -> int:
+    """noise --between: the run-to-run term from stored runs (no measuring)."""
+    from pathlib import Path
+
+    from bench.cli.args import UsageError
+    from bench.core.repo import find_root
+    from bench.measure import estimate
+    from bench.store import reruns, rounds_file
+
+    if len(args.between) < 2:
+        raise UsageError("--between needs the rounds files of at least two separate runs")
+    runs = []
+    for name in args.between:
+        path = Path(name)
+        if not path.is_file():
+            raise UsageError(f"--between {name}: no such rounds file")
+        try:
+            runs.append(rounds_file.load(path))
+        except (ValueError, KeyError) as exc:
+            raise UsageError(f"--between {name}: not a rounds file ({exc})") from None
+    reference = next((a for a in runs[0].arm.unique() if a.startswith(f"{estimate.REFERENCE}:")), None)
+    if reference is None:
+        raise UsageError(f"--between: {args.between[0]} has no {estimate.REFERENCE} rounds to take ratios to")
+    found = estimate.between_runs(runs, reference)
+    if not found["pairs"]:
+        raise UsageError("--between: the runs share no ratio to compare")
+    root = find_root(Path("."))
+    machine, fp = host(args, root)
+    path = reruns.save(root / "results", machine, found, [Path(n).name for n in args.between], fp.get("id"))
+    print(
+        f"{len(runs)} runs, {found['pairs']} ratio pairs: {found['agreed']:.0%} agreed within their own 95% intervals "
+        f"(honest intervals: 95%); run-to-run log sd {found['tau']:.2%}, which widens every ratio interval on "
+        f"{machine} by ±{estimate.Z95 * found['tau']:.1%} in quadrature"
+    )
+    print(f"stored: {path.relative_to(root)}")
     return 0

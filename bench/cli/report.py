@@ -57,12 +57,14 @@ def cmd_report(args: argparse.Namespace) -> int:
     latest, readme_md = report.write_latest(frame, out)
     written += latest
     changes = report.change_points(frame)
+    profiles = report.load_profiles(results.parent)
     if not args.no_plots:
         written += (
             report.plot_ratios(frame, out)
             + report.plot_throughput(frame, out)
             + report.plot_history(frame, out, changes)
             + report.plot_scaling(frame, out)
+            + report.plot_breakdowns(profiles, out)
         )
     if readme and skipped:
         print(f"{readme} left as it was: {len(skipped)} stored file(s) skipped as unreadable", file=sys.stderr)
@@ -77,7 +79,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)
     status = regression_gate(frame, args, revisions, out)
     status = max(status, change_point_gate(changes, args))
-    page = report.write_page(frame, out, _regression_reports(out, results, revisions), skipped, changes)
+    page = report.write_page(frame, out, _regression_reports(out, results, revisions), skipped, changes, profiles)
     print(f"results page (open in a browser; self-contained): {page}", file=sys.stderr)
     return status
 

@@ -196,3 +196,54 @@ def open_items(
         if half_width(c.value, c.low, c.high) > cell_width:
             left.append(f"{c.arm} {c.benchmark.split('.')[1]} {c.key}")
     return left
+
+
+Z95 = 1.959964
+
+
+def between_runs(runs: list[pd.DataFrame], reference: str, confidence: float = 0.95) -> dict:
+    """The run-to-run spread of the ratios to `reference` that one run's intervals cannot see, from
+    separate runs of the same code on one machine. Honest intervals of two runs put their two estimates
+    of a ratio within the runs' combined half-width (z * sqrt(se_1^2 + se_2^2), se a run's log half-width
+    / z) for `confidence` of the ratios. tau is the smallest run-level log sd that, added to each run
+    (2 tau^2 to the difference), brings every pair of runs to that share: a calibration against what
+    was observed. Returns tau, the ratio pairs it rests on, and the share that agreed without it."""
+    z = Z95 if confidence == 0.95 else _z(confidence)
+    diffs, variances = [], []
+    tables = [ratios(frame, reference, confidence) for frame in runs]
+    for i in range(len(tables)):
+        for j in range(i + 1, len(tables)):
+            both = tables[i].merge(tables[j], on=["benchmark", "key", "arm"], suffixes=("_1", "_2"))
+            both = both[(both.low_1 > 0) & (both.low_2 > 0) & np.isfinite(both.high_1) & np.isfinite(both.high_2)]
+            diffs += list(np.abs(np.log(both.ratio_1 / both.ratio_2)))
+            variances += list(((np.log(both.high_1 / both.low_1)) ** 2 + np.log(both.high_2 / both.low_2) ** 2) / (2 * z) ** 2)
+    if not diffs:
+        return {"tau": 0.0, "pairs": 0, "ratios": 0, "agreed": math.nan}
+    d, v = np.array(diffs), np.array(variances)
+
+    def share(tau: float) -> float:
+        return float(np.mean(d <= z * np.sqrt(v + 2 * tau**2)))
+
+    low, high = 0.0, 1.0
+    if share(0.0) < confidence:
+        for _ in range(40):  # the share grows with tau: bisect to the smallest tau that reaches it
+            mid = (low + high) / 2
+            low, high = (low, mid) if share(mid) >= confidence else (mid, high)
+    tau = high if share(0.0) < confidence else 0.0
+    return {"tau": tau, "pairs": len(d), "ratios": len(tables[0]), "agreed": share(0.0)}
+
+
+def _z(confidence: float) -> float:
+    from scipy.stats import norm
+
+    return float(norm.ppf(1 - (1 - confidence) / 2))
+
+
+def widen(ratio: float, low: float, high: float, tau: float) -> tuple[float, float]:
+    """(low, high) of a ratio's 95% interval with a run-to-run log sd `tau` added in quadrature."""
+    if not (tau > 0 and ratio > 0 and low > 0 and math.isfinite(high)):
+        return low, high
+    extra = (Z95 * tau) ** 2
+    lo = math.log(ratio / low)
+    hi = math.log(high / ratio)
+    return ratio * math.exp(-math.sqrt(lo**2 + extra)), ratio * math.exp(math.sqrt(hi**2 + extra))

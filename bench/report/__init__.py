@@ -8,6 +8,7 @@ plots, publish (files and the README markers).
 
 from __future__ import annotations
 
+from bench.report.breakdowns import breakdown_table, load_profiles, plot_breakdowns
 from bench.report.changes import change_points, change_text, newest_worse
 from bench.report.load import ReportError, commit_rows, latest_commits, load_results
 from bench.report.metrics import METRICS, Metric, display_value, metric_of
@@ -38,6 +39,7 @@ __all__ = [
     "VERDICT_ORDER",
     "Metric",
     "ReportError",
+    "breakdown_table",
     "change_points",
     "change_text",
     "commit_rows",
@@ -49,10 +51,12 @@ __all__ = [
     "header_line",
     "latest_commits",
     "latest_tables",
+    "load_profiles",
     "load_results",
     "metric_of",
     "newest_worse",
     "pick_revisions",
+    "plot_breakdowns",
     "plot_history",
     "plot_ratios",
     "plot_scaling",

@@ -53,7 +53,7 @@ class Corrupt:
 def _read_meta(meta_dir: Path, corrupt: Corrupt) -> dict[tuple[str, str], dict]:
     meta = {}
     for path in sorted(meta_dir.glob("*/*.json")):
-        if path.name in ("fingerprint.json", "noise.json"):  # the machine's, not a run's
+        if path.name in ("fingerprint.json", "noise.json", "reruns.json"):  # the machine's, not a run's
             continue
         try:
             data = json.loads(path.read_text())

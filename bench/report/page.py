@@ -49,6 +49,9 @@ class MachineBlock:
     devices: list[DeviceBlock]
     plots: list[tuple[str, str]]  # (caption, data: URI)
     reproduce: str
+    breakdown: str = ""  # HTML table of where the train step's time goes ('' when never profiled)
+    breakdown_commit: str = ""
+    breakdown_plot: str | None = None
 
 
 def write_page(
@@ -57,10 +60,11 @@ def write_page(
     regressions: Sequence[tuple[str, str]] = (),
     skipped: Sequence[str] = (),
     changes: pd.DataFrame | None = None,
+    profiles: dict[str, dict] | None = None,
 ) -> Path:
     """Render index.html from the frame, the PNG plots already in out_dir, regression reports given as
-    (title, Markdown), and the stored files left out as unreadable (report --skip-corrupt). Returns the
-    page's path."""
+    (title, Markdown), the stored files left out as unreadable (report --skip-corrupt), and each machine's
+    newest step breakdown (`profile`). Returns the page's path."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
     from bench.core.text import scrub_paths
@@ -68,6 +72,8 @@ def write_page(
     newest = frame.groupby("machine").date.max().sort_values(ascending=False)  # newest machine first
     commits = latest_commits(frame)
     machines = [_machine_block(frame, machine, commits[machine], out_dir) for machine in newest.index]
+    for block in machines:
+        _add_breakdown(block, (profiles or {}).get(block.machine), out_dir)
     env = Environment(loader=FileSystemLoader(TEMPLATE.parent), autoescape=select_autoescape(["j2"]))
     page = env.get_template(TEMPLATE.name).render(
         machines=machines,
@@ -129,6 +135,17 @@ def _machine_block(frame: pd.DataFrame, machine: str, commit: str, out_dir: Path
     ]
     facts = [_inline_code(part) for part in header_line(frame, machine, commit).split(" · ")]
     return MachineBlock(machine, commit, facts, devices, plots, _reproduce(frame, machine, commit))
+
+
+def _add_breakdown(block: MachineBlock, profile: dict | None, out_dir: Path) -> None:
+    from bench.report.breakdowns import breakdown_table
+
+    table = breakdown_table(profile) if profile else pd.DataFrame()
+    if table.empty:
+        return
+    block.breakdown = table_html(table)
+    block.breakdown_commit = profile["commit"][:8]
+    block.breakdown_plot = _png(out_dir / f"breakdown_{block.machine}.png")
 
 
 def table_html(table: pd.DataFrame) -> str:

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from bench.measure import estimate, stats
-from bench.store import rounds_file
+from bench.store import reruns, rounds_file
 from bench.store.layout import rounds_dir
 
 MATMUL = "baseline.HostMatmul.time_host_matmul"
@@ -32,6 +32,7 @@ PAIRED_COLUMNS = [
     "peak_low",
     "peak_high",
     "matmul_gflops",
+    "rerun_tau",
 ]
 
 
@@ -60,11 +61,13 @@ def attach(frame: pd.DataFrame, results_dir: Path) -> pd.DataFrame:
 
             warnings.warn(f"skipping unreadable rounds file {path}: {exc}", stacklevel=2)
             continue
-        _fill(frame, idx, rounds)
+        _fill(frame, idx, rounds, reruns.tau(Path(results_dir).parent, str(machine)))
     return frame
 
 
-def _fill(frame: pd.DataFrame, idx, rounds: pd.DataFrame) -> None:
+def _fill(frame: pd.DataFrame, idx, rounds: pd.DataFrame, tau: float = 0.0) -> None:
+    """Fill the paired columns of rows `idx` from their rounds; ratio intervals to the reference widened
+    by the machine's run-to-run spread `tau` (log sd, bench.store.reruns) where it was measured."""
     arms = set(rounds.arm)
     cells = estimate.cells(rounds).set_index(["arm", "benchmark", "key"])
     within = estimate.within(rounds).set_index(["arm", "benchmark", "key"])
@@ -89,7 +92,8 @@ def _fill(frame: pd.DataFrame, idx, rounds: pd.DataFrame) -> None:
                     frame.loc[i, ["ratio", "ratio_low", "ratio_high"]] = [1.0, 1.0, 1.0]
                 elif key in ratios.index:
                     r = ratios.loc[key]  # a time ratio: throughput is its inverse
-                    frame.loc[i, ["ratio", "ratio_low", "ratio_high"]] = [1 / r.ratio, 1 / r.high, 1 / r.low]
+                    low, high = estimate.widen(r.ratio, r.low, r.high, tau)
+                    frame.loc[i, ["ratio", "ratio_low", "ratio_high", "rerun_tau"]] = [1 / r.ratio, 1 / high, 1 / low, tau]
             if key in within.index:  # a time ratio; samples/s per call scale with the batch (or not at all)
                 w = within.loc[key]
                 scale = _batch_scale(key[2], w.reference) if row.metric in ("train_step", "predict") else 1.0

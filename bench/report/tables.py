@@ -253,7 +253,9 @@ def header_line(frame: pd.DataFrame, machine: str, commit: str) -> str:
         parts.append(
             f"throughput from {int(paired.paired_rounds.max())} paired rounds (each round a fresh process per "
             "framework, all alive together, samples alternating; ± = 95% interval of the cell; ratios to "
-            f"{md_text(paired.reference.iloc[0])} with their 95% interval from per-round pairs; ‡ = processes bimodal)"
+            f"{md_text(paired.reference.iloc[0])} with their 95% interval from per-round pairs"
+            + _rerun_text(paired)
+            + "; ‡ = processes bimodal)"
         )
     elif len(runs) and runs.max() > 1:
         parts.append(f"throughput from {int(runs.max())} processes each (± = 95% interval for a rerun)")
@@ -388,9 +390,37 @@ def variant_sections(frame: pd.DataFrame, machine: str, commit: str, device: str
         for metric, title in ACCURACY_VARIANTS.items()
         if not sel[sel.metric == metric].empty
     )
+    out.extend(_open_division(sel, device))
     for section in out:  # rows in the comparison table's order
         section.table = section.table.reindex([fw for fw in order if fw in section.table.index])
     return out
+
+
+def _rerun_text(paired: pd.DataFrame) -> str:
+    """How much the ratio intervals were widened for the spread between separate runs, when measured."""
+    tau = paired.rerun_tau.dropna() if "rerun_tau" in paired else pd.Series(dtype=float)
+    if not len(tau) or not tau.max() > 0:
+        return ""
+    return f", widened by this machine's run-to-run spread (log sd {tau.max():.1%}, measured from separate runs)"
+
+
+def _open_division(sel: pd.DataFrame, device: str) -> list[Section]:
+    """The closed and open rows per framework (bench.report.open_division), when the variants ran paired."""
+    from bench.report import open_division
+
+    part = sel[sel.metric == open_division.METRIC]
+    if part.empty or not part.paired.fillna(False).astype(bool).any():
+        return []
+    table = open_division.open_table(open_division.choose(part))
+    if table.empty:
+        return []
+    note = (
+        "Closed: the standard way (the library's LSTM, eager or as each framework runs it by default). Open: the "
+        "fastest candidate of the framework's declared search space (its variants, each passing the same float64 "
+        "check) whose speed-up over the closed row is proved by its 95% interval (per-round pairs in the same "
+        "processes); where none is, the closed row stands. Search: `seqmnist-bench open-division`."
+    )
+    return [Section(f"{device.upper()} — closed and open division: train samples/s at batch 128", table, [note])]
 
 
 def _variant_cell(r) -> str:

@@ -25,3 +25,12 @@ def rounds_dir(results_asv: Path) -> Path:
 def rounds_file(results_asv: Path, machine: str, commit: str) -> Path:
     """Every paired round a run took for `commit` on `machine` (bench.measure.rounds.Measurement rows)."""
     return rounds_dir(results_asv) / machine / f"{commit[:8]}.csv"
+
+
+def profiles_dir(root: Path, machine: str) -> Path:
+    """results/profiles/<machine>/: one step breakdown file per commit, traces/ beside (not committed)."""
+    return Path(root) / "results" / "profiles" / machine
+
+
+def profile_file(root: Path, machine: str, commit: str) -> Path:
+    return profiles_dir(root, machine) / f"{commit[:8]}.json"

@@ -117,3 +117,23 @@ def test_batch_against_batch_is_a_samples_per_second_ratio_paired_in_the_process
     frame = report.load_results(res).set_index("batch_size")
     row = frame.loc[1024]
     assert row.within_low < 1.6 < row.within_high and row.within_high / row.within_low < 1.05  # 20,480 / 12,800
+
+
+def test_a_measured_run_to_run_spread_widens_the_published_ratio_intervals(tmp_path):
+    res = tmp_path / "results" / "asv"
+    write_results(res, "box", BASE, 1_700_000_000_000, {TRAIN: (FW, [0.010, 0.020, 0.015], [None] * 3)})
+    rounds_file.save(_rows(random.Random(1)), res, "box", BASE, append=False)
+
+    def jax_ratio():
+        frame = report.load_results(res)
+        return frame[(frame.framework == "jax") & (frame.metric == "train_step")].iloc[0], frame
+
+    before, _ = jax_ratio()
+    from bench.store import reruns
+
+    reruns.save(res.parent, "box", {"tau": 0.02, "pairs": 64, "ratios": 32, "agreed": 0.7}, ["a.csv", "b.csv"], None)
+    after, frame = jax_ratio()
+    assert after.ratio == before.ratio
+    assert after.ratio_low < before.ratio_low and after.ratio_high > before.ratio_high
+    assert math.log(after.ratio_high / after.ratio) >= 1.96 * 0.02  # at least the run-to-run term
+    assert "run-to-run spread (log sd 2.0%" in report.header_line(frame, "box", BASE)

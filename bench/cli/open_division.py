@@ -1,0 +1,70 @@
+"""`seqmnist-bench open-division`: each framework's best equivalent configuration, chosen by interval."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from bench.cli.args import non_negative, positive, positive_float
+from impls import DEVICES, FRAMEWORKS
+
+BENCH = r"^variants\.ImplementationVariants\."
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "open-division",
+        help="search each framework's variants for its fastest equivalent configuration (paired rounds)",
+        description="Measure every candidate of each framework's search space (its variants: library LSTM, "
+        "per-step cell, compiled or jit-compiled, scan unrolling; each proven equivalent by the float64 check of "
+        "tests/impls) against the framework's closed row (the 'fused' variant), train step at batch 128, in "
+        "paired rounds: all candidates in one fresh process per framework per round, samples alternating. The "
+        "open row is the fastest candidate whose 95%% interval of the ratio to the closed row lies above 1; "
+        "otherwise the closed row stands. Results are stored as `run` stores them (this is `run --bench "
+        f"'{BENCH}'`) and shown by `report` beside the closed rows. Exit status as `run`.",
+    )
+    p.add_argument("--frameworks", nargs="+", default=list(FRAMEWORKS), metavar="NAME")
+    p.add_argument("--devices", nargs="+", default=["cpu"], choices=DEVICES)
+    p.add_argument("--machine", help="machine name the results go under (default: the host name)")
+    p.add_argument(
+        "--rounds",
+        dest="processes",
+        type=non_negative,
+        default=None,
+        metavar="N",
+        help="exactly N paired rounds (default: adaptive until the intervals are narrow or --budget)",
+    )
+    p.add_argument("--max-rounds", type=positive, default=40)
+    p.add_argument("--budget", type=positive_float, default=None, help="seconds of rounds (default: run's)")
+    p.add_argument("--threads", type=positive, default=None, help="CPU threads per framework (default: all)")
+    p.set_defaults(func=cmd_open_division)
+
+
+def cmd_open_division(args: argparse.Namespace) -> int:
+    from bench.report import commit_rows, load_results
+    from bench.report.open_division import choose, open_table
+    from bench.tasks.run import RunOptions, run_suite
+
+    summary = run_suite(
+        RunOptions(
+            frameworks=tuple(args.frameworks),
+            devices=tuple(args.devices),
+            bench=BENCH,
+            machine=args.machine,
+            threads=args.threads,
+            processes=args.processes,
+            max_rounds=args.max_rounds,
+            budget=args.budget,
+        )
+    )
+    frame = load_results(summary.root / "results" / "asv")
+    for device in args.devices:
+        table = open_table(choose(commit_rows(frame, summary.machine, summary.commit, device)))
+        if not table.empty:
+            print(f"\n## {summary.machine} {device} @ {summary.commit[:8]}: closed and open division\n")
+            print(table.to_markdown())
+    if summary.chunks_failed:
+        print(f"some benchmarks failed in: {', '.join(summary.chunks_failed)}", file=sys.stderr)
+    if summary.interrupted:
+        return 130
+    return 1 if summary.chunks_failed else 0

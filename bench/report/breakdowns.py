@@ -1,0 +1,82 @@
+"""Where the step time goes (stored by `seqmnist-bench profile`): a table and one stacked bar per
+framework, the train step at batch 128, beside each machine's comparison table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from bench.core import files
+from bench.workload.breakdown import CATEGORIES
+
+SHOWN = ("train", 128)  # (mode, batch size) of the page's chart and table
+
+
+def load_profiles(results_root: Path) -> dict[str, dict]:
+    """The newest stored profile per machine (results/profiles/<machine>/<commit>.json, by file time)."""
+    found = {}
+    folder = Path(results_root) / "profiles"
+    for machine_dir in sorted(folder.iterdir()) if folder.is_dir() else []:
+        stored = sorted(machine_dir.glob("*.json"), key=lambda p: p.stat().st_mtime)
+        if stored:
+            found[machine_dir.name] = files.read_json(stored[-1])
+    return found
+
+
+def breakdown_table(profile: dict, mode: str = SHOWN[0], batch: int = SHOWN[1]) -> pd.DataFrame:
+    """Milliseconds per step in each category, per framework, with the step timed without the
+    profiler, what the categories explain of it, and the step's matmuls alone as a share of it."""
+    rows = {}
+    for b in profile.get("breakdowns", []):
+        if b["mode"] != mode or b["batch_size"] != batch:
+            continue
+        name = b["framework"] if b["variant"] == "fused" else f"{b['framework']} ({b['variant']})"
+        cats = b["categories"]
+        row = {c: f"{cats.get(c, 0.0) * 1e3:.2f}" for c in CATEGORIES}
+        row["step ms (no profiler)"] = f"{b['step_seconds'] * 1e3:.2f}"
+        row["categories / step"] = f"{sum(cats.values()) / b['step_seconds']:.0%}"
+        ceiling = b.get("ceiling_seconds")
+        row["matmuls alone / step"] = f"{ceiling / b['step_seconds']:.0%}" if ceiling else "n/a"
+        rows[name] = row
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def plot_breakdowns(profiles: dict[str, dict], out_dir: Path) -> list[Path]:
+    """breakdown_<machine>.png: one horizontal stacked bar per framework (ms per train step at batch
+    128), the unprofiled step time marked on each."""
+    from bench.report.plots import _pyplot, _save
+
+    written = []
+    for machine, profile in profiles.items():
+        shown = [
+            b
+            for b in profile.get("breakdowns", [])
+            if (b["mode"], b["batch_size"]) == SHOWN and b["variant"] == "fused"
+        ]
+        if not shown:
+            continue
+        plt = _pyplot()
+        fig, ax = plt.subplots(figsize=(8, 0.6 * len(shown) + 1.4))
+        names = [b["framework"] for b in shown]
+        left = [0.0] * len(shown)
+        colors = plt.get_cmap("tab10").colors
+        for i, category in enumerate(CATEGORIES):
+            widths = [b["categories"].get(category, 0.0) * 1e3 for b in shown]
+            ax.barh(names, widths, left=left, color=colors[i], label=category)
+            left = [a + w for a, w in zip(left, widths)]
+        ax.scatter(
+            [b["step_seconds"] * 1e3 for b in shown],
+            names,
+            marker="|",
+            s=400,
+            color="black",
+            label="step without profiler",
+            zorder=3,
+        )
+        ax.invert_yaxis()
+        ax.set_xlabel("ms per train step, batch 128")
+        ax.legend(fontsize=7, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.25), frameon=False)
+        ax.set_title(f"Where a train step's time goes: {machine} @ {profile['commit'][:8]}", fontsize=9)
+        written.append(_save(fig, Path(out_dir) / f"breakdown_{machine}.png", dpi=110))
+    return written

@@ -1,0 +1,79 @@
+"""The page's "where the time goes" table and stacked bars (from a stored `profile`) and the closed and
+open division table (from paired variant rounds), as `report` writes them and Chromium shows them."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+from asv_files import BASE, write_results
+from conftest import cli
+from test_report_open_division import VAR, _rounds
+from test_report_page import CHROMIUM, Page, chromium
+
+from bench.store import rounds_file
+from bench.workload.breakdown import CATEGORIES
+
+GRID = [["'torch'", "'jax'"], ["'cpu'"], ["'fused'", "'cell'", "'compile'"]]
+
+
+def _breakdown(framework: str, ms: list[float], step_ms: float) -> dict:
+    return {
+        "framework": framework,
+        "variant": "fused",
+        "device": "cpu",
+        "mode": "train",
+        "batch_size": 128,
+        "step_seconds": step_ms / 1e3,
+        "profiled_seconds": sum(ms) / 1e3,
+        "categories": {c: v / 1e3 for c, v in zip(CATEGORIES, ms)},
+        "ceiling_seconds": 0.004,
+        "top_ops": [],
+        "trace": f"{framework}-fused-cpu-train-128",
+    }
+
+
+@pytest.fixture
+def page(tmp_path):
+    res = tmp_path / "results" / "asv"
+    values = [0.010, 0.015, 0.008, 0.015, 0.015, None]
+    write_results(res, "box", BASE, 1_700_000_000_000, {VAR: (GRID, values, [None] * 6)})
+    rounds_file.save(_rounds(random.Random(1)), res, "box", BASE, append=False)
+    profiles = tmp_path / "results" / "profiles" / "box"
+    profiles.mkdir(parents=True)
+    stored = {
+        "machine": "box",
+        "commit": BASE,
+        "fingerprint": {},
+        "breakdowns": [
+            _breakdown("torch", [0.0, 6.1, 1.2, 1.3, 0.0, 1.4], 10.0),
+            _breakdown("jax", [7.3, 0.0, 4.4, 0.9, 0.0, 2.2], 15.0),
+        ],
+        "skipped": {},
+    }
+    (profiles / f"{BASE[:8]}.json").write_text(json.dumps(stored))
+    proc = cli("report", "--readme", "", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    return tmp_path / "results" / "report" / "index.html"
+
+
+def test_the_page_holds_the_breakdown_and_the_open_division(page):
+    html = page.read_text()
+    parsed = Page(html)
+    breakdown = next(t for t in parsed.tables if any("fused LSTM kernel" in c[1] for c in t[0]))
+    torch = next(r for r in breakdown if r and r[0][1] == "torch")
+    assert "6.10" in [c[1] for c in torch]  # the fused kernel's milliseconds
+    assert (page.parent / "breakdown_box.png").is_file()
+    assert "stacked bars" in html
+    division = next(t for t in parsed.tables if any("open / closed" in c[1] for c in t[0]))
+    texts = {r[0][1]: [c[1] for c in r] for r in division[1:] if r}
+    assert "compile" in texts["torch"] and "1.00x (closed kept)" in texts["jax"]
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (Debian: apt-get install -y chromium)")
+def test_the_breakdown_and_open_division_show_in_the_browser(page):
+    dom = chromium("--window-size=1400,1000", "--dump-dom", page.as_uri()).stdout
+    assert "Where a train step" in dom and "closed and open division" in dom
+    assert "framework &amp; Python" in dom and "1.00x (closed kept)" in dom
+    assert 'alt="stacked bars' in dom

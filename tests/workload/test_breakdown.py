@@ -1,0 +1,82 @@
+"""bench/workload/breakdown.py and impls/trace_events.py: ops sorted by what they compute, self times
+read from a trace, and the step's matmuls (the reachable ceiling's shapes)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.workload.breakdown import CATEGORIES, categorize, matmul_flops, split, step_matmuls
+from bench.workload.harness import train_step_flops
+from impls import LSTMConfig, OpTime
+from impls.trace_events import self_times
+
+
+@pytest.mark.parametrize(
+    "op, category",
+    [
+        (OpTime("aten::addmm", "aten::addmm", "", 1.0), "matmul"),
+        (OpTime("aten::mm", "aten::mm", "autograd::engine::evaluate_function: MmBackward0/MmBackward0", 1.0), "matmul"),
+        (OpTime("aten::mkldnn_rnn_layer", "aten::mkldnn_rnn_layer", "aten::lstm", 1.0), "fused LSTM kernel"),
+        (OpTime("aten::_foreach_mul_", "aten::_foreach_mul_", "Optimizer.step#Adam.step", 1.0), "optimizer"),
+        (OpTime("aten::add_", "aten::add_", "optimizer", 1.0), "optimizer"),
+        (OpTime("fusion.3", "fusion(dot)", "jit(step)/transpose(jvp(scan))", 1.0), "matmul"),
+        (OpTime("fusion.9", "fusion", "jit(step)/optimizer/adam", 1.0), "optimizer"),
+        (OpTime("dot.1", "dot", "jit(step)", 1.0), "matmul"),
+        (OpTime("MatMul", "MatMul", "sequential/lstm", 1.0), "matmul"),
+        (OpTime("Sigmoid", "Sigmoid", "sequential/lstm", 1.0), "gates & elementwise"),
+        (OpTime("aten::sigmoid", "aten::sigmoid", "", 1.0), "gates & elementwise"),
+        (OpTime("MemcpyHtoD", "MemcpyHtoD", "", 1.0), "transfer"),
+    ],
+)
+def test_ops_fall_in_the_category_of_what_they_compute(op, category):
+    assert categorize(op) == category
+
+
+def test_split_averages_per_step_and_the_rest_is_time_outside_every_op():
+    ops = [
+        OpTime("aten::addmm", "aten::addmm", "", 0.004, 4),
+        OpTime("aten::sigmoid", "aten::sigmoid", "", 0.002, 4),
+        OpTime("aten::_foreach_add_", "aten::_foreach_add_", "Optimizer.step#Adam.step", 0.001, 2),
+    ]
+    per_step, top = split(ops, steps=2, profiled_seconds=0.010)
+    assert set(per_step) == set(CATEGORIES)
+    assert per_step["matmul"] == pytest.approx(0.002)
+    assert per_step["gates & elementwise"] == pytest.approx(0.001)
+    assert per_step["optimizer"] == pytest.approx(0.0005)
+    assert per_step["framework & Python"] == pytest.approx(0.005 - 0.0035)
+    assert sum(per_step.values()) == pytest.approx(0.005)  # the profiled step, explained
+    assert top[0]["op"] == "aten::addmm" and top[0]["category"] == "matmul"
+
+
+def test_ops_on_several_threads_never_make_the_rest_negative():
+    ops = [OpTime("MatMul", "MatMul", "", 0.03), OpTime("Tanh", "Tanh", "", 0.03)]
+    per_step, _ = split(ops, steps=1, profiled_seconds=0.05)
+    assert per_step["framework & Python"] == 0.0 and min(per_step.values()) >= 0.0
+
+
+def test_self_time_excludes_nested_events_on_the_same_thread():
+    events = [
+        {"ph": "X", "name": "step", "pid": 1, "tid": 1, "ts": 0, "dur": 100},
+        {"ph": "X", "name": "dot.1", "pid": 1, "tid": 1, "ts": 10, "dur": 30},
+        {"ph": "X", "name": "fusion.2", "pid": 1, "tid": 1, "ts": 50, "dur": 20},
+        {"ph": "X", "name": "inner", "pid": 1, "tid": 1, "ts": 55, "dur": 5},
+        {"ph": "X", "name": "dot.1", "pid": 1, "tid": 2, "ts": 10, "dur": 40},  # another thread
+        {"ph": "i", "name": "marker", "pid": 1, "tid": 1, "ts": 20},
+    ]
+    got = {(o.name, o.scope): o for o in self_times(events, keep=lambda e, scope: True)}
+    assert got["step", ""].seconds == pytest.approx(50e-6)  # 100 - 30 - 20
+    assert got["fusion.2", "step"].seconds == pytest.approx(15e-6)
+    assert got["inner", "step/fusion.2"].seconds == pytest.approx(5e-6)
+    assert got["dot.1", "step"].seconds == pytest.approx(30e-6)
+    assert got["dot.1", ""].seconds == pytest.approx(40e-6)
+
+
+@pytest.mark.parametrize("batch", [1, 32, 128, 1024])
+def test_the_step_matmuls_are_the_models_flops(batch):
+    cfg = LSTMConfig()
+    args = (cfg.n_input, cfg.n_hidden, cfg.n_classes, cfg.n_steps, batch)
+    forward = matmul_flops(step_matmuls(*args, train=False))
+    assert forward == pytest.approx(train_step_flops(cfg, batch) / 3)
+    # training: forward, then twice the forward less d(images) (the images need no gradient)
+    d_images = cfg.n_steps * 2 * batch * 4 * cfg.n_hidden * cfg.n_input
+    assert matmul_flops(step_matmuls(*args, train=True)) == pytest.approx(train_step_flops(cfg, batch) - d_images)

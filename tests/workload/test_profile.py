@@ -1,0 +1,36 @@
+"""`profile` on the real frameworks: each built-in framework's train step at batch 128, split by its own
+profiler, adds back up to the step timed without the profiler within 10%, no category negative, and a
+trace a person can open is written (slow: a process per framework)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+import impls
+from bench.tasks import profile
+from bench.workload.breakdown import CATEGORIES
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("framework", impls.FRAMEWORKS)
+def test_the_breakdown_adds_up_to_the_step(framework, tmp_path):
+    opts = profile.ProfileOptions(
+        frameworks=[framework], batch_sizes=[128], modes=("train",), steps=5, root=ROOT, trace_root=tmp_path
+    )
+    found, skipped = profile.run(opts, "test-box", log=lambda m: None)
+    if framework in skipped and "install" in skipped[framework]:  # not installed here: one row, not the run
+        pytest.skip(skipped[framework])
+    assert not skipped, skipped
+    (b,) = found
+    assert set(b["categories"]) == set(CATEGORIES)
+    assert min(b["categories"].values()) >= 0.0
+    total = sum(b["categories"].values())
+    assert abs(total / b["step_seconds"] - 1.0) <= 0.10, (total, b["step_seconds"], b["categories"])
+    assert b["ceiling_seconds"] and 0 < b["ceiling_seconds"] < 2 * b["step_seconds"]
+    trace_files = [p for p in (tmp_path / b["trace"]).rglob("*") if p.is_file()]
+    assert any(p.name.endswith((".json", ".json.gz", ".pb")) for p in trace_files), os.listdir(tmp_path)
