@@ -22,8 +22,12 @@ if THREADS == 1:
     # XLA has no intra-op thread-count flag (an unknown `--` flag aborts): the affinity mask that
     # apply_thread_budget set bounds its pool, and this turns off Eigen's multi-threaded ops.
     os.environ["XLA_FLAGS"] = f"{flags} --xla_cpu_multi_thread_eigen=false".strip()
-if os.environ.get("SEQMNIST_PROFILE"):  # the profile worker: XLA:CPU names each HLO op in the trace
-    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} --xla_cpu_enable_xprof_traceme=true".strip()
+PROFILE_DUMP = os.environ.get("SEQMNIST_PROFILE")  # the profile worker's folder for XLA's HLO dumps
+if PROFILE_DUMP:  # XLA:CPU traces each HLO op, and dumps the optimized HLO that names what each op is
+    os.environ["XLA_FLAGS"] = (
+        f"{os.environ.get('XLA_FLAGS', '')} --xla_cpu_enable_xprof_traceme=true "
+        f"--xla_dump_to={PROFILE_DUMP} --xla_dump_hlo_as_text"
+    ).strip()
 
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
@@ -205,12 +209,24 @@ def matmul_chain(shapes, device: str = "cpu"):
 
 def profile_ops(work, steps: int, trace_dir: str) -> list[OpTime]:
     """jax.profiler over `steps` calls of work(): the trace (TensorBoard's plugins/profile/ and a
-    perfetto_trace.json.gz) in trace_dir, and each XLA op's self time from it."""
-    with jax.profiler.trace(trace_dir, create_perfetto_trace=True):
+    perfetto_trace.json.gz) in trace_dir, and each XLA op's wall time from it (XLA:CPU runs independent
+    ops on several threads at once), with its opcode and JAX name stack from the HLO dump when the
+    profile worker asked for one (SEQMNIST_PROFILE)."""
+    options = jax.profiler.ProfileOptions()
+    options.python_tracer_level = 0  # Python calls traced would slow the step they explain
+    with jax.profiler.trace(trace_dir, create_perfetto_trace=True, profiler_options=options):
         for _ in range(steps):
             work()
     path = max(Path(trace_dir).glob("plugins/profile/*/*.trace.json.gz"), key=lambda p: p.stat().st_mtime)
-    return trace_events.self_times(trace_events.read(path), keep=lambda e, scope: True)
+    hlo = trace_events.hlo_ops(PROFILE_DUMP) if PROFILE_DUMP else {}
+
+    def describe(e: dict) -> tuple[str, str]:
+        args = e["args"]
+        return hlo.get((args.get("hlo_module", ""), args["hlo_op"]), (args["hlo_op"].split(".")[0], ""))
+
+    return trace_events.wall_times(
+        trace_events.read(path), keep=lambda e: "hlo_op" in e.get("args", {}), describe=describe
+    )
 
 
 def minimal_loop(batch_size: int, device: str = "cpu"):

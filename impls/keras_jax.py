@@ -22,5 +22,8 @@ class KerasJaxLSTM(KerasLSTM):
     variant = "fused"
     native = jax_lstm.JaxLSTM
 
+    def profile(self, work, steps: int, trace_dir: str):
+        return jax_lstm.profile_ops(work, steps, trace_dir)
+
     def synchronize(self, result=None) -> None:
         jax.block_until_ready(result if result is not None else self.net.trainable_variables[0].value)

@@ -4,12 +4,12 @@ PyTorch-form Adam of impls/keras_adam.py (Keras' own uses the "epsilon hat" form
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 from pathlib import Path
 
 import numpy as np
 
-from . import trace_events
 from .base import LSTMModel, OpTime
 from .threads import apply_thread_budget
 
@@ -215,18 +215,19 @@ def matmul_chain(shapes, device: str = "cpu"):
         ]
 
     @tf.function
-    def chain(ps):
-        return [tf.matmul(a, b) for a, b in ps]
+    def chain():  # the pairs captured, not passed: no argument matching per call
+        return [tf.matmul(a, b) for a, b in pairs]
 
-    return lambda: [t.numpy() for t in chain(pairs)][-1]
+    return lambda: chain()[-1].numpy()
 
 
 def profile_ops(work, steps: int, trace_dir: str) -> list[OpTime]:
-    """The TensorFlow profiler over `steps` calls of work(): TensorBoard's xplane.pb in trace_dir (and its
-    trace-viewer JSON beside it, for Perfetto), and each op's self time from that trace."""
-    from tensorflow.python.profiler.internal import _pywrap_profiler_plugin
+    """The TensorFlow profiler over `steps` calls of work(): TensorBoard's xplane.pb in trace_dir with its
+    trace-viewer JSON beside it (trace.json, for Perfetto), and each op's self time from the profiler's own
+    per-op table (framework_op_stats: op type, scoped op name, occurrences, self time)."""
+    from tensorflow.python.profiler.internal import _pywrap_profiler_plugin as plugin
 
-    options = tf.profiler.experimental.ProfilerOptions(host_tracer_level=2, python_tracer_level=0)
+    options = tf.profiler.experimental.ProfilerOptions(host_tracer_level=1, python_tracer_level=0)
     tf.profiler.experimental.start(trace_dir, options=options)
     try:
         for _ in range(steps):
@@ -234,12 +235,22 @@ def profile_ops(work, steps: int, trace_dir: str) -> list[OpTime]:
     finally:
         tf.profiler.experimental.stop()
     xplane = max(Path(trace_dir).glob("plugins/profile/*/*.xplane.pb"), key=lambda p: p.stat().st_mtime)
-    data, ok = _pywrap_profiler_plugin.xspace_to_tools_data([str(xplane)], "trace_viewer")
+    trace, ok = plugin.xspace_to_tools_data([str(xplane)], "trace_viewer@")
+    if ok:
+        xplane.with_name("trace.json").write_bytes(trace)
+    table, ok = plugin.xspace_to_tools_data([str(xplane)], "framework_op_stats")
     if not ok:
-        raise RuntimeError(f"the TensorFlow profiler could not convert {xplane.name} to a trace")
-    trace = xplane.with_name("trace.json")
-    trace.write_bytes(data if isinstance(data, bytes) else data.encode())
-    return trace_events.self_times(trace_events.read(trace), keep=lambda e, scope: True)
+        raise RuntimeError(f"the TensorFlow profiler could not read {xplane.name}: {table[:200]!r}")
+    stats = json.loads(table)[0]
+    cols = [c["id"] for c in stats["cols"]]
+    where = "Device" if tf.config.list_physical_devices("GPU") else "Host"
+    ops = []
+    for row in stats["rows"]:
+        r = dict(zip(cols, (c.get("v") for c in row["c"])))
+        if r["type"] != "IDLE" and r["host_or_device"] == where:
+            seconds = float(r["total_self_time"]) / 1e6
+            ops.append(OpTime(r["operation"], r["type"], r["operation"], seconds, int(r["occurrences"])))
+    return ops
 
 
 def minimal_loop(batch_size: int, device: str = "cpu"):

@@ -216,7 +216,9 @@ def between_runs(runs: list[pd.DataFrame], reference: str, confidence: float = 0
             both = tables[i].merge(tables[j], on=["benchmark", "key", "arm"], suffixes=("_1", "_2"))
             both = both[(both.low_1 > 0) & (both.low_2 > 0) & np.isfinite(both.high_1) & np.isfinite(both.high_2)]
             diffs += list(np.abs(np.log(both.ratio_1 / both.ratio_2)))
-            variances += list(((np.log(both.high_1 / both.low_1)) ** 2 + np.log(both.high_2 / both.low_2) ** 2) / (2 * z) ** 2)
+            variances += list(
+                ((np.log(both.high_1 / both.low_1)) ** 2 + np.log(both.high_2 / both.low_2) ** 2) / (2 * z) ** 2
+            )
     if not diffs:
         return {"tau": 0.0, "pairs": 0, "ratios": 0, "agreed": math.nan}
     d, v = np.array(diffs), np.array(variances)

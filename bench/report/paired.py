@@ -93,7 +93,12 @@ def _fill(frame: pd.DataFrame, idx, rounds: pd.DataFrame, tau: float = 0.0) -> N
                 elif key in ratios.index:
                     r = ratios.loc[key]  # a time ratio: throughput is its inverse
                     low, high = estimate.widen(r.ratio, r.low, r.high, tau)
-                    frame.loc[i, ["ratio", "ratio_low", "ratio_high", "rerun_tau"]] = [1 / r.ratio, 1 / high, 1 / low, tau]
+                    frame.loc[i, ["ratio", "ratio_low", "ratio_high", "rerun_tau"]] = [
+                        1 / r.ratio,
+                        1 / high,
+                        1 / low,
+                        tau,
+                    ]
             if key in within.index:  # a time ratio; samples/s per call scale with the batch (or not at all)
                 w = within.loc[key]
                 scale = _batch_scale(key[2], w.reference) if row.metric in ("train_step", "predict") else 1.0

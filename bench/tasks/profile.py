@@ -49,7 +49,8 @@ def run(opts: ProfileOptions, machine: str, log=print) -> tuple[list[dict], dict
         }
         log(f"{framework}: profiling {', '.join(opts.modes)} at batch {', '.join(map(str, opts.batch_sizes))}")
         # SEQMNIST_PROFILE: implementations compile their profiler hooks in (XLA:CPU's per-op trace events)
-        env = dict(worker_env(root, opts.threads), SEQMNIST_PROFILE="1")
+        # and may dump what names their ops there (XLA's optimized HLO)
+        env = dict(worker_env(root, opts.threads), SEQMNIST_PROFILE=str(trace_root / f"{framework}-compiler-dump"))
         found, why = _worker(spec, env, root, opts.timeout)
         if why:
             skipped[framework] = why
@@ -135,6 +136,7 @@ def render(breakdowns: list[dict]) -> str:
             + " ".join(f"{cats.get(c, 0.0) * 1e3:>7.2f}" for c in CATEGORIES)
             + f" {total / b['step_seconds']:>8.0%} "
             + (f"{ceiling / b['step_seconds']:>8.0%}" if ceiling else f"{'n/a':>8}")
+            + f" {b['profiled_seconds'] / b['step_seconds'] - 1:>+8.0%}"
         )
     lines.append(
         "ms per step by category; sum/step: the categories against the step timed without the profiler; "

@@ -26,7 +26,7 @@ _RULES: tuple[tuple[str, str, re.Pattern], ...] = (
         "matmul",
         "kind",
         re.compile(
-            r"^(aten::(mm|addmm|bmm|baddbmm|matmul|linear)|dot|dot_general|.*\(dot\)|MatMul|BatchMatMul\w*|_FusedMatMul|convolution)$"
+            r"^(aten::(mm|addmm|bmm|baddbmm|matmul|linear)|dot|dot_general|.*\(dot\)|_?(Mkl|MklNative)?(Fused)?(Batch)?MatMul\w*|convolution)$"
         ),
     ),
 )
@@ -44,8 +44,8 @@ def categorize(op: OpTime) -> str:
 
 @dataclass
 class Breakdown:
-    """One step of one framework, split: seconds per step in each category; the rest is the profiled
-    step's time that no op accounts for. step_seconds is the same step timed without the profiler."""
+    """One step of one framework, split: seconds per step in each category (the rest: the step's time
+    outside every op). step_seconds: the step timed without the profiler; profiled_seconds: with it."""
 
     framework: str
     variant: str
@@ -74,10 +74,11 @@ class Breakdown:
         return None if not self.ceiling_seconds else self.ceiling_seconds / self.step_seconds
 
 
-def split(ops: list[OpTime], steps: int, profiled_seconds: float) -> tuple[dict[str, float], list[dict]]:
-    """(seconds per step by category, the ten costliest ops) from `steps` profiled steps that took
-    `profiled_seconds` in all. Self times that add up to more than the wall time (ops on several
-    threads at once) leave the rest at zero rather than negative."""
+def split(ops: list[OpTime], steps: int, step_seconds: float) -> tuple[dict[str, float], list[dict]]:
+    """(seconds per step by category, the ten costliest ops) from `steps` profiled steps; the rest
+    ("framework & Python") is the step timed without the profiler less the ops' time under it, so the
+    profiler's own cost, which falls between ops, is not counted as the framework's. Ops that add up
+    to more than the step leave the rest at zero (and the sum above the step: the check sees it)."""
     per_step = {c: 0.0 for c in CATEGORIES}
     by_op: dict[tuple[str, str], float] = {}
     for op in ops:
@@ -88,7 +89,7 @@ def split(ops: list[OpTime], steps: int, profiled_seconds: float) -> tuple[dict[
         key = (op.kind, category)
         by_op[key] = by_op.get(key, 0.0) + op.seconds / steps
     inside = sum(per_step.values())
-    per_step["framework & Python"] = max(0.0, profiled_seconds / steps - inside)
+    per_step["framework & Python"] = max(0.0, step_seconds - inside)
     top = sorted(by_op.items(), key=lambda kv: -kv[1])[:10]
     return per_step, [{"op": k, "category": c, "seconds": s} for (k, c), s in top]
 

@@ -57,7 +57,7 @@ def profile_one(model, x, y, mode: str, steps: int, trace_dir: Path) -> Breakdow
 
     trace_dir.mkdir(parents=True, exist_ok=True)
     ops = model.profile(timed_work, steps, str(trace_dir))
-    categories, top = split(ops, steps, inside[0])
+    categories, top = split(ops, steps, step_seconds)
     cfg = model.config
     shapes = step_matmuls(cfg.n_input, cfg.n_hidden, cfg.n_classes, cfg.n_steps, len(x), mode == "train")
     chain = type(model).matmul_chain(shapes, model.device)

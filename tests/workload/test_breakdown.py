@@ -32,26 +32,27 @@ def test_ops_fall_in_the_category_of_what_they_compute(op, category):
     assert categorize(op) == category
 
 
-def test_split_averages_per_step_and_the_rest_is_time_outside_every_op():
+def test_split_averages_per_step_and_the_rest_is_the_step_outside_every_op():
     ops = [
         OpTime("aten::addmm", "aten::addmm", "", 0.004, 4),
         OpTime("aten::sigmoid", "aten::sigmoid", "", 0.002, 4),
         OpTime("aten::_foreach_add_", "aten::_foreach_add_", "Optimizer.step#Adam.step", 0.001, 2),
     ]
-    per_step, top = split(ops, steps=2, profiled_seconds=0.010)
+    per_step, top = split(ops, steps=2, step_seconds=0.005)
     assert set(per_step) == set(CATEGORIES)
     assert per_step["matmul"] == pytest.approx(0.002)
     assert per_step["gates & elementwise"] == pytest.approx(0.001)
     assert per_step["optimizer"] == pytest.approx(0.0005)
     assert per_step["framework & Python"] == pytest.approx(0.005 - 0.0035)
-    assert sum(per_step.values()) == pytest.approx(0.005)  # the profiled step, explained
+    assert sum(per_step.values()) == pytest.approx(0.005)  # the step, explained
     assert top[0]["op"] == "aten::addmm" and top[0]["category"] == "matmul"
 
 
 def test_ops_on_several_threads_never_make_the_rest_negative():
     ops = [OpTime("MatMul", "MatMul", "", 0.03), OpTime("Tanh", "Tanh", "", 0.03)]
-    per_step, _ = split(ops, steps=1, profiled_seconds=0.05)
+    per_step, _ = split(ops, steps=1, step_seconds=0.05)
     assert per_step["framework & Python"] == 0.0 and min(per_step.values()) >= 0.0
+    assert sum(per_step.values()) == pytest.approx(0.06)  # more than the step: what the 10% check catches
 
 
 def test_self_time_excludes_nested_events_on_the_same_thread():
