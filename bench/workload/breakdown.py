@@ -15,10 +15,13 @@ from impls import OpTime
 # Bar order on the page, bottom to top.
 CATEGORIES = ("matmul", "fused LSTM kernel", "gates & elementwise", "optimizer", "transfer", "framework & Python")
 
-# First match wins; each rule reads (scope, kind). The optimizer is found by its scope: the
-# update's annotation (torch's Optimizer.step, our "optimizer" scope, Keras' optimizer name scope).
+# First match wins; each rule reads the op's scope path (its enclosing scopes and its own name) or its
+# kind. The optimizer is found by its scope: the update's annotation (torch's Optimizer.step, our
+# "optimizer" scope, Keras' optimizer name scope). The autograd engine's own node wrappers (their
+# kernels are their children) are the framework's bookkeeping.
 _RULES: tuple[tuple[str, str, re.Pattern], ...] = (
     ("optimizer", "scope", re.compile(r"(^|/)(Optimizer\.(step|zero_grad)|optimizer|torch_form_adam)", re.I)),
+    ("framework & Python", "kind", re.compile(r"^autograd::engine::evaluate_function: ")),
     ("optimizer", "kind", re.compile(r"^(ResourceApply\w*|AssignSubVariableOp|AssignAddVariableOp)$")),
     ("transfer", "kind", re.compile(r"(memcpy|Memcpy|HtoD|DtoH|_Send|_Recv|copy-start|copy-done|TransferTo)")),
     ("fused LSTM kernel", "kind", re.compile(r"(mkldnn_rnn|_cudnn_rnn|CudnnRNN|miopen_rnn|lstm_cell)", re.I)),
@@ -36,8 +39,9 @@ _ENCLOSING = re.compile(r"^(ProfilerStep#\d+|step)$")
 
 def categorize(op: OpTime) -> str:
     """The category of one op: the first rule that matches its scope or kind; gate math otherwise."""
+    path = f"{op.scope}/{op.name}" if op.scope else op.name
     for category, part, pattern in _RULES:
-        if pattern.search(op.scope if part == "scope" else op.kind):
+        if pattern.search(path if part == "scope" else op.kind):
             return category
     return "gates & elementwise"
 
@@ -89,7 +93,7 @@ def split(ops: list[OpTime], steps: int, step_seconds: float) -> tuple[dict[str,
         key = (op.kind, category)
         by_op[key] = by_op.get(key, 0.0) + op.seconds / steps
     inside = sum(per_step.values())
-    per_step["framework & Python"] = max(0.0, step_seconds - inside)
+    per_step["framework & Python"] += max(0.0, step_seconds - inside)
     top = sorted(by_op.items(), key=lambda kv: -kv[1])[:10]
     return per_step, [{"op": k, "category": c, "seconds": s} for (k, c), s in top]
 

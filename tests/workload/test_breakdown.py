@@ -26,6 +26,11 @@ from impls.trace_events import self_times
         (OpTime("Sigmoid", "Sigmoid", "sequential/lstm", 1.0), "gates & elementwise"),
         (OpTime("aten::sigmoid", "aten::sigmoid", "", 1.0), "gates & elementwise"),
         (OpTime("MemcpyHtoD", "MemcpyHtoD", "", 1.0), "transfer"),
+        (OpTime("Optimizer.step#Adam.step", "Optimizer.step#Adam.step", "", 1.0), "optimizer"),  # its own name
+        (OpTime("a", "autograd::engine::evaluate_function: SelectBackward0", "", 1.0), "framework & Python"),
+        (OpTime("AssignSubVariableOp", "AssignSubVariableOp", "sequential/lstm", 1.0), "optimizer"),
+        (OpTime("_MklMatMul", "_MklMatMul", "sequential/lstm/while/body", 1.0), "matmul"),
+        (OpTime("x", "_MklNativeFusedMatMul", "sequential/head", 1.0), "matmul"),
     ],
 )
 def test_ops_fall_in_the_category_of_what_they_compute(op, category):
