@@ -78,7 +78,8 @@ def _between(args: argparse.Namespace) -> int:
         raise UsageError("--between: the runs share no ratio to compare")
     root = find_root(Path("."))
     machine, fp = host(args, root)
-    path = reruns.save(root / "results", machine, found, [Path(n).name for n in args.between], fp.get("id"))
+    named = [_shown(Path(n), root) for n in args.between]  # never a local absolute path in what is published
+    path = reruns.save(root / "results", machine, found, named, fp.get("id"))
     print(
         f"{len(runs)} runs, {found['pairs']} ratio pairs: {found['agreed']:.0%} agreed within their own 95% intervals "
         f"(honest intervals: 95%); run-to-run log sd {found['tau']:.2%}, which widens every ratio interval on "
@@ -86,3 +87,11 @@ def _between(args: argparse.Namespace) -> int:
     )
     print(f"stored: {path.relative_to(root)}")
     return 0
+
+
+def _shown(path, root) -> str:
+    """A rounds file as the results name it: relative to the checkout, else by its last folder and name."""
+    try:
+        return str(path.resolve().relative_to(root.resolve()))
+    except ValueError:
+        return f"{path.parent.name}/{path.name}"

@@ -17,7 +17,14 @@ import pandas as pd
 from bench.core import files
 from bench.report.load import is_quick, latest_commits
 from bench.report.metrics import BENCHMARKS
-from bench.report.tables import Section, _nothing_ran, comparison_table, header_line, variant_sections
+from bench.report.tables import (
+    Section,
+    _nothing_ran,
+    comparison_table,
+    header_line,
+    open_division_section,
+    variant_sections,
+)
 
 TEMPLATE = Path(__file__).with_name("page.html.j2")
 
@@ -115,7 +122,9 @@ def _machine_block(frame: pd.DataFrame, machine: str, commit: str, out_dir: Path
     devices = []
     for device in ("cpu", "gpu"):
         table, notes = comparison_table(frame, machine, commit, device)
-        sections = [(s.title, table_html(s.table), s.notes) for s in variant_sections(frame, machine, commit, device)]
+        shown = variant_sections(frame, machine, commit, device)
+        division = open_division_section(frame, machine, device)
+        sections = [(s.title, table_html(s.table), s.notes) for s in shown + ([division] if division else [])]
         if _nothing_ran(table) and not sections:
             continue
         devices.append(

@@ -94,8 +94,7 @@ def test_a_faster_sample_without_a_proved_interval_is_not_chosen(tmp_path):
 
 def test_the_page_shows_closed_and_open_rows(tmp_path):
     frame = _frame(tmp_path)
-    sections = report.tables.variant_sections(frame, "box", BASE, "cpu")
-    titles = [s.title for s in sections]
-    assert any("closed and open division" in t for t in titles)
-    section = next(s for s in sections if "open division" in s.title)
+    section = report.tables.open_division_section(frame, "box", "cpu")
+    assert "closed and open division" in section.title and f"`{BASE[:8]}`" in section.notes[0]
     assert list(section.table.index) == ["torch", "jax"]
+    assert report.tables.open_division_section(frame, "box", "gpu") is None
