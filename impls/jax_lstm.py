@@ -214,6 +214,7 @@ def profile_ops(work, steps: int, trace_dir: str) -> list[OpTime]:
     profile worker asked for one (SEQMNIST_PROFILE)."""
     options = jax.profiler.ProfileOptions()
     options.python_tracer_level = 0  # Python calls traced would slow the step they explain
+    options.host_tracer_level = 1  # the ops (XLA traces them at level 1), not the thread pools under them
     with jax.profiler.trace(trace_dir, create_perfetto_trace=True, profiler_options=options):
         for _ in range(steps):
             work()

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
+import shutil
 import statistics
 import sys
 import time
@@ -20,6 +22,7 @@ from bench.workload.harness import staged
 
 TIMING_BLOCKS = 7  # unprofiled blocks per step time; the median is the step time
 BLOCK_SECONDS = 0.25
+ATTEMPTS = 3  # profiled runs per step; the breakdown is the one the profiler slowed least
 
 
 def timed_blocks(work: Callable[[], object], blocks: int = TIMING_BLOCKS) -> float:
@@ -47,16 +50,18 @@ def profile_one(model, x, y, mode: str, steps: int, trace_dir: Path) -> Breakdow
         def work():
             model.synchronize(model.forward_on_device(x))
 
-    step_seconds = timed_blocks(work)
-    inside = [0.0]
-
-    def timed_work():  # the steps' own wall time, without the profiler's start, stop and export
-        start = time.perf_counter()
-        work()
-        inside[0] += time.perf_counter() - start
-
-    trace_dir.mkdir(parents=True, exist_ok=True)
-    ops = model.profile(timed_work, steps, str(trace_dir))
+    before = timed_blocks(work)  # the step without the profiler, before and after it (drift cancels)
+    best = None
+    for attempt in range(ATTEMPTS):  # the least disturbed of a few profiled runs: the profiler's cost varies
+        folder = trace_dir / f"attempt-{attempt}"
+        seconds, ops = _profiled(model, work, steps, folder)
+        if best is None or seconds < best[0]:
+            best = (seconds, ops, folder)
+    profiled, ops, kept = best
+    step_seconds = math.sqrt(before * timed_blocks(work))
+    for folder in trace_dir.glob("attempt-*"):
+        if folder != kept:
+            shutil.rmtree(folder, ignore_errors=True)
     categories, top = split(ops, steps, step_seconds)
     cfg = model.config
     shapes = step_matmuls(cfg.n_input, cfg.n_hidden, cfg.n_classes, cfg.n_steps, len(x), mode == "train")
@@ -69,12 +74,26 @@ def profile_one(model, x, y, mode: str, steps: int, trace_dir: Path) -> Breakdow
         mode=mode,
         batch_size=len(x),
         step_seconds=step_seconds,
-        profiled_seconds=inside[0] / steps,
+        profiled_seconds=profiled / steps,
         categories=categories,
         ceiling_seconds=ceiling,
         top_ops=top,
-        trace=trace_dir.name,
+        trace=f"{trace_dir.name}/{kept.name}",
     )
+
+
+def _profiled(model, work: Callable[[], object], steps: int, folder: Path) -> tuple[float, list]:
+    """(the profiled steps' own wall time, without the profiler's start, stop and export; the ops)."""
+    inside = [0.0]
+
+    def timed_work():
+        start = time.perf_counter()
+        work()
+        inside[0] += time.perf_counter() - start
+
+    folder.mkdir(parents=True, exist_ok=True)
+    ops = model.profile(timed_work, steps, str(folder))
+    return inside[0], ops
 
 
 def main(spec: dict) -> int:

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.parametrize("framework", BUILTINS)
 def test_the_breakdown_adds_up_to_the_step(framework, tmp_path):
     opts = profile.ProfileOptions(
-        frameworks=[framework], batch_sizes=[128], modes=("train",), steps=5, root=ROOT, trace_root=tmp_path
+        frameworks=[framework], batch_sizes=[128], modes=("train",), steps=10, root=ROOT, trace_root=tmp_path
     )
     found, skipped = profile.run(opts, "test-box", log=lambda m: None)
     if framework in skipped and "install" in skipped[framework]:  # not installed here: one row, not the run
