@@ -22,6 +22,7 @@ def stored_ids() -> set[str]:
     ids |= {p.stem[:8] for p in (results / "meta").glob("*/*.json")}
     ids |= {p.stem[:8] for p in (results / "rounds").glob("*/*.csv")}
     ids |= {p.stem[:8] for p in (ROOT / "docs" / "validation").glob("*/*.csv")}  # validation runs kept as data
+    ids |= {p.stem[:8] for p in (results / "profiles").glob("*/*.json")}  # step breakdowns (`profile`)
     for meta in (results / "meta").glob("*/*.json"):
         try:
             data = json.loads(meta.read_text())
