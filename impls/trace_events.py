@@ -79,9 +79,9 @@ def wall_times(events: list[dict], keep: Callable[[dict], bool], describe=lambda
             if parent is not None:
                 children.setdefault(id(parent), []).append(e)
             if keep(e):
-                key = (e["name"], *describe(e))
-                owner[id(e)] = key
-                calls[key] = calls.get(key, 0) + 1
+                mine = (e["name"], *describe(e))
+                owner[id(e)] = mine
+                calls[mine] = calls.get(mine, 0) + 1
             else:
                 owner[id(e)] = owner.get(id(parent)) if parent is not None else None
             stack.append(e)
@@ -133,7 +133,7 @@ def hlo_ops(dump_dir: str | Path) -> dict[tuple[str, str], tuple[str, str]]:
         module = path.name.split(".", 2)[1]
         has_dot: dict[str, bool] = {}
         current = ""
-        rows = []
+        rows: list[tuple[str, str, str | None, str]] = []
         for line in path.read_text().splitlines():
             head = _COMPUTATION.match(line)
             if head and "=" not in line.split("{", 1)[0]:
@@ -143,12 +143,12 @@ def hlo_ops(dump_dir: str | Path) -> dict[tuple[str, str], tuple[str, str]]:
             if not found:
                 continue
             name, rest = found.groups()
-            op = _OPCODE.search(rest)
-            opcode = op.group(1) if op else "?"
+            code = _OPCODE.search(rest)
+            opcode = code.group(1) if code else "?"
             has_dot[current] = has_dot.get(current, False) or opcode in ("dot", "convolution")
             calls = re.search(r"calls=%?([\w.\-]+)", rest)
-            op_name = re.search(r'op_name="([^"]*)"', rest)
-            rows.append((name, opcode, calls.group(1) if calls else None, op_name.group(1) if op_name else ""))
+            stack = re.search(r'op_name="([^"]*)"', rest)
+            rows.append((name, opcode, calls.group(1) if calls else None, stack.group(1) if stack else ""))
         for name, opcode, called, op_name in rows:
             kind = "fusion(dot)" if opcode == "fusion" and called and has_dot.get(called) else opcode
             out[(module, name)] = (kind, op_name)

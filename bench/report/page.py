@@ -149,7 +149,9 @@ def _machine_block(frame: pd.DataFrame, machine: str, commit: str, out_dir: Path
 def _add_breakdown(block: MachineBlock, profile: dict | None, out_dir: Path) -> None:
     from bench.report.breakdowns import breakdown_table
 
-    table = breakdown_table(profile) if profile else pd.DataFrame()
+    if not profile:
+        return
+    table = breakdown_table(profile)
     if table.empty:
         return
     block.breakdown = table_html(table)

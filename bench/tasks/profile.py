@@ -89,15 +89,16 @@ def save(root: Path, machine: str, breakdowns: list[dict], skipped: dict, finger
 
     kept = {key(b): b for b in old.get("breakdowns", [])}
     kept.update({key(b): b for b in breakdowns})
+    still_skipped = {**old.get("skipped", {}), **skipped}
+    for b in breakdowns:
+        still_skipped.pop(b["framework"], None)
     data = {
         "machine": machine,
         "commit": commit,
         "fingerprint": fingerprint,
         "breakdowns": sorted(kept.values(), key=key),
-        "skipped": {**old.get("skipped", {}), **skipped},
+        "skipped": still_skipped,
     }
-    for b in breakdowns:
-        data["skipped"].pop(b["framework"], None)
     files.write_json(path, data)
     return path
 

@@ -51,12 +51,13 @@ def profile_one(model, x, y, mode: str, steps: int, trace_dir: Path) -> Breakdow
             model.synchronize(model.forward_on_device(x))
 
     before = timed_blocks(work)  # the step without the profiler, before and after it (drift cancels)
-    best = None
+    best: tuple[float, list, Path] | None = None
     for attempt in range(ATTEMPTS):  # the least disturbed of a few profiled runs: the profiler's cost varies
         folder = trace_dir / f"attempt-{attempt}"
         seconds, ops = _profiled(model, work, steps, folder)
         if best is None or seconds < best[0]:
             best = (seconds, ops, folder)
+    assert best is not None  # ATTEMPTS >= 1
     profiled, ops, kept = best
     step_seconds = math.sqrt(before * timed_blocks(work))
     for folder in trace_dir.glob("attempt-*"):
