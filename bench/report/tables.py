@@ -375,7 +375,11 @@ def variant_sections(frame: pd.DataFrame, machine: str, commit: str, device: str
     sel = sel[sel.status == "ok"]
     out = []
     for metric, title in VARIANT_METRICS.items():
+        src = sel
         part = sel[sel.metric == metric]
+        later = None if part.paired.fillna(False).astype(bool).any() else _newest_paired(frame, machine, device, metric)
+        if later is not None:  # a paired run of the variants after the main table's run
+            src, part = later, later[later.metric == metric]
         if part.empty:
             continue
         table = part.assign(shown=[_variant_cell(r) for r in part.itertuples()]).pivot_table(
@@ -386,8 +390,13 @@ def variant_sections(frame: pd.DataFrame, machine: str, commit: str, device: str
         notes = [n for n in (_missing_note(metric, table.columns, device),) if n]
         if part.paired.fillna(False).astype(bool).any():
             notes.append(
-                f"From {int(part.paired_rounds.max())} paired rounds, in the same processes as the main "
-                "table: ± = 95% interval of the cell; the ratio is to the framework's first column, "
+                f"From {int(part.paired_rounds.max())} paired rounds"
+                + (
+                    f" of a later run (`{str(part.commit.iloc[0])[:8]}`)"
+                    if later is not None
+                    else ", in the same processes as the main table"
+                )
+                + ": ± = 95% interval of the cell; the ratio is to the framework's first column, "
                 "from per-round pairs in the same process, with its 95% interval."
             )
         else:
@@ -397,7 +406,7 @@ def variant_sections(frame: pd.DataFrame, machine: str, commit: str, device: str
             )
         out.append(Section(f"{device.upper()} — train samples/s at batch 128 by {title}", cells, notes))
         if metric == "hidden_train_step":
-            out.append(_gflops_table(sel, part, device))
+            out.append(_gflops_table(src, part, device))
     out.extend(
         _accuracy_variant_table(sel, metric, title, device)
         for metric, title in ACCURACY_VARIANTS.items()
@@ -414,6 +423,17 @@ def _rerun_text(paired: pd.DataFrame) -> str:
     if not len(tau) or not tau.max() > 0:
         return ""
     return f", widened by this machine's run-to-run spread (log sd {tau.max():.1%}, measured from separate runs)"
+
+
+def _newest_paired(frame: pd.DataFrame, machine: str, device: str, metric: str) -> pd.DataFrame | None:
+    """The ok rows of the machine's newest commit whose `metric` was measured in paired rounds, or None."""
+    rows = frame[(frame.machine == machine) & (frame.device == device) & (frame.metric == metric)]
+    rows = rows[(rows.status == "ok") & rows.paired.fillna(False).astype(bool)]
+    if rows.empty:
+        return None
+    commit = rows.sort_values("date").commit.iloc[-1]
+    found = commit_rows(frame, machine, commit, device)
+    return found[found.status == "ok"]
 
 
 def open_division_section(frame: pd.DataFrame, machine: str, device: str) -> Section | None:

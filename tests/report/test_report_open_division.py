@@ -98,3 +98,23 @@ def test_the_page_shows_closed_and_open_rows(tmp_path):
     assert "closed and open division" in section.title and f"`{BASE[:8]}`" in section.notes[0]
     assert list(section.table.index) == ["torch", "jax"]
     assert report.tables.open_division_section(frame, "box", "gpu") is None
+
+
+def test_variants_measured_in_a_later_paired_run_are_shown_beside_the_main_table(tmp_path):
+    from asv_files import FW, HEAD
+
+    res = tmp_path / "results" / "asv"
+    write_results(
+        res,
+        "box",
+        BASE,
+        1_700_000_000_000,
+        {"throughput.TrainStep.time_train_step": (FW, [0.01, 0.02, 0.015], [None] * 3)},
+    )
+    values = [TRUTH.get((fw, v)) for fw in ("torch", "jax") for v in ("fused", "cell", "compile")]
+    write_results(res, "box", HEAD, 1_700_000_100_000, {VAR: (GRID, values, [None] * len(values))})
+    rounds_file.save(_rounds(random.Random(1)), res, "box", HEAD, append=False)
+    frame = report.load_results(res)
+    (section,) = [s for s in report.tables.variant_sections(frame, "box", BASE, "cpu") if "variant" in s.title]
+    assert f"of a later run (`{HEAD[:8]}`)" in " ".join(section.notes)
+    assert "±" in section.table.loc["torch", "compile"] and "[" in section.table.loc["torch", "compile"]
