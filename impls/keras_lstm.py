@@ -18,7 +18,6 @@ class KerasLSTM(LSTMModel):
     """Keras 3's Sequential LSTM + Dense, compiled with Keras' loss and the PyTorch-form Adam."""
 
     native: type[LSTMModel]  # the backend's own implementation: device checks and framework hooks
-    unroll = False  # keras.layers.LSTM(unroll=True): the knob Keras offers for short sequences
 
     @classmethod
     def device_unavailable(cls, device: str) -> str | None:
@@ -72,7 +71,7 @@ class KerasLSTM(LSTMModel):
             self.net = keras.Sequential(
                 [
                     keras.Input((cfg.n_steps, cfg.n_input)),
-                    keras.layers.LSTM(cfg.n_hidden, name="lstm", dtype=policy, unroll=self.unroll),
+                    keras.layers.LSTM(cfg.n_hidden, name="lstm", dtype=policy),
                     keras.layers.Dense(cfg.n_classes, name="head", dtype=policy),
                     keras.layers.Activation("linear", dtype="float32", name="logits"),  # float32 logits and loss
                 ]

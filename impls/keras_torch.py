@@ -31,10 +31,3 @@ class KerasTorchLSTM(KerasLSTM):
     def synchronize(self, result=None) -> None:
         if self.device == "gpu":
             torch.cuda.synchronize()
-
-
-class KerasTorchUnrolledLSTM(KerasTorchLSTM):
-    """Variant "unroll": keras.layers.LSTM(unroll=True), the time loop unrolled by Keras."""
-
-    variant = "unroll"
-    unroll = True
