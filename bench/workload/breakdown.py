@@ -63,20 +63,6 @@ class Breakdown:
     top_ops: list[dict] = field(default_factory=list)
     trace: str = ""
 
-    @property
-    def total(self) -> float:
-        return sum(self.categories.values())
-
-    @property
-    def coverage(self) -> float:
-        """Sum of the categories over the unprofiled step time: 1.0 when the profile explains the step."""
-        return self.total / self.step_seconds
-
-    @property
-    def ceiling_share(self) -> float | None:
-        """How close the step runs to its own matmuls alone (1.0: nothing but matmuls at their speed)."""
-        return None if not self.ceiling_seconds else self.ceiling_seconds / self.step_seconds
-
 
 def split(ops: list[OpTime], steps: int, step_seconds: float) -> tuple[dict[str, float], list[dict]]:
     """(seconds per step by category, the ten costliest ops) from `steps` profiled steps; the rest

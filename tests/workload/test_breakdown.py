@@ -8,7 +8,7 @@ import pytest
 from bench.workload.breakdown import CATEGORIES, categorize, matmul_flops, split, step_matmuls
 from bench.workload.harness import train_step_flops
 from impls import LSTMConfig, OpTime
-from impls.trace_events import self_times
+from impls.trace_events import wall_times
 
 
 @pytest.mark.parametrize(
@@ -60,21 +60,19 @@ def test_ops_on_several_threads_never_make_the_rest_negative():
     assert sum(per_step.values()) == pytest.approx(0.06)  # more than the step: what the 10% check catches
 
 
-def test_self_time_excludes_nested_events_on_the_same_thread():
+def test_wall_time_splits_overlapping_ops_and_gives_unkept_events_to_the_op_around_them():
     events = [
-        {"ph": "X", "name": "step", "pid": 1, "tid": 1, "ts": 0, "dur": 100},
-        {"ph": "X", "name": "dot.1", "pid": 1, "tid": 1, "ts": 10, "dur": 30},
-        {"ph": "X", "name": "fusion.2", "pid": 1, "tid": 1, "ts": 50, "dur": 20},
-        {"ph": "X", "name": "inner", "pid": 1, "tid": 1, "ts": 55, "dur": 5},
-        {"ph": "X", "name": "dot.1", "pid": 1, "tid": 2, "ts": 10, "dur": 40},  # another thread
+        {"ph": "X", "name": "step", "pid": 1, "tid": 1, "ts": 0, "dur": 200},  # not an op: outside every op
+        {"ph": "X", "name": "fusion.1", "pid": 1, "tid": 1, "ts": 0, "dur": 100, "args": {"op": 1}},
+        {"ph": "X", "name": "pool wait", "pid": 1, "tid": 1, "ts": 10, "dur": 30},  # inside fusion.1: its time
+        {"ph": "X", "name": "dot.2", "pid": 1, "tid": 2, "ts": 50, "dur": 100, "args": {"op": 1}},  # another thread
         {"ph": "i", "name": "marker", "pid": 1, "tid": 1, "ts": 20},
     ]
-    got = {(o.name, o.scope): o for o in self_times(events, keep=lambda e, scope: True)}
-    assert got["step", ""].seconds == pytest.approx(50e-6)  # 100 - 30 - 20
-    assert got["fusion.2", "step"].seconds == pytest.approx(15e-6)
-    assert got["inner", "step/fusion.2"].seconds == pytest.approx(5e-6)
-    assert got["dot.1", "step"].seconds == pytest.approx(30e-6)
-    assert got["dot.1", ""].seconds == pytest.approx(40e-6)
+    got = {o.name: o for o in wall_times(events, keep=lambda e: "op" in e.get("args", {}))}
+    assert set(got) == {"fusion.1", "dot.2"}
+    assert got["fusion.1"].seconds == pytest.approx(75e-6)  # 0-50 alone, 50-100 shared with dot.2
+    assert got["dot.2"].seconds == pytest.approx(75e-6)  # 50-100 shared, 100-150 alone
+    assert sum(o.seconds for o in got.values()) == pytest.approx(150e-6)  # never more than the wall time
 
 
 @pytest.mark.parametrize("batch", [1, 32, 128, 1024])
