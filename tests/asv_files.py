@@ -155,3 +155,24 @@ FW_2B = [["'torch'", "'tensorflow'", "'jax'"], ["'cpu'"], ["32", "128"]]
 
 
 HID = [["'torch'", "'tensorflow'", "'jax'"], ["'cpu'"], ["64", "128"]]
+
+
+def round_row(framework: str, benchmark: str, key: str, round_no: int, samples: list[float], number: int = 10) -> dict:
+    """One stored paired-rounds row (bench.measure.rounds.Measurement's columns) for `framework` on cpu."""
+    return {
+        "arm": f"{framework}:cpu",
+        "framework": framework,
+        "device": "cpu",
+        "benchmark": benchmark,
+        "param": 0,
+        "params": f"{framework}, cpu, {key}",
+        "key": key,
+        "round": round_no,
+        "value": sum(samples) / len(samples),
+        "samples": " ".join(f"{v:.6g}" for v in samples),
+        "bracket": "",
+        "number": number,
+        "unit": "seconds",
+        "status": "ok",
+        "reason": "",
+    }

@@ -7,7 +7,7 @@ import math
 import random
 
 import pandas as pd
-from asv_files import BASE, write_results
+from asv_files import BASE, round_row, write_results
 
 from bench import report
 from bench.report.open_division import choose, open_table
@@ -35,25 +35,7 @@ def _rounds(rng: random.Random, rounds: int = 8) -> pd.DataFrame:
                 if f != fw:
                     continue
                 samples = [t * drift * math.exp(rng.gauss(0, 0.01)) for _ in range(4)]
-                rows.append(
-                    {
-                        "arm": f"{fw}:cpu",
-                        "framework": fw,
-                        "device": "cpu",
-                        "benchmark": VAR,
-                        "param": 0,
-                        "params": f"{fw}, cpu, {variant}",
-                        "key": variant,
-                        "round": r,
-                        "value": sum(samples) / 4,
-                        "samples": " ".join(f"{v:.6g}" for v in samples),
-                        "bracket": "",
-                        "number": 10,
-                        "unit": "seconds",
-                        "status": "ok",
-                        "reason": "",
-                    }
-                )
+                rows.append(round_row(fw, VAR, variant, r, samples))
     return pd.DataFrame(rows)
 
 

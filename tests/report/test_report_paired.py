@@ -7,7 +7,7 @@ import math
 import random
 
 import pandas as pd
-from asv_files import BASE, FW, VARIANT, write_results
+from asv_files import BASE, FW, VARIANT, round_row, write_results
 
 from bench import report
 from bench.store import rounds_file
@@ -37,25 +37,7 @@ def _rows(rng, rounds=8):
         drift = math.exp(rng.gauss(0, 0.3))
         for (fw, bench, key), t in truth.items():
             samples = [t * drift * math.exp(rng.gauss(0, 0.01)) for _ in range(4)]
-            out.append(
-                {
-                    "arm": f"{fw}:cpu",
-                    "framework": fw,
-                    "device": "cpu",
-                    "benchmark": bench,
-                    "param": 0,
-                    "params": f"{fw}, cpu, {key}",
-                    "key": key,
-                    "round": r,
-                    "value": sum(samples) / 4,
-                    "samples": " ".join(f"{v:.6g}" for v in samples),
-                    "bracket": "",
-                    "number": 10,
-                    "unit": "seconds",
-                    "status": "ok",
-                    "reason": "",
-                }
-            )
+            out.append(round_row(fw, bench, key, r, samples))
     return pd.DataFrame(out)
 
 
@@ -94,25 +76,7 @@ def test_batch_against_batch_is_a_samples_per_second_ratio_paired_in_the_process
         drift = math.exp(rng.gauss(0, 0.3))
         for key, t in (("128", 0.010), ("1024", 0.050)):
             v = t * drift * math.exp(rng.gauss(0, 0.01))
-            rows.append(
-                {
-                    "arm": "torch:cpu",
-                    "framework": "torch",
-                    "device": "cpu",
-                    "benchmark": TRAIN,
-                    "param": 0,
-                    "params": f"torch, cpu, {key}",
-                    "key": key,
-                    "round": r,
-                    "value": v,
-                    "samples": f"{v:.6g}",
-                    "bracket": "",
-                    "number": 1,
-                    "unit": "seconds",
-                    "status": "ok",
-                    "reason": "",
-                }
-            )
+            rows.append(round_row("torch", TRAIN, key, r, [v], number=1))
     rounds_file.save(pd.DataFrame(rows), res, "box", BASE, append=False)
     frame = report.load_results(res).set_index("batch_size")
     row = frame.loc[1024]
