@@ -85,6 +85,7 @@ class JaxLSTM(LSTMModel):
     framework = "jax"
     variant = "fused"
     logits = staticmethod(logits_fn)
+    compiler_options: dict | None = None  # XLA options for this variant's programs only (jax.jit's)
 
     @classmethod
     def device_unavailable(cls, device: str) -> str | None:
@@ -150,8 +151,8 @@ class JaxLSTM(LSTMModel):
                 updates, opt_state = self.tx.update(grads, opt_state, params)
                 return optax.apply_updates(params, updates), opt_state, loss
 
-        self._step = jax.jit(step, donate_argnums=(0, 1))
-        self._forward = jax.jit(forward)
+        self._step = jax.jit(step, donate_argnums=(0, 1), compiler_options=self.compiler_options)
+        self._forward = jax.jit(forward, compiler_options=self.compiler_options)
 
     def _set_weights(self, weights: dict[str, np.ndarray]) -> None:
         self.params = jax.device_put({k: jnp.asarray(v) for k, v in weights.items()}, self.jax_device)
@@ -193,6 +194,20 @@ class JaxUnroll4LSTM(JaxLSTM):
 
     variant = "unroll4"
     logits = staticmethod(unroll4_logits_fn)
+
+
+class JaxSerialEigenLSTM(JaxLSTM):
+    """Variant "eigen-1thread": the fused scan compiled with XLA:CPU's Eigen thread pool off
+    (`xla_cpu_multi_thread_eigen=false`, the thread knob XLA offers), for this model's programs only."""
+
+    variant = "eigen-1thread"
+    compiler_options = {"xla_cpu_multi_thread_eigen": False}
+
+    @classmethod
+    def device_unavailable(cls, device: str) -> str | None:
+        if device == "gpu":
+            return "eigen-1thread is an XLA:CPU knob (a GPU program has no Eigen thread pool)"
+        return super().device_unavailable(device)
 
 
 def matmul_chain(shapes, device: str = "cpu"):

@@ -27,3 +27,10 @@ class KerasJaxLSTM(KerasLSTM):
 
     def synchronize(self, result=None) -> None:
         jax.block_until_ready(result if result is not None else self.net.trainable_variables[0].value)
+
+
+class KerasJaxUnrolledLSTM(KerasJaxLSTM):
+    """Variant "unroll": keras.layers.LSTM(unroll=True), the time loop unrolled by Keras."""
+
+    variant = "unroll"
+    unroll = True

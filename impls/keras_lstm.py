@@ -18,6 +18,10 @@ class KerasLSTM(LSTMModel):
     """Keras 3's Sequential LSTM + Dense, compiled with Keras' loss and the PyTorch-form Adam."""
 
     native: type[LSTMModel]  # the backend's own implementation: device checks and framework hooks
+    unroll = False
+    jit_compile: bool | str = (
+        "auto"  # Keras' default: jitted on JAX, eager on PyTorch  # keras.layers.LSTM(unroll=True): the knob Keras offers for short sequences
+    )
 
     @classmethod
     def device_unavailable(cls, device: str) -> str | None:
@@ -71,7 +75,7 @@ class KerasLSTM(LSTMModel):
             self.net = keras.Sequential(
                 [
                     keras.Input((cfg.n_steps, cfg.n_input)),
-                    keras.layers.LSTM(cfg.n_hidden, name="lstm", dtype=policy),
+                    keras.layers.LSTM(cfg.n_hidden, name="lstm", dtype=policy, unroll=self.unroll),
                     keras.layers.Dense(cfg.n_classes, name="head", dtype=policy),
                     keras.layers.Activation("linear", dtype="float32", name="logits"),  # float32 logits and loss
                 ]
@@ -92,6 +96,7 @@ class KerasLSTM(LSTMModel):
                     learning_rate=cfg.learning_rate, beta_1=cfg.beta1, beta_2=cfg.beta2, epsilon=cfg.eps
                 ),
                 loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                jit_compile=self.jit_compile,
             )
 
     def get_weights(self) -> dict[str, np.ndarray]:

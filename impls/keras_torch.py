@@ -31,3 +31,18 @@ class KerasTorchLSTM(KerasLSTM):
     def synchronize(self, result=None) -> None:
         if self.device == "gpu":
             torch.cuda.synchronize()
+
+
+class KerasTorchUnrolledLSTM(KerasTorchLSTM):
+    """Variant "unroll": keras.layers.LSTM(unroll=True), the time loop unrolled by Keras."""
+
+    variant = "unroll"
+    unroll = True
+
+
+class KerasTorchJitLSTM(KerasTorchLSTM):
+    """Variant "jit": Keras' `jit_compile=True`, which on PyTorch compiles the train and predict
+    steps with torch.compile (about 80 s for the first step on 2 CPU cores)."""
+
+    variant = "jit"
+    jit_compile = True

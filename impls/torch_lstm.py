@@ -222,6 +222,49 @@ class TorchCompiledLSTM(TorchLSTM):
         self.forward = torch.compile(self.net)
 
 
+class TorchNoOneDNNLSTM(TorchLSTM):
+    """Variant "no-onednn": torch.nn.LSTM with oneDNN turned off for the step (the knob
+    torch.backends.mkldnn offers): on a CPU, PyTorch's own per-step LSTM kernel instead of oneDNN's."""
+
+    variant = "no-onednn"
+
+    @classmethod
+    def device_unavailable(cls, device: str) -> str | None:
+        if device == "gpu":
+            return "no-onednn is a CPU knob (oneDNN is PyTorch's CPU library; a GPU runs cuDNN either way)"
+        return super().device_unavailable(device)
+
+    def step_on_device(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        with _onednn_off():
+            return super().step_on_device(x, y)
+
+    def forward_on_device(self, x: torch.Tensor) -> torch.Tensor:
+        with _onednn_off():
+            return super().forward_on_device(x)
+
+
+@contextlib.contextmanager
+def _onednn_off():
+    """oneDNN off, restored after (only the enabled flag: its TF32 and determinism flags stay as set)."""
+    before = torch._C._get_mkldnn_enabled()
+    torch._C._set_mkldnn_enabled(False)
+    try:
+        yield
+    finally:
+        torch._C._set_mkldnn_enabled(before)
+
+
+class TorchMaxAutotuneLSTM(TorchLSTM):
+    """Variant "compile-max-autotune": torch.compile's mode="max-autotune-no-cudagraphs" (inductor
+    benchmarks its kernel choices while compiling; CUDA graphs left out, as the optimizer runs eager)."""
+
+    variant = "compile-max-autotune"
+
+    def _build(self) -> None:
+        super()._build()
+        self.forward = torch.compile(self.net, mode="max-autotune-no-cudagraphs")
+
+
 def matmul_chain(shapes, device: str = "cpu"):
     """One (m x k) @ (k x n) per shape, then a sync: the step's matmuls alone."""
     dev = torch.device("cuda" if device == "gpu" else "cpu")

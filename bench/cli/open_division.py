@@ -37,12 +37,19 @@ def add_parser(sub) -> None:
     p.add_argument("--max-rounds", type=positive, default=40)
     p.add_argument("--budget", type=positive_float, default=None, help="seconds of rounds (default: run's)")
     p.add_argument("--threads", type=positive, default=None, help="CPU threads per framework (default: all)")
+    p.add_argument(
+        "--no-profile",
+        dest="profile",
+        action="store_false",
+        help="do not profile the open rows that differ from their closed rows (default: `profile --variant "
+        "<chosen>` for each, batch 32, 128 and 1024, stored beside the closed rows' breakdowns)",
+    )
     p.set_defaults(func=cmd_open_division)
 
 
 def cmd_open_division(args: argparse.Namespace) -> int:
     from bench.report import commit_rows, load_results
-    from bench.report.open_division import choose, open_table
+    from bench.report.open_division import CLOSED, choose, open_table
     from bench.tasks.run import RunOptions, run_suite
 
     summary = run_suite(
@@ -58,13 +65,48 @@ def cmd_open_division(args: argparse.Namespace) -> int:
         )
     )
     frame = load_results(summary.root / "results" / "asv")
+    open_rows = []
     for device in args.devices:
-        table = open_table(choose(commit_rows(frame, summary.machine, summary.commit, device)))
+        chosen = choose(commit_rows(frame, summary.machine, summary.commit, device))
+        table = open_table(chosen)
         if not table.empty:
             print(f"\n## {summary.machine} {device} @ {summary.commit[:8]}: closed and open division\n")
             print(table.to_markdown())
+            open_rows += [(r.framework, r.chose, device) for r in chosen.itertuples() if r.chose != CLOSED]
+    if args.profile and open_rows and not summary.interrupted:
+        _profile_open_rows(summary, open_rows, args.threads)
     if summary.chunks_failed:
         print(f"some benchmarks failed in: {', '.join(summary.chunks_failed)}", file=sys.stderr)
     if summary.interrupted:
         return 130
     return 1 if summary.chunks_failed else 0
+
+
+def _profile_open_rows(summary, open_rows: list[tuple[str, str, str]], threads: int | None) -> None:
+    """Each open row that is not its closed row, broken down as `profile --variant` does, stored with
+    this commit's breakdowns so the page shows it beside the closed row's."""
+    from bench.core import files
+    from bench.store.layout import meta_dir
+    from bench.store.lock import Lock
+
+    fingerprint = files.read_json(meta_dir(summary.root) / summary.machine / "fingerprint.json")
+    with Lock(summary.root, "run"):
+        for framework, variant, device in open_rows:
+            _profile_one(summary, fingerprint, framework, variant, device, threads)
+
+
+def _profile_one(summary, fingerprint: dict, framework: str, variant: str, device: str, threads: int | None) -> None:
+    from bench.tasks import profile
+
+    opts = profile.ProfileOptions(
+        frameworks=[framework],
+        variant=variant,
+        device=device,
+        batch_sizes=[32, 128, 1024],
+        root=summary.root,
+        threads=threads,
+    )
+    found, skipped = profile.run(opts, summary.machine, log=lambda m: print(m, file=sys.stderr, flush=True))
+    path = profile.save(summary.root, summary.machine, found, skipped, fingerprint)
+    if found:
+        print(f"\n{profile.render(found)}\nstored: {path.relative_to(summary.root)}")

@@ -14,13 +14,14 @@ SHOWN = ("train", 128)  # (mode, batch size) of the page's chart and table
 
 
 def load_profiles(results_root: Path) -> dict[str, dict]:
-    """The newest stored profile per machine (results/profiles/<machine>/<commit>.json, by file time)."""
+    """The newest stored profile per machine (results/profiles/<machine>/<commit>.json, by the time each
+    was saved; a checkout gives every file the same modification time)."""
     found = {}
     folder = Path(results_root) / "profiles"
     for machine_dir in sorted(folder.iterdir()) if folder.is_dir() else []:
-        stored = sorted(machine_dir.glob("*.json"), key=lambda p: p.stat().st_mtime)
+        stored = [files.read_json(p) for p in sorted(machine_dir.glob("*.json"))]
         if stored:
-            found[machine_dir.name] = files.read_json(stored[-1])
+            found[machine_dir.name] = max(stored, key=lambda data: data.get("saved", ""))
     return found
 
 
@@ -31,7 +32,7 @@ def breakdown_table(profile: dict, mode: str = SHOWN[0], batch: int = SHOWN[1]) 
     for b in profile.get("breakdowns", []):
         if b["mode"] != mode or b["batch_size"] != batch:
             continue
-        name = b["framework"] if b["variant"] == "fused" else f"{b['framework']} ({b['variant']})"
+        name = _name(b)
         cats = b["categories"]
         row = {c: f"{cats.get(c, 0.0) * 1e3:.2f}" for c in CATEGORIES}
         row["step ms (no profiler)"] = f"{b['step_seconds'] * 1e3:.2f}"
@@ -49,16 +50,12 @@ def plot_breakdowns(profiles: dict[str, dict], out_dir: Path) -> list[Path]:
 
     written = []
     for machine, profile in profiles.items():
-        shown = [
-            b
-            for b in profile.get("breakdowns", [])
-            if (b["mode"], b["batch_size"]) == SHOWN and b["variant"] == "fused"
-        ]
+        shown = [b for b in profile.get("breakdowns", []) if (b["mode"], b["batch_size"]) == SHOWN]
         if not shown:
             continue
         plt = _pyplot()
         fig, ax = plt.subplots(figsize=(8, 0.6 * len(shown) + 1.4))
-        names = [b["framework"] for b in shown]
+        names = [_name(b) for b in shown]
         left = [0.0] * len(shown)
         colors = plt.get_cmap("tab10").colors
         for i, category in enumerate(CATEGORIES):
@@ -80,3 +77,8 @@ def plot_breakdowns(profiles: dict[str, dict], out_dir: Path) -> list[Path]:
         ax.set_title(f"Where a train step's time goes: {machine} @ {profile['commit'][:8]}", fontsize=9)
         written.append(_save(fig, Path(out_dir) / f"breakdown_{machine}.png", dpi=110))
     return written
+
+
+def _name(b: dict) -> str:
+    """The framework, and the variant where it is not the closed row's (an open row profiled)."""
+    return b["framework"] if b["variant"] == "fused" else f"{b['framework']} ({b['variant']})"

@@ -2,7 +2,8 @@
 its own machine's results there after a run on main (retrying when another runner pushed first), and
 `history restore` merges every machine's results from the branch into results/ before a run or a page.
 
-The branch holds only results/asv/<machine>/, results/meta/<machine>/, results/rounds/<machine>/ and
+The branch holds only results/asv/<machine>/, results/meta/<machine>/, results/rounds/<machine>/,
+results/profiles/<machine>/ (without the local traces/) and
 results/asv/benchmarks.json; a runner replaces its own machine's folders and adds to benchmarks.json, so
 two runners never touch the same file but that one, which is merged.
 """
@@ -23,7 +24,7 @@ from bench.core.repo import GitFailed, git
 from bench.store import merge
 from bench.store.fingerprint import kept_apart
 
-SUBFOLDERS = tuple(merge.FILES)  # asv, meta, rounds: what a machine keeps, as merge reads it
+SUBFOLDERS = tuple(merge.FILES)  # asv, meta, rounds, profiles: what a machine keeps, as merge reads it
 
 
 @dataclass

@@ -1,5 +1,6 @@
 """`seqmnist-bench merge DIR...`: bring other runners' results (CI artifacts: results/asv/<machine>/,
-results/meta/<machine>/ and the paired rounds in results/rounds/<machine>/) into one results folder, so
+results/meta/<machine>/, the paired rounds in results/rounds/<machine>/ and the step breakdowns in
+results/profiles/<machine>/) into one results folder, so
 one report and one page cover every machine.
 
 A machine name stands for one host: a source whose fingerprint differs from the one stored under that
@@ -36,7 +37,9 @@ FILES = {  # the files a machine folder may hold, by subfolder
     "asv": re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,199}\.json$"),
     "meta": re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,199}\.json$"),
     "rounds": re.compile(r"^[0-9a-f]{8}\.csv$"),
+    "profiles": re.compile(r"^[0-9a-f]{8}\.json$"),  # step breakdowns (`profile`), one per commit
 }
+LOCAL = {"profiles": {"traces"}}  # what stays on the machine that wrote it (profile traces: local paths, large)
 
 
 @dataclass
@@ -107,6 +110,8 @@ def _machine_files(root: Path, sub: str, machine: str) -> list[Path]:
         raise MergeError(f"{folder}: not a folder")
     found = []
     for entry in sorted(folder.iterdir()):
+        if entry.name in LOCAL.get(sub, ()):
+            continue
         if not FILES[sub].match(entry.name):
             raise MergeError(f"{entry}: not a file merge knows ({sub}/<machine>/ holds {FILES[sub].pattern})")
         _regular(entry)

@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 from bench.core import files
@@ -53,7 +54,7 @@ def run(opts: ProfileOptions, machine: str, log=print) -> tuple[list[dict], dict
         env = dict(worker_env(root, opts.threads), SEQMNIST_PROFILE=str(trace_root / f"{framework}-compiler-dump"))
         found, why = _worker(spec, env, root, opts.timeout)
         if why:
-            skipped[framework] = why
+            skipped[row_name(framework, opts.variant)] = why
             log(f"skip {framework}: {why}")
         breakdowns += found
     return breakdowns, skipped
@@ -91,16 +92,22 @@ def save(root: Path, machine: str, breakdowns: list[dict], skipped: dict, finger
     kept.update({key(b): b for b in breakdowns})
     still_skipped = {**old.get("skipped", {}), **skipped}
     for b in breakdowns:
-        still_skipped.pop(b["framework"], None)
+        still_skipped.pop(row_name(b["framework"], b["variant"]), None)
     data = {
         "machine": machine,
         "commit": commit,
+        "saved": datetime.now(timezone.utc).isoformat(timespec="seconds"),  # which profile is newest
         "fingerprint": fingerprint,
         "breakdowns": sorted(kept.values(), key=key),
         "skipped": still_skipped,
     }
     files.write_json(path, data)
     return path
+
+
+def row_name(framework: str, variant: str) -> str:
+    """A profiled row's name: the framework, and its variant where it is not the closed row's."""
+    return framework if variant == "fused" else f"{framework} ({variant})"
 
 
 def check_frameworks(frameworks: list[str], known: tuple[str, ...]) -> None:

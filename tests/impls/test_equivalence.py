@@ -23,8 +23,8 @@ CONFIGS = {
 
 
 def _skip_slow_unroll(variant: str, config_name: str) -> None:
-    if config_name == "pixel" and variant == "cell":
-        pytest.skip("784 unrolled steps: the cell variants are checked on the 28-step configs")
+    if config_name == "pixel" and variant in ("cell", "unroll", "jit"):
+        pytest.skip("784 unrolled steps: the cell, unroll and jit variants are checked on the 28-step configs")
 
 
 def _weights(config: impls.LSTMConfig) -> dict[str, np.ndarray]:

@@ -26,7 +26,7 @@ def test_listing_frameworks_imports_none():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT).stdout.splitlines()
     assert out[0].split(",")[:5] == ["torch", "tensorflow", "jax", "keras-jax", "keras-torch"]
-    assert out[1] == "('fused',)" and out[2] == "[]"
+    assert out[1] == "('fused', 'unroll')" and out[2] == "[]"
 
 
 @pytest.mark.parametrize("framework", KERAS)
@@ -43,6 +43,7 @@ def test_keras_rows_pass_the_framework_tests_in_a_process_of_their_own(framework
             "-m",
             "pytest",
             "-q",
+            "-rs",
             "-p",
             "no:cacheprovider",
             "-W",
@@ -62,7 +63,10 @@ def test_keras_rows_pass_the_framework_tests_in_a_process_of_their_own(framework
     summary = proc.stdout.strip().splitlines()[-1]
     assert proc.returncode == 0, proc.stdout[-3000:]
     passed = int(re.search(r"(\d+) passed", summary).group(1))
-    assert passed >= 20 and "failed" not in summary and "skipped" not in summary, summary
+    assert passed >= 20 and "failed" not in summary, summary
+    # the only skips allowed: the unrolled variants on the 784-step sequence (checked on 28 steps)
+    skips = [line for line in proc.stdout.splitlines() if line.startswith("SKIPPED")]
+    assert all("784 unrolled steps" in line for line in skips), skips
 
 
 PLUGIN = '''

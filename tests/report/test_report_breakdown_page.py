@@ -77,3 +77,17 @@ def test_the_breakdown_and_open_division_show_in_the_browser(page):
     assert "Where a train step" in dom and "closed and open division" in dom
     assert "framework &amp; Python" in dom and "1.00x (closed kept)" in dom
     assert 'alt="stacked bars' in dom
+
+
+def test_the_newest_saved_profile_is_shown_whatever_the_files_times(tmp_path):
+    """A fresh clone gives every stored file the same modification time: the profile saved last wins."""
+    import os
+
+    from bench.report import load_profiles
+
+    folder = tmp_path / "profiles" / "box"
+    folder.mkdir(parents=True)
+    for name, saved in (("aaaaaaaa", "2026-12-02T10:00:00+00:00"), ("bbbbbbbb", "2026-12-01T10:00:00+00:00")):
+        (folder / f"{name}.json").write_text(json.dumps({"commit": name, "saved": saved, "breakdowns": []}))
+        os.utime(folder / f"{name}.json", (0, 1_000_000_000 if name == "aaaaaaaa" else 2_000_000_000))
+    assert load_profiles(tmp_path)["box"]["commit"] == "aaaaaaaa"

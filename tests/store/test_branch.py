@@ -43,6 +43,10 @@ def measured(repo: Path, machine: str, commit: str, value: float) -> None:
     meta = repo / "results" / "meta" / machine
     meta.mkdir(parents=True, exist_ok=True)
     (meta / "fingerprint.json").write_text(json.dumps({"cpu_model": machine}))
+    profiles = repo / "results" / "profiles" / machine
+    (profiles / "traces").mkdir(parents=True, exist_ok=True)
+    (profiles / f"{commit[:8]}.json").write_text(json.dumps({"machine": machine, "breakdowns": []}))
+    (profiles / "traces" / "trace.json").write_text("{}")
 
 
 def on_branch(origin: Path) -> list[str]:
@@ -64,6 +68,8 @@ def test_save_then_restore_into_a_fresh_checkout(tmp_path, origin):
     plan = branch.restore(fresh)
     assert plan.machines == {"gha-cpu": 1}
     assert (fresh / "results" / "meta" / "gha-cpu" / "fingerprint.json").is_file()
+    assert (fresh / "results" / "profiles" / "gha-cpu" / f"{BASE[:8]}.json").is_file()  # the step breakdowns
+    assert not any("traces" in name for name in on_branch(origin))  # a profile's traces stay local
     assert (
         subprocess.run(["git", "-C", str(a), "worktree", "list"], capture_output=True, text=True).stdout.count("\n")
         == 1

@@ -61,10 +61,16 @@ def test_two_machines_merge_into_one_page(tmp_path):
     rounds = cpu / "results" / "rounds" / "gha-ubuntu" / f"{BASE[:8]}.csv"  # the paired rounds come along
     rounds.parent.mkdir(parents=True)
     rounds.write_text("arm,framework,device,benchmark,param,params,key,round,value\n")
+    profile = cpu / "results" / "profiles" / "gha-ubuntu" / f"{BASE[:8]}.json"  # and the step breakdowns,
+    (profile.parent / "traces").mkdir(parents=True)  # without the traces that stay on the runner
+    profile.write_text(json.dumps({"machine": "gha-ubuntu", "breakdowns": []}))
+    (profile.parent / "traces" / "trace.json").write_text("{}")
     into = tmp_path / "site" / "results"
     proc = cli("merge", str(cpu), str(gpu), "--into", str(into))
     assert proc.returncode == 0, proc.stderr
     assert (into / "rounds" / "gha-ubuntu" / rounds.name).read_text() == rounds.read_text()
+    assert (into / "profiles" / "gha-ubuntu" / profile.name).read_text() == profile.read_text()
+    assert not (into / "profiles" / "gha-ubuntu" / "traces").exists()
     assert "gha-ubuntu: 1 result file(s)" in proc.stdout and "gpu-box: 1 result file(s)" in proc.stdout
     assert (into / "meta" / "gpu-box" / "fingerprint.json").is_file()
     again = cli("merge", str(cpu), str(gpu), "--into", str(into))  # idempotent: same bytes are skipped
