@@ -86,6 +86,7 @@ def wall_times(events: list[dict], keep: Callable[[dict], bool], describe=lambda
 
 _INSTRUCTION = re.compile(r"^\s*(?:ROOT\s+)?%?([\w.\-]+)\s*=\s*(.*)$")
 _OPCODE = re.compile(r"(?<![\w.\-%])([a-z][a-z0-9_\-]*)\(")
+_DUMP_NAME = re.compile(r"^module_\d+\.(.+)\.\w+_after_optimizations\.txt$")  # names may hold dots (TF's)
 _COMPUTATION = re.compile(r"^\s*(?:ENTRY\s+)?%?([\w.\-]+)\s.*\{\s*$")
 
 
@@ -97,7 +98,7 @@ def hlo_ops(dump_dir: str | Path) -> dict[tuple[str, str], tuple[str, str]]:
     out: dict[tuple[str, str], tuple[str, str]] = {}
     dumps = sorted(Path(dump_dir).glob("module_*.*after_optimizations.txt"))
     for path in dumps:  # module_NNNN.<name>.<backend>_after_optimizations.txt, oldest first
-        module = path.name.split(".", 2)[1]
+        module = _DUMP_NAME.match(path.name).group(1)  # type: ignore[union-attr]  # the glob matched it
         has_dot: dict[str, bool] = {}
         current = ""
         rows: list[tuple[str, str, str | None, str]] = []

@@ -84,3 +84,33 @@ def test_the_step_matmuls_are_the_models_flops(batch):
     # training: forward, then twice the forward less d(images) (the images need no gradient)
     d_images = cfg.n_steps * 2 * batch * 4 * cfg.n_hidden * cfg.n_input
     assert matmul_flops(step_matmuls(*args, train=True)) == pytest.approx(train_step_flops(cfg, batch) - d_images)
+
+
+def test_hlo_dumps_name_their_ops_whatever_dots_the_module_name_holds(tmp_path):
+    """XLA's text dumps map (module, instruction) to opcode and op name: a JAX module ("jit_step") and a
+    TensorFlow one, whose name ends in ".17" ("a_inference__step_fn_7__XlaMustCompile_true_.17")."""
+    from impls.trace_events import hlo_ops
+
+    body = """HloModule m
+
+%fused_computation (p0: f32[8,16], p1: f32[16,4]) -> f32[8,4] {
+  %p0 = f32[8,16]{1,0} parameter(0)
+  %p1 = f32[16,4]{1,0} parameter(1)
+  ROOT %dot.1 = f32[8,4]{1,0} dot(%p0, %p1), lhs_contracting_dims={1}, rhs_contracting_dims={0}
+}
+
+ENTRY %main (a: f32[8,16], b: f32[16,4]) -> f32[8,4] {
+  %a = f32[8,16]{1,0} parameter(0)
+  %b = f32[16,4]{1,0} parameter(1)
+  %dot_fusion = f32[8,4]{1,0} fusion(%a, %b), kind=kOutput, calls=%fused_computation, metadata={op_name="MatMul"}
+  ROOT %tanh.2 = f32[8,4]{1,0} tanh(%dot_fusion), metadata={op_name="optimizer/Tanh"}
+}
+"""
+    tf_module = "a_inference__step_fn_7__XlaMustCompile_true_.17"
+    (tmp_path / "module_0001.jit_step.cpu_after_optimizations.txt").write_text(body)
+    (tmp_path / f"module_0000.{tf_module}.cpu_after_optimizations.txt").write_text(body)
+    (tmp_path / f"module_0000.{tf_module}.cpu_after_optimizations-buffer-assignment.txt").write_text("no ops")
+    ops = hlo_ops(tmp_path)
+    for module in ("jit_step", tf_module):
+        assert ops[(module, "dot_fusion")] == ("fusion(dot)", "MatMul")
+        assert ops[(module, "tanh.2")] == ("tanh", "optimizer/Tanh")
