@@ -95,7 +95,7 @@ class TensorFlowLSTM(LSTMModel):
 
     @classmethod
     def matmul_chain(cls, shapes, device: str):
-        return matmul_chain(shapes, device)
+        return matmul_chain(shapes, device, cls.jit_compile)
 
     def profile(self, work, steps: int, trace_dir: str) -> list[OpTime]:
         return profile_ops(work, steps, trace_dir)
@@ -213,8 +213,9 @@ class TensorFlowCellLSTM(TensorFlowLSTM):
         return tf.matmul(h, tf.cast(head.kernel, dtype)) + tf.cast(head.bias, dtype)
 
 
-def matmul_chain(shapes, device: str = "cpu"):
-    """One (m x k) @ (k x n) per shape in one tf.function (as the step's graph runs them), then a read."""
+def matmul_chain(shapes, device: str = "cpu", jit_compile: bool = False):
+    """One (m x k) @ (k x n) per shape in one tf.function (as the step's graph runs them; XLA-compiled
+    for the `xla` variant, as its step is), then a read."""
     rng = np.random.default_rng(0)
     with tf.device("/GPU:0" if device == "gpu" else "/CPU:0"):
         pairs = [
@@ -222,7 +223,7 @@ def matmul_chain(shapes, device: str = "cpu"):
             for m, k, n in shapes
         ]
 
-    @tf.function
+    @tf.function(jit_compile=jit_compile)
     def chain():  # the pairs captured, not passed: no argument matching per call
         return [tf.matmul(a, b) for a, b in pairs]
 
