@@ -22,12 +22,7 @@ if THREADS == 1:
     # XLA has no intra-op thread-count flag (an unknown `--` flag aborts): the affinity mask that
     # apply_thread_budget set bounds its pool, and this turns off Eigen's multi-threaded ops.
     os.environ["XLA_FLAGS"] = f"{flags} --xla_cpu_multi_thread_eigen=false".strip()
-PROFILE_DUMP = os.environ.get("SEQMNIST_PROFILE")  # the profile worker's folder for XLA's HLO dumps
-if PROFILE_DUMP:  # XLA:CPU traces each HLO op, and dumps the optimized HLO that names what each op is
-    os.environ["XLA_FLAGS"] = (
-        f"{os.environ.get('XLA_FLAGS', '')} --xla_cpu_enable_xprof_traceme=true "
-        f"--xla_dump_to={PROFILE_DUMP} --xla_dump_hlo_as_text"
-    ).strip()
+PROFILE_DUMP = trace_events.xla_profiling()  # the profile worker's folder for XLA's HLO dumps, else None
 
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
@@ -234,15 +229,7 @@ def profile_ops(work, steps: int, trace_dir: str) -> list[OpTime]:
         for _ in range(steps):
             work()
     path = max(Path(trace_dir).glob("plugins/profile/*/*.trace.json.gz"), key=lambda p: p.stat().st_mtime)
-    hlo = trace_events.hlo_ops(PROFILE_DUMP) if PROFILE_DUMP else {}
-
-    def describe(e: dict) -> tuple[str, str]:
-        args = e["args"]
-        return hlo.get((args.get("hlo_module", ""), args["hlo_op"]), (args["hlo_op"].split(".")[0], ""))
-
-    return trace_events.wall_times(
-        trace_events.read(path), keep=lambda e: "hlo_op" in e.get("args", {}), describe=describe
-    )
+    return trace_events.hlo_wall_times(trace_events.read(path), PROFILE_DUMP)
 
 
 def minimal_loop(batch_size: int, device: str = "cpu"):

@@ -18,10 +18,8 @@ class KerasLSTM(LSTMModel):
     """Keras 3's Sequential LSTM + Dense, compiled with Keras' loss and the PyTorch-form Adam."""
 
     native: type[LSTMModel]  # the backend's own implementation: device checks and framework hooks
-    unroll = False
-    jit_compile: bool | str = (
-        "auto"  # Keras' default: jitted on JAX, eager on PyTorch  # keras.layers.LSTM(unroll=True): the knob Keras offers for short sequences
-    )
+    unroll = False  # keras.layers.LSTM(unroll=True): the knob Keras offers for short sequences
+    jit_compile: bool | str = "auto"  # Keras' default: jitted on JAX, eager on PyTorch
 
     @classmethod
     def device_unavailable(cls, device: str) -> str | None:

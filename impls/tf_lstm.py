@@ -20,12 +20,7 @@ REQUIREMENT = "tensorflow-cpu (or tensorflow for GPU; or seqmnist-bench[tensorfl
 THREADS = apply_thread_budget()
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ["KERAS_BACKEND"] = "tensorflow"  # this implementation is Keras on TensorFlow, whatever the caller set
-PROFILE_DUMP = os.environ.get("SEQMNIST_PROFILE")  # the profile worker's folder for XLA's HLO dumps
-if PROFILE_DUMP:  # the `xla` variant's compiled program: XLA:CPU traces each HLO op and dumps what each is
-    os.environ["XLA_FLAGS"] = (
-        f"{os.environ.get('XLA_FLAGS', '')} --xla_cpu_enable_xprof_traceme=true "
-        f"--xla_dump_to={PROFILE_DUMP} --xla_dump_hlo_as_text"
-    ).strip()
+PROFILE_DUMP = trace_events.xla_profiling()  # for the `xla` variant's compiled program; None outside a profile
 
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
@@ -259,7 +254,7 @@ def profile_ops(work, steps: int, trace_dir: str) -> list[OpTime]:
         if r["type"] != "IDLE" and r["host_or_device"] == where:
             seconds = float(r["total_self_time"]) / 1e6
             ops.append(OpTime(r["operation"], r["type"], r["operation"], seconds, int(r["occurrences"])))
-    compiled = _xla_ops(json.loads(trace)) if ok and PROFILE_DUMP else []
+    compiled = trace_events.hlo_wall_times(trace_events.events(json.loads(trace)), PROFILE_DUMP) if ok else []
     if compiled:  # an XLA-compiled function is one op to TensorFlow: its HLO ops replace it
         ops = [op for op in ops if not _COMPILED_FUNCTION.match(op.kind)] + compiled
     return ops
@@ -267,21 +262,6 @@ def profile_ops(work, steps: int, trace_dir: str) -> list[OpTime]:
 
 # What a jit_compile'd tf.function runs as, to TensorFlow's op table (its HLO ops are inside).
 _COMPILED_FUNCTION = re.compile(r"^(__inference_\w+|_?XlaLaunch\w*|_XlaRun|_XlaCompile)$")
-
-
-def _xla_ops(trace: dict) -> list[OpTime]:
-    """The HLO ops XLA:CPU traced (when compiled with --xla_cpu_enable_xprof_traceme), each with its
-    wall time, opcode and TensorFlow op name from the HLO dump; [] when nothing ran compiled."""
-    events = trace.get("traceEvents", []) if isinstance(trace, dict) else trace
-    if not any("hlo_op" in e.get("args", {}) for e in events):
-        return []
-    hlo = trace_events.hlo_ops(PROFILE_DUMP) if PROFILE_DUMP else {}
-
-    def describe(e: dict) -> tuple[str, str]:
-        args = e["args"]
-        return hlo.get((args.get("hlo_module", ""), args["hlo_op"]), (args["hlo_op"].split(".")[0], ""))
-
-    return trace_events.wall_times(events, keep=lambda e: "hlo_op" in e.get("args", {}), describe=describe)
 
 
 def minimal_loop(batch_size: int, device: str = "cpu"):

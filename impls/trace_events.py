@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -16,8 +17,37 @@ def read(path: str | Path) -> list[dict]:
     """The trace's events (a .json or .json.gz file holding {"traceEvents": [...]} or a bare list)."""
     opener = gzip.open if str(path).endswith(".gz") else open
     with opener(path, "rt", encoding="utf-8") as fh:
-        data = json.load(fh)
+        return events(json.load(fh))
+
+
+def events(data: dict | list) -> list[dict]:
+    """The events of a loaded trace ({"traceEvents": [...]} or a bare list)."""
     return data.get("traceEvents", []) if isinstance(data, dict) else data
+
+
+def xla_profiling() -> str | None:
+    """In the profile worker's process (SEQMNIST_PROFILE names its dump folder), set XLA_FLAGS so that
+    XLA:CPU traces each HLO op and dumps the optimized HLO that names what each op is; the folder, or
+    None elsewhere. Call before the framework is imported (XLA reads its flags once)."""
+    dump = os.environ.get("SEQMNIST_PROFILE")
+    if dump:
+        os.environ["XLA_FLAGS"] = (
+            f"{os.environ.get('XLA_FLAGS', '')} --xla_cpu_enable_xprof_traceme=true "
+            f"--xla_dump_to={dump} --xla_dump_hlo_as_text"
+        ).strip()
+    return dump
+
+
+def hlo_wall_times(events: list[dict], dump_dir: str | None) -> list[OpTime]:
+    """The wall time of every HLO op XLA:CPU traced (events with an `hlo_op` argument), with its opcode
+    and framework op name from the HLO dump in dump_dir when there is one."""
+    hlo = hlo_ops(dump_dir) if dump_dir else {}
+
+    def describe(e: dict) -> tuple[str, str]:
+        args = e["args"]
+        return hlo.get((args.get("hlo_module", ""), args["hlo_op"]), (args["hlo_op"].split(".")[0], ""))
+
+    return wall_times(events, keep=lambda e: "hlo_op" in e.get("args", {}), describe=describe)
 
 
 def wall_times(events: list[dict], keep: Callable[[dict], bool], describe=lambda e: (e["name"], "")) -> list[OpTime]:

@@ -88,25 +88,20 @@ def _profile_open_rows(summary, open_rows: list[tuple[str, str, str]], threads: 
     from bench.core import files
     from bench.store.layout import meta_dir
     from bench.store.lock import Lock
+    from bench.tasks import profile
 
     fingerprint = files.read_json(meta_dir(summary.root) / summary.machine / "fingerprint.json")
     with Lock(summary.root, "run"):
         for framework, variant, device in open_rows:
-            _profile_one(summary, fingerprint, framework, variant, device, threads)
-
-
-def _profile_one(summary, fingerprint: dict, framework: str, variant: str, device: str, threads: int | None) -> None:
-    from bench.tasks import profile
-
-    opts = profile.ProfileOptions(
-        frameworks=[framework],
-        variant=variant,
-        device=device,
-        batch_sizes=[32, 128, 1024],
-        root=summary.root,
-        threads=threads,
-    )
-    found, skipped = profile.run(opts, summary.machine, log=lambda m: print(m, file=sys.stderr, flush=True))
-    path = profile.save(summary.root, summary.machine, found, skipped, fingerprint)
-    if found:
-        print(f"\n{profile.render(found)}\nstored: {path.relative_to(summary.root)}")
+            opts = profile.ProfileOptions(
+                frameworks=[framework],
+                variant=variant,
+                device=device,
+                batch_sizes=[32, 128, 1024],
+                root=summary.root,
+                threads=threads,
+            )
+            found, skipped = profile.run(opts, summary.machine, log=lambda m: print(m, file=sys.stderr, flush=True))
+            path = profile.save(summary.root, summary.machine, found, skipped, fingerprint)
+            if found:
+                print(f"\n{profile.render(found)}\nstored: {path.relative_to(summary.root)}")

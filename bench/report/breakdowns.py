@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from bench.core import files
-from bench.workload.breakdown import CATEGORIES
+from bench.workload.breakdown import CATEGORIES, row_name
 
 SHOWN = ("train", 128)  # (mode, batch size) of the page's chart and table
 
@@ -32,7 +32,7 @@ def breakdown_table(profile: dict, mode: str = SHOWN[0], batch: int = SHOWN[1]) 
     for b in profile.get("breakdowns", []):
         if b["mode"] != mode or b["batch_size"] != batch:
             continue
-        name = _name(b)
+        name = row_name(b["framework"], b["variant"])
         cats = b["categories"]
         row = {c: f"{cats.get(c, 0.0) * 1e3:.2f}" for c in CATEGORIES}
         row["step ms (no profiler)"] = f"{b['step_seconds'] * 1e3:.2f}"
@@ -55,7 +55,7 @@ def plot_breakdowns(profiles: dict[str, dict], out_dir: Path) -> list[Path]:
             continue
         plt = _pyplot()
         fig, ax = plt.subplots(figsize=(8, 0.6 * len(shown) + 1.4))
-        names = [_name(b) for b in shown]
+        names = [row_name(b["framework"], b["variant"]) for b in shown]
         left = [0.0] * len(shown)
         colors = plt.get_cmap("tab10").colors
         for i, category in enumerate(CATEGORIES):
@@ -77,8 +77,3 @@ def plot_breakdowns(profiles: dict[str, dict], out_dir: Path) -> list[Path]:
         ax.set_title(f"Where a train step's time goes: {machine} @ {profile['commit'][:8]}", fontsize=9)
         written.append(_save(fig, Path(out_dir) / f"breakdown_{machine}.png", dpi=110))
     return written
-
-
-def _name(b: dict) -> str:
-    """The framework, and the variant where it is not the closed row's (an open row profiled)."""
-    return b["framework"] if b["variant"] == "fused" else f"{b['framework']} ({b['variant']})"

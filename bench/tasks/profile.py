@@ -14,6 +14,7 @@ from bench.core import files
 from bench.core.errors import RunError
 from bench.core.repo import find_root, git, worker_env
 from bench.store.layout import profile_file, profiles_dir
+from bench.workload.breakdown import row_name
 
 MODES = ("train", "predict")
 PROFILED_STEPS = 10  # steps under the profiler: enough to average, few enough to keep traces small
@@ -103,11 +104,6 @@ def save(root: Path, machine: str, breakdowns: list[dict], skipped: dict, finger
     }
     files.write_json(path, data)
     return path
-
-
-def row_name(framework: str, variant: str) -> str:
-    """A profiled row's name: the framework, and its variant where it is not the closed row's."""
-    return framework if variant == "fused" else f"{framework} ({variant})"
 
 
 def check_frameworks(frameworks: list[str], known: tuple[str, ...]) -> None:

@@ -37,6 +37,11 @@ _RULES: tuple[tuple[str, str, re.Pattern], ...] = (
 _ENCLOSING = re.compile(r"^(ProfilerStep#\d+|step)$")
 
 
+def row_name(framework: str, variant: str) -> str:
+    """A profiled row's name: the framework, and its variant where it is not the closed row's."""
+    return framework if variant == "fused" else f"{framework} ({variant})"
+
+
 def categorize(op: OpTime) -> str:
     """The category of one op: the first rule that matches its scope or kind; gate math otherwise."""
     path = f"{op.scope}/{op.name}" if op.scope else op.name
