@@ -8,20 +8,31 @@ from pathlib import Path
 import pandas as pd
 
 from bench.core import files
-from bench.workload.breakdown import CATEGORIES, row_name
+from bench.workload.breakdown import CATEGORIES, row_key, row_name
 
 SHOWN = ("train", 128)  # (mode, batch size) of the page's chart and table
 
 
 def load_profiles(results_root: Path) -> dict[str, dict]:
-    """The newest stored profile per machine (results/profiles/<machine>/<commit>.json, by the time each
-    was saved; a checkout gives every file the same modification time)."""
+    """Per machine, the newest stored breakdown of each row (framework, variant, device, mode, batch)
+    over results/profiles/<machine>/*.json, newest by the time each file was saved (a checkout gives every
+    file one modification time): profiling one framework at a later commit adds its rows and keeps the
+    others'. Each breakdown carries the commit it was profiled at; `commits` lists those shown."""
     found = {}
     folder = Path(results_root) / "profiles"
     for machine_dir in sorted(folder.iterdir()) if folder.is_dir() else []:
-        stored = [files.read_json(p) for p in sorted(machine_dir.glob("*.json"))]
-        if stored:
-            found[machine_dir.name] = max(stored, key=lambda data: data.get("saved", ""))
+        stored = sorted((files.read_json(p) for p in machine_dir.glob("*.json")), key=lambda d: d.get("saved", ""))
+        if not stored:
+            continue
+        rows: dict[tuple, dict] = {}
+        for data in stored:
+            rows.update({row_key(b): {**b, "commit": data.get("commit", "")} for b in data.get("breakdowns", [])})
+        used = {b["commit"] for b in rows.values()}
+        found[machine_dir.name] = {
+            **stored[-1],
+            "breakdowns": sorted(rows.values(), key=lambda b: (b["framework"], b["variant"] != "fused", row_key(b))),
+            "commits": [c for c in dict.fromkeys(d.get("commit", "") for d in stored) if c in used],
+        }
     return found
 
 
@@ -39,8 +50,12 @@ def breakdown_table(profile: dict, mode: str = SHOWN[0], batch: int = SHOWN[1]) 
         row["categories / step"] = f"{sum(cats.values()) / b['step_seconds']:.0%}"
         ceiling = b.get("ceiling_seconds")
         row["matmuls alone / step"] = f"{ceiling / b['step_seconds']:.0%}" if ceiling else "n/a"
+        row["commit"] = str(b.get("commit", profile.get("commit", "")))[:8]
         rows[name] = row
-    return pd.DataFrame.from_dict(rows, orient="index")
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    if "commit" in table and table["commit"].nunique() < 2:
+        table = table.drop(columns="commit")  # one commit: the heading names it
+    return table
 
 
 def plot_breakdowns(profiles: dict[str, dict], out_dir: Path) -> list[Path]:
@@ -74,6 +89,7 @@ def plot_breakdowns(profiles: dict[str, dict], out_dir: Path) -> list[Path]:
         ax.invert_yaxis()
         ax.set_xlabel("ms per train step, batch 128")
         ax.legend(fontsize=7, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.25), frameon=False)
-        ax.set_title(f"Where a train step's time goes: {machine} @ {profile['commit'][:8]}", fontsize=9)
+        commits = ", ".join(c[:8] for c in profile.get("commits") or [profile["commit"]])
+        ax.set_title(f"Where a train step's time goes: {machine} @ {commits}", fontsize=9)
         written.append(_save(fig, Path(out_dir) / f"breakdown_{machine}.png", dpi=110))
     return written

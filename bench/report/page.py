@@ -155,7 +155,7 @@ def _add_breakdown(block: MachineBlock, profile: dict | None, out_dir: Path) -> 
     if table.empty:
         return
     block.breakdown = table_html(table)
-    block.breakdown_commit = profile["commit"][:8]
+    block.breakdown_commit = ", ".join(c[:8] for c in profile.get("commits") or [profile["commit"]])
     block.breakdown_plot = _png(out_dir / f"breakdown_{block.machine}.png")
 
 

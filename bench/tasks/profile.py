@@ -14,7 +14,7 @@ from bench.core import files
 from bench.core.errors import RunError
 from bench.core.repo import find_root, git, worker_env
 from bench.store.layout import profile_file, profiles_dir
-from bench.workload.breakdown import row_name
+from bench.workload.breakdown import row_key, row_name
 
 MODES = ("train", "predict")
 PROFILED_STEPS = 10  # steps under the profiler: enough to average, few enough to keep traces small
@@ -86,11 +86,8 @@ def save(root: Path, machine: str, breakdowns: list[dict], skipped: dict, finger
     path = profile_file(root, machine, commit)
     old = files.read_json(path) if path.exists() else {}
 
-    def key(b: dict) -> tuple:
-        return (b["framework"], b["variant"], b.get("device", "cpu"), b["mode"], b["batch_size"])
-
-    kept = {key(b): b for b in old.get("breakdowns", [])}
-    kept.update({key(b): b for b in breakdowns})
+    kept = {row_key(b): b for b in old.get("breakdowns", [])}
+    kept.update({row_key(b): b for b in breakdowns})
     still_skipped = {**old.get("skipped", {}), **skipped}
     for b in breakdowns:
         still_skipped.pop(row_name(b["framework"], b["variant"]), None)
@@ -99,7 +96,7 @@ def save(root: Path, machine: str, breakdowns: list[dict], skipped: dict, finger
         "commit": commit,
         "saved": datetime.now(timezone.utc).isoformat(timespec="seconds"),  # which profile is newest
         "fingerprint": fingerprint,
-        "breakdowns": sorted(kept.values(), key=key),
+        "breakdowns": sorted(kept.values(), key=row_key),
         "skipped": still_skipped,
     }
     files.write_json(path, data)

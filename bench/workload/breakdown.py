@@ -37,6 +37,11 @@ _RULES: tuple[tuple[str, str, re.Pattern], ...] = (
 _ENCLOSING = re.compile(r"^(ProfilerStep#\d+|step)$")
 
 
+def row_key(b: dict) -> tuple:
+    """What one stored breakdown measured: (framework, variant, device, mode, batch size)."""
+    return (b["framework"], b["variant"], b.get("device", "cpu"), b["mode"], b["batch_size"])
+
+
 def row_name(framework: str, variant: str) -> str:
     """A profiled row's name: the framework, and its variant where it is not the closed row's."""
     return framework if variant == "fused" else f"{framework} ({variant})"

@@ -79,15 +79,44 @@ def test_the_breakdown_and_open_division_show_in_the_browser(page):
     assert 'alt="stacked bars' in dom
 
 
+def _store(folder, commit: str, saved: str, breakdowns: list[dict]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    data = {"machine": "box", "commit": commit, "saved": saved, "breakdowns": breakdowns, "skipped": {}}
+    (folder / f"{commit}.json").write_text(json.dumps(data))
+
+
 def test_the_newest_saved_profile_is_shown_whatever_the_files_times(tmp_path):
-    """A fresh clone gives every stored file the same modification time: the profile saved last wins."""
+    """A fresh clone gives every stored file the same modification time: the row saved last wins."""
     import os
 
-    from bench.report import load_profiles
+    from bench.report import breakdown_table, load_profiles
 
     folder = tmp_path / "profiles" / "box"
-    folder.mkdir(parents=True)
-    for name, saved in (("aaaaaaaa", "2026-12-02T10:00:00+00:00"), ("bbbbbbbb", "2026-12-01T10:00:00+00:00")):
-        (folder / f"{name}.json").write_text(json.dumps({"commit": name, "saved": saved, "breakdowns": []}))
+    for name, saved, step_ms in (
+        ("aaaaaaaa", "2026-12-02T10:00:00+00:00", 12.0),
+        ("bbbbbbbb", "2026-12-01T10:00:00+00:00", 20.0),
+    ):
+        _store(folder, name, saved, [_breakdown("torch", [0.0, 6.0, 1.0, 1.0, 0.0, 1.0], step_ms)])
         os.utime(folder / f"{name}.json", (0, 1_000_000_000 if name == "aaaaaaaa" else 2_000_000_000))
-    assert load_profiles(tmp_path)["box"]["commit"] == "aaaaaaaa"
+    profile = load_profiles(tmp_path)["box"]
+    assert profile["commit"] == "aaaaaaaa" and profile["commits"] == ["aaaaaaaa"]
+    assert breakdown_table(profile).at["torch", "step ms (no profiler)"] == "12.00"
+
+
+def test_a_later_profile_of_one_row_keeps_the_machines_other_rows(tmp_path):
+    """`profile --frameworks jax --variant cell` at a later commit adds a row: the page keeps the earlier
+    full profile's rows beside it and says which commit each row was profiled at."""
+    from bench.report import breakdown_table, load_profiles
+
+    folder = tmp_path / "profiles" / "box"
+    full = [
+        _breakdown("torch", [0.0, 6.1, 1.2, 1.3, 0.0, 1.4], 10.0),
+        _breakdown("jax", [7.3, 0.0, 4.4, 0.9, 0.0, 2.2], 15.0),
+    ]
+    _store(folder, "aaaaaaaa", "2026-12-01T10:00:00+00:00", full)
+    _store(folder, "bbbbbbbb", "2026-12-02T10:00:00+00:00", [{**full[1], "variant": "cell", "step_seconds": 0.02}])
+    profile = load_profiles(tmp_path)["box"]
+    table = breakdown_table(profile)
+    assert list(table.index) == ["jax", "jax (cell)", "torch"]  # each closed row first
+    assert table["commit"].to_dict() == {"jax": "aaaaaaaa", "jax (cell)": "bbbbbbbb", "torch": "aaaaaaaa"}
+    assert profile["commits"] == ["aaaaaaaa", "bbbbbbbb"]
