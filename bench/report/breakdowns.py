@@ -36,6 +36,11 @@ def load_profiles(results_root: Path) -> dict[str, dict]:
     return found
 
 
+def shown_commits(profile: dict) -> str:
+    """The commits a machine's shown breakdowns were profiled at, short, oldest first."""
+    return ", ".join(c[:8] for c in profile.get("commits") or [profile["commit"]])
+
+
 def breakdown_table(profile: dict, mode: str = SHOWN[0], batch: int = SHOWN[1]) -> pd.DataFrame:
     """Milliseconds per step in each category, per framework, with the step timed without the
     profiler, what the categories explain of it, and the step's matmuls alone as a share of it."""
@@ -89,7 +94,6 @@ def plot_breakdowns(profiles: dict[str, dict], out_dir: Path) -> list[Path]:
         ax.invert_yaxis()
         ax.set_xlabel("ms per train step, batch 128")
         ax.legend(fontsize=7, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.25), frameon=False)
-        commits = ", ".join(c[:8] for c in profile.get("commits") or [profile["commit"]])
-        ax.set_title(f"Where a train step's time goes: {machine} @ {commits}", fontsize=9)
+        ax.set_title(f"Where a train step's time goes: {machine} @ {shown_commits(profile)}", fontsize=9)
         written.append(_save(fig, Path(out_dir) / f"breakdown_{machine}.png", dpi=110))
     return written

@@ -147,7 +147,7 @@ def _machine_block(frame: pd.DataFrame, machine: str, commit: str, out_dir: Path
 
 
 def _add_breakdown(block: MachineBlock, profile: dict | None, out_dir: Path) -> None:
-    from bench.report.breakdowns import breakdown_table
+    from bench.report.breakdowns import breakdown_table, shown_commits
 
     if not profile:
         return
@@ -155,7 +155,7 @@ def _add_breakdown(block: MachineBlock, profile: dict | None, out_dir: Path) -> 
     if table.empty:
         return
     block.breakdown = table_html(table)
-    block.breakdown_commit = ", ".join(c[:8] for c in profile.get("commits") or [profile["commit"]])
+    block.breakdown_commit = shown_commits(profile)
     block.breakdown_plot = _png(out_dir / f"breakdown_{block.machine}.png")
 
 
