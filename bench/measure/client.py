@@ -67,6 +67,18 @@ class Worker:
         self.send(request)
         return self.receive()
 
+    def cpu_seconds(self) -> float | None:
+        """CPU time all of the process's threads have used so far (Linux /proc/PID/task/*/schedstat,
+        nanoseconds on a CPU), or None where it cannot be read: how the engine sees a pool spin."""
+        total, found = 0, False
+        for stat in Path(f"/proc/{self.proc.pid}/task").glob("*/schedstat"):
+            try:
+                total += int(stat.read_text().split()[0])
+                found = True
+            except (OSError, ValueError, IndexError):
+                continue  # a thread that ended between the listing and the read
+        return total / 1e9 if found else None
+
     def close(self, interrupted: bool = False) -> None:
         """Ask the worker to quit (kill it at once when the caller was interrupted)."""
         if interrupted and self.proc.poll() is None:

@@ -83,6 +83,57 @@ def ratios(frame: pd.DataFrame, reference: str, confidence: float = 0.95) -> pd.
     return pd.DataFrame(out, columns=["benchmark", "key", "arm", "reference", *PAIRED_COLUMNS])
 
 
+CARRYOVER_LIMIT = 0.01  # a carry-over established beyond this is named by run, noise and the page
+
+
+def carryover(frame: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """How much longer an arm's sample takes when another arm's sample ran just before it than when
+    its own did (a crossover design's carry-over term), per (previous arm, arm): one log-ratio per
+    round (the mean log of the samples after `after` minus after itself, averaged over the round's
+    benchmarks and keys), then the interval over rounds. Only arms sampled after themselves too (the
+    reference in R A R B R; both in ABBA) can be estimated."""
+    per: dict[tuple[str, str], dict[int, list[float]]] = {}
+    rows = ok_rows(frame)
+    for row in rows.itertuples() if "after" in rows else []:
+        logs, before = np.log(_samples(row.samples)), str(row.after).split()
+        if len(before) != len(logs) or row.arm not in before:
+            continue
+        own = float(np.mean([v for v, b in zip(logs, before) if b == row.arm]))
+        for other in sorted(set(before) - {row.arm, "-"}):
+            shift = float(np.mean([v for v, b in zip(logs, before) if b == other])) - own
+            per.setdefault((other, row.arm), {}).setdefault(int(row.round), []).append(shift)
+    out = []
+    for (other, arm), by_round_shifts in per.items():
+        p = stats.paired_logs([float(np.mean(v)) for v in by_round_shifts.values()], confidence)
+        out.append(_paired_row(p, after=other, arm=arm))
+    return pd.DataFrame(out, columns=["after", "arm", *PAIRED_COLUMNS])
+
+
+def carryover_named(table: pd.DataFrame, limit: float = CARRYOVER_LIMIT) -> pd.DataFrame:
+    """The carry-overs established beyond `limit`: the estimate beyond it and the interval clear of none."""
+    if table.empty:
+        return table
+    beyond = (table.ratio > 1 + limit) & (table.low > 1) | (table.ratio < 1 - limit) & (table.high < 1)
+    return table[beyond]
+
+
+def describe_carryover(table: pd.DataFrame, limit: float = CARRYOVER_LIMIT) -> str:
+    """One line: the largest carry-over estimated and every one established beyond `limit`."""
+    if table.empty:
+        return "carry-over: not estimable (no arm was sampled after itself and after another)"
+    named = carryover_named(table, limit)
+    worst = table.loc[(np.log(table.ratio)).abs().idxmax()]
+    said = ", ".join(_carry_text(r) for r in named.itertuples()) if len(named) else "none"
+    return (
+        f"carry-over (a sample after another arm's against after its own; {len(table)} pairs of arms): "
+        f"beyond {limit:.0%}: {said}; largest {_carry_text(worst)}"
+    )
+
+
+def _carry_text(r) -> str:
+    return f"{r.arm} after {r.after} {r.ratio - 1:+.1%} [{r.low - 1:+.1%}, {r.high - 1:+.1%}] ({r.rounds} rounds)"
+
+
 def within(frame: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     """Within each arm, every key of a DEFAULT_KEY benchmark against its default key: per round the
     ratio of the two means measured in the same process, then the interval over rounds."""

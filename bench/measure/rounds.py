@@ -7,6 +7,11 @@ other arm's sample between two of the reference's (R A R B R C R, the others in 
 each ratio pairs samples a fraction of a second apart and drift of the machine, which this box shows
 as seconds-long swings of 5-12% within one process, cancels. The process is the unit of replication:
 each round's processes are new.
+
+Before a sample of one arm, the engine waits until the arm sampled just before it has stopped using
+the CPU (its idle threads' spin-wait: PyTorch's OpenMP pool burns ~10 ms after every call on this box
+and slows the next process's sample by ~6%, docs/findings.md). Every sample records which arm ran
+just before it and how long before, so estimate.carryover can check that nothing is left.
 """
 
 from __future__ import annotations
@@ -56,6 +61,8 @@ class Plan:
     # run times batch 128 only); None: every combination
     reference: str | None = None  # with three arms or more: every other arm's sample is taken between
     # two of this arm's (R A R B R ...), so each ratio is paired with the reference next to it in time
+    settle: float = 0.05  # before a sample, wait (at most this long) until the previous arm's process is
+    # idle; 0: no wait (only to measure the carry-over it prevents)
 
 
 @dataclass
@@ -75,6 +82,8 @@ class Measurement:
     samples: str = ""  # per-call seconds of each sample, in the order taken (sample k = pass k)
     bracket: str = ""  # with a reference arm: its per-call seconds around each of these samples (the
     # geometric mean of the reference samples taken just before and just after), what sample k is paired with
+    after: str = ""  # the arm whose sample (or calibration) ran just before each sample, "-" for none
+    gap: str = ""  # seconds from the end of that arm's sample to the start of each sample (settling included)
     number: int | None = None  # calls per sample
     unit: str = "seconds"
     status: str = "ok"  # ok, skipped, failed
@@ -83,15 +92,26 @@ class Measurement:
     all_params: str = "[]"  # asv's parameter grid (JSON), for writing asv results
 
 
+PHASES = ("staging", "calibrating", "sampling", "settling", "closing")  # where a round's wall time goes
+
+
 @dataclass
 class Rounds:
-    """Every round an engine run took, and why it stopped."""
+    """Every round an engine run took, why it stopped, and where its wall time went."""
 
     frame: pd.DataFrame
     wall_seconds: float
     stopped: str
     arms: list[str] = field(default_factory=list)
     interrupted: bool = False  # Ctrl-C or SIGTERM: `frame` holds the rounds that finished
+    phases: dict[str, float] = field(default_factory=dict)  # PHASES' seconds summed over rounds
+    staged: dict[str, dict[str, float]] = field(default_factory=dict)  # arm -> its workers' own import and
+    # setup seconds, summed over rounds (they stage side by side: these overlap in wall time)
+
+    @property
+    def efficiency(self) -> float:
+        """The share of the rounds' wall time spent inside timed samples."""
+        return self.phases.get("sampling", 0.0) / self.wall_seconds if self.wall_seconds > 0 else math.nan
 
 
 class WorkerLike(Protocol):
@@ -99,6 +119,7 @@ class WorkerLike(Protocol):
     def receive(self) -> dict: ...
     def ask(self, request: dict) -> dict: ...
     def close(self, interrupted: bool = False) -> None: ...
+    def cpu_seconds(self) -> float | None: ...  # CPU time of the process so far; None: cannot be read
 
 
 Starter = Callable[[Arm, str, dict], WorkerLike]
@@ -130,11 +151,13 @@ def run_rounds(
     active = list(arms)
     started = time.monotonic()
     stopped = f"{plan.max_rounds} rounds (the most allowed)"
+    totals: dict[str, float] = dict.fromkeys(PHASES, 0.0)
+    staged: dict[str, dict[str, float]] = {}
     for round_no in range(1, plan.max_rounds + 1):
         round_start = time.monotonic()
-        phases: dict[str, float] = {}
+        spent = Spent()
         try:
-            rows += one_round(active, plan, env, round_no, rng, start, phases)
+            rows += one_round(active, plan, env, round_no, rng, start, spent)
         except KeyboardInterrupt:
             done = round_no - 1
             log(f"interrupted during round {round_no}: the {done} round(s) that finished are kept")
@@ -144,7 +167,15 @@ def run_rounds(
                 f"interrupted after {done} round(s)",
                 [a.name for a in arms],
                 interrupted=True,
+                phases=totals,
+                staged=staged,
             )
+        for name in PHASES:
+            totals[name] += spent.phases.get(name, 0.0)
+        for arm, own in spent.staged.items():
+            for part, seconds in own.items():
+                staged.setdefault(arm, {}).setdefault(part, 0.0)
+                staged[arm][part] += seconds
         frame = frame_of(rows)
         if round_no == 1:
             ran = set(frame[frame.status == "ok"].arm)
@@ -155,8 +186,8 @@ def run_rounds(
         elapsed = time.monotonic() - started
         said = (
             f"round {round_no}/{plan.min_rounds if round_no < plan.min_rounds else plan.max_rounds}: "
-            f"{elapsed:.0f} s (this round: staging {phases.get('staging', 0):.0f} s, timing "
-            f"{phases.get('timing', 0):.0f} s)"
+            f"{elapsed:.0f} s (this round: staging {spent.phases.get('staging', 0):.0f} s, timed samples "
+            f"{spent.phases.get('sampling', 0):.0f} s of {time.monotonic() - round_start:.0f} s)"
         )
         if round_no < plan.min_rounds:
             log(said)
@@ -169,7 +200,9 @@ def run_rounds(
         if elapsed + (time.monotonic() - round_start) > plan.budget:
             stopped = f"time budget of {plan.budget:.0f} s spent after {round_no} rounds"
             break
-    return Rounds(frame_of(rows), time.monotonic() - started, stopped, [a.name for a in arms])
+    return Rounds(
+        frame_of(rows), time.monotonic() - started, stopped, [a.name for a in arms], phases=totals, staged=staged
+    )
 
 
 def _first_reasons(frame: pd.DataFrame) -> str:
@@ -188,6 +221,17 @@ def pair_key(job: dict) -> str:
     return ", ".join(str(p).strip("'") for p in kept)
 
 
+@dataclass
+class Spent:
+    """Where one round's wall time went (PHASES), and each arm's worker's own staging split."""
+
+    phases: dict[str, float] = field(default_factory=dict)
+    staged: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def add(self, phase: str, seconds: float) -> None:
+        self.phases[phase] = self.phases.get(phase, 0.0) + seconds
+
+
 def one_round(
     arms: list[Arm],
     plan: Plan,
@@ -195,11 +239,11 @@ def one_round(
     round_no: int,
     rng: random.Random,
     start: Starter = start_worker,
-    phases: dict | None = None,
+    spent: Spent | None = None,
 ) -> list[Measurement]:
     """Fresh workers for every arm (started in random order, staged together), then every benchmark
-    timed on all arms that have it, in alternating passes. `phases` gets the seconds of each part."""
-    phases = {} if phases is None else phases
+    timed on all arms that have it, in alternating passes. `spent` gets where the time went."""
+    spent = Spent() if spent is None else spent
     began = time.monotonic()
     order = list(arms)
     rng.shuffle(order)
@@ -213,7 +257,9 @@ def one_round(
         jobs: dict[str, list[dict]] = {}
         for arm in order:
             try:
-                jobs[arm.name] = workers[arm.name].receive()["jobs"]
+                reply = workers[arm.name].receive()
+                jobs[arm.name] = reply["jobs"]
+                spent.staged[arm.name] = {k: float(v) for k, v in (reply.get("staged") or {}).items()}
             except WorkerError as exc:
                 rows.append(
                     Measurement(
@@ -235,18 +281,62 @@ def one_round(
                 by_key.setdefault((job["name"], pair_key(job)), {})[arm.name] = job
         keys = sorted(by_key)
         rng.shuffle(keys)
-        phases["staging"] = time.monotonic() - began
+        spent.add("staging", time.monotonic() - began)
         arm_of = {a.name: a for a in arms}
+        sampler = Sampler(workers, plan, spent)
         for key in keys:
-            rows += _time_key(workers, arm_of, by_key[key], plan, round_no, rng)
+            rows += _time_key(sampler, arm_of, by_key[key], plan, round_no, rng)
     except BaseException:  # Ctrl-C or SIGTERM: no worker outlives the round
         for worker in workers.values():
             worker.close(interrupted=True)
         raise
-    phases["timing"] = time.monotonic() - began - phases.get("staging", 0.0)
+    closing = time.monotonic()
     for worker in workers.values():
         worker.close()
+    spent.add("closing", time.monotonic() - closing)
     return rows
+
+
+class Sampler:
+    """Takes every sample of a round: first waits until the arm that ran last is idle (Plan.settle),
+    then times the sample and remembers which arm ran before it and how long before."""
+
+    POLL = 0.002  # seconds between two readings of the previous process's CPU time
+    IDLE = 0.25  # below this share of one CPU over a poll, the previous process counts as idle
+
+    def __init__(self, workers: dict[str, WorkerLike], plan: Plan, spent: Spent):
+        self.workers, self.plan, self.spent = workers, plan, spent
+        self.last: str | None = None
+        self.ended = time.monotonic()
+
+    def settle(self, arm: str) -> None:
+        """Wait until the previous arm's process stops using the CPU, at most plan.settle seconds
+        (the whole of it where its CPU time cannot be read)."""
+        if not self.plan.settle or self.last is None or self.last == arm:
+            return
+        began = time.monotonic()
+        deadline, previous = began + self.plan.settle, self.workers[self.last]
+        read, used = began, previous.cpu_seconds()
+        while time.monotonic() < deadline:
+            time.sleep(self.POLL)
+            now, cpu = time.monotonic(), previous.cpu_seconds() if used is not None else None
+            if used is not None and cpu is not None and cpu - used < self.IDLE * (now - read):
+                break
+            read, used = now, cpu
+        self.spent.add("settling", time.monotonic() - began)
+
+    def time(self, arm: str, job: int, number: int, phase: str = "sampling") -> tuple[float, str, float]:
+        """(per-call seconds, the arm that ran before, seconds since it ended) of one sample."""
+        self.settle(arm)
+        before, gap = self.last or "-", time.monotonic() - self.ended
+        began = time.monotonic()
+        try:
+            seconds = self.workers[arm].ask({"op": "time", "job": job, "number": number})["seconds"]
+        finally:
+            self.ended = time.monotonic()
+            self.last = arm
+            self.spent.add(phase, self.ended - began)
+        return seconds, before, gap
 
 
 def _measurement(arm: Arm, job: dict, round_no: int, **values) -> Measurement:
@@ -266,9 +356,9 @@ def _measurement(arm: Arm, job: dict, round_no: int, **values) -> Measurement:
     )
 
 
-def _time_key(workers, arm_of, jobs: dict[str, dict], plan: Plan, round_no: int, rng: random.Random):
+def _time_key(sampler: Sampler, arm_of, jobs: dict[str, dict], plan: Plan, round_no: int, rng: random.Random):
     """One benchmark x key on every arm that has it: calibrate each arm's calls per sample, then
-    `alternations` passes in ABC CBA order."""
+    `alternations` passes in ABC CBA order (R A R B R ... with a reference)."""
     rows = [
         _measurement(arm_of[a], job, round_no, status=job["status"], reason=str(job["reason"])[-2000:])
         for a, job in jobs.items()
@@ -283,7 +373,7 @@ def _time_key(workers, arm_of, jobs: dict[str, dict], plan: Plan, round_no: int,
         job = ready[a]
         try:
             probe = max(1, math.ceil(0.03 / max(job["once"] or 1e-6, 1e-7)))
-            per_call = workers[a].ask({"op": "time", "job": job["job"], "number": probe})["seconds"]
+            per_call = sampler.time(a, job["job"], probe, phase="calibrating")[0]
         except WorkerError as exc:
             failed[a] = str(exc)
             continue
@@ -293,16 +383,20 @@ def _time_key(workers, arm_of, jobs: dict[str, dict], plan: Plan, round_no: int,
         number = {a: common for a in number}
     samples: dict[str, list[float]] = {a: [] for a in perm}
     brackets: dict[str, list[float]] = {a: [] for a in perm}
+    after: dict[str, list[str]] = {a: [] for a in perm}
+    gaps: dict[str, list[float]] = {a: [] for a in perm}
 
     def take(a: str) -> float | None:
         if a in failed or a not in number:
             return None
         try:
-            value = workers[a].ask({"op": "time", "job": ready[a]["job"], "number": number[a]})["seconds"]
+            value, before, gap = sampler.time(a, ready[a]["job"], number[a])
         except WorkerError as exc:
             failed[a] = str(exc)
             return None
         samples[a].append(value)
+        after[a].append(before)
+        gaps[a].append(gap)
         return value
 
     ref = plan.reference if plan.reference in ready and len(ready) > 2 else None
@@ -316,11 +410,11 @@ def _time_key(workers, arm_of, jobs: dict[str, dict], plan: Plan, round_no: int,
         before = take(ref)
         for a in others:
             value = take(a)
-            after = take(ref)
+            after_ref = take(ref)
             if value is not None:
-                pair = [v for v in (before, after) if v is not None]
+                pair = [v for v in (before, after_ref) if v is not None]
                 brackets[a].append(math.exp(statistics.fmean(math.log(v) for v in pair)) if pair else math.nan)
-            before = after
+            before = after_ref
     for a in perm:
         arm = arm_of[a]
         if a in failed:
@@ -336,6 +430,8 @@ def _time_key(workers, arm_of, jobs: dict[str, dict], plan: Plan, round_no: int,
                     samples=" ".join(f"{v:.6g}" for v in values),
                     number=number[a],
                     bracket=" ".join(f"{v:.6g}" for v in brackets[a]),
+                    after=" ".join(after[a]),
+                    gap=" ".join(f"{g:.4f}" for g in gaps[a]),
                 )
             )
     return rows

@@ -127,15 +127,20 @@ def serve(args: argparse.Namespace, reply) -> None:
         op = request.get("op")
         if op == "setup":  # "keys": a regex the parameters other than framework and device must match
             keys = re.compile(request.get("keys") or ".*")
+            began = time.perf_counter()
             jobs = [
                 Job(b, idx, params)
                 for b in discover(args.tree, args.bench)
                 for idx, params in combos(b, args.framework, args.device)
                 if keys.fullmatch(key_of(b, params))
             ]
+            with contextlib.suppress(Exception):  # the framework's import, timed apart (a failure: the jobs say)
+                __import__("impls").load(args.framework)
+            found = time.perf_counter()
             for job in jobs:
                 job.setup()
-            reply({"jobs": [job.describe(i) for i, job in enumerate(jobs)], "pid": os.getpid()})
+            staged = {"import": found - began, "setup": time.perf_counter() - found}  # setup: build, compile, warm-up
+            reply({"jobs": [job.describe(i) for i, job in enumerate(jobs)], "pid": os.getpid(), "staged": staged})
         elif op == "time":
             job = jobs[request["job"]]
             try:

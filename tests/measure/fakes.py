@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import random
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,11 +25,21 @@ class Machine:
     noise: float = 0.02
     bimodal: dict = field(default_factory=dict)  # framework -> (probability slow, factor)
     seed: int = 0
+    spin: dict = field(default_factory=dict)  # framework -> (seconds its idle pool spins after each of its
+    # samples, factor on a sample of another process that starts within them): a planted carry-over
 
     def __post_init__(self):
         self.rng = random.Random(self.seed)
         self.level = 0.0
         self.round = None
+        self.last: tuple[FakeWorker, float] | None = None  # the worker that sampled last, when it ended
+
+    def carried(self, worker: FakeWorker) -> float:
+        """The factor on `worker`'s sample starting now from the previous sample's still-spinning pool."""
+        if self.last is None or self.last[0] is worker:
+            return 1.0
+        seconds, factor = self.spin.get(self.last[0].arm.framework, (0.0, 1.0))
+        return factor if time.monotonic() < self.last[1] + seconds else 1.0
 
     def start(self, arm: Arm, bench: str, env: dict):
         return FakeWorker(self, arm)
@@ -46,6 +57,8 @@ class FakeWorker:
         self.slow = f if machine.rng.random() < p else 1.0
         self.jobs = [(key, t) for (fw, key), t in machine.truth.items() if fw == arm.framework]
         self.pending = None
+        self.burnt, self.ended = 0.0, None
+        self.spin = machine.spin.get(arm.framework, (0.0, 1.0))[0]
 
     def send(self, request):
         self.pending = request
@@ -75,8 +88,20 @@ class FakeWorker:
                 ]
             }
         if request["op"] == "time":
-            return {"seconds": self.jobs[request["job"]][1] * self.slow * self.m.factor()}
+            now = time.monotonic()
+            if self.ended is not None:  # the spin after its previous sample ended when this one began
+                self.burnt += min(now - self.ended, self.spin)
+            seconds = self.jobs[request["job"]][1] * self.slow * self.m.factor() * self.m.carried(self)
+            self.ended = time.monotonic()
+            self.m.last = (self, self.ended)
+            return {"seconds": seconds}
         return {}
+
+    def cpu_seconds(self) -> float:
+        """CPU its pool has burnt spinning after its samples (one CPU for `spin` seconds after each)."""
+        if self.ended is None:
+            return self.burnt
+        return self.burnt + min(time.monotonic() - self.ended, self.spin)
 
     def close(self, interrupted=False):
         pass
