@@ -31,6 +31,7 @@ def add_parser(sub) -> None:
 
 
 def cmd_noise(args: argparse.Namespace) -> int:
+    from bench.measure import estimate
     from bench.store.lock import Lock
     from bench.tasks import compare, noise
 
@@ -41,10 +42,13 @@ def cmd_noise(args: argparse.Namespace) -> int:
     with Lock(opts.root, "noise"):
         machine, fp = host(args, opts.root)
         table, walls, comparison = noise.run(opts, args.rounds)
-        path = noise.save(opts.root, machine, table, walls, opts, fp)
+        carried = noise.carryover(comparison.rounds)
+        path = noise.save(opts.root, machine, table, walls, opts, fp, carried)
         rounds_dir = compare.store_dir(opts.root, machine, comparison.base, comparison.head)
         compare.save(comparison, rounds_dir, machine, opts, fp)  # every round, for a second look
     print(noise.render(table, opts, args.rounds))
+    for label, carry in carried.items():
+        print(f"{label}: {estimate.describe_carryover(carry)}")
     print("\nwall time: " + ", ".join(f"{k} {s:.0f} s" for k, s in walls.items()))
     print(f"stored: {path}")
     return 0

@@ -123,14 +123,15 @@ def describe_carryover(table: pd.DataFrame, limit: float = CARRYOVER_LIMIT) -> s
         return "carry-over: not estimable (no arm was sampled after itself and after another)"
     named = carryover_named(table, limit)
     worst = table.loc[(np.log(table.ratio)).abs().idxmax()]
-    said = ", ".join(_carry_text(r) for r in named.itertuples()) if len(named) else "none"
+    said = ", ".join(carry_text(r) for r in named.itertuples()) if len(named) else "none"
     return (
         f"carry-over (a sample after another arm's against after its own; {len(table)} pairs of arms): "
-        f"beyond {limit:.0%}: {said}; largest {_carry_text(worst)}"
+        f"beyond {limit:.0%}: {said}; largest {carry_text(worst)}"
     )
 
 
-def _carry_text(r) -> str:
+def carry_text(r) -> str:
+    """'torch:cpu after keras-torch:cpu +6.5% [+3.1%, +9.0%] (8 rounds)' of one carryover() row."""
     return f"{r.arm} after {r.after} {r.ratio - 1:+.1%} [{r.low - 1:+.1%}, {r.high - 1:+.1%}] ({r.rounds} rounds)"
 
 

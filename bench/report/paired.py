@@ -33,6 +33,7 @@ PAIRED_COLUMNS = [
     "peak_high",
     "matmul_gflops",
     "rerun_tau",
+    "carryover",  # the carry-overs between arms established beyond 1% in these rounds ("" for none)
 ]
 
 
@@ -46,7 +47,7 @@ def row_key(batch_size, param) -> str:
 def attach(frame: pd.DataFrame, results_dir: Path) -> pd.DataFrame:
     """`frame` with PAIRED_COLUMNS filled where a rounds file holds the row's machine and commit."""
     for col in PAIRED_COLUMNS:
-        frame[col] = np.nan if col not in ("paired", "bimodal", "reference") else None
+        frame[col] = np.nan if col not in ("paired", "bimodal", "reference", "carryover") else None
     folder = rounds_dir(results_dir)
     if not folder.is_dir() or frame.empty:
         return frame
@@ -69,6 +70,8 @@ def _fill(frame: pd.DataFrame, idx, rounds: pd.DataFrame, tau: float = 0.0) -> N
     """Fill the paired columns of rows `idx` from their rounds; ratio intervals to the reference widened
     by the machine's run-to-run spread `tau` (log sd, bench.store.reruns) where it was measured."""
     arms = set(rounds.arm)
+    named = estimate.carryover_named(estimate.carryover(rounds))
+    frame.loc[idx, "carryover"] = "; ".join(estimate.carry_text(r) for r in named.itertuples())
     cells = estimate.cells(rounds).set_index(["arm", "benchmark", "key"])
     within = estimate.within(rounds).set_index(["arm", "benchmark", "key"])
     shares = peak_shares(rounds).set_index("arm") if MATMUL in set(rounds.benchmark) else pd.DataFrame()

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from bench.core.text import md_table, md_text, scrub_paths
-from bench.measure.estimate import CELL_TARGET, RATIO_TARGET, half_width
+from bench.measure.estimate import CARRYOVER_LIMIT, CELL_TARGET, RATIO_TARGET, half_width
 from bench.measure.stats import MIN_ROUNDS
 from bench.report.load import commit_rows, is_quick, latest_commits, runs, shown_commits
 from bench.report.metrics import (
@@ -128,6 +128,13 @@ def comparison_table(frame: pd.DataFrame, machine: str, commit: str, device: str
     wide = wider_than_target(sel)
     if wide:
         notes.append(wide)
+    carried = sorted({c for c in sel.get("carryover", pd.Series(dtype=object)).dropna() if c})
+    if carried:
+        notes.append(
+            f"Carry-over beyond {CARRYOVER_LIMIT:.0%} (a sample slower after another framework's sample than after "
+            f"its own): {'; '.join(carried)}. Ratios bracketed by such samples are biased by about half of it "
+            "(docs/findings.md)."
+        )
     overhead = _harness_ratio(sel)
     if overhead:
         columns["harness / minimal loop @128"] = overhead

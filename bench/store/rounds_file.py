@@ -22,6 +22,8 @@ COLUMNS = [
     "value",
     "samples",
     "bracket",
+    "after",
+    "gap",
     "number",
     "unit",
     "status",
@@ -44,9 +46,10 @@ def save(frame: pd.DataFrame, results_asv: Path, machine: str, commit: str, appe
 
 
 def load(path: Path) -> pd.DataFrame:
-    frame = pd.read_csv(path, dtype={"key": str, "samples": str, "bracket": str, "reason": str})
-    frame["samples"] = frame["samples"].fillna("")
-    frame["bracket"] = frame["bracket"].fillna("") if "bracket" in frame else ""
+    text = {"key": str, "samples": str, "bracket": str, "after": str, "gap": str, "reason": str}
+    frame = pd.read_csv(path, dtype=text)
+    for col in ("samples", "bracket", "after", "gap"):  # rounds files older than a column lack it
+        frame[col] = frame[col].fillna("") if col in frame else ""
     frame["reason"] = frame["reason"].fillna("")
     frame["key"] = frame["key"].fillna("")
     return frame

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from bench.core import files
-from bench.measure import stats
+from bench.measure import estimate, stats
 from bench.tasks.compare import CompareOptions, measure
 
 TARGETS = (0.10, 0.05)
@@ -51,11 +51,28 @@ def summarize(v: pd.DataFrame, opts: CompareOptions) -> pd.DataFrame:
     return table
 
 
+def carryover(rounds: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Per framework:device, the carry-over between base's and head's processes (estimate.carryover):
+    in an A/A check any beyond 1% is the alternation disturbing what it measures."""
+    out = {}
+    for (framework, device), sub in rounds.groupby(["framework", "device"], sort=False):
+        out[f"{framework}:{device}"] = estimate.carryover(sub)
+    return out
+
+
 def path(root: Path, machine: str) -> Path:
     return root / "results" / "meta" / machine / "noise.json"
 
 
-def save(root: Path, machine: str, table: pd.DataFrame, walls: dict, opts: CompareOptions, fingerprint: dict) -> Path:
+def save(
+    root: Path,
+    machine: str,
+    table: pd.DataFrame,
+    walls: dict,
+    opts: CompareOptions,
+    fingerprint: dict,
+    carried: dict[str, pd.DataFrame] | None = None,
+) -> Path:
     target = path(root, machine)
     target.parent.mkdir(parents=True, exist_ok=True)
     data = {
@@ -68,6 +85,7 @@ def save(root: Path, machine: str, table: pd.DataFrame, walls: dict, opts: Compa
         "sample_time": opts.sample_time,
         "wall_seconds": walls,
         "benchmarks": json.loads(table.to_json(orient="records")),
+        "carryover": {k: json.loads(v.to_json(orient="records")) for k, v in (carried or {}).items()},
     }
     files.write_json(target, data)
     return target

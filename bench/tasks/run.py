@@ -246,6 +246,7 @@ def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
     chunks_for_asv = chunks if selected(names, opts, exclude) else []
     append = appends(provenance, chosen, opts.quick, dirty)
     seed_dir = scratch.make("seeds")
+    began, asv_seconds = time.monotonic(), 0.0
     try:
         for i, (framework, device) in enumerate(chunks_for_asv, 1):
             label = f"{framework}:{device}"
@@ -271,8 +272,10 @@ def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
                 cmd.append("--show-stderr")
             seed_log = seed_dir / f"{framework}-{device}.jsonl"
             chunk_env = dict(env, SEQMNIST_ACCURACY_RUNS=label, SEQMNIST_SEED_LOG=str(seed_log))
+            chunk_began = time.monotonic()
             try:
                 code = run_group(cmd, root, chunk_env, quiet=opts.quiet)
+                asv_seconds += time.monotonic() - chunk_began
             except KeyboardInterrupt:
                 summary.interrupted = True
                 _log(
@@ -303,12 +306,25 @@ def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
                     + ", ".join(summary.kept[:4])
                     + (" …" if len(summary.kept) > 4 else ""),
                 )
+        meta["wall_seconds"] = {"run": round(time.monotonic() - began, 1), "asv": round(asv_seconds, 1)}
+        _log(opts, spent_line(meta))
         meta["benchmarks"] = history.updated_provenance(provenance, before, results_dir, machine, commit, meta)
         meta["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         meta["chunks_done"], meta["chunks_failed"] = summary.chunks_done, summary.chunks_failed
         write_meta(root, meta)
         asv_results.neutralize(results_dir, machine, commit, asv_env)  # no local path in a published name
     return summary
+
+
+def spent_line(meta: dict) -> str:
+    """The run's wall time, its asv part and the share of it inside the rounds' timed samples."""
+    wall, rounds = meta["wall_seconds"], meta.get("rounds") or {}
+    sampling = (rounds.get("phases") or {}).get("sampling", 0.0)
+    return (
+        f"[run] {wall['run']:.0f} s in all: asv {wall['asv']:.0f} s (cold start, memory, accuracy), paired rounds "
+        f"{rounds.get('wall_seconds', 0.0):.0f} s; timed samples {sampling:.0f} s ({sampling / max(wall['run'], 1e-9):.0%} "
+        "of the run)"
+    )
 
 
 def appends(provenance: dict, chosen: list[str], quick: bool, dirty: bool) -> bool:
@@ -412,7 +428,15 @@ def _replicate(
     summary.chunks_failed += [f for f in failed if f not in summary.chunks_failed]
     left = estimate.open_items(frame, reference, ratio_width, estimate.CELL_TARGET) if not measured.empty else []
     _log(opts, f"[rounds] stopped: {result.stopped} ({result.wall_seconds:.0f} s)")
+    _log(opts, "[rounds] " + where_time_went(result))
+    carry = estimate.carryover(frame) if not measured.empty else pd.DataFrame()
+    if not measured.empty:
+        _log(opts, "[rounds] " + estimate.describe_carryover(carry))
     return {
+        "efficiency": round(result.efficiency, 4),
+        "phases": {k: round(v, 1) for k, v in result.phases.items()},
+        "staged": {a: {k: round(v, 2) for k, v in parts.items()} for a, parts in result.staged.items()},
+        "carryover": json.loads(carry.to_json(orient="records")) if len(carry) else [],
         "stopped": result.stopped,
         "wall_seconds": round(result.wall_seconds, 1),
         "rounds": int(frame["round"].max()) if len(frame) else 0,
@@ -424,6 +448,26 @@ def _replicate(
         "alternations": plan.alternations,
         "sample_time": plan.sample_time,
     }
+
+
+def where_time_went(result) -> str:
+    """One line: the share of the rounds' wall time inside timed samples, and where the rest went (the
+    workers' own import and setup seconds per round, which overlap: they stage side by side)."""
+    wall, phases = result.wall_seconds, result.phases
+    rounds_taken = max(1, int(result.frame["round"].max()) if len(result.frame) else 1)
+    parts = ", ".join(
+        f"{name} {phases.get(name, 0.0):.0f} s" for name in ("staging", "calibrating", "settling", "closing")
+    )
+    other = wall - sum(phases.values())
+    staged = "; ".join(
+        f"{arm.split(':')[0]} " + " + ".join(f"{k} {v / rounds_taken:.1f} s" for k, v in own.items())
+        for arm, own in sorted(result.staged.items())
+    )
+    return (
+        f"timed samples {phases.get('sampling', 0.0):.0f} s of {wall:.0f} s ({result.efficiency:.0%}); {parts}, "
+        f"harness {other:.0f} s"
+        + (f"; per round each worker's own import + setup (side by side): {staged}" if staged else "")
+    )
 
 
 def _store_seeds(log: Path, root: Path, machine: str, commit: str) -> int:
