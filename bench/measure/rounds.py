@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import random
 import statistics
 import time
@@ -126,7 +127,15 @@ Starter = Callable[[Arm, str, dict], WorkerLike]
 
 
 def start_worker(arm: Arm, bench: str, env: dict) -> Worker:
-    return Worker(arm.tree, arm.framework, arm.device, bench, env)
+    return Worker(arm.tree, arm.framework, arm.device, bench, {**compile_caches(), **env})
+
+
+def compile_caches() -> dict[str, str]:
+    """Persistent compilation caches for the workers' staging (every round's fresh processes compile the
+    same programs): JAX's, which keys an executable by its program, versions, backend and options, so a
+    hit is what the compile would have given. Staging only: asv's cold-start jobs never see it."""
+    home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "seqmnist-bench"
+    return {"JAX_COMPILATION_CACHE_DIR": str(home / "jax"), "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0"}
 
 
 def frame_of(rows: list[Measurement]) -> pd.DataFrame:
@@ -153,9 +162,10 @@ def run_rounds(
     stopped = f"{plan.max_rounds} rounds (the most allowed)"
     totals: dict[str, float] = dict.fromkeys(PHASES, 0.0)
     staged: dict[str, dict[str, float]] = {}
+    spent = Spent()
     for round_no in range(1, plan.max_rounds + 1):
         round_start = time.monotonic()
-        spent = Spent()
+        spent = Spent(quitting=spent.quitting)  # the last round's workers, still exiting
         try:
             rows += one_round(active, plan, env, round_no, rng, start, spent)
         except KeyboardInterrupt:
@@ -200,6 +210,9 @@ def run_rounds(
         if elapsed + (time.monotonic() - round_start) > plan.budget:
             stopped = f"time budget of {plan.budget:.0f} s spent after {round_no} rounds"
             break
+    last = Spent(quitting=spent.quitting)
+    last.reap()
+    totals["closing"] += last.phases["closing"]
     return Rounds(
         frame_of(rows), time.monotonic() - started, stopped, [a.name for a in arms], phases=totals, staged=staged
     )
@@ -223,13 +236,23 @@ def pair_key(job: dict) -> str:
 
 @dataclass
 class Spent:
-    """Where one round's wall time went (PHASES), and each arm's worker's own staging split."""
+    """Where one round's wall time went (PHASES), each arm's worker's own staging split, and the
+    workers told to quit whose exit is waited for once the next round has staged (their teardown
+    overlaps its staging, never its samples)."""
 
     phases: dict[str, float] = field(default_factory=dict)
     staged: dict[str, dict[str, float]] = field(default_factory=dict)
+    quitting: list[WorkerLike] = field(default_factory=list)
 
     def add(self, phase: str, seconds: float) -> None:
         self.phases[phase] = self.phases.get(phase, 0.0) + seconds
+
+    def reap(self, interrupted: bool = False) -> None:
+        """Wait for the workers told to quit (kill them when interrupted)."""
+        began = time.monotonic()
+        while self.quitting:
+            self.quitting.pop().close(interrupted=interrupted)
+        self.add("closing", time.monotonic() - began)
 
 
 def one_round(
@@ -282,6 +305,7 @@ def one_round(
         keys = sorted(by_key)
         rng.shuffle(keys)
         spent.add("staging", time.monotonic() - began)
+        spent.reap()  # the previous round's processes have exited before any sample is taken
         arm_of = {a.name: a for a in arms}
         sampler = Sampler(workers, plan, spent)
         for key in keys:
@@ -289,11 +313,11 @@ def one_round(
     except BaseException:  # Ctrl-C or SIGTERM: no worker outlives the round
         for worker in workers.values():
             worker.close(interrupted=True)
+        spent.reap(interrupted=True)
         raise
-    closing = time.monotonic()
-    for worker in workers.values():
-        worker.close()
-    spent.add("closing", time.monotonic() - closing)
+    for worker in workers.values():  # told now, waited for after the next round's staging
+        worker.send({"op": "quit"})
+    spent.quitting += workers.values()
     return rows
 
 

@@ -1,0 +1,59 @@
+"""The engine's paired rounds over the five frameworks with a chosen settle wait, to see the carry-over
+it prevents (docs/findings.md, "Carry-over between arms"; docs/validation.md, "Paired against alone").
+
+    .venv/bin/python docs/probes/paired.py --settle 0 --rounds 6 --save before.csv    # no wait
+    .venv/bin/python docs/probes/paired.py --rounds 6 --save after.csv                # the engine's default
+
+Train step and predict at batch 128 (a quick run's keys), 8 bracketed passes of 0.1 s samples per
+round, every framework's fresh process alive together: `run`'s rounds, with Plan.settle set. Prints
+the carry-over per (previous arm, arm), the ratios to torch and where the wall time went.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from bench.core.repo import worker_env  # noqa: E402
+from bench.measure import estimate, rounds  # noqa: E402
+from bench.tasks.run import where_time_went  # noqa: E402
+
+FRAMEWORKS = ("torch", "tensorflow", "jax", "keras-jax", "keras-torch")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--settle", type=float, default=rounds.Plan.settle, help="seconds (0: no wait)")
+    p.add_argument("--rounds", type=int, default=6)
+    p.add_argument("--save", type=Path, help="write the rounds here (CSV)")
+    a = p.parse_args()
+    arms = [rounds.Arm(f"{fw}:cpu", ROOT, fw, "cpu") for fw in FRAMEWORKS]
+    plan = rounds.Plan(
+        bench=r"^throughput\.(TrainStep|Predict)\.",
+        keys="128",
+        alternations=8,
+        sample_time=0.1,
+        min_rounds=a.rounds,
+        max_rounds=a.rounds,
+        seed=int(time.time()),
+        reference="torch:cpu",
+        settle=a.settle,
+    )
+    result = rounds.run_rounds(arms, plan, worker_env(ROOT, None), log=lambda m: print(m, file=sys.stderr, flush=True))
+    if a.save:
+        result.frame.to_csv(a.save, index=False)
+    carry = estimate.carryover(result.frame)
+    print(f"settle {a.settle:g} s, {a.rounds} rounds: " + where_time_went(result))
+    print(estimate.describe_carryover(carry))
+    print(carry.to_markdown(index=False, floatfmt=".3f"))
+    r = estimate.ratios(result.frame, "torch:cpu")
+    print(r.assign(throughput=1 / r.ratio, low=1 / r.high, high=1 / r.low).to_markdown(index=False, floatfmt=".3f"))
+
+
+if __name__ == "__main__":
+    main()
