@@ -64,6 +64,7 @@ class Plan:
     # two of this arm's (R A R B R ...), so each ratio is paired with the reference next to it in time
     settle: float = 0.05  # before a sample, wait (at most this long) until the previous arm's process is
     # idle; 0: no wait (only to measure the carry-over it prevents)
+    warmup: float = 0.0  # seconds of untimed calls in the arm's process right before each sample
 
 
 @dataclass
@@ -93,7 +94,7 @@ class Measurement:
     all_params: str = "[]"  # asv's parameter grid (JSON), for writing asv results
 
 
-PHASES = ("staging", "calibrating", "sampling", "settling", "closing")  # where a round's wall time goes
+PHASES = ("staging", "calibrating", "warming", "sampling", "settling", "closing")  # where a round's wall time goes
 
 
 @dataclass
@@ -353,13 +354,21 @@ class Sampler:
         """(per-call seconds, the arm that ran before, seconds since it ended) of one sample."""
         self.settle(arm)
         before, gap = self.last or "-", time.monotonic() - self.ended
-        began = time.monotonic()
+        began, warmed = time.monotonic(), 0.0
+        request = {
+            "op": "time",
+            "job": job,
+            "number": number,
+            **({"warmup": self.plan.warmup} if self.plan.warmup else {}),
+        }
         try:
-            seconds = self.workers[arm].ask({"op": "time", "job": job, "number": number})["seconds"]
+            reply = self.workers[arm].ask(request)
+            seconds, warmed = reply["seconds"], float(reply.get("warmed") or 0.0)
         finally:
             self.ended = time.monotonic()
             self.last = arm
-            self.spent.add(phase, self.ended - began)
+            self.spent.add(phase, self.ended - began - warmed)
+            self.spent.add("warming", warmed)
         return seconds, before, gap
 
 
