@@ -64,7 +64,6 @@ class Plan:
     # two of this arm's (R A R B R ...), so each ratio is paired with the reference next to it in time
     settle: float = 0.05  # before a sample, wait (at most this long) until the previous arm's process is
     # idle; 0: no wait (only to measure the carry-over it prevents)
-    warmup: float = 0.0  # seconds of untimed calls in the arm's process right before each sample
 
 
 @dataclass
@@ -94,7 +93,7 @@ class Measurement:
     all_params: str = "[]"  # asv's parameter grid (JSON), for writing asv results
 
 
-PHASES = ("staging", "calibrating", "warming", "sampling", "settling", "closing")  # where a round's wall time goes
+PHASES = ("staging", "calibrating", "sampling", "settling", "closing")  # where a round's wall time goes
 
 
 @dataclass
@@ -354,21 +353,13 @@ class Sampler:
         """(per-call seconds, the arm that ran before, seconds since it ended) of one sample."""
         self.settle(arm)
         before, gap = self.last or "-", time.monotonic() - self.ended
-        began, warmed = time.monotonic(), 0.0
-        request = {
-            "op": "time",
-            "job": job,
-            "number": number,
-            **({"warmup": self.plan.warmup} if self.plan.warmup else {}),
-        }
+        began = time.monotonic()
         try:
-            reply = self.workers[arm].ask(request)
-            seconds, warmed = reply["seconds"], float(reply.get("warmed") or 0.0)
+            seconds = self.workers[arm].ask({"op": "time", "job": job, "number": number})["seconds"]
         finally:
             self.ended = time.monotonic()
             self.last = arm
-            self.spent.add(phase, self.ended - began - warmed)
-            self.spent.add("warming", warmed)
+            self.spent.add(phase, self.ended - began)
         return seconds, before, gap
 
 

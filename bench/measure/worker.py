@@ -8,8 +8,7 @@ line: requests on stdin, replies on the stdout it had at start (the framework's 
 stderr). The process is the unit of replication: each compare round starts fresh ones.
 
     {"op": "setup", "keys": REGEX?}      -> {"jobs": [{"job", "name", "param", "params", "status", ...}]}
-    {"op": "time", "job": J, "number": N, "warmup": S?} -> {"seconds": per-call time of one sample of N
-                                                             calls, "warmed": seconds of untimed calls first}
+    {"op": "time", "job": J, "number": N} -> {"seconds": per-call time of one sample of N calls}
     {"op": "quit"}
 """
 
@@ -94,24 +93,15 @@ class Job:
         except Exception:  # a broken benchmark is a result of the revision, not a crash of the worker
             self.status, self.reason = "failed", traceback.format_exc(limit=8)
 
-    def time(self, number: int, warmup: float = 0.0) -> tuple[float, float]:
-        """One asv_runner sample of `number` calls (setup re-run between calls, as asv does), after
-        calling the benchmark untimed for `warmup` seconds: (per-call seconds, seconds warming)."""
+    def time(self, number: int) -> float:
+        """One asv_runner sample of `number` calls (setup re-run between calls, as asv does)."""
         bench = self.bench
         bench.set_param_idx(self.idx)
         with contextlib.redirect_stdout(io.StringIO()):
             bench.do_setup()  # one benchmark object serves every parameter: point it at ours again
-        began = time.perf_counter()
-        if warmup > 0:  # back to the state a loop of back-to-back calls is in (threads awake, caches warm)
-            func = bench._param_bound_func(*self.params)
-            while True:
-                func()
-                if time.perf_counter() - began >= warmup:
-                    break
-        warmed = time.perf_counter() - began
         bench.number, bench.repeat, bench.warmup_time, bench.min_run_count = number, 1, 0.0, 1
         with contextlib.redirect_stderr(io.StringIO()):
-            return bench.run(*self.params)["samples"][0], warmed
+            return bench.run(*self.params)["samples"][0]
 
     def describe(self, job: int) -> dict:
         b = self.bench
@@ -154,8 +144,7 @@ def serve(args: argparse.Namespace, reply) -> None:
         elif op == "time":
             job = jobs[request["job"]]
             try:
-                seconds, warmed = job.time(int(request["number"]), float(request.get("warmup") or 0.0))
-                reply({"seconds": seconds, "warmed": warmed})
+                reply({"seconds": job.time(int(request["number"]))})
             except Exception:
                 reply({"error": traceback.format_exc(limit=8)})
         elif op == "quit":

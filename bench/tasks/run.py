@@ -391,8 +391,7 @@ def _replicate(
         min_rounds=least,
         max_rounds=max(least, most),
         budget=budget,
-        alternations=6 if opts.quick else 8,  # a round stages in ~20 s: these keep ~70% of it in timed
-        # samples, and a quick run's 6 rounds of five frameworks within 10 minutes (docs/validation.md)
+        alternations=8,  # with the ~20 s a round stages, 8 passes keep ~70% of a round in timed samples
         sample_time=0.15,
         keys=QUICK_KEYS if opts.quick else None,
         seed=int(time.time()),
@@ -457,7 +456,7 @@ def where_time_went(result) -> str:
     wall, phases = result.wall_seconds, result.phases
     rounds_taken = max(1, int(result.frame["round"].max()) if len(result.frame) else 1)
     parts = ", ".join(
-        f"{name} {phases.get(name, 0.0):.0f} s" for name in ("staging", "calibrating", "warming", "settling", "closing")
+        f"{name} {phases.get(name, 0.0):.0f} s" for name in ("staging", "calibrating", "settling", "closing")
     )
     other = wall - sum(phases.values())
     staged = "; ".join(

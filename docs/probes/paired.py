@@ -29,7 +29,6 @@ FRAMEWORKS = ("torch", "tensorflow", "jax", "keras-jax", "keras-torch")
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--settle", type=float, default=rounds.Plan.settle, help="seconds (0: no wait)")
-    p.add_argument("--warmup", type=float, default=rounds.Plan.warmup, help="untimed seconds before each sample")
     p.add_argument("--rounds", type=int, default=6)
     p.add_argument("--save", type=Path, help="write the rounds here (CSV)")
     a = p.parse_args()
@@ -44,13 +43,12 @@ def main() -> None:
         seed=int(time.time()),
         reference="torch:cpu",
         settle=a.settle,
-        warmup=a.warmup,
     )
     result = rounds.run_rounds(arms, plan, worker_env(ROOT, None), log=lambda m: print(m, file=sys.stderr, flush=True))
     if a.save:
         result.frame.to_csv(a.save, index=False)
     carry = estimate.carryover(result.frame)
-    print(f"settle {a.settle:g} s, warm-up {a.warmup:g} s, {a.rounds} rounds: " + where_time_went(result))
+    print(f"settle {a.settle:g} s, {a.rounds} rounds: " + where_time_went(result))
     print(estimate.describe_carryover(carry))
     print(carry.to_markdown(index=False, floatfmt=".3f"))
     r = estimate.ratios(result.frame, "torch:cpu")
