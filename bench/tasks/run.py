@@ -391,7 +391,8 @@ def _replicate(
         min_rounds=least,
         max_rounds=max(least, most),
         budget=budget,
-        alternations=8,  # with the ~20 s a round stages, 8 passes keep ~70% of a round in timed samples
+        alternations=6 if opts.quick else 8,  # a round stages in ~20 s: these keep ~70% of it in timed
+        # samples, and a quick run's 6 rounds of five frameworks within 10 minutes (docs/validation.md)
         sample_time=0.15,
         keys=QUICK_KEYS if opts.quick else None,
         seed=int(time.time()),

@@ -116,6 +116,37 @@ def idle(frameworks: list[str], threads: int | None, repeats: int = 8) -> None:
             arm.worker.close()
 
 
+def company(victim: str, others: list[str], phases: int, samples: int, threads: int | None) -> None:
+    """The victim's samples with the other frameworks' staged processes alive but idle, against with
+    none of them alive: phases alternate (alone, company, alone, ...), each `samples` samples."""
+    ref = Arm(victim, threads)
+    try:
+        for _ in range(3):
+            ref.sample()
+        by: dict[str, list[float]] = {"alone": [], "company": []}
+        for k in range(phases):
+            mode = "alone" if k % 2 == 0 else "company"
+            alive = [Arm(o, threads) for o in others] if mode == "company" else []
+            try:
+                time.sleep(1.0)  # their staging's last spins and exits settle
+                cpu0 = [cpu_seconds(a.pid) for a in alive]
+                values = [ref.sample() for _ in range(samples)]
+                burnt = sum(cpu_seconds(a.pid) - c for a, c in zip(alive, cpu0))
+            finally:
+                for a in alive:
+                    a.worker.close()
+            by[mode].append(statistics.median(values))
+            print(
+                f"  phase {k + 1} {mode:<8} {victim} {statistics.median(values) * 1e3:.2f} ms per step"
+                + (f"; the idle processes used {burnt * 1e3:.0f} ms of CPU meanwhile" if alive else ""),
+                flush=True,
+            )
+        ratio = statistics.median(by["company"]) / statistics.median(by["alone"])
+        print(f"{victim} with {', '.join(others)} alive and idle: {ratio - 1:+.1%} per step against alone")
+    finally:
+        ref.worker.close()
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("other", nargs="?", default="keras-torch", choices=FRAMEWORKS)
@@ -124,8 +155,12 @@ def main() -> None:
     p.add_argument("--gaps", type=float, nargs="+", default=[0.0, 0.05, 0.3])
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--idle", action="store_true", help="each framework alone: its CPU after a sample")
+    p.add_argument("--company", nargs="+", choices=FRAMEWORKS, help="time --victim alone and with these alive")
+    p.add_argument("--phases", type=int, default=6)
     a = p.parse_args()
-    if a.idle:
+    if a.company:
+        company(a.victim, a.company, a.phases, a.pairs, a.threads)
+    elif a.idle:
         idle(list(FRAMEWORKS), a.threads)
     else:
         carryover(a.other, a.victim, a.pairs, a.gaps, a.threads)
