@@ -113,3 +113,35 @@ def test_efficiency_is_the_share_of_wall_time_in_timed_samples():
     assert r.efficiency == pytest.approx(expected, rel=0.1)
     assert sum(r.phases.values()) <= r.wall_seconds
     assert not math.isnan(r.efficiency)
+
+
+class _Unreadable(FakeWorker):
+    """A process whose CPU time cannot be read (no /proc)."""
+
+    def cpu_seconds(self):
+        return None
+
+
+def test_where_cpu_time_cannot_be_read_the_engine_waits_the_whole_settle():
+    plan = Plan(bench=BENCH, min_rounds=1, max_rounds=1, alternations=2, settle=0.01, seed=1)
+    machine = Machine({("torch", "128"): 0.01, ("jax", "128"): 0.01}, drift=0.0, noise=0.0)
+    r = run_rounds(arms("torch", "jax"), plan, {}, start=lambda a, b, e: _Unreadable(machine, a))
+    switches = sum(
+        b != row.arm for row in r.frame.itertuples() for b in row.after.split() if b != "-"
+    )  # samples after the other arm
+    assert switches >= 2
+    assert r.phases["settling"] >= 0.01 * switches * 0.9
+
+
+def test_a_real_worker_reports_its_cpu_time(tmp_path):
+    """The client reads a live worker's threads' CPU time from /proc (None where there is none)."""
+    import os
+
+    from bench.measure.client import Worker
+
+    w = Worker(tmp_path, "torch", "cpu", "nothing", dict(os.environ))
+    try:
+        used = w.cpu_seconds()
+        assert used is None if not os.path.isdir("/proc/self/task") else used > 0
+    finally:
+        w.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 
 import pandas as pd
 from asv_files import BASE, FW, VARIANT, round_row, write_results
@@ -101,3 +102,33 @@ def test_a_measured_run_to_run_spread_widens_the_published_ratio_intervals(tmp_p
     assert after.ratio_low < before.ratio_low and after.ratio_high > before.ratio_high
     assert math.log(after.ratio_high / after.ratio) >= 1.96 * 0.02  # at least the run-to-run term
     assert "run-to-run spread (log sd 2.0%" in report.header_line(frame, "box", BASE)
+
+
+def test_a_carry_over_in_the_stored_rounds_is_named_under_the_table(tmp_path):
+    """torch's samples after jax's are 8% slower than after its own in every round: the table's notes
+    name it with its interval; the same rounds without it name nothing."""
+    res = tmp_path / "results" / "asv"
+    write_results(res, "box", BASE, 1_700_000_000_000, {TRAIN: (FW, [0.010, 0.020, 0.015], [None] * 3)})
+    rng = random.Random(3)
+
+    def rows(carry: float) -> pd.DataFrame:
+        out = []
+        for r in range(1, 9):
+            drift = math.exp(rng.gauss(0, 0.3))
+            after = ["torch:cpu", "jax:cpu", "tensorflow:cpu", "jax:cpu"]
+            torch = [0.010 * drift * (carry if a == "jax:cpu" else 1.0) * math.exp(rng.gauss(0, 0.005)) for a in after]
+            out.append({**round_row("torch", TRAIN, "128", r, torch), "after": " ".join(after)})
+            for fw, t in (("jax", 0.015), ("tensorflow", 0.020)):
+                out.append(round_row(fw, TRAIN, "128", r, [t * drift * math.exp(rng.gauss(0, 0.005))] * 2))
+        return pd.DataFrame(out)
+
+    rounds_file.save(rows(1.08), res, "box", BASE, append=False)
+    notes = report.comparison_table(report.load_results(res), "box", BASE, "cpu")[1]
+    carried = [n for n in notes if n.startswith("Carry-over")]
+    assert len(carried) == 1, notes
+    found = re.search(r"torch:cpu after jax:cpu \+([\d.]+)% \[\+([\d.]+)%, \+([\d.]+)%\]", carried[0])
+    assert found and float(found[2]) <= 8.0 <= float(found[3]) and abs(float(found[1]) - 8.0) < 1.0, carried
+    assert "tensorflow" not in carried[0]
+    rounds_file.save(rows(1.0), res, "box", BASE, append=False)
+    notes = report.comparison_table(report.load_results(res), "box", BASE, "cpu")[1]
+    assert not [n for n in notes if n.startswith("Carry-over")]
