@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
+
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
@@ -26,12 +28,64 @@ from bench.tasks.run import where_time_went  # noqa: E402
 FRAMEWORKS = ("torch", "tensorflow", "jax", "keras-jax", "keras-torch")
 
 
+def blocks(n: int, samples: int) -> pd.DataFrame:
+    """Rounds staged as the engine stages them (every framework's fresh process alive together), but
+    each framework's samples taken back to back in one block, frameworks in random order: the
+    paired rounds without the alternation. A round's ratio is then the ratio of two blocks' means."""
+    import random
+
+    rng = random.Random(int(time.time()))
+    plan = rounds.Plan(bench=r"^throughput\.(TrainStep|Predict)\.", keys="128", sample_time=0.1, settle=0.0)
+    env = worker_env(ROOT, None)
+    rows: list[rounds.Measurement] = []
+    spent = rounds.Spent()
+    for round_no in range(1, n + 1):
+        arms = [rounds.Arm(f"{fw}:cpu", ROOT, fw, "cpu") for fw in FRAMEWORKS]
+        workers = {a.name: rounds.start_worker(a, plan.bench, env) for a in arms}
+        for w in workers.values():
+            w.send({"op": "setup", "keys": "128"})
+        jobs = {name: w.receive()["jobs"] for name, w in workers.items()}
+        spent.reap()
+        sampler = rounds.Sampler(workers, plan, spent)
+        for bench in sorted({j["name"] for js in jobs.values() for j in js}):
+            rng.shuffle(arms)
+            for arm in arms:
+                job = next(j for j in jobs[arm.name] if j["name"] == bench and j["status"] == "ok")
+                number = max(1, round(plan.sample_time / job["once"]))
+                values = [sampler.time(arm.name, job["job"], number)[0] for _ in range(samples)]
+                rows.append(
+                    rounds._measurement(
+                        arm,
+                        job,
+                        round_no,
+                        value=sum(values) / len(values),
+                        samples=" ".join(f"{v:.6g}" for v in values),
+                        number=number,
+                    )
+                )
+        for w in workers.values():
+            w.send({"op": "quit"})
+        spent.quitting += workers.values()
+        print(f"round {round_no}/{n} (blocks) done", file=sys.stderr, flush=True)
+    spent.reap()
+    return rounds.frame_of(rows)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--settle", type=float, default=rounds.Plan.settle, help="seconds (0: no wait)")
     p.add_argument("--rounds", type=int, default=6)
     p.add_argument("--save", type=Path, help="write the rounds here (CSV)")
+    p.add_argument("--blocks", action="store_true", help="each framework's samples back to back, no alternation")
     a = p.parse_args()
+    if a.blocks:
+        frame = blocks(a.rounds, 8)
+        if a.save:
+            frame.to_csv(a.save, index=False)
+        from alone import alone_ratios
+
+        print(alone_ratios(frame).to_markdown(index=False, floatfmt=".3f"))
+        return
     arms = [rounds.Arm(f"{fw}:cpu", ROOT, fw, "cpu") for fw in FRAMEWORKS]
     plan = rounds.Plan(
         bench=r"^throughput\.(TrainStep|Predict)\.",
