@@ -28,3 +28,20 @@ def md_table(frame, index: bool = True) -> str:
         safe.index = [md_text(i) for i in frame.index]
         safe.index.name = None if frame.index.name is None else md_text(frame.index.name)
     return safe.to_markdown(index=index, disable_numparse=True)
+
+
+def one_line(text) -> str:
+    """Text from outside printed on one terminal line: line breaks and other control characters shown
+    as escapes (a name holding a newline cannot start a line of its own)."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+
+
+def workflow_data(text) -> str:
+    """A GitHub Actions workflow command's message, escaped as the runner expects (% CR LF), so that
+    text from outside cannot end the command's line and start another (`::add-mask::`, `::stop-commands::`)."""
+    return str(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def workflow_property(text) -> str:
+    """A workflow command's property value (`title=...`): the message escapes plus ':' and ','."""
+    return workflow_data(text).replace(":", "%3A").replace(",", "%2C")

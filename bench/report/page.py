@@ -163,16 +163,24 @@ def table_html(table: pd.DataFrame) -> str:
     """A table of strings as HTML through pandas' Styler: numbers right-aligned (class num), n/a cells
     (class na), each column's best framework marked (class best, from the table's attrs)."""
     best, metrics = table.attrs.get("best", {}), table.attrs.get("metrics", {})
+    repeated = not table.index.is_unique  # a row name shown more than once (a machine's several change points)
+    if repeated:  # Styler needs unique rows: a hidden second level, the row's position
+        table = table.set_axis(pd.MultiIndex.from_arrays([table.index, range(len(table))]), axis=0)
     classes = pd.DataFrame(
-        [[_cell_class(table.at[fw, col], best.get(col) == fw) for col in table.columns] for fw in table.index],
+        [
+            [_cell_class(table.iat[i, j], best.get(col) == name) for j, col in enumerate(table.columns)]
+            for i, name in enumerate(table.index)
+        ],
         index=table.index,
         columns=table.columns,
     )
-    table = table.rename_axis(index=None, columns=None)  # the corner cell stays empty, no row of names
+    table = table.rename_axis(index=[None] * table.index.nlevels, columns=None)  # an empty corner, no row of names
     uuid = hashlib.sha1(table.to_csv().encode()).hexdigest()[:6]  # ids stable between renders of the same table
     styler = table.style.set_uuid(uuid).set_td_classes(classes).set_table_attributes('class="results"')
     styler = styler.format(escape="html").format_index(escape="html", axis=0)  # cells and row names: text
     styler = styler.format_index(lambda c: _header_link(c, metrics.get(c)), axis=1)
+    if repeated:
+        styler = styler.hide(level=1, axis="index")
     return styler.to_html(doctype_html=False)
 
 

@@ -71,12 +71,39 @@ def blocks(n: int, samples: int) -> pd.DataFrame:
     return rounds.frame_of(rows)
 
 
+class _StagedApart:
+    """A worker staged as soon as it starts, before the next one starts (the engine stages a round's
+    workers side by side): its setup reply is kept and handed to the engine when it asks."""
+
+    def __init__(self, arm: rounds.Arm, bench: str, env: dict, keys: str):
+        self.worker = rounds.start_worker(arm, bench, env)
+        self.reply = self.worker.ask({"op": "setup", "keys": keys})
+
+    def send(self, request: dict) -> None:
+        if request.get("op") != "setup":
+            self.worker.send(request)
+
+    def receive(self) -> dict:
+        reply, self.reply = self.reply, None
+        return reply if reply is not None else self.worker.receive()
+
+    def ask(self, request: dict) -> dict:
+        return self.worker.ask(request)
+
+    def cpu_seconds(self):
+        return self.worker.cpu_seconds()
+
+    def close(self, interrupted: bool = False) -> None:
+        self.worker.close(interrupted)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--settle", type=float, default=rounds.Plan.settle, help="seconds (0: no wait)")
     p.add_argument("--rounds", type=int, default=6)
     p.add_argument("--save", type=Path, help="write the rounds here (CSV)")
     p.add_argument("--blocks", action="store_true", help="each framework's samples back to back, no alternation")
+    p.add_argument("--stage-apart", action="store_true", help="stage each process before starting the next")
     a = p.parse_args()
     if a.blocks:
         frame = blocks(a.rounds, 8)
@@ -98,7 +125,10 @@ def main() -> None:
         reference="torch:cpu",
         settle=a.settle,
     )
-    result = rounds.run_rounds(arms, plan, worker_env(ROOT, None), log=lambda m: print(m, file=sys.stderr, flush=True))
+    start = (lambda arm, bench, env: _StagedApart(arm, bench, env, "128")) if a.stage_apart else rounds.start_worker
+    result = rounds.run_rounds(
+        arms, plan, worker_env(ROOT, None), start=start, log=lambda m: print(m, file=sys.stderr, flush=True)
+    )
     if a.save:
         result.frame.to_csv(a.save, index=False)
     carry = estimate.carryover(result.frame)

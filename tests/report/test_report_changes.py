@@ -135,3 +135,15 @@ def _env(**extra):
     import os
 
     return dict(os.environ, **extra)
+
+
+def test_two_change_points_on_one_machine_are_both_on_the_page(tmp_path):
+    """torch and tensorflow step at the same commit on one machine: report renders both (it ended in an
+    internal error when the page's change-point table was indexed by machine)."""
+    res, commits = history(tmp_path, {"torch": [0.010] * 5 + [0.011] * 3, "tensorflow": [0.02] * 5 + [0.022] * 3,
+                                      "jax": [0.015] * 8})  # fmt: skip
+    proc = cli("report", "--no-plots", "--readme", "", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    section = (res.parent / "report" / "index.html").read_text().split('id="changes"')[1].split("</section>")[0]
+    assert section.count(f"{commits[4][:8]} → {commits[5][:8]}") == 2
+    assert "torch" in section and "tensorflow" in section
