@@ -49,7 +49,13 @@ def cmd_noise(args: argparse.Namespace) -> int:
     print(noise.render(table, opts, args.rounds))
     for label, carry in carried.items():
         print(f"{label}: {estimate.describe_carryover(carry)}")
-    print("\nwall time: " + ", ".join(f"{k} {s:.0f} s" for k, s in walls.items()))
+    shares = comparison.efficiency
+    print(
+        "\nwall time: "
+        + ", ".join(
+            f"{k} {s:.0f} s" + (f" ({shares[k]:.0%} in timed samples)" if k in shares else "") for k, s in walls.items()
+        )
+    )
     print(f"stored: {path}")
     return 0
 

@@ -237,8 +237,8 @@ def pair_key(job: dict) -> str:
 @dataclass
 class Spent:
     """Where one round's wall time went (PHASES), each arm's worker's own staging split, and the
-    workers told to quit, waited for when the next round starts (their exit overlaps the checks
-    between rounds)."""
+    workers told to quit whose exit is waited for once the next round has staged (their teardown
+    overlaps its staging, never its samples)."""
 
     phases: dict[str, float] = field(default_factory=dict)
     staged: dict[str, dict[str, float]] = field(default_factory=dict)
@@ -264,21 +264,21 @@ def one_round(
     start: Starter = start_worker,
     spent: Spent | None = None,
 ) -> list[Measurement]:
-    """Fresh workers for every arm, started in random order and each staged before the next starts
-    (staged side by side, processes ran slower for their whole life: docs/findings.md), then every
-    benchmark timed on all arms that have it, in alternating passes. `spent` gets where the time went."""
+    """Fresh workers for every arm (started in random order, staged together), then every benchmark
+    timed on all arms that have it, in alternating passes. `spent` gets where the time went."""
     spent = Spent() if spent is None else spent
-    spent.reap()  # the previous round's processes have exited: nothing else runs while these stage
     began = time.monotonic()
     order = list(arms)
     rng.shuffle(order)
     workers: dict[str, WorkerLike] = {}
     rows: list[Measurement] = []
     try:
-        jobs: dict[str, list[dict]] = {}
         for arm in order:
             workers[arm.name] = start(arm, plan.bench, env)
+        for arm in order:
             workers[arm.name].send({"op": "setup", **({"keys": plan.keys} if plan.keys else {})})
+        jobs: dict[str, list[dict]] = {}
+        for arm in order:
             try:
                 reply = workers[arm.name].receive()
                 jobs[arm.name] = reply["jobs"]
@@ -305,6 +305,7 @@ def one_round(
         keys = sorted(by_key)
         rng.shuffle(keys)
         spent.add("staging", time.monotonic() - began)
+        spent.reap()  # the previous round's processes have exited before any sample is taken
         arm_of = {a.name: a for a in arms}
         sampler = Sampler(workers, plan, spent)
         for key in keys:

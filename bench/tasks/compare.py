@@ -64,6 +64,7 @@ class Comparison:
     verdicts: pd.DataFrame
     wall_seconds: dict[str, float]  # per framework:device
     skipped: dict[str, str]
+    efficiency: dict[str, float] = field(default_factory=dict)  # per framework:device: share in timed samples
 
 
 def resolve(root: Path, rev: str) -> str:
@@ -200,13 +201,13 @@ def measure(opts: CompareOptions) -> Comparison:
             git(root, "worktree", "add", "--detach", str(trees[side]), commit)
             if not (trees[side] / "bench" / "suites").is_dir():
                 raise RunError(f"{commit[:8]} has no bench/suites: it predates the benchmark suite")
-        frames, walls, skipped = [], {}, {}
+        frames, walls, skipped, efficiency = [], {}, {}, {}
         env = worker_env(opts)
         for n, framework in enumerate(opts.frameworks):
             for device in opts.devices:
                 label = f"{framework}:{device}"
                 part = _rounds(opts, trees, framework, device, env, seed=opts.seed + 1000 * n, label=label)
-                walls[label] = part.wall_seconds
+                walls[label], efficiency[label] = part.wall_seconds, part.efficiency
                 frame = part.frame
                 if frame.empty or not (frame.status == "failed").any() and not (frame.status == "ok").any():
                     skipped[label] = part.stopped.removeprefix("nothing to time after round 1: ")
@@ -220,7 +221,13 @@ def measure(opts: CompareOptions) -> Comparison:
             raise RunError("nothing to compare: " + "; ".join(f"{k}: {v}" for k, v in skipped.items()))
         frame = pd.concat(frames, ignore_index=True).assign(side=lambda f: f.arm)
         return Comparison(
-            base, head, frame, estimates(frame, opts.threshold, opts.confidence, opts.allow_gone), walls, skipped
+            base,
+            head,
+            frame,
+            estimates(frame, opts.threshold, opts.confidence, opts.allow_gone),
+            walls,
+            skipped,
+            efficiency,
         )
     finally:
         for tree in trees.values():
@@ -314,7 +321,10 @@ def render(c: Comparison, machine: str, opts: CompareOptions) -> str:
     counts = v.verdict.value_counts()
     order = ["regression", "failed", "improvement", "inconclusive", "new", "gone", "base failed", "unchanged"]
     summary = ", ".join(f"{counts[k]} {k}" for k in order if counts.get(k, 0))
-    walls = ", ".join(f"{k} {s:.0f} s" for k, s in c.wall_seconds.items())
+    walls = ", ".join(
+        f"{k} {s:.0f} s" + (f" ({c.efficiency[k]:.0%} in timed samples)" if k in c.efficiency else "")
+        for k, s in c.wall_seconds.items()
+    )
     lines = [
         f"# Regression report: {c.head[:8]} vs {c.base[:8]} on {md_text(machine)}",
         "",

@@ -103,7 +103,11 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=6)
     p.add_argument("--save", type=Path, help="write the rounds here (CSV)")
     p.add_argument("--blocks", action="store_true", help="each framework's samples back to back, no alternation")
-    p.add_argument("--stage-apart", action="store_true", help="stage each process before starting the next")
+    p.add_argument(
+        "--stage-apart",
+        action="store_true",
+        help="stage each process before starting the next (the engine stages them side by side)",
+    )
     a = p.parse_args()
     if a.blocks:
         frame = blocks(a.rounds, 8)
