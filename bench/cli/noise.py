@@ -49,13 +49,7 @@ def cmd_noise(args: argparse.Namespace) -> int:
     print(noise.render(table, opts, args.rounds))
     for label, carry in carried.items():
         print(f"{label}: {estimate.describe_carryover(carry)}")
-    shares = comparison.efficiency
-    print(
-        "\nwall time: "
-        + ", ".join(
-            f"{k} {s:.0f} s" + (f" ({shares[k]:.0%} in timed samples)" if k in shares else "") for k, s in walls.items()
-        )
-    )
+    print("\nwall time: " + compare.wall_text(comparison))
     print(f"stored: {path}")
     return 0
 

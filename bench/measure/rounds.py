@@ -160,12 +160,9 @@ def run_rounds(
     active = list(arms)
     started = time.monotonic()
     stopped = f"{plan.max_rounds} rounds (the most allowed)"
-    totals: dict[str, float] = dict.fromkeys(PHASES, 0.0)
-    staged: dict[str, dict[str, float]] = {}
-    spent = Spent()
+    spent = Spent()  # every round's time, summed; it carries the last round's workers, still exiting
     for round_no in range(1, plan.max_rounds + 1):
-        round_start = time.monotonic()
-        spent = Spent(quitting=spent.quitting)  # the last round's workers, still exiting
+        round_start, so_far = time.monotonic(), dict(spent.phases)
         try:
             rows += one_round(active, plan, env, round_no, rng, start, spent)
         except KeyboardInterrupt:
@@ -177,15 +174,10 @@ def run_rounds(
                 f"interrupted after {done} round(s)",
                 [a.name for a in arms],
                 interrupted=True,
-                phases=totals,
-                staged=staged,
+                phases=spent.totals(),
+                staged=spent.staged,
             )
-        for name in PHASES:
-            totals[name] += spent.phases.get(name, 0.0)
-        for arm, own in spent.staged.items():
-            for part, seconds in own.items():
-                staged.setdefault(arm, {}).setdefault(part, 0.0)
-                staged[arm][part] += seconds
+        this_round = {k: v - so_far.get(k, 0.0) for k, v in spent.phases.items()}
         frame = frame_of(rows)
         if round_no == 1:
             ran = set(frame[frame.status == "ok"].arm)
@@ -196,8 +188,8 @@ def run_rounds(
         elapsed = time.monotonic() - started
         said = (
             f"round {round_no}/{plan.min_rounds if round_no < plan.min_rounds else plan.max_rounds}: "
-            f"{elapsed:.0f} s (this round: staging {spent.phases.get('staging', 0):.0f} s, timed samples "
-            f"{spent.phases.get('sampling', 0):.0f} s of {time.monotonic() - round_start:.0f} s)"
+            f"{elapsed:.0f} s (this round: staging {this_round.get('staging', 0):.0f} s, timed samples "
+            f"{this_round.get('sampling', 0):.0f} s of {time.monotonic() - round_start:.0f} s)"
         )
         if round_no < plan.min_rounds:
             log(said)
@@ -210,11 +202,14 @@ def run_rounds(
         if elapsed + (time.monotonic() - round_start) > plan.budget:
             stopped = f"time budget of {plan.budget:.0f} s spent after {round_no} rounds"
             break
-    last = Spent(quitting=spent.quitting)
-    last.reap()
-    totals["closing"] += last.phases["closing"]
+    spent.reap()
     return Rounds(
-        frame_of(rows), time.monotonic() - started, stopped, [a.name for a in arms], phases=totals, staged=staged
+        frame_of(rows),
+        time.monotonic() - started,
+        stopped,
+        [a.name for a in arms],
+        phases=spent.totals(),
+        staged=spent.staged,
     )
 
 
@@ -236,9 +231,9 @@ def pair_key(job: dict) -> str:
 
 @dataclass
 class Spent:
-    """Where one round's wall time went (PHASES), each arm's worker's own staging split, and the
-    workers told to quit whose exit is waited for once the next round has staged (their teardown
-    overlaps its staging, never its samples)."""
+    """Where the rounds' wall time went (PHASES, summed), each arm's workers' own staging split (summed),
+    and the workers told to quit whose exit is waited for once the next round has staged (their
+    teardown overlaps its staging, never its samples)."""
 
     phases: dict[str, float] = field(default_factory=dict)
     staged: dict[str, dict[str, float]] = field(default_factory=dict)
@@ -246,6 +241,15 @@ class Spent:
 
     def add(self, phase: str, seconds: float) -> None:
         self.phases[phase] = self.phases.get(phase, 0.0) + seconds
+
+    def add_staged(self, arm: str, parts: dict) -> None:
+        """A worker's own import and setup seconds (its setup reply's "staged")."""
+        own = self.staged.setdefault(arm, {})
+        for part, seconds in parts.items():
+            own[part] = own.get(part, 0.0) + float(seconds)
+
+    def totals(self) -> dict[str, float]:
+        return {phase: self.phases.get(phase, 0.0) for phase in PHASES}
 
     def reap(self, interrupted: bool = False) -> None:
         """Wait for the workers told to quit (kill them when interrupted)."""
@@ -282,7 +286,7 @@ def one_round(
             try:
                 reply = workers[arm.name].receive()
                 jobs[arm.name] = reply["jobs"]
-                spent.staged[arm.name] = {k: float(v) for k, v in (reply.get("staged") or {}).items()}
+                spent.add_staged(arm.name, reply.get("staged") or {})
             except WorkerError as exc:
                 rows.append(
                     Measurement(
@@ -341,12 +345,13 @@ class Sampler:
         began = time.monotonic()
         deadline, previous = began + self.plan.settle, self.workers[self.last]
         read, used = began, previous.cpu_seconds()
-        while time.monotonic() < deadline:
+        while used is not None and time.monotonic() < deadline:
             time.sleep(self.POLL)
-            now, cpu = time.monotonic(), previous.cpu_seconds() if used is not None else None
-            if used is not None and cpu is not None and cpu - used < self.IDLE * (now - read):
+            now, cpu = time.monotonic(), previous.cpu_seconds()
+            if cpu is not None and cpu - used < self.IDLE * (now - read):
                 break
             read, used = now, cpu
+        time.sleep(max(0.0, deadline - time.monotonic()) if used is None else 0.0)  # unreadable: the whole wait
         self.spent.add("settling", time.monotonic() - began)
 
     def time(self, arm: str, job: int, number: int, phase: str = "sampling") -> tuple[float, str, float]:

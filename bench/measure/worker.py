@@ -7,7 +7,8 @@ nothing from the project itself (the revision may predate this file). It speaks 
 line: requests on stdin, replies on the stdout it had at start (the framework's own prints go to
 stderr). The process is the unit of replication: each compare round starts fresh ones.
 
-    {"op": "setup", "keys": REGEX?}      -> {"jobs": [{"job", "name", "param", "params", "status", ...}]}
+    {"op": "setup", "keys": REGEX?}      -> {"jobs": [{"job", "name", "param", "params", "status", ...}],
+                                             "pid": P, "staged": {"import": s, "setup": s}}
     {"op": "time", "job": J, "number": N} -> {"seconds": per-call time of one sample of N calls}
     {"op": "quit"}
 """

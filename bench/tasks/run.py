@@ -430,7 +430,7 @@ def _replicate(
     left = estimate.open_items(frame, reference, ratio_width, estimate.CELL_TARGET) if not measured.empty else []
     _log(opts, f"[rounds] stopped: {result.stopped} ({result.wall_seconds:.0f} s)")
     _log(opts, "[rounds] " + where_time_went(result))
-    carry = estimate.carryover(frame) if not measured.empty else pd.DataFrame()
+    carry = estimate.carryover(frame)
     if not measured.empty:
         _log(opts, "[rounds] " + estimate.describe_carryover(carry))
     return {
@@ -454,11 +454,11 @@ def _replicate(
 def where_time_went(result) -> str:
     """One line: the share of the rounds' wall time inside timed samples, and where the rest went (the
     workers' own import and setup seconds per round, which overlap: they stage side by side)."""
+    from bench.measure.rounds import PHASES
+
     wall, phases = result.wall_seconds, result.phases
     rounds_taken = max(1, int(result.frame["round"].max()) if len(result.frame) else 1)
-    parts = ", ".join(
-        f"{name} {phases.get(name, 0.0):.0f} s" for name in ("staging", "calibrating", "settling", "closing")
-    )
+    parts = ", ".join(f"{name} {phases.get(name, 0.0):.0f} s" for name in PHASES if name != "sampling")
     other = wall - sum(phases.values())
     staged = "; ".join(
         f"{arm.split(':')[0]} " + " + ".join(f"{k} {v / rounds_taken:.1f} s" for k, v in own.items())

@@ -33,26 +33,18 @@ from bench.measure.client import Worker  # noqa: E402
 FRAMEWORKS = ("torch", "tensorflow", "jax", "keras-jax", "keras-torch")
 
 
-def cpu_seconds(pid: int) -> float:
-    """CPU time of every thread of `pid` so far (schedstat: nanoseconds on the CPU)."""
-    total = 0
-    for stat in Path(f"/proc/{pid}/task").glob("*/schedstat"):
-        try:
-            total += int(stat.read_text().split()[0])
-        except (OSError, ValueError, IndexError):
-            continue
-    return total / 1e9
-
-
 class Arm:
     """One framework's worker, staged with the train step at batch 128."""
 
     def __init__(self, framework: str, threads: int | None):
         self.worker = Worker(ROOT, framework, "cpu", r"^throughput\.TrainStep\.", worker_env(ROOT, threads))
         reply = self.worker.ask({"op": "setup", "keys": "128"})
-        self.pid = reply["pid"]
         self.job = next(j for j in reply["jobs"] if j["status"] == "ok")
         self.number = max(1, math.ceil(0.15 / self.job["once"]))
+
+    def cpu(self) -> float:
+        """CPU seconds the process's threads have used (the engine's own reading, client.Worker)."""
+        return self.worker.cpu_seconds() or 0.0
 
     def sample(self) -> float:
         return self.worker.ask({"op": "time", "job": self.job["job"], "number": self.number})["seconds"]
@@ -69,11 +61,11 @@ def carryover(other: str, victim: str, pairs: int, gaps: list[float], threads: i
         burnt: dict[float, list[float]] = {}
         for gap, first in trials:
             (arm if first == "other" else ref).sample()
-            cpu0 = cpu_seconds(arm.pid)
+            cpu0 = arm.cpu()
             time.sleep(gap)
             value = ref.sample()
             if first == "other":
-                burnt.setdefault(gap, []).append(cpu_seconds(arm.pid) - cpu0)
+                burnt.setdefault(gap, []).append(arm.cpu() - cpu0)
             after.setdefault((gap, first), []).append(value)
         print(f"{victim}'s train step @128 after {other}'s sample against after its own, {pairs} pairs per cell:")
         for gap in gaps:
@@ -102,11 +94,11 @@ def idle(frameworks: list[str], threads: int | None, repeats: int = 8) -> None:
             per: list[list[float]] = []
             for _ in range(repeats):
                 arm.sample()
-                t0, c0 = time.monotonic(), cpu_seconds(arm.pid)
+                t0, c0 = time.monotonic(), arm.cpu()
                 row, last = [], c0
                 for edge in windows[1:]:
                     time.sleep(max(0.0, t0 + edge - time.monotonic()))
-                    now = cpu_seconds(arm.pid)
+                    now = arm.cpu()
                     row.append(now - last)
                     last = now
                 per.append(row)
@@ -129,9 +121,9 @@ def company(victim: str, others: list[str], phases: int, samples: int, threads: 
             alive = [Arm(o, threads) for o in others] if mode == "company" else []
             try:
                 time.sleep(1.0)  # their staging's last spins and exits settle
-                cpu0 = [cpu_seconds(a.pid) for a in alive]
+                cpu0 = [a.cpu() for a in alive]
                 values = [ref.sample() for _ in range(samples)]
-                burnt = sum(cpu_seconds(a.pid) - c for a, c in zip(alive, cpu0))
+                burnt = sum(a.cpu() - c for a, c in zip(alive, cpu0))
             finally:
                 for a in alive:
                     a.worker.close()
