@@ -47,15 +47,20 @@ def write_json(path: Path | str, data, **dump_args) -> Path:
 def read_json(path: Path | str, kind: type = dict):
     """The JSON value stored at `path`, which must be a `kind`; CorruptFile naming the file otherwise."""
     path = Path(path)
+    return parse_json(path.read_bytes(), str(path), kind)
+
+
+def parse_json(data: bytes, where: str, kind: type = dict, advice: str = "restore or delete it"):
+    """The JSON value in `data` (UTF-8), which must be a `kind`; CorruptFile naming `where` otherwise."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        value = json.loads(data.decode("utf-8"))
     except UnicodeDecodeError as exc:
-        raise CorruptFile(f"{path}: not a UTF-8 text file ({exc.reason}); restore or delete it") from None
+        raise CorruptFile(f"{where}: not a UTF-8 text file ({exc.reason}); {advice}") from None
     except ValueError as exc:
-        raise CorruptFile(f"{path}: not valid JSON ({exc}); restore or delete it") from None
-    if not isinstance(data, kind):
-        raise CorruptFile(f"{path}: expected {_json_name(kind)}, found {_json_name(type(data))}; restore or delete it")
-    return data
+        raise CorruptFile(f"{where}: not valid JSON ({exc}); {advice}") from None
+    if not isinstance(value, kind):
+        raise CorruptFile(f"{where}: expected {_json_name(kind)}, found {_json_name(type(value))}; {advice}")
+    return value
 
 
 def _json_name(kind: type) -> str:

@@ -23,9 +23,10 @@ class GitFailed(RunError):
     """A git command that ran and failed (an unknown revision, say), unlike git missing altogether."""
 
 
-def git(root: Path, *args: str) -> str:
+def git(root: Path, *args: str, env: Mapping[str, str] | None = None) -> str:
+    """git's output (stripped) for `args` in `root`; GitFailed with its message when it fails."""
     try:
-        proc = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
+        proc = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, env=env)
     except FileNotFoundError:
         raise RunError("git is not on PATH: the harness needs it to name and check out commits") from None
     if proc.returncode != 0:

@@ -69,7 +69,8 @@ class Worker:
 
     def cpu_seconds(self) -> float | None:
         """CPU time all of the process's threads have used so far (Linux /proc/PID/task/*/schedstat,
-        nanoseconds on a CPU), or None where it cannot be read: how the engine sees a pool spin."""
+        nanoseconds on a CPU, up to date at the scheduler's last tick), or None where it cannot be read:
+        what the carry-over probe measures a pool's spin with."""
         total, found = 0, False
         for stat in Path(f"/proc/{self.proc.pid}/task").glob("*/schedstat"):
             try:
@@ -78,6 +79,11 @@ class Worker:
             except (OSError, ValueError, IndexError):
                 continue  # a thread that ended between the listing and the read
         return total / 1e9 if found else None
+
+    def busy(self) -> bool | None:
+        """Whether a thread of the process is on a CPU or waiting for one now (None: cannot be read):
+        how the engine sees an idle pool still spinning after a sample."""
+        return running(self.proc.pid)
 
     def close(self, interrupted: bool = False) -> None:
         """Ask the worker to quit (kill it at once when the caller was interrupted)."""
@@ -92,3 +98,19 @@ class Worker:
                 self.proc.kill()
                 self.proc.wait()
         self.log.close()
+
+
+def running(pid: int) -> bool | None:
+    """Whether any thread of process `pid` is in state R (running or runnable) in /proc/PID/task/*/stat,
+    or None where that cannot be read. The state changes the moment a spinning thread sleeps; the
+    CPU time in schedstat is only brought up to date at the scheduler's tick (ms late)."""
+    found = False
+    for stat in Path(f"/proc/{pid}/task").glob("*/stat"):
+        try:
+            state = stat.read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue  # a thread that ended between the listing and the read
+        if state == "R":
+            return True
+        found = True
+    return False if found else None

@@ -120,7 +120,7 @@ class WorkerLike(Protocol):
     def receive(self) -> dict: ...
     def ask(self, request: dict) -> dict: ...
     def close(self, interrupted: bool = False) -> None: ...
-    def cpu_seconds(self) -> float | None: ...  # CPU time of the process so far; None: cannot be read
+    def busy(self) -> bool | None: ...  # a thread of the process on a CPU now; None: cannot be read
 
 
 Starter = Callable[[Arm, str, dict], WorkerLike]
@@ -329,8 +329,7 @@ class Sampler:
     """Takes every sample of a round: first waits until the arm that ran last is idle (Plan.settle),
     then times the sample and remembers which arm ran before it and how long before."""
 
-    POLL = 0.002  # seconds between two readings of the previous process's CPU time
-    IDLE = 0.25  # below this share of one CPU over a poll, the previous process counts as idle
+    POLL = 0.001  # seconds between two looks at the previous process's threads
 
     def __init__(self, workers: dict[str, WorkerLike], plan: Plan, spent: Spent):
         self.workers, self.plan, self.spent = workers, plan, spent
@@ -338,20 +337,17 @@ class Sampler:
         self.ended = time.monotonic()
 
     def settle(self, arm: str) -> None:
-        """Wait until the previous arm's process stops using the CPU, at most plan.settle seconds
-        (the whole of it where its CPU time cannot be read)."""
+        """Wait until no thread of the previous arm's process is running, at most plan.settle seconds
+        (the whole of it where its threads cannot be read)."""
         if not self.plan.settle or self.last is None or self.last == arm:
             return
         began = time.monotonic()
         deadline, previous = began + self.plan.settle, self.workers[self.last]
-        read, used = began, previous.cpu_seconds()
-        while used is not None and time.monotonic() < deadline:
+        busy = previous.busy()
+        while busy and time.monotonic() < deadline:
             time.sleep(self.POLL)
-            now, cpu = time.monotonic(), previous.cpu_seconds()
-            if cpu is not None and cpu - used < self.IDLE * (now - read):
-                break
-            read, used = now, cpu
-        time.sleep(max(0.0, deadline - time.monotonic()) if used is None else 0.0)  # unreadable: the whole wait
+            busy = previous.busy()
+        time.sleep(max(0.0, deadline - time.monotonic()) if busy is None else 0.0)  # unreadable: the whole wait
         self.spent.add("settling", time.monotonic() - began)
 
     def time(self, arm: str, job: int, number: int, phase: str = "sampling") -> tuple[float, str, float]:

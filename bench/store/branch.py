@@ -1,30 +1,40 @@
-"""Benchmark history on a git branch (`benchmark-results`), so it outlives any cache: each runner commits
+"""Benchmark history on a git branch (`benchmark-results`), so it outlives any cache: each runner adds
 its own machine's results there after a run on main (retrying when another runner pushed first), and
 `history restore` merges every machine's results from the branch into results/ before a run or a page.
 
-The branch holds only results/asv/<machine>/, results/meta/<machine>/, results/rounds/<machine>/,
-results/profiles/<machine>/ (without the local traces/) and
-results/asv/benchmarks.json; a runner replaces its own machine's folders and adds to benchmarks.json, so
-two runners never touch the same file but that one, which is merged.
+The branch is untrusted input, read the way merge reads a runner's artifact: only regular files of the
+names merge knows (results/<asv|meta|rounds|profiles>/<machine>/<file>, results/asv/benchmarks.json) at
+every level of the path, each checked for size while it streams out of git and for JSON before it is
+used. It is read and written through git's object store (ls-tree, cat-file, a private index,
+commit-tree), never checked out, so a link on the branch is never followed. `save` only adds: a file
+the branch holds is never removed or rewritten (benchmarks.json gains entries), and it pushes only
+files `restore` accepts.
 """
 
 from __future__ import annotations
 
+import os
 import re
-import shutil
 import subprocess
+import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.core import files
 from bench.core.errors import RunError
 from bench.core.repo import GitFailed, git
 from bench.store import merge
-from bench.store.fingerprint import kept_apart
+from bench.store.fingerprint import differences, kept_apart
 
 SUBFOLDERS = tuple(merge.FILES)  # asv, meta, rounds, profiles: what a machine keeps, as merge reads it
+BENCHMARKS = "results/asv/benchmarks.json"
+IDENTITY = ("-c", "user.name=seqmnist-bench", "-c", "user.email=seqmnist-bench@users.noreply.invalid")
+
+
+class BranchError(RunError):
+    """The history branch holds something restore would refuse, or a name is unsafe: exit 2."""
 
 
 @dataclass
@@ -32,17 +42,106 @@ class Saved:
     commit: str | None  # the branch commit made (None: nothing new)
     attempts: int
     files: int
+    kept: list[str] = field(default_factory=list)  # paths the branch already held with other bytes (kept)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One file on the branch, as `git ls-tree --long` lists it."""
+
+    mode: str
+    kind: str
+    object: str
+    size: int
+    path: str
+
+
+def check_names(remote: str, branch: str) -> None:
+    """A remote and a branch name git takes as names, never as options or odd refs."""
+    if not remote or remote.startswith("-") or any(c.isspace() or ord(c) < 32 for c in remote):
+        raise BranchError(f"--remote {remote!r}: not a remote name or URL")
+    ok = subprocess.run(["git", "check-ref-format", "--branch", branch], capture_output=True).returncode == 0
+    if not ok or branch.startswith("-"):
+        raise BranchError(f"--branch {branch!r}: not a valid branch name")
 
 
 def fetch(root: Path, remote: str, branch: str) -> str | None:
     """The branch's newest commit on `remote` (fetched), None when the branch does not exist yet."""
+    check_names(remote, branch)
     try:
-        git(root, "fetch", "--quiet", remote, f"+refs/heads/{branch}:refs/remotes/{remote}/{branch}")
+        git(root, "fetch", "--quiet", "--", remote, f"+refs/heads/{branch}:refs/remotes/{remote}/{branch}")
     except GitFailed as exc:
-        if "couldn't find remote ref" in str(exc) or "could not find remote ref" in str(exc).lower():
+        if "couldn't find remote ref" in str(exc).lower():
             return None
-        raise RunError(f"cannot fetch the history branch {branch!r} from {remote!r}: {exc}") from None
-    return git(root, "rev-parse", f"refs/remotes/{remote}/{branch}")
+        raise RunError(f"cannot fetch the history branch {branch!r} from {remote!r}: {_last_line(exc)}") from None
+    return git(root, "rev-parse", "--verify", "--quiet", f"refs/remotes/{remote}/{branch}^{{commit}}")
+
+
+def listing(root: Path, head: str, branch: str) -> list[Entry]:
+    """Every file under results/ on the branch commit `head`, each checked: a regular file (no link or
+    submodule), of a name merge knows, of at most merge.MAX_BYTES."""
+    out = subprocess.run(
+        ["git", "ls-tree", "-r", "-z", "--long", "--full-tree", head, "--", "results"],
+        cwd=root, capture_output=True, check=False,
+    )  # fmt: skip
+    if out.returncode != 0:
+        raise RunError(f"cannot list the history branch {branch!r}: {out.stderr.decode(errors='replace').strip()}")
+    entries = []
+    for record in out.stdout.split(b"\0"):
+        if not record:
+            continue
+        info, _, raw = record.partition(b"\t")
+        mode, kind, obj, size = info.decode().split()
+        path = raw.decode(errors="replace")
+        where = f"branch {branch!r}: {path}"
+        if kind != "blob" or mode not in ("100644", "100755"):
+            what = "a symbolic link" if mode == "120000" else f"not a regular file (mode {mode})"
+            raise BranchError(f"{where}: {what}; the branch may hold regular files only: remove it there")
+        if not known(path):
+            raise BranchError(f"{where}: not a results file (results/<asv|meta|rounds|profiles>/<machine>/<file>)")
+        if int(size) > merge.MAX_BYTES:
+            raise BranchError(f"{where}: {int(size):,} bytes, over the {merge.MAX_BYTES:,} a results file may have")
+        entries.append(Entry(mode, kind, obj, int(size), path))
+    return entries
+
+
+def known(path: str) -> bool:
+    """A path the branch may hold: results/asv/benchmarks.json or a machine's file merge knows."""
+    parts = path.split("/")
+    if path == BENCHMARKS:
+        return True
+    return (
+        len(parts) == 4
+        and parts[0] == "results"
+        and parts[1] in merge.FILES
+        and bool(merge.MACHINE.match(parts[2]))
+        and bool(merge.FILES[parts[1]].match(parts[3]))
+    )
+
+
+def read_blob(root: Path, entry: Entry, branch: str) -> bytes:
+    """A file's bytes out of git, its size checked while it streams; JSON checked for .json files."""
+    proc = subprocess.Popen(["git", "cat-file", "blob", entry.object], cwd=root, stdout=subprocess.PIPE)
+    assert proc.stdout is not None
+    chunks, size = [], 0
+    try:
+        while chunk := proc.stdout.read(1 << 16):
+            size += len(chunk)
+            if size > merge.MAX_BYTES:
+                raise BranchError(
+                    f"branch {branch!r}: {entry.path}: over the {merge.MAX_BYTES:,} bytes a results file may have"
+                )
+            chunks.append(chunk)
+    finally:
+        proc.stdout.close()
+        proc.kill() if proc.poll() is None and size > merge.MAX_BYTES else None
+        proc.wait()
+    if proc.returncode != 0:
+        raise RunError(f"cannot read {entry.path} from the history branch {branch!r}")
+    data = b"".join(chunks)
+    if entry.path.endswith(".json"):
+        files.parse_json(data, f"branch {branch!r}: {entry.path}", advice="remove or fix it on the branch")
+    return data
 
 
 def restore(root: Path, remote: str = "origin", branch: str = "benchmark-results") -> merge.Plan | None:
@@ -51,14 +150,18 @@ def restore(root: Path, remote: str = "origin", branch: str = "benchmark-results
     head = fetch(root, remote, branch)
     if head is None:
         return None
+    entries = listing(root, head, branch)
+    if not entries:
+        raise BranchError(f"branch {branch!r} holds no results/ folder")
     with tempfile.TemporaryDirectory(prefix="seqmnist-history-") as tmp:
-        archive = subprocess.run(["git", "archive", head, "results"], cwd=root, capture_output=True)
-        if archive.returncode != 0:
-            raise RunError(f"branch {branch!r} holds no results/ folder: {archive.stderr.decode()[-300:]}")
-        subprocess.run(["tar", "-x", "-C", tmp], input=archive.stdout, check=True)
+        for entry in entries:
+            files.write_bytes(Path(tmp) / entry.path, read_blob(root, entry, branch))
         into = root / "results"
         into.mkdir(exist_ok=True)
-        plan = merge.plan([Path(tmp) / "results"], into)
+        try:
+            plan = merge.plan([Path(tmp) / "results"], into)
+        except RunError as exc:  # name the branch, not the temporary folder it was read into
+            raise type(exc)(str(exc).replace(str(Path(tmp)), f"branch {branch!r}:")) from None
         merge.apply(plan, into)
         return plan
 
@@ -71,47 +174,125 @@ def save(
     retries: int = 5,
     log=lambda m: None,
 ) -> Saved:
-    """Commit this machine's results to the branch and push; on a rejected push (another runner was
+    """Add this machine's results to the branch and push; on a rejected push (another runner was
     first) fetch again and redo the commit on top, up to `retries` times."""
+    check_names(remote, branch)
     machines = keys_of(root, machine)
     if not machines:
         raise RunError(f"no results for machine {machine!r} under {root / 'results' / 'asv'}: nothing to save")
+    ours = local_files(root, machines)
     source = git(root, "rev-parse", "--short=8", "HEAD")
     for attempt in range(1, retries + 1):
         head = fetch(root, remote, branch)
+        held = {e.path: e for e in listing(root, head, branch)} if head else {}
         with tempfile.TemporaryDirectory(prefix="seqmnist-history-") as tmp:
-            tree = Path(tmp) / "tree"
-            git(root, "worktree", "add", "--quiet", "--detach", str(tree), head or "HEAD")
-            try:
-                if head is None:  # the first save: a branch of its own with no project files
-                    git(tree, "checkout", "--quiet", "--orphan", f"seqmnist-history-{attempt}")
-                    git(tree, "rm", "-r", "--quiet", "--force", "--cached", ".")
-                    for entry in tree.iterdir():
-                        if entry.name != ".git":
-                            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
-                copied = sum(_copy_machine(root, tree, m) for m in machines)
-                git(tree, "add", "--all", "results")
-                if not git(tree, "status", "--porcelain"):
-                    return Saved(None, attempt, 0)
-                git(
-                    tree, "-c", "user.name=seqmnist-bench", "-c", "user.email=seqmnist-bench@users.noreply.invalid",
-                    "commit", "--quiet", "-m", f"results of {machine} measuring {source}",
-                )  # fmt: skip
-                made = git(tree, "rev-parse", "HEAD")
-                pushed = subprocess.run(
-                    ["git", "push", "--quiet", remote, f"HEAD:refs/heads/{branch}"], cwd=tree, capture_output=True,
-                    text=True,
-                )  # fmt: skip
-                if pushed.returncode == 0:
-                    return Saved(made, attempt, copied)
-                if not _rejected(pushed.stderr):
-                    raise RunError(f"cannot push the history branch {branch!r} to {remote!r}: {pushed.stderr.strip()}")
-                log(f"history: {branch} moved while saving (attempt {attempt}/{retries}); fetching it again")
-            finally:
-                subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=root, capture_output=True)
-                subprocess.run(["git", "branch", "-D", f"seqmnist-history-{attempt}"], cwd=root, capture_output=True)
+            env = {**os.environ, "GIT_INDEX_FILE": str(Path(tmp) / "index")}
+            git(root, "read-tree", *([head] if head else ["--empty"]), env=env)
+            added, kept = _stage(root, ours, held, branch, Path(tmp), env)
+            if not added:
+                return Saved(None, attempt, 0, kept)
+            tree = git(root, "write-tree", env=env)
+            message = f"results of {machine} measuring {source}"
+            made = git(root, *IDENTITY, "commit-tree", tree, *(["-p", head] if head else []), "-m", message)
+            pushed = push(root, remote, made, branch)
+            if pushed.returncode == 0:
+                return Saved(made, attempt, len(added), kept)
+            if not _rejected(pushed.stderr):
+                raise RunError(f"cannot push the history branch {branch!r} to {remote!r}: {pushed.stderr.strip()}")
+            log(f"history: {branch} moved while saving (attempt {attempt}/{retries}); fetching it again")
         time.sleep(min(2**attempt, 30) * 0.1)
     raise RunError(f"the history branch {branch!r} kept moving: not saved after {retries} attempts")
+
+
+def local_files(root: Path, machines: list[str]) -> dict[str, Path]:
+    """Branch path -> local file, for every file of `machines` (and benchmarks.json), each checked by
+    merge's rules: what restore will accept, and nothing through a link at any level."""
+    results = root / "results"
+    for part in (results, results / "asv", *(results / sub for sub in SUBFOLDERS)):
+        if part.is_symlink():
+            raise BranchError(f"{part}: a symbolic link; save reads only the results folders themselves")
+    found = {}
+    for m in machines:
+        for sub in SUBFOLDERS:
+            for path in merge.machine_files(results, sub, m):
+                found[f"results/{sub}/{m}/{path.name}"] = path
+    bench = results / "asv" / "benchmarks.json"
+    if bench.exists() or bench.is_symlink():
+        merge.regular(bench)
+        found[BENCHMARKS] = bench
+    return found
+
+
+def _stage(root: Path, ours: dict[str, Path], held: dict[str, Entry], branch: str, tmp: Path, env: dict):
+    """Add to the private index what the branch lacks: (paths added, paths it holds with other bytes)."""
+    added, kept = [], []
+    for path, local in sorted(ours.items()):
+        src = _benchmarks(root, local, held.get(path), branch, tmp) if path == BENCHMARKS else local
+        if src is None:
+            continue
+        obj = git(root, "hash-object", "-w", "--no-filters", "--", str(src))
+        if path in held and path != BENCHMARKS:
+            if held[path].object != obj:
+                _same_host(root, path, src, held[path], branch)
+                kept.append(path)
+            continue
+        git(root, "update-index", "--add", "--cacheinfo", f"100644,{obj},{path}", env=env)
+        added.append(path)
+    return added, kept
+
+
+def _benchmarks(root: Path, ours: Path, theirs: Entry | None, branch: str, tmp: Path) -> Path | None:
+    """benchmarks.json with the branch's entries kept and ours added; None when it adds nothing."""
+    mine = files.read_json(ours)
+    held = files.parse_json(read_blob(root, theirs, branch), theirs.path) if theirs else {}
+    new = {k: v for k, v in mine.items() if k not in held}
+    if theirs and not new:
+        return None
+    return files.write_json(tmp / "benchmarks.json", {**held, **new}, indent=4, sort_keys=True)
+
+
+def _same_host(root: Path, path: str, src: Path, held: Entry, branch: str) -> None:
+    """A fingerprint the branch holds for the machine must describe this host (else restore refuses)."""
+    if not path.endswith("/fingerprint.json"):
+        return
+    theirs = files.parse_json(read_blob(root, held, branch), held.path)
+    diff = differences(theirs, files.read_json(src))
+    if diff:
+        raise BranchError(
+            f"{path}: branch {branch!r} holds another host's fingerprint under this machine name "
+            f"({'; '.join(diff)}); one machine name is one host: save under another --machine"
+        )
+
+
+def push(root: Path, remote: str, commit: str, branch: str) -> subprocess.CompletedProcess:
+    """git push of `commit` to the branch, in a session of its own (a Ctrl-C does not reach it halfway).
+    Interrupted, it lets the push end, then says truthfully whether the commit landed."""
+    cmd = ["git", "push", "--quiet", "--", remote, f"{commit}:refs/heads/{branch}"]
+    proc = subprocess.Popen(
+        cmd, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        out, err = proc.communicate()
+    except KeyboardInterrupt:
+        try:
+            proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+        landed = _remote_head(root, remote, branch) == commit
+        said = f"saved as {commit[:8]} on {branch!r}" if landed else f"nothing saved to {branch!r}"
+        print(
+            f"history save interrupted: the push {'had landed' if landed else 'did not land'}, {said}", file=sys.stderr
+        )
+        raise
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+
+
+def _remote_head(root: Path, remote: str, branch: str) -> str | None:
+    out = subprocess.run(
+        ["git", "ls-remote", "--", remote, f"refs/heads/{branch}"], cwd=root, capture_output=True, text=True
+    )
+    return out.stdout.split()[0] if out.returncode == 0 and out.stdout.strip() else None
 
 
 def keys_of(root: Path, machine: str) -> list[str]:
@@ -127,24 +308,6 @@ def _rejected(stderr: str) -> bool:
     return any(s in text for s in ("non-fast-forward", "fetch first", "rejected", "stale info"))
 
 
-def _copy_machine(root: Path, tree: Path, machine: str) -> int:
-    """Replace the tree's folders of `machine` with root's, add root's benchmarks.json entries; files copied."""
-    n = 0
-    for sub in SUBFOLDERS:
-        src, dest = root / "results" / sub / machine, tree / "results" / sub / machine
-        if dest.exists():
-            shutil.rmtree(dest)
-        if not src.is_dir():
-            continue
-        for path in sorted(src.iterdir()):
-            if path.is_file() and not path.is_symlink():
-                files.write_bytes(dest / path.name, path.read_bytes())
-                n += 1
-    ours = root / "results" / "asv" / "benchmarks.json"
-    if ours.is_file():
-        target = tree / "results" / "asv" / "benchmarks.json"
-        theirs = files.read_json(target) if target.is_file() else {}
-        mine = files.read_json(ours)
-        files.write_json(target, {**mine, **theirs}, indent=4, sort_keys=True)  # theirs kept: never rewritten
-        n += 1
-    return n
+def _last_line(exc: Exception) -> str:
+    lines = [line for line in str(exc).splitlines() if line.strip()]
+    return lines[-1] if lines else str(exc)

@@ -73,7 +73,7 @@ def plan(sources: list[Path], into: Path) -> Plan:
             raise MergeError(f"{source}: is the destination itself")
         for machine in _machines(root):
             files = [
-                (src, into / sub / machine / src.name) for sub in FILES for src in _machine_files(root, sub, machine)
+                (src, into / sub / machine / src.name) for sub in FILES for src in machine_files(root, sub, machine)
             ]
             if all(_same(out, src, dest) for src, dest in files):
                 out.same += len(files)  # nothing new for this machine (a clone of the destination, say)
@@ -90,7 +90,7 @@ def _machines(root: Path) -> list[str]:
     names = []
     for entry in sorted((root / "asv").iterdir()):
         if entry.name == "benchmarks.json":
-            _regular(entry)
+            regular(entry)
             continue
         if entry.is_symlink() or not entry.is_dir():
             raise MergeError(f"{entry}: not a machine folder (a link, or a file where machine folders are)")
@@ -100,7 +100,7 @@ def _machines(root: Path) -> list[str]:
     return names
 
 
-def _machine_files(root: Path, sub: str, machine: str) -> list[Path]:
+def machine_files(root: Path, sub: str, machine: str) -> list[Path]:
     folder = root / sub / machine
     if folder.is_symlink():
         raise MergeError(f"{folder}: a symbolic link; merge reads only the folders it is given")
@@ -114,12 +114,12 @@ def _machine_files(root: Path, sub: str, machine: str) -> list[Path]:
             continue
         if not FILES[sub].match(entry.name):
             raise MergeError(f"{entry}: not a file merge knows ({sub}/<machine>/ holds {FILES[sub].pattern})")
-        _regular(entry)
+        regular(entry)
         found.append(entry)
     return found
 
 
-def _regular(path: Path) -> None:
+def regular(path: Path) -> None:
     """`path` is a regular file (not a link, device, pipe or folder) of at most MAX_BYTES, and JSON
     holding an object when it is a .json file."""
     info = path.lstat()

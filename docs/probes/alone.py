@@ -3,6 +3,11 @@ published ratios (docs/validation.md, "Paired against alone").
 
     .venv/bin/python docs/probes/alone.py --rounds 6                  # every framework, train/predict @128
     .venv/bin/python docs/probes/alone.py --rounds 6 --paired results/rounds/MACHINE/COMMIT.csv
+    .venv/bin/python docs/probes/alone.py --rounds 8 --interleave --save docs/validation/carryover/both
+
+With --interleave every round also takes one paired round (the engine's one_round over all five,
+its quick run's plan), alone and paired in random order, so the machine's drift between rounds
+falls on both alike: the gap, paired over alone per round, then has an interval of its own.
 
 Each round starts one fresh worker per framework, in random order, one at a time: nothing else
 alive while it stages and takes its samples back to back (the engine's own rounds.one_round with a
@@ -34,12 +39,12 @@ FRAMEWORKS = ("torch", "tensorflow", "jax", "keras-jax", "keras-torch")
 BENCH = r"^throughput\.(TrainStep|Predict)\."
 
 
-def alone_rounds(frameworks: list[str], n: int, alternations: int, sample_time: float) -> pd.DataFrame:
+def alone_rounds(frameworks: list[str], n: int, alternations: int, sample_time: float, first: int = 1) -> list:
     plan = rounds.Plan(bench=BENCH, keys="128", alternations=alternations, sample_time=sample_time, settle=0.0)
     env = worker_env(ROOT, None)
     rng = random.Random(int(time.time()))
     rows = []
-    for round_no in range(1, n + 1):
+    for round_no in range(first, first + n):
         order = list(frameworks)
         rng.shuffle(order)
         for fw in order:
@@ -48,7 +53,73 @@ def alone_rounds(frameworks: list[str], n: int, alternations: int, sample_time: 
             rows += rounds.one_round([arm], plan, env, round_no, rng, spent=spent)
             spent.reap()  # it has exited before the next one starts
         print(f"round {round_no}/{n} done", file=sys.stderr, flush=True)
-    return rounds.frame_of(rows)
+    return rows
+
+
+def interleaved(frameworks: list[str], n: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """n rounds, each one alone round (as alone_rounds) and one paired round (the engine's quick plan),
+    in random order: (alone rows, paired rows)."""
+    quick = rounds.Plan(bench=BENCH, keys="128", alternations=6, sample_time=0.15)
+    env = worker_env(ROOT, None)
+    rng = random.Random(int(time.time()))
+    alone: list[rounds.Measurement] = []
+    paired: list[rounds.Measurement] = []
+    for round_no in range(1, n + 1):
+        for condition in rng.sample(["alone", "paired"], 2):
+            if condition == "alone":
+                alone += alone_rounds(frameworks, 1, quick.alternations, quick.sample_time, first=round_no)
+                continue
+            arms = [rounds.Arm(f"{fw}:cpu", ROOT, fw, "cpu") for fw in frameworks]
+            spent = rounds.Spent()
+            paired += rounds.one_round(arms, quick, env, round_no, rng, spent=spent)
+            spent.reap()
+        print(f"round {round_no}/{n} (alone and paired) done", file=sys.stderr, flush=True)
+    return rounds.frame_of(alone), rounds.frame_of(paired)
+
+
+def gaps(alone: pd.DataFrame, paired: pd.DataFrame) -> pd.DataFrame:
+    """Per framework and benchmark: the ratio to torch alone, paired, and paired over alone round by
+    round (one log difference per round, Hodges-Lehmann interval)."""
+    a, p = _round_logs(alone, mean_logs=True), _round_logs(paired, mean_logs=False)
+    out = []
+    for (fw, bench), d in (p - a).dropna().groupby(level=["framework", "benchmark"]):
+        g = stats.paired_logs(d.to_numpy())
+        row = {"framework": fw, "benchmark": bench, "rounds": g.rounds}
+        row.update(alone=_ratio(a, fw, bench), paired=_ratio(p, fw, bench))  # throughput ratios to torch
+        out.append({**row, "paired_over_alone": _inv(g.ratio), "low": _inv(g.high), "high": _inv(g.low)})
+    return pd.DataFrame(out)
+
+
+def _mean_logs(rows: pd.DataFrame) -> pd.Series:
+    """One process's mean log sample per round."""
+    return rows.set_index("round").samples.map(lambda s: float(np.mean(np.log(estimate._samples(s)))))
+
+
+def _ratio(logs: pd.Series, fw: str, bench: str) -> str:
+    """A throughput ratio to torch with its interval, from one condition's per-round logs."""
+    g = stats.paired_logs(logs.loc[(fw, bench)].dropna().to_numpy())
+    return f"{_inv(g.ratio):.3f} [{_inv(g.high):.3f}, {_inv(g.low):.3f}]"
+
+
+def _inv(x: float) -> float:
+    return 1 / x if x else math.inf
+
+
+def _round_logs(frame: pd.DataFrame, mean_logs: bool) -> pd.Series:
+    """log(time ratio to torch) per (framework, benchmark, round): alone from the two processes' mean
+    logs, paired as the engine pairs them (estimate.round_log_ratios, bracketed)."""
+    ok = estimate.ok_rows(frame)
+    out = {}
+    for bench, group in ok.groupby("benchmark"):
+        ref = group[group.framework == "torch"]
+        for fw, rows in group[group.framework != "torch"].groupby("framework"):
+            if mean_logs:
+                d = (_mean_logs(rows) - _mean_logs(ref)).dropna()
+            else:
+                d = estimate.round_log_ratios(estimate.by_round(rows), estimate.by_round(ref))
+            for round_no, v in d.items():
+                out[(fw, bench.split(".")[1], round_no)] = v
+    return pd.Series(out, dtype=float).rename_axis(["framework", "benchmark", "round"])
 
 
 def alone_ratios(frame: pd.DataFrame) -> pd.DataFrame:
@@ -100,8 +171,18 @@ def main() -> None:
     p.add_argument("--paired", type=Path, help="a run's rounds file to set beside")
     p.add_argument("--save", type=Path, help="write the alone rounds here (CSV)")
     p.add_argument("--add", type=Path, help="an earlier --save of this probe: its rounds are added to these")
+    p.add_argument("--interleave", action="store_true", help="a paired round beside every alone round")
     a = p.parse_args()
-    frame = alone_rounds(a.frameworks, a.rounds, a.alternations, a.sample_time) if a.rounds else rounds.frame_of([])
+    if a.interleave:
+        alone, paired = interleaved(a.frameworks, a.rounds)
+        if a.save:
+            alone.to_csv(f"{a.save}-alone.csv", index=False)
+            paired.to_csv(f"{a.save}-paired.csv", index=False)
+        table = gaps(alone, paired)
+        print(table.to_markdown(index=False, floatfmt=".3f"))
+        return
+    rows = alone_rounds(a.frameworks, a.rounds, a.alternations, a.sample_time) if a.rounds else []
+    frame = rounds.frame_of(rows)
     if a.add:
         old = rounds_file.load(a.add)
         frame = pd.concat([old, frame.assign(round=frame["round"] + int(old["round"].max()))], ignore_index=True)

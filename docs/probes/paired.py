@@ -90,8 +90,8 @@ class _StagedApart:
     def ask(self, request: dict) -> dict:
         return self.worker.ask(request)
 
-    def cpu_seconds(self):
-        return self.worker.cpu_seconds()
+    def busy(self):
+        return self.worker.busy()
 
     def close(self, interrupted: bool = False) -> None:
         self.worker.close(interrupted)

@@ -52,14 +52,41 @@ def test_every_run_step_is_one_make_target():
 
 def test_history_lives_on_a_branch_not_only_in_a_cache():
     jobs = workflow()["jobs"]
-    runs = [s.get("run", "") for s in jobs["benchmarks"]["steps"]]
-    assert runs.index("make ci-restore") < runs.index("make ci-extend") < runs.index("make ci-save")
-    assert runs.index("make ci-save") < runs.index("make ci-report")  # a failing report cannot lose results
-    assert jobs["benchmarks"]["permissions"]["contents"] == "write"
+    runs = [s.get("run", "") for s in jobs["measure"]["steps"]]
+    assert runs.index("make ci-restore") < runs.index("make ci-extend") < runs.index("make ci-report")
+    handed = [s for s in jobs["measure"]["steps"] if "upload-artifact" in s.get("uses", "")][0]
+    assert handed["if"] == "always()"  # a failing report cannot lose results: they go to save all the same
+    assert "results/asv/${{ env.MACHINE }}*/" in handed["with"]["path"]
+    assert "!cancelled()" in jobs["save"]["if"] and jobs["save"]["needs"] == "measure"
+    assert [s.get("run") for s in jobs["save"]["steps"] if "run" in s][-1] == "make ci-save"
     caches = [s for job in jobs.values() for s in job["steps"] if "actions/cache" in s.get("uses", "")]
     assert all("results" not in str(s["with"]["path"]) for s in caches)  # only MNIST is cached
     page = [s.get("run", "") for s in jobs["page"]["steps"]]
     assert page.index("make ci-restore") < page.index("make ci-page")
+
+
+def test_least_privilege_only_the_save_job_on_main_writes():
+    """Every job states its permissions over a default of none; only the job that runs `make ci-save`
+    writes, and only off pull requests; the pull request's checkout keeps no token; a pull request's
+    runs may be cancelled by a newer push, main's never."""
+    wf = workflow()
+    assert wf["permissions"] == {}
+    for name, job in wf["jobs"].items():
+        assert "permissions" in job, name
+        writes = {k for k, v in job["permissions"].items() if v == "write"}
+        runs = [s.get("run") for s in job["steps"]]
+        if "make ci-save" in runs:
+            assert writes == {"contents"}, name
+            assert not evaluate_if(job["if"], "pull_request") and evaluate_if(job["if"], "push"), name
+            assert set(runs) <= {None, "make install", "make ci-save"}, name  # nothing else beside the token
+        else:
+            assert not writes, name
+        if evaluate_if(job.get("if"), "pull_request"):
+            checkouts = [s for s in job["steps"] if s.get("uses", "").startswith("actions/checkout")]
+            assert checkouts and all(s.get("with", {}).get("persist-credentials") is False for s in checkouts), name
+    cancel = str(wf["concurrency"]["cancel-in-progress"])
+    assert cancel == "${{ github.event_name == 'pull_request' }}"
+    assert evaluate_if(cancel, "pull_request") and not evaluate_if(cancel, "push")
 
 
 # ---------------------------------------------------------------- every step, run
@@ -72,6 +99,7 @@ def evaluate_if(condition: str | None, event: str) -> bool:
     text = condition.strip().removeprefix("${{").removesuffix("}}").strip()
     text = text.replace("always()", "True").replace("!cancelled()", "True")
     text = text.replace("github.event_name", repr(event)).replace("&&", " and ").replace("||", " or ")
+    text = re.sub(r"!(?!=)", " not ", text)
     assert re.fullmatch(r"[\w\s'=!]+", text), f"an if: the test does not know: {condition}"
     return bool(eval(text, {"__builtins__": {}}, {"True": True}))  # noqa: S307 (the forms above only)
 
@@ -95,6 +123,7 @@ def run_job(job: dict, repo: Path, event: str, env: dict, values: dict) -> list[
         if "uses" in step:
             assert step["uses"].split("@")[0] in {
                 "actions/checkout", "actions/setup-python", "actions/cache", "actions/upload-artifact",
+                "actions/download-artifact",
             }, step["uses"]  # fmt: skip
             continue
         command = expand(step["run"], values)
@@ -148,13 +177,16 @@ def test_every_step_of_every_job_runs_in_throwaway_clones(tmp_path):
     }
     jobs = workflow()["jobs"]
     base_env = {k: v for k, v in os.environ.items() if not k.startswith(("CI_", "MACHINE", "HISTORY_"))}
-    env = job_env(jobs["benchmarks"], base_env, data)
+    assert [n for n, job in jobs.items() if evaluate_if(job.get("if"), "pull_request")] == ["pull-request"]
+    assert [n for n, job in jobs.items() if evaluate_if(job.get("if"), "push")] == ["measure", "save", "page"]
 
-    ran = run_job(jobs["benchmarks"], repo, "pull_request", env, values)
+    ran = run_job(jobs["pull-request"], repo, "pull_request", job_env(jobs["pull-request"], base_env, data), values)
     assert ran == ["make install", "make ci-compare"]
 
-    ran = run_job(jobs["benchmarks"], repo, "push", env, values)
-    assert ran == ["make install", "make ci-restore", "make ci-extend", "make ci-save", "make ci-report"]
+    ran = run_job(jobs["measure"], repo, "push", job_env(jobs["measure"], base_env, data), values)
+    assert ran == ["make install", "make ci-restore", "make ci-extend", "make ci-report"]
+    ran = run_job(jobs["save"], repo, "push", job_env(jobs["save"], base_env, data), values)  # the artifact: here
+    assert ran == ["make install", "make ci-save"]
     listed = subprocess.run(
         ["git", "-C", str(origin), "ls-tree", "-r", "--name-only", "benchmark-results"],
         capture_output=True, text=True, check=True,

@@ -57,7 +57,7 @@ class FakeWorker:
         self.slow = f if machine.rng.random() < p else 1.0
         self.jobs = [(key, t) for (fw, key), t in machine.truth.items() if fw == arm.framework]
         self.pending = None
-        self.burnt, self.ended = 0.0, None
+        self.ended: float | None = None
         self.spin = machine.spin.get(arm.framework, (0.0, 1.0))[0]
 
     def send(self, request):
@@ -88,20 +88,15 @@ class FakeWorker:
                 ]
             }
         if request["op"] == "time":
-            now = time.monotonic()
-            if self.ended is not None:  # the spin after its previous sample ended when this one began
-                self.burnt += min(now - self.ended, self.spin)
             seconds = self.jobs[request["job"]][1] * self.slow * self.m.factor() * self.m.carried(self)
             self.ended = time.monotonic()
             self.m.last = (self, self.ended)
             return {"seconds": seconds}
         return {}
 
-    def cpu_seconds(self) -> float:
-        """CPU its pool has burnt spinning after its samples (one CPU for `spin` seconds after each)."""
-        if self.ended is None:
-            return self.burnt
-        return self.burnt + min(time.monotonic() - self.ended, self.spin)
+    def busy(self) -> bool:
+        """Its pool spins for `spin` seconds after each of its samples."""
+        return self.ended is not None and time.monotonic() < self.ended + self.spin
 
     def close(self, interrupted=False):
         pass

@@ -5,6 +5,7 @@ seconds to stage and to time."""
 from __future__ import annotations
 
 import math
+import os
 import time
 
 import pytest
@@ -116,13 +117,13 @@ def test_efficiency_is_the_share_of_wall_time_in_timed_samples():
 
 
 class _Unreadable(FakeWorker):
-    """A process whose CPU time cannot be read (no /proc)."""
+    """A process whose threads cannot be read (no /proc)."""
 
-    def cpu_seconds(self):
+    def busy(self):
         return None
 
 
-def test_where_cpu_time_cannot_be_read_the_engine_waits_the_whole_settle():
+def test_where_threads_cannot_be_read_the_engine_waits_the_whole_settle():
     plan = Plan(bench=BENCH, min_rounds=1, max_rounds=1, alternations=2, settle=0.01, seed=1)
     machine = Machine({("torch", "128"): 0.01, ("jax", "128"): 0.01}, drift=0.0, noise=0.0)
     r = run_rounds(arms("torch", "jax"), plan, {}, start=lambda a, b, e: _Unreadable(machine, a))
@@ -145,3 +146,25 @@ def test_a_real_worker_reports_its_cpu_time(tmp_path):
         assert used is None if not os.path.isdir("/proc/self/task") else used > 0
     finally:
         w.close()
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="no /proc")
+def test_running_sees_a_spinning_process_at_once_and_a_sleeping_one_as_idle():
+    """The settle wait's reading: a process in a busy loop is running at every look, one asleep is
+    not, and a process that has gone cannot be read."""
+    import subprocess
+    import sys
+
+    from bench.measure.client import running
+
+    spin = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    nap = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        time.sleep(0.3)
+        assert all(running(spin.pid) for _ in range(20))
+        assert not any(running(nap.pid) for _ in range(20))
+    finally:
+        for p in (spin, nap):
+            p.kill()
+            p.wait()
+    assert running(spin.pid) is None

@@ -81,17 +81,17 @@ def test_a_push_that_loses_the_race_is_redone_on_top_and_nothing_is_lost(tmp_pat
     measured(a, "gha-cpu", BASE, 1.5)
     measured(b, "gha-gpu", HEAD, 0.9)
     branch.save(a, "gha-cpu")
-    real = branch._copy_machine
+    real = branch.push
     raced = []
 
-    def copy_while_b_pushes(root, tree, machine):
-        if machine == "gha-cpu" and not raced:  # a's first attempt: b saves between a's fetch and push
+    def push_after_b(root, remote, commit, name):
+        if root == a and not raced:  # a's first attempt: b saves between a's fetch and push
             raced.append(None)
             raced[0] = branch.save(b, "gha-gpu")
-        return real(root, tree, machine)
+        return real(root, remote, commit, name)
 
     measured(a, "gha-cpu", HEAD, 1.4)  # a's next commit
-    monkeypatch.setattr(branch, "_copy_machine", copy_while_b_pushes)
+    monkeypatch.setattr(branch, "push", push_after_b)
     saved = branch.save(a, "gha-cpu")
     assert saved.attempts == 2 and raced[0].commit
     files = on_branch(origin)
@@ -121,3 +121,179 @@ def test_save_takes_the_keys_another_host_under_the_name_was_kept_apart_as(tmp_p
     branch.save(a, "gha-cpu")
     saved = {p.split("/")[2] for p in on_branch(origin) if p.startswith("results/asv/gha")}
     assert saved == {"gha-cpu", "gha-cpu-0123abcd"}
+
+
+# ---------------------------------------------------------------- the branch as untrusted input
+
+
+def poisoned(tmp_path: Path, origin: Path, add) -> Path:
+    """A runner's honest save, then someone's commit on the branch made by `add(tree)` in a checkout
+    of it: what a careless or hostile push leaves there."""
+    a = checkout(tmp_path, "honest", origin)
+    measured(a, "gha-cpu", BASE, 1.5)
+    branch.save(a, "gha-cpu")
+    tree = tmp_path / "hostile"
+    subprocess.run(["git", "clone", "--quiet", "-b", "benchmark-results", str(origin), str(tree)], check=True)
+    add(tree)
+    subprocess.run([*GIT, "-C", str(tree), "add", "-A"], check=True)
+    subprocess.run([*GIT, "-C", str(tree), "commit", "-qm", "poison"], check=True)
+    subprocess.run(["git", "-C", str(tree), "push", "--quiet", "origin", "HEAD:benchmark-results"], check=True)
+    return a
+
+
+def test_a_folder_on_the_branch_replaced_by_a_link_is_refused_and_nothing_outside_is_touched(tmp_path, origin):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("a runner's own file")
+
+    def link_meta(tree):
+        import shutil
+
+        shutil.rmtree(tree / "results" / "meta")
+        (tree / "results" / "meta").symlink_to(outside)
+
+    a = poisoned(tmp_path, origin, link_meta)
+    measured(a, "gha-cpu", HEAD, 1.4)
+    with pytest.raises(branch.BranchError, match="results/meta: a symbolic link"):
+        branch.save(a, "gha-cpu")
+    assert [p.name for p in outside.iterdir()] == ["keep.txt"] and (outside / "keep.txt").read_text()
+    fresh = checkout(tmp_path, "fresh", origin)
+    with pytest.raises(branch.BranchError, match="results/meta: a symbolic link"):
+        branch.restore(fresh)
+    assert not (fresh / "results" / "meta").exists()
+
+
+def test_a_link_on_the_branch_is_never_followed_so_no_local_file_is_read_or_pushed(tmp_path, origin):
+    secret = tmp_path / "runner-secret.json"
+    secret.write_text(json.dumps({"token": "s3cret"}))
+
+    def link_file(tree):
+        target = tree / "results" / "asv" / "benchmarks.json"
+        target.unlink()
+        target.symlink_to(secret)
+
+    a = poisoned(tmp_path, origin, link_file)
+    measured(a, "gha-cpu", HEAD, 1.4)
+    with pytest.raises(branch.BranchError, match="benchmarks.json: a symbolic link"):
+        branch.save(a, "gha-cpu")
+    log = subprocess.run(["git", "-C", str(origin), "log", "-p", "benchmark-results"], capture_output=True, text=True)
+    assert "s3cret" not in log.stdout
+    with pytest.raises(branch.BranchError, match="symbolic link"):
+        branch.restore(checkout(tmp_path, "fresh", origin))
+
+
+def test_save_adds_and_never_removes_or_rewrites_what_the_branch_holds(tmp_path, origin):
+    a = checkout(tmp_path, "a", origin)
+    measured(a, "gha-cpu", BASE, 1.5)
+    branch.save(a, "gha-cpu")
+    before = set(on_branch(origin))
+    first = f"results/asv/gha-cpu/{BASE[:8]}-existing-py_test.json"
+    held = subprocess.run(["git", "-C", str(origin), "show", f"benchmark-results:{first}"], capture_output=True).stdout
+    import shutil
+
+    shutil.rmtree(a / "results" / "rounds", ignore_errors=True)
+    (a / first).unlink()  # a runner that lost (or deleted) its results
+    measured(a, "gha-cpu", HEAD, 1.4)
+    (a / "results" / "meta" / "gha-cpu" / "fingerprint.json").write_text(json.dumps({"cpu_model": "gha-cpu"}) + " ")
+    saved = branch.save(a, "gha-cpu")
+    assert saved.commit and before < set(on_branch(origin))  # added to, nothing removed
+    again = subprocess.run(["git", "-C", str(origin), "show", f"benchmark-results:{first}"], capture_output=True).stdout
+    assert again == held
+    assert saved.kept == ["results/meta/gha-cpu/fingerprint.json"]  # the branch's bytes kept
+
+
+def test_save_pushes_only_what_restore_accepts(tmp_path, origin):
+    a = checkout(tmp_path, "a", origin)
+    measured(a, "gha-cpu", BASE, 1.5)
+    (a / "results" / "meta" / "gha-cpu" / "notes.json").write_text("")  # an empty JSON
+    with pytest.raises(RunError, match="notes.json: not valid JSON"):
+        branch.save(a, "gha-cpu")
+    (a / "results" / "meta" / "gha-cpu" / "notes.json").write_text("[1, 2]")  # JSON, but not a results file
+    with pytest.raises(RunError, match="expected a JSON object"):
+        branch.save(a, "gha-cpu")
+    assert (
+        subprocess.run(
+            ["git", "-C", str(origin), "rev-parse", "--verify", "-q", "benchmark-results"], capture_output=True
+        ).returncode
+        != 0
+    )  # fmt: skip  (nothing was pushed)
+
+
+def test_a_foreign_file_on_the_branch_is_named_by_its_branch_path(tmp_path, origin):
+    a = poisoned(tmp_path, origin, lambda tree: (tree / "results" / "meta" / "gha-cpu" / "x.json").write_text(""))
+    with pytest.raises(RunError) as info:
+        branch.restore(checkout(tmp_path, "fresh", origin))
+    assert "branch 'benchmark-results': results/meta/gha-cpu/x.json: not valid JSON" in str(info.value)
+    assert "seqmnist-history-" not in str(info.value) and "git checkout" not in str(info.value)
+    assert a.is_dir()
+
+
+def test_restore_checks_sizes_before_reading_a_file(tmp_path, origin, monkeypatch):
+    def big(tree):
+        (tree / "results" / "rounds" / "gha-cpu").mkdir(parents=True)
+        (tree / "results" / "rounds" / "gha-cpu" / "0123abcd.csv").write_text("x" * 5000)
+
+    poisoned(tmp_path, origin, big)
+    monkeypatch.setattr(branch.merge, "MAX_BYTES", 4096)
+    ran = []
+    real_run, real_popen = subprocess.run, subprocess.Popen
+
+    def spy_run(cmd, *a, **k):
+        ran.append(cmd[:2])
+        return real_run(cmd, *a, **k)
+
+    class SpyPopen(real_popen):
+        def __init__(self, cmd, *a, **k):
+            ran.append(cmd[:2])
+            super().__init__(cmd, *a, **k)
+
+    monkeypatch.setattr(branch.subprocess, "run", spy_run)
+    monkeypatch.setattr(branch.subprocess, "Popen", SpyPopen)
+    with pytest.raises(branch.BranchError, match="5,000 bytes, over the 4,096"):
+        branch.restore(checkout(tmp_path, "fresh", origin))
+    assert not [c for c in ran if c[1] in ("archive", "cat-file")]  # refused from the listing, nothing read
+
+
+def test_save_leaves_a_users_branches_alone(tmp_path, origin):
+    a = checkout(tmp_path, "a", origin)
+    for name in ("seqmnist-history-1", "seqmnist-history-2"):
+        subprocess.run(["git", "-C", str(a), "branch", name], check=True)
+    measured(a, "gha-cpu", BASE, 1.5)
+    branch.save(a, "gha-cpu")
+    branches = subprocess.run(
+        ["git", "-C", str(a), "branch", "--list", "seqmnist-history-*"], capture_output=True, text=True
+    )
+    assert branches.stdout.split() == ["seqmnist-history-1", "seqmnist-history-2"]
+    assert "worktrees" not in {p.name for p in (a / ".git").iterdir()} or not any((a / ".git" / "worktrees").iterdir())
+
+
+def test_an_interrupt_during_the_push_says_truthfully_that_it_landed(tmp_path, origin, monkeypatch, capsys):
+    a = checkout(tmp_path, "a", origin)
+    measured(a, "gha-cpu", BASE, 1.5)
+    real = subprocess.Popen
+
+    class CtrlCMidPush(real):  # the Ctrl-C arrives while git push runs; the push goes on and lands
+        def communicate(self, *args, **kwargs):
+            if self.args[:2] == ["git", "push"] and not getattr(self, "hit", False):
+                self.hit = True
+                self.wait()
+                raise KeyboardInterrupt
+            return super().communicate(*args, **kwargs)
+
+    monkeypatch.setattr(branch.subprocess, "Popen", CtrlCMidPush)
+    with pytest.raises(KeyboardInterrupt):
+        branch.save(a, "gha-cpu")
+    assert "the push had landed, saved as" in capsys.readouterr().err
+    assert on_branch(origin)
+
+
+@pytest.mark.parametrize(
+    "remote, name", [("--upload-pack=touch /tmp/pwned", "benchmark-results"), ("origin", "-x"), ("origin", "a..b")]
+)
+def test_options_and_bad_refs_are_refused_as_names(tmp_path, origin, remote, name):
+    a = checkout(tmp_path, "a", origin)
+    measured(a, "gha-cpu", BASE, 1.5)
+    with pytest.raises(branch.BranchError, match="not a"):
+        branch.save(a, "gha-cpu", remote=remote, branch=name)
+    with pytest.raises(branch.BranchError, match="not a"):
+        branch.restore(a, remote=remote, branch=name)
