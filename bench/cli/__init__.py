@@ -12,18 +12,26 @@ import sys
 from bench.cli import bisect, compare, history, merge, noise, open_division, profile, report, run, train
 from bench.cli.args import EPILOG, UsageError, check_environment
 from bench.core.errors import RunError
+from bench.core.text import one_line
 
 __all__ = ["UsageError", "build_parser", "check_environment", "main"]
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with a usage error in one line that points at --help instead of the whole usage text."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {one_line(message)} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="seqmnist-bench",
         description="Benchmark the sequential-MNIST LSTM in PyTorch, TensorFlow and JAX.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     for command in (train, run, report, compare, bisect, noise, profile, open_division, merge, history):
         command.add_parser(sub)
     return parser
@@ -47,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         check_environment()
         return args.func(args)
     except (RunError, impls.FrameworkUnavailable, impls.DeviceUnavailable, impls.UnknownImplementation) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {one_line_message(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -59,11 +67,16 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("SEQMNIST_DEBUG"):
             raise
         print(
-            f"error: internal error, {type(exc).__name__}: {exc} (a bug of seqmnist-bench; "
+            f"error: internal error, {type(exc).__name__}: {one_line_message(exc)} (a bug of seqmnist-bench; "
             "SEQMNIST_DEBUG=1 shows the traceback)",
             file=sys.stderr,
         )
         return 2
+
+
+def one_line_message(exc: BaseException) -> str:
+    """An error's message on one line: its lines joined (git's hints, a worker's tail), escapes shown."""
+    return one_line(" | ".join(line.strip() for line in str(exc).splitlines() if line.strip()))
 
 
 def os_error_text(exc: OSError) -> str:

@@ -247,9 +247,10 @@ def paired_options(args: argparse.Namespace, **extra):
     )
 
 
-def host(args: argparse.Namespace, root) -> tuple[str, dict]:
-    """(machine key, fingerprint) for results measured here (runner.identify_host, as `run`)."""
+def host(args: argparse.Namespace, root, claim: bool = True) -> tuple[str, dict]:
+    """(machine key, fingerprint) for results measured here (runner.identify_host, as `run`); with
+    `claim` false nothing is stored (the command claims the key when it stores results)."""
     from bench.tasks.run import identify_host
 
-    key, fp, _ = identify_host(root, args.machine, args.threads, log=lambda m: print(m, file=sys.stderr))
+    key, fp, _ = identify_host(root, args.machine, args.threads, log=lambda m: print(m, file=sys.stderr), claim=claim)
     return key, fp

@@ -17,7 +17,7 @@ def add_parser(sub) -> None:
         help="find the first commit between GOOD and BAD that made a benchmark slower (paired rounds per step)",
         description="First measures BAD against GOOD in paired rounds (as compare does) and follows the benchmark "
         "that regressed most beyond --threshold (none: exit 2, saying what was measured). Then bisects the "
-        "first-parent commits GOOD..BAD, each step measuring one commit against GOOD: bad when the 95%% interval "
+        "first-parent commits GOOD..BAD, each step measuring one commit against GOOD: bad when the 95% interval "
         "of its change lies above the midpoint between no change and BAD's (so a smaller slowdown elsewhere is "
         "not blamed), good when below; a commit whose benchmark fails or does not build is skipped, one the "
         "budget cannot decide is left undecided. Prints the first bad commit, its subject and its change with "
@@ -63,7 +63,7 @@ def cmd_bisect(args: argparse.Namespace) -> int:
     )  # fmt: skip
     bisect.check(opts)  # revisions and their order, before anything runs or is written
     with Lock(root, "bisect"):
-        machine, _ = host(args, root)
+        machine, _ = host(args, root, claim=False)  # its log is no result: no fingerprint is stored
         result = bisect.bisect(opts)
         path = bisect.save(result, root, machine)
     print(bisect.render(result))

@@ -65,11 +65,15 @@ def _between(args: argparse.Namespace) -> int:
 
     if len(args.between) < 2:
         raise UsageError("--between needs the rounds files of at least two separate runs")
-    runs = []
+    runs, seen = [], dict[bytes, str]()
     for name in args.between:
         path = Path(name)
         if not path.is_file():
             raise UsageError(f"--between {name}: no such rounds file")
+        same = seen.get(path.read_bytes())
+        if same is not None or path.resolve() in {Path(n).resolve() for n in seen.values()}:
+            raise UsageError(f"--between: {name} is {same or 'a file given'} again; the term needs separate runs")
+        seen[path.read_bytes()] = name
         try:
             runs.append(rounds_file.load(path))
         except (ValueError, KeyError) as exc:

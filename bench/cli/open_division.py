@@ -19,7 +19,7 @@ def add_parser(sub) -> None:
         "per-step cell, compiled or jit-compiled, scan unrolling; each proven equivalent by the float64 check of "
         "tests/impls) against the framework's closed row (the 'fused' variant), train step at batch 128, in "
         "paired rounds: all candidates in one fresh process per framework per round, samples alternating. The "
-        "open row is the fastest candidate whose 95%% interval of the ratio to the closed row lies above 1; "
+        "open row is the fastest candidate whose 95% interval of the ratio to the closed row lies above 1; "
         "otherwise the closed row stands. Results are stored as `run` stores them (this is `run --bench "
         f"'{BENCH}'`) and shown by `report` beside the closed rows. Exit status as `run`.",
     )

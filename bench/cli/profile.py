@@ -39,6 +39,7 @@ def cmd_profile(args: argparse.Namespace) -> int:
 
     from bench.core.errors import RunError
     from bench.core.repo import find_root
+    from bench.store import fingerprint
     from bench.store.lock import Lock
     from bench.tasks import profile
 
@@ -55,11 +56,12 @@ def cmd_profile(args: argparse.Namespace) -> int:
         threads=args.threads,
     )
     with Lock(opts.root, "run"):
-        machine, fp = host(args, opts.root)
+        machine, fp = host(args, opts.root, claim=False)  # claimed below, once a breakdown is stored
         found, skipped = profile.run(opts, machine, log=lambda m: print(m, file=sys.stderr, flush=True))
         if not found:
             raise RunError("nothing could be profiled: " + "; ".join(f"{k}: {v}" for k, v in skipped.items()))
         path = profile.save(opts.root, machine, found, skipped, fp)
+        fingerprint.claim_key(opts.root, machine, fp)
     print(profile.render(found))
     print(f"\nstored: {path.relative_to(opts.root)} (traces: {path.parent.relative_to(opts.root)}/traces/)")
     return 0

@@ -18,6 +18,7 @@ Z95 = 1.959964
 Z_NEWEST = 3.0  # the newest commits' step is tested on every report, on every series: a stricter bar
 MIN_LEVEL = 3  # commits a level lasts before it counts (one or two slow runs are not a new level)
 GAMMA = 5.0  # the Potts penalty per step, in units of a point's noise (docs/validation.md: rates by gamma)
+PELT_PENALTY = 12.0  # PELT's penalty per step, in units of a point's variance (docs/validation.md)
 
 
 @dataclass
@@ -30,14 +31,13 @@ class Step:
     high: float
 
 
-def detect(values: np.ndarray, sds: np.ndarray, min_change: float = MIN_CHANGE, gamma: float = GAMMA) -> list[Step]:
-    """Steps in one series (oldest first) of stored values with each point's log sd. asv's Potts fit
-    (asv.step_detect.solve_potts: the piecewise-constant series minimising the points' weighted l1
-    distance plus `gamma` per step) on the logs, each point weighted 1/sd, so that `gamma` is in units of
-    a point's noise; a step is kept when it is at least `min_change` and its 95% interval (the two
-    levels' means and their standard errors) excludes no change."""
-    from asv.step_detect import solve_potts
-
+def detect(
+    values: np.ndarray, sds: np.ndarray, min_change: float = MIN_CHANGE, method: str | None = None
+) -> list[Step]:
+    """Steps in one series (oldest first) of stored values with each point's log sd: a segmentation of
+    the logs (`method`, one of SEGMENTERS; default METHOD), each point weighted by its noise; a step is
+    kept when it is at least `min_change` and its 95% interval (the two levels' medians and their
+    standard errors) excludes no change. The newest one or two commits are tested on their own."""
     logs = np.log(np.asarray(values, dtype=float))
     sds = np.asarray(sds, dtype=float)
     known = sds[np.isfinite(sds) & (sds > 0)]
@@ -46,8 +46,7 @@ def detect(values: np.ndarray, sds: np.ndarray, min_change: float = MIN_CHANGE, 
     if logs.size < 3:
         return []
     n = len(logs)
-    right, _, _ = solve_potts(list(logs), list(1.0 / sds), gamma, min_size=MIN_LEVEL)
-    bounds = [0, *right]
+    bounds = [0, *SEGMENTERS[method or METHOD](logs, sds)]
     steps = [s for l0, l1, r1 in zip(bounds, bounds[1:], bounds[2:]) if (s := _step(logs, sds, l0, l1, r1, min_change))]
     tail = bounds[-2]  # the newest one or two commits may start a level before it lasts: CI must hear first
     if n - tail > MIN_LEVEL:
@@ -59,6 +58,56 @@ def detect(values: np.ndarray, sds: np.ndarray, min_change: float = MIN_CHANGE, 
         if newest:
             steps.append(max(newest, key=lambda s: abs(math.log(s.ratio)) / math.log(s.high / s.low)))
     return steps
+
+
+def potts(logs: np.ndarray, sds: np.ndarray, gamma: float = GAMMA) -> list[int]:
+    """asv's exact Potts fit (asv.step_detect.solve_potts: the piecewise-constant series minimising the
+    points' weighted l1 distance plus `gamma` per step, weights 1/sd): each level's right end. About
+    cubic in the number of points."""
+    from asv.step_detect import solve_potts
+
+    right, _, _ = solve_potts(list(logs), list(1.0 / sds), gamma, min_size=MIN_LEVEL)
+    return list(right)
+
+
+def potts_approx(logs: np.ndarray, sds: np.ndarray, gamma: float = GAMMA) -> list[int]:
+    """asv's linear-time Potts fit (asv.step_detect.solve_potts_approx: exact on short pieces, then
+    neighbours merged where that lowers the cost)."""
+    from asv.step_detect import solve_potts_approx
+
+    right, _, _ = solve_potts_approx(list(logs), list(1.0 / sds), gamma, min_size=MIN_LEVEL)
+    return list(right)
+
+
+def pelt(logs: np.ndarray, sds: np.ndarray, penalty: float = PELT_PENALTY) -> list[int]:
+    """ruptures' PELT on the logs with a Gaussian cost weighted by each point's noise (the sum of
+    squared deviations from the level's weighted mean, in units of each point's variance), so that
+    `penalty` per step is in units of a point's noise too; linear in the points on average."""
+    import ruptures
+
+    fit = ruptures.Pelt(custom_cost=_weighted_l2(), min_size=MIN_LEVEL, jump=1)
+    return [int(b) for b in fit.fit(np.column_stack([logs, 1.0 / sds**2])).predict(pen=penalty)]
+
+
+def _weighted_l2():
+    """ruptures' cost interface for sum w (y - weighted mean)^2 (y: the logs, w: 1/variance), from
+    cumulative sums: O(1) per segment."""
+    from ruptures.base import BaseCost
+
+    class WeightedL2(BaseCost):
+        model = "weighted_l2"
+        min_size = MIN_LEVEL
+
+        def fit(self, signal: np.ndarray) -> WeightedL2:
+            y, w = signal[:, 0], signal[:, 1]
+            self.w, self.wy, self.wyy = (np.concatenate([[0.0], np.cumsum(a)]) for a in (w, w * y, w * y * y))
+            return self
+
+        def error(self, start: int, end: int) -> float:
+            w, wy = self.w[end] - self.w[start], self.wy[end] - self.wy[start]
+            return float(self.wyy[end] - self.wyy[start] - wy * wy / w)
+
+    return WeightedL2()
 
 
 def _step(
@@ -86,6 +135,10 @@ def _level_difference(a: np.ndarray, sa: np.ndarray, b: np.ndarray, sb: np.ndarr
     ma, ea = level(a, sa)
     mb, eb = level(b, sb)
     return mb - ma, math.hypot(ea, eb)
+
+
+SEGMENTERS = {"potts": potts, "potts-approx": potts_approx, "pelt": pelt}
+METHOD = "potts"  # docs/validation.md, "Change points": the three side by side
 
 
 def change_points(frame: pd.DataFrame, min_change: float = MIN_CHANGE) -> pd.DataFrame:

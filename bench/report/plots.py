@@ -146,21 +146,37 @@ def plot_history(frame: pd.DataFrame, out_dir: Path, changes: pd.DataFrame | Non
             if batch is not None:
                 part = part[part.batch_size == batch]
             colors = {}
+            dense = len(order) > 60  # long histories: small points, no caps, so the line stays readable
             for fw, g in part.groupby("framework"):
                 g = g.assign(pos=g.commit.map({c: i for i, c in enumerate(order.index)})).sort_values("pos")
                 shown = pd.Series([display_value(metric, v, b) for v, b in zip(g.value, g.batch_size)], index=g.index)
-                bars = ax.errorbar(g.pos, shown, yerr=_half_width(shown, g.spread), marker="o", capsize=2, label=fw)
+                bars = ax.errorbar(
+                    g.pos, shown, yerr=_half_width(shown, g.spread), marker="o", markersize=2 if dense else 6,
+                    capsize=0 if dense else 2, linewidth=0.8 if dense else 1.5, elinewidth=0.5 if dense else 1.0, label=fw,
+                )  # fmt: skip
                 colors[fw] = bars[0].get_color()
             _mark_changes(ax, changes, machine, device, metric, batch, list(order.index), colors)
             label = METRICS[metric].label + (f" @{batch}" if batch else "")
             ax.set(title=f"{label} ({METRICS[metric].display})", xlabel="commit")
-            ax.set_xticks(range(len(order)), [c[:7] for c in order.index], rotation=45, fontsize=7)
+            commit_ticks(ax, list(order.index))
             ax.grid(True, alpha=0.3)
             if ax.lines:
                 ax.legend(fontsize=7)
         fig.suptitle(f"{machine} / {device}: history (up is better for samples/s and accuracy)")
         written.append(_save(fig, out_dir / f"history_{machine}_{device}.png", 100))
     return written
+
+
+MAX_TICKS = 20  # commit labels on a history plot's axis, at most (400 side by side are a black band)
+
+
+def commit_ticks(ax, order: list[str]) -> None:
+    """Label at most MAX_TICKS commits, evenly spaced, the newest always among them."""
+    step = max(1, -(-len(order) // MAX_TICKS))
+    at = list(range(len(order) - 1, -1, -step))[::-1]
+    ax.set_xticks(at, [order[i][:7] for i in at], rotation=45, fontsize=7)
+    if step > 1:
+        ax.set_xlabel(f"commit (every {step}th labelled, {len(order)} in all)")
 
 
 def _mark_changes(ax, changes: pd.DataFrame, machine, device, metric, batch, order: list[str], colors) -> None:

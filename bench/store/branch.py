@@ -73,7 +73,7 @@ def fetch(root: Path, remote: str, branch: str) -> str | None:
     except GitFailed as exc:
         if "couldn't find remote ref" in str(exc).lower():
             return None
-        raise RunError(f"cannot fetch the history branch {branch!r} from {remote!r}: {_last_line(exc)}") from None
+        raise RunError(f"cannot fetch the history branch {branch!r} from {remote!r}: {_first_line(exc)}") from None
     return git(root, "rev-parse", "--verify", "--quiet", f"refs/remotes/{remote}/{branch}^{{commit}}")
 
 
@@ -308,6 +308,7 @@ def _rejected(stderr: str) -> bool:
     return any(s in text for s in ("non-fast-forward", "fetch first", "rejected", "stale info"))
 
 
-def _last_line(exc: Exception) -> str:
+def _first_line(exc: Exception) -> str:
+    """git's first line of complaint (the rest is advice on remotes and access rights)."""
     lines = [line for line in str(exc).splitlines() if line.strip()]
-    return lines[-1] if lines else str(exc)
+    return lines[0] if lines else str(exc)

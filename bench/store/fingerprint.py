@@ -120,10 +120,12 @@ def stored(meta_root: Path, machine: str) -> dict | None:
     return files.read_json(p) if p.is_file() else None
 
 
-def machine_key(meta_root: Path, name: str, fp: dict) -> tuple[str, str | None]:
+def machine_key(meta_root: Path, name: str, fp: dict, claim: bool = True) -> tuple[str, str | None]:
     """(key, warning): results go under `name` when this host matches the fingerprint stored there
     (or none is stored and no results are, which this run then claims); else under `name-<id>`,
-    with a warning saying why, so that neither results nor their history plot mix two hosts."""
+    with a warning saying why, so that neither results nor their history plot mix two hosts. With
+    `claim` false nothing is written: the caller claims the key (claim_key) once it stores results."""
+    _claim = claim_key if claim else (lambda root, key, fp: key)
     stored_fp = stored(meta_root, name)
     if stored_fp is None:
         asv_dir = meta_root / "results" / "asv" / name
@@ -144,7 +146,8 @@ def machine_key(meta_root: Path, name: str, fp: dict) -> tuple[str, str | None]:
     )
 
 
-def _claim(meta_root: Path, key: str, fp: dict) -> str:
+def claim_key(meta_root: Path, key: str, fp: dict) -> str:
+    """Store `fp` as the host of machine key `key` unless one is stored there already."""
     target = path(meta_root, key)
     if not target.is_file():
         files.write_json(target, fp, sort_keys=True)

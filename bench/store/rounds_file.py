@@ -45,14 +45,48 @@ def save(frame: pd.DataFrame, results_asv: Path, machine: str, commit: str, appe
     return path
 
 
+MAX_SECONDS = 1e6  # a per-call time beyond this (11 days) is not a measurement: a corrupt or made-up file
+
+
 def load(path: Path) -> pd.DataFrame:
+    """A rounds file, checked: the columns the engine writes, every ok row's value and samples a
+    positive, finite per-call time (CorruptFile naming the file and row otherwise)."""
     text = {"key": str, "samples": str, "bracket": str, "after": str, "gap": str, "reason": str}
-    frame = pd.read_csv(path, dtype=text)
+    try:
+        frame = pd.read_csv(path, dtype=text)
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise files.CorruptFile(f"{path}: not a rounds file ({exc})") from None
+    missing = [c for c in ("arm", "benchmark", "round", "value") if c not in frame]
+    if missing:
+        raise files.CorruptFile(f"{path}: not a rounds file (no column {', '.join(missing)})")
+    if "status" not in frame:
+        frame["status"] = "ok"
     for col in ("samples", "bracket", "after", "gap"):  # rounds files older than a column lack it
         frame[col] = frame[col].fillna("") if col in frame else ""
-    frame["reason"] = frame["reason"].fillna("")
-    frame["key"] = frame["key"].fillna("")
+    frame["reason"] = frame["reason"].fillna("") if "reason" in frame else ""
+    frame["key"] = frame["key"].fillna("") if "key" in frame else ""
+    _check_times(frame, path)
     return frame
+
+
+def _check_times(frame: pd.DataFrame, path: Path) -> None:
+    ok = frame[frame.status == "ok"]
+    value = pd.to_numeric(ok.value, errors="coerce")
+    for (row, v), samples in zip(value.items(), ok.samples):
+        numbers = [v, *(float(x) for x in str(samples).split() if _number(x))]
+        if len(numbers) != 1 + len(str(samples).split()) or not all(0 < x < MAX_SECONDS for x in numbers):
+            raise files.CorruptFile(
+                f"{path}: row {row + 2}: value {ok.value[row]!r} / samples {str(samples)[:60]!r} are not "
+                f"per-call seconds (positive, finite, below {MAX_SECONDS:g})"
+            )
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def load_for(results_asv: Path, machine: str, commit: str) -> pd.DataFrame | None:

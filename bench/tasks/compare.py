@@ -207,6 +207,9 @@ def measure(opts: CompareOptions) -> Comparison:
             for device in opts.devices:
                 label = f"{framework}:{device}"
                 part = _rounds(opts, trees, framework, device, env, seed=opts.seed + 1000 * n, label=label)
+                if part.interrupted:  # one Ctrl-C ends the whole comparison (exit 130), not one framework's
+                    _log(opts, f"interrupted during {label}: nothing compared or saved")
+                    raise KeyboardInterrupt
                 walls[label], efficiency[label] = part.wall_seconds, part.efficiency
                 frame = part.frame
                 if frame.empty or not (frame.status == "failed").any() and not (frame.status == "ok").any():

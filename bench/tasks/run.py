@@ -133,9 +133,12 @@ def check_machine_name(name: str | None) -> str:
     return name
 
 
-def identify_host(meta_root: Path, name: str | None, threads: int | None, log=print) -> tuple[str, dict, dict]:
+def identify_host(
+    meta_root: Path, name: str | None, threads: int | None, log=print, claim: bool = True
+) -> tuple[str, dict, dict]:
     """(machine key, fingerprint, host info) for results measured here, the same for run, compare
-    and noise; says so when this host is kept apart from the one stored under `name`."""
+    and noise; says so when this host is kept apart from the one stored under `name`. With `claim`
+    false the fingerprint is not stored yet (a command that may fail before it stores anything)."""
     from bench.store import fingerprint
     from bench.workload.probe import host_info
 
@@ -143,7 +146,7 @@ def identify_host(meta_root: Path, name: str | None, threads: int | None, log=pr
     fingerprint.stored(meta_root, name)  # a corrupt one is named before seconds of probing and calibration
     host = host_info() if not threads else {**host_info(), "threads": threads}
     fp = fingerprint.take(host, fingerprint.installed_versions(FRAMEWORKS))
-    key, warning = fingerprint.machine_key(meta_root, name, fp)
+    key, warning = fingerprint.machine_key(meta_root, name, fp, claim)
     if warning:
         log(f"warning: {warning}")
     return key, fp, host

@@ -23,6 +23,16 @@ def test_help_names_every_command():
         assert command in out
 
 
+def test_every_commands_help_prints_percent_signs_once():
+    """argparse %-formats help strings but not descriptions: a '%%' written in a description shows."""
+    from bench.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    for name, parser in sub.choices.items():
+        text = parser.format_help()
+        assert "%%" not in text and "%(" not in text, name
+
+
 @pytest.mark.parametrize(
     "args, message",
     [

@@ -86,6 +86,36 @@ def test_compare_checks_its_revisions_before_it_fingerprints_or_locks(checkout):
     assert not (checkout / "results").exists()  # no calibration, no fingerprint.json, no lock file
 
 
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["run", "--frameworks", "nope"], "invalid choice: 'nope'"),
+        (["history", "restore", "--remote", "/nonexistent/origin.git"], "cannot fetch the history branch"),
+        (["compare", "HEAD~1", "HEAD", "--rounds", "0"], "--rounds"),
+    ],
+    ids=["usage", "git", "usage-value"],
+)
+def test_an_error_is_one_line_without_the_usage_text_or_gits_advice(checkout, args, needle):
+    proc = cli(*args, cwd=checkout)
+    one_line_error(proc, needle)
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["bisect", "HEAD~1", "HEAD", "--frameworks", "torch"], "predates the benchmark suite"),
+        (["profile", "--framework", "torch", "--device", "gpu", "--steps", "1"], "nothing could be profiled"),
+    ],
+    ids=["bisect", "profile"],
+)
+def test_a_failed_bisect_or_profile_leaves_no_fingerprint_behind(checkout, args, needle):
+    """Neither stored anything, so neither claims the machine name for this host."""
+    proc = cli(*args, "--machine", "box", cwd=checkout)
+    one_line_error(proc, needle)
+    assert not list((checkout / "results").rglob("fingerprint.json"))
+
+
 def test_compare_beside_another_measuring_command_writes_nothing(checkout):
     with Lock(checkout, "run"):
         proc = cli("compare", "HEAD~1", "HEAD", "--machine", "box", cwd=checkout)

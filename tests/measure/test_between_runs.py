@@ -90,3 +90,36 @@ def test_noise_between_stores_the_term_and_refuses_what_is_not_two_runs(tmp_path
     assert one.returncode == 2 and "at least two" in one.stderr
     missing = cli("noise", "--between", str(paths[0]), str(tmp_path / "nope.csv"), "--machine", "box", cwd=repo)
     assert missing.returncode == 2 and "no such rounds file" in missing.stderr
+
+
+@pytest.mark.parametrize("bad", ["twice", "copy", "inf", "1e308", "nan", "-0.01"])
+def test_noise_between_refuses_one_run_twice_and_values_that_are_not_times(tmp_path, bad):
+    """The same run given twice (by name or as a copy) would store a run-to-run term of 0 over a real
+    one; inf, absurd, NaN or negative seconds are no measurement: exit 2 naming the file, nothing stored."""
+    import shutil
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from conftest import cli, make_repo
+
+    from bench.store import rounds_file
+
+    repo = tmp_path / "repo"
+    make_repo(repo, 1)
+    paths = []
+    for k, frame in enumerate(_runs(tau=0.04, n=2, seed=5)):
+        paths.append(rounds_file.save(frame, tmp_path / f"run{k}" / "asv", "box", "a" * 40, append=False))
+    if bad == "twice":
+        paths[1] = paths[0]
+    elif bad == "copy":
+        paths[1] = shutil.copy(paths[0], tmp_path / "copy.csv")
+    else:
+        frame = rounds_file.load(paths[1])
+        frame.loc[frame.index[0], "value"] = float(bad)
+        frame.to_csv(paths[1], index=False)
+    proc = cli("noise", "--between", *map(str, paths), "--machine", "box", cwd=repo)
+    assert proc.returncode == 2, proc.stdout
+    assert ("again" if bad in ("twice", "copy") else "not per-call seconds") in proc.stderr
+    assert "internal error" not in proc.stderr
+    assert not list((repo / "results").glob("meta/*/reruns.json"))

@@ -147,3 +147,23 @@ def test_two_change_points_on_one_machine_are_both_on_the_page(tmp_path):
     section = (res.parent / "report" / "index.html").read_text().split('id="changes"')[1].split("</section>")[0]
     assert section.count(f"{commits[4][:8]} → {commits[5][:8]}") == 2
     assert "torch" in section and "tensorflow" in section
+
+
+@pytest.mark.parametrize("n", [5, 20, 400, 1000])
+def test_a_long_history_labels_at_most_twenty_commits_the_newest_among_them(n):
+    """At 400 commits every label side by side merged into a black band."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from bench.report.plots import MAX_TICKS, commit_ticks
+
+    fig, ax = plt.subplots()
+    order = [f"{i:040x}" for i in range(n)]
+    commit_ticks(ax, order)
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert len(labels) == min(n, MAX_TICKS) or len(labels) <= MAX_TICKS
+    assert labels[-1] == order[-1][:7] and ax.get_xticks()[-1] == n - 1
+    assert len(labels) == n if n <= MAX_TICKS else len(labels) >= MAX_TICKS // 2
+    plt.close(fig)

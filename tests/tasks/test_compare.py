@@ -97,3 +97,37 @@ def test_worktrees_a_killed_compare_left_are_removed_by_the_next_one(tmp_path, m
         measure(CompareOptions(base="HEAD~1", head="HEAD", root=repo, quiet=True))
     assert not stale.exists() and worktrees() == [str(repo)]
     assert not [p for p in tmp_path.glob("seqmnist-*") if os.path.isdir(p)]
+
+
+def test_one_interrupt_ends_the_whole_comparison_not_one_framework(tmp_path, monkeypatch):
+    """Ctrl-C during the first framework's rounds: no other framework starts, KeyboardInterrupt (exit
+    130 at the top) rather than 'nothing to compare', and the worktrees are gone."""
+    import subprocess
+
+    import pytest
+    from conftest import make_repo
+
+    from bench.measure import rounds
+    from bench.tasks import compare
+
+    repo = tmp_path / "repo"
+    make_repo(repo)
+    (repo / "bench" / "suites").mkdir(parents=True)
+    (repo / "bench" / "suites" / "x.py").write_text("")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
+    subprocess.run([*git, "add", "-A"], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "-qm", "suites"], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "--allow-empty", "-qm", "head"], cwd=repo, check=True)
+    started = []
+
+    def interrupted(opts, trees, framework, device, env, seed, label):
+        started.append(label)
+        return rounds.Rounds(rounds.frame_of([]), 1.0, "interrupted after 0 round(s)", [], interrupted=True)
+
+    monkeypatch.setattr(compare, "_rounds", interrupted)
+    opts = compare.CompareOptions(base="HEAD~1", head="HEAD", root=repo, quiet=True, frameworks=("torch", "jax"))
+    with pytest.raises(KeyboardInterrupt):
+        compare.measure(opts)
+    assert started == ["torch:cpu"]
+    out = subprocess.run(["git", "worktree", "list"], cwd=repo, capture_output=True, text=True).stdout
+    assert out.count("\n") == 1
