@@ -48,7 +48,8 @@ def detect(
     n = len(logs)
     bounds = [0, *SEGMENTERS[method or METHOD](logs, sds)]
     steps = [s for l0, l1, r1 in zip(bounds, bounds[1:], bounds[2:]) if (s := _step(logs, sds, l0, l1, r1, min_change))]
-    tail = bounds[-2]  # the newest one or two commits may start a level before it lasts: CI must hear first
+    tail = steps[-1].at if steps else 0  # the level the newest commits belong to: since the last kept step
+    # (the newest one or two commits may start a level before it lasts: CI must hear first)
     if n - tail > MIN_LEVEL:
         newest = [
             s
@@ -99,6 +100,7 @@ def _weighted_l2():
         min_size = MIN_LEVEL
 
         def fit(self, signal: np.ndarray) -> WeightedL2:
+            self.signal = signal
             y, w = signal[:, 0], signal[:, 1]
             self.w, self.wy, self.wyy = (np.concatenate([[0.0], np.cumsum(a)]) for a in (w, w * y, w * y * y))
             return self
@@ -138,7 +140,7 @@ def _level_difference(a: np.ndarray, sa: np.ndarray, b: np.ndarray, sb: np.ndarr
 
 
 SEGMENTERS = {"potts": potts, "potts-approx": potts_approx, "pelt": pelt}
-METHOD = "potts"  # docs/validation.md, "Change points": the three side by side
+METHOD = "pelt"  # the best of the three on seeded series, and linear in time (docs/validation.md, "Change points")
 
 
 def change_points(frame: pd.DataFrame, min_change: float = MIN_CHANGE) -> pd.DataFrame:

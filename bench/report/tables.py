@@ -100,7 +100,11 @@ def comparison_table(frame: pd.DataFrame, machine: str, commit: str, device: str
         group = sel[(sel.metric == metric) & (sel.batch_size.isna() if pd.isna(batch) else sel.batch_size == batch)]
         m = METRICS[metric]
         ok = group[group.status == "ok"]
-        shown = {r.framework: display_value(metric, r.value, r.batch_size) for r in ok.itertuples()}
+        shown = {  # a value that cannot be shown (samples/s without a batch size: an undescribed benchmark) is n/a
+            r.framework: float(v)
+            for r in ok.itertuples()
+            if pd.notna(v := display_value(metric, r.value, r.batch_size)) and math.isfinite(float(v))
+        }
         spread = {r.framework: (r.spread, r.paired_rounds if r.paired else r.runs) for r in ok.itertuples()}
         paired = {r.framework: r for r in ok.itertuples() if r.paired and pd.notna(r.ratio)}
         best = max(shown.values()) if shown and m.display == "samples/s" else None

@@ -273,3 +273,23 @@ def test_a_quick_runs_untimed_batch_sizes_say_why(tmp_path):
     assert table.loc["torch", "train samples/s @128"].startswith("12,800")
     assert table.loc["torch", "train samples/s @32"].startswith("n/a [")
     assert any("a quick run times batch 128 only" in n for n in notes), notes
+
+
+def test_a_benchmark_unknown_to_benchmarks_json_is_shown_without_an_internal_error(tmp_path):
+    """A samples/s benchmark asv's benchmarks.json does not describe: its parameters are read by
+    position, so it has no batch size and no samples/s; the report still builds (it was a TypeError)."""
+    import json
+
+    from asv_files import BASE, FW, HEAD, base_values, ci, write_results
+    from conftest import cli
+
+    res = tmp_path / "results" / "asv"
+    for commit, later in ((BASE, 0), (HEAD, 100_000)):
+        values = base_values()
+        values["throughput.TrainStepNew.time_train_step"] = (FW, [0.01, 0.02, 0.015], [ci(0.01), ci(0.02), ci(0.015)])
+        write_results(res, "box", commit, 1_700_000_000_000 + later, values)
+    described = {"param_names": ["framework", "device", "batch_size"], "unit": "seconds"}
+    (res / "benchmarks.json").write_text(json.dumps({"version": 2, "throughput.TrainStep.time_train_step": described}))
+    proc = cli("report", "--results", str(res), "--readme", "", "--no-plots", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "internal error" not in proc.stderr
