@@ -102,8 +102,9 @@ def _machines(root: Path) -> list[str]:
 
 def machine_files(root: Path, sub: str, machine: str) -> list[Path]:
     folder = root / sub / machine
-    if folder.is_symlink():
-        raise MergeError(f"{folder}: a symbolic link; merge reads only the folders it is given")
+    for part in (root / sub, folder):  # every level below the results folder, not only the last
+        if part.is_symlink():
+            raise MergeError(f"{part}: a symbolic link; merge reads only the folders it is given")
     if not folder.exists():
         return []
     if not folder.is_dir():

@@ -39,8 +39,30 @@ FRAMEWORKS = ("torch", "tensorflow", "jax", "keras-jax", "keras-torch")
 BENCH = r"^throughput\.(TrainStep|Predict)\."
 
 
-def alone_rounds(frameworks: list[str], n: int, alternations: int, sample_time: float, first: int = 1) -> list:
+class _Paused:
+    """A worker whose setup reply is handed on `pause` seconds late: the process sits idle after its
+    setup before its first sample, as a paired round's processes do while the others stage."""
+
+    def __init__(self, worker, pause: float):
+        self.worker, self.pause = worker, pause
+
+    def receive(self) -> dict:
+        reply = self.worker.receive()
+        if "jobs" in reply:
+            time.sleep(self.pause)
+        return reply
+
+    def __getattr__(self, name):
+        return getattr(self.worker, name)
+
+
+def alone_rounds(
+    frameworks: list[str], n: int, alternations: int, sample_time: float, first: int = 1, pause: float = 0.0
+) -> list:
     plan = rounds.Plan(bench=BENCH, keys="128", alternations=alternations, sample_time=sample_time, settle=0.0)
+    start = (
+        (lambda arm, bench, env: _Paused(rounds.start_worker(arm, bench, env), pause)) if pause else rounds.start_worker
+    )
     env = worker_env(ROOT, None)
     rng = random.Random(int(time.time()))
     rows = []
@@ -50,13 +72,13 @@ def alone_rounds(frameworks: list[str], n: int, alternations: int, sample_time: 
         for fw in order:
             arm = rounds.Arm(f"{fw}:cpu", ROOT, fw, "cpu")
             spent = rounds.Spent()
-            rows += rounds.one_round([arm], plan, env, round_no, rng, spent=spent)
+            rows += rounds.one_round([arm], plan, env, round_no, rng, start=start, spent=spent)
             spent.reap()  # it has exited before the next one starts
         print(f"round {round_no}/{n} done", file=sys.stderr, flush=True)
     return rows
 
 
-def interleaved(frameworks: list[str], n: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+def interleaved(frameworks: list[str], n: int, pause: float = 0.0) -> tuple[pd.DataFrame, pd.DataFrame]:
     """n rounds, each one alone round (as alone_rounds) and one paired round (the engine's quick plan),
     in random order: (alone rows, paired rows)."""
     quick = rounds.Plan(bench=BENCH, keys="128", alternations=6, sample_time=0.15)
@@ -67,7 +89,7 @@ def interleaved(frameworks: list[str], n: int) -> tuple[pd.DataFrame, pd.DataFra
     for round_no in range(1, n + 1):
         for condition in rng.sample(["alone", "paired"], 2):
             if condition == "alone":
-                alone += alone_rounds(frameworks, 1, quick.alternations, quick.sample_time, first=round_no)
+                alone += alone_rounds(frameworks, 1, quick.alternations, quick.sample_time, round_no, pause)
                 continue
             arms = [rounds.Arm(f"{fw}:cpu", ROOT, fw, "cpu") for fw in frameworks]
             spent = rounds.Spent()
@@ -172,16 +194,17 @@ def main() -> None:
     p.add_argument("--save", type=Path, help="write the alone rounds here (CSV)")
     p.add_argument("--add", type=Path, help="an earlier --save of this probe: its rounds are added to these")
     p.add_argument("--interleave", action="store_true", help="a paired round beside every alone round")
+    p.add_argument("--pause", type=float, default=0.0, help="seconds each alone process idles after its setup")
     a = p.parse_args()
     if a.interleave:
-        alone, paired = interleaved(a.frameworks, a.rounds)
+        alone, paired = interleaved(a.frameworks, a.rounds, a.pause)
         if a.save:
             alone.to_csv(f"{a.save}-alone.csv", index=False)
             paired.to_csv(f"{a.save}-paired.csv", index=False)
         table = gaps(alone, paired)
         print(table.to_markdown(index=False, floatfmt=".3f"))
         return
-    rows = alone_rounds(a.frameworks, a.rounds, a.alternations, a.sample_time) if a.rounds else []
+    rows = alone_rounds(a.frameworks, a.rounds, a.alternations, a.sample_time, pause=a.pause) if a.rounds else []
     frame = rounds.frame_of(rows)
     if a.add:
         old = rounds_file.load(a.add)

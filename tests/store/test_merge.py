@@ -158,6 +158,12 @@ def planted(tmp_path: Path, kind: str) -> Path:
     elif kind == "meta-folder-link":
         shutil.rmtree(job / "results" / "meta" / "gha-ubuntu")
         (job / "results" / "meta" / "gha-ubuntu").symlink_to(tmp_path, target_is_directory=True)
+    elif kind == "meta-link":  # a level above the machine's folder: results/meta itself
+        outside = tmp_path / "outside-meta"
+        shutil.copytree(job / "results" / "meta", outside)
+        (outside / "gha-ubuntu" / "notes.json").write_text(json.dumps({"x": secret(tmp_path).read_text()}))
+        shutil.rmtree(job / "results" / "meta")
+        (job / "results" / "meta").symlink_to(outside, target_is_directory=True)
     elif kind == "fifo":
         os.mkfifo(job / "results" / "meta" / "gha-ubuntu" / "pipe.json")
     elif kind == "oversize":
@@ -176,6 +182,7 @@ HOSTILE = {
     "file-link": "symbolic link",
     "folder-link": "not a machine folder",
     "meta-folder-link": "symbolic link",
+    "meta-link": "symbolic link",
     "fifo": "not a regular file",
     "oversize": "over the",
     "stray-name": "not a file merge knows",
