@@ -1,8 +1,7 @@
 """Change points in the stored history: for every (machine, benchmark, parameters) series, the commits
-where its level steps and stays, found with asv's own step detection (asv.step_detect, what `asv
-publish` builds on: its Potts fit, with a penalty set in units of the noise rather than its automatic
-choice, which missed most 5% steps) on log values weighted by each point's stored interval; each step's size with a 95%
-interval, and the benchmarks that stepped at the same commit."""
+where its level steps and stays: ruptures' PELT on the log values, each point weighted by its stored
+interval (chosen over asv's Potts fits, side by side on seeded series: docs/validation.md, "Change
+points"); each step's size with a 95% interval, and the benchmarks that stepped at the same commit."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from bench.core import files
-from bench.report.load import is_quick, latest_commits
+from bench.report.load import is_quick, latest_commits, runs
 from bench.report.metrics import BENCHMARKS
 from bench.report.tables import (
     Section,
@@ -59,6 +59,8 @@ class MachineBlock:
     breakdown: str = ""  # HTML table of where the train step's time goes ('' when never profiled)
     breakdown_commit: str = ""
     breakdown_plot: str | None = None
+    history: list[str] = field(default_factory=list)  # a sentence per device with a single stored commit
+    partial: bool = False  # no complete comparison stored (a run of some benchmarks or frameworks only)
 
 
 def write_page(
@@ -76,9 +78,11 @@ def write_page(
 
     from bench.core.text import scrub_paths
 
-    newest = frame.groupby("machine").date.max().sort_values(ascending=False)  # newest machine first
     commits = latest_commits(frame)
-    machines = [_machine_block(frame, machine, commits[machine], out_dir) for machine in newest.index]
+    machines = [_machine_block(frame, machine, commits[machine], out_dir) for machine in machine_order(frame)]
+    complete = set(runs(frame).query("complete").machine)
+    for block in machines:
+        block.partial = block.machine not in complete
     for block in machines:
         _add_breakdown(block, (profiles or {}).get(block.machine), out_dir)
     env = Environment(loader=FileSystemLoader(TEMPLATE.parent), autoescape=select_autoescape(["j2"]))
@@ -143,7 +147,17 @@ def _machine_block(frame: pd.DataFrame, machine: str, commit: str, out_dir: Path
         if (uri := _png(out_dir / f"{kind}_{machine}_{device}.png"))
     ]
     facts = [_inline_code(part) for part in header_line(frame, machine, commit).split(" · ")]
-    return MachineBlock(machine, commit, facts, devices, plots, _reproduce(frame, machine, commit))
+    single = frame[(frame.machine == machine) & (frame.status == "ok")].groupby("device").commit.nunique()
+    history = [f"{device}: one commit stored so far, so no history plot yet" for device, n in single.items() if n < 2]
+    return MachineBlock(machine, commit, facts, devices, plots, _reproduce(frame, machine, commit), history=history)
+
+
+def machine_order(frame: pd.DataFrame) -> list[str]:
+    """Machines with a complete comparison first, then those with partial results only; newest first
+    within each."""
+    complete = set(runs(frame).query("complete").machine)
+    newest = frame.groupby("machine").date.max()
+    return sorted(newest.index, key=lambda m: (m not in complete, -newest[m].value))
 
 
 def _add_breakdown(block: MachineBlock, profile: dict | None, out_dir: Path) -> None:
@@ -191,9 +205,11 @@ def _header_link(column: str, metric: str | None) -> str:
 
 
 def _cell_class(text, best: bool) -> str:
+    from bench.report.tables import WIDE
+
     text = str(text)
     kind = "na" if text.startswith("n/a") else "num" if re.match(r"^[\d.,+-]", text) else "text"
-    return kind + (" best" if best else "")
+    return kind + (" best" if best else "") + (" wide" if WIDE in text else "")
 
 
 def _unit_text(metric) -> str:

@@ -136,6 +136,9 @@ def plot_history(frame: pd.DataFrame, out_dir: Path, changes: pd.DataFrame | Non
     changes = changes if changes is not None else pd.DataFrame(columns=["machine", "device", "metric", "after"])
     for (machine, device), sel in ok.groupby(["machine", "device"]):
         order = sel.groupby("commit").date.max().sort_values()
+        if len(order) < 2:  # one commit is no history: no plot (and none left from an earlier report)
+            (out_dir / f"history_{machine}_{device}.png").unlink(missing_ok=True)
+            continue
         cols = 3
         rows = -(-len(HISTORY_METRICS) // cols)
         fig, axes = plt.subplots(rows, cols, figsize=(4.4 * cols, 3.6 * rows), squeeze=False)

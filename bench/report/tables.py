@@ -122,6 +122,10 @@ def comparison_table(frame: pd.DataFrame, machine: str, commit: str, device: str
                 else:
                     ratio = f" ({shown[fw] / best:.2f}x)" if best else ""
                 interval = _interval(m, shown[fw], *spread[fw])
+                if paired and _wide_cell(spread[fw][0]):
+                    interval += f" {WIDE}"
+                if fw in paired and _wide_ratio(paired[fw], sel):
+                    ratio += f" {WIDE}"
                 cells[fw] = m.format(shown[fw]) + interval + ratio
             else:
                 text = scrub_paths(_na_reason(sel, group, metric, fw, device, epochs))
@@ -151,32 +155,49 @@ def comparison_table(frame: pd.DataFrame, machine: str, commit: str, device: str
     return table, notes
 
 
-def wider_than_target(sel: pd.DataFrame) -> str:
-    """The note naming every paired ratio and cell of the main table whose 95% interval is wider than the
-    run's target (the rounds ran out of budget first), or '' when all are within."""
+WIDE = "◊"  # marks a paired ratio or cell whose 95% interval is wider than the run's target
+
+
+def _paired_rows(sel: pd.DataFrame) -> pd.DataFrame:
+    """The main table's values measured in paired rounds (the ones with a ratio and a target)."""
+    return sel[(sel.status == "ok") & sel.paired.fillna(False).astype(bool) & sel.metric.isin(TABLE_METRICS)]
+
+
+def _target(sel: pd.DataFrame) -> float:
+    """The run's ratio target: a quick run's when its paired rounds were quick."""
     from bench.report.load import is_quick
 
-    rows = sel[(sel.status == "ok") & sel.paired.fillna(False).astype(bool) & sel.metric.isin(TABLE_METRICS)]
+    return RATIO_TARGET[is_quick(_paired_rows(sel))]
+
+
+def _wide_ratio(row, sel: pd.DataFrame) -> bool:
+    if pd.isna(row.ratio) or row.framework == row.reference:
+        return False
+    return not half_width(row.ratio, row.ratio_low, row.ratio_high) <= _target(sel)
+
+
+def _wide_cell(spread) -> bool:
+    return bool(pd.notna(spread) and spread > CELL_TARGET)
+
+
+def wider_than_target(sel: pd.DataFrame) -> str:
+    """One line under the main table: how many paired ratios and cells are wider than the run's target
+    (each marked WIDE in its cell, its width shown there), or that all are within."""
+    rows = _paired_rows(sel)
     if rows.empty:
         return ""
-    target = RATIO_TARGET[is_quick(rows)]
-    wide = []
-    for r in rows.itertuples():
-        where = f"{r.framework} {METRICS[r.metric].label} @{r.batch_size}"
-        if pd.notna(r.ratio) and r.framework != r.reference:
-            w = half_width(r.ratio, r.ratio_low, r.ratio_high)
-            if w > target:
-                wide.append(f"{where} ratio ±{w:.1%}" if math.isfinite(w) else f"{where} ratio (too few rounds)")
-        if pd.notna(r.spread) and r.spread > CELL_TARGET:
-            wide.append(f"{where} ±{r.spread:.1%}")
-    if not wide:
+    target = _target(sel)
+    ratios = rows[rows.ratio.notna() & (rows.framework != rows.reference)]
+    wide_ratios = sum(_wide_ratio(r, sel) for r in ratios.itertuples())
+    wide_cells = sum(_wide_cell(r.spread) for r in rows.itertuples())
+    if not wide_ratios and not wide_cells:
         return f"Every ratio's 95% interval is within ±{target:.0%} and every cell's within ±{CELL_TARGET:.0%}."
     tau = rows.rerun_tau.max() if "rerun_tau" in rows else math.nan
     term = math.expm1(1.959964 * tau) if pd.notna(tau) and tau > 0 else 0.0
     floor = (
         f" This machine's run-to-run term alone is ±{term:.1%}"
         + (
-            f", wider than the ±{target:.0%} target: more rounds in one run cannot reach it (docs/validation.md)."
+            ", wider than the target: more rounds in one run cannot reach it (docs/validation.md)."
             if term >= target
             else "."
         )
@@ -184,9 +205,8 @@ def wider_than_target(sel: pd.DataFrame) -> str:
         else ""
     )
     return (
-        f"Wider than the target (ratios ±{target:.0%}, cells ±{CELL_TARGET:.0%}) when the rounds' budget ended: "
-        + "; ".join(wide)
-        + ". More rounds (--budget, --max-rounds) narrow them."
+        f"{WIDE} {wide_ratios} of {len(ratios)} ratios wider than ±{target:.0%} and {wide_cells} of {len(rows)} cells "
+        f"wider than ±{CELL_TARGET:.0%} when the rounds' budget ended: more rounds narrow them (--budget, --max-rounds)."
         + floor
     )
 

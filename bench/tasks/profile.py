@@ -125,7 +125,7 @@ def render(breakdowns: list[dict]) -> str:
     head = (
         f"{'framework':<12} {'variant':<8} {'mode':<8} {'batch':>5} {'step ms':>8} "
         + " ".join(f"{short[c]:>7}" for c in CATEGORIES)
-        + f" {'sum/step':>8} {'ceiling':>8}"
+        + f" {'sum/step':>8} {'ceiling':>8} {'overhead':>8}"
     )
     lines = [head, "-" * len(head)]
     for b in breakdowns:
@@ -141,6 +141,7 @@ def render(breakdowns: list[dict]) -> str:
         )
     lines.append(
         "ms per step by category; sum/step: the categories against the step timed without the profiler; "
-        "ceiling: the step's matmuls alone, as a share of the step"
+        "ceiling: the step's matmuls alone, as a share of the step; overhead: the step under the profiler "
+        "against without it"
     )
     return "\n".join(lines)

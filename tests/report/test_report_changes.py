@@ -167,3 +167,18 @@ def test_a_long_history_labels_at_most_twenty_commits_the_newest_among_them(n):
     assert labels[-1] == order[-1][:7] and ax.get_xticks()[-1] == n - 1
     assert len(labels) == n if n <= MAX_TICKS else len(labels) >= MAX_TICKS // 2
     plt.close(fig)
+
+
+def test_one_stored_commit_gets_a_sentence_not_an_empty_history_plot(tmp_path):
+    """A machine with a single commit drew five empty panels (axes 0 to 1, no points)."""
+    res, _ = history(tmp_path, {"torch": [0.01], "tensorflow": [0.02], "jax": [0.015]}, n=1)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "history_box_cpu.png").write_bytes(b"an earlier report's plot")
+    frame = report.load_results(res)
+    assert report.plot_history(frame, out) == []
+    assert not (out / "history_box_cpu.png").exists()
+    page = report.write_page(frame, out).read_text()
+    assert "one commit stored so far, so no history plot yet" in page
+    res2, _ = history(tmp_path / "two", {"torch": [0.01, 0.011], "tensorflow": [0.02] * 2, "jax": [0.015] * 2}, n=2)
+    assert [p.name for p in report.plot_history(report.load_results(res2), out)] == ["history_box_cpu.png"]

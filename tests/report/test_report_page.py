@@ -232,3 +232,21 @@ def test_no_script_from_a_failure_message_or_a_name_runs_in_the_browser(hostile_
     body = re.search(r"<body[^>]*>", dom).group(0)
     assert "data-pwned" not in body, f"a script from the data ran: {body}"
     assert "document.body.setAttribute('data-pwned','script')" in dom  # the message is on the page, as text
+
+
+def test_machines_with_a_complete_comparison_come_first_and_partial_ones_under_their_own_heading(tmp_path):
+    """A newer machine that ran one benchmark only no longer opens the page."""
+    from asv_files import BASE, FW2, HEAD, base_values, write_results
+
+    from bench import report
+    from bench.report.page import machine_order
+
+    res = tmp_path / "results" / "asv"
+    write_results(res, "full-box", BASE, 1_700_000_000_000, base_values())
+    cold = {"cold_start.ColdStart.timeraw_cold_start": (FW2, [1.5, 3.0, 2.0], [None] * 3)}
+    write_results(res, "partial-box", HEAD, 1_700_000_900_000, cold)  # newer, but partial
+    frame = report.load_results(res)
+    assert machine_order(frame) == ["full-box", "partial-box"]
+    page = report.write_page(frame, tmp_path / "out").read_text()
+    assert page.index('id="machine-full-box"') < page.index("Machines with partial results only")
+    assert page.index("Machines with partial results only") < page.index('id="machine-partial-box"')
