@@ -20,6 +20,7 @@ from bench.report.metrics import BENCHMARKS
 from bench.report.tables import (
     Section,
     _nothing_ran,
+    answer,
     comparison_table,
     header_line,
     open_division_section,
@@ -93,6 +94,13 @@ def write_page(
         verdict_help=VERDICT_HELP,
         skipped=[scrub_paths(s) for s in skipped],
         changes=_changes_html(changes),
+        answers=[
+            line
+            for block in machines
+            if not block.partial
+            for device in ("cpu", "gpu")
+            for line in answer(frame, block.machine, block.commit, device)
+        ],
         generated=pd.Timestamp.now(tz="UTC").strftime("%Y-%m-%d %H:%M UTC"),
     )
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -349,6 +349,33 @@ def latest_tables(frame: pd.DataFrame, machine: str | None = None) -> dict[str, 
     return out
 
 
+ANSWERED = (("train_step", "Training"), ("predict", "Inference"))  # the questions answered first, at batch 128
+
+
+def answer(frame: pd.DataFrame, machine: str, commit: str, device: str = "cpu") -> list[str]:
+    """One sentence per question a reader brings (training and inference at batch 128): the fastest
+    framework, then every other framework's throughput ratio to the reference with its 95% interval,
+    fastest first; only where the rounds paired them."""
+    sel = commit_rows(frame, machine, commit, device)
+    out = []
+    for metric, what in ANSWERED:
+        rows = sel[(sel.metric == metric) & (sel.batch_size == 128) & (sel.status == "ok")]
+        rows = rows[rows.paired.fillna(False).astype(bool) & rows.ratio.notna()]
+        if rows.empty:
+            continue
+        rows = rows.sort_values("ratio", ascending=False)
+        reference, best = rows.reference.iloc[0], rows.iloc[0]
+        others = [r for r in rows.itertuples() if r.framework != reference]
+        ratios = ", ".join(f"{r.framework} {r.ratio:.2f}x [{r.ratio_low:.2f}, {r.ratio_high:.2f}]" for r in others)
+        lead = f"{best.framework} fastest" + ("" if best.framework == reference else f" ({reference} = 1.00x)")
+        rounds = int(rows.paired_rounds.max()) if pd.notna(rows.paired_rounds.max()) else 0
+        out.append(
+            f"{what} at batch 128 on {machine} ({device.upper()}, {rounds} paired rounds): {lead}; "
+            f"throughput against {reference}: {ratios}."
+        )
+    return out
+
+
 def readme_table(frame: pd.DataFrame) -> str | None:
     """CPU table for the README: on the machine with the newest complete run (every built-in
     framework's train step; plugins' rows come along), the run `latest_commits` shows there. A run
@@ -360,7 +387,10 @@ def readme_table(frame: pd.DataFrame) -> str | None:
     machine = complete.loc[complete.date.idxmax(), "machine"]
     commit = shown_commits(cpu_runs)[machine]
     table, notes = comparison_table(frame, machine, commit, "cpu")
-    return None if _nothing_ran(table) else render_markdown(table, notes, header_line(frame, machine, commit), "cpu")
+    if _nothing_ran(table):
+        return None
+    lead = "".join(f"- {md_text(s)}\n" for s in answer(frame, machine, commit, "cpu"))
+    return (lead + "\n" if lead else "") + render_markdown(table, notes, header_line(frame, machine, commit), "cpu")
 
 
 def _param_order(metric: str, columns) -> list:

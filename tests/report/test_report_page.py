@@ -250,3 +250,35 @@ def test_machines_with_a_complete_comparison_come_first_and_partial_ones_under_t
     page = report.write_page(frame, tmp_path / "out").read_text()
     assert page.index('id="machine-full-box"') < page.index("Machines with partial results only")
     assert page.index("Machines with partial results only") < page.index('id="machine-partial-box"')
+
+
+def test_the_answer_comes_first_on_the_page_and_in_the_readme_block(tmp_path):
+    """One sentence per question (training, inference at batch 128) with every ratio to the reference
+    and its interval, above the evidence."""
+    import random
+
+    import pandas as pd
+    from asv_files import BASE, FW, round_row, write_results
+
+    from bench import report
+    from bench.store import rounds_file
+
+    res = tmp_path / "results" / "asv"
+    train, predict = "throughput.TrainStep.time_train_step", "throughput.Predict.time_predict"
+    values = {train: (FW, [0.010, 0.020, 0.015], [None] * 3), predict: (FW, [0.004, 0.008, 0.006], [None] * 3)}
+    write_results(res, "box", BASE, 1_700_000_000_000, values)
+    rng, rows = random.Random(2), []
+    for r in range(1, 7):
+        for bench, times in ((train, (0.010, 0.020, 0.015)), (predict, (0.004, 0.008, 0.006))):
+            for fw, t in zip(("torch", "tensorflow", "jax"), times):
+                rows.append(round_row(fw, bench, "128", r, [t * (1 + rng.gauss(0, 0.005)) for _ in range(4)]))
+    rounds_file.save(pd.DataFrame(rows), res, "box", BASE, append=False)
+    frame = report.load_results(res)
+    training, inference = report.tables.answer(frame, "box", BASE, "cpu")
+    assert training.startswith("Training at batch 128 on box (CPU, 6 paired rounds): torch fastest")
+    assert "jax 0.67x [" in training and "tensorflow 0.50x [" in training
+    assert training.index("jax") < training.index("tensorflow")  # fastest first
+    assert inference.startswith("Inference at batch 128")
+    page = report.write_page(frame, tmp_path / "out").read_text()
+    assert page.index('id="answer"') < page.index('id="machine-box"') and "jax 0.67x [" in page
+    assert report.readme_table(frame).startswith(f"- {training}")
