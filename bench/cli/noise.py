@@ -70,10 +70,10 @@ def _between(args: argparse.Namespace) -> int:
         path = Path(name)
         if not path.is_file():
             raise UsageError(f"--between {name}: no such rounds file")
-        same = seen.get(path.read_bytes())
-        if same is not None or path.resolve() in {Path(n).resolve() for n in seen.values()}:
-            raise UsageError(f"--between: {name} is {same or 'a file given'} again; the term needs separate runs")
-        seen[path.read_bytes()] = name
+        data = path.read_bytes()  # the same file twice, or a copy of it: the same bytes
+        if data in seen:
+            raise UsageError(f"--between: {name} is {seen[data]} again; the term needs separate runs")
+        seen[data] = name
         try:
             runs.append(rounds_file.load(path))
         except (ValueError, KeyError) as exc:

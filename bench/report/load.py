@@ -280,9 +280,14 @@ def _isnan(value) -> bool:
     return isinstance(value, float) and math.isnan(value)
 
 
+def quick_flags(rows: pd.DataFrame) -> pd.Series:
+    """Per row, whether a quick run measured it (the flag may come back from CSV as "true")."""
+    return rows.quick.map(lambda q: q is True or q == "true")
+
+
 def is_quick(rows: pd.DataFrame) -> bool:
-    """Whether any of these rows was measured by a quick run (the flag may come back from CSV as "true")."""
-    return bool(rows.quick.map(lambda q: q is True or q == "true").any())
+    """Whether any of these rows was measured by a quick run."""
+    return bool(quick_flags(rows).any())
 
 
 def runs(frame: pd.DataFrame) -> pd.DataFrame:
@@ -299,7 +304,7 @@ def runs(frame: pd.DataFrame) -> pd.DataFrame:
     counted = (frame.metric == "train_step") & ((frame.status != "skipped") | frame.skip_reason.notna())
     builtin = frame.framework.isin(list(BUILTINS)) & counted
     present = frame[builtin].groupby(keys).framework.nunique()
-    quick = frame.quick.map(lambda q: q is True or q == "true").groupby([frame.machine, frame.commit]).any()
+    quick = quick_flags(frame).groupby([frame.machine, frame.commit]).any()
     out = frame.groupby(keys).date.max().to_frame()
     out["complete"] = present.reindex(out.index).fillna(0).astype(int) >= len(set(BUILTINS))
     out["full"] = out.complete & ~quick.reindex(out.index).fillna(False).astype(bool)

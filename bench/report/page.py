@@ -18,6 +18,7 @@ from bench.core import files
 from bench.report.load import is_quick, latest_commits, runs
 from bench.report.metrics import BENCHMARKS
 from bench.report.tables import (
+    WIDE,
     Section,
     _nothing_ran,
     answer,
@@ -80,8 +81,8 @@ def write_page(
     from bench.core.text import scrub_paths
 
     commits = latest_commits(frame)
-    machines = [_machine_block(frame, machine, commits[machine], out_dir) for machine in machine_order(frame)]
-    complete = set(runs(frame).query("complete").machine)
+    complete = complete_machines(frame)
+    machines = [_machine_block(frame, m, commits[m], out_dir) for m in machine_order(frame, complete)]
     for block in machines:
         block.partial = block.machine not in complete
     for block in machines:
@@ -160,10 +161,15 @@ def _machine_block(frame: pd.DataFrame, machine: str, commit: str, out_dir: Path
     return MachineBlock(machine, commit, facts, devices, plots, _reproduce(frame, machine, commit), history=history)
 
 
-def machine_order(frame: pd.DataFrame) -> list[str]:
+def complete_machines(frame: pd.DataFrame) -> set[str]:
+    """Machines with a complete comparison stored (load.runs)."""
+    return set(runs(frame).query("complete").machine)
+
+
+def machine_order(frame: pd.DataFrame, complete: set[str] | None = None) -> list[str]:
     """Machines with a complete comparison first, then those with partial results only; newest first
     within each."""
-    complete = set(runs(frame).query("complete").machine)
+    complete = complete_machines(frame) if complete is None else complete
     newest = frame.groupby("machine").date.max()
     return sorted(newest.index, key=lambda m: (m not in complete, -newest[m].value))
 
@@ -213,8 +219,6 @@ def _header_link(column: str, metric: str | None) -> str:
 
 
 def _cell_class(text, best: bool) -> str:
-    from bench.report.tables import WIDE
-
     text = str(text)
     kind = "na" if text.startswith("n/a") else "num" if re.match(r"^[\d.,+-]", text) else "text"
     return kind + (" best" if best else "") + (" wide" if WIDE in text else "")

@@ -93,6 +93,7 @@ def comparison_table(frame: pd.DataFrame, machine: str, commit: str, device: str
     columns: dict[str, dict[str, str]] = {}
     fastest: dict[str, str] = {}  # column -> the framework with the best value (for the results page)
     defined: dict[str, str] = {}  # column -> its metric (the page links each header to its definition)
+    target = _target(sel)  # the run's ratio target: a ratio wider is marked WIDE
     keys = sel[["metric", "batch_size", "epochs"]].drop_duplicates()
     keys = keys[keys.metric.isin(TABLE_METRICS)]
     keys = keys.assign(order=keys.metric.map(TABLE_METRICS.index)).sort_values(["order", "batch_size"])
@@ -124,7 +125,7 @@ def comparison_table(frame: pd.DataFrame, machine: str, commit: str, device: str
                 interval = _interval(m, shown[fw], *spread[fw])
                 if paired and _wide_cell(spread[fw][0]):
                     interval += f" {WIDE}"
-                if fw in paired and _wide_ratio(paired[fw], sel):
+                if fw in paired and _wide_ratio(paired[fw], target):
                     ratio += f" {WIDE}"
                 cells[fw] = m.format(shown[fw]) + interval + ratio
             else:
@@ -170,10 +171,10 @@ def _target(sel: pd.DataFrame) -> float:
     return RATIO_TARGET[is_quick(_paired_rows(sel))]
 
 
-def _wide_ratio(row, sel: pd.DataFrame) -> bool:
+def _wide_ratio(row, target: float) -> bool:
     if pd.isna(row.ratio) or row.framework == row.reference:
         return False
-    return not half_width(row.ratio, row.ratio_low, row.ratio_high) <= _target(sel)
+    return not half_width(row.ratio, row.ratio_low, row.ratio_high) <= target
 
 
 def _wide_cell(spread) -> bool:
@@ -188,7 +189,7 @@ def wider_than_target(sel: pd.DataFrame) -> str:
         return ""
     target = _target(sel)
     ratios = rows[rows.ratio.notna() & (rows.framework != rows.reference)]
-    wide_ratios = sum(_wide_ratio(r, sel) for r in ratios.itertuples())
+    wide_ratios = sum(_wide_ratio(r, target) for r in ratios.itertuples())
     wide_cells = sum(_wide_cell(r.spread) for r in rows.itertuples())
     if not wide_ratios and not wide_cells:
         return f"Every ratio's 95% interval is within ±{target:.0%} and every cell's within ±{CELL_TARGET:.0%}."
@@ -366,7 +367,7 @@ def answer(frame: pd.DataFrame, machine: str, commit: str, device: str = "cpu") 
         rows = rows.sort_values("ratio", ascending=False)
         reference, best = rows.reference.iloc[0], rows.iloc[0]
         others = [r for r in rows.itertuples() if r.framework != reference]
-        ratios = ", ".join(f"{r.framework} {r.ratio:.2f}x [{r.ratio_low:.2f}, {r.ratio_high:.2f}]" for r in others)
+        ratios = ", ".join(f"{r.framework} {ratio_text(r).removeprefix(' · ')}" for r in others)
         lead = f"{best.framework} fastest" + ("" if best.framework == reference else f" ({reference} = 1.00x)")
         rounds = int(rows.paired_rounds.max()) if pd.notna(rows.paired_rounds.max()) else 0
         out.append(

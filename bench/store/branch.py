@@ -134,7 +134,8 @@ def read_blob(root: Path, entry: Entry, branch: str) -> bytes:
             chunks.append(chunk)
     finally:
         proc.stdout.close()
-        proc.kill() if proc.poll() is None and size > merge.MAX_BYTES else None
+        if proc.poll() is None and size > merge.MAX_BYTES:
+            proc.kill()
         proc.wait()
     if proc.returncode != 0:
         raise RunError(f"cannot read {entry.path} from the history branch {branch!r}")

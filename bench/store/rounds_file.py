@@ -3,6 +3,7 @@ round (asv stores one sample per round per arm but not which samples were taken 
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -73,20 +74,19 @@ def _check_times(frame: pd.DataFrame, path: Path) -> None:
     ok = frame[frame.status == "ok"]
     value = pd.to_numeric(ok.value, errors="coerce")
     for (row, v), samples in zip(value.items(), ok.samples):
-        numbers = [v, *(float(x) for x in str(samples).split() if _number(x))]
-        if len(numbers) != 1 + len(str(samples).split()) or not all(0 < x < MAX_SECONDS for x in numbers):
+        numbers = [v, *map(_seconds, str(samples).split())]
+        if not all(0 < x < MAX_SECONDS for x in numbers):  # NaN (unparsable) fails too
             raise files.CorruptFile(
                 f"{path}: row {row + 2}: value {ok.value[row]!r} / samples {str(samples)[:60]!r} are not "
                 f"per-call seconds (positive, finite, below {MAX_SECONDS:g})"
             )
 
 
-def _number(text: str) -> bool:
+def _seconds(text: str) -> float:
     try:
-        float(text)
+        return float(text)
     except ValueError:
-        return False
-    return True
+        return math.nan
 
 
 def load_for(results_asv: Path, machine: str, commit: str) -> pd.DataFrame | None:

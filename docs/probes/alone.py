@@ -149,10 +149,9 @@ def alone_ratios(frame: pd.DataFrame) -> pd.DataFrame:
     ok = estimate.ok_rows(frame)
     out = []
     for (bench, key), group in ok.groupby(["benchmark", "key"]):
-        logs = group.assign(log=[float(np.mean(np.log(estimate._samples(s)))) for s in group.samples])
-        ref = logs[logs.framework == "torch"].set_index("round").log
-        for fw, rows in logs[logs.framework != "torch"].groupby("framework"):
-            d = (rows.set_index("round").log - ref).dropna().to_numpy()
+        ref = _mean_logs(group[group.framework == "torch"])
+        for fw, rows in group[group.framework != "torch"].groupby("framework"):
+            d = (_mean_logs(rows) - ref).dropna().to_numpy()
             p = stats.paired_logs(d)
             out.append(
                 {

@@ -67,20 +67,32 @@ def test_widen_adds_in_quadrature_on_the_log_scale(tau):
     assert estimate.widen(1.5, 0.0, math.inf, 0.02) == (0.0, math.inf)  # an unbounded interval stays so
 
 
-def test_noise_between_stores_the_term_and_refuses_what_is_not_two_runs(tmp_path):
+def _stored_runs(tmp_path, n: int):
+    """A checkout and the rounds files of n simulated runs (run-to-run term 4%), as `noise --between`
+    reads them."""
     import sys
     from pathlib import Path
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from conftest import cli, make_repo
+    from conftest import make_repo
 
-    from bench.store import reruns, rounds_file
+    from bench.store import rounds_file
 
     repo = tmp_path / "repo"
     make_repo(repo, 1)
-    paths = []
-    for k, frame in enumerate(_runs(tau=0.04, n=3, seed=5)):
-        paths.append(rounds_file.save(frame, tmp_path / f"run{k}" / "asv", "box", "a" * 40, append=False))
+    paths = [
+        rounds_file.save(frame, tmp_path / f"run{k}" / "asv", "box", "a" * 40, append=False)
+        for k, frame in enumerate(_runs(tau=0.04, n=n, seed=5))
+    ]
+    return repo, paths
+
+
+def test_noise_between_stores_the_term_and_refuses_what_is_not_two_runs(tmp_path):
+    from conftest import cli
+
+    from bench.store import reruns
+
+    repo, paths = _stored_runs(tmp_path, 3)
     proc = cli("noise", "--between", *map(str, paths), "--machine", "box", cwd=repo)
     assert proc.returncode == 0, proc.stderr
     assert "run-to-run log sd" in proc.stdout
@@ -97,19 +109,12 @@ def test_noise_between_refuses_one_run_twice_and_values_that_are_not_times(tmp_p
     """The same run given twice (by name or as a copy) would store a run-to-run term of 0 over a real
     one; inf, absurd, NaN or negative seconds are no measurement: exit 2 naming the file, nothing stored."""
     import shutil
-    import sys
-    from pathlib import Path
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from conftest import cli, make_repo
+    from conftest import cli
 
     from bench.store import rounds_file
 
-    repo = tmp_path / "repo"
-    make_repo(repo, 1)
-    paths = []
-    for k, frame in enumerate(_runs(tau=0.04, n=2, seed=5)):
-        paths.append(rounds_file.save(frame, tmp_path / f"run{k}" / "asv", "box", "a" * 40, append=False))
+    repo, paths = _stored_runs(tmp_path, 2)
     if bad == "twice":
         paths[1] = paths[0]
     elif bad == "copy":
