@@ -73,6 +73,6 @@ clean:
 
 # The committed results page's desktop screenshot (Debian: apt-get install -y chromium).
 screenshot:
-	chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1400,1000 \
+	chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1280,800 \
 	  --host-resolver-rules="MAP * ~NOTFOUND" --screenshot=results/report/screenshot.png \
 	  file://$(CURDIR)/results/report/index.html

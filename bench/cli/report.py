@@ -61,7 +61,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     profiles = report.load_profiles(results.parent)
     if not args.no_plots:
         written += (
-            report.plot_ratios(frame, out)
+            report.plot_answer(frame, out)
+            + report.plot_ratios(frame, out)
             + report.plot_throughput(frame, out)
             + report.plot_history(frame, out, changes)
             + report.plot_scaling(frame, out)
@@ -80,7 +81,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)
     status = regression_gate(frame, args, revisions, out)
     status = max(status, change_point_gate(changes, args))
-    page = report.write_page(frame, out, _regression_reports(out, results, revisions), skipped, changes, profiles)
+    fingerprints = report.load_hosts(results.parents[1], frame.machine.unique())
+    page = report.write_page(
+        frame, out, _regression_reports(out, results, revisions), skipped, changes, profiles, fingerprints
+    )
     print(f"results page (open in a browser; self-contained): {page}", file=sys.stderr)
     return status
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from bench.report.breakdowns import breakdown_table, load_profiles, plot_breakdowns
 from bench.report.changes import change_points, change_text, newest_worse
+from bench.report.hosts import load_hosts
 from bench.report.load import ReportError, commit_rows, latest_commits, load_results
 from bench.report.metrics import METRICS, Metric, display_value, metric_of
 from bench.report.page import write_page
-from bench.report.plots import plot_history, plot_ratios, plot_scaling, plot_throughput
+from bench.report.plots import plot_answer, plot_history, plot_ratios, plot_scaling, plot_throughput
 from bench.report.publish import README_END, README_START, export_tidy, update_readme, write_latest
 from bench.report.tables import (
     comparison_table,
@@ -51,11 +52,13 @@ __all__ = [
     "header_line",
     "latest_commits",
     "latest_tables",
+    "load_hosts",
     "load_profiles",
     "load_results",
     "metric_of",
     "newest_worse",
     "pick_revisions",
+    "plot_answer",
     "plot_breakdowns",
     "plot_history",
     "plot_ratios",

@@ -63,6 +63,25 @@ def breakdown_table(profile: dict, mode: str = SHOWN[0], batch: int = SHOWN[1]) 
     return table
 
 
+def causes(profile: dict | None) -> str:
+    """One sentence on where the gaps come from: each framework's profiled train step at batch 128 (its
+    own idiomatic variant) and the category taking the largest share of it; '' when never profiled."""
+    rows = [b for b in (profile or {}).get("breakdowns", []) if (b["mode"], b["batch_size"]) == SHOWN]
+    rows = sorted(
+        (b for b in rows if row_name(b["framework"], b["variant"]) == b["framework"]), key=lambda b: b["step_seconds"]
+    )
+    if not rows:
+        return ""
+    parts = []
+    for b in rows:
+        top, seconds = max(b["categories"].items(), key=lambda kv: kv[1])
+        parts.append(f"{b['framework']} {b['step_seconds'] * 1e3:.1f} ms, {seconds / b['step_seconds']:.0%} {top}")
+    return (
+        f"Where the gaps come from (train step at batch 128 under each framework's profiler, at "
+        f"`{shown_commits(profile or {})}`: step time, then its largest share): " + "; ".join(parts) + "."
+    )
+
+
 def plot_breakdowns(profiles: dict[str, dict], out_dir: Path) -> list[Path]:
     """breakdown_<machine>.png: one horizontal stacked bar per framework (ms per train step at batch
     128), the unprofiled step time marked on each."""

@@ -13,8 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+from markupsafe import Markup
 
 from bench.core import files
+from bench.report import hosts
+from bench.report.breakdowns import causes
 from bench.report.load import is_quick, latest_commits, runs
 from bench.report.metrics import BENCHMARKS
 from bench.report.tables import (
@@ -44,7 +47,7 @@ VERDICT_HELP = {
 @dataclass
 class DeviceBlock:
     device: str
-    table: str  # HTML
+    tables: list[tuple[str, str]]  # (lead, HTML): the comparison table's column groups
     notes: list[str]
     sections: list[tuple[str, str, list[str]]] = field(default_factory=list)  # (title, HTML, notes)
     plot: str | None = None  # data: URI
@@ -63,6 +66,7 @@ class MachineBlock:
     breakdown_plot: str | None = None
     history: list[str] = field(default_factory=list)  # a sentence per device with a single stored commit
     partial: bool = False  # no complete comparison stored (a run of some benchmarks or frameworks only)
+    kin: str = ""  # what differs from the other hosts of its kind ('' when it has none)
 
 
 def write_page(
@@ -72,10 +76,11 @@ def write_page(
     skipped: Sequence[str] = (),
     changes: pd.DataFrame | None = None,
     profiles: dict[str, dict] | None = None,
+    fingerprints: dict[str, dict] | None = None,
 ) -> Path:
     """Render index.html from the frame, the PNG plots already in out_dir, regression reports given as
     (title, Markdown), the stored files left out as unreadable (report --skip-corrupt), and each machine's
-    newest step breakdown (`profile`). Returns the page's path."""
+    newest step breakdown (`profile`) and stored host fingerprint. Returns the page's path."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
     from bench.core.text import scrub_paths
@@ -83,11 +88,14 @@ def write_page(
     commits = latest_commits(frame)
     complete = complete_machines(frame)
     machines = [_machine_block(frame, m, commits[m], out_dir) for m in machine_order(frame, complete)]
+    shown = [block.machine for block in machines]
     for block in machines:
         block.partial = block.machine not in complete
+        block.kin = hosts.differences(block.machine, shown, fingerprints or {})
     for block in machines:
         _add_breakdown(block, (profiles or {}).get(block.machine), out_dir)
     env = Environment(loader=FileSystemLoader(TEMPLATE.parent), autoescape=select_autoescape(["j2"]))
+    env.filters["code"] = text_html
     page = env.get_template(TEMPLATE.name).render(
         machines=machines,
         metrics=[(m.name, m.label, _unit_text(m), m.how) for m in BENCHMARKS.values() if m.column],
@@ -96,11 +104,11 @@ def write_page(
         skipped=[scrub_paths(s) for s in skipped],
         changes=_changes_html(changes),
         answers=[
-            line
+            a
             for block in machines
             if not block.partial
             for device in ("cpu", "gpu")
-            for line in answer(frame, block.machine, block.commit, device)
+            if (a := _answer(frame, block, device, (profiles or {}).get(block.machine), out_dir))
         ],
         generated=pd.Timestamp.now(tz="UTC").strftime("%Y-%m-%d %H:%M UTC"),
     )
@@ -108,6 +116,27 @@ def write_page(
     path = out_dir / "index.html"
     files.write_text(path, page)
     return path
+
+
+@dataclass
+class Answer:
+    """The page's first screen for one machine and device: the answer sentences, the ratio chart beside
+    them, and where the gaps come from."""
+
+    machine: str
+    commit: str
+    device: str
+    lines: list[str]
+    chart: str | None  # data: URI
+    causes: str
+
+
+def _answer(frame: pd.DataFrame, block: MachineBlock, device: str, profile: dict | None, out_dir: Path):
+    lines = answer(frame, block.machine, block.commit, device)
+    if not lines:
+        return None
+    chart = _png(out_dir / f"answer_{block.machine}_{device}.png")
+    return Answer(block.machine, block.commit, device, lines, chart, causes(profile) if device == "cpu" else "")
 
 
 def _changes_html(changes: pd.DataFrame | None) -> str:
@@ -143,7 +172,7 @@ def _machine_block(frame: pd.DataFrame, machine: str, commit: str, out_dir: Path
         devices.append(
             DeviceBlock(
                 device,
-                "" if _nothing_ran(table) else table_html(table),
+                [] if _nothing_ran(table) else [(lead, table_html(part)) for lead, part in column_groups(table)],
                 notes,
                 sections,
                 _png(out_dir / f"throughput_{machine}_{device}.png"),
@@ -161,6 +190,40 @@ def _machine_block(frame: pd.DataFrame, machine: str, commit: str, out_dir: Path
     return MachineBlock(machine, commit, facts, devices, plots, _reproduce(frame, machine, commit), history=history)
 
 
+GROUPS = (  # the comparison table's columns in parts that each fit a 1280-px screen: (title and lead, metrics)
+    (
+        "Training: samples/s of one Adam step (forward, backward, update) per batch size, and the ratio to the "
+        "reference; higher is faster",
+        ("train_step",),
+    ),
+    ("Inference: samples/s of one forward pass per batch size, and the ratio to the reference", ("predict",)),
+    (
+        "The harness and the hardware: the framework's textbook training loop timed the same way, the harness's "
+        "overhead over it, and the train step's share of the host's matmul peak",
+        ("minimal_train_step", None),  # None: the columns derived from the train step
+    ),
+    (
+        "Start-up, memory and accuracy: a fresh process's first step, peak memory, and the test accuracy after the "
+        "epochs shown",
+        ("cold_start", "train", "device_peak_memory", "test_error", "time_to_accuracy", "steps_to_accuracy"),
+    ),
+)
+
+
+def column_groups(table: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    """The comparison table as its column groups (GROUPS; a column without a metric, a ratio derived from
+    the train step, goes with training), each keeping the table's attrs; empty groups left out."""
+    metrics = table.attrs.get("metrics", {})
+    out = []
+    for title, kinds in GROUPS:
+        columns = [c for c in table.columns if metrics.get(c) in kinds]
+        if columns:
+            part = table[columns].copy()
+            part.attrs = table.attrs
+            out.append((title, part))
+    return out
+
+
 def complete_machines(frame: pd.DataFrame) -> set[str]:
     """Machines with a complete comparison stored (load.runs)."""
     return set(runs(frame).query("complete").machine)
@@ -168,10 +231,12 @@ def complete_machines(frame: pd.DataFrame) -> set[str]:
 
 def machine_order(frame: pd.DataFrame, complete: set[str] | None = None) -> list[str]:
     """Machines with a complete comparison first, then those with partial results only; newest first
-    within each."""
+    within each, machines of one kind (hosts.kind) together."""
     complete = complete_machines(frame) if complete is None else complete
     newest = frame.groupby("machine").date.max()
-    return sorted(newest.index, key=lambda m: (m not in complete, -newest[m].value))
+    return hosts.order([m for m in newest.index if m in complete], newest) + hosts.order(
+        [m for m in newest.index if m not in complete], newest
+    )
 
 
 def _add_breakdown(block: MachineBlock, profile: dict | None, out_dir: Path) -> None:
@@ -205,11 +270,16 @@ def table_html(table: pd.DataFrame) -> str:
     table = table.rename_axis(index=[None] * table.index.nlevels, columns=None)  # an empty corner, no row of names
     uuid = hashlib.sha1(table.to_csv().encode()).hexdigest()[:6]  # ids stable between renders of the same table
     styler = table.style.set_uuid(uuid).set_td_classes(classes).set_table_attributes('class="results"')
-    styler = styler.format(escape="html").format_index(escape="html", axis=0)  # cells and row names: text
+    styler = styler.format(_cell_html).format_index(escape="html", axis=0)  # cells and row names: text
     styler = styler.format_index(lambda c: _header_link(c, metrics.get(c)), axis=1)
     if repeated:
         styler = styler.hide(level=1, axis="index")
     return styler.to_html(doctype_html=False)
+
+
+def _cell_html(value) -> str:
+    """A cell's text, escaped; a ratio after ' · ' on a line of its own (half the column's width)."""
+    return html.escape(str(value)).replace(" · ", "<br>· ")
 
 
 def _header_link(column: str, metric: str | None) -> str:
@@ -232,6 +302,11 @@ def _unit_text(metric) -> str:
 def _inline_code(text: str) -> str:
     """One part of the table header (Markdown, outside values escaped by header_line) as inline HTML."""
     return _markdown().renderInline(text)
+
+
+def text_html(text: str) -> Markup:
+    """A line of the tool's plain text as HTML: escaped, its `code spans` shown as code (no raw backticks)."""
+    return Markup(re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(str(text), quote=False)))
 
 
 def _png(path: Path) -> str | None:

@@ -29,13 +29,17 @@ def _ticker():
 def _save(fig, path: Path, dpi: int) -> Path:
     import io
 
+    from PIL import Image
+
     from bench.core import files
 
     fig.tight_layout()
     png = io.BytesIO()
     fig.savefig(png, dpi=dpi, format="png")
     _pyplot().close(fig)
-    return files.write_bytes(path, png.getvalue())
+    small = io.BytesIO()  # a 256-colour palette: a third of the bytes for flat plots, the page stays light
+    Image.open(png).convert("RGB").quantize(colors=256).save(small, format="png", optimize=True)
+    return files.write_bytes(path, small.getvalue())
 
 
 def _half_width(shown: pd.Series, spread: pd.Series) -> list[list[float]]:
@@ -121,6 +125,31 @@ def plot_ratios(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
                 f"{machine} @ {commit[:8]}: ratio to {dev.reference.iloc[0]}; bars: 95% interval from paired rounds"
             )
             written.append(_save(fig, out_dir / f"ratios_{machine}_{device}.png", 110))
+    return written
+
+
+def plot_answer(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
+    """answer_<machine>_<device>.png, small, beside the page's answer: each framework's training and
+    inference throughput ratio to the reference at batch 128 with its 95% interval, fastest on top."""
+    plt = _pyplot()
+    written = []
+    for machine, commit in latest_commits(frame).items():
+        sel = frame[(frame.machine == machine) & (frame.commit == commit) & (frame.status == "ok")]
+        sel = sel[sel.metric.isin(["train_step", "predict"]) & (sel.batch_size == 128) & sel.ratio.notna()]
+        for device in sorted(sel.device.dropna().unique()):
+            dev = sel[sel.device == device]
+            fig, axes = plt.subplots(1, 2, figsize=(7.2, 0.35 * dev.framework.nunique() + 1.1), sharex=True)
+            for ax, metric, what in zip(axes, ["train_step", "predict"], ["training", "inference"]):
+                part = dev[dev.metric == metric].sort_values("ratio")
+                low = (part.ratio - part.ratio_low).clip(lower=0).fillna(0)
+                high = (part.ratio_high - part.ratio).clip(lower=0).fillna(0)
+                ax.barh(part.framework, part.ratio, color="#9db7d3")
+                ax.errorbar(part.ratio, part.framework, xerr=[low, high], fmt="none", ecolor="#1d232a", capsize=3)
+                ax.axvline(1.0, color="grey", lw=1)
+                ax.set_title(f"{what} @128: ÷ {dev.reference.iloc[0]}", fontsize="medium")
+                ax.xaxis.set_major_formatter(_ticker().FuncFormatter(lambda v, _: f"{v:g}x"))
+                ax.grid(True, axis="x", alpha=0.3)
+            written.append(_save(fig, out_dir / f"answer_{machine}_{device}.png", 90))
     return written
 
 

@@ -89,8 +89,7 @@ def comparison_table(frame: pd.DataFrame, machine: str, commit: str, device: str
     fastest framework). Cells are strings; an n/a cell carries a footnote number with the reason."""
     sel = commit_rows(frame, machine, commit, device)
     rows = table_frameworks(sel)
-    notes: list[str] = []
-    columns: dict[str, dict[str, str]] = {}
+    columns: dict[str, dict] = {}
     fastest: dict[str, str] = {}  # column -> the framework with the best value (for the results page)
     defined: dict[str, str] = {}  # column -> its metric (the page links each header to its definition)
     target = _target(sel)  # the run's ratio target: a ratio wider is marked WIDE
@@ -113,7 +112,7 @@ def comparison_table(frame: pd.DataFrame, machine: str, commit: str, device: str
         if shown:
             pick = max if m.higher_shown_is_better else min
             fastest[m.header(batch, epochs)] = pick(shown, key=lambda fw: shown[fw])
-        cells = {}
+        cells: dict[str, str | _NotMeasured] = {}
         for fw in rows:
             if fw in shown:
                 if paired:  # a ratio to the reference framework from per-round pairs, with its interval
@@ -129,11 +128,9 @@ def comparison_table(frame: pd.DataFrame, machine: str, commit: str, device: str
                     ratio += f" {WIDE}"
                 cells[fw] = m.format(shown[fw]) + interval + ratio
             else:
-                text = scrub_paths(_na_reason(sel, group, metric, fw, device, epochs))
-                if text not in notes:
-                    notes.append(text)
-                cells[fw] = f"n/a [{notes.index(text) + 1}]"
+                cells[fw] = _NotMeasured(scrub_paths(_na_reason(sel, group, metric, fw, device, epochs)))
         columns[m.header(batch, epochs)] = cells
+    columns, notes = _number_na(columns, rows)
     wide = wider_than_target(sel)
     if wide:
         notes.append(wide)
@@ -154,6 +151,33 @@ def comparison_table(frame: pd.DataFrame, machine: str, commit: str, device: str
     table.index.name = "framework"
     table.attrs.update(best=fastest, metrics=defined)
     return table, notes
+
+
+@dataclass(frozen=True)
+class _NotMeasured:
+    """A cell with no value, and why."""
+
+    reason: str
+
+
+def _number_na(columns: dict[str, dict], rows: list[str]) -> tuple[dict[str, dict], list[str]]:
+    """Leave out the columns in which nothing was measured (one note names them), and turn every other
+    n/a cell into 'n/a [k]', k its reason's footnote, numbered in reading order."""
+    shown = {
+        c: cells for c, cells in columns.items() if not all(isinstance(cells.get(fw), _NotMeasured) for fw in rows)
+    }
+    left_out = [c for c in columns if c not in shown]
+    notes: list[str] = []
+    for cells in shown.values():
+        for fw, cell in cells.items():
+            if isinstance(cell, _NotMeasured):
+                if cell.reason not in notes:
+                    notes.append(cell.reason)
+                cells[fw] = f"n/a [{notes.index(cell.reason) + 1}]"
+    if left_out and shown:
+        why = sorted({columns[c][fw].reason for c in left_out for fw in rows})
+        notes.append(f"Left out, nothing measured: {', '.join(left_out)} ({'; '.join(why)}).")
+    return shown, notes
 
 
 WIDE = "◊"  # marks a paired ratio or cell whose 95% interval is wider than the run's target
@@ -356,7 +380,7 @@ ANSWERED = (("train_step", "Training"), ("predict", "Inference"))  # the questio
 def answer(frame: pd.DataFrame, machine: str, commit: str, device: str = "cpu") -> list[str]:
     """One sentence per question a reader brings (training and inference at batch 128): the fastest
     framework, then every other framework's throughput ratio to the reference with its 95% interval,
-    fastest first; only where the rounds paired them."""
+    fastest first; only where the rounds paired them. Markdown (outside names escaped)."""
     sel = commit_rows(frame, machine, commit, device)
     out = []
     for metric, what in ANSWERED:
@@ -367,20 +391,43 @@ def answer(frame: pd.DataFrame, machine: str, commit: str, device: str = "cpu") 
         rows = rows.sort_values("ratio", ascending=False)
         reference, best = rows.reference.iloc[0], rows.iloc[0]
         others = [r for r in rows.itertuples() if r.framework != reference]
-        ratios = ", ".join(f"{r.framework} {ratio_text(r).removeprefix(' · ')}" for r in others)
-        lead = f"{best.framework} fastest" + ("" if best.framework == reference else f" ({reference} = 1.00x)")
+        ratios = ", ".join(f"{md_text(r.framework)} {ratio_text(r).removeprefix(' · ')}" for r in others)
+        lead = f"{md_text(best.framework)} fastest" + (
+            "" if best.framework == reference else f" ({md_text(reference)} = 1.00x)"
+        )
         rounds = int(rows.paired_rounds.max()) if pd.notna(rows.paired_rounds.max()) else 0
         out.append(
-            f"{what} at batch 128 on {machine} ({device.upper()}, {rounds} paired rounds): {lead}; "
-            f"throughput against {reference}: {ratios}."
+            f"{what} at batch 128 on {_code(machine)} at {_code(commit[:8])} ({device.upper()}, {rounds} paired rounds): "
+            f"{lead}; throughput against {md_text(reference)}: {ratios}."
         )
     return out
 
 
+COMPACT = ("train samples/s @128", "predict samples/s @128")  # the README's columns, from the comparison table
+
+
+def compact_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The comparison table's batch-128 throughputs, each split into its cell (value ± interval) and its
+    ratio to the reference with the ratio's interval: the README's table."""
+    out = {}
+    for column in COMPACT:
+        if column not in table:
+            continue
+        parts = table[column].str.partition(" · ")
+        out[column] = parts[0]
+        out[column.replace("samples/s", "ratio")] = parts[2]
+    compact = pd.DataFrame(out, index=table.index)
+    return compact[~compact.apply(lambda r: r.str.startswith("n/a").all(), axis=1)]
+
+
+PAGE_LINK = "results/report/index.html"
+
+
 def readme_table(frame: pd.DataFrame) -> str | None:
-    """CPU table for the README: on the machine with the newest complete run (every built-in
-    framework's train step; plugins' rows come along), the run `latest_commits` shows there. A run
-    of fewer frameworks never replaces the table, and a quick run never replaces a full one."""
+    """The README's results block: the answer sentences, then the compact table, for the machine with
+    the newest complete CPU run (every built-in framework's train step; plugins' rows come along) at
+    the run `latest_commits` shows there, and a link to the page for the rest. A run of fewer
+    frameworks never replaces it, and a quick run never replaces a full one."""
     cpu_runs = runs(frame[frame.device == "cpu"])
     complete = cpu_runs.query("complete")
     if complete.empty:
@@ -388,10 +435,21 @@ def readme_table(frame: pd.DataFrame) -> str | None:
     machine = complete.loc[complete.date.idxmax(), "machine"]
     commit = shown_commits(cpu_runs)[machine]
     table, notes = comparison_table(frame, machine, commit, "cpu")
-    if _nothing_ran(table):
+    compact = compact_table(table)
+    if compact.empty:
         return None
-    lead = "".join(f"- {md_text(s)}\n" for s in answer(frame, machine, commit, "cpu"))
-    return (lead + "\n" if lead else "") + render_markdown(table, notes, header_line(frame, machine, commit), "cpu")
+    lead = "".join(f"- {line}\n" for line in answer(frame, machine, commit, "cpu"))
+    wide = [f"{md_text(n)}\n" for n in notes if n.startswith(WIDE)]
+    return (
+        (lead + "\n" if lead else "")
+        + md_table(compact)
+        + "\n\n"
+        + "".join(wide)
+        + ("\n" if wide else "")
+        + f"Measured on: {header_line(frame, machine, commit)}.\n\n"
+        + f"Every column, variant, plot and machine: [the results page]({PAGE_LINK}) (open it from a clone), "
+        "or `results/report/latest.md`.\n"
+    )
 
 
 def _param_order(metric: str, columns) -> list:

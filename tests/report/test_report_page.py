@@ -4,6 +4,7 @@ and how it renders in headless Chromium with the network off (desktop and phone 
 from __future__ import annotations
 
 import base64
+import html
 import io
 import re
 import shutil
@@ -78,17 +79,18 @@ def row(table, name):
 def test_page_holds_the_tables_cells_and_verdicts(page):
     text = page.read_text()
     parsed = Page(text)
-    comparison = parsed.tables[0]
-    header = [cell for _, cell in comparison[0]]
-    assert "train samples/s @128" in header and "cold start s" in header
+    training, _, startup = parsed.tables[:3]  # the comparison table in its column groups: each fits a screen
+    header = [cell for _, cell in training[0]]
+    assert "train samples/s @128" in header and "cold start s" not in header
     column = header.index("train samples/s @128")
-    torch = row(comparison, "torch")
+    torch = row(training, "torch")
     classes, cell = torch[column]
     assert cell == "9,846 (1.00x)" and "num" in classes and "best" in classes  # 128 / 0.013 s, the fastest
-    assert "best" not in row(comparison, "tensorflow")[column][0]  # 6,214
-    cold = header.index("cold start s")
-    assert row(comparison, "torch")[cold][0].endswith("num best")  # 1.5 s: lower is better
-    assert row(comparison, "jax")[cold][0].endswith(" na") and row(comparison, "jax")[cold][1].startswith("n/a [")
+    assert "best" not in row(training, "tensorflow")[column][0]  # 6,214
+    cold = [cell for _, cell in startup[0]].index("cold start s")
+    assert row(startup, "torch")[cold][0].endswith("num best")  # 1.5 s: lower is better
+    assert row(startup, "jax")[cold][0].endswith(" na") and row(startup, "jax")[cold][1].startswith("n/a [")
+    assert "Start-up, memory and accuracy" in text  # each part of the table has its one-line lead
     assert ("a", "href", "#m-train_step") in parsed.urls and 'id="m-train_step"' in text  # header -> definition
     assert 'class="v-regression"' in text and "Two runs compared" in text
     assert parsed.scripts == 0
@@ -147,27 +149,68 @@ def test_page_renders_in_headless_chromium_offline(page, tmp_path, width, height
     assert "train samples/s @128" in dom and "9,846" in dom
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (Debian: apt-get install -y chromium)")
-def test_at_phone_width_only_the_tables_scroll_sideways(page, tmp_path):
-    """The page in a 390-px frame: the document is no wider than the frame (wide tables scroll inside
-    their own box). The measuring script is the test's, in a wrapper page; the results page has none."""
-    wrapper = tmp_path / "phone.html"
+MEASURE = """document.getElementById('f').onload = function () {
+  var doc = this.contentDocument, d = doc.documentElement, out = {scroll: d.scrollWidth, client: d.clientWidth,
+      boxes: [], images: [], sticky: []};
+  doc.querySelectorAll('.scroll').forEach(function (b) {
+    if (b.scrollWidth > b.clientWidth + 1) out.boxes.push(b.previousElementSibling ? b.previousElementSibling.className : '');
+  });
+  doc.querySelectorAll('img').forEach(function (i) { out.images.push(i.naturalWidth); });
+  doc.querySelectorAll('th.row_heading').forEach(function (h) { out.sticky.push(getComputedStyle(h).position); });
+  var p = document.createElement('pre'); p.id = 'm'; p.textContent = JSON.stringify(out); document.body.appendChild(p);
+};"""
+
+
+def measure(page: Path, tmp_path: Path, width: int, height: int) -> dict:
+    """The page laid out in a width x height frame, as a reader's browser lays it out: the document's
+    width against the frame's, which table boxes scroll inside themselves (the class of the element just
+    above each: 'lead' for the comparison table's parts), each image's decoded width, each row heading's
+    position. The measuring script is the test's, in a wrapper page; the results page has none."""
+    import json
+
+    wrapper = tmp_path / f"frame-{width}.html"
     wrapper.write_text(
-        f'<html><body style="margin:0"><iframe id="f" src="{page.as_uri()}" style="width:390px;height:800px;'
-        'border:0"></iframe><script>document.getElementById("f").onload = function () {'
-        "var d = this.contentDocument.documentElement, p = document.createElement('pre'); p.id = 'width';"
-        "p.textContent = 'scroll=' + d.scrollWidth + ' client=' + d.clientWidth; document.body.appendChild(p);"
-        "};</script></body></html>"
+        f'<html><body style="margin:0"><iframe id="f" src="{page.as_uri()}" style="width:{width}px;'
+        f'height:{height}px;border:0"></iframe><script>{MEASURE}</script></body></html>'
     )
     dom = chromium(
         "--allow-file-access-from-files",
-        "--virtual-time-budget=5000",
-        "--window-size=500,900",
+        "--virtual-time-budget=8000",
+        f"--window-size={width + 40},{height + 60}",
         "--dump-dom",
         wrapper.as_uri(),
     ).stdout
-    scroll, client = (int(part.split("=")[1]) for part in dom.split('id="width">')[1].split("<")[0].split())
-    assert 300 < client <= 390 and scroll <= client, (scroll, client)
+    found = re.search(r'id="m">(.*?)</pre>', dom)
+    assert found, dom[-2000:]
+    return json.loads(html.unescape(found.group(1)))
+
+
+def colourful(uri: str) -> float:
+    """Share of a PNG's pixels in colour: every plot draws its data in colour, an empty one only axes."""
+    import matplotlib.image
+
+    pixels = matplotlib.image.imread(io.BytesIO(base64.b64decode(uri.split(",", 1)[1])), format="png")[..., :3]
+    return float((pixels.max(axis=-1) - pixels.min(axis=-1) > 0.15).mean())
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (Debian: apt-get install -y chromium)")
+@pytest.mark.parametrize("width,height", [(1280, 800), (390, 844)], ids=["desktop", "phone"])
+@pytest.mark.parametrize("which", ["fresh", "committed"])
+def test_the_page_never_scrolls_sideways_and_draws_no_empty_plot(page, tmp_path, width, height, which):
+    """The page a `report` writes here and the committed one, at 1280x800 and on a phone (390x844): the
+    document is no wider than the screen; at 1280 every part of a comparison table fits without
+    scrolling (a wider table, variants or open division, scrolls inside its own box with the framework
+    column fixed); every image decodes and draws something in colour."""
+    shown = page if which == "fresh" else ROOT / "results" / "report" / "index.html"
+    m = measure(shown, tmp_path, width, height)
+    assert m["client"] == width and m["scroll"] <= m["client"], m
+    if width >= 1280:
+        assert "lead" not in m["boxes"], m["boxes"]  # the comparison table's parts fit
+    assert m["sticky"] and set(m["sticky"]) == {"sticky"}, set(m["sticky"])
+    assert m["images"] and min(m["images"]) > 100, m["images"]
+    uris = [v for tag, attr, v in Page(shown.read_text()).urls if tag == "img"]
+    empty = [i for i, uri in enumerate(uris) if colourful(uri) < 0.002]
+    assert not empty, f"images {empty} of {len(uris)} draw nothing in colour"
 
 
 # ---------------------------------------------------------------- text from outside stays text
@@ -275,10 +318,23 @@ def test_the_answer_comes_first_on_the_page_and_in_the_readme_block(tmp_path):
     rounds_file.save(pd.DataFrame(rows), res, "box", BASE, append=False)
     frame = report.load_results(res)
     training, inference = report.tables.answer(frame, "box", BASE, "cpu")
-    assert training.startswith("Training at batch 128 on box (CPU, 6 paired rounds): torch fastest")
+    assert training.startswith(f"Training at batch 128 on `box` at `{BASE[:8]}` (CPU, 6 paired rounds): torch fastest")
     assert "jax 0.67x [" in training and "tensorflow 0.50x [" in training
     assert training.index("jax") < training.index("tensorflow")  # fastest first
     assert inference.startswith("Inference at batch 128")
     page = report.write_page(frame, tmp_path / "out").read_text()
     assert page.index('id="answer"') < page.index('id="machine-box"') and "jax 0.67x [" in page
-    assert report.readme_table(frame).startswith(f"- {training}")
+    assert f"at <code>{BASE[:8]}</code>" in page and f"`{BASE[:8]}`" not in page  # Markdown rendered, no backticks
+    block = report.readme_table(frame)
+    assert block.startswith(f"- {training}")
+    header, rule, *rows = [line for line in block.splitlines() if line.startswith("|")]
+    assert [c.strip() for c in header.strip("|").split("|")] == [
+        "framework",
+        "train samples/s @128",
+        "train ratio @128",
+        "predict samples/s @128",
+        "predict ratio @128",
+    ]  # the compact table: batch 128 only, each ratio in a column of its own
+    jax = next(r for r in rows if r.startswith("| jax"))
+    assert " ±" in jax.split("|")[2] and "0.67x [" in jax.split("|")[3]
+    assert "[the results page](results/report/index.html)" in block
