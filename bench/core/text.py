@@ -20,6 +20,13 @@ def md_text(text) -> str:
     return escaped.replace("\\", "\\\\").replace("|", "\\|").replace("`", "\\`").replace("](", "]\\(")
 
 
+def md_note(text) -> str:
+    """A line of the tool's own text for Markdown: its `code spans` kept as code, everything else
+    made inert as md_text makes it (no raw backticks shown where a code span was meant)."""
+    parts = re.split(r"`([^`]+)`", str(text))
+    return "".join(f"`{part}`" if i % 2 else md_text(part) for i, part in enumerate(parts))
+
+
 def md_table(frame, index: bool = True) -> str:
     """frame.to_markdown with every cell, column name and row name passed through md_text."""
     safe = frame.map(md_text)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from bench.core.text import md_table, md_text, scrub_paths
+from bench.core.text import md_note, md_table, md_text, scrub_paths
 from bench.measure.estimate import CARRYOVER_LIMIT, CELL_TARGET, RATIO_TARGET, half_width
 from bench.measure.stats import MIN_ROUNDS
 from bench.report.load import commit_rows, is_quick, latest_commits, runs, shown_commits
@@ -351,7 +351,7 @@ def _code(text) -> str:
 
 def render_markdown(table: pd.DataFrame, notes: list[str], header: str, device: str) -> str:
     lines = [f"**{md_text(device.upper())}** — {header}", "", md_table(table), ""]
-    lines += [f"[{i}] {md_text(text)}" for i, text in enumerate(notes, 1)]
+    lines += [f"[{i}] {md_note(text)}" for i, text in enumerate(notes, 1)]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -439,7 +439,7 @@ def readme_table(frame: pd.DataFrame) -> str | None:
     if compact.empty:
         return None
     lead = "".join(f"- {line}\n" for line in answer(frame, machine, commit, "cpu"))
-    wide = [f"{md_text(n)}\n" for n in notes if n.startswith(WIDE)]
+    wide = [f"{md_note(n)}\n" for n in notes if n.startswith(WIDE)]
     return (
         (lead + "\n" if lead else "")
         + md_table(compact)
@@ -477,7 +477,7 @@ class Section:
             f"**{md_text(self.title)}**\n\n"
             + md_table(self.table)
             + "\n"
-            + "".join(f"\n{md_text(n)}\n" for n in self.notes)
+            + "".join(f"\n{md_note(n)}\n" for n in self.notes)
         )
 
 

@@ -118,6 +118,8 @@ def test_the_committed_page_is_light_and_self_contained():
     assert all(v.startswith(("data:", "#")) for _, _, v in parsed.urls)
     assert not (ROOT / "results" / "report" / "latest.html").exists()  # replaced by index.html
     assert (ROOT / "results" / "report" / "screenshot.png").is_file()
+    text = re.sub(r"<style.*?</style>|<[^>]+>", "", page.read_text(), flags=re.S)
+    assert "`" not in html.unescape(text)  # Markdown rendered: code spans are <code>, no raw backticks
 
 
 def chromium(*args: str) -> subprocess.CompletedProcess:

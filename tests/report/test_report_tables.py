@@ -296,3 +296,10 @@ def test_a_benchmark_unknown_to_benchmarks_json_is_shown_without_an_internal_err
     proc = cli("report", "--results", str(res), "--readme", "", "--no-plots", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "internal error" not in proc.stderr
+
+
+def test_a_note_keeps_its_code_spans_and_nothing_else_becomes_markdown():
+    from bench.core.text import md_note
+
+    assert md_note("from a later run (`2dc1465f`): a|b <i>") == "from a later run (`2dc1465f`): a\\|b &lt;i>"
+    assert md_note("an odd ` backtick") == "an odd \\` backtick"  # no code span opens
