@@ -1,4 +1,8 @@
-"""Three equivalent sequential-MNIST LSTMs (PyTorch, TensorFlow, JAX) behind one interface.
+"""Five equivalent sequential-MNIST LSTMs behind one interface (base.py, to config.py's specification,
+from weights.py's canonical initializer, with threads.py's thread budget): PyTorch (torch_lstm.py),
+TensorFlow (tf_lstm.py), JAX (jax_lstm.py) and Keras 3 on JAX and on PyTorch (keras_lstm.py with
+keras_jax.py, keras_torch.py, keras_backend.py, keras_adam.py); registry.py finds them and any plugin,
+trace_events.py reads the profilers' traces.
 
 Importing this package imports no framework: `load(name)` imports one on demand.
 """

@@ -1,5 +1,6 @@
-"""`seqmnist-bench`: one small module per command (train, run, report, compare, bisect, noise, merge,
-history, profile, open-division), each adding its parser and its body. Bad input anywhere is a RunError (UsageError, DataError,
+"""`seqmnist-bench`: one small module per command (train.py, run.py, report.py, compare.py, bisect.py,
+noise.py, merge.py, history.py, profile.py, open_division.py), each adding its parser and its body;
+what several share in args.py, `python -m bench.cli` in __main__.py. Bad input anywhere is a RunError (UsageError, DataError,
 CorruptFile, ...), caught once here (exit 2), as is a fault of the machine (OSError) or a bug: one line,
 never a traceback, because exit 1 means a regression and nothing else."""
 

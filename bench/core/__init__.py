@@ -1,2 +1,4 @@
-"""The bottom layer: the user-error type, the repository root and git, the child-process environment.
-Imports nothing from the rest of the project, so every layer above may use it."""
+"""The bottom layer: the user-error type (errors.py), the repository root and git (repo.py), files
+written atomically (files.py), child process groups (processes.py), the tool's temporary folders
+(scratch.py) and text that leaves the machine (text.py). Imports nothing from the rest of the
+project, so every layer above may use it."""

@@ -1,9 +1,12 @@
 """asv results -> tidy pandas DataFrame -> published tables, plots and regression verdicts.
 
 One module per stage, as psf/pyperf separates loading, formatting and comparing:
-load (asv results and run metadata -> the frame), metrics (what each stored value means to a reader),
-tables (comparison and variants tables, the README's table), verdicts (two separate runs compared),
-plots, publish (files and the README markers).
+load.py (asv results and run metadata -> the frame), paired.py (the stored rounds' intervals joined to
+it), metrics.py (what each stored value means to a reader), tables.py (comparison and variants
+tables, the answer sentences, the README's block), open_division.py (the open division's table),
+hosts.py (machine keys of one kind shown together), breakdowns.py (where the step time goes),
+changes.py (change points in the history), verdicts.py (two separate runs compared), plots.py,
+page.py (index.html), publish.py (files and the README markers).
 """
 
 from __future__ import annotations

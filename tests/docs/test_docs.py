@@ -90,3 +90,18 @@ def test_the_readme_is_user_documentation():
         assert any(line.startswith(heading) for line in lines), heading
     for doc in re.findall(r"\]\((docs/[\w.-]+\.md)\)", "\n".join(lines)):
         assert (ROOT / doc).is_file(), doc
+
+
+def test_every_package_docstring_names_each_of_its_modules():
+    """A newcomer reads a package's docstring to find a module: every module is named there (as name.py)."""
+    import ast
+
+    missing = []
+    for init in sorted([*(ROOT / "bench").glob("*/__init__.py"), ROOT / "impls" / "__init__.py"]):
+        doc = ast.get_docstring(ast.parse(init.read_text())) or ""
+        missing += [
+            f"{init.parent.name}/{m.name}"
+            for m in sorted(init.parent.glob("*.py"))
+            if m.name != "__init__.py" and m.name not in doc
+        ]
+    assert not missing, missing
