@@ -162,7 +162,7 @@ def cells(frame: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
         logs = np.log(by_round(rows).value.to_numpy())
         est, low, high = stats.hodges_lehmann(logs, confidence)
         if not math.isfinite(high) and logs.size >= 2:  # fewer rounds than a signed-rank 95% needs
-            est, low, high = _t_interval(logs, confidence)
+            est, low, high = stats.t_interval(logs, confidence)
         out.append(
             {
                 "arm": arm,
@@ -177,16 +177,6 @@ def cells(frame: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(out, columns=["arm", "benchmark", "key", "value", "low", "high", "rounds", "sd", "bimodal"])
-
-
-def _t_interval(logs: np.ndarray, confidence: float) -> tuple[float, float, float]:
-    """Mean of the logs with a Student t interval: a cell from 2-5 rounds (`--rounds 2`), where no
-    signed-rank interval reaches 95% (wide, and finite)."""
-    from scipy.stats import t
-
-    half = float(t.ppf(1 - (1 - confidence) / 2, logs.size - 1)) * float(np.std(logs, ddof=1)) / math.sqrt(logs.size)
-    centre = float(np.mean(logs))
-    return centre, centre - half, centre + half
 
 
 def half_width(ratio: float, low: float, high: float) -> float:
@@ -231,7 +221,7 @@ def is_bimodal(values, min_gap: float = 0.10) -> bool:
     i = max(candidates, key=lambda j: gaps[j])
     low, high = v[: i + 1], v[i + 1 :]
     spread = np.concatenate([low - np.median(low), high - np.median(high)])
-    sd = 1.4826 * float(np.median(np.abs(spread)))
+    sd = stats.robust_sd(spread)
     return bool(gaps[i] > min_gap and gaps[i] > 4 * max(sd, 1e-3))
 
 
@@ -250,9 +240,6 @@ def open_items(
     return left
 
 
-Z95 = 1.959964
-
-
 def between_runs(runs: list[pd.DataFrame], reference: str, confidence: float = 0.95) -> dict:
     """The run-to-run spread of the ratios to `reference` that one run's intervals cannot see, from
     separate runs of the same code on one machine. Honest intervals of two runs put their two estimates
@@ -260,7 +247,7 @@ def between_runs(runs: list[pd.DataFrame], reference: str, confidence: float = 0
     / z) for `confidence` of the ratios. tau is the smallest run-level log sd that, added to each run
     (2 tau^2 to the difference), brings every pair of runs to that share: a calibration against what
     was observed. Returns tau, the ratio pairs it rests on, and the share that agreed without it."""
-    z = Z95 if confidence == 0.95 else _z(confidence)
+    z = stats.z(confidence)
     diffs, variances = [], []
     tables = [ratios(frame, reference, confidence) for frame in runs]
     for i in range(len(tables)):
@@ -287,17 +274,11 @@ def between_runs(runs: list[pd.DataFrame], reference: str, confidence: float = 0
     return {"tau": tau, "pairs": len(d), "ratios": len(tables[0]), "agreed": share(0.0)}
 
 
-def _z(confidence: float) -> float:
-    from scipy.stats import norm
-
-    return float(norm.ppf(1 - (1 - confidence) / 2))
-
-
 def widen(ratio: float, low: float, high: float, tau: float) -> tuple[float, float]:
     """(low, high) of a ratio's 95% interval with a run-to-run log sd `tau` added in quadrature."""
     if not (tau > 0 and ratio > 0 and low > 0 and math.isfinite(high)):
         return low, high
-    extra = (Z95 * tau) ** 2
+    extra = (stats.Z95 * tau) ** 2
     lo = math.log(ratio / low)
     hi = math.log(high / ratio)
     return ratio * math.exp(-math.sqrt(lo**2 + extra)), ratio * math.exp(math.sqrt(hi**2 + extra))

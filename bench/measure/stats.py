@@ -92,12 +92,44 @@ def paired_logs(d, confidence: float = 0.95) -> Paired:
 
 
 def robust_sd(d) -> float:
-    """1.4826 x the median absolute deviation: the sd of normal data, unmoved by the odd spoiled round
-    (the verdict's Hodges-Lehmann interval is robust to those too, so the noise figures must be)."""
+    """1.4826 x the median absolute deviation (scipy's, scale="normal"): the sd of normal data, unmoved
+    by the odd spoiled round (the verdict's Hodges-Lehmann interval is robust to those too, so the noise
+    figures must be). nan below two values."""
+    from scipy.stats import median_abs_deviation
+
     d = np.asarray(d, dtype=float)
     if d.size < 2:
         return math.nan
-    return float(1.4826 * np.median(np.abs(d - np.median(d))))
+    return float(median_abs_deviation(d, scale="normal"))
+
+
+Z95 = 1.959964  # the two-sided 95% normal quantile (z(0.95), written once for the common case)
+
+
+def z(confidence: float) -> float:
+    """The two-sided normal quantile of `confidence` (1.96 for 0.95)."""
+    return Z95 if confidence == 0.95 else NormalDist().inv_cdf(1 - (1 - confidence) / 2)
+
+
+def t_quantile(confidence: float, df: float) -> float:
+    """The two-sided Student t quantile of `confidence` with `df` degrees of freedom."""
+    from scipy.stats import t
+
+    return float(t.ppf(1 - (1 - confidence) / 2, df))
+
+
+def t_interval(logs, confidence: float = 0.95, rerun: bool = False) -> tuple[float, float, float]:
+    """(mean, low, high) of log values with a Student t interval for their mean; with `rerun`, a
+    prediction interval for the mean of as many new values (sd * sqrt(2/n): both means are noisy).
+    (mean, -inf, inf) below two values, (nan, -inf, inf) with none."""
+    v = np.asarray(logs, dtype=float)
+    if v.size == 0:
+        return math.nan, -math.inf, math.inf
+    centre = float(v.mean())
+    if v.size < 2:
+        return centre, -math.inf, math.inf
+    half = t_quantile(confidence, v.size - 1) * float(v.std(ddof=1)) * math.sqrt((2.0 if rerun else 1.0) / v.size)
+    return centre, centre - half, centre + half
 
 
 def verdict(p: Paired, threshold: float) -> str:
@@ -129,7 +161,7 @@ def detectable_change(sd: float, rounds: int, threshold: float, confidence: floa
     if not rounds or not math.isfinite(sd):
         return math.nan
     se = sd / math.sqrt(rounds * 3.0 / math.pi)
-    return math.expm1(math.log1p(threshold) + (_z(1 - (1 - confidence) / 2) + _z(power)) * se)
+    return math.expm1(math.log1p(threshold) + (z(confidence) + _one_sided(power)) * se)
 
 
 def rounds_needed(sd: float, change: float, threshold: float, confidence: float = 0.95, power: float = 0.95) -> int:
@@ -137,11 +169,11 @@ def rounds_needed(sd: float, change: float, threshold: float, confidence: float 
     gap = math.log1p(change) - math.log1p(threshold)
     if gap <= 0 or not math.isfinite(sd):
         return 0 if math.isfinite(sd) and sd == 0 else -1
-    z = _z(1 - (1 - confidence) / 2) + _z(power)
-    return max(MIN_ROUNDS, math.ceil((z * sd / gap) ** 2 * math.pi / 3.0))
+    both = z(confidence) + _one_sided(power)
+    return max(MIN_ROUNDS, math.ceil((both * sd / gap) ** 2 * math.pi / 3.0))
 
 
-def _z(p: float) -> float:
+def _one_sided(p: float) -> float:
     return NormalDist().inv_cdf(p)
 
 
@@ -150,21 +182,13 @@ def paired_by_seed(a, b, confidence: float = 0.95) -> tuple[float, float, float,
     with a side missing or not positive left out: (geometric mean of the per-seed ratios, low, high,
     pairs), a Student t interval on the log-ratios (few seeds: no signed-rank interval reaches 95%
     below six). The seed-to-seed spread both sides share (a slow seed is slow everywhere) cancels."""
-    from scipy.stats import t
-
     d = [
         math.log(x / y)
         for x, y in zip(a, b)
         if x is not None and y is not None and np.isfinite(x) and np.isfinite(y) and x > 0 and y > 0
     ]
-    n = len(d)
-    if n == 0:
-        return math.nan, -math.inf, math.inf, 0
-    centre = float(np.mean(d))
-    if n < 2:
-        return math.exp(centre), -math.inf, math.inf, 1
-    half = float(t.ppf(1 - (1 - confidence) / 2, n - 1)) * float(np.std(d, ddof=1)) / math.sqrt(n)
-    return math.exp(centre), math.exp(centre - half), math.exp(centre + half), n
+    centre, low, high = t_interval(d, confidence)
+    return math.exp(centre) if d else math.nan, math.exp(low), math.exp(high), len(d)
 
 
 def rerun_interval(values, confidence: float = 0.95) -> tuple[float, float, float]:
@@ -172,14 +196,6 @@ def rerun_interval(values, confidence: float = 0.95) -> tuple[float, float, floa
     prediction interval for what a rerun of as many processes would give: Student t on the
     logs, sd * sqrt(2/n) (this run's mean and the rerun's are both noisy). (nan, -inf, inf) below
     two replicates."""
-    from scipy.stats import t
-
-    v = np.log(np.asarray([x for x in values if x is not None and np.isfinite(x) and x > 0], dtype=float))
-    n = v.size
-    if n == 0:
-        return math.nan, -math.inf, math.inf
-    centre = float(v.mean())
-    if n < 2:
-        return math.exp(centre), -math.inf, math.inf
-    half = float(t.ppf(1 - (1 - confidence) / 2, n - 1)) * float(v.std(ddof=1)) * math.sqrt(2.0 / n)
-    return math.exp(centre), math.exp(centre - half), math.exp(centre + half)
+    logs = np.log(np.asarray([x for x in values if x is not None and np.isfinite(x) and x > 0], dtype=float))
+    centre, low, high = t_interval(logs, confidence, rerun=True)
+    return math.exp(centre), math.exp(low), math.exp(high)

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from bench.measure.stats import Z95, robust_sd
+
 SERIES = ["machine", "benchmark", "metric", "framework", "device", "param"]
 MIN_CHANGE = 0.03  # steps smaller than this are not reported (the gate's threshold)
-Z95 = 1.959964
 Z_NEWEST = 3.0  # the newest commits' step is tested on every report, on every series: a stricter bar
 MIN_LEVEL = 3  # commits a level lasts before it counts (one or two slow runs are not a new level)
 GAMMA = 5.0  # the Potts penalty per step, in units of a point's noise (docs/validation.md: rates by gamma)
@@ -130,7 +131,7 @@ def _level_difference(a: np.ndarray, sa: np.ndarray, b: np.ndarray, sb: np.ndarr
         """Median and its standard error (robust: one slow run in a level moves neither much)."""
         own = float(np.sqrt(np.mean(s**2)))  # one point's sd, from its own interval
         centre = float(np.median(x))
-        between = 1.4826 * float(np.median(np.abs(x - centre))) if x.size > 2 else own
+        between = robust_sd(x) if x.size > 2 else own
         return centre, max(between, own) * math.sqrt(math.pi / 2) / math.sqrt(x.size)
 
     ma, ea = level(a, sa)

@@ -11,7 +11,7 @@ import pandas as pd
 
 from bench.core.text import md_note, md_table, md_text, scrub_paths
 from bench.measure.estimate import CARRYOVER_LIMIT, CELL_TARGET, RATIO_TARGET, half_width
-from bench.measure.stats import MIN_ROUNDS
+from bench.measure.stats import MIN_ROUNDS, Z95
 from bench.report.load import commit_rows, is_quick, latest_commits, runs, shown_commits
 from bench.report.metrics import (
     ACCURACY_VARIANTS,
@@ -218,7 +218,7 @@ def wider_than_target(sel: pd.DataFrame) -> str:
     if not wide_ratios and not wide_cells:
         return f"Every ratio's 95% interval is within ±{target:.0%} and every cell's within ±{CELL_TARGET:.0%}."
     tau = rows.rerun_tau.max() if "rerun_tau" in rows else math.nan
-    term = math.expm1(1.959964 * tau) if pd.notna(tau) and tau > 0 else 0.0
+    term = math.expm1(Z95 * tau) if pd.notna(tau) and tau > 0 else 0.0
     floor = (
         f" This machine's run-to-run term alone is ±{term:.1%}"
         + (

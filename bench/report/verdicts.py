@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from bench.core.text import md_table, md_text
+from bench.measure import stats
 from bench.report.load import ReportError, _merge_env
 from bench.report.metrics import METRICS
 
@@ -171,15 +172,13 @@ def _replicated(r) -> bool:
 
 def _welch_ratio(r, confidence: float = 0.95) -> tuple[float, float]:
     """95% interval of head/base from each side's per-process values (Welch's t on the logs)."""
-    from scipy.stats import t
-
     vb, vh = r.log_sd_base**2 / r.runs_base, r.log_sd_head**2 / r.runs_head
     se = math.sqrt(vb + vh)
     if se == 0:
         d = math.exp(r.log_mean_head - r.log_mean_base)
         return d, d
     df = (vb + vh) ** 2 / (vb**2 / (r.runs_base - 1) + vh**2 / (r.runs_head - 1))
-    half = float(t.ppf(1 - (1 - confidence) / 2, df)) * se
+    half = stats.t_quantile(confidence, df) * se
     diff = r.log_mean_head - r.log_mean_base
     return math.exp(diff - half), math.exp(diff + half)
 

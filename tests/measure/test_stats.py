@@ -300,3 +300,19 @@ def test_estimates_judge_each_round_pair_by_pair_from_its_samples():
             )
     v = estimates(pd.DataFrame(rows), 0.03, 0.95).iloc[0]
     assert v.verdict == "regression" and 1.10 <= v.ratio <= 1.12 and v.sd < 0.01
+
+
+def test_the_small_rules_written_once_give_the_textbook_values():
+    """t interval, rerun interval, robust sd and z: each checked against a hand computation."""
+    import math
+
+    from bench.measure import stats
+
+    logs = [0.0, 0.1, 0.2]  # mean 0.1, sd 0.1, t(0.975, 2) = 4.302653
+    centre, low, high = stats.t_interval(logs)
+    assert centre == pytest.approx(0.1) and high - centre == pytest.approx(4.302653 * 0.1 / math.sqrt(3), rel=1e-6)
+    _, _, wide = stats.t_interval(logs, rerun=True)
+    assert wide - centre == pytest.approx(4.302653 * 0.1 * math.sqrt(2 / 3), rel=1e-6)
+    assert stats.t_interval([0.5]) == (0.5, -math.inf, math.inf)
+    assert stats.robust_sd([1.0, 2.0, 3.0, 4.0, 100.0]) == pytest.approx(1.4826 * 1.0, rel=1e-4)  # MAD 1: 100 ignored
+    assert stats.z(0.95) == pytest.approx(1.959964) and stats.z(0.90) == pytest.approx(1.644854, rel=1e-6)
