@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from bench.cli.args import add_paired_args, host, paired_options, positive
+from bench.store import layout
 
 
 def add_parser(sub) -> None:
@@ -87,7 +88,7 @@ def _between(args: argparse.Namespace) -> int:
     root = find_root(Path("."))
     machine, fp = host(args, root)
     named = [_shown(Path(n), root) for n in args.between]  # never a local absolute path in what is published
-    path = reruns.save(root / "results", machine, found, named, fp.get("id"))
+    path = reruns.save(layout.results_dir(root), machine, found, named, fp.get("id"))
     print(
         f"{len(runs)} runs, {found['pairs']} ratio pairs: {found['agreed']:.0%} agreed within their own 95% intervals "
         f"(honest intervals: 95%); run-to-run log sd {found['tau']:.2%}, which widens every ratio interval on "

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from bench.cli.args import non_negative, positive, positive_float
+from bench.store import layout
 from impls import DEVICES, FRAMEWORKS
 
 BENCH = r"^variants\.ImplementationVariants\."
@@ -64,7 +65,7 @@ def cmd_open_division(args: argparse.Namespace) -> int:
             budget=args.budget,
         )
     )
-    frame = load_results(summary.root / "results" / "asv")
+    frame = load_results(layout.asv_dir(summary.root))
     open_rows = []
     for device in args.devices:
         chosen = choose(commit_rows(frame, summary.machine, summary.commit, device))

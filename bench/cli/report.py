@@ -7,6 +7,7 @@ import sys
 
 from bench.cli.args import UsageError, add_report_args
 from bench.core.text import one_line, workflow_data, workflow_property
+from bench.store import layout
 
 
 def add_parser(sub) -> None:
@@ -138,14 +139,14 @@ def report_paths(args: argparse.Namespace):
         root = find_root(Path.cwd())
     except RunError:  # a folder of copied results: results/asv under the current folder
         root = Path.cwd()
-    results = Path(args.results) if args.results else root / "results" / "asv"
+    results = Path(args.results) if args.results else layout.asv_dir(root)
     out = Path(args.out) if args.out else results.parent / "report"
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out}: exists and is not a folder")
     if args.readme is not None:
         readme = Path(args.readme) if args.readme else None
     else:  # the checkout's README describes the checkout's results, not any other folder's
-        own = results.resolve() == (root / "results" / "asv").resolve()
+        own = results.resolve() == layout.asv_dir(root).resolve()
         readme = root / "README.md" if own else None
     return results, out, readme
 

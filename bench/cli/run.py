@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from bench.cli.args import MIN_ROUNDS, add_measure_args, non_negative, positive, positive_float
+from bench.store import layout
 
 
 def add_parser(sub) -> None:
@@ -76,7 +77,7 @@ def _print_summary_table(root, machine: str) -> None:
     """The comparison table of the newest results on `machine` (the report's summary)."""
     from bench.report import latest_tables, load_results
 
-    frame = load_results(root / "results" / "asv")
+    frame = load_results(layout.asv_dir(root))
     for key, table in latest_tables(frame, machine=machine).items():
         print(f"\n## {key}\n")
         print(table)

@@ -25,7 +25,7 @@ from pathlib import Path
 from bench.core import files
 from bench.core.errors import RunError
 from bench.core.repo import GitFailed, git
-from bench.store import merge
+from bench.store import layout, merge
 from bench.store.fingerprint import differences, kept_apart
 
 SUBFOLDERS = tuple(merge.FILES)  # asv, meta, rounds, profiles: what a machine keeps, as merge reads it
@@ -157,7 +157,7 @@ def restore(root: Path, remote: str = "origin", branch: str = "benchmark-results
     with tempfile.TemporaryDirectory(prefix="seqmnist-history-") as tmp:
         for entry in entries:
             files.write_bytes(Path(tmp) / entry.path, read_blob(root, entry, branch))
-        into = root / "results"
+        into = layout.results_dir(root)
         into.mkdir(exist_ok=True)
         try:
             plan = merge.plan([Path(tmp) / "results"], into)
@@ -208,7 +208,7 @@ def save(
 def local_files(root: Path, machines: list[str]) -> dict[str, Path]:
     """Branch path -> local file, for every file of `machines` (and benchmarks.json), each checked by
     merge's rules: what restore will accept, and nothing through a link at any level."""
-    results = root / "results"
+    results = layout.results_dir(root)
     for part in (results, results / "asv", *(results / sub for sub in SUBFOLDERS)):
         if part.is_symlink():
             raise BranchError(f"{part}: a symbolic link; save reads only the results folders themselves")
@@ -299,7 +299,7 @@ def _remote_head(root: Path, remote: str, branch: str) -> str | None:
 def keys_of(root: Path, machine: str) -> list[str]:
     """The machine keys results of `machine` went under: the name itself and `name-<fingerprint id>`
     (another host under the name, kept apart by run: a CI label's hosts can change)."""
-    asv = root / "results" / "asv"
+    asv = layout.asv_dir(root)
     pattern = re.compile(f"{re.escape(machine)}|{kept_apart(machine)}")
     return sorted(p.name for p in asv.iterdir() if p.is_dir() and pattern.fullmatch(p.name)) if asv.is_dir() else []
 

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from bench.core import files
+from bench.store import layout
 from impls.registry import BUILTINS
 
 _CALIBRATE = """
@@ -106,7 +107,7 @@ def differences(stored: dict, new: dict) -> list[str]:
 
 
 def path(meta_root: Path, machine: str) -> Path:
-    return meta_root / "results" / "meta" / machine / "fingerprint.json"
+    return layout.fingerprint_file(meta_root, machine)
 
 
 def kept_apart(name: str) -> str:
@@ -128,7 +129,7 @@ def machine_key(meta_root: Path, name: str, fp: dict, claim: bool = True) -> tup
     _claim = claim_key if claim else (lambda root, key, fp: key)
     stored_fp = stored(meta_root, name)
     if stored_fp is None:
-        asv_dir = meta_root / "results" / "asv" / name
+        asv_dir = layout.asv_dir(meta_root) / name
         if asv_dir.is_dir() and any(p.name != "machine.json" for p in asv_dir.glob("*.json")):
             key = f"{name}-{fp['id']}"
             return _claim(meta_root, key, fp), (

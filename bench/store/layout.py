@@ -5,12 +5,43 @@ from __future__ import annotations
 from pathlib import Path
 
 
+def results_dir(root: Path) -> Path:
+    """results/ of the checkout at `root`."""
+    return Path(root) / "results"
+
+
 def asv_dir(root: Path) -> Path:
-    return Path(root) / "results" / "asv"
+    return results_dir(root) / "asv"
 
 
 def meta_dir(root: Path) -> Path:
-    return Path(root) / "results" / "meta"
+    return results_dir(root) / "meta"
+
+
+def run_meta_dir(root: Path, machine: str) -> Path:
+    """results/meta/<machine>/: each run's metadata, the host fingerprint, noise and rerun figures."""
+    return meta_dir(root) / machine
+
+
+def fingerprint_file(root: Path, machine: str) -> Path:
+    return run_meta_dir(root, machine) / "fingerprint.json"
+
+
+def noise_file(root: Path, machine: str) -> Path:
+    return run_meta_dir(root, machine) / "noise.json"
+
+
+def lock_file(root: Path) -> Path:
+    return results_dir(root) / ".lock"
+
+
+def compare_dir(root: Path, machine: str, base: str, head: str) -> Path:
+    """results/compare/<machine>/<base>-<head>/: one paired comparison's report and asv files."""
+    return results_dir(root) / "compare" / machine / f"{base[:8]}-{head[:8]}"
+
+
+def bisect_file(root: Path, machine: str, good: str, bad: str) -> Path:
+    return results_dir(root) / "bisect" / machine / f"{good[:8]}-{bad[:8]}.md"
 
 
 def meta_file(root: Path, machine: str, commit: str) -> Path:

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from bench.core.errors import RunError
+from bench.store import layout
 
 
 class Lock:
@@ -15,7 +16,7 @@ class Lock:
     killed); RunError naming the holder when another command has it."""
 
     def __init__(self, root: Path, command: str):
-        self.path = Path(root) / "results" / ".lock"
+        self.path = layout.lock_file(root)
         self.command = command
         self.fd: int | None = None
 

@@ -26,6 +26,7 @@ from bench.core import files
 from bench.core.errors import RunError
 from bench.core.repo import GitFailed, find_root, git
 from bench.core.text import md_table
+from bench.store import layout
 from bench.tasks import compare
 
 Measure = Callable[[compare.CompareOptions], compare.Comparison]
@@ -242,4 +243,4 @@ def render(b: Bisection) -> str:
 
 def save(b: Bisection, root: Path, machine: str) -> Path:
     """results/bisect/<machine>/<good8>-<bad8>.md (not tracked by git)."""
-    return files.write_text(root / "results" / "bisect" / machine / f"{b.good[:8]}-{b.bad[:8]}.md", render(b))
+    return files.write_text(layout.bisect_file(root, machine, b.good, b.bad), render(b))

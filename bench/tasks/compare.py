@@ -25,6 +25,7 @@ from bench.core.errors import RunError
 from bench.core.repo import find_root, git
 from bench.core.text import md_table, md_text
 from bench.measure import estimate, rounds, stats
+from bench.store import layout
 from impls import DEVICES, FRAMEWORKS
 
 DEFAULT_BENCH = r"^throughput\.(TrainStep|Predict)\."
@@ -272,7 +273,7 @@ def _rounds(
 
 def store_dir(root: Path, machine: str, base: str, head: str) -> Path:
     """results/compare/<machine>/<base8>-<head8>/: ignored by git, replaced by the next same compare."""
-    return root / "results" / "compare" / machine / f"{base[:8]}-{head[:8]}"
+    return layout.compare_dir(root, machine, base, head)
 
 
 def save(c: Comparison, out: Path, machine: str, opts: CompareOptions, fingerprint: dict | None) -> list[Path]:

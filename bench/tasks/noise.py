@@ -17,6 +17,7 @@ import pandas as pd
 
 from bench.core import files
 from bench.measure import estimate, stats
+from bench.store import layout
 from bench.tasks.compare import CompareOptions, measure
 
 TARGETS = (0.10, 0.05)
@@ -61,7 +62,7 @@ def carryover(rounds: pd.DataFrame) -> dict[str, pd.DataFrame]:
 
 
 def path(root: Path, machine: str) -> Path:
-    return root / "results" / "meta" / machine / "noise.json"
+    return layout.noise_file(root, machine)
 
 
 def save(

@@ -26,6 +26,7 @@ from bench.core.errors import RunError
 from bench.core.processes import run_group
 from bench.core.repo import dirty_tree, find_root, git, others_on_path, worker_env
 from bench.core.text import scrub_paths
+from bench.store import layout
 from impls import DEVICES, FRAMEWORKS
 from impls.config import ACCURACY_SEEDS, EPOCHS, QUICK_EPOCHS, SEQUENCE_EPOCHS
 
@@ -160,7 +161,7 @@ def run_suite(opts: RunOptions) -> RunSummary:
     root = find_root(opts.root)
     with Lock(root, "run"):
         scratch.sweep()  # what a killed run or compare left in the temporary folder
-        files.sweep(root / "results")  # and half-written files a kill left beside the results
+        files.sweep(layout.results_dir(root))  # and half-written files a kill left beside the results
         return _run_locked(opts, root)
 
 
@@ -237,7 +238,7 @@ def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     summary = RunSummary(root, machine, commit, [], [], skipped)
-    results_dir = root / "results" / "asv"
+    results_dir = layout.asv_dir(root)
     asv_env = asv_results.asv_env_name(root)
     asv_results.expose(results_dir, machine, commit, asv_env)  # the published file, under the name asv appends to
     before = history.snapshot(results_dir, machine, commit)
@@ -421,7 +422,7 @@ def _replicate(
     )
     summary.interrupted = summary.interrupted or result.interrupted  # what finished is stored below, then exit 130
     frame = result.frame
-    results_dir = root / "results" / "asv"
+    results_dir = layout.asv_dir(root)
     measured = frame[frame.benchmark != "(worker)"].rename(columns={"round": "process"})
     if not measured.empty:
         asv_results.store(
@@ -479,7 +480,7 @@ def _store_seeds(log: Path, root: Path, machine: str, commit: str) -> int:
     those cells: a rerun trains the same seeds, so its values are no extra replicates). Cells stored."""
     from bench.store import asv_results
 
-    results_dir = root / "results" / "asv"
+    results_dir = layout.asv_dir(root)
     try:
         described = json.loads((results_dir / "benchmarks.json").read_text())
     except (OSError, ValueError):
@@ -537,7 +538,7 @@ def seed_rows(log: Path, described: dict) -> pd.DataFrame:
 
 
 def meta_path(root: Path, machine: str, commit: str) -> Path:
-    return root / "results" / "meta" / machine / f"{commit[:8]}.json"
+    return layout.meta_file(root, machine, commit)
 
 
 def write_meta(root: Path, meta: dict) -> None:
