@@ -23,15 +23,44 @@ class GitFailed(RunError):
     """A git command that ran and failed (an unknown revision, say), unlike git missing altogether."""
 
 
+NO_GIT = "git is not on PATH: the harness needs it to name and check out commits"
+
+
+def _run(root: Path | None, args: tuple[str, ...], text: bool = True, env: Mapping[str, str] | None = None):
+    try:
+        return subprocess.run(["git", *args], cwd=root, capture_output=True, text=text, env=env)
+    except FileNotFoundError:
+        raise RunError(NO_GIT) from None
+
+
 def git(root: Path, *args: str, env: Mapping[str, str] | None = None) -> str:
     """git's output (stripped) for `args` in `root`; GitFailed with its message when it fails."""
-    try:
-        proc = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, env=env)
-    except FileNotFoundError:
-        raise RunError("git is not on PATH: the harness needs it to name and check out commits") from None
+    proc = _run(root, args, env=env)
     if proc.returncode != 0:
         raise GitFailed(f"git {' '.join(args)} failed in {root}: {proc.stderr.strip()}")
     return proc.stdout.strip()
+
+
+def git_try(root: Path | None, *args: str) -> str | None:
+    """git's output (stripped) for `args`, or None when git says no (a check, a best-effort cleanup)."""
+    proc = _run(root, args)
+    return proc.stdout.strip() if proc.returncode == 0 else None
+
+
+def git_bytes(root: Path, *args: str) -> bytes:
+    """git's raw output (NUL-separated listings); GitFailed with its message when it fails."""
+    proc = _run(root, args, text=False)
+    if proc.returncode != 0:
+        raise GitFailed(f"git {' '.join(args)} failed in {root}: {proc.stderr.decode(errors='replace').strip()}")
+    return proc.stdout
+
+
+def git_popen(root: Path, *args: str, **kwargs) -> subprocess.Popen:
+    """git running in the background (a blob streamed, a push in a session of its own)."""
+    try:
+        return subprocess.Popen(["git", *args], cwd=root, **kwargs)
+    except FileNotFoundError:
+        raise RunError(NO_GIT) from None
 
 
 def dirty_tree(root: Path) -> bool:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from bench.core.repo import git_try
 from bench.core.text import md_table, md_text
 from bench.measure import stats
 from bench.report.load import ReportError, _merge_env
@@ -27,14 +28,9 @@ def resolve_commit(frame: pd.DataFrame, rev: str, machine: str | None, root: Pat
         return matches.pop()
     if len(matches) > 1:
         raise ReportError(f"revision {rev!r} is ambiguous: {sorted(c[:12] for c in matches)}")
-    import subprocess
-
-    proc = subprocess.run(
-        ["git", "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"], cwd=root, capture_output=True, text=True
-    )
-    if proc.returncode != 0:
+    commit = git_try(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
+    if not commit:
         raise ReportError(f"unknown revision {rev!r}: not a commit here and not in the results")
-    commit = proc.stdout.strip()
     if commit not in known:
         where = f" on machine {machine!r}" if machine else ""
         raise ReportError(f"no results for {rev} ({commit[:8]}){where}; run `seqmnist-bench run` at that commit")

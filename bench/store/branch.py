@@ -24,7 +24,7 @@ from pathlib import Path
 
 from bench.core import files
 from bench.core.errors import RunError
-from bench.core.repo import GitFailed, git
+from bench.core.repo import GitFailed, git, git_bytes, git_popen, git_try
 from bench.store import layout, merge
 from bench.store.fingerprint import differences, kept_apart
 
@@ -60,7 +60,7 @@ def check_names(remote: str, branch: str) -> None:
     """A remote and a branch name git takes as names, never as options or odd refs."""
     if not remote or remote.startswith("-") or any(c.isspace() or ord(c) < 32 for c in remote):
         raise BranchError(f"--remote {remote!r}: not a remote name or URL")
-    ok = subprocess.run(["git", "check-ref-format", "--branch", branch], capture_output=True).returncode == 0
+    ok = git_try(None, "check-ref-format", "--branch", branch) is not None
     if not ok or branch.startswith("-"):
         raise BranchError(f"--branch {branch!r}: not a valid branch name")
 
@@ -80,14 +80,12 @@ def fetch(root: Path, remote: str, branch: str) -> str | None:
 def listing(root: Path, head: str, branch: str) -> list[Entry]:
     """Every file under results/ on the branch commit `head`, each checked: a regular file (no link or
     submodule), of a name merge knows, of at most merge.MAX_BYTES."""
-    out = subprocess.run(
-        ["git", "ls-tree", "-r", "-z", "--long", "--full-tree", head, "--", "results"],
-        cwd=root, capture_output=True, check=False,
-    )  # fmt: skip
-    if out.returncode != 0:
-        raise RunError(f"cannot list the history branch {branch!r}: {out.stderr.decode(errors='replace').strip()}")
+    try:
+        out = git_bytes(root, "ls-tree", "-r", "-z", "--long", "--full-tree", head, "--", "results")
+    except GitFailed as exc:
+        raise RunError(f"cannot list the history branch {branch!r}: {exc}") from None
     entries = []
-    for record in out.stdout.split(b"\0"):
+    for record in out.split(b"\0"):
         if not record:
             continue
         info, _, raw = record.partition(b"\t")
@@ -121,7 +119,7 @@ def known(path: str) -> bool:
 
 def read_blob(root: Path, entry: Entry, branch: str) -> bytes:
     """A file's bytes out of git, its size checked while it streams; JSON checked for .json files."""
-    proc = subprocess.Popen(["git", "cat-file", "blob", entry.object], cwd=root, stdout=subprocess.PIPE)
+    proc = git_popen(root, "cat-file", "blob", entry.object, stdout=subprocess.PIPE)
     assert proc.stdout is not None
     chunks, size = [], 0
     try:
@@ -268,10 +266,8 @@ def _same_host(root: Path, path: str, src: Path, held: Entry, branch: str) -> No
 def push(root: Path, remote: str, commit: str, branch: str) -> subprocess.CompletedProcess:
     """git push of `commit` to the branch, in a session of its own (a Ctrl-C does not reach it halfway).
     Interrupted, it lets the push end, then says truthfully whether the commit landed."""
-    cmd = ["git", "push", "--quiet", "--", remote, f"{commit}:refs/heads/{branch}"]
-    proc = subprocess.Popen(
-        cmd, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
-    )
+    args = ("push", "--quiet", "--", remote, f"{commit}:refs/heads/{branch}")
+    proc = git_popen(root, *args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         out, err = proc.communicate()
     except KeyboardInterrupt:
@@ -286,14 +282,12 @@ def push(root: Path, remote: str, commit: str, branch: str) -> subprocess.Comple
             f"history save interrupted: the push {'had landed' if landed else 'did not land'}, {said}", file=sys.stderr
         )
         raise
-    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+    return subprocess.CompletedProcess(["git", *args], proc.returncode, out, err)
 
 
 def _remote_head(root: Path, remote: str, branch: str) -> str | None:
-    out = subprocess.run(
-        ["git", "ls-remote", "--", remote, f"refs/heads/{branch}"], cwd=root, capture_output=True, text=True
-    )
-    return out.stdout.split()[0] if out.returncode == 0 and out.stdout.strip() else None
+    out = git_try(root, "ls-remote", "--", remote, f"refs/heads/{branch}")
+    return out.split()[0] if out else None
 
 
 def keys_of(root: Path, machine: str) -> list[str]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import shutil
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ import pandas as pd
 
 from bench.core import files, repo, scratch
 from bench.core.errors import RunError
-from bench.core.repo import find_root, git
+from bench.core.repo import find_root, git, git_try
 from bench.core.text import md_table, md_text
 from bench.measure import estimate, rounds, stats
 from bench.store import layout
@@ -235,9 +234,9 @@ def measure(opts: CompareOptions) -> Comparison:
         )
     finally:
         for tree in trees.values():
-            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=root, capture_output=True)
+            git_try(root, "worktree", "remove", "--force", str(tree))
         shutil.rmtree(tmp, ignore_errors=True)
-        subprocess.run(["git", "worktree", "prune"], cwd=root, capture_output=True)
+        git_try(root, "worktree", "prune")
 
 
 def _rounds(
