@@ -229,7 +229,8 @@ def profile_ops(work, steps: int, trace_dir: str) -> list[OpTime]:
     """The TensorFlow profiler over `steps` calls of work(): TensorBoard's xplane.pb in trace_dir with its
     trace-viewer JSON beside it (trace.json, for Perfetto), and each op's self time from the profiler's own
     per-op table (framework_op_stats: op type, scoped op name, occurrences, self time)."""
-    from tensorflow.python.profiler.internal import _pywrap_profiler_plugin as plugin
+    # the profiler's native plugin loads only when a profile is taken, never for a benchmark
+    from tensorflow.python.profiler.internal import _pywrap_profiler_plugin as plugin  # noqa: PLC0415
 
     options = tf.profiler.experimental.ProfilerOptions(host_tracer_level=1, python_tracer_level=0)
     tf.profiler.experimental.start(trace_dir, options=options)

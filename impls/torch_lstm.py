@@ -284,7 +284,8 @@ def profile_ops(work, steps: int, trace_dir: str, device: str = "cpu") -> list[O
     """torch.profiler over `steps` calls of work(): a Chrome/Perfetto trace.json in trace_dir, and each
     op's self time with its enclosing ops and annotations (Optimizer.step#Adam.step, autograd nodes).
     On GPU the kernels' device time is reported under the op that launched them."""
-    from torch.profiler import ProfilerActivity, profile
+    # the profiler (and its kineto backend) loads only when a profile is taken, never for a benchmark
+    from torch.profiler import ProfilerActivity, profile  # noqa: PLC0415
 
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device == "gpu" else [])
     with profile(activities=activities) as prof:

@@ -118,7 +118,12 @@ def batch():
 
 @pytest.fixture
 def results(tmp_path):
-    res = tmp_path / "results" / "asv"
+    return example_results(tmp_path)
+
+
+def example_results(folder: Path) -> Path:
+    """Two commits of machine `box` under folder/results/asv, with planted changes (below)."""
+    res = folder / "results" / "asv"
     write_results(res, "box", BASE, 1_700_000_000_000, base_values())
     head = base_values()
     # torch train step: planted 30% slowdown; tensorflow: 3% wobble inside its CI

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 
+import impls
 from bench.cli import bisect, compare, history, merge, noise, open_division, profile, report, run, train
 from bench.cli.args import EPILOG, UsageError, check_environment
 from bench.core.errors import RunError
@@ -44,13 +46,11 @@ def _terminate(signum, frame):
 
 
 def main(argv: list[str] | None = None) -> int:
-    import signal
 
     args = build_parser().parse_args(argv)
     signal.signal(signal.SIGTERM, _terminate)
     if getattr(args, "threads", None):
         os.environ["SEQMNIST_THREADS"] = str(args.threads)
-    import impls
 
     try:
         check_environment()

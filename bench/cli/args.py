@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
+import time
+from pathlib import Path
 
 from bench.core.errors import RunError
+from bench.tasks.compare import DEFAULT_BENCH, CompareOptions
+from bench.tasks.run import find_root, identify_host
 from impls import DEVICES, FRAMEWORKS
 from impls.config import ACCURACY_SEEDS, EPOCHS, QUICK_EPOCHS, SEQUENCE_EPOCHS
 from impls.threads import usable_cores
@@ -108,7 +113,6 @@ def seed(text: str) -> int:
 
 
 def regex(text: str) -> str:
-    import re
 
     try:
         re.compile(text)
@@ -156,7 +160,6 @@ def add_measure_args(p: argparse.ArgumentParser) -> None:
 
 def add_paired_args(p: argparse.ArgumentParser) -> None:
     """What `compare` and `noise` measure."""
-    from bench.tasks.compare import DEFAULT_BENCH
 
     p.add_argument("--frameworks", nargs="+", choices=FRAMEWORKS, default=list(FRAMEWORKS))
     p.add_argument(
@@ -227,11 +230,6 @@ def add_report_args(p: argparse.ArgumentParser) -> None:
 
 
 def paired_options(args: argparse.Namespace, **extra):
-    import time
-    from pathlib import Path
-
-    from bench.tasks.compare import CompareOptions
-    from bench.tasks.run import find_root
 
     return CompareOptions(
         base=getattr(args, "base", "HEAD"),
@@ -250,7 +248,6 @@ def paired_options(args: argparse.Namespace, **extra):
 def host(args: argparse.Namespace, root, claim: bool = True) -> tuple[str, dict]:
     """(machine key, fingerprint) for results measured here (runner.identify_host, as `run`); with
     `claim` false nothing is stored (the command claims the key when it stores results)."""
-    from bench.tasks.run import identify_host
 
     key, fp, _ = identify_host(root, args.machine, args.threads, log=lambda m: print(m, file=sys.stderr), claim=claim)
     return key, fp

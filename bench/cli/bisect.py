@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from bench.cli.args import fraction, host, positive, positive_float, regex, seed, threads
+from bench.core.repo import find_root
+from bench.store.lock import Lock
+from bench.tasks import bisect
+from bench.tasks.compare import DEFAULT_BENCH
 from impls import DEVICES, FRAMEWORKS
 
 
 def add_parser(sub) -> None:
-    from bench.tasks.compare import DEFAULT_BENCH
 
     p = sub.add_parser(
         "bisect",
@@ -49,11 +53,6 @@ def add_parser(sub) -> None:
 
 
 def cmd_bisect(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from bench.core.repo import find_root
-    from bench.store.lock import Lock
-    from bench.tasks import bisect
 
     root = find_root(Path.cwd())
     opts = bisect.BisectOptions(

@@ -14,6 +14,8 @@ from bench.cli.args import (
     positive_float,
     regex,
 )
+from bench.store.lock import Lock
+from bench.tasks import compare, noise
 
 
 def add_parser(sub) -> None:
@@ -57,8 +59,6 @@ def add_parser(sub) -> None:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from bench.store.lock import Lock
-    from bench.tasks import compare, noise
 
     opts = paired_options(args, budget=args.budget, max_rounds=args.max_rounds, allow_gone=args.allow_gone)
     compare.revisions(opts)  # bad revisions are refused before anything runs or is written

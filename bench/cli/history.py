@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
+
+from bench.cli.args import UsageError
+from bench.core.repo import find_root
+from bench.store import branch
+from bench.store.lock import Lock
 
 
 def add_parser(sub) -> None:
@@ -31,12 +37,6 @@ def add_parser(sub) -> None:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from bench.cli.args import UsageError
-    from bench.core.repo import find_root
-    from bench.store import branch
-    from bench.store.lock import Lock
 
     root = find_root(Path.cwd())
     if args.action == "save" and not args.machine:

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+from pathlib import Path
 
 from bench.cli.args import UsageError
+from bench.core.repo import find_root
+from bench.store import merge
+from bench.store.lock import Lock
 
 
 def add_parser(sub) -> None:
@@ -24,12 +29,6 @@ def add_parser(sub) -> None:
 
 
 def cmd_merge(args: argparse.Namespace) -> int:
-    import contextlib
-    from pathlib import Path
-
-    from bench.core.repo import find_root
-    from bench.store import merge
-    from bench.store.lock import Lock
 
     into = Path(args.into) if args.into else find_root(Path.cwd()) / "results"
     sources = [Path(d) for d in args.dirs]

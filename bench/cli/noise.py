@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
-from bench.cli.args import add_paired_args, host, paired_options, positive
-from bench.store import layout
+from bench.cli.args import UsageError, add_paired_args, host, paired_options, positive
+from bench.core.repo import find_root
+from bench.measure import estimate, stats
+from bench.store import layout, reruns, rounds_file
+from bench.store.lock import Lock
+from bench.tasks import compare, noise
 
 
 def add_parser(sub) -> None:
@@ -32,9 +37,6 @@ def add_parser(sub) -> None:
 
 
 def cmd_noise(args: argparse.Namespace) -> int:
-    from bench.measure import estimate
-    from bench.store.lock import Lock
-    from bench.tasks import compare, noise
 
     if args.between:
         return _between(args)
@@ -57,12 +59,6 @@ def cmd_noise(args: argparse.Namespace) -> int:
 
 def _between(args: argparse.Namespace) -> int:
     """noise --between: the run-to-run term from stored runs (no measuring)."""
-    from pathlib import Path
-
-    from bench.cli.args import UsageError
-    from bench.core.repo import find_root
-    from bench.measure import estimate, stats
-    from bench.store import reruns, rounds_file
 
     if len(args.between) < 2:
         raise UsageError("--between needs the rounds files of at least two separate runs")

@@ -6,7 +6,14 @@ import argparse
 import sys
 
 from bench.cli.args import non_negative, positive, positive_float
+from bench.core import files
+from bench.report import commit_rows, load_results
+from bench.report.open_division import CLOSED, choose, open_table
 from bench.store import layout
+from bench.store.layout import meta_dir
+from bench.store.lock import Lock
+from bench.tasks import profile
+from bench.tasks import run as run_task
 from impls import DEVICES, FRAMEWORKS
 
 BENCH = r"^variants\.ImplementationVariants\."
@@ -49,12 +56,9 @@ def add_parser(sub) -> None:
 
 
 def cmd_open_division(args: argparse.Namespace) -> int:
-    from bench.report import commit_rows, load_results
-    from bench.report.open_division import CLOSED, choose, open_table
-    from bench.tasks.run import RunOptions, run_suite
 
-    summary = run_suite(
-        RunOptions(
+    summary = run_task.run_suite(
+        run_task.RunOptions(
             frameworks=tuple(args.frameworks),
             devices=tuple(args.devices),
             bench=BENCH,
@@ -86,10 +90,6 @@ def cmd_open_division(args: argparse.Namespace) -> int:
 def _profile_open_rows(summary, open_rows: list[tuple[str, str, str]], threads: int | None) -> None:
     """Each open row that is not its closed row, broken down as `profile --variant` does, stored with
     this commit's breakdowns so the page shows it beside the closed row's."""
-    from bench.core import files
-    from bench.store.layout import meta_dir
-    from bench.store.lock import Lock
-    from bench.tasks import profile
 
     fingerprint = files.read_json(meta_dir(summary.root) / summary.machine / "fingerprint.json")
     with Lock(summary.root, "run"):

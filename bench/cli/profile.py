@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from bench.cli.args import add_threads, host, positive
+from bench.core.errors import RunError
+from bench.core.repo import find_root
+from bench.store import fingerprint
+from bench.store.lock import Lock
+from bench.tasks import profile
 from impls import DEVICES, FRAMEWORKS
 
 
@@ -35,13 +41,6 @@ def add_parser(sub) -> None:
 
 
 def cmd_profile(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from bench.core.errors import RunError
-    from bench.core.repo import find_root
-    from bench.store import fingerprint
-    from bench.store.lock import Lock
-    from bench.tasks import profile
 
     frameworks = list(dict.fromkeys(args.frameworks))
     profile.check_frameworks(frameworks, FRAMEWORKS)

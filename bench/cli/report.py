@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from pathlib import Path
 
+from bench import report
 from bench.cli.args import UsageError, add_report_args
+from bench.core import files
 from bench.core.text import one_line, workflow_data, workflow_property
 from bench.store import layout
+from bench.store.fingerprint import kept_apart
+from bench.tasks.run import RunError, find_root
 
 
 def add_parser(sub) -> None:
@@ -43,7 +49,6 @@ def add_parser(sub) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from bench import report
 
     results, out, readme = report_paths(args)
     if not results.is_dir():
@@ -92,9 +97,6 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def change_point_gate(changes, args: argparse.Namespace) -> int:
     """Print the change points; 1 with --fail-on-change-point when a newest commit starts a worse step."""
-    import os
-
-    from bench import report
 
     if args.machine:
         changes = changes[changes.machine == args.machine]
@@ -113,7 +115,6 @@ def change_point_gate(changes, args: argparse.Namespace) -> int:
 def _machine_key(frame, name: str) -> str:
     """`name`, or when a run on another host under that name was kept apart (`name-<fingerprint id>`),
     the newest such key; UsageError when neither has results."""
-    from bench.store.fingerprint import kept_apart
 
     if name in set(frame.machine):
         return name
@@ -131,9 +132,6 @@ def _machine_key(frame, name: str) -> str:
 def report_paths(args: argparse.Namespace):
     """(results, out, readme) for `report`: defaults from the checkout holding the current folder, so
     it reads and writes the same files from any subfolder; --out beside --results otherwise."""
-    from pathlib import Path
-
-    from bench.tasks.run import RunError, find_root
 
     try:
         root = find_root(Path.cwd())
@@ -165,7 +163,6 @@ def _regression_reports(out, results, revisions) -> list[tuple[str, str]]:
 
 def _revisions(frame, args: argparse.Namespace):
     """(machine, base, head) to compare, None when there is no pair and none was asked for."""
-    from bench import report
 
     explicit = bool(args.base or args.head or args.fail_on_regression)
     try:
@@ -183,8 +180,6 @@ def _revisions(frame, args: argparse.Namespace):
 def regression_gate(frame, args: argparse.Namespace, revisions, out) -> int:
     """Write regressions.md and print the verdicts; 1 with --fail-on-regression on a regression or a
     benchmark that fails at head."""
-    from bench import report
-    from bench.core import files
 
     if revisions is None:
         return 0

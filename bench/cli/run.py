@@ -6,7 +6,9 @@ import argparse
 import sys
 
 from bench.cli.args import MIN_ROUNDS, add_measure_args, non_negative, positive, positive_float
+from bench.report import latest_tables, load_results
 from bench.store import layout
+from bench.tasks.run import RunOptions, run_suite
 
 
 def add_parser(sub) -> None:
@@ -54,7 +56,6 @@ def add_parser(sub) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from bench.tasks.run import run_suite
 
     summary = run_suite(
         run_options(
@@ -75,7 +76,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _print_summary_table(root, machine: str) -> None:
     """The comparison table of the newest results on `machine` (the report's summary)."""
-    from bench.report import latest_tables, load_results
 
     frame = load_results(layout.asv_dir(root))
     for key, table in latest_tables(frame, machine=machine).items():
@@ -85,7 +85,6 @@ def _print_summary_table(root, machine: str) -> None:
 
 def run_options(args: argparse.Namespace, **extra):
     """RunOptions from the arguments add_measure_args defined."""
-    from bench.tasks.run import RunOptions
 
     return RunOptions(
         quick=args.quick,

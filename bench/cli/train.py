@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+import impls
 from bench.cli.args import UsageError, add_data_dir, add_threads, positive, seed
+from bench.workload.data import load_mnist
+from bench.workload.train import train
 from impls import DEVICES, FRAMEWORKS, PRECISIONS, SEQUENCES
 from impls.config import EPOCHS
 
@@ -43,9 +46,6 @@ def add_parser(sub) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    import impls
-    from bench.workload.data import load_mnist
-    from bench.workload.train import train
 
     model_cls = impls.load(args.framework, args.variant)  # bad names fail before any data is read
     reason = model_cls.unavailable(args.device, args.precision)

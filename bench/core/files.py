@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import time
 from pathlib import Path
 
 from bench.core.errors import RunError
@@ -71,7 +72,6 @@ def _json_name(kind: type) -> str:
 def sweep(folder: Path, older_than: float = 600.0) -> list[Path]:
     """Remove the temporary files write_bytes leaves when killed mid-write (.<name>.<random>.tmp) below
     `folder`, those older than `older_than` seconds (a younger one may be another command's, writing)."""
-    import time
 
     removed = []
     now = time.time()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -16,7 +17,6 @@ from bench.core import scratch
 def run_group(cmd: list[str], root: Path, env: dict, quiet: bool = False) -> int:
     """Run `cmd` in its own process group with a private TMPDIR; on an interrupt stop the whole group
     (asv, its benchmark processes, accuracy jobs), remove the TMPDIR, and re-raise."""
-    import signal
 
     tmp = scratch.make("asv")
     proc = subprocess.Popen(

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from bench.core import files
+from bench.report.plots import _pyplot, _save
 from bench.workload.breakdown import CATEGORIES, row_key, row_name
 
 SHOWN = ("train", 128)  # (mode, batch size) of the page's chart and table
@@ -85,7 +86,6 @@ def causes(profile: dict | None) -> str:
 def plot_breakdowns(profiles: dict[str, dict], out_dir: Path) -> list[Path]:
     """breakdown_<machine>.png: one horizontal stacked bar per framework (ms per train step at batch
     128), the unprofiled step time marked on each."""
-    from bench.report.plots import _pyplot, _save
 
     written = []
     for machine, profile in profiles.items():

@@ -12,7 +12,11 @@ from pathlib import Path
 import pandas as pd
 
 from bench.core.errors import RunError
+from bench.core.files import CorruptFile
+from bench.measure.stats import rerun_interval
 from bench.report.metrics import BENCHMARKS, metric_of
+from bench.report.paired import attach
+from impls.registry import BUILTINS
 
 
 class ReportError(RunError):
@@ -39,7 +43,6 @@ class Corrupt:
         self.skipped: list[str] = []
 
     def __call__(self, path: Path, why: str) -> None:
-        from bench.core.files import CorruptFile
 
         if not self.skip:
             raise CorruptFile(
@@ -103,7 +106,6 @@ def load_results(
     frame["date"] = pd.to_datetime(frame["date"], unit="ms", utc=True)
     for col in ("batch_size", "epochs"):
         frame[col] = frame[col].astype("Int64")
-    from bench.report.paired import attach
 
     frame = attach(frame, results_dir)
     frame.attrs["skipped_files"] = corrupt.skipped
@@ -257,7 +259,6 @@ def _spread(samples) -> float:
     """Relative half-width of the 95% interval a rerun would fall in (bench.measure.stats.rerun_interval):
     asv samples here are one value per process (replicated throughput; cold start's fresh
     interpreters). NaN with fewer than two."""
-    from bench.measure.stats import rerun_interval
 
     if not samples or len(samples) < 2:
         return float("nan")
@@ -295,7 +296,6 @@ def runs(frame: pd.DataFrame) -> pd.DataFrame:
     or skipped with a reason), `full` (complete and not a quick run), and its newest date. One
     grouped pass over the frame: every table, plot and page asks for it (at 1,000 commits a loop
     over the commits cost ~3 s a call)."""
-    from impls.registry import BUILTINS
 
     columns = ["machine", "commit", "complete", "full", "date"]
     if frame.empty:

@@ -11,6 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bench.workload.harness import train_step_flops
+from impls import LSTMConfig
+
 BATCH = ("framework", "device", "batch_size")
 PLAIN = ("framework", "device")
 EPOCHS = ("framework", "device", "epochs")
@@ -239,7 +242,5 @@ def display_value(metric: str, value: float, batch_size) -> float:
 
 def hidden_flops(hidden: int) -> float:
     """Matmul FLOPs of one batch-128 train step of the row model with `hidden` units."""
-    from bench.workload.harness import train_step_flops
-    from impls import LSTMConfig
 
     return train_step_flops(LSTMConfig(n_hidden=hidden))

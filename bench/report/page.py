@@ -16,8 +16,10 @@ import pandas as pd
 from markupsafe import Markup
 
 from bench.core import files
+from bench.core.text import scrub_paths
 from bench.report import hosts
-from bench.report.breakdowns import causes
+from bench.report.breakdowns import breakdown_table, causes, shown_commits
+from bench.report.changes import change_text
 from bench.report.load import is_quick, latest_commits, runs
 from bench.report.metrics import BENCHMARKS
 from bench.report.tables import (
@@ -83,8 +85,6 @@ def write_page(
     newest step breakdown (`profile`) and stored host fingerprint. Returns the page's path."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-    from bench.core.text import scrub_paths
-
     commits = latest_commits(frame)
     complete = complete_machines(frame)
     machines = [_machine_block(frame, m, commits[m], out_dir) for m in machine_order(frame, complete)]
@@ -141,7 +141,6 @@ def _answer(frame: pd.DataFrame, block: MachineBlock, device: str, profile: dict
 
 def _changes_html(changes: pd.DataFrame | None) -> str:
     """The change points as a table (HTML, escaped), newest first; '' when there are none."""
-    from bench.report.changes import change_text
 
     if changes is None or changes.empty:
         return ""
@@ -240,7 +239,6 @@ def machine_order(frame: pd.DataFrame, complete: set[str] | None = None) -> list
 
 
 def _add_breakdown(block: MachineBlock, profile: dict | None, out_dir: Path) -> None:
-    from bench.report.breakdowns import breakdown_table, shown_commits
 
     if not profile:
         return

@@ -6,6 +6,7 @@ whether the framework's processes are bimodal. Added as columns of the tidy fram
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,8 @@ import pandas as pd
 from bench.measure import estimate, stats
 from bench.store import reruns, rounds_file
 from bench.store.layout import rounds_dir
+from bench.workload.harness import train_step_flops
+from impls import LSTMConfig
 
 MATMUL = "baseline.HostMatmul.time_host_matmul"
 TRAIN = "throughput.TrainStep.time_train_step"
@@ -58,8 +61,6 @@ def attach(frame: pd.DataFrame, results_dir: Path) -> pd.DataFrame:
         try:
             rounds = rounds_file.load(path)
         except (OSError, ValueError, KeyError) as exc:
-            import warnings
-
             warnings.warn(f"skipping unreadable rounds file {path}: {exc}", stacklevel=2)
             continue
         _fill(frame, idx, rounds, reruns.tau(Path(results_dir).parent, str(machine)))
@@ -127,8 +128,6 @@ def _batch_scale(key: str, reference: str) -> float:
 def peak_shares(rounds: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     """Per arm: train-step GFLOP/s at batch 128 over the host matmul's GFLOP/s, both timed in the same
     process and round, with the interval over rounds."""
-    from bench.workload.harness import train_step_flops
-    from impls import LSTMConfig
 
     ok = estimate.ok_rows(rounds)
     train = (

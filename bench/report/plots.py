@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pandas as pd
 
+from bench.core import files
 from bench.report.load import latest_commits
 from bench.report.metrics import METRICS, display_value, hidden_flops
 
@@ -27,11 +29,8 @@ def _ticker():
 
 
 def _save(fig, path: Path, dpi: int) -> Path:
-    import io
 
     from PIL import Image
-
-    from bench.core import files
 
     fig.tight_layout()
     png = io.BytesIO()

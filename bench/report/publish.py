@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pandas as pd
@@ -25,8 +26,6 @@ def export_tidy(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
     written = [out_dir / "results.csv"]
     files.write_text(written[0], frame.to_csv(index=False))
     try:
-        import io
-
         import pyarrow  # noqa: F401
 
         buffer = io.BytesIO()

@@ -11,7 +11,8 @@ import pandas as pd
 
 from bench.core.text import md_note, md_table, md_text, scrub_paths
 from bench.measure.estimate import CARRYOVER_LIMIT, CELL_TARGET, RATIO_TARGET, half_width
-from bench.measure.stats import MIN_ROUNDS, Z95
+from bench.measure.stats import MIN_ROUNDS, Z95, paired_by_seed
+from bench.report import open_division
 from bench.report.load import commit_rows, is_quick, latest_commits, runs, shown_commits
 from bench.report.metrics import (
     ACCURACY_VARIANTS,
@@ -21,6 +22,10 @@ from bench.report.metrics import (
     display_value,
     hidden_flops,
 )
+from bench.workload.harness import train_step_flops
+from impls import FRAMEWORKS, PRECISIONS, SEQUENCES, VARIANTS, LSTMConfig
+from impls.base import TF32_GPU
+from impls.registry import BUILTINS
 
 
 def _na_reason(sel: pd.DataFrame, cell: pd.DataFrame, metric: str, fw: str, device: str, epochs) -> str:
@@ -62,8 +67,6 @@ def _peak_share(sel: pd.DataFrame) -> dict[str, str]:
     """Train-step matmul GFLOP/s at batch 128 as a share of the host's numpy float32 matmul: timed in the
     same paired rounds and processes as the cell where the run has them (with the interval over rounds),
     else the run's calibration (bench.store.fingerprint). Comparable across hosts, unlike samples/s."""
-    from bench.workload.harness import train_step_flops
-    from impls import LSTMConfig
 
     ok = sel[(sel.status == "ok") & (sel.metric == "train_step") & (sel.batch_size == 128)]
     out = {}
@@ -190,7 +193,6 @@ def _paired_rows(sel: pd.DataFrame) -> pd.DataFrame:
 
 def _target(sel: pd.DataFrame) -> float:
     """The run's ratio target: a quick run's when its paired rounds were quick."""
-    from bench.report.load import is_quick
 
     return RATIO_TARGET[is_quick(_paired_rows(sel))]
 
@@ -258,7 +260,6 @@ def seed_ratio_text(ok: pd.DataFrame, fw: str, reference: str = "torch") -> str:
     a, b = getattr(rows.get(reference), "samples", None), getattr(rows.get(fw), "samples", None)
     if not isinstance(a, list) or not isinstance(b, list) or len(a) != len(b) or len(a) < 2:
         return ""
-    from bench.measure.stats import paired_by_seed
 
     ratio, low, high, n = paired_by_seed(a, b)
     return f" · {ratio:.2f}x [{low:.2f}, {high:.2f}] ({n} seeds paired)"
@@ -281,14 +282,12 @@ def _interval(metric, shown: float, spread: float, runs: int) -> str:
 def table_frameworks(sel: pd.DataFrame) -> list[str]:
     """Rows of a comparison table: the built-in frameworks, then every other one these results hold
     (a plugin's rows appear where it ran, whether or not it is installed where the report runs)."""
-    from impls.registry import BUILTINS
 
     present = set(sel.framework.dropna())
     return list(BUILTINS) + sorted(present - set(BUILTINS), key=_framework_order)
 
 
 def _framework_order(name: str):
-    from impls import FRAMEWORKS
 
     return (FRAMEWORKS.index(name) if name in FRAMEWORKS else len(FRAMEWORKS), name)
 
@@ -455,7 +454,6 @@ def readme_table(frame: pd.DataFrame) -> str | None:
 def _param_order(metric: str, columns) -> list:
     """Columns in their natural order: hidden sizes numerically, the default variant, precision and
     sequence first."""
-    from impls import PRECISIONS, SEQUENCES, VARIANTS
 
     if metric == "hidden_train_step":
         return sorted(columns, key=int)
@@ -559,7 +557,6 @@ def _newest_paired(frame: pd.DataFrame, machine: str, device: str, metric: str) 
 def open_division_section(frame: pd.DataFrame, machine: str, device: str) -> Section | None:
     """The closed and open rows per framework (bench.report.open_division) from the machine's newest
     commit whose variants ran in paired rounds (`open-division`), named with that commit."""
-    from bench.report import open_division
 
     rows = frame[(frame.machine == machine) & (frame.device == device) & (frame.metric == open_division.METRIC)]
     rows = rows[rows.paired.fillna(False).astype(bool)]
@@ -599,7 +596,6 @@ def _variant_cell(r) -> str:
 
 def _missing_note(metric: str, columns, device: str) -> str:
     """Say why a precision column is absent rather than leaving it out silently."""
-    from impls.base import TF32_GPU
 
     if metric.startswith("precision") and "tf32" not in columns and device == "cpu":
         return f"tf32 is not shown: {TF32_GPU}, n/a on CPU."

@@ -13,6 +13,7 @@ import json
 import math
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -59,7 +60,6 @@ def save_results(res, results_dir: Path) -> Path:
 
 
 def _atomically(save, results_dir: Path, relative: Path) -> Path:
-    import tempfile
 
     with tempfile.TemporaryDirectory(prefix="seqmnist-save-") as scratch:
         save(scratch)

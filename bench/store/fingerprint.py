@@ -14,11 +14,12 @@ import platform
 import re
 import subprocess
 import sys
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from bench.core import files
 from bench.store import layout
-from impls.registry import BUILTINS
+from impls.registry import BUILTINS, plugins
 
 _CALIBRATE = """
 import time, numpy as np
@@ -45,9 +46,6 @@ def calibrate(threads: int) -> float | None:
 def installed_versions(frameworks) -> dict[str, str]:
     """Installed version of each framework's distribution, read without importing it. Pass every
     framework, not the ones a command selected: the fingerprint must not depend on the selection."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    from impls.registry import plugins
 
     out = {}
     for fw in frameworks:

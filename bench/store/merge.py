@@ -24,6 +24,7 @@ from pathlib import Path
 
 from bench.core import files
 from bench.core.errors import RunError
+from bench.store.fingerprint import differences
 
 
 class MergeError(RunError):
@@ -145,7 +146,6 @@ def _has_results(root: Path, machine: str) -> bool:
 def _check_host(machine: str, root: Path, into: Path, seen: dict, out: Plan) -> None:
     """Refuse a second host under one machine name: the destination's fingerprint (or an earlier
     source's) against this source's."""
-    from bench.store.fingerprint import differences
 
     mine = _fingerprint(root, machine)
     if machine not in seen and (_has_results(into, machine) or _fingerprint(into, machine)):

@@ -11,6 +11,7 @@ written to the local working store results/compare/, never to tracked files.
 from __future__ import annotations
 
 import math
+import re
 import shutil
 import sys
 import time
@@ -25,6 +26,7 @@ from bench.core.repo import find_root, git, git_try
 from bench.core.text import md_table, md_text
 from bench.measure import estimate, rounds, stats
 from bench.store import layout
+from bench.store.asv_results import add_results, save_results
 from impls import DEVICES, FRAMEWORKS
 
 DEFAULT_BENCH = r"^throughput\.(TrainStep|Predict)\."
@@ -104,7 +106,6 @@ def estimates(rounds: pd.DataFrame, threshold: float, confidence: float, allow_g
     does not run at head, for any reason (an import error makes the framework "unavailable", a skip
     base did not have), is a failure at head unless `allow_gone` (a regex on 'benchmark(params)')
     names it as an intended removal."""
-    import re
 
     out = []
     for key, group in rounds.groupby(KEYS, sort=False):
@@ -301,8 +302,6 @@ def save_asv(c: Comparison, results_dir: Path, machine: str) -> list[Path]:
     """Both sides as asv results (one sample per round: the process is the unit of replication),
     so `asv compare`/`asv publish` and the report can read them."""
     from asv.results import Results
-
-    from bench.store.asv_results import add_results, save_results
 
     if c.rounds.empty:
         return []

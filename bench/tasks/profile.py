@@ -14,7 +14,7 @@ from bench.core import files
 from bench.core.errors import RunError
 from bench.core.repo import find_root, git, worker_env
 from bench.store.layout import profile_file, profiles_dir
-from bench.workload.breakdown import row_key, row_name
+from bench.workload.breakdown import CATEGORIES, row_key, row_name
 
 MODES = ("train", "predict")
 PROFILED_STEPS = 10  # steps under the profiler: enough to average, few enough to keep traces small
@@ -112,7 +112,6 @@ def check_frameworks(frameworks: list[str], known: tuple[str, ...]) -> None:
 def render(breakdowns: list[dict]) -> str:
     """One line per breakdown: ms per step in each category, their sum against the unprofiled step,
     and the step's matmuls alone as a share of the step (the reachable ceiling)."""
-    from bench.workload.breakdown import CATEGORIES
 
     short = {
         "matmul": "matmul",

@@ -7,6 +7,7 @@ chunk's accuracy training cover just that framework.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -26,7 +27,13 @@ from bench.core.errors import RunError
 from bench.core.processes import run_group
 from bench.core.repo import dirty_tree, find_root, git, others_on_path, worker_env
 from bench.core.text import scrub_paths
-from bench.store import layout
+from bench.measure import estimate, rounds, stats
+from bench.measure.rounds import PHASES
+from bench.store import asv_results, fingerprint, history, layout, rounds_file
+from bench.store.lock import Lock
+from bench.workload.data import DataError, load_mnist
+from bench.workload.harness import reached_by_most
+from bench.workload.probe import host_info
 from impls import DEVICES, FRAMEWORKS
 from impls.config import ACCURACY_SEEDS, EPOCHS, QUICK_EPOCHS, SEQUENCE_EPOCHS
 
@@ -140,8 +147,6 @@ def identify_host(
     """(machine key, fingerprint, host info) for results measured here, the same for run, compare
     and noise; says so when this host is kept apart from the one stored under `name`. With `claim`
     false the fingerprint is not stored yet (a command that may fail before it stores anything)."""
-    from bench.store import fingerprint
-    from bench.workload.probe import host_info
 
     name = check_machine_name(name)
     fingerprint.stored(meta_root, name)  # a corrupt one is named before seconds of probing and calibration
@@ -156,7 +161,6 @@ def identify_host(
 def run_suite(opts: RunOptions) -> RunSummary:
     """Probe, then run asv per available (framework, device); write run metadata beside results.
     One run at a time per checkout (bench.store.lock)."""
-    from bench.store.lock import Lock
 
     root = find_root(opts.root)
     with Lock(root, "run"):
@@ -166,8 +170,6 @@ def run_suite(opts: RunOptions) -> RunSummary:
 
 
 def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
-    from bench.store import asv_results, history
-    from bench.workload.data import DataError, load_mnist
 
     unknown = [f for f in opts.frameworks if f not in FRAMEWORKS] + [d for d in opts.devices if d not in DEVICES]
     if unknown:
@@ -380,8 +382,6 @@ def _replicate(
     """The paired-rounds engine over every (framework, device) this run measures, until every ratio to the
     reference framework and every cell is within its width or the budget is spent; stored as one asv
     sample per round (process) and as the rounds file the report pairs from. Returns what it did."""
-    from bench.measure import estimate, rounds, stats
-    from bench.store import asv_results, rounds_file
 
     arms = [rounds.Arm(f"{fw}:{dev}", root, fw, dev) for fw, dev in chunks]
     reference = next((a.name for a in arms if a.framework == estimate.REFERENCE), arms[0].name)
@@ -458,7 +458,6 @@ def _replicate(
 def where_time_went(result) -> str:
     """One line: the share of the rounds' wall time inside timed samples, and where the rest went (the
     workers' own import and setup seconds per round, which overlap: they stage side by side)."""
-    from bench.measure.rounds import PHASES
 
     wall, phases = result.wall_seconds, result.phases
     rounds_taken = max(1, int(result.frame["round"].max()) if len(result.frame) else 1)
@@ -478,7 +477,6 @@ def where_time_went(result) -> str:
 def _store_seeds(log: Path, root: Path, machine: str, commit: str) -> int:
     """Each accuracy seed as one sample of this commit's accuracy results (replacing what asv stored for
     those cells: a rerun trains the same seeds, so its values are no extra replicates). Cells stored."""
-    from bench.store import asv_results
 
     results_dir = layout.asv_dir(root)
     try:
@@ -503,9 +501,6 @@ def seed_rows(log: Path, described: dict) -> pd.DataFrame:
     """The accuracy suite's per-seed values (bench.workload.harness.train_runs wrote one JSON line per framework
     and device to the seed log) as rows for store(): one sample per seed. Times to accuracy only where
     the stored value is theirs (most seeds reached the target)."""
-    import itertools
-
-    from bench.workload.harness import reached_by_most
 
     rows = []
     for line in log.read_text().splitlines() if log.is_file() else []:

@@ -11,6 +11,9 @@ import json
 import subprocess
 import sys
 
+import impls
+from bench.workload.data import DataError, load_mnist
+from bench.workload.train import train
 from impls.config import EPOCHS
 
 TARGET = 0.97  # time-to-accuracy threshold
@@ -29,9 +32,6 @@ def run(
 ) -> dict:
     """Train and return accuracy, time to TARGET and the evaluation history; or {'skip': why}.
     eval_every=0 evaluates at the end of each epoch only (long sequences: evaluation is costly)."""
-    import impls
-    from bench.workload.data import DataError, load_mnist
-    from bench.workload.train import train
 
     try:
         data = load_mnist(data_dir)

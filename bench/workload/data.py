@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.core.errors import RunError
+from impls import SEQUENCES
 
 ENV = "SEQMNIST_DATA_DIR"
 FILES = {
@@ -246,7 +247,6 @@ PERMUTATION_SEED = 0  # the permuted-MNIST pixel order: fixed, shared by every f
 
 def as_sequence(images: np.ndarray, sequence: str = "row") -> np.ndarray:
     """(N, 28, 28) images -> (N, steps, inputs) for a sequence variant (see impls.SEQUENCES)."""
-    from impls import SEQUENCES
 
     if sequence not in SEQUENCES:
         raise ValueError(f"unknown sequence {sequence!r}; choose from {tuple(SEQUENCES)}")

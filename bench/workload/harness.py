@@ -14,6 +14,8 @@ from typing import NoReturn
 
 import numpy as np
 
+import impls
+from bench.workload import accuracy_job
 from impls import DEVICES, FRAMEWORKS
 from impls.config import ACCURACY_SEEDS, EPOCHS, SEQUENCE_EPOCHS
 
@@ -42,7 +44,6 @@ def skip(reason: str) -> NoReturn:
 def runnable(framework: str, device: str, precision: str = "float32"):
     """The framework's model class if it can run on `device` in `precision` here, else an asv
     skip saying why."""
-    import impls
 
     try:
         cls = impls.load(framework)
@@ -71,7 +72,6 @@ def staged(
 ) -> Staged:
     """Build, compile and warm up (WARMUP_STEPS train steps and forward passes) once per process, for
     every timed suite; later calls return the same staged model, or an asv skip saying why it cannot run."""
-    import impls
 
     key = (framework, device, batch_size, variant, sequence, hidden, precision)
     if key not in _STAGED:
@@ -120,12 +120,13 @@ def train_runs(epochs: int, mode: str, values, seeds: int = 1, **options) -> dic
     """setup_cache body: one accuracy job per target, value of `mode` (precision or sequence) and seed
     (0 .. seeds-1), keyed 'framework:device:value' (the seeds combined). With several seeds the per-seed
     values also go to $SEQMNIST_SEED_LOG, from which the runner stores them as the result's samples."""
-    from bench.workload.accuracy_job import spawn
 
     runs = {}
     for fw, dev in accuracy_targets():
         for value in values:
-            per_seed = [spawn(fw, dev, epochs, **{mode: value}, seed=seed, **options) for seed in range(seeds)]
+            per_seed = [
+                accuracy_job.spawn(fw, dev, epochs, **{mode: value}, seed=seed, **options) for seed in range(seeds)
+            ]
             runs[f"{fw}:{dev}:{value}"] = combine_seeds(per_seed)
     if seeds > 1 and os.environ.get("SEQMNIST_SEED_LOG"):
         with open(os.environ["SEQMNIST_SEED_LOG"], "a") as log:

@@ -14,9 +14,11 @@ import subprocess
 import sys
 from typing import Any
 
+import impls
+from impls.threads import thread_budget
+
 
 def probe(framework: str) -> dict:
-    import impls
 
     try:
         cls = impls.load(framework)
@@ -40,7 +42,6 @@ def probe(framework: str) -> dict:
 
 def host_info() -> dict:
     """CPU model, cores, thread budget and GPU driver: recorded beside every run's results."""
-    from impls.threads import thread_budget
 
     cpu = platform.processor() or platform.machine()
     try:

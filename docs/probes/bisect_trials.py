@@ -57,14 +57,14 @@ def slower(factor: float):
     return edit
 
 
-def planted_chain(repo: Path, n: int, small_at: int, big_at: int) -> list[str]:
-    """n commits on top of HEAD: 2% slower at `small_at` (1-based), 10% more at `big_at`; their hashes."""
+def planted_chain(repo: Path, n: int, small_at: int, big_at: int, big: float = 0.10) -> list[str]:
+    """n commits on top of HEAD: 2% slower at `small_at` (1-based), `big` more at `big_at`; their hashes."""
     hashes = []
     for i in range(1, n + 1):
         if i == small_at:
             hashes.append(commit(repo, f"commit {i}: the step 2% slower", slower(1.02)))
         elif i == big_at:
-            hashes.append(commit(repo, f"commit {i}: the step 10% slower", slower(round(1.02 * 1.10, 4))))
+            hashes.append(commit(repo, f"commit {i}: the step {big:.0%} slower", slower(round(1.02 * (1 + big), 4))))
         else:
             hashes.append(commit(repo, f"commit {i}: a comment"))
     return hashes

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ROOT, cli
+from conftest import ROOT, cli, example_results
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 OFFLINE = [
@@ -63,9 +63,11 @@ class Page(HTMLParser):
             self._cell = None
 
 
-@pytest.fixture
-def page(results) -> Path:
-    """`report` run as a user runs it over two commits of one machine: tables, plots, verdicts, page."""
+@pytest.fixture(scope="module")
+def page(tmp_path_factory) -> Path:
+    """`report` run as a user runs it over two commits of one machine: tables, plots, verdicts, page
+    (written once for the module: the tests read it)."""
+    results = example_results(tmp_path_factory.mktemp("page"))
     proc = cli("report", cwd=results.parents[1])
     assert proc.returncode == 0, proc.stderr
     assert "results page" in proc.stderr
