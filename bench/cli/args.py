@@ -11,8 +11,9 @@ import time
 from pathlib import Path
 
 from bench.core.errors import RunError
+from bench.core.repo import find_root
 from bench.tasks.compare import DEFAULT_BENCH, CompareOptions
-from bench.tasks.run import find_root, identify_host
+from bench.tasks.host import identify_host
 from impls import DEVICES, FRAMEWORKS
 from impls.config import ACCURACY_SEEDS, EPOCHS, QUICK_EPOCHS, SEQUENCE_EPOCHS
 from impls.threads import usable_cores

@@ -1,4 +1,4 @@
 """The measurement layer: worker processes (worker.py runs inside one, client.py drives it), the one
-paired-rounds engine behind every published number (rounds.py), what its rounds estimate
+paired-rounds engine behind every published number (rounds.py, its clock in sampler.py), what its rounds estimate
 (estimate.py) and the statistics behind every interval and verdict (stats.py). Imports the core;
 no framework."""

@@ -25,12 +25,12 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Protocol
 
 import pandas as pd
 
 from bench.measure import stats
 from bench.measure.client import Worker, WorkerError
+from bench.measure.sampler import Sampler, Spent, WorkerLike
 
 PLACE = ("framework", "device")  # parameters that say where a job runs, not what it measures
 
@@ -93,9 +93,6 @@ class Measurement:
     all_params: str = "[]"  # asv's parameter grid (JSON), for writing asv results
 
 
-PHASES = ("staging", "calibrating", "sampling", "settling", "closing")  # where a round's wall time goes
-
-
 @dataclass
 class Rounds:
     """Every round an engine run took, why it stopped, and where its wall time went."""
@@ -113,14 +110,6 @@ class Rounds:
     def efficiency(self) -> float:
         """The share of the rounds' wall time spent inside timed samples."""
         return self.phases.get("sampling", 0.0) / self.wall_seconds if self.wall_seconds > 0 else math.nan
-
-
-class WorkerLike(Protocol):
-    def send(self, request: dict) -> None: ...
-    def receive(self) -> dict: ...
-    def ask(self, request: dict) -> dict: ...
-    def close(self, interrupted: bool = False) -> None: ...
-    def busy(self) -> bool | None: ...  # a thread of the process on a CPU now; None: cannot be read
 
 
 Starter = Callable[[Arm, str, dict], WorkerLike]
@@ -229,36 +218,6 @@ def pair_key(job: dict) -> str:
     return ", ".join(str(p).strip("'") for p in kept)
 
 
-@dataclass
-class Spent:
-    """Where the rounds' wall time went (PHASES, summed), each arm's workers' own staging split (summed),
-    and the workers told to quit whose exit is waited for once the next round has staged (their
-    teardown overlaps its staging, never its samples)."""
-
-    phases: dict[str, float] = field(default_factory=dict)
-    staged: dict[str, dict[str, float]] = field(default_factory=dict)
-    quitting: list[WorkerLike] = field(default_factory=list)
-
-    def add(self, phase: str, seconds: float) -> None:
-        self.phases[phase] = self.phases.get(phase, 0.0) + seconds
-
-    def add_staged(self, arm: str, parts: dict) -> None:
-        """A worker's own import and setup seconds (its setup reply's "staged")."""
-        own = self.staged.setdefault(arm, {})
-        for part, seconds in parts.items():
-            own[part] = own.get(part, 0.0) + float(seconds)
-
-    def totals(self) -> dict[str, float]:
-        return {phase: self.phases.get(phase, 0.0) for phase in PHASES}
-
-    def reap(self, interrupted: bool = False) -> None:
-        """Wait for the workers told to quit (kill them when interrupted)."""
-        began = time.monotonic()
-        while self.quitting:
-            self.quitting.pop().close(interrupted=interrupted)
-        self.add("closing", time.monotonic() - began)
-
-
 def one_round(
     arms: list[Arm],
     plan: Plan,
@@ -311,7 +270,7 @@ def one_round(
         spent.add("staging", time.monotonic() - began)
         spent.reap()  # the previous round's processes have exited before any sample is taken
         arm_of = {a.name: a for a in arms}
-        sampler = Sampler(workers, plan, spent)
+        sampler = Sampler(workers, plan.settle, spent)
         for key in keys:
             rows += _time_key(sampler, arm_of, by_key[key], plan, round_no, rng)
     except BaseException:  # Ctrl-C or SIGTERM: no worker outlives the round
@@ -323,45 +282,6 @@ def one_round(
         worker.send({"op": "quit"})
     spent.quitting += workers.values()
     return rows
-
-
-class Sampler:
-    """Takes every sample of a round: first waits until the arm that ran last is idle (Plan.settle),
-    then times the sample and remembers which arm ran before it and how long before."""
-
-    POLL = 0.001  # seconds between two looks at the previous process's threads
-
-    def __init__(self, workers: dict[str, WorkerLike], plan: Plan, spent: Spent):
-        self.workers, self.plan, self.spent = workers, plan, spent
-        self.last: str | None = None
-        self.ended = time.monotonic()
-
-    def settle(self, arm: str) -> None:
-        """Wait until no thread of the previous arm's process is running, at most plan.settle seconds
-        (the whole of it where its threads cannot be read)."""
-        if not self.plan.settle or self.last is None or self.last == arm:
-            return
-        began = time.monotonic()
-        deadline, previous = began + self.plan.settle, self.workers[self.last]
-        busy = previous.busy()
-        while busy and time.monotonic() < deadline:
-            time.sleep(self.POLL)
-            busy = previous.busy()
-        time.sleep(max(0.0, deadline - time.monotonic()) if busy is None else 0.0)  # unreadable: the whole wait
-        self.spent.add("settling", time.monotonic() - began)
-
-    def time(self, arm: str, job: int, number: int, phase: str = "sampling") -> tuple[float, str, float]:
-        """(per-call seconds, the arm that ran before, seconds since it ended) of one sample."""
-        self.settle(arm)
-        before, gap = self.last or "-", time.monotonic() - self.ended
-        began = time.monotonic()
-        try:
-            seconds = self.workers[arm].ask({"op": "time", "job": job, "number": number})["seconds"]
-        finally:
-            self.ended = time.monotonic()
-            self.last = arm
-            self.spent.add(phase, self.ended - began)
-        return seconds, before, gap
 
 
 def _measurement(arm: Arm, job: dict, round_no: int, **values) -> Measurement:

@@ -2,11 +2,11 @@
 
 One module per stage, as psf/pyperf separates loading, formatting and comparing:
 load.py (asv results and run metadata -> the frame), paired.py (the stored rounds' intervals joined to
-it), metrics.py (what each stored value means to a reader), tables.py (comparison and variants
-tables, the answer sentences, the README's block), open_division.py (the open division's table),
-hosts.py (machine keys of one kind shown together), breakdowns.py (where the step time goes),
-changes.py (change points in the history), verdicts.py (two separate runs compared), plots.py,
-page.py (index.html), publish.py (files and the README markers).
+it), metrics.py (what each stored value means to a reader), tables.py (the comparison table),
+sections.py (the variants sections), summary.py (the answer sentences, the README's block),
+open_division.py (the open division's table), hosts.py (machine keys of one kind shown together),
+breakdowns.py (where the step time goes), changes.py (change points in the history), verdicts.py
+(two separate runs compared), plots.py, page.py (index.html), publish.py (files and the README markers).
 """
 
 from __future__ import annotations
@@ -19,14 +19,9 @@ from bench.report.metrics import METRICS, Metric, display_value, metric_of
 from bench.report.page import write_page
 from bench.report.plots import plot_answer, plot_history, plot_ratios, plot_scaling, plot_throughput
 from bench.report.publish import README_END, README_START, export_tidy, update_readme, write_latest
-from bench.report.tables import (
-    comparison_table,
-    header_line,
-    latest_tables,
-    readme_table,
-    render_markdown,
-    variants_tables,
-)
+from bench.report.sections import variants_tables
+from bench.report.summary import readme_table
+from bench.report.tables import comparison_table, header_line, latest_tables, render_markdown
 from bench.report.verdicts import (
     VERDICT_ORDER,
     compare,

@@ -22,16 +22,9 @@ from bench.report.breakdowns import breakdown_table, causes, shown_commits
 from bench.report.changes import change_text
 from bench.report.load import is_quick, latest_commits, runs
 from bench.report.metrics import BENCHMARKS
-from bench.report.tables import (
-    WIDE,
-    Section,
-    _nothing_ran,
-    answer,
-    comparison_table,
-    header_line,
-    open_division_section,
-    variant_sections,
-)
+from bench.report.sections import Section, open_division_section, variant_sections
+from bench.report.summary import answer
+from bench.report.tables import WIDE, _nothing_ran, comparison_table, header_line
 
 TEMPLATE = Path(__file__).with_name("page.html.j2")
 

@@ -9,14 +9,9 @@ import pandas as pd
 
 from bench.core import files
 from bench.report.load import latest_commits
-from bench.report.tables import (
-    _nothing_ran,
-    comparison_table,
-    header_line,
-    readme_table,
-    render_markdown,
-    variants_tables,
-)
+from bench.report.sections import variants_tables
+from bench.report.summary import readme_table
+from bench.report.tables import _nothing_ran, comparison_table, header_line, render_markdown
 
 README_START, README_END = "<!-- results:start -->", "<!-- results:end -->"
 

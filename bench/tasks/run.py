@@ -7,13 +7,11 @@ chunk's accuracy training cover just that framework.
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -28,12 +26,24 @@ from bench.core.processes import run_group
 from bench.core.repo import dirty_tree, find_root, git, others_on_path, worker_env
 from bench.core.text import scrub_paths
 from bench.measure import estimate, rounds, stats
-from bench.measure.rounds import PHASES
-from bench.store import asv_results, fingerprint, history, layout, rounds_file
+from bench.measure.sampler import spent_line, where_time_went
+from bench.store import asv_results, history, layout, rounds_file
 from bench.store.lock import Lock
+from bench.store.run_meta import meta_path, write_meta
+from bench.tasks import seeds
+from bench.tasks.host import check_machine_name, identify_host
+from bench.tasks.selection import (
+    ASV_EXCLUDE,
+    BUDGET,
+    NEEDS_DATA,
+    PAIRED,
+    QUICK_KEYS,
+    chunk_regex,
+    paired_pattern,
+    selected,
+    suite_names,
+)
 from bench.workload.data import DataError, load_mnist
-from bench.workload.harness import reached_by_most
-from bench.workload.probe import host_info
 from impls import DEVICES, FRAMEWORKS
 from impls.config import ACCURACY_SEEDS, EPOCHS, QUICK_EPOCHS, SEQUENCE_EPOCHS
 
@@ -68,30 +78,6 @@ class RunSummary:
     kept: list[str] = field(default_factory=list)  # stored full results a quick run left in place
 
 
-def chunk_regex(framework: str, device: str, user: str | None = None, quick: bool = False, exclude: str = "") -> str:
-    """asv matches --bench against 'name(param, ...)': one framework+device, and the user's regex.
-    Quick runs leave the heavy variants suite out unless the user's regex asks for it."""
-    return "^" + rf"(?=.*\('{re.escape(framework)}', '{re.escape(device)}'[,)])" + asv_filters(user, quick, exclude)
-
-
-def asv_filters(user: str | None, quick: bool, exclude: str = "") -> str:
-    """The lookaheads chunk_regex adds after the framework and device: the user's regex, quick's
-    and the caller's exclusions."""
-    parts = [f"(?=.*(?:{user}))"] if user else []
-    if quick and not (user and "variants" in user):
-        parts.append(r"(?!variants\.)")
-    return "".join(parts) + exclude
-
-
-NEEDS_DATA = r"Accuracy\."  # accuracy.Accuracy, variants.PrecisionAccuracy and SequenceAccuracy train on MNIST
-
-
-def selected(names: list[str], opts: RunOptions, exclude: str = "") -> list[str]:
-    """The suite's benchmark names this run's --bench and --quick select (as asv will)."""
-    pattern = re.compile("^" + asv_filters(opts.bench, opts.quick, exclude))
-    return [n for n in names if pattern.search(n)]
-
-
 def probe_framework(framework: str, env: dict) -> dict:
     proc = subprocess.run(
         [sys.executable, "-m", "bench.workload.probe", framework], capture_output=True, text=True, env=env
@@ -124,38 +110,6 @@ def build_env(opts: RunOptions, root: Path) -> dict:
     env["SEQMNIST_ACCURACY_SEEDS"] = "1" if opts.quick else env.get("SEQMNIST_ACCURACY_SEEDS", str(ACCURACY_SEEDS))
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     return env
-
-
-MAX_MACHINE_NAME = 64
-
-
-def check_machine_name(name: str | None) -> str:
-    """The machine name results go under: `name`, default the host name; RunError if unusable
-    (it becomes a folder name under results/asv and results/meta)."""
-    name = name or socket.gethostname()
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name) or len(name) > MAX_MACHINE_NAME:
-        raise RunError(
-            f"machine name {name[:80]!r}: must start with a letter or digit, hold only letters, digits, "
-            f"'.', '_' or '-', and be at most {MAX_MACHINE_NAME} characters"
-        )
-    return name
-
-
-def identify_host(
-    meta_root: Path, name: str | None, threads: int | None, log=print, claim: bool = True
-) -> tuple[str, dict, dict]:
-    """(machine key, fingerprint, host info) for results measured here, the same for run, compare
-    and noise; says so when this host is kept apart from the one stored under `name`. With `claim`
-    false the fingerprint is not stored yet (a command that may fail before it stores anything)."""
-
-    name = check_machine_name(name)
-    fingerprint.stored(meta_root, name)  # a corrupt one is named before seconds of probing and calibration
-    host = host_info() if not threads else {**host_info(), "threads": threads}
-    fp = fingerprint.take(host, fingerprint.installed_versions(FRAMEWORKS))
-    key, warning = fingerprint.machine_key(meta_root, name, fp, claim)
-    if warning:
-        log(f"warning: {warning}")
-    return key, fp, host
 
 
 def run_suite(opts: RunOptions) -> RunSummary:
@@ -292,7 +246,7 @@ def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
                 break
             # asv exits 2 when a benchmark failed; results of the others are still stored
             (summary.chunks_done if code == 0 else summary.chunks_failed).append(label)
-            if _store_seeds(seed_log, root, machine, commit):
+            if seeds.store_seeds(seed_log, root, machine, commit):
                 _log(opts, f"{label}: each accuracy seed stored as one sample")
         if replicated and not summary.interrupted:
             try:
@@ -322,17 +276,6 @@ def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
     return summary
 
 
-def spent_line(meta: dict) -> str:
-    """The run's wall time, its asv part and the share of it inside the rounds' timed samples."""
-    wall, rounds = meta["wall_seconds"], meta.get("rounds") or {}
-    sampling = (rounds.get("phases") or {}).get("sampling", 0.0)
-    return (
-        f"[run] {wall['run']:.0f} s in all: asv {wall['asv']:.0f} s (cold start, memory, accuracy), paired rounds "
-        f"{rounds.get('wall_seconds', 0.0):.0f} s; timed samples {sampling:.0f} s ({sampling / max(wall['run'], 1e-9):.0%} "
-        "of the run)"
-    )
-
-
 def appends(provenance: dict, chosen: list[str], quick: bool, dirty: bool) -> bool:
     """Whether this run adds its processes (asv samples, rounds) to those stored for the commit: only a
     full run of a clean tree, and only onto full results; stored quick results of a benchmark it runs are
@@ -340,40 +283,6 @@ def appends(provenance: dict, chosen: list[str], quick: bool, dirty: bool) -> bo
     if quick or dirty:
         return False
     return not any(provenance.get(name, {}).get("quick", True) for name in chosen if name in provenance)
-
-
-def suite_names(root: Path) -> list[str]:
-    """Every asv benchmark name of the suite (asv_runner's discovery; imports no framework)."""
-    from asv_runner.discovery import disc_benchmarks
-
-    suites = root / "bench" / "suites"
-    if not (suites / "__init__.py").is_file():
-        raise RunError(f"{root}: no benchmark suite (bench/suites/): not a seqmnist-bench checkout")
-    added = [str(root), str(suites.parent)]
-    sys.path[:0] = added
-    try:
-        return [b.name for b in disc_benchmarks(str(suites))]
-    finally:
-        del sys.path[: len(added)]
-
-
-# The steady-state time benchmarks the paired-rounds engine measures (every framework's process alive
-# in each round, samples alternating among them); asv measures the rest.
-PAIRED = (
-    r"(throughput\.(TrainStep|Predict)|baseline\.(MinimalLoop|HostMatmul)"
-    r"|variants\.(ImplementationVariants|Precisions|Sequences|HiddenScaling))\."
-)
-ASV_EXCLUDE = rf"(?!{PAIRED})"  # what asv itself then leaves out
-QUICK_KEYS = r"(128)?"  # a quick run times batch 128 (and the unparametrised host matmul) only: more rounds
-# in its minutes, so its ratios can be decided to ±8%
-BUDGET = {False: 2400.0, True: 240.0}  # seconds of paired rounds, full / quick (--budget)
-
-
-def paired_pattern(opts: RunOptions) -> str:
-    """The engine's benchmark regex: PAIRED, narrowed by --bench, without variants in a quick run."""
-    user = f"(?=.*(?:{opts.bench}))" if opts.bench else ""
-    quick = r"(?!variants\.)" if opts.quick and not (opts.bench and "variants" in opts.bench) else ""
-    return "^" + user + quick + PAIRED
 
 
 def _replicate(
@@ -453,100 +362,3 @@ def _replicate(
         "alternations": plan.alternations,
         "sample_time": plan.sample_time,
     }
-
-
-def where_time_went(result) -> str:
-    """One line: the share of the rounds' wall time inside timed samples, and where the rest went (the
-    workers' own import and setup seconds per round, which overlap: they stage side by side)."""
-
-    wall, phases = result.wall_seconds, result.phases
-    rounds_taken = max(1, int(result.frame["round"].max()) if len(result.frame) else 1)
-    parts = ", ".join(f"{name} {phases.get(name, 0.0):.0f} s" for name in PHASES if name != "sampling")
-    other = wall - sum(phases.values())
-    staged = "; ".join(
-        f"{arm.split(':')[0]} " + " + ".join(f"{k} {v / rounds_taken:.1f} s" for k, v in own.items())
-        for arm, own in sorted(result.staged.items())
-    )
-    return (
-        f"timed samples {phases.get('sampling', 0.0):.0f} s of {wall:.0f} s ({result.efficiency:.0%}); {parts}, "
-        f"harness {other:.0f} s"
-        + (f"; per round each worker's own import + setup (side by side): {staged}" if staged else "")
-    )
-
-
-def _store_seeds(log: Path, root: Path, machine: str, commit: str) -> int:
-    """Each accuracy seed as one sample of this commit's accuracy results (replacing what asv stored for
-    those cells: a rerun trains the same seeds, so its values are no extra replicates). Cells stored."""
-
-    results_dir = layout.asv_dir(root)
-    try:
-        described = json.loads((results_dir / "benchmarks.json").read_text())
-    except (OSError, ValueError):
-        return 0
-    rows = seed_rows(log, described)
-    if rows.empty:
-        return 0
-    asv_results.store(rows, results_dir, machine, commit, asv_results.env_name(results_dir, machine, commit))
-    return int(rows.groupby(["benchmark", "param"]).ngroups)
-
-
-ACCURACY_BENCHMARKS = {
-    "test_error": "accuracy.Accuracy.track_test_error",
-    "steps_to_accuracy": "accuracy.Accuracy.track_steps_to_accuracy",
-    "time_to_accuracy": "accuracy.Accuracy.track_time_to_accuracy",
-}
-
-
-def seed_rows(log: Path, described: dict) -> pd.DataFrame:
-    """The accuracy suite's per-seed values (bench.workload.harness.train_runs wrote one JSON line per framework
-    and device to the seed log) as rows for store(): one sample per seed. Times to accuracy only where
-    the stored value is theirs (most seeds reached the target)."""
-
-    rows = []
-    for line in log.read_text().splitlines() if log.is_file() else []:
-        entry = json.loads(line)
-        framework, device, _ = entry["key"].split(":")
-        for metric, name in ACCURACY_BENCHMARKS.items():
-            info = described.get(name)
-            if not info:
-                continue
-            combos = [tuple(c) for c in itertools.product(*info["params"])]
-            combo = (repr(framework), repr(device), str(entry["epochs"]))
-            reached = reached_by_most(entry[metric]) if entry.get(metric) else None  # older logs lack steps
-            if combo not in combos or reached is None:
-                continue
-            rows += [
-                {
-                    "benchmark": name,
-                    "param": combos.index(combo),
-                    "process": seed,
-                    "value": float(v),
-                    "status": "ok",
-                    "all_params": json.dumps(info["params"]),
-                    "version": info.get("version", "1"),
-                    "framework": framework,
-                    "device": device,
-                }
-                for seed, v in enumerate(reached)
-            ]
-    return pd.DataFrame(rows)
-
-
-def meta_path(root: Path, machine: str, commit: str) -> Path:
-    return layout.meta_file(root, machine, commit)
-
-
-def write_meta(root: Path, meta: dict) -> None:
-    """Environment record of a run (versions, threads, CPU/GPU, skips), keyed by machine and commit."""
-    path = meta_path(root, meta["machine"], meta["commit"])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.is_file():  # an earlier run of this commit (other frameworks, or a compare round): merge
-        old = files.read_json(path)  # a corrupt record stops the run (exit 2) rather than being replaced
-        for key in ("frameworks", "skipped"):
-            meta[key] = {**old.get(key, {}), **meta.get(key, {})}
-        for key in ("chunks_done", "chunks_failed"):
-            meta[key] = sorted(set(old.get(key, [])) | set(meta.get(key, [])))
-        meta["benchmarks"] = meta.get("benchmarks") or old.get("benchmarks", {})
-        if str(meta.get("data", "")).startswith("not needed") and old.get("data"):
-            meta["data"] = old["data"]  # the data the stored accuracy was measured on, not this run's none
-    files.write_text(path, json.dumps(meta, indent=2, sort_keys=True))

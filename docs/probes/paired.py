@@ -46,7 +46,7 @@ def blocks(n: int, samples: int) -> pd.DataFrame:
             w.send({"op": "setup", "keys": "128"})
         jobs = {name: w.receive()["jobs"] for name, w in workers.items()}
         spent.reap()
-        sampler = rounds.Sampler(workers, plan, spent)
+        sampler = rounds.Sampler(workers, plan.settle, spent)
         for bench in sorted({j["name"] for js in jobs.values() for j in js}):
             rng.shuffle(arms)
             for arm in arms:

@@ -76,10 +76,10 @@ def test_a_faster_sample_without_a_proved_interval_is_not_chosen(tmp_path):
 
 def test_the_page_shows_closed_and_open_rows(tmp_path):
     frame = _frame(tmp_path)
-    section = report.tables.open_division_section(frame, "box", "cpu")
+    section = report.sections.open_division_section(frame, "box", "cpu")
     assert "closed and open division" in section.title and f"`{BASE[:8]}`" in section.notes[0]
     assert list(section.table.index) == ["torch", "jax"]
-    assert report.tables.open_division_section(frame, "box", "gpu") is None
+    assert report.sections.open_division_section(frame, "box", "gpu") is None
 
 
 def test_variants_measured_in_a_later_paired_run_are_shown_beside_the_main_table(tmp_path):
@@ -97,6 +97,6 @@ def test_variants_measured_in_a_later_paired_run_are_shown_beside_the_main_table
     write_results(res, "box", HEAD, 1_700_000_100_000, {VAR: (GRID, values, [None] * len(values))})
     rounds_file.save(_rounds(random.Random(1)), res, "box", HEAD, append=False)
     frame = report.load_results(res)
-    (section,) = [s for s in report.tables.variant_sections(frame, "box", BASE, "cpu") if "variant" in s.title]
+    (section,) = [s for s in report.sections.variant_sections(frame, "box", BASE, "cpu") if "variant" in s.title]
     assert f"of a later run (`{HEAD[:8]}`)" in " ".join(section.notes)
     assert "±" in section.table.loc["torch", "compile"] and "[" in section.table.loc["torch", "compile"]

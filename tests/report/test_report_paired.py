@@ -61,7 +61,7 @@ def test_cells_ratios_and_variants_come_with_intervals_from_the_rounds(tmp_path)
     assert table.loc["torch", "train samples/s @128"].endswith("1.00x ref")
     share = table.loc["torch", "train @128: % of host matmul peak"]
     assert "[" in share  # the matmul timed in the same rounds gives the share an interval
-    sections = report.tables.variant_sections(frame, "box", BASE, "cpu")
+    sections = report.sections.variant_sections(frame, "box", BASE, "cpu")
     variants = sections[0].table
     assert "· 0.67x [" in variants.loc["torch", "cell"] and "±" in variants.loc["torch", "cell"]
     assert "paired rounds" in " ".join(sections[0].notes)

@@ -91,7 +91,7 @@ def test_each_accuracy_seed_is_stored_as_one_sample_and_the_value_is_their_media
     from asv_files import BASE, write_results
 
     from bench import report
-    from bench.tasks.run import _store_seeds
+    from bench.tasks.seeds import store_seeds
 
     root = tmp_path
     results = root / "results" / "asv"
@@ -138,7 +138,7 @@ def test_each_accuracy_seed_is_stored_as_one_sample_and_the_value_is_their_media
         )
         + "\n"
     )
-    assert _store_seeds(log, root, "box", BASE) == 3  # torch error and time, jax error
+    assert store_seeds(log, root, "box", BASE) == 3  # torch error and time, jax error
     frame = report.load_results(results).set_index(["metric", "framework"])
     torch = frame.loc[("test_error", "torch")]
     assert torch.value == pytest.approx(0.021) and torch.runs == 3 and torch.spread > 0

@@ -1,0 +1,117 @@
+"""One round's clock: the Sampler takes every sample (after the previous process has gone idle), Spent
+adds up where the round's wall time went (PHASES), and two lines say it (the run's, the rounds')."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Protocol
+
+PHASES = ("staging", "calibrating", "sampling", "settling", "closing")  # where a round's wall time goes
+
+
+class WorkerLike(Protocol):
+    def send(self, request: dict) -> None: ...
+    def receive(self) -> dict: ...
+    def ask(self, request: dict) -> dict: ...
+    def close(self, interrupted: bool = False) -> None: ...
+    def busy(self) -> bool | None: ...  # a thread of the process on a CPU now; None: cannot be read
+
+
+@dataclass
+class Spent:
+    """Where the rounds' wall time went (PHASES, summed), each arm's workers' own staging split (summed),
+    and the workers told to quit whose exit is waited for once the next round has staged (their
+    teardown overlaps its staging, never its samples)."""
+
+    phases: dict[str, float] = field(default_factory=dict)
+    staged: dict[str, dict[str, float]] = field(default_factory=dict)
+    quitting: list[WorkerLike] = field(default_factory=list)
+
+    def add(self, phase: str, seconds: float) -> None:
+        self.phases[phase] = self.phases.get(phase, 0.0) + seconds
+
+    def add_staged(self, arm: str, parts: dict) -> None:
+        """A worker's own import and setup seconds (its setup reply's "staged")."""
+        own = self.staged.setdefault(arm, {})
+        for part, seconds in parts.items():
+            own[part] = own.get(part, 0.0) + float(seconds)
+
+    def totals(self) -> dict[str, float]:
+        return {phase: self.phases.get(phase, 0.0) for phase in PHASES}
+
+    def reap(self, interrupted: bool = False) -> None:
+        """Wait for the workers told to quit (kill them when interrupted)."""
+        began = time.monotonic()
+        while self.quitting:
+            self.quitting.pop().close(interrupted=interrupted)
+        self.add("closing", time.monotonic() - began)
+
+
+class Sampler:
+    """Takes every sample of a round: first waits until the arm that ran last is idle (Plan.settle),
+    then times the sample and remembers which arm ran before it and how long before."""
+
+    POLL = 0.001  # seconds between two looks at the previous process's threads
+
+    def __init__(self, workers: dict[str, WorkerLike], settle: float, spent: Spent):
+        self.workers, self.settle_limit, self.spent = workers, settle, spent
+        self.last: str | None = None
+        self.ended = time.monotonic()
+
+    def settle(self, arm: str) -> None:
+        """Wait until no thread of the previous arm's process is running, at most `settle` seconds (Plan.settle)
+        (the whole of it where its threads cannot be read)."""
+        if not self.settle_limit or self.last is None or self.last == arm:
+            return
+        began = time.monotonic()
+        deadline, previous = began + self.settle_limit, self.workers[self.last]
+        busy = previous.busy()
+        while busy and time.monotonic() < deadline:
+            time.sleep(self.POLL)
+            busy = previous.busy()
+        time.sleep(max(0.0, deadline - time.monotonic()) if busy is None else 0.0)  # unreadable: the whole wait
+        self.spent.add("settling", time.monotonic() - began)
+
+    def time(self, arm: str, job: int, number: int, phase: str = "sampling") -> tuple[float, str, float]:
+        """(per-call seconds, the arm that ran before, seconds since it ended) of one sample."""
+        self.settle(arm)
+        before, gap = self.last or "-", time.monotonic() - self.ended
+        began = time.monotonic()
+        try:
+            seconds = self.workers[arm].ask({"op": "time", "job": job, "number": number})["seconds"]
+        finally:
+            self.ended = time.monotonic()
+            self.last = arm
+            self.spent.add(phase, self.ended - began)
+        return seconds, before, gap
+
+
+def spent_line(meta: dict) -> str:
+    """The run's wall time, its asv part and the share of it inside the rounds' timed samples."""
+    wall, rounds = meta["wall_seconds"], meta.get("rounds") or {}
+    sampling = (rounds.get("phases") or {}).get("sampling", 0.0)
+    return (
+        f"[run] {wall['run']:.0f} s in all: asv {wall['asv']:.0f} s (cold start, memory, accuracy), paired rounds "
+        f"{rounds.get('wall_seconds', 0.0):.0f} s; timed samples {sampling:.0f} s ({sampling / max(wall['run'], 1e-9):.0%} "
+        "of the run)"
+    )
+
+
+def where_time_went(result) -> str:
+    """One line: the share of the rounds' wall time inside timed samples, and where the rest went (the
+    workers' own import and setup seconds per round, which overlap: they stage side by side)."""
+
+    wall, phases = result.wall_seconds, result.phases
+    rounds_taken = max(1, int(result.frame["round"].max()) if len(result.frame) else 1)
+    parts = ", ".join(f"{name} {phases.get(name, 0.0):.0f} s" for name in PHASES if name != "sampling")
+    other = wall - sum(phases.values())
+    staged = "; ".join(
+        f"{arm.split(':')[0]} " + " + ".join(f"{k} {v / rounds_taken:.1f} s" for k, v in own.items())
+        for arm, own in sorted(result.staged.items())
+    )
+    return (
+        f"timed samples {phases.get('sampling', 0.0):.0f} s of {wall:.0f} s ({result.efficiency:.0%}); {parts}, "
+        f"harness {other:.0f} s"
+        + (f"; per round each worker's own import + setup (side by side): {staged}" if staged else "")
+    )

@@ -1,0 +1,88 @@
+"""What a reader sees first: one sentence per question (training and inference at batch 128: the
+fastest framework and every ratio with its interval), and the README's block built on them (the answer,
+a compact batch-128 table, a link to the page)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from bench.core.text import md_note, md_table, md_text
+from bench.report.load import commit_rows, runs, shown_commits
+from bench.report.tables import WIDE, _code, comparison_table, header_line, ratio_text
+
+ANSWERED = (("train_step", "Training"), ("predict", "Inference"))  # the questions answered first, at batch 128
+
+
+def answer(frame: pd.DataFrame, machine: str, commit: str, device: str = "cpu") -> list[str]:
+    """One sentence per question a reader brings (training and inference at batch 128): the fastest
+    framework, then every other framework's throughput ratio to the reference with its 95% interval,
+    fastest first; only where the rounds paired them. Markdown (outside names escaped)."""
+    sel = commit_rows(frame, machine, commit, device)
+    out = []
+    for metric, what in ANSWERED:
+        rows = sel[(sel.metric == metric) & (sel.batch_size == 128) & (sel.status == "ok")]
+        rows = rows[rows.paired.fillna(False).astype(bool) & rows.ratio.notna()]
+        if rows.empty:
+            continue
+        rows = rows.sort_values("ratio", ascending=False)
+        reference, best = rows.reference.iloc[0], rows.iloc[0]
+        others = [r for r in rows.itertuples() if r.framework != reference]
+        ratios = ", ".join(f"{md_text(r.framework)} {ratio_text(r).removeprefix(' · ')}" for r in others)
+        lead = f"{md_text(best.framework)} fastest" + (
+            "" if best.framework == reference else f" ({md_text(reference)} = 1.00x)"
+        )
+        rounds = int(rows.paired_rounds.max()) if pd.notna(rows.paired_rounds.max()) else 0
+        out.append(
+            f"{what} at batch 128 on {_code(machine)} at {_code(commit[:8])} ({device.upper()}, {rounds} paired rounds): "
+            f"{lead}; throughput against {md_text(reference)}: {ratios}."
+        )
+    return out
+
+
+COMPACT = ("train samples/s @128", "predict samples/s @128")  # the README's columns, from the comparison table
+
+
+def compact_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The comparison table's batch-128 throughputs, each split into its cell (value ± interval) and its
+    ratio to the reference with the ratio's interval: the README's table."""
+    out = {}
+    for column in COMPACT:
+        if column not in table:
+            continue
+        parts = table[column].str.partition(" · ")
+        out[column] = parts[0]
+        out[column.replace("samples/s", "ratio")] = parts[2]
+    compact = pd.DataFrame(out, index=table.index)
+    return compact[~compact.apply(lambda r: r.str.startswith("n/a").all(), axis=1)]
+
+
+PAGE_LINK = "results/report/index.html"
+
+
+def readme_table(frame: pd.DataFrame) -> str | None:
+    """The README's results block: the answer sentences, then the compact table, for the machine with
+    the newest complete CPU run (every built-in framework's train step; plugins' rows come along) at
+    the run `latest_commits` shows there, and a link to the page for the rest. A run of fewer
+    frameworks never replaces it, and a quick run never replaces a full one."""
+    cpu_runs = runs(frame[frame.device == "cpu"])
+    complete = cpu_runs.query("complete")
+    if complete.empty:
+        return None
+    machine = complete.loc[complete.date.idxmax(), "machine"]
+    commit = shown_commits(cpu_runs)[machine]
+    table, notes = comparison_table(frame, machine, commit, "cpu")
+    compact = compact_table(table)
+    if compact.empty:
+        return None
+    lead = "".join(f"- {line}\n" for line in answer(frame, machine, commit, "cpu"))
+    wide = [f"{md_note(n)}\n" for n in notes if n.startswith(WIDE)]
+    return (
+        (lead + "\n" if lead else "")
+        + md_table(compact)
+        + "\n\n"
+        + "".join(wide)
+        + ("\n" if wide else "")
+        + f"Measured on: {header_line(frame, machine, commit)}.\n\n"
+        + f"Every column, variant, plot and machine: [the results page]({PAGE_LINK}) (open it from a clone), "
+        "or `results/report/latest.md`.\n"
+    )

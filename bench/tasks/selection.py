@@ -1,0 +1,76 @@
+"""Which benchmarks a run gives asv and which the paired rounds: the --bench filter, the quick set, the
+frameworks' chunks, what needs MNIST, and the suites asv would discover."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Protocol
+
+from bench.core.errors import RunError
+
+
+class RunOptions(Protocol):
+    """What selection reads of a run's options (bench.tasks.run.RunOptions)."""
+
+    bench: str | None
+    quick: bool
+
+
+def chunk_regex(framework: str, device: str, user: str | None = None, quick: bool = False, exclude: str = "") -> str:
+    """asv matches --bench against 'name(param, ...)': one framework+device, and the user's regex.
+    Quick runs leave the heavy variants suite out unless the user's regex asks for it."""
+    return "^" + rf"(?=.*\('{re.escape(framework)}', '{re.escape(device)}'[,)])" + asv_filters(user, quick, exclude)
+
+
+def asv_filters(user: str | None, quick: bool, exclude: str = "") -> str:
+    """The lookaheads chunk_regex adds after the framework and device: the user's regex, quick's
+    and the caller's exclusions."""
+    parts = [f"(?=.*(?:{user}))"] if user else []
+    if quick and not (user and "variants" in user):
+        parts.append(r"(?!variants\.)")
+    return "".join(parts) + exclude
+
+
+NEEDS_DATA = r"Accuracy\."  # accuracy.Accuracy, variants.PrecisionAccuracy and SequenceAccuracy train on MNIST
+
+
+def selected(names: list[str], opts: RunOptions, exclude: str = "") -> list[str]:
+    """The suite's benchmark names this run's --bench and --quick select (as asv will)."""
+    pattern = re.compile("^" + asv_filters(opts.bench, opts.quick, exclude))
+    return [n for n in names if pattern.search(n)]
+
+
+def suite_names(root: Path) -> list[str]:
+    """Every asv benchmark name of the suite (asv_runner's discovery; imports no framework)."""
+    from asv_runner.discovery import disc_benchmarks
+
+    suites = root / "bench" / "suites"
+    if not (suites / "__init__.py").is_file():
+        raise RunError(f"{root}: no benchmark suite (bench/suites/): not a seqmnist-bench checkout")
+    added = [str(root), str(suites.parent)]
+    sys.path[:0] = added
+    try:
+        return [b.name for b in disc_benchmarks(str(suites))]
+    finally:
+        del sys.path[: len(added)]
+
+
+# The steady-state time benchmarks the paired-rounds engine measures (every framework's process alive
+# in each round, samples alternating among them); asv measures the rest.
+PAIRED = (
+    r"(throughput\.(TrainStep|Predict)|baseline\.(MinimalLoop|HostMatmul)"
+    r"|variants\.(ImplementationVariants|Precisions|Sequences|HiddenScaling))\."
+)
+ASV_EXCLUDE = rf"(?!{PAIRED})"  # what asv itself then leaves out
+QUICK_KEYS = r"(128)?"  # a quick run times batch 128 (and the unparametrised host matmul) only: more rounds
+# in its minutes, so its ratios can be decided to ±8%
+BUDGET = {False: 2400.0, True: 240.0}  # seconds of paired rounds, full / quick (--budget)
+
+
+def paired_pattern(opts: RunOptions) -> str:
+    """The engine's benchmark regex: PAIRED, narrowed by --bench, without variants in a quick run."""
+    user = f"(?=.*(?:{opts.bench}))" if opts.bench else ""
+    quick = r"(?!variants\.)" if opts.quick and not (opts.bench and "variants" in opts.bench) else ""
+    return "^" + user + quick + PAIRED
