@@ -70,6 +70,15 @@ def test_the_readme_table_is_what_the_stored_results_render(tmp_path):
     )
 
 
+def test_the_committed_tables_are_what_the_committed_results_render(tmp_path):
+    """Behaviour pinned: every machine's comparison and variants tables (results/report/latest.md) as the
+    code renders them from the committed results; a change to a table is a change to this file too."""
+    frame = report.load_results(committed_results(tmp_path / "in"))
+    paths, _ = report.write_latest(frame, tmp_path / "out")
+    committed = (ROOT / "results" / "report" / "latest.md").read_text()
+    assert paths[0].read_text() == committed, "latest.md differs: `seqmnist-bench report` rewrites it"
+
+
 def test_a_users_own_run_does_not_change_what_the_readme_test_compares(tmp_path):
     """`make bench` then `make test` in a fresh clone: the run's untracked machine folder is not read."""
     own = ROOT / "results" / "asv" / "zz-untracked-test-machine"
