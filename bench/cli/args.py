@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bench.core.errors import RunError
 from bench.core.repo import find_root
+from bench.measure.stats import THRESHOLD
 from bench.tasks.compare import DEFAULT_BENCH, CompareOptions
 from bench.tasks.host import identify_host
 from impls import DEVICES, FRAMEWORKS
@@ -180,8 +181,8 @@ def add_paired_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--threshold",
         type=fraction,
-        default=0.03,
-        help="smallest change a verdict calls: the interval must lie wholly beyond it (default 0.03)",
+        default=THRESHOLD,
+        help=f"smallest change a verdict calls: the interval must lie wholly beyond it (default {THRESHOLD})",
     )
     p.add_argument("--machine", help="machine name the results are kept under (default: host name)")
     p.add_argument("--seed", type=seed, default=None, help="seed of the random side order (default: from the clock)")
@@ -213,8 +214,8 @@ def add_threshold(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--threshold",
         type=fraction,
-        default=0.10,
-        help="relative change that counts as a regression or improvement (default 0.10)",
+        default=THRESHOLD,
+        help=f"relative change that counts as a regression or improvement (default {THRESHOLD})",
     )
 
 

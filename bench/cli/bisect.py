@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bench.cli.args import fraction, host, positive, positive_float, regex, seed, threads
 from bench.core.repo import find_root
+from bench.measure.stats import THRESHOLD
 from bench.store.lock import Lock
 from bench.tasks import bisect
 from bench.tasks.compare import DEFAULT_BENCH
@@ -38,8 +39,8 @@ def add_parser(sub) -> None:
         help=f"asv time benchmarks to look at, by full name (default {DEFAULT_BENCH!r})",
     )  # fmt: skip
     p.add_argument(
-        "--threshold", type=fraction, default=0.05,
-        help="BAD must be slower than GOOD by more than this, its whole interval beyond it (default 0.05)",
+        "--threshold", type=fraction, default=THRESHOLD,
+        help=f"BAD must be slower than GOOD by more than this, its whole interval beyond it (default {THRESHOLD})",
     )  # fmt: skip
     p.add_argument(
         "--budget", type=positive_float, default=300.0,

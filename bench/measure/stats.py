@@ -132,13 +132,16 @@ def t_interval(logs, confidence: float = 0.95, rerun: bool = False) -> tuple[flo
     return centre, centre - half, centre + half
 
 
-def verdict(p: Paired, threshold: float) -> str:
-    """regression / improvement when the whole interval lies beyond +-threshold; unchanged when it
-    lies within; inconclusive when it straddles a threshold (more rounds would decide)."""
-    up, down = math.log1p(threshold), -math.log1p(threshold)
-    low, high = math.log(p.low) if p.low > 0 else -math.inf, math.log(p.high) if p.high < math.inf else math.inf
-    if not p.rounds or math.isnan(p.ratio):
+THRESHOLD = 0.03  # the one default: the smallest change any verdict calls (compare, report, bisect, change points)
+
+
+def interval_verdict(low: float, high: float, threshold: float = THRESHOLD) -> str:
+    """The one verdict rule, on an interval of head/base (> 1: slower or worse): regression / improvement
+    when the whole interval lies beyond +-threshold (1 + t above, 1 / (1 + t) below); unchanged when it
+    lies wholly within; inconclusive when it straddles a threshold (more rounds would decide)."""
+    if not (low <= high) or math.isnan(low):
         return "inconclusive"
+    up, down = 1 + threshold, 1 / (1 + threshold)
     if low > up:
         return "regression"
     if high < down:
@@ -146,6 +149,13 @@ def verdict(p: Paired, threshold: float) -> str:
     if down < low and high < up:
         return "unchanged"
     return "inconclusive"
+
+
+def verdict(p: Paired, threshold: float = THRESHOLD) -> str:
+    """interval_verdict of a paired estimate (inconclusive without rounds)."""
+    if not p.rounds or math.isnan(p.ratio):
+        return "inconclusive"
+    return interval_verdict(p.low, p.high, threshold)
 
 
 def decided(p: Paired, threshold: float) -> bool:

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from bench.measure.stats import Z95, robust_sd
+from bench.measure.stats import THRESHOLD, Z95, robust_sd
 
 SERIES = ["machine", "benchmark", "metric", "framework", "device", "param"]
-MIN_CHANGE = 0.03  # steps smaller than this are not reported (the gate's threshold)
+MIN_CHANGE = THRESHOLD  # steps smaller than the verdicts' one threshold are not reported
 Z_NEWEST = 3.0  # the newest commits' step is tested on every report, on every series: a stricter bar
 MIN_LEVEL = 3  # commits a level lasts before it counts (one or two slow runs are not a new level)
 GAMMA = 5.0  # the Potts penalty per step, in units of a point's noise (docs/validation.md: rates by gamma)

@@ -80,16 +80,17 @@ def compare(
     machine: str,
     base: str,
     head: str,
-    threshold: float = 0.10,
+    threshold: float = stats.THRESHOLD,
     bench: str | None = None,
     frameworks=None,
     devices=None,
 ) -> pd.DataFrame:
     """Verdict per benchmark x params present at base or head on one machine.
 
-    regression / improvement: head/base passes the threshold in the bad / good direction (asv
-    values are lower-is-better, bar the matmul peak's GFLOP/s) AND the recorded 99% confidence intervals do not overlap
-    (where asv stored them). Otherwise unchanged. new / gone / failed from the statuses.
+    The one rule (stats.interval_verdict) on head/base turned so that above 1 is worse (asv values are
+    lower-is-better, bar the matmul peak's GFLOP/s): the interval over processes where several ran each
+    side, else the one asv's in-process intervals give (a point where it stored none). new / gone /
+    failed from the statuses.
     """
     keys = ["benchmark", "metric", "framework", "device", "batch_size", "epochs", "param"]
     mine = frame[frame.machine == machine]
@@ -123,26 +124,9 @@ def compare(
             pass
         elif sb == "ok" and sh == "ok" and _replicated(r):
             interval = _welch_ratio(r)  # several processes each side: an interval of the ratio
-            bounds = [v if not _higher_is_better(key[1]) else 1 / v for v in interval]
-            lo, hi = min(bounds), max(bounds)
-            verdict = (
-                "regression"
-                if lo > 1 + threshold
-                else "improvement"
-                if hi < 1 / (1 + threshold)
-                else "unchanged"
-                if 1 / (1 + threshold) < lo and hi < 1 + threshold
-                else "inconclusive"
-            )
+            verdict = stats.interval_verdict(*_worse_way(interval, key[1]), threshold)
         elif sb == "ok" and sh == "ok":
-            noisy = _overlap(r.ci_low_base, r.ci_high_base, r.ci_low_head, r.ci_high_head)
-            worse = ratio if not _higher_is_better(key[1]) else 1 / ratio if ratio else float("inf")
-            if worse > 1 + threshold and not noisy:
-                verdict = "regression"
-            elif worse < 1 - threshold and not noisy:
-                verdict = "improvement"
-            else:
-                verdict = "unchanged"
+            verdict = stats.interval_verdict(*_worse_way(_single_ratio(r, ratio), key[1]), threshold)
         rows.append(
             {
                 **dict(zip(keys, key)),
@@ -203,13 +187,20 @@ def _basis(metric: str, r, interval) -> str:
     return " (one process each: asv's in-process interval only)"
 
 
-def _overlap(lo_a, hi_a, lo_b, hi_b) -> bool:
-    """True when both confidence intervals are known and overlap: the change is within noise.
-    A single sample (quick mode) has no interval: asv stores (-inf, inf), read here as unknown."""
-    values = (lo_a, hi_a, lo_b, hi_b)
-    if any(v is None or pd.isna(v) or math.isinf(v) for v in values):
-        return False
-    return not (hi_a < lo_b or hi_b < lo_a)
+def _worse_way(interval: tuple[float, float], metric: str) -> tuple[float, float]:
+    """An interval of head/base turned so that above 1 is worse (a throughput-like value inverted)."""
+    bounds = [v if not _higher_is_better(metric) else (1 / v if v else math.inf) for v in interval]
+    return min(bounds), max(bounds)
+
+
+def _single_ratio(r, ratio: float) -> tuple[float, float]:
+    """head/base's interval from one process each side: from asv's in-process intervals where both are
+    known (head's low over base's high to head's high over base's low), else the ratio alone (a point:
+    the threshold decides). A single sample (quick mode) has no interval: asv stores (-inf, inf)."""
+    values = (r.ci_low_base, r.ci_high_base, r.ci_low_head, r.ci_high_head)
+    if any(v is None or pd.isna(v) or math.isinf(v) or v <= 0 for v in values):
+        return ratio, ratio
+    return r.ci_low_head / r.ci_high_base, r.ci_high_head / r.ci_low_base
 
 
 def _change_text(metric: str, base: float, head: float, sb: str, sh: str) -> str:
@@ -233,8 +224,9 @@ def render_regressions(result: pd.DataFrame, machine: str, base: str, head: str,
         f"Two separate `run`s compared, not paired rounds: on a shared box separate runs drift by 10-30%, "
         "so for a verdict CI can act on use `seqmnist-bench compare BASE HEAD`. Where each side has several "
         f"processes (replicated throughput), regression / improvement means the 95% interval of the ratio "
-        f"lies wholly beyond {threshold:.0%}; elsewhere (one process each) the change must exceed "
-        f"{threshold:.0%} and asv's in-process 99% intervals must not overlap. Stored values are asv's "
+        f"lies wholly beyond {threshold:.0%}, the rule `compare` uses; elsewhere (one process each) the same "
+        "rule is applied to the interval asv's in-process 99% intervals give the ratio (the ratio alone where "
+        "asv stored none). Stored values are asv's "
         "(seconds, bytes, error rate: lower is better); `ratio` is head/base of those, `change` reads them "
         "the way people do and says what stands behind it.",
         "",

@@ -26,6 +26,7 @@ from bench.core import files
 from bench.core.errors import RunError
 from bench.core.repo import GitFailed, find_root, git
 from bench.core.text import md_table
+from bench.measure.stats import THRESHOLD
 from bench.store import layout
 from bench.tasks import compare
 
@@ -41,7 +42,7 @@ class BisectOptions:
     frameworks: tuple[str, ...] = ("torch",)
     devices: tuple[str, ...] = ("cpu",)
     bench: str = compare.DEFAULT_BENCH
-    threshold: float = 0.05  # BAD must be slower than GOOD by more than this (its whole interval)
+    threshold: float = THRESHOLD  # BAD must be slower than GOOD by more than this (its whole interval)
     budget: float = 300.0  # seconds of rounds per step (and for the first comparison)
     max_steps: int = 12
     threads: int | None = None

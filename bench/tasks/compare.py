@@ -39,7 +39,7 @@ class CompareOptions:
     frameworks: tuple[str, ...] = FRAMEWORKS
     devices: tuple[str, ...] = DEVICES
     bench: str = DEFAULT_BENCH  # asv time benchmarks (time_/timeraw_) matched on their full name
-    threshold: float = 0.03  # smallest change a verdict calls: the interval must clear it
+    threshold: float = stats.THRESHOLD  # smallest change a verdict calls: the interval must clear it
     confidence: float = 0.95
     budget: float = 300.0  # seconds of rounds per framework and device
     min_rounds: int = stats.MIN_ROUNDS

@@ -316,3 +316,16 @@ def test_the_small_rules_written_once_give_the_textbook_values():
     assert stats.t_interval([0.5]) == (0.5, -math.inf, math.inf)
     assert stats.robust_sd([1.0, 2.0, 3.0, 4.0, 100.0]) == pytest.approx(1.4826 * 1.0, rel=1e-4)  # MAD 1: 100 ignored
     assert stats.z(0.95) == pytest.approx(1.959964) and stats.z(0.90) == pytest.approx(1.644854, rel=1e-6)
+
+
+def test_the_one_verdict_rule_on_intervals_of_head_over_base():
+    from bench.measure import stats
+
+    assert stats.THRESHOLD == 0.03
+    assert stats.interval_verdict(1.04, 1.10) == "regression"  # wholly beyond +3%
+    assert stats.interval_verdict(0.90, 0.96) == "improvement"  # wholly below 1/1.03
+    assert stats.interval_verdict(0.98, 1.02) == "unchanged"  # wholly within
+    assert stats.interval_verdict(1.01, 1.10) == "inconclusive"  # straddles +3%
+    assert stats.interval_verdict(1.2, 1.2) == "regression"  # a point (one process each, no interval)
+    assert stats.interval_verdict(float("nan"), 1.1) == "inconclusive"
+    assert stats.interval_verdict(1.04, 1.10, threshold=0.05) == "inconclusive"

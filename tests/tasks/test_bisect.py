@@ -96,7 +96,7 @@ def test_a_skipped_commit_next_to_the_change_leaves_a_range(tmp_path):
 def test_good_and_bad_that_do_not_differ_are_refused(tmp_path):
     repo, commits = chain(tmp_path, 4)
     engine = FakeEngine(commits, [1.0, 1.01, 1.0, 0.99, 1.01])
-    with pytest.raises(RunError, match="is not slower than .* beyond 5%"):
+    with pytest.raises(RunError, match="is not slower than .* beyond 3%"):
         run(repo, commits, engine)
     assert len(engine.calls) == 1  # only the first comparison
 
