@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bench.cli.args import UsageError, add_paired_args, host, paired_options, positive
+from bench.cli.args import add_paired_args, host, paired_options, positive
 from bench.core.repo import find_root
 from bench.measure import estimate, stats
-from bench.store import layout, reruns, rounds_file
 from bench.store.lock import Lock
 from bench.tasks import compare, noise
 
@@ -59,32 +58,11 @@ def cmd_noise(args: argparse.Namespace) -> int:
 
 def _between(args: argparse.Namespace) -> int:
     """noise --between: the run-to-run term from stored runs (no measuring)."""
-
-    if len(args.between) < 2:
-        raise UsageError("--between needs the rounds files of at least two separate runs")
-    runs, seen = [], dict[bytes, str]()
-    for name in args.between:
-        path = Path(name)
-        if not path.is_file():
-            raise UsageError(f"--between {name}: no such rounds file")
-        data = path.read_bytes()  # the same file twice, or a copy of it: the same bytes
-        if data in seen:
-            raise UsageError(f"--between: {name} is {seen[data]} again; the term needs separate runs")
-        seen[data] = name
-        try:
-            runs.append(rounds_file.load(path))
-        except (ValueError, KeyError) as exc:
-            raise UsageError(f"--between {name}: not a rounds file ({exc})") from None
-    reference = next((a for a in runs[0].arm.unique() if a.startswith(f"{estimate.REFERENCE}:")), None)
-    if reference is None:
-        raise UsageError(f"--between: {args.between[0]} has no {estimate.REFERENCE} rounds to take ratios to")
-    found = estimate.between_runs(runs, reference)
-    if not found["pairs"]:
-        raise UsageError("--between: the runs share no ratio to compare")
     root = find_root(Path("."))
+    runs = noise.load_runs(args.between)
+    found = noise.term(runs, args.between)  # what cannot be used is refused before the host is probed
     machine, fp = host(args, root)
-    named = [_shown(Path(n), root) for n in args.between]  # never a local absolute path in what is published
-    path = reruns.save(layout.results_dir(root), machine, found, named, fp.get("id"))
+    path = noise.save_term(found, args.between, root, machine, fp.get("id"))
     print(
         f"{len(runs)} runs, {found['pairs']} ratio pairs: {found['agreed']:.0%} agreed within their own 95% intervals "
         f"(honest intervals: 95%); run-to-run log sd {found['tau']:.2%}, which widens every ratio interval on "
@@ -92,11 +70,3 @@ def _between(args: argparse.Namespace) -> int:
     )
     print(f"stored: {path.relative_to(root)}")
     return 0
-
-
-def _shown(path, root) -> str:
-    """A rounds file as the results name it: relative to the checkout, else by its last folder and name."""
-    try:
-        return str(path.resolve().relative_to(root.resolve()))
-    except ValueError:
-        return f"{path.parent.name}/{path.name}"

@@ -16,8 +16,9 @@ from pathlib import Path
 import pandas as pd
 
 from bench.core import files
+from bench.core.errors import RunError
 from bench.measure import estimate, stats
-from bench.store import layout
+from bench.store import layout, reruns, rounds_file
 from bench.tasks.compare import CompareOptions, measure
 
 TARGETS = (0.10, 0.05)
@@ -127,3 +128,50 @@ def render(table: pd.DataFrame, opts: CompareOptions, rounds: int) -> str:
         "rounds_for_X: rounds for a true X change to be flagged with 95% power (-1: never at this threshold).\n\n"
         + shown[cols].to_markdown(index=False, disable_numparse=True)
     )
+
+
+def load_runs(names: list[str]) -> list[pd.DataFrame]:
+    """The rounds files of separate runs for `noise --between`: at least two, each readable, none the
+    same bytes as another (the same file twice is no second run); RunError saying which otherwise."""
+    if len(names) < 2:
+        raise RunError("--between needs the rounds files of at least two separate runs")
+    runs, seen = [], dict[bytes, str]()
+    for name in names:
+        path = Path(name)
+        if not path.is_file():
+            raise RunError(f"--between {name}: no such rounds file")
+        data = path.read_bytes()
+        if data in seen:
+            raise RunError(f"--between: {name} is {seen[data]} again; the term needs separate runs")
+        seen[data] = name
+        try:
+            runs.append(rounds_file.load(path))
+        except (ValueError, KeyError) as exc:
+            raise RunError(f"--between {name}: not a rounds file ({exc})") from None
+    return runs
+
+
+def term(runs: list[pd.DataFrame], names: list[str]) -> dict:
+    """The run-to-run term of the ratios to the reference over separate runs (estimate.between_runs);
+    RunError when the runs hold no reference or share no ratio."""
+    reference = next((a for a in runs[0].arm.unique() if a.startswith(f"{estimate.REFERENCE}:")), None)
+    if reference is None:
+        raise RunError(f"--between: {names[0]} has no {estimate.REFERENCE} rounds to take ratios to")
+    found = estimate.between_runs(runs, reference)
+    if not found["pairs"]:
+        raise RunError("--between: the runs share no ratio to compare")
+    return found
+
+
+def save_term(found: dict, names: list[str], root: Path, machine: str, fingerprint_id) -> Path:
+    """The term stored for `machine` with the files it came from (relative to the checkout)."""
+    named = [_shown(Path(n), root) for n in names]  # never a local absolute path in what is published
+    return reruns.save(layout.results_dir(root), machine, found, named, fingerprint_id)
+
+
+def _shown(path, root) -> str:
+    """A rounds file as the results name it: relative to the checkout, else by its last folder and name."""
+    try:
+        return str(path.resolve().relative_to(root.resolve()))
+    except ValueError:
+        return f"{path.parent.name}/{path.name}"
