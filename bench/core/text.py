@@ -15,16 +15,20 @@ def scrub_paths(text: str) -> str:
 def md_text(text) -> str:
     """Text from outside (an exception message, a machine, framework or benchmark name) made inert in
     Markdown: one line, no raw HTML (every < an entity), no table break ('|'), code span or inline link."""
-    one_line = " ".join(str(text).split())
-    escaped = one_line.replace("<", "&lt;")  # no tag can open; '>' and '&' alone are text (and read well in a terminal)
+    return _inert(" ".join(str(text).split()))
+
+
+def _inert(text: str) -> str:
+    escaped = text.replace("<", "&lt;")  # no tag can open; '>' and '&' alone are text (and read well in a terminal)
     return escaped.replace("\\", "\\\\").replace("|", "\\|").replace("`", "\\`").replace("](", "]\\(")
 
 
 def md_note(text) -> str:
     """A line of the tool's own text for Markdown: its `code spans` kept as code, everything else
-    made inert as md_text makes it (no raw backticks shown where a code span was meant)."""
-    parts = re.split(r"`([^`]+)`", str(text))
-    return "".join(f"`{part}`" if i % 2 else md_text(part) for i, part in enumerate(parts))
+    made inert as md_text makes it (no raw backticks shown where a code span was meant), the spaces
+    around a code span kept."""
+    parts = re.split(r"`([^`]+)`", " ".join(str(text).split()))
+    return "".join(f"`{part}`" if i % 2 else _inert(part) for i, part in enumerate(parts))
 
 
 def md_table(frame, index: bool = True) -> str:

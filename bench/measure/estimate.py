@@ -12,21 +12,11 @@ import numpy as np
 import pandas as pd
 
 from bench.measure import stats
+from bench.workload.benchmarks import DEFAULT_KEY
 
 REFERENCE = "torch"  # every framework's ratio is to this one (the first arm where it did not run)
 RATIO_TARGET = {False: 0.03, True: 0.08}  # full / quick run: the widest a published ratio's 95% interval may be
 CELL_TARGET = 0.10  # the widest a published absolute cell's 95% interval may be
-
-# Within-arm ratios: each benchmark's parameter value the others are divided by (batch vs batch for
-# the throughput benchmarks: per-call times, which the report turns into samples/s).
-DEFAULT_KEY = {
-    "throughput.TrainStep.time_train_step": "128",
-    "throughput.Predict.time_predict": "128",
-    "variants.ImplementationVariants.time_variant_train_step": "fused",
-    "variants.Precisions.time_precision_train_step": "float32",
-    "variants.Sequences.time_sequence_train_step": "row",
-    "variants.HiddenScaling.time_hidden_train_step": "128",
-}
 
 
 def _samples(text) -> list[float]:

@@ -23,7 +23,7 @@ import random
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -31,8 +31,7 @@ import pandas as pd
 from bench.measure import stats
 from bench.measure.client import Worker, WorkerError
 from bench.measure.sampler import Sampler, Spent, WorkerLike
-
-PLACE = ("framework", "device")  # parameters that say where a job runs, not what it measures
+from bench.store.record import Measurement, frame_of, key_of
 
 
 @dataclass(frozen=True)
@@ -67,33 +66,6 @@ class Plan:
 
 
 @dataclass
-class Measurement:
-    """One arm's value for one benchmark and parameters in one round (the process): the data model of
-    the engine, its stored rounds file, the asv results written from it and the report's ratios."""
-
-    arm: str
-    framework: str
-    device: str
-    benchmark: str
-    param: int  # asv's index into the benchmark's parameter grid
-    params: str  # every parameter, "torch, cpu, 128"
-    key: str  # the parameters without framework and device: what arms are paired on ("128")
-    round: int
-    value: float = math.nan  # mean seconds per call over the round's samples
-    samples: str = ""  # per-call seconds of each sample, in the order taken (sample k = pass k)
-    bracket: str = ""  # with a reference arm: its per-call seconds around each of these samples (the
-    # geometric mean of the reference samples taken just before and just after), what sample k is paired with
-    after: str = ""  # the arm whose sample (or calibration) ran just before each sample, "-" for none
-    gap: str = ""  # seconds from the end of that arm's sample to the start of each sample (settling included)
-    number: int | None = None  # calls per sample
-    unit: str = "seconds"
-    status: str = "ok"  # ok, skipped, failed
-    reason: str = ""
-    version: str | None = None
-    all_params: str = "[]"  # asv's parameter grid (JSON), for writing asv results
-
-
-@dataclass
 class Rounds:
     """Every round an engine run took, why it stopped, and where its wall time went."""
 
@@ -125,11 +97,6 @@ def compile_caches() -> dict[str, str]:
     hit is what the compile would have given. Staging only: asv's cold-start jobs never see it."""
     home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "seqmnist-bench"
     return {"JAX_COMPILATION_CACHE_DIR": str(home / "jax"), "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0"}
-
-
-def frame_of(rows: list[Measurement]) -> pd.DataFrame:
-    cols = list(Measurement.__dataclass_fields__)
-    return pd.DataFrame([asdict(r) for r in rows], columns=cols)
 
 
 def run_rounds(
@@ -210,12 +177,8 @@ def _first_reasons(frame: pd.DataFrame) -> str:
 
 
 def pair_key(job: dict) -> str:
-    """What arms are paired on: a job's parameters other than framework and device."""
-    names = job.get("param_names") or []
-    kept = [p for n, p in zip(names, job["params"]) if n not in PLACE]
-    if not names:
-        kept = list(job["params"])
-    return ", ".join(str(p).strip("'") for p in kept)
+    """What arms are paired on: a job's parameters other than framework and device (record.key_of)."""
+    return key_of(job.get("param_names") or [], job["params"])
 
 
 def one_round(

@@ -1,8 +1,8 @@
 """asv results -> tidy pandas DataFrame -> published tables, plots and regression verdicts.
 
 One module per stage, as psf/pyperf separates loading, formatting and comparing:
-load.py (asv results and run metadata -> the frame), paired.py (the stored rounds' intervals joined to
-it), metrics.py (what each stored value means to a reader), tables.py (the comparison table),
+load.py (asv results and run metadata -> the frame, what each value means from
+bench/workload/benchmarks.py), paired.py (the stored rounds' intervals joined to it), tables.py (the comparison table),
 sections.py (the variants sections), summary.py (the answer sentences, the README's block),
 open_division.py (the open division's table), hosts.py (machine keys of one kind shown together),
 breakdowns.py (where the step time goes), changes.py (change points in the history), verdicts.py
@@ -15,7 +15,6 @@ from bench.report.breakdowns import breakdown_table, load_profiles, plot_breakdo
 from bench.report.changes import change_points, change_text, newest_worse
 from bench.report.hosts import load_hosts
 from bench.report.load import ReportError, commit_rows, latest_commits, load_results
-from bench.report.metrics import METRICS, Metric, display_value, metric_of
 from bench.report.page import write_page
 from bench.report.plots import plot_answer, plot_history, plot_ratios, plot_scaling, plot_throughput
 from bench.report.publish import README_END, README_START, export_tidy, update_readme, write_latest
@@ -30,6 +29,7 @@ from bench.report.verdicts import (
     render_regressions,
     resolve_commit,
 )
+from bench.workload.benchmarks import METRICS, Metric, display_value, metric_of
 
 __all__ = [
     "METRICS",

@@ -14,8 +14,9 @@ import pandas as pd
 from bench.core.errors import RunError
 from bench.core.files import CorruptFile
 from bench.measure.stats import rerun_interval
-from bench.report.metrics import BENCHMARKS, metric_of
 from bench.report.paired import attach
+from bench.store.record import key_of
+from bench.workload.benchmarks import BENCHMARKS, metric_of
 from impls.registry import BUILTINS
 
 
@@ -124,6 +125,7 @@ COLUMNS = [
     "batch_size",
     "epochs",
     "param",
+    "key",  # the parameters but framework and device, as the engine's rounds name them (record.key_of)
     "value",
     "unit",
     "status",
@@ -212,6 +214,7 @@ def _rows(res, machine: str, meta: dict, described: dict | None = None):
                 "batch_size": batch,
                 "epochs": epochs,
                 "param": None if third is None else str(third),
+                "key": key_of(names, combo),
                 "value": float("nan") if value is None else float(value),
                 "unit": unit,
                 "status": status,

@@ -16,15 +16,15 @@ import pandas as pd
 from markupsafe import Markup
 
 from bench.core import files
-from bench.core.text import scrub_paths
+from bench.core.text import md_note, scrub_paths
 from bench.report import hosts
 from bench.report.breakdowns import breakdown_table, causes, shown_commits
 from bench.report.changes import change_text
 from bench.report.load import is_quick, latest_commits, runs
-from bench.report.metrics import BENCHMARKS
 from bench.report.sections import Section, open_division_section, variant_sections
 from bench.report.summary import answer
-from bench.report.tables import WIDE, _nothing_ran, comparison_table, header_line
+from bench.report.tables import FACT_SEP, RATIO_SEP, WIDE, _nothing_ran, comparison_table, header_line
+from bench.workload.benchmarks import BENCHMARKS
 
 TEMPLATE = Path(__file__).with_name("page.html.j2")
 
@@ -89,6 +89,7 @@ def write_page(
         _add_breakdown(block, (profiles or {}).get(block.machine), out_dir)
     env = Environment(loader=FileSystemLoader(TEMPLATE.parent), autoescape=select_autoescape(["j2"]))
     env.filters["code"] = text_html
+    env.filters["md"] = markdown_html
     page = env.get_template(TEMPLATE.name).render(
         machines=machines,
         metrics=[(m.name, m.label, _unit_text(m), m.how) for m in BENCHMARKS.values() if m.column],
@@ -176,7 +177,7 @@ def _machine_block(frame: pd.DataFrame, machine: str, commit: str, out_dir: Path
         for device in ("cpu", "gpu")
         if (uri := _png(out_dir / f"{kind}_{machine}_{device}.png"))
     ]
-    facts = [_inline_code(part) for part in header_line(frame, machine, commit).split(" · ")]
+    facts = [_inline_code(part) for part in header_line(frame, machine, commit).split(FACT_SEP)]
     single = frame[(frame.machine == machine) & (frame.status == "ok")].groupby("device").commit.nunique()
     history = [f"{device}: one commit stored so far, so no history plot yet" for device, n in single.items() if n < 2]
     return MachineBlock(machine, commit, facts, devices, plots, _reproduce(frame, machine, commit), history=history)
@@ -269,8 +270,8 @@ def table_html(table: pd.DataFrame) -> str:
 
 
 def _cell_html(value) -> str:
-    """A cell's text, escaped; a ratio after ' · ' on a line of its own (half the column's width)."""
-    return html.escape(str(value)).replace(" · ", "<br>· ")
+    """A cell's text, escaped; a ratio after RATIO_SEP on a line of its own (half the column's width)."""
+    return html.escape(str(value)).replace(RATIO_SEP, "<br>" + RATIO_SEP.lstrip())
 
 
 def _header_link(column: str, metric: str | None) -> str:
@@ -291,13 +292,19 @@ def _unit_text(metric) -> str:
 
 
 def _inline_code(text: str) -> str:
-    """One part of the table header (Markdown, outside values escaped by header_line) as inline HTML."""
+    """A line of Markdown (outside values escaped, as header_line and the answer write them) as inline HTML."""
     return _markdown().renderInline(text)
 
 
 def text_html(text: str) -> Markup:
-    """A line of the tool's plain text as HTML: escaped, its `code spans` shown as code (no raw backticks)."""
-    return Markup(re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(str(text), quote=False)))
+    """A line of the tool's plain text as HTML: made Markdown by md_note (its `code spans` kept, all else
+    inert), then rendered as every other line of the page is (no raw backticks)."""
+    return Markup(_inline_code(md_note(text)))
+
+
+def markdown_html(text: str) -> Markup:
+    """A line that is Markdown already (the answer sentences) as HTML."""
+    return Markup(_inline_code(text))
 
 
 def _png(path: Path) -> str | None:

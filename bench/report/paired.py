@@ -15,11 +15,10 @@ import pandas as pd
 from bench.measure import estimate, stats
 from bench.store import reruns, rounds_file
 from bench.store.layout import rounds_dir
+from bench.workload.benchmarks import HOST_MATMUL, TRAIN_STEP
 from bench.workload.harness import train_step_flops
 from impls import LSTMConfig
 
-MATMUL = "baseline.HostMatmul.time_host_matmul"
-TRAIN = "throughput.TrainStep.time_train_step"
 PAIRED_COLUMNS = [
     "paired",
     "paired_rounds",
@@ -38,13 +37,6 @@ PAIRED_COLUMNS = [
     "rerun_tau",
     "carryover",  # the carry-overs between arms established beyond 1% in these rounds ("" for none)
 ]
-
-
-def row_key(batch_size, param) -> str:
-    """The engine's pairing key of a tidy row: its parameters other than framework and device."""
-    if pd.notna(batch_size):
-        return str(int(batch_size))
-    return "" if param is None or (isinstance(param, float) and math.isnan(param)) else str(param)
 
 
 def attach(frame: pd.DataFrame, results_dir: Path) -> pd.DataFrame:
@@ -75,7 +67,7 @@ def _fill(frame: pd.DataFrame, idx, rounds: pd.DataFrame, tau: float = 0.0) -> N
     frame.loc[idx, "carryover"] = "; ".join(estimate.carry_text(r) for r in named.itertuples())
     cells = estimate.cells(rounds).set_index(["arm", "benchmark", "key"])
     within = estimate.within(rounds).set_index(["arm", "benchmark", "key"])
-    shares = peak_shares(rounds).set_index("arm") if MATMUL in set(rounds.benchmark) else pd.DataFrame()
+    shares = peak_shares(rounds).set_index("arm") if HOST_MATMUL in set(rounds.benchmark) else pd.DataFrame()
     for device in sorted({a.split(":", 1)[1] for a in arms}):
         ref = f"{estimate.REFERENCE}:{device}" if f"{estimate.REFERENCE}:{device}" in arms else None
         ratios = estimate.ratios(rounds, ref).set_index(["arm", "benchmark", "key"]) if ref else pd.DataFrame()
@@ -84,7 +76,7 @@ def _fill(frame: pd.DataFrame, idx, rounds: pd.DataFrame, tau: float = 0.0) -> N
             if row.device != device:
                 continue
             arm = f"{row.framework}:{device}"
-            key = (arm, row.benchmark, row_key(row.batch_size, row.param))
+            key = (arm, row.benchmark, row.key)
             if key not in cells.index:
                 continue
             c = cells.loc[key]
@@ -107,7 +99,7 @@ def _fill(frame: pd.DataFrame, idx, rounds: pd.DataFrame, tau: float = 0.0) -> N
                 w = within.loc[key]
                 scale = _batch_scale(key[2], w.reference) if row.metric in ("train_step", "predict") else 1.0
                 frame.loc[i, ["within", "within_low", "within_high"]] = [scale / w.ratio, scale / w.high, scale / w.low]
-            if row.benchmark == TRAIN and key[2] == "128" and arm in shares.index:
+            if row.benchmark == TRAIN_STEP and key[2] == "128" and arm in shares.index:
                 s = shares.loc[arm]
                 frame.loc[i, ["peak_share", "peak_low", "peak_high", "matmul_gflops"]] = [
                     s.share,
@@ -131,12 +123,12 @@ def peak_shares(rounds: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
 
     ok = estimate.ok_rows(rounds)
     train = (
-        ok[(ok.benchmark == TRAIN) & (ok.key == "128")]
+        ok[(ok.benchmark == TRAIN_STEP) & (ok.key == "128")]
         .drop_duplicates(["arm", "round"])
         .set_index(["arm", "round"])
         .value
     )
-    mm = ok[ok.benchmark == MATMUL].drop_duplicates(["arm", "round"]).set_index(["arm", "round"]).value
+    mm = ok[ok.benchmark == HOST_MATMUL].drop_duplicates(["arm", "round"]).set_index(["arm", "round"]).value
     flops, mm_flops = train_step_flops(LSTMConfig(), 128), 2 * 2048**3
     both = pd.concat({"train": train, "mm": mm}, axis=1).dropna()
     out = []

@@ -9,7 +9,7 @@ import pandas as pd
 
 from bench.core import files
 from bench.report.load import latest_commits
-from bench.report.metrics import METRICS, display_value, hidden_flops
+from bench.workload.benchmarks import METRICS, display_value, hidden_flops
 
 
 def _pyplot():
@@ -85,45 +85,59 @@ def plot_throughput(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
     return written
 
 
+def _ratio_rows(frame: pd.DataFrame, batch: int | None = None):
+    """(machine, commit, device, rows) of each machine's shown commit: its train and predict rows with a
+    ratio to the reference (at `batch` only, when given), what the ratio plots draw."""
+    for machine, commit in latest_commits(frame).items():
+        sel = frame[(frame.machine == machine) & (frame.commit == commit) & (frame.status == "ok")]
+        sel = sel[sel.metric.isin(["train_step", "predict"]) & sel.ratio.notna()]
+        if batch is not None:
+            sel = sel[sel.batch_size == batch]
+        for device in sorted(sel.device.dropna().unique()):
+            yield machine, commit, device, sel[sel.device == device]
+
+
+def _bars(rows: pd.DataFrame) -> list[pd.Series]:
+    """matplotlib's error bars of the ratios: the distances below and above to the interval's ends."""
+    return [
+        (rows.ratio - rows.ratio_low).clip(lower=0).fillna(0),
+        (rows.ratio_high - rows.ratio).clip(lower=0).fillna(0),
+    ]
+
+
 def plot_ratios(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
     """Each framework's throughput ratio to the reference with its 95% interval (from per-round pairs),
     per batch size, train and predict side by side, a line at 1.0: the comparison at a glance."""
     plt = _pyplot()
     written = []
-    for machine, commit in latest_commits(frame).items():
-        sel = frame[(frame.machine == machine) & (frame.commit == commit) & (frame.status == "ok")]
-        sel = sel[sel.metric.isin(["train_step", "predict"]) & sel.ratio.notna()]
-        for device in sorted(sel.device.dropna().unique()):
-            dev = sel[sel.device == device]
-            fws = sorted(dev.framework.unique(), key=lambda f: (f != dev.reference.iloc[0], f))
-            fig, axes = plt.subplots(1, 2, figsize=(10, 4.6), sharey=True)
-            for ax, metric in zip(axes, ["train_step", "predict"]):
-                part = dev[dev.metric == metric]
-                batches = sorted(part.batch_size.dropna().astype(int).unique())
-                for k, fw in enumerate(fws):
-                    g = part[part.framework == fw].set_index(part[part.framework == fw].batch_size.astype(int))
-                    xs = [i + (k - (len(fws) - 1) / 2) * 0.12 for i, b in enumerate(batches) if b in g.index]
-                    g = g.reindex([b for b in batches if b in g.index])
-                    low = (g.ratio - g.ratio_low).clip(lower=0).fillna(0)
-                    high = (g.ratio_high - g.ratio).clip(lower=0).fillna(0)
-                    ax.errorbar(xs, g.ratio, yerr=[low, high], fmt="o", capsize=3, label=fw)
-                ax.axhline(1.0, color="grey", lw=1)
-                ax.set_xticks(range(len(batches)), [str(b) for b in batches])
-                ax.set(
-                    yscale="log",
-                    xlabel="batch size",
-                    ylabel=f"samples/s ÷ {dev.reference.iloc[0]}",
-                    title=f"{METRICS[metric].label} ({device})",
-                )
-                ax.yaxis.set_major_locator(_ticker().LogLocator(base=2))
-                ax.yaxis.set_major_formatter(_ticker().FuncFormatter(lambda v, _: f"{v:g}x"))
-                ax.yaxis.set_minor_formatter(_ticker().NullFormatter())
-                ax.grid(True, axis="y", which="major", alpha=0.3)
-            axes[0].legend(fontsize="small", loc="upper left", bbox_to_anchor=(0, -0.18), ncol=len(fws))
-            fig.suptitle(
-                f"{machine} @ {commit[:8]}: ratio to {dev.reference.iloc[0]}; bars: 95% interval from paired rounds"
+    for machine, commit, device, dev in _ratio_rows(frame):
+        fws = sorted(dev.framework.unique(), key=lambda f: (f != dev.reference.iloc[0], f))
+        fig, axes = plt.subplots(1, 2, figsize=(10, 4.6), sharey=True)
+        for ax, metric in zip(axes, ["train_step", "predict"]):
+            part = dev[dev.metric == metric]
+            batches = sorted(part.batch_size.dropna().astype(int).unique())
+            for k, fw in enumerate(fws):
+                g = part[part.framework == fw].set_index(part[part.framework == fw].batch_size.astype(int))
+                xs = [i + (k - (len(fws) - 1) / 2) * 0.12 for i, b in enumerate(batches) if b in g.index]
+                g = g.reindex([b for b in batches if b in g.index])
+                ax.errorbar(xs, g.ratio, yerr=_bars(g), fmt="o", capsize=3, label=fw)
+            ax.axhline(1.0, color="grey", lw=1)
+            ax.set_xticks(range(len(batches)), [str(b) for b in batches])
+            ax.set(
+                yscale="log",
+                xlabel="batch size",
+                ylabel=f"samples/s ÷ {dev.reference.iloc[0]}",
+                title=f"{METRICS[metric].label} ({device})",
             )
-            written.append(_save(fig, out_dir / f"ratios_{machine}_{device}.png", 110))
+            ax.yaxis.set_major_locator(_ticker().LogLocator(base=2))
+            ax.yaxis.set_major_formatter(_ticker().FuncFormatter(lambda v, _: f"{v:g}x"))
+            ax.yaxis.set_minor_formatter(_ticker().NullFormatter())
+            ax.grid(True, axis="y", which="major", alpha=0.3)
+        axes[0].legend(fontsize="small", loc="upper left", bbox_to_anchor=(0, -0.18), ncol=len(fws))
+        fig.suptitle(
+            f"{machine} @ {commit[:8]}: ratio to {dev.reference.iloc[0]}; bars: 95% interval from paired rounds"
+        )
+        written.append(_save(fig, out_dir / f"ratios_{machine}_{device}.png", 110))
     return written
 
 
@@ -132,23 +146,17 @@ def plot_answer(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
     inference throughput ratio to the reference at batch 128 with its 95% interval, fastest on top."""
     plt = _pyplot()
     written = []
-    for machine, commit in latest_commits(frame).items():
-        sel = frame[(frame.machine == machine) & (frame.commit == commit) & (frame.status == "ok")]
-        sel = sel[sel.metric.isin(["train_step", "predict"]) & (sel.batch_size == 128) & sel.ratio.notna()]
-        for device in sorted(sel.device.dropna().unique()):
-            dev = sel[sel.device == device]
-            fig, axes = plt.subplots(1, 2, figsize=(7.2, 0.35 * dev.framework.nunique() + 1.1), sharex=True)
-            for ax, metric, what in zip(axes, ["train_step", "predict"], ["training", "inference"]):
-                part = dev[dev.metric == metric].sort_values("ratio")
-                low = (part.ratio - part.ratio_low).clip(lower=0).fillna(0)
-                high = (part.ratio_high - part.ratio).clip(lower=0).fillna(0)
-                ax.barh(part.framework, part.ratio, color="#9db7d3")
-                ax.errorbar(part.ratio, part.framework, xerr=[low, high], fmt="none", ecolor="#1d232a", capsize=3)
-                ax.axvline(1.0, color="grey", lw=1)
-                ax.set_title(f"{what} @128: ÷ {dev.reference.iloc[0]}", fontsize="medium")
-                ax.xaxis.set_major_formatter(_ticker().FuncFormatter(lambda v, _: f"{v:g}x"))
-                ax.grid(True, axis="x", alpha=0.3)
-            written.append(_save(fig, out_dir / f"answer_{machine}_{device}.png", 90))
+    for machine, _commit, device, dev in _ratio_rows(frame, batch=128):
+        fig, axes = plt.subplots(1, 2, figsize=(7.2, 0.35 * dev.framework.nunique() + 1.1), sharex=True)
+        for ax, metric, what in zip(axes, ["train_step", "predict"], ["training", "inference"]):
+            part = dev[dev.metric == metric].sort_values("ratio")
+            ax.barh(part.framework, part.ratio, color="#9db7d3")
+            ax.errorbar(part.ratio, part.framework, xerr=_bars(part), fmt="none", ecolor="#1d232a", capsize=3)
+            ax.axvline(1.0, color="grey", lw=1)
+            ax.set_title(f"{what} @128: ÷ {dev.reference.iloc[0]}", fontsize="medium")
+            ax.xaxis.set_major_formatter(_ticker().FuncFormatter(lambda v, _: f"{v:g}x"))
+            ax.grid(True, axis="x", alpha=0.3)
+        written.append(_save(fig, out_dir / f"answer_{machine}_{device}.png", 90))
     return written
 
 

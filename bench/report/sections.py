@@ -12,12 +12,12 @@ import pandas as pd
 from bench.core.text import md_note, md_table, md_text
 from bench.report import open_division
 from bench.report.load import commit_rows
-from bench.report.metrics import (
+from bench.report.tables import RATIO_SEP, table_frameworks
+from bench.workload.benchmarks import (
     ACCURACY_VARIANTS,
     VARIANT_METRICS,
     hidden_flops,
 )
-from bench.report.tables import table_frameworks
 from impls import PRECISIONS, SEQUENCES, VARIANTS
 from impls.base import TF32_GPU
 
@@ -150,9 +150,9 @@ def _variant_cell(r) -> str:
         text += f" ±{r.spread:.1%}"
     if pd.notna(r.within):
         text += (
-            f" · {r.within:.2f}x [{r.within_low:.2f}, {r.within_high:.2f}]"
+            f"{RATIO_SEP}{r.within:.2f}x [{r.within_low:.2f}, {r.within_high:.2f}]"
             if r.within_low > 0 and math.isfinite(r.within_high)
-            else f" · {r.within:.2f}x"
+            else f"{RATIO_SEP}{r.within:.2f}x"
         )
     return text
 

@@ -8,7 +8,7 @@ import pandas as pd
 
 from bench.core.text import md_note, md_table, md_text
 from bench.report.load import commit_rows, runs, shown_commits
-from bench.report.tables import WIDE, _code, comparison_table, header_line, ratio_text
+from bench.report.tables import RATIO_SEP, WIDE, _code, comparison_table, header_line, ratio_text
 
 ANSWERED = (("train_step", "Training"), ("predict", "Inference"))  # the questions answered first, at batch 128
 
@@ -27,7 +27,7 @@ def answer(frame: pd.DataFrame, machine: str, commit: str, device: str = "cpu") 
         rows = rows.sort_values("ratio", ascending=False)
         reference, best = rows.reference.iloc[0], rows.iloc[0]
         others = [r for r in rows.itertuples() if r.framework != reference]
-        ratios = ", ".join(f"{md_text(r.framework)} {ratio_text(r).removeprefix(' · ')}" for r in others)
+        ratios = ", ".join(f"{md_text(r.framework)} {ratio_text(r).removeprefix(RATIO_SEP)}" for r in others)
         lead = f"{md_text(best.framework)} fastest" + (
             "" if best.framework == reference else f" ({md_text(reference)} = 1.00x)"
         )
@@ -49,7 +49,7 @@ def compact_table(table: pd.DataFrame) -> pd.DataFrame:
     for column in COMPACT:
         if column not in table:
             continue
-        parts = table[column].str.partition(" · ")
+        parts = table[column].str.partition(RATIO_SEP)
         out[column] = parts[0]
         out[column.replace("samples/s", "ratio")] = parts[2]
     compact = pd.DataFrame(out, index=table.index)

@@ -13,7 +13,7 @@ from bench.core.text import md_note, md_table, md_text, scrub_paths
 from bench.measure.estimate import CARRYOVER_LIMIT, CELL_TARGET, RATIO_TARGET, half_width
 from bench.measure.stats import MIN_ROUNDS, Z95, paired_by_seed
 from bench.report.load import commit_rows, is_quick, latest_commits
-from bench.report.metrics import (
+from bench.workload.benchmarks import (
     METRICS,
     TABLE_METRICS,
     display_value,
@@ -233,15 +233,19 @@ def wider_than_target(sel: pd.DataFrame) -> str:
     )
 
 
+RATIO_SEP = " · "  # between a cell's value and its ratio: the page breaks the line there, the README splits on it
+FACT_SEP = " · "  # between the facts of a table's header line: the page sets each apart
+
+
 def ratio_text(row) -> str:
     """' · 0.66x [0.64, 0.68]': throughput ratio to the reference framework with its 95% interval
     (' · 1.00x ref' for the reference itself); '‡' marks a framework whose processes are bimodal."""
     mark = " ‡" if row.bimodal else ""
     if row.framework == row.reference:
-        return f" · 1.00x ref{mark}"
+        return f"{RATIO_SEP}1.00x ref{mark}"
     if not (row.ratio_low > 0 and math.isfinite(row.ratio_high)):
-        return f" · {row.ratio:.2f}x [too few rounds]{mark}"
-    return f" · {row.ratio:.2f}x [{row.ratio_low:.2f}, {row.ratio_high:.2f}]{mark}"
+        return f"{RATIO_SEP}{row.ratio:.2f}x [too few rounds]{mark}"
+    return f"{RATIO_SEP}{row.ratio:.2f}x [{row.ratio_low:.2f}, {row.ratio_high:.2f}]{mark}"
 
 
 def seed_ratio_text(ok: pd.DataFrame, fw: str, reference: str = "torch") -> str:
@@ -251,13 +255,13 @@ def seed_ratio_text(ok: pd.DataFrame, fw: str, reference: str = "torch") -> str:
     rows = {r.framework: r for r in ok.itertuples()}
     own = getattr(rows.get(fw), "samples", None)
     if fw == reference:
-        return " · 1.00x ref" if isinstance(own, list) and len(own) >= 2 else ""
+        return f"{RATIO_SEP}1.00x ref" if isinstance(own, list) and len(own) >= 2 else ""
     a, b = getattr(rows.get(reference), "samples", None), getattr(rows.get(fw), "samples", None)
     if not isinstance(a, list) or not isinstance(b, list) or len(a) != len(b) or len(a) < 2:
         return ""
 
     ratio, low, high, n = paired_by_seed(a, b)
-    return f" · {ratio:.2f}x [{low:.2f}, {high:.2f}] ({n} seeds paired)"
+    return f"{RATIO_SEP}{ratio:.2f}x [{low:.2f}, {high:.2f}] ({n} seeds paired)"
 
 
 def _interval(metric, shown: float, spread: float, runs: int) -> str:
@@ -335,7 +339,7 @@ def header_line(frame: pd.DataFrame, machine: str, commit: str) -> str:
     trained = sel[sel.metric.map(lambda m: m in METRICS and METRICS[m].accuracy) & (sel.status == "ok")]
     if len(trained) and isinstance(trained.data.iloc[0], str):
         parts.append(f"accuracy data: {md_text(scrub_paths(trained.data.iloc[0]))}")
-    return " · ".join(parts)
+    return FACT_SEP.join(parts)
 
 
 def _code(text) -> str:

@@ -14,7 +14,7 @@ from bench.core.repo import git_try
 from bench.core.text import md_table, md_text
 from bench.measure import stats
 from bench.report.load import ReportError, _merge_env
-from bench.report.metrics import METRICS
+from bench.workload.benchmarks import METRICS
 
 VERDICT_ORDER = ["regression", "failed", "improvement", "inconclusive", "new", "gone", "unchanged"]
 

@@ -10,33 +10,14 @@ import pandas as pd
 
 from bench.core import files
 from bench.store.layout import rounds_file
-
-COLUMNS = [
-    "arm",
-    "framework",
-    "device",
-    "benchmark",
-    "param",
-    "params",
-    "key",
-    "round",
-    "value",
-    "samples",
-    "bracket",
-    "after",
-    "gap",
-    "number",
-    "unit",
-    "status",
-    "reason",
-]
+from bench.store.record import STORED
 
 
 def save(frame: pd.DataFrame, results_asv: Path, machine: str, commit: str, append: bool) -> Path:
     """Write (or with `append`, add after an earlier run's rounds, renumbered) atomically."""
     path = rounds_file(results_asv, machine, commit)
     path.parent.mkdir(parents=True, exist_ok=True)
-    frame = frame[[c for c in COLUMNS if c in frame]].copy()
+    frame = frame[[c for c in STORED if c in frame]].copy()
     frame["reason"] = frame["reason"].astype(str).str.replace(r"\s+", " ", regex=True).str[-300:]
     if append and path.is_file():
         old = load(path)

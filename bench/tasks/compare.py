@@ -62,7 +62,7 @@ class Comparison:
 
     base: str
     head: str
-    rounds: pd.DataFrame  # framework, device, benchmark, param, params, round, side, first, value, ...
+    rounds: pd.DataFrame  # bench.store.record.Measurement rows, arm "base" or "head"
     verdicts: pd.DataFrame
     wall_seconds: dict[str, float]  # per framework:device
     skipped: dict[str, str]
@@ -109,22 +109,22 @@ def estimates(rounds: pd.DataFrame, threshold: float, confidence: float, allow_g
 
     out = []
     for key, group in rounds.groupby(KEYS, sort=False):
-        wide = group.pivot_table(index="round", columns="side", values="value", aggfunc="first")
-        statuses = {side: set(group[group.side == side].status) for side in ("base", "head")}
+        wide = group.pivot_table(index="round", columns="arm", values="value", aggfunc="first")
+        statuses = {side: set(group[group.arm == side].status) for side in ("base", "head")}
         row = dict(zip(KEYS, key))
         base_ok, head_ok = "ok" in statuses["base"], "ok" in statuses["head"]
         if "failed" in statuses["head"]:
-            reason = group[(group.side == "head") & (group.status == "failed")].reason.iloc[-1]
+            reason = group[(group.arm == "head") & (group.status == "failed")].reason.iloc[-1]
             row.update(verdict="failed", reason=reason)
         elif "failed" in statuses["base"]:
-            reason = group[(group.side == "base") & (group.status == "failed")].reason.iloc[-1]
+            reason = group[(group.arm == "base") & (group.status == "failed")].reason.iloc[-1]
             row.update(verdict="base failed", reason=reason)
         elif not base_ok and not head_ok:
             continue  # skipped on both sides: nothing to say
         elif not base_ok:
             row.update(verdict="new")
         elif not head_ok:
-            said = group[(group.side == "head") & group.reason.astype(str).str.strip().ne("")].reason
+            said = group[(group.arm == "head") & group.reason.astype(str).str.strip().ne("")].reason
             why = str(said.iloc[-1]).strip().splitlines()[-1] if len(said) else "not measured at head"
             if allow_gone and re.search(allow_gone, f"{key[2]}({key[4]})"):
                 row.update(verdict="gone", reason=f"removed on purpose (--allow-gone): {why}")
@@ -134,7 +134,7 @@ def estimates(rounds: pd.DataFrame, threshold: float, confidence: float, allow_g
             both = wide.dropna(subset=["base", "head"])
             ok = estimate.ok_rows(group)
             logs = estimate.round_log_ratios(
-                estimate.by_round(ok[ok.side == "head"]), estimate.by_round(ok[ok.side == "base"])
+                estimate.by_round(ok[ok.arm == "head"]), estimate.by_round(ok[ok.arm == "base"])
             )
             p = stats.paired_logs(logs.to_numpy(), confidence)
             row.update(
@@ -223,7 +223,7 @@ def measure(opts: CompareOptions) -> Comparison:
                 frames.append(frame)
         if not frames:
             raise RunError("nothing to compare: " + "; ".join(f"{k}: {v}" for k, v in skipped.items()))
-        frame = pd.concat(frames, ignore_index=True).assign(side=lambda f: f.arm)
+        frame = pd.concat(frames, ignore_index=True)
         return Comparison(
             base,
             head,
@@ -260,7 +260,7 @@ def _rounds(
     arms = [rounds.Arm(side, trees[side], framework, device) for side in ("base", "head")]
 
     def decided(frame: pd.DataFrame, round_no: int) -> str | None:
-        verdicts = estimates(frame.assign(side=frame.arm), opts.threshold, opts.confidence, opts.allow_gone)
+        verdicts = estimates(frame, opts.threshold, opts.confidence, opts.allow_gone)
         open_ = verdicts[verdicts.verdict == "inconclusive"]
         _log(opts, f"{label} round {round_no}: {len(verdicts) - len(open_)}/{len(verdicts)} decided")
         return "every benchmark decided" if open_.empty else None
@@ -305,13 +305,13 @@ def save_asv(c: Comparison, results_dir: Path, machine: str) -> list[Path]:
 
     if c.rounds.empty:
         return []
-    rows = c.rounds[c.rounds.benchmark != "(worker)"].rename(columns={"round": "process"})
+    rows = c.rounds[c.rounds.benchmark != "(worker)"]
     written = []
     for side, commit in (("base", c.base), ("head", c.head)):
         res = Results(
             {"machine": machine}, {}, commit, int(time.time() * 1000), sys.version.split()[0], "paired-rounds", {}
         )
-        add_results(res, rows[rows.side == side])
+        add_results(res, rows[rows.arm == side])
         written.append(save_results(res, results_dir))
     files.write_json(results_dir / machine / "machine.json", {"machine": machine, "version": 1}, indent=None)
     return written

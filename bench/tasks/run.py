@@ -36,13 +36,13 @@ from bench.tasks.selection import (
     ASV_EXCLUDE,
     BUDGET,
     NEEDS_DATA,
-    PAIRED,
     QUICK_KEYS,
     chunk_regex,
     paired_pattern,
     selected,
     suite_names,
 )
+from bench.workload.benchmarks import PAIRED
 from bench.workload.data import DataError, load_mnist
 from impls import DEVICES, FRAMEWORKS
 from impls.config import ACCURACY_SEEDS, EPOCHS, QUICK_EPOCHS, SEQUENCE_EPOCHS
@@ -332,7 +332,7 @@ def _replicate(
     summary.interrupted = summary.interrupted or result.interrupted  # what finished is stored below, then exit 130
     frame = result.frame
     results_dir = layout.asv_dir(root)
-    measured = frame[frame.benchmark != "(worker)"].rename(columns={"round": "process"})
+    measured = frame[frame.benchmark != "(worker)"]
     if not measured.empty:
         asv_results.store(
             measured, results_dir, machine, commit, asv_results.env_name(results_dir, machine, commit), append=append

@@ -1,5 +1,6 @@
 """The accuracy suite's seeds, each kept as one sample: what bench.workload.harness logged per seed
-turned into asv result rows, replacing what asv stored for those cells."""
+turned into measurement records (bench.store.record), stored as asv results in place of what asv
+stored for those cells."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from pathlib import Path
 import pandas as pd
 
 from bench.store import asv_results, layout
+from bench.store.record import Measurement, frame_of
+from bench.workload.benchmarks import BENCHMARKS, SEED_FIELDS
 from bench.workload.harness import reached_by_most
 
 
@@ -29,23 +32,16 @@ def store_seeds(log: Path, root: Path, machine: str, commit: str) -> int:
     return int(rows.groupby(["benchmark", "param"]).ngroups)
 
 
-ACCURACY_BENCHMARKS = {
-    "test_error": "accuracy.Accuracy.track_test_error",
-    "steps_to_accuracy": "accuracy.Accuracy.track_steps_to_accuracy",
-    "time_to_accuracy": "accuracy.Accuracy.track_time_to_accuracy",
-}
-
-
 def seed_rows(log: Path, described: dict) -> pd.DataFrame:
     """The accuracy suite's per-seed values (bench.workload.harness.train_runs wrote one JSON line per framework
-    and device to the seed log) as rows for store(): one sample per seed. Times to accuracy only where
+    and device to the seed log) as records for store(): one sample per seed. Times to accuracy only where
     the stored value is theirs (most seeds reached the target)."""
 
     rows = []
     for line in log.read_text().splitlines() if log.is_file() else []:
         entry = json.loads(line)
         framework, device, _ = entry["key"].split(":")
-        for metric, name in ACCURACY_BENCHMARKS.items():
+        for metric, name in SEED_FIELDS.items():
             info = described.get(name)
             if not info:
                 continue
@@ -55,17 +51,20 @@ def seed_rows(log: Path, described: dict) -> pd.DataFrame:
             if combo not in combos or reached is None:
                 continue
             rows += [
-                {
-                    "benchmark": name,
-                    "param": combos.index(combo),
-                    "process": seed,
-                    "value": float(v),
-                    "status": "ok",
-                    "all_params": json.dumps(info["params"]),
-                    "version": info.get("version", "1"),
-                    "framework": framework,
-                    "device": device,
-                }
+                Measurement(
+                    arm=f"{framework}:{device}",
+                    framework=framework,
+                    device=device,
+                    benchmark=name,
+                    param=combos.index(combo),
+                    params=", ".join(str(p).strip("'") for p in combo),
+                    key=str(entry["epochs"]),
+                    round=seed,  # the seed is the unit of replication here
+                    value=float(v),
+                    unit=BENCHMARKS[name].unit,
+                    all_params=json.dumps(info["params"]),
+                    version=info.get("version", "1"),
+                )
                 for seed, v in enumerate(reached)
             ]
-    return pd.DataFrame(rows)
+    return frame_of(rows)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Protocol
 
 from bench.core.errors import RunError
+from bench.workload.benchmarks import PAIRED
 
 
 class RunOptions(Protocol):
@@ -57,12 +58,6 @@ def suite_names(root: Path) -> list[str]:
         del sys.path[: len(added)]
 
 
-# The steady-state time benchmarks the paired-rounds engine measures (every framework's process alive
-# in each round, samples alternating among them); asv measures the rest.
-PAIRED = (
-    r"(throughput\.(TrainStep|Predict)|baseline\.(MinimalLoop|HostMatmul)"
-    r"|variants\.(ImplementationVariants|Precisions|Sequences|HiddenScaling))\."
-)
 ASV_EXCLUDE = rf"(?!{PAIRED})"  # what asv itself then leaves out
 QUICK_KEYS = r"(128)?"  # a quick run times batch 128 (and the unparametrised host matmul) only: more rounds
 # in its minutes, so its ratios can be decided to ±8%

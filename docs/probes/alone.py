@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.core.repo import worker_env  # noqa: E402
 from bench.measure import estimate, rounds, stats  # noqa: E402
-from bench.store import rounds_file  # noqa: E402
+from bench.store import record, rounds_file  # noqa: E402
 
 FRAMEWORKS = ("torch", "tensorflow", "jax", "keras-jax", "keras-torch")
 BENCH = r"^throughput\.(TrainStep|Predict)\."
@@ -84,8 +84,8 @@ def interleaved(frameworks: list[str], n: int, pause: float = 0.0) -> tuple[pd.D
     quick = rounds.Plan(bench=BENCH, keys="128", alternations=6, sample_time=0.15)
     env = worker_env(ROOT, None)
     rng = random.Random(int(time.time()))
-    alone: list[rounds.Measurement] = []
-    paired: list[rounds.Measurement] = []
+    alone: list[record.Measurement] = []
+    paired: list[record.Measurement] = []
     for round_no in range(1, n + 1):
         for condition in rng.sample(["alone", "paired"], 2):
             if condition == "alone":
@@ -96,7 +96,7 @@ def interleaved(frameworks: list[str], n: int, pause: float = 0.0) -> tuple[pd.D
             paired += rounds.one_round(arms, quick, env, round_no, rng, spent=spent)
             spent.reap()
         print(f"round {round_no}/{n} (alone and paired) done", file=sys.stderr, flush=True)
-    return rounds.frame_of(alone), rounds.frame_of(paired)
+    return record.frame_of(alone), record.frame_of(paired)
 
 
 def gaps(alone: pd.DataFrame, paired: pd.DataFrame) -> pd.DataFrame:
@@ -204,7 +204,7 @@ def main() -> None:
         print(table.to_markdown(index=False, floatfmt=".3f"))
         return
     rows = alone_rounds(a.frameworks, a.rounds, a.alternations, a.sample_time, pause=a.pause) if a.rounds else []
-    frame = rounds.frame_of(rows)
+    frame = record.frame_of(rows)
     if a.add:
         old = rounds_file.load(a.add)
         frame = pd.concat([old, frame.assign(round=frame["round"] + int(old["round"].max()))], ignore_index=True)

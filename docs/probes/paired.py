@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.core.repo import worker_env  # noqa: E402
 from bench.measure import estimate, rounds  # noqa: E402
+from bench.store import record  # noqa: E402
 from bench.tasks.run import where_time_went  # noqa: E402
 
 FRAMEWORKS = ("torch", "tensorflow", "jax", "keras-jax", "keras-torch")
@@ -37,7 +38,7 @@ def blocks(n: int, samples: int) -> pd.DataFrame:
     rng = random.Random(int(time.time()))
     plan = rounds.Plan(bench=r"^throughput\.(TrainStep|Predict)\.", keys="128", sample_time=0.1, settle=0.0)
     env = worker_env(ROOT, None)
-    rows: list[rounds.Measurement] = []
+    rows: list[record.Measurement] = []
     spent = rounds.Spent()
     for round_no in range(1, n + 1):
         arms = [rounds.Arm(f"{fw}:cpu", ROOT, fw, "cpu") for fw in FRAMEWORKS]
@@ -68,7 +69,7 @@ def blocks(n: int, samples: int) -> pd.DataFrame:
         spent.quitting += workers.values()
         print(f"round {round_no}/{n} (blocks) done", file=sys.stderr, flush=True)
     spent.reap()
-    return rounds.frame_of(rows)
+    return record.frame_of(rows)
 
 
 class _StagedApart:

@@ -18,7 +18,7 @@ from conftest import clone_with_tiny_data
 
 ROOT = Path(__file__).resolve().parents[2]
 MACHINE = "ci-smoke"
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timed]
 
 
 def _torch_missing() -> bool:

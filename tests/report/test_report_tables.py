@@ -303,3 +303,4 @@ def test_a_note_keeps_its_code_spans_and_nothing_else_becomes_markdown():
 
     assert md_note("from a later run (`2dc1465f`): a|b <i>") == "from a later run (`2dc1465f`): a\\|b &lt;i>"
     assert md_note("an odd ` backtick") == "an odd \\` backtick"  # no code span opens
+    assert md_note("Measured at `2dc1465f`. Same  as `a`, `b`\n") == "Measured at `2dc1465f`. Same as `a`, `b`"

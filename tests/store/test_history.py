@@ -84,7 +84,7 @@ def test_replicated_values_of_one_framework_leave_the_others_stored(tmp_path):
             {
                 "benchmark": name,
                 "param": 0,
-                "process": p,
+                "round": p,
                 "value": v,
                 "status": "ok",
                 "all_params": json.dumps(grid),

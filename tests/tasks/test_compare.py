@@ -16,7 +16,7 @@ def test_compare_never_calls_a_pair_skipped_on_both_sides_failed():
             "param": 0,
             "params": "torch, gpu, 32",
             "round": 1,
-            "side": side,
+            "arm": side,
             "value": float("nan"),
             "status": "skipped",
             "reason": "no GPU",
@@ -37,12 +37,12 @@ def _gone_rows():
     }
     rows = []
     for r in range(1, 7):
-        rows.append({**common, "round": r, "side": "base", "value": 0.01, "samples": "", "status": "ok", "reason": ""})
+        rows.append({**common, "round": r, "arm": "base", "value": 0.01, "samples": "", "status": "ok", "reason": ""})
         rows.append(
             {
                 **common,
                 "round": r,
-                "side": "head",
+                "arm": "head",
                 "value": float("nan"),
                 "samples": "",
                 "status": "skipped",
@@ -108,6 +108,7 @@ def test_one_interrupt_ends_the_whole_comparison_not_one_framework(tmp_path, mon
     from conftest import make_repo
 
     from bench.measure import rounds
+    from bench.store import record
     from bench.tasks import compare
 
     repo = tmp_path / "repo"
@@ -122,7 +123,7 @@ def test_one_interrupt_ends_the_whole_comparison_not_one_framework(tmp_path, mon
 
     def interrupted(opts, trees, framework, device, env, seed, label):
         started.append(label)
-        return rounds.Rounds(rounds.frame_of([]), 1.0, "interrupted after 0 round(s)", [], interrupted=True)
+        return rounds.Rounds(record.frame_of([]), 1.0, "interrupted after 0 round(s)", [], interrupted=True)
 
     monkeypatch.setattr(compare, "_rounds", interrupted)
     opts = compare.CompareOptions(base="HEAD~1", head="HEAD", root=repo, quiet=True, frameworks=("torch", "jax"))

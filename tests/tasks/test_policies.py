@@ -9,7 +9,8 @@ import pandas as pd
 
 from bench.report import gate_status
 from bench.tasks.compare import exit_status
-from bench.tasks.run import PAIRED, RunOptions, paired_pattern
+from bench.tasks.run import RunOptions, paired_pattern
+from bench.workload.benchmarks import PAIRED
 
 
 def test_compare_exits_1_on_a_regression_or_a_failure_at_head_and_0_otherwise():

@@ -1,7 +1,8 @@
-"""bench/report/metrics.py: one entry per asv benchmark, checked against the suites asv discovers."""
+"""bench/workload/benchmarks.py: one entry per asv benchmark, checked against the suites asv discovers."""
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -10,7 +11,16 @@ import pytest
 from asv_files import BASE, write_results
 
 from bench import report
-from bench.report.metrics import BENCHMARKS, METRICS, TABLE_METRICS
+from bench.workload.benchmarks import (
+    BENCHMARKS,
+    DEFAULT_KEY,
+    HOST_MATMUL,
+    METRICS,
+    PAIRED,
+    SEED_FIELDS,
+    TABLE_METRICS,
+    TRAIN_STEP,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -72,3 +82,18 @@ def test_without_benchmarks_json_the_entry_gives_the_parameter_names(tmp_path):
     assert frame.loc["test_error", "epochs"] == 5 and pd.isna(frame.loc["test_error", "batch_size"])
     assert frame.loc["precision_test_error", "epochs"] == 3 and frame.loc["precision_test_error", "param"] == "bf16"
     assert frame.loc["train_step", "batch_size"] == 64
+
+
+def test_who_measures_what_and_the_default_keys_come_from_the_entries(discovered):
+    """The engine's regex, the within-arm default keys and the seed-log fields are read off the table: each
+    default key is one of asv's values of that benchmark's third parameter, and the regex names exactly
+    the paired entries among everything asv discovers."""
+    paired = {name for name in discovered if re.match("^" + PAIRED + "$", name)}
+    assert paired == {name for name, m in BENCHMARKS.items() if m.paired}
+    assert {"throughput.TrainStep.time_train_step", "baseline.HostMatmul.time_host_matmul"} <= paired
+    assert not any(n.startswith(("cold_start.", "memory.", "accuracy.")) for n in paired)  # asv measures these
+    assert TRAIN_STEP in paired and HOST_MATMUL in paired
+    for name, key in DEFAULT_KEY.items():
+        values = [str(v).strip("'") for v in discovered[name].params[2]]
+        assert key in values, (name, key, values)
+    assert set(SEED_FIELDS.values()) == {n for n in discovered if n.startswith("accuracy.")}

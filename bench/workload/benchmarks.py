@@ -1,6 +1,8 @@
-"""What each stored benchmark means to a reader, as data: one entry per asv benchmark (its full name),
-giving the unit asv stores, how it is shown, which way is better, which table it belongs to and its
-parameter names (used only when asv's benchmarks.json is missing). A new benchmark needs one entry.
+"""Every benchmark as data, the one table the engine, the store and the report read: one entry per asv
+benchmark (its full name), giving the unit asv stores, who measures it (the paired-rounds engine or
+asv), its default key for within-arm ratios, the seed-log field it is stored from, how it is shown,
+which way is better, which table it belongs to and its parameter names (used only when asv's
+benchmarks.json is missing). A new benchmark needs one entry.
 
 Every asv value is "lower is better" (seconds, bytes, error rate) but the matmul peak; samples/s and
 accuracy go up, and the tables and verdicts say so.
@@ -34,6 +36,10 @@ class Metric:
     accuracy: bool = False
     replicates: str = "processes"  # what its asv samples are: fresh processes, or training seeds
     how: str = ""  # how it is measured, one sentence for the results page
+    paired: bool = False  # the paired-rounds engine times it (every framework's process alive each round);
+    # asv measures the rest
+    default_key: str = ""  # within-arm ratios: the key (parameters but framework and device) others divide by
+    seed_field: str = ""  # the accuracy seed log's field stored as this benchmark's per-seed samples
 
     @property
     def higher_shown_is_better(self) -> bool:
@@ -62,9 +68,18 @@ class Metric:
         return self.column.format(batch=batch, epochs=epochs)
 
 
-def _by(name: str, param: str, title: str) -> Metric:
+def _by(name: str, param: str, title: str, default_key: str) -> Metric:
     """A heavy-variants benchmark: train samples/s at batch 128 per value of its third parameter."""
-    return Metric(name, f"train samples/s by {title}", "seconds", "samples/s", ("framework", "device", param), by=title)
+    return Metric(
+        name,
+        f"train samples/s by {title}",
+        "seconds",
+        "samples/s",
+        ("framework", "device", param),
+        by=title,
+        paired=True,
+        default_key=default_key,
+    )
 
 
 # In comparison-table column order.
@@ -80,6 +95,8 @@ BENCHMARKS: dict[str, Metric] = {
             "one Adam step (forward, backward, update) on a batch already on the device, "
             "synchronized, after warm-up; batch size / seconds per step"
         ),
+        paired=True,
+        default_key="128",
     ),
     "throughput.Predict.time_predict": Metric(
         "predict",
@@ -91,6 +108,8 @@ BENCHMARKS: dict[str, Metric] = {
         how=(
             "one forward pass to logits on a batch already on the device, synchronized; batch size / seconds per call"
         ),
+        paired=True,
+        default_key="128",
     ),
     "baseline.MinimalLoop.time_minimal_train_step": Metric(
         "minimal_train_step",
@@ -103,6 +122,7 @@ BENCHMARKS: dict[str, Metric] = {
             "the framework's textbook training loop (no harness), timed like the train step: the "
             "harness's own overhead is the ratio of the two"
         ),
+        paired=True,
     ),
     "baseline.HostMatmul.time_host_matmul": Metric(
         "host_matmul",
@@ -114,6 +134,7 @@ BENCHMARKS: dict[str, Metric] = {
             "numpy's float32 2048x2048 matmul inside each framework's process, in the same paired rounds as "
             "its cells: the scale of '% of host matmul peak'"
         ),
+        paired=True,
     ),
     "cold_start.ColdStart.timeraw_cold_start": Metric(
         "cold_start",
@@ -158,6 +179,7 @@ BENCHMARKS: dict[str, Metric] = {
             "accuracy on the 10,000 MNIST test images after training for the stated epochs: the median "
             "over seeds 0, 1, 2 (each seed its own init and batch order)"
         ),
+        seed_field="test_error",
     ),
     "accuracy.Accuracy.track_time_to_accuracy": Metric(
         "time_to_accuracy",
@@ -171,6 +193,7 @@ BENCHMARKS: dict[str, Metric] = {
             "training seconds (evaluation excluded) until the test accuracy, checked every 100 steps, first "
             "reaches 0.97; the median over the seeds that reached it"
         ),
+        seed_field="time_to_accuracy",
     ),
     "accuracy.Accuracy.track_steps_to_accuracy": Metric(
         "steps_to_accuracy",
@@ -185,13 +208,14 @@ BENCHMARKS: dict[str, Metric] = {
             "the median over the seeds that reached it. Equivalent implementations take the same steps per seed "
             "(same init and batches), so a framework's time to accuracy is these steps x its seconds per step"
         ),
+        seed_field="steps_to_accuracy",
     ),
     "variants.ImplementationVariants.time_variant_train_step": _by(
-        "variant_train_step", "variant", "implementation variant"
+        "variant_train_step", "variant", "implementation variant", "fused"
     ),
-    "variants.Precisions.time_precision_train_step": _by("precision_train_step", "precision", "precision"),
-    "variants.Sequences.time_sequence_train_step": _by("sequence_train_step", "sequence", "sequence"),
-    "variants.HiddenScaling.time_hidden_train_step": _by("hidden_train_step", "hidden", "hidden size"),
+    "variants.Precisions.time_precision_train_step": _by("precision_train_step", "precision", "precision", "float32"),
+    "variants.Sequences.time_sequence_train_step": _by("sequence_train_step", "sequence", "sequence", "row"),
+    "variants.HiddenScaling.time_hidden_train_step": _by("hidden_train_step", "hidden", "hidden size", "128"),
     "variants.MatmulPeak.track_matmul_gflops": Metric(
         "matmul_gflops", "matmul peak GFLOP/s", "GFLOP/s", "GFLOP/s", PLAIN, higher_is_better=True
     ),
@@ -226,6 +250,12 @@ METRICS: dict[str, Metric] = {m.name: m for m in BENCHMARKS.values()}  # by shor
 TABLE_METRICS = [m.name for m in BENCHMARKS.values() if m.column]  # the comparison table, in order
 VARIANT_METRICS = {m.name: m.by for m in BENCHMARKS.values() if m.by and not m.accuracy}  # samples/s by ...
 ACCURACY_VARIANTS = {m.name: m.by for m in BENCHMARKS.values() if m.by and m.accuracy}  # accuracy by ...
+DEFAULT_KEY = {name: m.default_key for name, m in BENCHMARKS.items() if m.default_key}  # within-arm ratios
+SEED_FIELDS = {m.seed_field: name for name, m in BENCHMARKS.items() if m.seed_field}  # seed log -> benchmark
+# The engine's benchmarks as a regex on the full name (anchored at the start by its users).
+PAIRED = "(" + "|".join(re.escape(name) for name, m in BENCHMARKS.items() if m.paired) + ")"
+TRAIN_STEP = "throughput.TrainStep.time_train_step"  # the benchmarks other modules single out by name
+HOST_MATMUL = "baseline.HostMatmul.time_host_matmul"
 
 _PREFIX = re.compile(r"^(time|timeraw|peakmem|track|mem)_")
 

@@ -1,0 +1,61 @@
+"""The one record of a measurement, from the engine to the store and the report: an arm's value for
+one benchmark and parameters in one round. Its identity is (arm, benchmark, key, round) within a run;
+every ratio made of two of them is value over value, in the stored unit (time, bytes, error rate),
+and only the page turns it into samples/s."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import pandas as pd
+
+IDENTITY = ("arm", "benchmark", "key", "round")  # one row of a run's rounds
+
+
+@dataclass
+class Measurement:
+    """One arm's value for one benchmark and parameters in one round (the process, or the seed of an
+    accuracy run): what the engine measures, its stored rounds file, the asv results written from it,
+    compare's sides (arm "base" / "head") and the report's ratios."""
+
+    arm: str
+    framework: str
+    device: str
+    benchmark: str
+    param: int  # asv's index into the benchmark's parameter grid
+    params: str  # every parameter, "torch, cpu, 128"
+    key: str  # the parameters without framework and device: what arms are paired on ("128")
+    round: int
+    value: float = math.nan  # mean seconds per call over the round's samples
+    samples: str = ""  # per-call seconds of each sample, in the order taken (sample k = pass k)
+    bracket: str = ""  # with a reference arm: its per-call seconds around each of these samples (the
+    # geometric mean of the reference samples taken just before and just after), what sample k is paired with
+    after: str = ""  # the arm whose sample (or calibration) ran just before each sample, "-" for none
+    gap: str = ""  # seconds from the end of that arm's sample to the start of each sample (settling included)
+    number: int | None = None  # calls per sample
+    unit: str = "seconds"
+    status: str = "ok"  # ok, skipped, failed
+    reason: str = ""
+    version: str | None = None
+    all_params: str = "[]"  # asv's parameter grid (JSON), for writing asv results
+
+
+PLACE = ("framework", "device")  # parameters that say where a job runs, not what it measures
+
+
+def key_of(names, values) -> str:
+    """The identity of a parameter combination beside its benchmark, framework and device: the other
+    parameters' values, unquoted, joined ("128", "fused", "bf16, 3"; "" for none). What arms are paired
+    on in a round and what a stored row is matched on; every value kept where the names are unknown."""
+    kept = [v for n, v in zip(names, values) if n not in PLACE] if names else list(values)
+    return ", ".join(str(v).strip("'") for v in kept)
+
+
+STORED = [f for f in Measurement.__dataclass_fields__ if f not in ("version", "all_params")]  # the rounds file
+
+
+def frame_of(rows: list[Measurement]) -> pd.DataFrame:
+    """Records as a frame with every field a column, also when there are none."""
+    cols = list(Measurement.__dataclass_fields__)
+    return pd.DataFrame([asdict(r) for r in rows], columns=cols)
