@@ -8,8 +8,8 @@ from pathlib import Path
 
 from bench.cli.args import UsageError
 from bench.core.repo import find_root
-from bench.store import branch
 from bench.store.lock import Lock
+from bench.tasks import history
 
 
 def add_parser(sub) -> None:
@@ -45,14 +45,14 @@ def cmd_history(args: argparse.Namespace) -> int:
         raise UsageError(f"--retries must be >= 1, got {args.retries}")
     with Lock(root, f"history {args.action}"):
         if args.action == "restore":
-            plan = branch.restore(root, args.remote, args.branch)
+            plan = history.restore(root, args.remote, args.branch)
             if plan is None:
                 print(f"no branch {args.branch!r} on {args.remote!r} yet: nothing to restore", file=sys.stderr)
                 return 0
             added = ", ".join(f"{m}: {n}" for m, n in sorted(plan.machines.items())) or "nothing new"
             print(f"restored from {args.branch}: {len(plan.copies)} file(s) copied, {plan.same} already here ({added})")
             return 0
-        saved = branch.save(
+        saved = history.save(
             root, args.machine, args.remote, args.branch, args.retries, log=lambda m: print(m, file=sys.stderr)
         )
     if saved.kept:

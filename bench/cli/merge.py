@@ -8,8 +8,8 @@ from pathlib import Path
 
 from bench.cli.args import UsageError
 from bench.core.repo import find_root
-from bench.store import merge
 from bench.store.lock import Lock
+from bench.tasks import merge
 
 
 def add_parser(sub) -> None:

@@ -1,4 +1,6 @@
-"""`seqmnist-bench open-division`: each framework's best equivalent configuration, chosen by interval."""
+"""`seqmnist-bench open-division`: each framework's best equivalent configuration, chosen by interval.
+The run and the profiles are bench/tasks/open_division.py's; the choice is the report's rule, read from
+what the run stored: this command is where the two layers meet."""
 
 from __future__ import annotations
 
@@ -6,17 +8,12 @@ import argparse
 import sys
 
 from bench.cli.args import non_negative, positive, positive_float
-from bench.core import files
 from bench.report import commit_rows, load_results
 from bench.report.open_division import CLOSED, choose, open_table
 from bench.store import layout
-from bench.store.layout import meta_dir
-from bench.store.lock import Lock
-from bench.tasks import profile
-from bench.tasks import run as run_task
+from bench.tasks import open_division
+from bench.tasks.open_division import BENCH
 from impls import DEVICES, FRAMEWORKS
-
-BENCH = r"^variants\.ImplementationVariants\."
 
 
 def add_parser(sub) -> None:
@@ -56,12 +53,10 @@ def add_parser(sub) -> None:
 
 
 def cmd_open_division(args: argparse.Namespace) -> int:
-
-    summary = run_task.run_suite(
-        run_task.RunOptions(
+    summary = open_division.measure(
+        open_division.OpenDivisionOptions(
             frameworks=tuple(args.frameworks),
             devices=tuple(args.devices),
-            bench=BENCH,
             machine=args.machine,
             threads=args.threads,
             processes=args.processes,
@@ -79,30 +74,11 @@ def cmd_open_division(args: argparse.Namespace) -> int:
             print(table.to_markdown())
             open_rows += [(r.framework, r.chose, device) for r in chosen.itertuples() if r.chose != CLOSED]
     if args.profile and open_rows and not summary.interrupted:
-        _profile_open_rows(summary, open_rows, args.threads)
+        log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
+        for text in open_division.profile_open_rows(summary, open_rows, args.threads, log):
+            print(f"\n{text}")
     if summary.chunks_failed:
         print(f"some benchmarks failed in: {', '.join(summary.chunks_failed)}", file=sys.stderr)
     if summary.interrupted:
         return 130
     return 1 if summary.chunks_failed else 0
-
-
-def _profile_open_rows(summary, open_rows: list[tuple[str, str, str]], threads: int | None) -> None:
-    """Each open row that is not its closed row, broken down as `profile --variant` does, stored with
-    this commit's breakdowns so the page shows it beside the closed row's."""
-
-    fingerprint = files.read_json(meta_dir(summary.root) / summary.machine / "fingerprint.json")
-    with Lock(summary.root, "run"):
-        for framework, variant, device in open_rows:
-            opts = profile.ProfileOptions(
-                frameworks=[framework],
-                variant=variant,
-                device=device,
-                batch_sizes=[32, 128, 1024],
-                root=summary.root,
-                threads=threads,
-            )
-            found, skipped = profile.run(opts, summary.machine, log=lambda m: print(m, file=sys.stderr, flush=True))
-            path = profile.save(summary.root, summary.machine, found, skipped, fingerprint)
-            if found:
-                print(f"\n{profile.render(found)}\nstored: {path.relative_to(summary.root)}")

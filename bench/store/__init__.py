@@ -2,5 +2,4 @@
 file under results/ lives (layout.py), asv result files written in one place (asv_results.py), the
 engine's rounds kept beside them (rounds_file.py), what a run keeps of earlier results (history.py),
 host identity (fingerprint.py), each run's environment record (run_meta.py), the run-to-run term
-(reruns.py), one measuring command at a time (lock.py), other runners' results merged in (merge.py)
-and the history kept on a git branch (branch.py)."""
+(reruns.py) and one measuring command at a time (lock.py)."""

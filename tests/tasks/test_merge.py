@@ -1,4 +1,4 @@
-"""bench/store/merge.py through `seqmnist-bench merge`: results of two runners become one results folder and one
+"""bench/tasks/merge.py through `seqmnist-bench merge`: results of two runners become one results folder and one
 page; a second host under one machine name, or a result that would be overwritten, is refused with
 nothing written."""
 
@@ -209,7 +209,7 @@ def test_a_merge_that_fails_midway_leaves_the_destination_as_it_was(tmp_path, mo
     import errno
 
     from bench.core import files
-    from bench.store import merge
+    from bench.tasks import merge
 
     into = runner(tmp_path / "site", "gpu-box", BASE, 0.9) / "results"
     before = listing(into)
@@ -233,7 +233,7 @@ def test_a_merge_that_fails_midway_leaves_the_destination_as_it_was(tmp_path, mo
 
 
 def test_a_failed_rename_takes_back_what_was_renamed(tmp_path, monkeypatch):
-    from bench.store import merge
+    from bench.tasks import merge
 
     into = runner(tmp_path / "site", "gpu-box", BASE, 0.9) / "results"
     before = listing(into)

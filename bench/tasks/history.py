@@ -25,8 +25,9 @@ from pathlib import Path
 from bench.core import files
 from bench.core.errors import RunError
 from bench.core.repo import GitFailed, git, git_bytes, git_popen, git_try
-from bench.store import layout, merge
+from bench.store import layout
 from bench.store.fingerprint import differences, kept_apart
+from bench.tasks import merge
 
 SUBFOLDERS = tuple(merge.FILES)  # asv, meta, rounds, profiles: what a machine keeps, as merge reads it
 BENCHMARKS = "results/asv/benchmarks.json"

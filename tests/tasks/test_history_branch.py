@@ -1,4 +1,4 @@
-"""bench/store/branch.py: the history branch, with a bare repository as the remote: a runner saves its
+"""bench/tasks/history.py: the history branch, with a bare repository as the remote: a runner saves its
 machine, another runner's push in between is retried, not lost; restore brings every machine back."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 from asv_files import BASE, FW2, HEAD, write_results
 
 from bench.core.errors import RunError
-from bench.store import branch
+from bench.tasks import history
 
 GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
 
@@ -57,15 +57,15 @@ def on_branch(origin: Path) -> list[str]:
 
 def test_save_then_restore_into_a_fresh_checkout(tmp_path, origin):
     a = checkout(tmp_path, "a", origin)
-    assert branch.restore(a) is None  # no branch yet: nothing to do
+    assert history.restore(a) is None  # no branch yet: nothing to do
     measured(a, "gha-cpu", BASE, 1.5)
-    saved = branch.save(a, "gha-cpu")
+    saved = history.save(a, "gha-cpu")
     assert saved.commit and saved.attempts == 1
     assert f"results/asv/gha-cpu/{BASE[:8]}-existing-py_test.json" in on_branch(origin)
     assert "asv.conf.json" not in on_branch(origin)  # the branch holds results only
-    assert branch.save(a, "gha-cpu").commit is None  # nothing new: no empty commit
+    assert history.save(a, "gha-cpu").commit is None  # nothing new: no empty commit
     fresh = checkout(tmp_path, "fresh", origin)
-    plan = branch.restore(fresh)
+    plan = history.restore(fresh)
     assert plan.machines == {"gha-cpu": 1}
     assert (fresh / "results" / "meta" / "gha-cpu" / "fingerprint.json").is_file()
     assert (fresh / "results" / "profiles" / "gha-cpu" / f"{BASE[:8]}.json").is_file()  # the step breakdowns
@@ -80,19 +80,19 @@ def test_a_push_that_loses_the_race_is_redone_on_top_and_nothing_is_lost(tmp_pat
     a, b = checkout(tmp_path, "a", origin), checkout(tmp_path, "b", origin)
     measured(a, "gha-cpu", BASE, 1.5)
     measured(b, "gha-gpu", HEAD, 0.9)
-    branch.save(a, "gha-cpu")
-    real = branch.push
+    history.save(a, "gha-cpu")
+    real = history.push
     raced = []
 
     def push_after_b(root, remote, commit, name):
         if root == a and not raced:  # a's first attempt: b saves between a's fetch and push
             raced.append(None)
-            raced[0] = branch.save(b, "gha-gpu")
+            raced[0] = history.save(b, "gha-gpu")
         return real(root, remote, commit, name)
 
     measured(a, "gha-cpu", HEAD, 1.4)  # a's next commit
-    monkeypatch.setattr(branch, "push", push_after_b)
-    saved = branch.save(a, "gha-cpu")
+    monkeypatch.setattr(history, "push", push_after_b)
+    saved = history.save(a, "gha-cpu")
     assert saved.attempts == 2 and raced[0].commit
     files = on_branch(origin)
     assert f"results/asv/gha-gpu/{HEAD[:8]}-existing-py_test.json" in files  # b's push survived
@@ -105,11 +105,11 @@ def test_a_push_that_loses_the_race_is_redone_on_top_and_nothing_is_lost(tmp_pat
 def test_save_without_results_or_with_an_unreachable_remote_is_an_error(tmp_path, origin):
     a = checkout(tmp_path, "a", origin)
     with pytest.raises(RunError, match="nothing to save"):
-        branch.save(a, "gha-cpu")
+        history.save(a, "gha-cpu")
     measured(a, "gha-cpu", BASE, 1.5)
     subprocess.run(["git", "-C", str(a), "remote", "set-url", "origin", str(tmp_path / "gone.git")], check=True)
     with pytest.raises(RunError, match="cannot fetch the history branch"):
-        branch.save(a, "gha-cpu")
+        history.save(a, "gha-cpu")
 
 
 def test_save_takes_the_keys_another_host_under_the_name_was_kept_apart_as(tmp_path, origin):
@@ -118,7 +118,7 @@ def test_save_takes_the_keys_another_host_under_the_name_was_kept_apart_as(tmp_p
     measured(a, "gha-cpu", BASE, 1.5)
     measured(a, "gha-cpu-0123abcd", HEAD, 1.1)
     measured(a, "gha-cpu-old", HEAD, 1.1)  # another name, not a key of gha-cpu
-    branch.save(a, "gha-cpu")
+    history.save(a, "gha-cpu")
     saved = {p.split("/")[2] for p in on_branch(origin) if p.startswith("results/asv/gha")}
     assert saved == {"gha-cpu", "gha-cpu-0123abcd"}
 
@@ -131,7 +131,7 @@ def poisoned(tmp_path: Path, origin: Path, add) -> Path:
     of it: what a careless or hostile push leaves there."""
     a = checkout(tmp_path, "honest", origin)
     measured(a, "gha-cpu", BASE, 1.5)
-    branch.save(a, "gha-cpu")
+    history.save(a, "gha-cpu")
     tree = tmp_path / "hostile"
     subprocess.run(["git", "clone", "--quiet", "-b", "benchmark-results", str(origin), str(tree)], check=True)
     add(tree)
@@ -154,12 +154,12 @@ def test_a_folder_on_the_branch_replaced_by_a_link_is_refused_and_nothing_outsid
 
     a = poisoned(tmp_path, origin, link_meta)
     measured(a, "gha-cpu", HEAD, 1.4)
-    with pytest.raises(branch.BranchError, match="results/meta: a symbolic link"):
-        branch.save(a, "gha-cpu")
+    with pytest.raises(history.BranchError, match="results/meta: a symbolic link"):
+        history.save(a, "gha-cpu")
     assert [p.name for p in outside.iterdir()] == ["keep.txt"] and (outside / "keep.txt").read_text()
     fresh = checkout(tmp_path, "fresh", origin)
-    with pytest.raises(branch.BranchError, match="results/meta: a symbolic link"):
-        branch.restore(fresh)
+    with pytest.raises(history.BranchError, match="results/meta: a symbolic link"):
+        history.restore(fresh)
     assert not (fresh / "results" / "meta").exists()
 
 
@@ -174,18 +174,18 @@ def test_a_link_on_the_branch_is_never_followed_so_no_local_file_is_read_or_push
 
     a = poisoned(tmp_path, origin, link_file)
     measured(a, "gha-cpu", HEAD, 1.4)
-    with pytest.raises(branch.BranchError, match="benchmarks.json: a symbolic link"):
-        branch.save(a, "gha-cpu")
+    with pytest.raises(history.BranchError, match="benchmarks.json: a symbolic link"):
+        history.save(a, "gha-cpu")
     log = subprocess.run(["git", "-C", str(origin), "log", "-p", "benchmark-results"], capture_output=True, text=True)
     assert "s3cret" not in log.stdout
-    with pytest.raises(branch.BranchError, match="symbolic link"):
-        branch.restore(checkout(tmp_path, "fresh", origin))
+    with pytest.raises(history.BranchError, match="symbolic link"):
+        history.restore(checkout(tmp_path, "fresh", origin))
 
 
 def test_save_adds_and_never_removes_or_rewrites_what_the_branch_holds(tmp_path, origin):
     a = checkout(tmp_path, "a", origin)
     measured(a, "gha-cpu", BASE, 1.5)
-    branch.save(a, "gha-cpu")
+    history.save(a, "gha-cpu")
     before = set(on_branch(origin))
     first = f"results/asv/gha-cpu/{BASE[:8]}-existing-py_test.json"
     held = subprocess.run(["git", "-C", str(origin), "show", f"benchmark-results:{first}"], capture_output=True).stdout
@@ -195,7 +195,7 @@ def test_save_adds_and_never_removes_or_rewrites_what_the_branch_holds(tmp_path,
     (a / first).unlink()  # a runner that lost (or deleted) its results
     measured(a, "gha-cpu", HEAD, 1.4)
     (a / "results" / "meta" / "gha-cpu" / "fingerprint.json").write_text(json.dumps({"cpu_model": "gha-cpu"}) + " ")
-    saved = branch.save(a, "gha-cpu")
+    saved = history.save(a, "gha-cpu")
     assert saved.commit and before < set(on_branch(origin))  # added to, nothing removed
     again = subprocess.run(["git", "-C", str(origin), "show", f"benchmark-results:{first}"], capture_output=True).stdout
     assert again == held
@@ -207,10 +207,10 @@ def test_save_pushes_only_what_restore_accepts(tmp_path, origin):
     measured(a, "gha-cpu", BASE, 1.5)
     (a / "results" / "meta" / "gha-cpu" / "notes.json").write_text("")  # an empty JSON
     with pytest.raises(RunError, match="notes.json: not valid JSON"):
-        branch.save(a, "gha-cpu")
+        history.save(a, "gha-cpu")
     (a / "results" / "meta" / "gha-cpu" / "notes.json").write_text("[1, 2]")  # JSON, but not a results file
     with pytest.raises(RunError, match="expected a JSON object"):
-        branch.save(a, "gha-cpu")
+        history.save(a, "gha-cpu")
     assert (
         subprocess.run(
             ["git", "-C", str(origin), "rev-parse", "--verify", "-q", "benchmark-results"], capture_output=True
@@ -222,7 +222,7 @@ def test_save_pushes_only_what_restore_accepts(tmp_path, origin):
 def test_a_foreign_file_on_the_branch_is_named_by_its_branch_path(tmp_path, origin):
     a = poisoned(tmp_path, origin, lambda tree: (tree / "results" / "meta" / "gha-cpu" / "x.json").write_text(""))
     with pytest.raises(RunError) as info:
-        branch.restore(checkout(tmp_path, "fresh", origin))
+        history.restore(checkout(tmp_path, "fresh", origin))
     assert "branch 'benchmark-results': results/meta/gha-cpu/x.json: not valid JSON" in str(info.value)
     assert "seqmnist-history-" not in str(info.value) and "git checkout" not in str(info.value)
     assert a.is_dir()
@@ -234,7 +234,7 @@ def test_restore_checks_sizes_before_reading_a_file(tmp_path, origin, monkeypatc
         (tree / "results" / "rounds" / "gha-cpu" / "0123abcd.csv").write_text("x" * 5000)
 
     poisoned(tmp_path, origin, big)
-    monkeypatch.setattr(branch.merge, "MAX_BYTES", 4096)
+    monkeypatch.setattr(history.merge, "MAX_BYTES", 4096)
     ran = []
     real_run, real_popen = subprocess.run, subprocess.Popen
 
@@ -247,10 +247,10 @@ def test_restore_checks_sizes_before_reading_a_file(tmp_path, origin, monkeypatc
             ran.append(cmd[:2])
             super().__init__(cmd, *a, **k)
 
-    monkeypatch.setattr(branch.subprocess, "run", spy_run)
-    monkeypatch.setattr(branch.subprocess, "Popen", SpyPopen)
-    with pytest.raises(branch.BranchError, match="5,000 bytes, over the 4,096"):
-        branch.restore(checkout(tmp_path, "fresh", origin))
+    monkeypatch.setattr(history.subprocess, "run", spy_run)
+    monkeypatch.setattr(history.subprocess, "Popen", SpyPopen)
+    with pytest.raises(history.BranchError, match="5,000 bytes, over the 4,096"):
+        history.restore(checkout(tmp_path, "fresh", origin))
     assert not [c for c in ran if c[1] in ("archive", "cat-file")]  # refused from the listing, nothing read
 
 
@@ -259,7 +259,7 @@ def test_save_leaves_a_users_branches_alone(tmp_path, origin):
     for name in ("seqmnist-history-1", "seqmnist-history-2"):
         subprocess.run(["git", "-C", str(a), "branch", name], check=True)
     measured(a, "gha-cpu", BASE, 1.5)
-    branch.save(a, "gha-cpu")
+    history.save(a, "gha-cpu")
     branches = subprocess.run(
         ["git", "-C", str(a), "branch", "--list", "seqmnist-history-*"], capture_output=True, text=True
     )
@@ -280,9 +280,9 @@ def test_an_interrupt_during_the_push_says_truthfully_that_it_landed(tmp_path, o
                 raise KeyboardInterrupt
             return super().communicate(*args, **kwargs)
 
-    monkeypatch.setattr(branch.subprocess, "Popen", CtrlCMidPush)
+    monkeypatch.setattr(history.subprocess, "Popen", CtrlCMidPush)
     with pytest.raises(KeyboardInterrupt):
-        branch.save(a, "gha-cpu")
+        history.save(a, "gha-cpu")
     assert "the push had landed, saved as" in capsys.readouterr().err
     assert on_branch(origin)
 
@@ -293,7 +293,7 @@ def test_an_interrupt_during_the_push_says_truthfully_that_it_landed(tmp_path, o
 def test_options_and_bad_refs_are_refused_as_names(tmp_path, origin, remote, name):
     a = checkout(tmp_path, "a", origin)
     measured(a, "gha-cpu", BASE, 1.5)
-    with pytest.raises(branch.BranchError, match="not a"):
-        branch.save(a, "gha-cpu", remote=remote, branch=name)
-    with pytest.raises(branch.BranchError, match="not a"):
-        branch.restore(a, remote=remote, branch=name)
+    with pytest.raises(history.BranchError, match="not a"):
+        history.save(a, "gha-cpu", remote=remote, branch=name)
+    with pytest.raises(history.BranchError, match="not a"):
+        history.restore(a, remote=remote, branch=name)
