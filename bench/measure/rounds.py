@@ -88,7 +88,16 @@ Starter = Callable[[Arm, str, dict], WorkerLike]
 
 
 def start_worker(arm: Arm, bench: str, env: dict) -> Worker:
-    return Worker(arm.tree, arm.framework, arm.device, bench, {**compile_caches(), **env})
+    return Worker(arm.tree, arm.framework, arm.device, bench, {**compile_caches(), **ALLOCATOR, **env})
+
+
+# glibc's malloc, fixed for every worker alike: by default it moves its mmap and trim thresholds as a
+# process frees large blocks, so whether a step's temporary buffers are fresh pages (a page fault each,
+# every call) or reused depends on the process's allocation history. Keras-on-PyTorch's predict, timed
+# beside its train step, drew 90-1,500 minor faults per call in 10 of 12 processes and ran at 15-22 ms
+# against 11 ms (docs/findings.md, "A process's allocator state"). Fixed thresholds make every process
+# reuse its heap. Engine workers only: asv's memory and cold-start jobs keep the defaults.
+ALLOCATOR = {"MALLOC_MMAP_THRESHOLD_": str(32 * 2**20), "MALLOC_TRIM_THRESHOLD_": str(2**30)}
 
 
 def compile_caches() -> dict[str, str]:

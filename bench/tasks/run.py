@@ -187,6 +187,7 @@ def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
         "host": host,
         "fingerprint": fp,
         "processes": opts.processes,
+        "worker_allocator": rounds.ALLOCATOR,  # glibc settings of every timed worker (bench.measure.rounds)
         "bench": opts.bench,  # the --bench regex, None for every benchmark
         "frameworks": probes,
         "skipped": skipped,

@@ -1,6 +1,7 @@
 """End to end, as a user runs it, in a throwaway clone of this repository: asv run (quick, one
-framework, tiny data) -> report -> compare against a commit that plants a slowdown (regression,
-exit 1) and against a comment-only commit (exit 0), each compare right after the other."""
+framework, tiny data) -> report -> compare (after report, with local edits, refusing bad revisions)
+-> noise -> a head that breaks an import fails the gate. The verdict on a planted slowdown, which
+judges real timings, is test_planted_compare.py's (marker timed: make test runs it alone)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import itertools
 import json
 import math
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +18,7 @@ from conftest import clone_with_tiny_data
 
 ROOT = Path(__file__).resolve().parents[2]
 MACHINE = "ci-smoke"
-pytestmark = [pytest.mark.slow, pytest.mark.timed]
+pytestmark = pytest.mark.slow  # make test runs a file on one worker (--dist loadfile): these tests build on each other
 
 
 def _torch_missing() -> bool:
@@ -46,6 +46,7 @@ def clone(tmp_path_factory):
     repo, data = clone_with_tiny_data(tmp_path_factory.mktemp("pipeline"))
     subprocess.run(["git", "-C", str(repo), "config", "user.email", "ci@example.invalid"], check=True)
     subprocess.run(["git", "-C", str(repo), "config", "user.name", "ci"], check=True)
+    subprocess.run(["git", "-C", str(repo), "commit", "-q", "--allow-empty", "-m", "head"], check=True)  # HEAD~1 here
     return repo, data
 
 
@@ -109,6 +110,7 @@ def test_quick_run_stores_positive_values_and_na_for_skips(clone):
     meta = json.loads((repo / "results" / "meta" / MACHINE / f"{head[:8]}.json").read_text())
     assert meta["frameworks"]["torch"]["version"].startswith("2.13")
     assert meta["host"]["threads"] == 1
+    assert meta["worker_allocator"]["MALLOC_TRIM_THRESHOLD_"] == str(2**30)  # the engine's workers, recorded
     assert meta["fingerprint"]["id"] and meta["fingerprint"]["cpu_count"] >= 1
     assert (repo / "results" / "meta" / MACHINE / "fingerprint.json").is_file()
 
@@ -151,37 +153,6 @@ def _compare(
         "--seed",
         "1",
     )
-
-
-def test_compare_flags_a_planted_slowdown_and_passes_a_comment_only_commit(clone):
-    repo, _ = clone
-    _commit(
-        repo,
-        "impls/torch_lstm.py",
-        "        self.optimizer.zero_grad(set_to_none=True)\n",
-        "        __import__('time').sleep(0.01)  # planted slowdown\n        self.optimizer.zero_grad(set_to_none=True)\n",
-        "planted slowdown",
-    )
-    proc = _compare(repo, "HEAD~1", "HEAD")
-    assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-3000:]
-    store = next((repo / "results" / "compare" / MACHINE).glob("*"))
-    report = (store / "regressions.md").read_text()
-    assert re.search(r"\| regression +\| throughput\.TrainStep\.time_train_step +\| torch, cpu, 32 ", report), report
-    assert "samples/s (95% CI" in report and "6 paired rounds" in report
-    assert list((store / "asv" / MACHINE).glob("*-paired-rounds.json"))
-    # compare wrote nothing tracked: the checkout is as clean as before
-    assert (
-        subprocess.run(
-            ["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True
-        ).stdout
-        == ""
-    )
-
-    _commit(repo, "impls/torch_lstm.py", "# planted slowdown", "# planted slowdown (comment only)", "comment only")
-    proc = _compare(repo, "HEAD~1", "HEAD", bench=r"Predict\.")  # a second compare right after the first
-    # (the forward pass, which the planted line never touches: half the train step's time per round)
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
-    assert "regression" not in proc.stdout.split("full report")[0].split("on " + MACHINE)[1].splitlines()[0]
 
 
 def test_compare_after_report_and_with_local_edits_still_runs(clone):

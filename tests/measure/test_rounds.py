@@ -133,3 +133,21 @@ def test_an_interrupt_keeps_the_rounds_that_finished_and_drops_the_one_under_way
     assert r.interrupted and "after 3 round(s)" in r.stopped
     assert sorted(set(r.frame["round"])) == [1, 2, 3]
     assert set(r.frame.arm) == {"torch:cpu", "jax:cpu", "tensorflow:cpu"}
+
+
+def test_every_worker_starts_with_the_same_fixed_allocator_thresholds(monkeypatch):
+    """glibc's moving mmap/trim thresholds put some processes in a page-fault-per-call mode: every engine
+    worker gets the same fixed ones (what the caller's env sets wins), the compile caches beside them."""
+    from pathlib import Path
+
+    from bench.measure import rounds
+
+    started = []
+    monkeypatch.setattr(rounds, "Worker", lambda tree, fw, device, bench, env: started.append(env) or env)
+    arm = rounds.Arm("torch:cpu", Path("."), "torch", "cpu")
+    rounds.start_worker(arm, "x", {"SEQMNIST_THREADS": "2"})
+    rounds.start_worker(arm, "x", {"MALLOC_TRIM_THRESHOLD_": "0"})
+    first, second = started
+    assert first["MALLOC_MMAP_THRESHOLD_"] == str(32 * 2**20) and first["MALLOC_TRIM_THRESHOLD_"] == str(2**30)
+    assert first["SEQMNIST_THREADS"] == "2" and "JAX_COMPILATION_CACHE_DIR" in first
+    assert second["MALLOC_TRIM_THRESHOLD_"] == "0"

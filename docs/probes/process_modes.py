@@ -1,0 +1,100 @@
+"""Whether a framework's processes, each alone on the machine, fall into a fast and a slow mode, and what
+differs between the two (docs/validation.md, "Paired against alone").
+
+    .venv/bin/python docs/probes/process_modes.py keras-torch --processes 12
+    .venv/bin/python docs/probes/process_modes.py keras-torch --processes 12 --alternate
+    .venv/bin/python docs/probes/process_modes.py keras-torch --alternate --env MALLOC_TRIM_THRESHOLD_=1073741824
+
+Each process, one at a time with nothing else alive, stages the framework's predict (or --step: train
+step) at batch 128 as the suites do (bench.workload.harness.staged), takes 6 samples of at least 0.15 s
+(with --alternate each after one of the other benchmark, as the engine's worker takes them), and reports its per-call time beside what the kernel counted over those samples: minor
+page faults, voluntary and involuntary context switches per call, and its threads. A mode that comes
+with page faults or context switches the other mode lacks names its mechanism.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+CHILD = r"""
+import json, os, resource, sys, time
+sys.path.insert(0, {root!r})
+from bench.workload.harness import staged
+
+s = staged({framework!r}, "cpu", 128)
+m = s.model
+train = lambda: m.synchronize(m.step_on_device(s.x, s.y))
+predict = lambda: m.synchronize(m.forward_on_device(s.x))
+timed, other = (train, predict) if {step!r} else (predict, train)
+
+
+def sample(call):
+    n, t0 = 0, time.perf_counter()
+    while True:
+        call()
+        n += 1
+        if time.perf_counter() - t0 >= 0.15:
+            return n, (time.perf_counter() - t0) / n
+
+
+calls, per_call, faults, vcsw, ivcsw = 0, [], 0, 0, 0
+for _ in range(6):
+    if {alternate!r}:
+        sample(other)  # as a worker alternates its benchmarks: the other one's sample between two of these
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    n, t = sample(timed)
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    calls, faults = calls + n, faults + after.ru_minflt - before.ru_minflt
+    vcsw, ivcsw = vcsw + after.ru_nvcsw - before.ru_nvcsw, ivcsw + after.ru_nivcsw - before.ru_nivcsw
+    per_call.append(t)
+print(json.dumps({{
+    "ms": [round(t * 1e3, 3) for t in per_call],
+    "minflt": faults / calls,
+    "nvcsw": vcsw / calls,
+    "nivcsw": ivcsw / calls,
+    "threads": len(os.listdir("/proc/self/task")),
+}}))
+"""
+
+
+def one_process(framework: str, step: bool, alternate: bool, env: dict) -> dict:
+    code = CHILD.format(root=str(ROOT), framework=framework, step=step, alternate=alternate)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT)
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        raise SystemExit(f"the {framework} process failed:\n{proc.stderr[-2000:]}")
+    return json.loads(lines[-1])
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("framework")
+    p.add_argument("--processes", type=int, default=12)
+    p.add_argument("--step", action="store_true", help="time the train step instead of predict")
+    p.add_argument(
+        "--alternate", action="store_true", help="a sample of the other benchmark before each (as a worker times both)"
+    )
+    p.add_argument("--env", action="append", default=[], metavar="NAME=VALUE", help="set in every process")
+    args = p.parse_args()
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", **dict(e.split("=", 1) for e in args.env))
+    print("process  median ms/call  samples (ms)                         minflt/call  nvcsw/call  nivcsw/call  threads")
+    for k in range(1, args.processes + 1):
+        r = one_process(args.framework, args.step, args.alternate, env)
+        samples = " ".join(f"{v:.2f}" for v in r["ms"])
+        print(
+            f"{k:7d}  {statistics.median(r['ms']):13.2f}  {samples:35s}  {r['minflt']:11.1f}  {r['nvcsw']:10.2f}"
+            f"  {r['nivcsw']:11.2f}  {r['threads']:7d}",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
