@@ -94,9 +94,9 @@ def start_worker(arm: Arm, bench: str, env: dict) -> Worker:
 # glibc's malloc, fixed for every worker alike: by default it moves its mmap and trim thresholds as a
 # process frees large blocks, so whether a step's temporary buffers are fresh pages (a page fault each,
 # every call) or reused depends on the process's allocation history. Keras-on-PyTorch's predict, timed
-# beside its train step, drew 90-1,500 minor faults per call in 10 of 12 processes and ran at 15-22 ms
-# against 11 ms (docs/findings.md, "A process's allocator state"). Fixed thresholds make every process
-# reuse its heap. Engine workers only: asv's memory and cold-start jobs keep the defaults.
+# beside its train step, drew 93-1,504 minor faults per call in 10 of 12 processes, whose samples took
+# up to 22.8 ms against 11 ms (docs/findings.md, "A process's allocator state"). Fixed thresholds make
+# every process reuse its heap. Engine workers only: asv's memory and cold-start jobs keep the defaults.
 ALLOCATOR = {"MALLOC_MMAP_THRESHOLD_": str(32 * 2**20), "MALLOC_TRIM_THRESHOLD_": str(2**30)}
 
 
