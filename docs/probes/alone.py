@@ -4,6 +4,7 @@ published ratios (docs/validation.md, "Paired against alone").
     .venv/bin/python docs/probes/alone.py --rounds 6                  # every framework, train/predict @128
     .venv/bin/python docs/probes/alone.py --rounds 6 --paired results/rounds/MACHINE/COMMIT.csv
     .venv/bin/python docs/probes/alone.py --rounds 8 --interleave --save docs/validation/carryover/both
+    .venv/bin/python docs/probes/alone.py --combine docs/validation/allocator/five docs/validation/allocator/five-2
 
 With --interleave every round also takes one paired round (the engine's one_round over all five,
 its quick run's plan), alone and paired in random order, so the machine's drift between rounds
@@ -183,6 +184,17 @@ def paired_ratios(path: Path) -> pd.DataFrame:
     )
 
 
+def combined(saves: list[Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The alone and paired rounds of several interleaved runs, each run's rounds numbered after the last."""
+    alone, paired, offset = [], [], 0
+    for save in saves:
+        a, b = rounds_file.load(Path(f"{save}-alone.csv")), rounds_file.load(Path(f"{save}-paired.csv"))
+        alone.append(a.assign(round=a["round"] + offset))
+        paired.append(b.assign(round=b["round"] + offset))
+        offset += int(max(a["round"].max(), b["round"].max()))
+    return pd.concat(alone, ignore_index=True), pd.concat(paired, ignore_index=True)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rounds", type=int, default=6)
@@ -194,7 +206,14 @@ def main() -> None:
     p.add_argument("--add", type=Path, help="an earlier --save of this probe: its rounds are added to these")
     p.add_argument("--interleave", action="store_true", help="a paired round beside every alone round")
     p.add_argument("--pause", type=float, default=0.0, help="seconds each alone process idles after its setup")
+    p.add_argument(
+        "--combine", nargs="+", type=Path, metavar="SAVE", help="the table over earlier --interleave --save runs"
+    )
     a = p.parse_args()
+    if a.combine:
+        alone, paired = combined(a.combine)
+        print(gaps(alone, paired).to_markdown(index=False, floatfmt=".3f"))
+        return
     if a.interleave:
         alone, paired = interleaved(a.frameworks, a.rounds, a.pause)
         if a.save:
