@@ -155,6 +155,7 @@ def test_an_outside_plugin_is_available_and_equivalent(plugin_dir):
 
 
 @pytest.mark.slow
+@pytest.mark.timed  # two processes' timings make its cell: beside another test their spread went past 999%
 def test_an_outside_plugin_runs_through_the_harness_and_the_report(plugin_dir, tmp_path):
     """run --quick (asv cold start and memory, replicated train/predict) and report, in a clone, with
     the plugin on PYTHONPATH: its row is measured and published beside the built-ins."""
@@ -197,7 +198,8 @@ def test_an_outside_plugin_runs_through_the_harness_and_the_report(plugin_dir, t
     assert report.returncode == 0, report.stderr[-2000:]
     latest = (repo / "results" / "report" / "latest.md").read_text()
     row = next(line for line in latest.splitlines() if line.startswith("| numpy-ref"))
-    assert re.search(r"\| [\d,]+ ±[\d.]+%", row), row  # train samples/s from 2 processes, with its interval
+    assert re.search(r"\| [\d,]+ ±(>)?[\d.]+%", row), row  # train samples/s from 2 processes, with its interval
+    # (its width is what the machine gave: '>999%' when the two processes differ by more)
     head = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True).stdout
     meta = json.loads((repo / "results" / "meta" / "plug" / f"{head[:8]}.json").read_text())
     assert meta["frameworks"]["numpy-ref"]["available"] and meta["frameworks"]["numpy-ref"]["version"]
