@@ -61,7 +61,8 @@ def combos(bench, framework: str, device: str):
 
 
 def key_of(bench, params: tuple) -> str:
-    """The parameters other than framework and device, as the engine pairs arms on (rounds.pair_key)."""
+    """The parameters other than framework and device, as the engine pairs arms on: record.key_of's
+    rule, repeated because the worker imports nothing of the project (module doc); a test pins the two."""
     names = list(getattr(bench, "param_names", []) or [])
     kept = [p for n, p in zip(names, params) if n not in ("framework", "device")] if names else list(params)
     return ", ".join(str(p).strip("'") for p in kept)

@@ -10,9 +10,6 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
-IDENTITY = ("arm", "benchmark", "key", "round")  # one row of a run's rounds
-
-
 @dataclass
 class Measurement:
     """One arm's value for one benchmark and parameters in one round (the process, or the seed of an

@@ -3,12 +3,15 @@ and device, times them on request, reports a broken benchmark as failed and a sk
 
 from __future__ import annotations
 
+import importlib.util
 import textwrap
+from pathlib import Path
 
 import pytest
 
 from bench.core.repo import worker_env
 from bench.measure.client import Worker, WorkerError
+from bench.store.record import key_of
 
 SUITE = textwrap.dedent("""
     class Spin:
@@ -80,3 +83,21 @@ def test_setup_stages_only_the_keys_asked_for(tree):
         ]
     finally:
         w.close()
+
+
+def test_the_workers_key_rule_is_the_records():
+    """The worker repeats record.key_of (it imports nothing of the project): both give one key."""
+    script = Path(__file__).resolve().parents[2] / "bench" / "measure" / "worker.py"
+    spec = importlib.util.spec_from_file_location("worker_script", script)
+    worker = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(worker)
+    cases = [
+        (["framework", "device", "batch"], ("'torch'", "'cpu'", "128")),
+        (["framework", "variant", "device", "precision", "steps"], ("'jax'", "'fused'", "'cpu'", "'bf16'", "3")),
+        ([], ("'torch'", "'cpu'")),
+        (["framework", "device"], ("'torch'", "'cpu'")),
+    ]
+    for names, values in cases:
+        bench = type("B", (), {"param_names": names})
+        assert worker.key_of(bench, values) == key_of(names, values)
+    assert key_of(["framework", "device", "batch"], ("'torch'", "'cpu'", "128")) == "128"
