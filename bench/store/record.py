@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
+
 @dataclass
 class Measurement:
     """One arm's value for one benchmark and parameters in one round (the process, or the seed of an
