@@ -184,9 +184,22 @@ def add_paired_args(p: argparse.ArgumentParser) -> None:
         default=THRESHOLD,
         help=f"smallest change a verdict calls: the interval must lie wholly beyond it (default {THRESHOLD})",
     )
+    add_params(p)
     p.add_argument("--machine", help="machine name the results are kept under (default: host name)")
     p.add_argument("--seed", type=seed, default=None, help="seed of the random side order (default: from the clock)")
     add_threads(p)
+
+
+def add_params(p: argparse.ArgumentParser) -> None:
+    """Which parameter combinations the paired rounds time (compare, noise, bisect)."""
+    p.add_argument(
+        "--params",
+        metavar="REGEX",
+        dest="keys",
+        type=regex,
+        help="parameters besides framework and device to measure, matched whole as the tables write them: "
+        "'128', '32|128', 'fused, bf16' (default: every combination)",
+    )
 
 
 def non_negative(text: str) -> int:
@@ -242,6 +255,7 @@ def paired_options(args: argparse.Namespace, **extra):
         threshold=args.threshold,
         threads=args.threads,
         seed=args.seed if args.seed is not None else int(time.time()),
+        keys=args.keys,
         root=find_root(Path.cwd()),
         **extra,
     )

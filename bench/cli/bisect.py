@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from bench.cli.args import fraction, host, positive, positive_float, regex, seed, threads
+from bench.cli.args import add_params, fraction, host, positive, positive_float, regex, seed, threads
 from bench.core.repo import find_root
 from bench.measure.stats import THRESHOLD
 from bench.store.lock import Lock
@@ -46,6 +46,7 @@ def add_parser(sub) -> None:
         "--budget", type=positive_float, default=300.0,
         help="seconds of paired rounds per step before it is left undecided (default 300)",
     )  # fmt: skip
+    add_params(p)
     p.add_argument("--max-steps", type=positive, default=12, help="steps after the first comparison (default 12)")
     p.add_argument("--machine", help="machine name the log is kept under (default: host name)")
     p.add_argument("--seed", type=seed, default=0, help="seed of the random side order (default 0)")
@@ -59,7 +60,7 @@ def cmd_bisect(args: argparse.Namespace) -> int:
     opts = bisect.BisectOptions(
         good=args.good, bad=args.bad, frameworks=tuple(args.frameworks), devices=tuple(args.devices),
         bench=args.bench, threshold=args.threshold, budget=args.budget, max_steps=args.max_steps,
-        threads=args.threads, seed=args.seed, root=root,
+        threads=args.threads, seed=args.seed, root=root, keys=args.keys,
     )  # fmt: skip
     bisect.check(opts)  # revisions and their order, before anything runs or is written
     with Lock(root, "bisect"):

@@ -49,6 +49,7 @@ class BisectOptions:
     seed: int = 0
     root: Path = field(default_factory=Path.cwd)
     quiet: bool = False
+    keys: str | None = None  # regex the parameters other than framework and device must match
 
 
 @dataclass
@@ -112,6 +113,7 @@ def bisect(
     base = compare.CompareOptions(
         base=opts.good, head=opts.bad, frameworks=opts.frameworks, devices=opts.devices, bench=opts.bench,
         threshold=opts.threshold, budget=opts.budget, threads=opts.threads, seed=opts.seed, root=root, quiet=opts.quiet,
+        keys=opts.keys,
     )  # fmt: skip
     good, bad, chain = check(opts)
     subjects = dict(chain)

@@ -25,10 +25,10 @@ def test_bisect_names_the_commit_that_made_the_step_30pct_slower(tmp_path):
     repo = bisect_trials.clone(tmp_path)
     good = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True).stdout.strip()
     hashes = bisect_trials.planted_chain(repo, 2, small_at=1, big_at=2, big=0.30)
-    proc = bisect_trials.bisect(repo, good, hashes[-1])
+    proc = bisect_trials.bisect(repo, good, hashes[-1], "--params", "128")  # one size: each step a short round
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert f"First bad commit: {hashes[1][:12]}" in proc.stdout, proc.stdout
-    assert "the step 30% slower" in proc.stdout
+    assert "the step 30% slower" in proc.stdout and "torch, cpu, 128" in proc.stdout
     log = repo / "results" / "bisect" / "bisect-probe" / f"{good[:8]}-{hashes[-1][:8]}.md"
     assert log.is_file() and hashes[0][:8] not in log.read_text().split("First bad")[1].split("\n")[0]
     worktrees = subprocess.run(["git", "worktree", "list"], cwd=repo, capture_output=True, text=True).stdout

@@ -135,24 +135,13 @@ def _commit(repo: Path, path: str, old: str, new: str, message: str) -> None:
 
 
 def _compare(
-    repo: Path, base: str, head: str, bench: str = r"TrainStep\.", rounds: int = 6
+    repo: Path, base: str, head: str, bench: str = r"TrainStep\.", rounds: int = 6, params: str | None = None
 ) -> subprocess.CompletedProcess:
+    narrow = ["--params", params] if params else []
     return cli(
-        repo,
-        "compare",
-        base,
-        head,
-        "--frameworks",
-        "torch",
-        "--bench",
-        bench,
-        "--rounds",
-        str(rounds),
-        "--machine",
-        MACHINE,
-        "--seed",
-        "1",
-    )
+        repo, "compare", base, head, "--frameworks", "torch", "--bench", bench, *narrow,
+        "--rounds", str(rounds), "--machine", MACHINE, "--seed", "1",
+    )  # fmt: skip
 
 
 def test_compare_after_report_and_with_local_edits_still_runs(clone):
@@ -170,6 +159,8 @@ def test_compare_after_report_and_with_local_edits_still_runs(clone):
             "torch",
             "--bench",
             r"Predict\.",
+            "--params",
+            "128",
             "--rounds",
             "1",
             "--machine",
@@ -191,15 +182,20 @@ def test_compare_refuses_unknown_revisions_and_empty_selections(clone):
         repo, "compare", "HEAD~1", "HEAD", "--frameworks", "torch", "--bench", "NoSuchBenchmark", "--rounds", "1"
     )
     assert proc.returncode == 2 and "no benchmark matched" in proc.stderr, proc.stderr[-2000:]
+    proc = cli(repo, "compare", "HEAD~1", "HEAD", "--frameworks", "torch", "--params", "7", "--rounds", "1")
+    assert proc.returncode == 2 and "no benchmark matched" in proc.stderr, proc.stderr[-2000:]  # no batch size 7
 
 
 def test_noise_check_stores_what_compare_then_uses(clone):
     repo, _ = clone
-    proc = cli(repo, "noise", "--frameworks", "torch", "--bench", r"TrainStep\.", "--rounds", "2", "--machine", MACHINE)
+    proc = cli(
+        repo, "noise", "--frameworks", "torch", "--bench", r"TrainStep\.", "--params", "32|128", "--rounds", "2",
+        "--machine", MACHINE,
+    )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "rounds_for_10%" in proc.stdout and "torch, cpu, 128" in proc.stdout
     stored = json.loads((repo / "results" / "meta" / MACHINE / "noise.json").read_text())
-    assert len(stored["benchmarks"]) == 3 and all(b["sd"] >= 0 for b in stored["benchmarks"])
+    assert len(stored["benchmarks"]) == 2 and all(b["sd"] >= 0 for b in stored["benchmarks"])  # 1024 not asked
     proc = cli(
         repo, "compare", "HEAD~1", "HEAD", "--frameworks", "torch", "--bench", "NoSuchBenchmark", "--machine", MACHINE
     )
@@ -217,6 +213,6 @@ def test_a_head_that_breaks_a_frameworks_import_fails_the_gate(clone):
         "import torch.nn.functionall as F",
         "broken import",
     )
-    proc = _compare(repo, "HEAD~1", "HEAD", bench=r"Predict\.", rounds=1)
+    proc = _compare(repo, "HEAD~1", "HEAD", bench=r"Predict\.", rounds=1, params="128")
     assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-3000:]
     assert "failed" in proc.stdout and "functionall" in proc.stdout, proc.stdout[-3000:]

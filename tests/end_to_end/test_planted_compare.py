@@ -33,12 +33,13 @@ def test_compare_flags_a_planted_slowdown_and_passes_a_comment_only_commit(clone
         "        __import__('time').sleep(0.01)  # planted slowdown\n        self.optimizer.zero_grad(set_to_none=True)\n",
         "planted slowdown",
     )
-    proc = _compare(repo, "HEAD~1", "HEAD")
+    proc = _compare(repo, "HEAD~1", "HEAD", params="32")  # the size where 10 ms weighs most
     assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-3000:]
     store = next((repo / "results" / "compare" / MACHINE).glob("*"))
     report = (store / "regressions.md").read_text()
     assert re.search(r"\| regression +\| throughput\.TrainStep\.time_train_step +\| torch, cpu, 32 ", report), report
     assert "samples/s (95% CI" in report and "6 paired rounds" in report
+    assert "torch, cpu, 128" not in report  # --params: only batch 32 was measured
     assert list((store / "asv" / MACHINE).glob("*-paired-rounds.json"))
     # compare wrote nothing tracked: the checkout is as clean as before
     assert (
@@ -49,7 +50,7 @@ def test_compare_flags_a_planted_slowdown_and_passes_a_comment_only_commit(clone
     )
 
     _commit(repo, "impls/torch_lstm.py", "# planted slowdown", "# planted slowdown (comment only)", "comment only")
-    proc = _compare(repo, "HEAD~1", "HEAD", bench=r"Predict\.")  # a second compare right after the first
-    # (the forward pass, which the planted line never touches: half the train step's time per round)
+    proc = _compare(repo, "HEAD~1", "HEAD", bench=r"Predict\.", params="128")  # a second compare right after
+    # the first (the forward pass, which the planted line never touches)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
     assert "regression" not in proc.stdout.split("full report")[0].split("on " + MACHINE)[1].splitlines()[0]

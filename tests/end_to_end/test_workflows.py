@@ -144,7 +144,7 @@ def job_env(job: dict, base: dict, data: Path) -> dict:
     # narrower than the workflow's values (one framework, a few rounds), the same targets and options
     env.update(
         CI_FRAMEWORKS="torch",
-        CI_COMPARE_ARGS="--bench 'TrainStep[.]' --rounds 2",
+        CI_COMPARE_ARGS="--bench 'TrainStep[.]' --params 128 --rounds 2",
         CI_RUN_ARGS="--bench 'throughput[.]TrainStep|cold_start' --rounds 2",
         SEQMNIST_DATA_DIR=str(data),
     )

@@ -131,6 +131,9 @@ def test_the_cli_exit_statuses(tmp_path, monkeypatch, capsys):
     assert f"First bad commit: {commits[3][:12]}" in out and "commit 3" in out
     assert (repo / "results" / "bisect" / "box" / f"{commits[0][:8]}-{commits[-1][:8]}.md").is_file()
     assert cli.main(args + ["--max-steps", "1"]) == 1
+    engine.calls.clear()
+    assert cli.main(args + ["--params", "128"]) == 0
+    assert engine.calls[0][3] == "128"  # --params narrows the first comparison too
     assert cli.main(["bisect", commits[-1], commits[0], "--machine", "box"]) == 2
     assert "not an ancestor" in capsys.readouterr().err
 
