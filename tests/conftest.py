@@ -164,6 +164,19 @@ def cli_env(**extra):
     return dict(os.environ, PYTHONPATH=str(ROOT), **extra)
 
 
+def pytest_configure(config):
+    """A parallel test pass (pytest-xdist, no more workers than cores): each worker, and every process
+    it starts, on a core of its own, so frameworks size their pools to one core (impls/threads.py) and
+    workers never fight for a core (two 2-thread frameworks on 2 cores spin: a 48 s training took
+    200 s). Before any framework is imported; a pass without xdist (the timed tests) keeps every core."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0") or 0)
+    if worker.startswith("gw") and hasattr(os, "sched_setaffinity"):
+        cores = sorted(os.sched_getaffinity(0))
+        if 1 < count <= len(cores):
+            os.sched_setaffinity(0, [cores[int(worker[2:]) % len(cores)]])
+
+
 def pytest_collection_modifyitems(config, items):
     """tests/impls/ builds and trains every installed framework's models in the test process: marked
     `frameworks`, so `make test-fast` (-m "not slow and not frameworks") leaves them to `make test`."""

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, clone_with_tiny_data
 
+from impls.threads import usable_cores
+
 WORKFLOW = ROOT / ".github" / "workflows" / "benchmarks.yml"
 MACHINE = "gha-ubuntu-latest"
 # Known to the linter's WebAssembly build (2.0.6) as undefined: the `vars` context (repository variables),
@@ -148,6 +150,8 @@ def job_env(job: dict, base: dict, data: Path) -> dict:
         CI_RUN_ARGS="--bench 'throughput[.]TrainStep|cold_start' --rounds 2",
         SEQMNIST_DATA_DIR=str(data),
     )
+    if "SEQMNIST_THREADS" in env:  # at most the cores this test process may use (a test pass may pin it)
+        env["SEQMNIST_THREADS"] = str(min(int(env["SEQMNIST_THREADS"]), usable_cores()))
     return env
 
 
