@@ -50,12 +50,13 @@ def by_round(rows: pd.DataFrame) -> pd.DataFrame:
     return rows.drop_duplicates("round", keep="last").set_index("round")[cols]
 
 
-PAIRED_COLUMNS = ["ratio", "low", "high", "rounds", "sd"]
+ESTIMATE = [f for f in stats.Paired.__dataclass_fields__ if f != "confidence"]  # an estimate's columns, from
+# the one record of a paired estimate (stats.Paired): ratio, low, high, rounds, sd
 
 
 def _paired_row(p: stats.Paired, **ids: str) -> dict:
-    """One estimated ratio as a row: what it compares (`ids`) and PAIRED_COLUMNS."""
-    return {**ids, "ratio": p.ratio, "low": p.low, "high": p.high, "rounds": p.rounds, "sd": p.sd}
+    """One estimated ratio as a row: what it compares (`ids`) and the estimate's fields (ESTIMATE)."""
+    return {**ids, **{f: getattr(p, f) for f in ESTIMATE}}
 
 
 def ratios(frame: pd.DataFrame, reference: str, confidence: float = 0.95) -> pd.DataFrame:
@@ -70,7 +71,7 @@ def ratios(frame: pd.DataFrame, reference: str, confidence: float = 0.95) -> pd.
         for arm, rows in group[group.arm != reference].groupby("arm", sort=False):
             p = stats.paired_logs(round_log_ratios(by_round(rows), by_round(ref)).to_numpy(), confidence)
             out.append(_paired_row(p, benchmark=bench, key=key, arm=arm, reference=reference))
-    return pd.DataFrame(out, columns=["benchmark", "key", "arm", "reference", *PAIRED_COLUMNS])
+    return pd.DataFrame(out, columns=["benchmark", "key", "arm", "reference", *ESTIMATE])
 
 
 CARRYOVER_LIMIT = 0.01  # a carry-over established beyond this is named by run, noise and the page
@@ -96,7 +97,7 @@ def carryover(frame: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     for (other, arm), by_round_shifts in per.items():
         p = stats.paired_logs([float(np.mean(v)) for v in by_round_shifts.values()], confidence)
         out.append(_paired_row(p, after=other, arm=arm))
-    return pd.DataFrame(out, columns=["after", "arm", *PAIRED_COLUMNS])
+    return pd.DataFrame(out, columns=["after", "arm", *ESTIMATE])
 
 
 def carryover_named(table: pd.DataFrame, limit: float = CARRYOVER_LIMIT) -> pd.DataFrame:
@@ -139,7 +140,7 @@ def within(frame: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
             logs = np.log(by_round(rows).value / base).dropna()
             p = stats.paired_logs(logs.to_numpy(), confidence)
             out.append(_paired_row(p, arm=arm, benchmark=bench, key=key, reference=DEFAULT_KEY[bench]))
-    return pd.DataFrame(out, columns=["arm", "benchmark", "key", "reference", *PAIRED_COLUMNS])
+    return pd.DataFrame(out, columns=["arm", "benchmark", "key", "reference", *ESTIMATE])
 
 
 def cells(frame: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:

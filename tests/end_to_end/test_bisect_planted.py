@@ -3,8 +3,9 @@ slower, then 30% slower still), real paired measurements of PyTorch: BAD against
 which the 2% commit is called good, so the 30% commit is named.
 
 The slowdown is large enough that every step is decided in the 6 rounds a step always takes (BAD is
-about +32%, so a commit is bad above about +15%, far from the 2% commit's +2-4%): on the 2-vCPU EPYC a
-round takes 20-27 s, and a step the budget cannot decide would run to the 300 s budget. Whether a 10%
+about +32%, so a commit is bad above about +15%, far from the 2% commit's +2-4%): with one batch size
+(--params 128) the whole bisection took 100 s on the 2-vCPU EPYC, and a step the budget cannot decide
+would run to the 300 s budget. Whether a 10%
 step is found beside a 2% one, over 16 commits, is the probe's trials (docs/validation.md, "Bisect")."""
 
 from __future__ import annotations
