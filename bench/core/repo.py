@@ -47,6 +47,11 @@ def git_try(root: Path | None, *args: str) -> str | None:
     return proc.stdout.strip() if proc.returncode == 0 else None
 
 
+def commit_of(root: Path | None, rev: str) -> str | None:
+    """The commit a revision (hash, branch, tag, HEAD~1) names in `root`'s repository; None for none."""
+    return git_try(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
+
+
 def git_bytes(root: Path, *args: str) -> bytes:
     """git's raw output (NUL-separated listings); GitFailed with its message when it fails."""
     proc = _run(root, args, text=False)

@@ -133,6 +133,15 @@ def t_interval(logs, confidence: float = 0.95, rerun: bool = False) -> tuple[flo
 
 
 THRESHOLD = 0.03  # the one default: the smallest change any verdict calls (compare, report, bisect, change points)
+VERDICTS = ("regression", "failed", "improvement", "inconclusive", "new", "gone", "base failed", "unchanged")
+# every verdict a comparison gives, worst first: the order every verdict table and summary lists them in
+FAILS_GATE = ("regression", "failed")  # what fails a gate: slower or worse beyond the threshold, or broken at head
+
+
+def gate_fails(verdicts) -> bool:
+    """The one exit rule of every gate (compare, `report --fail-on-regression`, CI): a regression, or a
+    benchmark that fails or no longer runs at head."""
+    return any(v in FAILS_GATE for v in verdicts)
 
 
 def interval_verdict(low: float, high: float, threshold: float = THRESHOLD) -> str:

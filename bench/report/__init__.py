@@ -22,7 +22,6 @@ from bench.report.sections import variants_tables
 from bench.report.summary import readme_table
 from bench.report.tables import comparison_table, header_line, latest_tables, render_markdown
 from bench.report.verdicts import (
-    VERDICT_ORDER,
     compare,
     gate_status,
     pick_revisions,
@@ -35,7 +34,6 @@ __all__ = [
     "METRICS",
     "README_END",
     "README_START",
-    "VERDICT_ORDER",
     "Metric",
     "ReportError",
     "breakdown_table",

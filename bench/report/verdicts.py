@@ -10,13 +10,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench.core.repo import git_try
+from bench.core.repo import commit_of
 from bench.core.text import md_table, md_text
 from bench.measure import stats
 from bench.report.load import ReportError, _merge_env
 from bench.workload.benchmarks import METRICS
-
-VERDICT_ORDER = ["regression", "failed", "improvement", "inconclusive", "new", "gone", "unchanged"]
 
 
 def resolve_commit(frame: pd.DataFrame, rev: str, machine: str | None, root: Path | None = None) -> str:
@@ -28,7 +26,7 @@ def resolve_commit(frame: pd.DataFrame, rev: str, machine: str | None, root: Pat
         return matches.pop()
     if len(matches) > 1:
         raise ReportError(f"revision {rev!r} is ambiguous: {sorted(c[:12] for c in matches)}")
-    commit = git_try(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
+    commit = commit_of(root, rev)
     if not commit:
         raise ReportError(f"unknown revision {rev!r}: not a commit here and not in the results")
     if commit not in known:
@@ -70,9 +68,7 @@ def pick_revisions(
 
 def gate_status(result: pd.DataFrame, fail_on_regression: bool) -> int:
     """`report --fail-on-regression`'s rule: 1 on a regression or a benchmark that fails at head."""
-    counts = result.verdict.value_counts() if len(result) else {}
-    bad = int(counts.get("regression", 0)) + int(counts.get("failed", 0))
-    return 1 if bad and fail_on_regression else 0
+    return 1 if fail_on_regression and stats.gate_fails(result.get("verdict", ())) else 0
 
 
 def compare(
@@ -138,7 +134,7 @@ def compare(
             }
         )
     out = pd.DataFrame(rows, columns=keys + ["base", "head", "ratio", "verdict", "change"])
-    out["rank"] = out.verdict.map(VERDICT_ORDER.index)
+    out["rank"] = out.verdict.map(stats.VERDICTS.index)
     return out.sort_values(["rank", "benchmark", "framework", "device", "batch_size"]).drop(columns="rank")
 
 
@@ -217,7 +213,7 @@ def _change_text(metric: str, base: float, head: float, sb: str, sh: str) -> str
 
 def render_regressions(result: pd.DataFrame, machine: str, base: str, head: str, threshold: float) -> str:
     counts = result.verdict.value_counts()
-    summary = ", ".join(f"{counts.get(v, 0)} {v}" for v in VERDICT_ORDER if counts.get(v, 0))
+    summary = ", ".join(f"{counts.get(v, 0)} {v}" for v in stats.VERDICTS if counts.get(v, 0))
     lines = [
         f"# Regression report: {head[:8]} vs {base[:8]} on {md_text(machine)}",
         "",

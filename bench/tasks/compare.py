@@ -70,10 +70,10 @@ class Comparison:
 
 
 def resolve(root: Path, rev: str) -> str:
-    try:
-        return git(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
-    except repo.GitFailed:
-        raise RunError(f"unknown revision {rev!r}") from None
+    commit = repo.commit_of(root, rev)
+    if not commit:
+        raise RunError(f"unknown revision {rev!r}")
+    return commit
 
 
 def revisions(opts: CompareOptions) -> tuple[str, str]:
@@ -157,8 +157,7 @@ def estimates(rounds: pd.DataFrame, threshold: float, confidence: float, allow_g
 
 def exit_status(verdicts: pd.DataFrame) -> int:
     """The gate's rule: 1 when any benchmark regressed or fails at head, else 0."""
-    counts = verdicts.verdict.value_counts() if len(verdicts) else {}
-    return 1 if counts.get("regression", 0) or counts.get("failed", 0) else 0
+    return 1 if stats.gate_fails(verdicts.get("verdict", ())) else 0
 
 
 def change_text(row, confidence: float) -> str:
@@ -329,8 +328,7 @@ def render(c: Comparison, machine: str, opts: CompareOptions) -> str:
     """The regression report in Markdown: the rule, the counts, one line per benchmark."""
     v = c.verdicts
     counts = v.verdict.value_counts()
-    order = ["regression", "failed", "improvement", "inconclusive", "new", "gone", "base failed", "unchanged"]
-    summary = ", ".join(f"{counts[k]} {k}" for k in order if counts.get(k, 0))
+    summary = ", ".join(f"{counts[k]} {k}" for k in stats.VERDICTS if counts.get(k, 0))
     walls = wall_text(c)
     lines = [
         f"# Regression report: {c.head[:8]} vs {c.base[:8]} on {md_text(machine)}",
@@ -347,7 +345,7 @@ def render(c: Comparison, machine: str, opts: CompareOptions) -> str:
         "",
     ]
     if not v.empty:
-        rank = {k: i for i, k in enumerate(order)}
+        rank = {k: i for i, k in enumerate(stats.VERDICTS)}
         shown = v.assign(_r=v.verdict.map(rank)).sort_values(["_r", "framework", "benchmark", "param"])
         table = shown.assign(
             base=shown["base"].map(_rate),

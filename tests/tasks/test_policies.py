@@ -20,11 +20,13 @@ def test_compare_exits_1_on_a_regression_or_a_failure_at_head_and_0_otherwise():
     assert exit_status(pd.DataFrame({"verdict": []})) == 0
 
 
-def test_report_gate_fails_only_when_asked():
+def test_report_gate_fails_only_when_asked_and_by_the_same_rule_as_compare():
     result = pd.DataFrame({"verdict": ["regression"]})
     assert gate_status(result, fail_on_regression=True) == 1
     assert gate_status(result, fail_on_regression=False) == 0
     assert gate_status(pd.DataFrame({"verdict": ["unchanged"]}), fail_on_regression=True) == 0
+    assert gate_status(pd.DataFrame({"verdict": ["failed"]}), fail_on_regression=True) == 1  # compare's rule
+    assert gate_status(pd.DataFrame(), fail_on_regression=True) == 0
 
 
 def test_run_measures_throughput_in_rounds_and_variants_only_in_a_full_run():
