@@ -41,9 +41,9 @@ def choose(rows: pd.DataFrame) -> pd.DataFrame:
                 "open": BATCH / winner.value,
                 "open_spread": winner.spread,
                 "chose": chosen,
-                "ratio": ratio[0],
-                "ratio_low": ratio[1],
-                "ratio_high": ratio[2],
+                "speedup": ratio[0],
+                "speedup_low": ratio[1],
+                "speedup_high": ratio[2],
                 "candidates": ", ".join(
                     f"{v} {r.within:.2f}x"
                     + (f" [{r.within_low:.2f}, {r.within_high:.2f}]" if pd.notna(r.within_low) else "")
@@ -70,7 +70,7 @@ def open_table(chosen: pd.DataFrame) -> pd.DataFrame:
             "open / closed": [
                 "1.00x (closed kept)"
                 if r.chose == CLOSED
-                else f"{r.ratio:.2f}x [{r.ratio_low:.2f}, {r.ratio_high:.2f}]"
+                else f"{r.speedup:.2f}x [{r.speedup_low:.2f}, {r.speedup_high:.2f}]"
                 for r in chosen.itertuples()
             ],
             "open row chose": list(chosen.chose),

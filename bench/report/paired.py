@@ -22,9 +22,9 @@ from impls import LSTMConfig
 PAIRED_COLUMNS = [
     "paired",
     "paired_rounds",
-    "ratio",
-    "ratio_low",
-    "ratio_high",
+    "speedup",  # throughput over the reference's (a time ratio inverted: > 1 is faster), its interval
+    "speedup_low",
+    "speedup_high",
     "reference",
     "within",
     "within_low",
@@ -85,11 +85,11 @@ def _fill(frame: pd.DataFrame, idx, rounds: pd.DataFrame, tau: float = 0.0) -> N
             if ref:
                 frame.loc[i, "reference"] = estimate.REFERENCE
                 if arm == ref:
-                    frame.loc[i, ["ratio", "ratio_low", "ratio_high"]] = [1.0, 1.0, 1.0]
+                    frame.loc[i, ["speedup", "speedup_low", "speedup_high"]] = [1.0, 1.0, 1.0]
                 elif key in ratios.index:
                     r = ratios.loc[key]  # a time ratio: throughput is its inverse
                     low, high = estimate.widen(r.ratio, r.low, r.high, tau)
-                    frame.loc[i, ["ratio", "ratio_low", "ratio_high", "rerun_tau"]] = [
+                    frame.loc[i, ["speedup", "speedup_low", "speedup_high", "rerun_tau"]] = [
                         1 / r.ratio,
                         1 / high,
                         1 / low,

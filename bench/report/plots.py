@@ -90,7 +90,7 @@ def _ratio_rows(frame: pd.DataFrame, batch: int | None = None):
     ratio to the reference (at `batch` only, when given), what the ratio plots draw."""
     for machine, commit in latest_commits(frame).items():
         sel = frame[(frame.machine == machine) & (frame.commit == commit) & (frame.status == "ok")]
-        sel = sel[sel.metric.isin(["train_step", "predict"]) & sel.ratio.notna()]
+        sel = sel[sel.metric.isin(["train_step", "predict"]) & sel.speedup.notna()]
         if batch is not None:
             sel = sel[sel.batch_size == batch]
         for device in sorted(sel.device.dropna().unique()):
@@ -100,8 +100,8 @@ def _ratio_rows(frame: pd.DataFrame, batch: int | None = None):
 def _bars(rows: pd.DataFrame) -> list[pd.Series]:
     """matplotlib's error bars of the ratios: the distances below and above to the interval's ends."""
     return [
-        (rows.ratio - rows.ratio_low).clip(lower=0).fillna(0),
-        (rows.ratio_high - rows.ratio).clip(lower=0).fillna(0),
+        (rows.speedup - rows.speedup_low).clip(lower=0).fillna(0),
+        (rows.speedup_high - rows.speedup).clip(lower=0).fillna(0),
     ]
 
 
@@ -120,7 +120,7 @@ def plot_ratios(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
                 g = part[part.framework == fw].set_index(part[part.framework == fw].batch_size.astype(int))
                 xs = [i + (k - (len(fws) - 1) / 2) * 0.12 for i, b in enumerate(batches) if b in g.index]
                 g = g.reindex([b for b in batches if b in g.index])
-                ax.errorbar(xs, g.ratio, yerr=_bars(g), fmt="o", capsize=3, label=fw)
+                ax.errorbar(xs, g.speedup, yerr=_bars(g), fmt="o", capsize=3, label=fw)
             ax.axhline(1.0, color="grey", lw=1)
             ax.set_xticks(range(len(batches)), [str(b) for b in batches])
             ax.set(
@@ -149,9 +149,9 @@ def plot_answer(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
     for machine, _commit, device, dev in _ratio_rows(frame, batch=128):
         fig, axes = plt.subplots(1, 2, figsize=(7.2, 0.35 * dev.framework.nunique() + 1.1), sharex=True)
         for ax, metric, what in zip(axes, ["train_step", "predict"], ["training", "inference"]):
-            part = dev[dev.metric == metric].sort_values("ratio")
-            ax.barh(part.framework, part.ratio, color="#9db7d3")
-            ax.errorbar(part.ratio, part.framework, xerr=_bars(part), fmt="none", ecolor="#1d232a", capsize=3)
+            part = dev[dev.metric == metric].sort_values("speedup")
+            ax.barh(part.framework, part.speedup, color="#9db7d3")
+            ax.errorbar(part.speedup, part.framework, xerr=_bars(part), fmt="none", ecolor="#1d232a", capsize=3)
             ax.axvline(1.0, color="grey", lw=1)
             ax.set_title(f"{what} @128: ÷ {dev.reference.iloc[0]}", fontsize="medium")
             ax.xaxis.set_major_formatter(_ticker().FuncFormatter(lambda v, _: f"{v:g}x"))

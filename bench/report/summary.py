@@ -21,10 +21,10 @@ def answer(frame: pd.DataFrame, machine: str, commit: str, device: str = "cpu") 
     out = []
     for metric, what in ANSWERED:
         rows = sel[(sel.metric == metric) & (sel.batch_size == 128) & (sel.status == "ok")]
-        rows = rows[rows.paired.fillna(False).astype(bool) & rows.ratio.notna()]
+        rows = rows[rows.paired.fillna(False).astype(bool) & rows.speedup.notna()]
         if rows.empty:
             continue
-        rows = rows.sort_values("ratio", ascending=False)
+        rows = rows.sort_values("speedup", ascending=False)
         reference, best = rows.reference.iloc[0], rows.iloc[0]
         others = [r for r in rows.itertuples() if r.framework != reference]
         ratios = ", ".join(f"{md_text(r.framework)} {ratio_text(r).removeprefix(RATIO_SEP)}" for r in others)

@@ -104,7 +104,7 @@ def comparison_table(frame: pd.DataFrame, machine: str, commit: str, device: str
             if pd.notna(v := display_value(metric, r.value, r.batch_size)) and math.isfinite(float(v))
         }
         spread = {r.framework: (r.spread, r.paired_rounds if r.paired else r.runs) for r in ok.itertuples()}
-        paired = {r.framework: r for r in ok.itertuples() if r.paired and pd.notna(r.ratio)}
+        paired = {r.framework: r for r in ok.itertuples() if r.paired and pd.notna(r.speedup)}
         best = max(shown.values()) if shown and m.display == "samples/s" else None
         defined[m.header(batch, epochs)] = metric
         if shown:
@@ -193,9 +193,9 @@ def _target(sel: pd.DataFrame) -> float:
 
 
 def _wide_ratio(row, target: float) -> bool:
-    if pd.isna(row.ratio) or row.framework == row.reference:
+    if pd.isna(row.speedup) or row.framework == row.reference:
         return False
-    return not half_width(row.ratio, row.ratio_low, row.ratio_high) <= target
+    return not half_width(row.speedup, row.speedup_low, row.speedup_high) <= target
 
 
 def _wide_cell(spread) -> bool:
@@ -209,7 +209,7 @@ def wider_than_target(sel: pd.DataFrame) -> str:
     if rows.empty:
         return ""
     target = _target(sel)
-    ratios = rows[rows.ratio.notna() & (rows.framework != rows.reference)]
+    ratios = rows[rows.speedup.notna() & (rows.framework != rows.reference)]
     wide_ratios = sum(_wide_ratio(r, target) for r in ratios.itertuples())
     wide_cells = sum(_wide_cell(r.spread) for r in rows.itertuples())
     if not wide_ratios and not wide_cells:
@@ -243,9 +243,9 @@ def ratio_text(row) -> str:
     mark = " ‡" if row.bimodal else ""
     if row.framework == row.reference:
         return f"{RATIO_SEP}1.00x ref{mark}"
-    if not (row.ratio_low > 0 and math.isfinite(row.ratio_high)):
-        return f"{RATIO_SEP}{row.ratio:.2f}x [too few rounds]{mark}"
-    return f"{RATIO_SEP}{row.ratio:.2f}x [{row.ratio_low:.2f}, {row.ratio_high:.2f}]{mark}"
+    if not (row.speedup_low > 0 and math.isfinite(row.speedup_high)):
+        return f"{RATIO_SEP}{row.speedup:.2f}x [too few rounds]{mark}"
+    return f"{RATIO_SEP}{row.speedup:.2f}x [{row.speedup_low:.2f}, {row.speedup_high:.2f}]{mark}"
 
 
 def seed_ratio_text(ok: pd.DataFrame, fw: str, reference: str = "torch") -> str:

@@ -1,7 +1,7 @@
 """The one record of a measurement, from the engine to the store and the report: an arm's value for
-one benchmark and parameters in one round. Its identity is (arm, benchmark, key, round) within a run;
-every ratio made of two of them is value over value, in the stored unit (time, bytes, error rate),
-and only the page turns it into samples/s."""
+one benchmark and parameters in one round. Its identity is (arm, benchmark, key, round) within a run.
+Every ratio made of two of them is value over value in the stored unit (time, bytes, error rate; > 1
+slower or larger); the report's throughput ratios, its inverse, are named speedup, never ratio."""
 
 from __future__ import annotations
 

@@ -57,7 +57,7 @@ def test_cells_ratios_and_variants_come_with_intervals_from_the_rounds(tmp_path)
     cell = table.loc["jax", "train samples/s @128"]
     assert "· 0.67x [" in cell and "±" in cell  # 10 ms / 15 ms, with its interval
     ratio = frame[(frame.framework == "jax") & (frame.metric == "train_step")].iloc[0]
-    assert ratio.ratio_low < 2 / 3 < ratio.ratio_high and ratio.ratio_high / ratio.ratio_low < 1.03
+    assert ratio.speedup_low < 2 / 3 < ratio.speedup_high and ratio.speedup_high / ratio.speedup_low < 1.03
     assert table.loc["torch", "train samples/s @128"].endswith("1.00x ref")
     share = table.loc["torch", "train @128: % of host matmul peak"]
     assert "[" in share  # the matmul timed in the same rounds gives the share an interval
@@ -98,9 +98,9 @@ def test_a_measured_run_to_run_spread_widens_the_published_ratio_intervals(tmp_p
 
     reruns.save(res.parent, "box", {"tau": 0.02, "pairs": 64, "ratios": 32, "agreed": 0.7}, ["a.csv", "b.csv"], None)
     after, frame = jax_ratio()
-    assert after.ratio == before.ratio
-    assert after.ratio_low < before.ratio_low and after.ratio_high > before.ratio_high
-    assert math.log(after.ratio_high / after.ratio) >= 1.96 * 0.02  # at least the run-to-run term
+    assert after.speedup == before.speedup
+    assert after.speedup_low < before.speedup_low and after.speedup_high > before.speedup_high
+    assert math.log(after.speedup_high / after.speedup) >= 1.96 * 0.02  # at least the run-to-run term
     assert "run-to-run spread (log sd 2.0%" in report.header_line(frame, "box", BASE)
 
 
