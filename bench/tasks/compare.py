@@ -27,6 +27,7 @@ from bench.core.text import md_table, md_text
 from bench.measure import estimate, rounds, stats
 from bench.store import layout
 from bench.store.asv_results import add_results, save_results
+from bench.workload.benchmarks import BENCHMARKS
 from impls import DEVICES, FRAMEWORKS
 
 DEFAULT_BENCH = r"^throughput\.(TrainStep|Predict)\."
@@ -179,7 +180,9 @@ def outcome(change: str, reason: str) -> str:
 
 
 def _is_throughput(benchmark: str) -> bool:
-    return benchmark.rsplit(".", 1)[-1] in {"time_train_step", "time_predict", "time_minimal_train_step"}
+    """A benchmark people read as samples/s (benchmarks.py's table says so)."""
+    metric = BENCHMARKS.get(benchmark)
+    return bool(metric and metric.display == "samples/s")
 
 
 def measure(opts: CompareOptions) -> Comparison:

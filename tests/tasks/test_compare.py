@@ -132,3 +132,13 @@ def test_one_interrupt_ends_the_whole_comparison_not_one_framework(tmp_path, mon
     assert started == ["torch:cpu"]
     out = subprocess.run(["git", "worktree", "list"], cwd=repo, capture_output=True, text=True).stdout
     assert out.count("\n") == 1
+
+
+def test_a_change_reads_in_samples_per_second_where_the_benchmark_table_says_so():
+    from bench.tasks.compare import change_text
+
+    row = {"ratio": 1.25, "low": 1.2, "high": 1.3, "rounds": 8}
+    train = change_text(pd.Series({**row, "benchmark": "throughput.TrainStep.time_train_step"}), 0.95)
+    matmul = change_text(pd.Series({**row, "benchmark": "baseline.HostMatmul.time_host_matmul"}), 0.95)
+    assert train.startswith("-20.0% samples/s (95% CI") and train.endswith("8 paired rounds")
+    assert matmul.startswith("-20.0% speed (1/time)")
