@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bench.cli.args import UsageError
 from bench.core.repo import find_root
+from bench.store import layout
 from bench.store.lock import Lock
 from bench.tasks import merge
 
@@ -30,7 +31,7 @@ def add_parser(sub) -> None:
 
 def cmd_merge(args: argparse.Namespace) -> int:
 
-    into = Path(args.into) if args.into else find_root(Path.cwd()) / "results"
+    into = Path(args.into) if args.into else layout.results_dir(find_root(Path.cwd()))
     sources = [Path(d) for d in args.dirs]
     for source in sources:
         if not source.is_dir():
