@@ -179,17 +179,10 @@ def pytest_configure(config):
 
 def pytest_collection_modifyitems(config, items):
     """tests/impls/ builds and trains every installed framework's models in the test process: marked
-    `frameworks`, so `make test-fast` (-m "not slow and not frameworks") leaves them to `make test`.
-    Then the files holding slow tests first, framework files next (order kept within a file): a
-    parallel pass hands out files in this order, and the longest started last would run on alone."""
+    `frameworks`, so `make test-fast` (-m "not slow and not frameworks") leaves them to `make test`."""
     for item in items:
         if "impls" in Path(str(item.fspath)).parent.name.split("/"):
             item.add_marker(pytest.mark.frameworks)
-    weight: dict[str, int] = {}
-    for item in items:
-        here = 0 if item.get_closest_marker("slow") else 1 if item.get_closest_marker("frameworks") else 2
-        weight[str(item.fspath)] = min(weight.get(str(item.fspath), 2), here)
-    items.sort(key=lambda item: weight[str(item.fspath)])  # stable: each file's own order kept
 
 
 def make_repo(repo: Path, commits: int = 2) -> list[str]:
