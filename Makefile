@@ -22,9 +22,10 @@ bench: install
 	$(BIN)/seqmnist-bench run $(ARGS)
 
 # Every test, in two passes: first all but the timed ones side by side on up to 4 cores (pytest-xdist,
-# a test file per worker, each worker pinned to a core of its own: tests/conftest.py), then the timed ones (marker `timed`: they judge real timings, a planted
-# slowdown found or no change called one) alone, so nothing runs beside what they measure. Both passes
-# always run; the exit status fails if either did (5, nothing selected, counts as passed).
+# a test file per worker, each worker pinned to a core of its own: tests/conftest.py), then the timed
+# ones (marker `timed`: they judge real timings, a planted slowdown found or no change called one) alone,
+# so nothing runs beside what they measure. Both passes always run; the exit status fails if either did
+# (5, nothing selected, counts as passed).
 test: install
 	status=0; \
 	$(BIN)/python -m pytest -n auto --maxprocesses 4 --dist loadfile -m "not timed" $(PYTEST_ARGS) || [ $$? = 5 ] || status=1; \
