@@ -101,13 +101,13 @@ def change_point_gate(changes, args: argparse.Namespace) -> int:
     if args.machine:
         changes = changes[changes.machine == args.machine]
     for row in changes.itertuples():
-        said = f"{row.benchmark}({row.params}) {report.change_text(row)} at {row.before[:8]} -> {row.after[:8]}"
+        said = f"{row.benchmark}({row.label}) {report.change_text(row)} at {row.before[:8]} -> {row.after[:8]}"
         newest = " (the newest commit)" if row.newest else ""
         print(f"change point on {one_line(row.machine)}: {one_line(said)}{newest}", file=sys.stderr)
     worse = report.newest_worse(changes)
     if os.environ.get("GITHUB_ACTIONS") == "true":
         for row in worse.itertuples():  # a workflow annotation: one line each, names escaped as GitHub expects
-            said = f"{row.benchmark}({row.params}) {report.change_text(row)} from {row.after[:8]}"
+            said = f"{row.benchmark}({row.label}) {report.change_text(row)} from {row.after[:8]}"
             print(f"::error title={workflow_property('change point')}::{workflow_data(said)}")
     return 1 if args.fail_on_change_point and not worse.empty else 0
 

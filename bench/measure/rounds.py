@@ -31,7 +31,7 @@ import pandas as pd
 from bench.measure import stats
 from bench.measure.client import Worker, WorkerError
 from bench.measure.sampler import Sampler, Spent, WorkerLike
-from bench.store.record import Measurement, frame_of, key_of
+from bench.store.record import Measurement, frame_of, key_of, params_of
 
 
 @dataclass(frozen=True)
@@ -263,7 +263,7 @@ def _measurement(arm: Arm, job: dict, round_no: int, **values) -> Measurement:
         arm.device,
         job["name"],
         int(job["param"]),
-        ", ".join(str(p).strip("'") for p in job["params"]),
+        params_of(job["params"]),
         pair_key(job),
         round_no,
         unit=job.get("unit") or "seconds",

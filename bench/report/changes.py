@@ -12,8 +12,10 @@ import numpy as np
 import pandas as pd
 
 from bench.measure.stats import THRESHOLD, Z95, robust_sd
+from bench.store.record import IDENTITY
 
-SERIES = ["machine", "benchmark", "metric", "framework", "device", "param"]
+STEP = ["ratio", "low", "high"]  # a step: new level / old level, with its interval
+SERIES = ["machine", *IDENTITY]  # one series per machine and measured thing (store.record.IDENTITY)
 MIN_CHANGE = THRESHOLD  # steps smaller than the verdicts' one threshold are not reported
 Z_NEWEST = 3.0  # the newest commits' step is tested on every report, on every series: a stricter bar
 MIN_LEVEL = 3  # commits a level lasts before it counts (one or two slow runs are not a new level)
@@ -159,7 +161,8 @@ def change_points(frame: pd.DataFrame, min_change: float = MIN_CHANGE) -> pd.Dat
             rows.append(
                 dict(
                     zip(SERIES, key),
-                    params=_params(series.iloc[0]),
+                    metric=series.metric.iloc[0],
+                    label=_label(series.iloc[0]),
                     batch_size=series.batch_size.iloc[0],
                     before=series.commit.iloc[step.at - 1],
                     after=series.commit.iloc[step.at],
@@ -171,18 +174,18 @@ def change_points(frame: pd.DataFrame, min_change: float = MIN_CHANGE) -> pd.Dat
                     points=len(series),
                 )
             )
-    columns = [*SERIES, "params", "batch_size", "before", "after", "date", "ratio", "low", "high", "newest", "points"]
+    columns = [*SERIES, "metric", "label", "batch_size", "before", "after", "date", *STEP, "newest", "points"]
     out = pd.DataFrame(rows, columns=columns)
     if out.empty:
         return out.assign(together="")
-    names = out.benchmark.str.rsplit(".", n=1).str[-1] + "(" + out.params + ")"
+    names = out.benchmark.str.rsplit(".", n=1).str[-1] + "(" + out.label + ")"
     out["together"] = [
         ", ".join(
             n for n, m, a in zip(names, out.machine, out.after) if m == row.machine and a == row.after and n != me
         )
         for row, me in zip(out.itertuples(), names)
     ]
-    return out.sort_values(["machine", "date", "benchmark", "params"]).reset_index(drop=True)
+    return out.sort_values(["machine", "date", "benchmark", "label"]).reset_index(drop=True)
 
 
 def _point_sds(series: pd.DataFrame) -> np.ndarray:
@@ -192,12 +195,12 @@ def _point_sds(series: pd.DataFrame) -> np.ndarray:
         return (np.log(high) - np.log(low)) / (2 * Z95)
 
 
-def _params(row) -> str:
+def _label(row) -> str:
     parts = [row.framework, row.device]
     if pd.notna(row.batch_size):
         parts.append(f"batch {row.batch_size}")
-    elif isinstance(row.param, str) and row.param:
-        parts.append(row.param)
+    elif isinstance(row.setting, str) and row.setting:
+        parts.append(row.setting)
     return ", ".join(str(p) for p in parts if isinstance(p, str) or pd.notna(p))
 
 

@@ -15,7 +15,7 @@ from bench.core.errors import RunError
 from bench.core.files import CorruptFile
 from bench.measure.stats import rerun_interval
 from bench.report.paired import attach
-from bench.store.record import key_of
+from bench.store.record import IDENTITY, Measurement, key_of, params_of
 from bench.workload.benchmarks import BENCHMARKS, metric_of
 from impls.registry import BUILTINS
 
@@ -113,45 +113,29 @@ def load_results(
     return frame
 
 
-COLUMNS = [
-    "machine",
-    "commit",
-    "date",
-    "env",
-    "benchmark",
+# The tidy frame, one row per cell (machine x commit x env x benchmark x parameters): the record's
+# fields (store.record.Measurement) with its meanings (param: asv's index into the grid; key: the
+# identity beside framework and device, record.IDENTITY; version: the benchmark's), then what asv's samples of the cell give
+# (replicates: one value per process or seed; setting: the third parameter's value, a variant,
+# precision, sequence or hidden size), then the run's host.
+RECORD = ["arm", "framework", "device", "benchmark", "param", "params", "key", "value", "number", "unit", "status"]
+RECORD += ["reason", "version"]
+CELL = [
     "metric",
-    "framework",
-    "device",
+    "framework_version",
     "batch_size",
     "epochs",
-    "param",
-    "key",  # the parameters but framework and device, as the engine's rounds name them (record.key_of)
-    "value",
-    "unit",
-    "status",
-    "samples",
+    "setting",
+    "replicates",
+    "runs",
     "ci_low",
     "ci_high",
     "q25",
     "q75",
-    "runs",
-    "spread",
-    "log_mean",
-    "log_sd",
-    "repeat",
-    "number",
-    "framework_version",
-    "threads",
-    "cpu_model",
-    "gpu_name",
-    "gpu_driver",
-    "quick",
-    "fingerprint",
-    "host_gflops",
-    "skip_reason",
-    "data",
-    "dirty",
 ]
+CELL += ["spread", "log_mean", "log_sd", "repeat"]
+RUN = ["threads", "cpu_model", "gpu_name", "gpu_driver", "quick", "fingerprint", "host_gflops", "data", "dirty"]
+COLUMNS = ["machine", "commit", "date", "env", *RECORD, *CELL, *RUN]
 
 
 def _read_benchmarks(results_dir: Path, corrupt: Corrupt | None = None) -> dict:
@@ -179,65 +163,72 @@ POSITIONAL = ("framework", "device", "third", "fourth")  # an unknown benchmark 
 
 def _rows(res, machine: str, meta: dict, described: dict | None = None):
     host = meta.get("host", {})
-    for key in res.get_all_result_keys():
-        params = res.get_result_params(key)
-        values = res.get_result_value(key, params)
-        stats = res.get_result_stats(key, params)
-        samples = res.get_result_samples(key, params)
-        info = (described or {}).get(key, {})
-        known = BENCHMARKS.get(key)
+    for name in res.get_all_result_keys():
+        params = res.get_result_params(name)
+        values = res.get_result_value(name, params)
+        stats = res.get_result_stats(name, params)
+        samples = res.get_result_samples(name, params)
+        info = (described or {}).get(name, {})
+        known = BENCHMARKS.get(name)
         names = next(
             (n for n in (info.get("param_names"), known and known.params) if n and len(n) == len(params)), POSITIONAL
         )
         combos = pd.MultiIndex.from_product(params).tolist() if params else [()]
         if not params:
             values, stats, samples = [values], [stats], [samples]
-        metric = metric_of(key)
+        metric = metric_of(name)
         unit = info.get("unit") or (known.unit if known else "")
-        for combo, value, stat, sample in zip(combos, values, stats, samples):
+        for index, (combo, value, stat, sample) in enumerate(zip(combos, values, stats, samples)):
             p = dict(zip(names, (_param(v) for v in combo)))
-            framework, device = p.get("framework"), p.get("device")
+            framework, device = str(p.get("framework", "")), str(p.get("device", ""))  # "" for a benchmark without them
             third = next(iter(list(p.values())[2:]), None)  # the first parameter after framework and device
-            batch, epochs = p.get("batch_size"), p.get("epochs")
             fw_meta = meta.get("frameworks", {}).get(framework, {})
             stat = stat or {}
             status = "failed" if value is None else ("skipped" if _isnan(value) else _valid(unit, value))
+            record = Measurement(
+                f"{framework}:{device}",
+                framework,
+                device,
+                name,
+                index,
+                params_of(combo),
+                key_of(names, combo),
+                0,  # asv's cell holds every process's value; the rounds are its replicates
+                float("nan") if value is None else float(value),
+                number=stat.get("number"),
+                unit=unit,
+                status=status,
+                reason=meta.get("skipped", {}).get(f"{framework}:{device}") or "",
+                version=res.benchmark_version.get(name),
+            )
             yield {
                 "machine": machine,
                 "commit": res.commit_hash,
                 "date": res.date,
                 "env": res.env_name,
-                "benchmark": key,
+                **{f: getattr(record, f) for f in RECORD},
                 "metric": metric,
-                "framework": framework,
-                "device": device,
-                "batch_size": batch,
-                "epochs": epochs,
-                "param": None if third is None else str(third),
-                "key": key_of(names, combo),
-                "value": float("nan") if value is None else float(value),
-                "unit": unit,
-                "status": status,
+                "framework_version": fw_meta.get("version"),
+                "batch_size": p.get("batch_size"),
+                "epochs": p.get("epochs"),
+                "setting": None if third is None else str(third),
+                "replicates": list(sample) if sample else None,
+                "runs": len(sample) if sample else (1 if status == "ok" else 0),
                 "ci_low": stat.get("ci_99_a"),
                 "ci_high": stat.get("ci_99_b"),
                 "q25": stat.get("q_25"),
                 "q75": stat.get("q_75"),
-                "runs": len(sample) if sample else (1 if status == "ok" else 0),
-                "samples": list(sample) if sample else None,
                 "spread": _spread(sample),
                 "log_mean": _log_stat(sample, "mean"),
                 "log_sd": _log_stat(sample, "sd"),
                 "repeat": stat.get("repeat"),
-                "number": stat.get("number"),
-                "framework_version": fw_meta.get("version"),
                 "threads": host.get("threads"),
                 "cpu_model": host.get("cpu_model"),
                 "gpu_name": fw_meta.get("gpu_name"),
                 "gpu_driver": host.get("gpu_driver"),
-                "quick": _run_of(meta, key).get("quick", meta.get("quick")),
+                "quick": _run_of(meta, name).get("quick", meta.get("quick")),
                 "fingerprint": (meta.get("fingerprint") or {}).get("id"),
                 "host_gflops": (meta.get("fingerprint") or {}).get("matmul_gflops"),
-                "skip_reason": meta.get("skipped", {}).get(f"{framework}:{device}"),
                 "data": meta.get("data"),
                 "dirty": meta.get("dirty"),
             }
@@ -304,7 +295,7 @@ def runs(frame: pd.DataFrame) -> pd.DataFrame:
     if frame.empty:
         return pd.DataFrame(columns=columns)
     keys = ["machine", "commit"]
-    counted = (frame.metric == "train_step") & ((frame.status != "skipped") | frame.skip_reason.notna())
+    counted = (frame.metric == "train_step") & ((frame.status != "skipped") | frame.reason.fillna("").ne(""))
     builtin = frame.framework.isin(list(BUILTINS)) & counted
     present = frame[builtin].groupby(keys).framework.nunique()
     quick = quick_flags(frame).groupby([frame.machine, frame.commit]).any()
@@ -340,4 +331,4 @@ def commit_rows(frame: pd.DataFrame, machine: str, commit: str, device: str | No
 def _merge_env(group: pd.DataFrame) -> pd.DataFrame:
     """One row per benchmark x params: if a commit has several env files, keep the newest ok value."""
     group = group.assign(_ok=group.status == "ok").sort_values(["_ok", "date"])
-    return group.drop_duplicates(["benchmark", "framework", "device", "batch_size", "epochs", "param"], keep="last")
+    return group.drop_duplicates(list(IDENTITY), keep="last")

@@ -25,7 +25,7 @@ def choose(rows: pd.DataFrame) -> pd.DataFrame:
     out = []
     ok = rows[(rows.metric == METRIC) & (rows.status == "ok")]
     for framework, part in ok.groupby("framework", sort=False):
-        part = part.set_index("param")
+        part = part.set_index("setting")
         if CLOSED not in part.index:
             continue
         closed = part.loc[CLOSED]

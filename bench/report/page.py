@@ -144,7 +144,7 @@ def _changes_html(changes: pd.DataFrame | None) -> str:
             "machine": shown.machine,
             "commits": [f"{b[:8]} → {a[:8]}" for b, a in zip(shown.before, shown.after)],
             "benchmark": shown.benchmark.str.rsplit(".", n=1).str[-1],
-            "parameters": shown.params,
+            "parameters": shown.label,
             "change (stored value)": [change_text(r) for r in shown.itertuples()],
             "newest commit": ["yes" if n else "" for n in shown.newest],
             "stepped at the same commit": shown.together,

@@ -252,7 +252,7 @@ def plot_scaling(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
             batches = ok[(ok.metric == "train_step") & (ok.device == device)]
             for i, (fw, g) in enumerate(dev.groupby("framework")):
                 color = f"C{i}"
-                g = g.assign(h=g.param.astype(int)).sort_values("h")
+                g = g.assign(h=g.setting.astype(int)).sort_values("h")
                 flops = [hidden_flops(h) for h in g.h]
                 axes[0].plot(flops, 128 / g.value, marker="o", color=color, label=f"{fw} (hidden)")
                 axes[1].plot(

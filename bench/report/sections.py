@@ -72,7 +72,7 @@ def variant_sections(frame: pd.DataFrame, machine: str, commit: str, device: str
         if part.empty:
             continue
         table = part.assign(shown=[_variant_cell(r) for r in part.itertuples()]).pivot_table(
-            index="framework", columns="param", values="shown", aggfunc="last"
+            index="framework", columns="setting", values="shown", aggfunc="last"
         )
         table = table[_param_order(metric, table.columns)]
         cells = table.fillna("")
@@ -167,8 +167,8 @@ def _missing_note(metric: str, columns, device: str) -> str:
 
 def _gflops_table(sel: pd.DataFrame, part: pd.DataFrame, device: str) -> Section:
     peak = sel[sel.metric == "matmul_gflops"].set_index("framework").value
-    gflops = part.assign(g=[hidden_flops(int(h)) / v / 1e9 for h, v in zip(part.param, part.value)])
-    pivot = gflops.pivot_table(index="framework", columns="param", values="g", aggfunc="last")
+    gflops = part.assign(g=[hidden_flops(int(h)) / v / 1e9 for h, v in zip(part.setting, part.value)])
+    pivot = gflops.pivot_table(index="framework", columns="setting", values="g", aggfunc="last")
     pivot = pivot[sorted(pivot.columns, key=int)]
     text = pd.DataFrame(
         {
@@ -191,9 +191,9 @@ def _accuracy_variant_table(sel: pd.DataFrame, metric: str, title: str, device: 
     """Test accuracy per precision or sequence (with time to 0.97 where it was reached)."""
     part = sel[sel.metric == metric]
     reached = sel[sel.metric == metric.replace("test_error", "time_to_accuracy")]
-    seconds = {(r.framework, r.param): r.value for r in reached.itertuples()}
+    seconds = {(r.framework, r.setting): r.value for r in reached.itertuples()}
     table = part.assign(shown=1 - part.value).pivot_table(
-        index="framework", columns="param", values="shown", aggfunc="last"
+        index="framework", columns="setting", values="shown", aggfunc="last"
     )
     table = table[_param_order(metric, table.columns)]
     text = pd.DataFrame(

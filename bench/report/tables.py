@@ -28,8 +28,8 @@ def _na_reason(sel: pd.DataFrame, cell: pd.DataFrame, metric: str, fw: str, devi
     `cell` holds this column's rows (one batch size), `sel` the whole commit and device."""
     row = cell[cell.framework == fw]
     status = row.status.iloc[0] if len(row) else "missing"
-    reason = row.skip_reason.iloc[0] if len(row) else _skip_reason(sel, fw)
-    reason = reason if isinstance(reason, str) else None  # NaN when the run did not record one
+    reason = row.reason.iloc[0] if len(row) else _skip_reason(sel, fw)
+    reason = reason if isinstance(reason, str) and reason else None  # "" when the run did not record one
     if status == "invalid":
         return f"{fw}: stored value {row.value.iloc[0]!r} is not a valid measurement (see the results file)"
     if status == "failed":
@@ -54,8 +54,8 @@ def _na_reason(sel: pd.DataFrame, cell: pd.DataFrame, metric: str, fw: str, devi
 
 def _skip_reason(sel: pd.DataFrame, fw: str):
     """The runner's skip reason for a framework with no row in a column."""
-    reasons = sel[sel.framework == fw].skip_reason.dropna()
-    return reasons.iloc[0] if len(reasons) else None
+    reasons = [r for r in sel[sel.framework == fw].reason if isinstance(r, str) and r]
+    return reasons[0] if reasons else None
 
 
 def _peak_share(sel: pd.DataFrame) -> dict[str, str]:
@@ -253,10 +253,10 @@ def seed_ratio_text(ok: pd.DataFrame, fw: str, reference: str = "torch") -> str:
     seed by seed (each seed's steps are the same in equivalent implementations, so the seed-to-seed
     spread cancels), with a 95% interval; '' unless every seed reached the target on both sides."""
     rows = {r.framework: r for r in ok.itertuples()}
-    own = getattr(rows.get(fw), "samples", None)
+    own = getattr(rows.get(fw), "replicates", None)
     if fw == reference:
         return f"{RATIO_SEP}1.00x ref" if isinstance(own, list) and len(own) >= 2 else ""
-    a, b = getattr(rows.get(reference), "samples", None), getattr(rows.get(fw), "samples", None)
+    a, b = getattr(rows.get(reference), "replicates", None), getattr(rows.get(fw), "replicates", None)
     if not isinstance(a, list) or not isinstance(b, list) or len(a) != len(b) or len(a) < 2:
         return ""
 

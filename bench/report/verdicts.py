@@ -14,6 +14,7 @@ from bench.core.repo import commit_of
 from bench.core.text import md_table, md_text
 from bench.measure import stats
 from bench.report.load import ReportError, _merge_env
+from bench.store.record import IDENTITY
 from bench.workload.benchmarks import METRICS
 
 
@@ -88,7 +89,7 @@ def compare(
     side, else the one asv's in-process intervals give (a point where it stored none). new / gone /
     failed from the statuses.
     """
-    keys = ["benchmark", "metric", "framework", "device", "batch_size", "epochs", "param"]
+    keys = list(IDENTITY)
     mine = frame[frame.machine == machine]
     if bench:  # only what was asked for (asv's --bench regex, matched on the benchmark name)
         mine = mine[mine.benchmark.str.contains(bench, regex=True)]
@@ -101,6 +102,8 @@ def compare(
     joined = b.add_suffix("_base").join(h.add_suffix("_head"), how="outer")
     rows = []
     for key, r in joined.iterrows():
+        shown = {c: _either(r, c) for c in SHOWN}
+        metric = shown["metric"]
         sb, sh = r.get("status_base"), r.get("status_head")
         sb = sb if isinstance(sb, str) else "missing"
         sh = sh if isinstance(sh, str) else "missing"
@@ -120,22 +123,32 @@ def compare(
             pass
         elif sb == "ok" and sh == "ok" and _replicated(r):
             interval = _welch_ratio(r)  # several processes each side: an interval of the ratio
-            verdict = stats.interval_verdict(*_worse_way(interval, key[1]), threshold)
+            verdict = stats.interval_verdict(*_worse_way(interval, metric), threshold)
         elif sb == "ok" and sh == "ok":
-            verdict = stats.interval_verdict(*_worse_way(_single_ratio(r, ratio), key[1]), threshold)
+            verdict = stats.interval_verdict(*_worse_way(_single_ratio(r, ratio), metric), threshold)
         rows.append(
             {
                 **dict(zip(keys, key)),
+                **shown,
                 "base": vb,
                 "head": vh,
                 "ratio": ratio,
                 "verdict": verdict,
-                "change": _change_text(key[1], vb, vh, sb, sh) + _basis(key[1], r, interval),
+                "change": _change_text(metric, vb, vh, sb, sh) + _basis(metric, r, interval),
             }
         )
-    out = pd.DataFrame(rows, columns=keys + ["base", "head", "ratio", "verdict", "change"])
+    out = pd.DataFrame(rows, columns=[*keys, *SHOWN, "base", "head", "ratio", "verdict", "change"])
     out["rank"] = out.verdict.map(stats.VERDICTS.index)
     return out.sort_values(["rank", "benchmark", "framework", "device", "batch_size"]).drop(columns="rank")
+
+
+SHOWN = ["metric", "batch_size", "epochs", "setting"]  # what a verdict row says of its cell beside its identity
+
+
+def _either(r, col: str):
+    """A cell's descriptive column from head, else from base (a cell present on one side only)."""
+    head = r.get(f"{col}_head")
+    return head if head is not None and not (isinstance(head, float) and math.isnan(head)) else r.get(f"{col}_base")
 
 
 def _higher_is_better(metric: str) -> bool:
@@ -248,8 +261,8 @@ def _params_text(row) -> str:
     parts = [row.framework, row.device]
     if pd.notna(row.batch_size):
         parts.append(f"batch {row.batch_size}")
-    elif isinstance(row.param, str) and row.param != str(row.epochs):
-        parts.append(row.param)  # variant, precision, sequence or hidden size
+    elif isinstance(row.setting, str) and row.setting != str(row.epochs):
+        parts.append(row.setting)  # variant, precision, sequence or hidden size
     if pd.notna(row.epochs):
         parts.append(f"{row.epochs} ep")
     return ", ".join(str(p) for p in parts if p is not None)

@@ -40,6 +40,8 @@ class Measurement:
 
 
 PLACE = ("framework", "device")  # parameters that say where a job runs, not what it measures
+IDENTITY = ("framework", "device", "benchmark", "key")  # what a measurement is of, within a run (machine,
+# commit) and round: what the report's cells, its series of change points and its verdicts are matched on
 
 
 def key_of(names, values) -> str:
@@ -48,6 +50,11 @@ def key_of(names, values) -> str:
     on in a round and what a stored row is matched on; every value kept where the names are unknown."""
     kept = [v for n, v in zip(names, values) if n not in PLACE] if names else list(values)
     return ", ".join(str(v).strip("'") for v in kept)
+
+
+def params_of(values) -> str:
+    """Every parameter's value, unquoted, joined: the record's `params` ("torch, cpu, 128")."""
+    return ", ".join(str(v).strip("'") for v in values)
 
 
 STORED = [f for f in Measurement.__dataclass_fields__ if f not in ("version", "all_params")]  # the rounds file

@@ -27,6 +27,7 @@ from bench.core.text import md_table, md_text
 from bench.measure import estimate, rounds, stats
 from bench.store import layout
 from bench.store.asv_results import add_results, save_results
+from bench.store.record import IDENTITY
 from bench.workload.benchmarks import BENCHMARKS
 from impls import DEVICES, FRAMEWORKS
 
@@ -99,7 +100,11 @@ def worker_env(opts: CompareOptions) -> dict:
     return repo.worker_env(opts.root, opts.threads)
 
 
-KEYS = ["framework", "device", "benchmark", "param", "params"]
+KEYS = [
+    *IDENTITY,
+    "param",
+    "params",
+]  # a verdict row: the record's identity, and its parameters as asv and people name them
 
 
 def estimates(rounds: pd.DataFrame, threshold: float, confidence: float, allow_gone: str | None = None) -> pd.DataFrame:
@@ -127,7 +132,7 @@ def estimates(rounds: pd.DataFrame, threshold: float, confidence: float, allow_g
         elif not head_ok:
             said = group[(group.arm == "head") & group.reason.astype(str).str.strip().ne("")].reason
             why = str(said.iloc[-1]).strip().splitlines()[-1] if len(said) else "not measured at head"
-            if allow_gone and re.search(allow_gone, f"{key[2]}({key[4]})"):
+            if allow_gone and re.search(allow_gone, f"{row['benchmark']}({row['params']})"):
                 row.update(verdict="gone", reason=f"removed on purpose (--allow-gone): {why}")
             else:
                 row.update(verdict="failed", reason=f"ran at base, does not run at head: {why}")

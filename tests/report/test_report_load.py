@@ -82,5 +82,46 @@ def test_report_reads_parameter_names_and_units_from_asvs_benchmarks_json(tmp_pa
         )
     )
     row = report.load_results(res).iloc[0]
-    assert (row.framework, row.param, row.batch_size, row.unit) == ("torch", "adamw", 64, "seconds")
+    assert (row.framework, row.setting, row.batch_size, row.unit) == ("torch", "adamw", 64, "seconds")
+    assert (row.arm, row.param, row.params, row.key) == ("torch:cpu", 0, "torch, cpu, adamw, 64", "adamw, 64")
     assert pd.isna(row.epochs)
+
+
+def test_a_cell_carries_the_engines_record_fields_with_their_meanings(tmp_path):
+    """The engine's records stored as asv results and read back: every field the tidy frame shares with
+    the record (load.RECORD) is the record's value, and no other column borrows a record field's name."""
+    from dataclasses import fields
+
+    from bench.store import asv_results
+    from bench.store.record import Measurement, frame_of
+
+    grid = [["'torch'"], ["'cpu'"], ["32", "128"]]
+    made = [
+        Measurement(
+            "torch:cpu",
+            "torch",
+            "cpu",
+            "throughput.TrainStep.time_train_step",
+            i,
+            f"torch, cpu, {b}",
+            str(b),
+            r,
+            0.01 * (i + 1) + r / 1000,
+            unit="seconds",
+            version="abc123",
+            all_params=json.dumps(grid),
+        )
+        for i, b in enumerate((32, 128))
+        for r in range(3)
+    ]
+    results = tmp_path / "asv"
+    asv_results.store(frame_of(made), results, "box", BASE, "existing-py")
+    frame = report.load_results(results).set_index("param", drop=False)
+    for record in (m for m in made if m.round == 0):
+        row = frame.loc[record.param]
+        for f in ("arm", "framework", "device", "benchmark", "param", "params", "key", "unit", "status", "version"):
+            assert row[f] == getattr(record, f), f
+        assert row.value == pytest.approx(0.01 * (record.param + 1) + 0.001)  # the median of 3 rounds
+        assert row.runs == 3 and row.batch_size == int(record.key)
+    shared = set(report.load.COLUMNS) & {f.name for f in fields(Measurement)}
+    assert shared == set(report.load.RECORD)

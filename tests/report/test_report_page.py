@@ -236,7 +236,7 @@ def hostile_page(results) -> Path:
     from bench.tasks.compare import CompareOptions, Comparison, estimates, render
 
     common = {"framework": "torch", "device": "cpu", "benchmark": "throughput.TrainStep.time_train_step"}
-    common.update(param=1, params="torch, cpu, 128")
+    common.update(param=1, params="torch, cpu, 128", key="128")
     rows = [
         {**common, "round": r, "arm": side, "value": 0.01 if side == "base" else float("nan"), "samples": ""}
         | ({"status": "ok", "reason": ""} if side == "base" else {"status": "failed", "reason": PAYLOAD})

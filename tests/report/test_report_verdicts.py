@@ -82,10 +82,10 @@ def test_default_revisions_are_newest_and_previous_on_one_machine(results):
 def test_variant_params_are_kept_apart_and_epochs_read_from_the_fourth(variant_results):
     frame = report.load_results(variant_results)
     acc = frame[(frame.metric == "precision_test_error") & (frame.commit == BASE)]
-    assert sorted(acc.param.unique()) == ["bf16", "float32", "tf32"]
+    assert sorted(acc.setting.unique()) == ["bf16", "float32", "tf32"]
     assert set(acc.epochs) == {5}
     out = report.compare(frame, "box", BASE, HEAD, 0.10)
-    got = {(r.metric, r.framework, r.param): r.verdict for r in out.itertuples()}
+    got = {(r.metric, r.framework, r.setting): r.verdict for r in out.itertuples()}
     assert got["variant_train_step", "torch", "cell"] == "regression"
     assert got["variant_train_step", "torch", "fused"] == "unchanged"  # not merged with cell
     assert got["precision_test_error", "jax", "bf16"] == "regression"

@@ -15,6 +15,7 @@ def test_compare_never_calls_a_pair_skipped_on_both_sides_failed():
             "benchmark": "throughput.TrainStep.time_train_step",
             "param": 0,
             "params": "torch, gpu, 32",
+            "key": "32",
             "round": 1,
             "arm": side,
             "value": float("nan"),
@@ -34,6 +35,7 @@ def _gone_rows():
         "benchmark": "throughput.TrainStep.time_train_step",
         "param": 1,
         "params": "torch, cpu, 128",
+        "key": "128",
     }
     rows = []
     for r in range(1, 7):
