@@ -14,6 +14,11 @@ def asv_dir(root: Path) -> Path:
     return results_dir(root) / "asv"
 
 
+def benchmarks_file(root: Path) -> Path:
+    """asv's description of every benchmark (parameter names, units, versions), beside its results."""
+    return asv_dir(root) / "benchmarks.json"
+
+
 def meta_dir(root: Path) -> Path:
     return results_dir(root) / "meta"
 
@@ -60,7 +65,7 @@ def rounds_file(results_asv: Path, machine: str, commit: str) -> Path:
 
 def profiles_dir(root: Path, machine: str) -> Path:
     """results/profiles/<machine>/: one step breakdown file per commit, traces/ beside (not committed)."""
-    return Path(root) / "results" / "profiles" / machine
+    return results_dir(root) / "profiles" / machine
 
 
 def profile_file(root: Path, machine: str, commit: str) -> Path:

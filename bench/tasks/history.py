@@ -208,7 +208,7 @@ def local_files(root: Path, machines: list[str]) -> dict[str, Path]:
     """Branch path -> local file, for every file of `machines` (and benchmarks.json), each checked by
     merge's rules: what restore will accept, and nothing through a link at any level."""
     results = layout.results_dir(root)
-    for part in (results, results / "asv", *(results / sub for sub in SUBFOLDERS)):
+    for part in (results, layout.asv_dir(root), *(results / sub for sub in SUBFOLDERS)):
         if part.is_symlink():
             raise BranchError(f"{part}: a symbolic link; save reads only the results folders themselves")
     found = {}
@@ -216,7 +216,7 @@ def local_files(root: Path, machines: list[str]) -> dict[str, Path]:
         for sub in SUBFOLDERS:
             for path in merge.machine_files(results, sub, m):
                 found[f"results/{sub}/{m}/{path.name}"] = path
-    bench = results / "asv" / "benchmarks.json"
+    bench = layout.benchmarks_file(root)
     if bench.exists() or bench.is_symlink():
         merge.regular(bench)
         found[BENCHMARKS] = bench

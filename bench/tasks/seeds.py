@@ -22,7 +22,7 @@ def store_seeds(log: Path, root: Path, machine: str, commit: str) -> int:
 
     results_dir = layout.asv_dir(root)
     try:
-        described = json.loads((results_dir / "benchmarks.json").read_text())
+        described = json.loads(layout.benchmarks_file(root).read_text())
     except (OSError, ValueError):
         return 0
     rows = seed_rows(log, described)
