@@ -37,6 +37,12 @@ class Worker:
             cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True, env=env
         )
 
+    def fileno(self) -> int:
+        """Its reply pipe, for select() over several workers (the engine waits on whichever stages first)."""
+        stdout = self.proc.stdout
+        assert stdout is not None  # opened with stdout=PIPE
+        return stdout.fileno()
+
     def send(self, request: dict) -> None:
         try:
             stdin = self.proc.stdin

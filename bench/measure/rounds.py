@@ -20,6 +20,7 @@ import json
 import math
 import os
 import random
+import select
 import statistics
 import time
 from collections.abc import Callable
@@ -63,6 +64,8 @@ class Plan:
     # two of this arm's (R A R B R ...), so each ratio is paired with the reference next to it in time
     settle: float = 0.05  # before a sample, wait (at most this long) until the previous arm's process is
     # idle; 0: no wait (only to measure the carry-over it prevents)
+    stage_at_once: int = 0  # workers staging (import, build, compile) at the same time; 0: one per core
+    # this process may use (more only contend for them; docs/validation.md, "Staging")
 
 
 @dataclass
@@ -190,6 +193,25 @@ def pair_key(job: dict) -> str:
     return key_of(job.get("param_names") or [], job["params"])
 
 
+def staging_order(arms: list[Arm], staged: dict[str, dict[str, float]], rng: random.Random) -> list[Arm]:
+    """The order workers start staging in: the slowest to stage in earlier rounds first (`staged`: each
+    arm's import and setup seconds so far), so the last to finish is a fast one; random among equals
+    (every arm in round 1)."""
+    order = list(arms)
+    rng.shuffle(order)
+    return sorted(order, key=lambda a: -sum(staged.get(a.name, {}).values()))
+
+
+def first_replied(staging: list[Arm], workers: dict[str, WorkerLike]) -> Arm:
+    """The first of the staging arms whose worker has replied (select() on their pipes), or the first
+    started where a worker has no pipe to wait on (the tests' fakes reply when asked)."""
+    pipes = {a.name: getattr(workers[a.name], "fileno", None) for a in staging}
+    if not all(pipes.values()):
+        return staging[0]
+    ready, _, _ = select.select([pipe() for pipe in pipes.values() if pipe], [], [], 900)
+    return next((a for a in staging if (pipe := pipes[a.name]) and pipe() in ready), staging[0])  # none: receive() says
+
+
 def one_round(
     arms: list[Arm],
     plan: Plan,
@@ -199,21 +221,27 @@ def one_round(
     start: Starter = start_worker,
     spent: Spent | None = None,
 ) -> list[Measurement]:
-    """Fresh workers for every arm (started in random order, staged together), then every benchmark
+    """Fresh workers for every arm (staged a few at a time, the slowest first), then every benchmark
     timed on all arms that have it, in alternating passes. `spent` gets where the time went."""
     spent = Spent() if spent is None else spent
     began = time.monotonic()
-    order = list(arms)
-    rng.shuffle(order)
+    order = staging_order(arms, spent.staged, rng)
+    started = list(order)
+    at_once = plan.stage_at_once or len(os.sched_getaffinity(0))
+    setup = {"op": "setup", **({"keys": plan.keys} if plan.keys else {})}
     workers: dict[str, WorkerLike] = {}
     rows: list[Measurement] = []
     try:
-        for arm in order:
-            workers[arm.name] = start(arm, plan.bench, env)
-        for arm in order:
-            workers[arm.name].send({"op": "setup", **({"keys": plan.keys} if plan.keys else {})})
         jobs: dict[str, list[dict]] = {}
-        for arm in order:
+        staging: list[Arm] = []
+        while order or staging:
+            while order and len(staging) < at_once:  # a free core: the next worker starts staging
+                arm = order.pop(0)
+                workers[arm.name] = start(arm, plan.bench, env)
+                workers[arm.name].send(setup)
+                staging.append(arm)
+            arm = first_replied(staging, workers)
+            staging.remove(arm)
             try:
                 reply = workers[arm.name].receive()
                 jobs[arm.name] = reply["jobs"]
@@ -234,7 +262,7 @@ def one_round(
                     )
                 )
         by_key: dict[tuple[str, str], dict[str, dict]] = {}
-        for arm in order:
+        for arm in started:
             for job in jobs.get(arm.name, []):
                 by_key.setdefault((job["name"], pair_key(job)), {})[arm.name] = job
         keys = sorted(by_key)
