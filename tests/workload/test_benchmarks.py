@@ -80,7 +80,7 @@ def test_without_benchmarks_json_the_entry_gives_the_parameter_names(tmp_path):
     )
     frame = report.load_results(res).set_index("metric")
     assert frame.loc["test_error", "epochs"] == 5 and pd.isna(frame.loc["test_error", "batch_size"])
-    assert frame.loc["precision_test_error", "epochs"] == 3 and frame.loc["precision_test_error", "param"] == "bf16"
+    assert frame.loc["precision_test_error", "epochs"] == 3 and frame.loc["precision_test_error", "setting"] == "bf16"
     assert frame.loc["train_step", "batch_size"] == 64
 
 
