@@ -33,6 +33,7 @@ from bench.measure import stats
 from bench.measure.client import Worker, WorkerError
 from bench.measure.sampler import Sampler, Spent, WorkerLike
 from bench.store.record import Measurement, frame_of, key_of, params_of
+from impls.threads import usable_cores
 
 
 @dataclass(frozen=True)
@@ -227,7 +228,7 @@ def one_round(
     began = time.monotonic()
     order = staging_order(arms, spent.staged, rng)
     started = list(order)
-    at_once = plan.stage_at_once or len(os.sched_getaffinity(0))
+    at_once = plan.stage_at_once or usable_cores()
     setup = {"op": "setup", **({"keys": plan.keys} if plan.keys else {})}
     workers: dict[str, WorkerLike] = {}
     rows: list[Measurement] = []

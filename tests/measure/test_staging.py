@@ -9,6 +9,7 @@ import random
 from fakes import BENCH, FakeWorker, Machine, arms
 
 from bench.measure.rounds import Plan, first_replied, run_rounds, staging_order
+from impls.threads import usable_cores
 
 STAGE = {"torch": 1.0, "jax": 3.0, "tensorflow": 5.0, "keras-torch": 4.0, "keras-jax": 2.0}  # seconds
 
@@ -53,7 +54,7 @@ def test_by_default_as_many_stage_at_once_as_the_cores_this_process_may_use():
     m = _machine()
     plan = Plan(bench=BENCH, min_rounds=1, max_rounds=1, alternations=2, settle=0.0)
     run_rounds(arms(*STAGE), plan, {}, start=lambda a, b, e: _Counted(m, a))
-    assert m.most == min(5, len(os.sched_getaffinity(0)))
+    assert m.most == min(5, usable_cores())
 
 
 def test_the_first_round_starts_in_random_order():
