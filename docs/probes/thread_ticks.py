@@ -4,9 +4,11 @@ threads while it times its train step for 2 s, and (unless --quiet) how often th
 
     .venv/bin/python docs/probes/thread_ticks.py jax --processes 14 --quiet
     .venv/bin/python docs/probes/thread_ticks.py jax --processes 14 --every 0.05
+    .venv/bin/python docs/probes/thread_ticks.py jax --processes 14 --quiet --no-wait
 
 The parent reads /proc/PID/task/*/stat every --every seconds during the timing (that reading itself
-uses a CPU; --quiet reads only before and after).
+uses a CPU; --quiet reads only before and after). With --no-wait the process times its step right
+after its warm-up instead of waiting for the parent's line first.
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ step = lambda: m.synchronize(m.step_on_device(s.x, s.y))
 for _ in range(5):
     step()
 print("ready", flush=True)
-sys.stdin.readline()
+if {wait!r}:
+    sys.stdin.readline()
 n, t0 = 0, time.perf_counter()
 while time.perf_counter() - t0 < 2.0:
     step()
@@ -59,8 +62,9 @@ def main() -> None:
     p.add_argument("--processes", type=int, default=10)
     p.add_argument("--every", type=float, default=0.05, help="seconds between readings of the threads")
     p.add_argument("--quiet", action="store_true", help="read the threads only before and after")
+    p.add_argument("--no-wait", action="store_true", help="time right after the warm-up (no pause for the parent)")
     args = p.parse_args()
-    child = CHILD.format(root=str(ROOT), framework=args.framework)
+    child = CHILD.format(root=str(ROOT), framework=args.framework, wait=not args.no_wait)
     for k in range(args.processes):
         proc = subprocess.Popen(
             [sys.executable, "-c", child],
