@@ -148,7 +148,7 @@ SHOWN = ["metric", "batch_size", "epochs", "setting"]  # what a verdict row says
 def _either(r, col: str):
     """A cell's descriptive column from head, else from base (a cell present on one side only)."""
     head = r.get(f"{col}_head")
-    return head if head is not None and not (isinstance(head, float) and math.isnan(head)) else r.get(f"{col}_base")
+    return head if pd.notna(head) else r.get(f"{col}_base")
 
 
 def _higher_is_better(metric: str) -> bool:
