@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -206,11 +207,11 @@ def staging_order(arms: list[Arm], staged: dict[str, dict[str, float]], rng: ran
 def first_replied(staging: list[Arm], workers: dict[str, WorkerLike]) -> Arm:
     """The first of the staging arms whose worker has replied (select() on their pipes), or the first
     started where a worker has no pipe to wait on (the tests' fakes reply when asked)."""
-    pipes = {a.name: getattr(workers[a.name], "fileno", None) for a in staging}
-    if not all(pipes.values()):
+    waiting: list[Any] = [workers[a.name] for a in staging]  # select() takes anything with fileno()
+    if not all(hasattr(w, "fileno") for w in waiting):
         return staging[0]
-    ready, _, _ = select.select([pipe() for pipe in pipes.values() if pipe], [], [], 900)
-    return next((a for a in staging if (pipe := pipes[a.name]) and pipe() in ready), staging[0])  # none: receive() says
+    ready, _, _ = select.select(waiting, [], [], 900)
+    return next((a for a, w in zip(staging, waiting) if w in ready), staging[0])  # none: receive() says
 
 
 def one_round(
@@ -227,7 +228,7 @@ def one_round(
     spent = Spent() if spent is None else spent
     began = time.monotonic()
     order = staging_order(arms, spent.staged, rng)
-    started = list(order)
+    queue = list(order)
     at_once = plan.stage_at_once or usable_cores()
     setup = {"op": "setup", **({"keys": plan.keys} if plan.keys else {})}
     workers: dict[str, WorkerLike] = {}
@@ -235,9 +236,9 @@ def one_round(
     try:
         jobs: dict[str, list[dict]] = {}
         staging: list[Arm] = []
-        while order or staging:
-            while order and len(staging) < at_once:  # a free core: the next worker starts staging
-                arm = order.pop(0)
+        while queue or staging:
+            while queue and len(staging) < at_once:  # a free core: the next worker starts staging
+                arm = queue.pop(0)
                 workers[arm.name] = start(arm, plan.bench, env)
                 workers[arm.name].send(setup)
                 staging.append(arm)
@@ -263,7 +264,7 @@ def one_round(
                     )
                 )
         by_key: dict[tuple[str, str], dict[str, dict]] = {}
-        for arm in started:
+        for arm in order:
             for job in jobs.get(arm.name, []):
                 by_key.setdefault((job["name"], pair_key(job)), {})[arm.name] = job
         keys = sorted(by_key)

@@ -115,11 +115,24 @@ def load_results(
 
 # The tidy frame, one row per cell (machine x commit x env x benchmark x parameters): the record's
 # fields (store.record.Measurement) with its meanings (param: asv's index into the grid; key: the
-# identity beside framework and device, record.IDENTITY; version: the benchmark's), then what asv's samples of the cell give
-# (replicates: one value per process or seed; setting: the third parameter's value, a variant,
-# precision, sequence or hidden size), then the run's host.
-RECORD = ["arm", "framework", "device", "benchmark", "param", "params", "key", "value", "number", "unit", "status"]
-RECORD += ["reason", "version"]
+# identity beside framework and device, record.IDENTITY; version: the benchmark's), then what asv's
+# samples of the cell give (replicates: one value per process or seed; setting: the third parameter's
+# value, a variant, precision, sequence or hidden size), then the run's host.
+RECORD = [
+    "arm",
+    "framework",
+    "device",
+    "benchmark",
+    "param",
+    "params",
+    "key",
+    "value",
+    "number",
+    "unit",
+    "status",
+    "reason",
+    "version",
+]
 CELL = [
     "metric",
     "framework_version",
@@ -132,8 +145,11 @@ CELL = [
     "ci_high",
     "q25",
     "q75",
+    "spread",
+    "log_mean",
+    "log_sd",
+    "repeat",
 ]
-CELL += ["spread", "log_mean", "log_sd", "repeat"]
 RUN = ["threads", "cpu_model", "gpu_name", "gpu_driver", "quick", "fingerprint", "host_gflops", "data", "dirty"]
 COLUMNS = ["machine", "commit", "date", "env", *RECORD, *CELL, *RUN]
 

@@ -48,8 +48,7 @@ def key_of(names, values) -> str:
     """The identity of a parameter combination beside its benchmark, framework and device: the other
     parameters' values, unquoted, joined ("128", "fused", "bf16, 3"; "" for none). What arms are paired
     on in a round and what a stored row is matched on; every value kept where the names are unknown."""
-    kept = [v for n, v in zip(names, values) if n not in PLACE] if names else list(values)
-    return ", ".join(str(v).strip("'") for v in kept)
+    return params_of([v for n, v in zip(names, values) if n not in PLACE] if names else values)
 
 
 def params_of(values) -> str:

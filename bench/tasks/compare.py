@@ -100,11 +100,8 @@ def worker_env(opts: CompareOptions) -> dict:
     return repo.worker_env(opts.root, opts.threads)
 
 
-KEYS = [
-    *IDENTITY,
-    "param",
-    "params",
-]  # a verdict row: the record's identity, and its parameters as asv and people name them
+# a verdict row: the record's identity, and its parameters as asv and people name them
+KEYS = [*IDENTITY, "param", "params"]
 
 
 def estimates(rounds: pd.DataFrame, threshold: float, confidence: float, allow_gone: str | None = None) -> pd.DataFrame:

@@ -21,6 +21,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from bench.measure.rounds import ALLOCATOR  # noqa: E402  the engine workers' malloc settings
 
 CHILD = r"""
 import sys, time
@@ -40,8 +43,6 @@ while time.perf_counter() - t0 < 2.0:
     n += 1
 print((time.perf_counter() - t0) / n * 1e3, flush=True)
 """
-
-ALLOCATOR = {"MALLOC_MMAP_THRESHOLD_": "33554432", "MALLOC_TRIM_THRESHOLD_": "1073741824"}  # the engine's
 
 
 def threads(pid: int) -> dict[str, tuple[int, int]]:
