@@ -139,14 +139,9 @@ def check_environment() -> None:
             raise UsageError(f"SEQMNIST_THREADS={value}: more than the {usable_cores()} core(s) this process may use")
 
 
-def add_measure_args(p: argparse.ArgumentParser) -> None:
-    """What `run` and `compare` measure, and where the results are stored."""
-    p.add_argument(
-        "--quick",
-        action="store_true",
-        help="1-epoch accuracy from 1 seed, asv --quick for cold start and memory, 4 samples per framework and "
-        "round, a ratio target of ±8%%, no heavy variants (minutes)",
-    )
+def add_measure_args(p: argparse.ArgumentParser, quick_help: str) -> None:
+    """What `run` measures, and where the results are stored (`quick_help`: what --quick changes)."""
+    p.add_argument("--quick", action="store_true", help=quick_help)
     p.add_argument("--frameworks", nargs="+", choices=FRAMEWORKS, default=list(FRAMEWORKS))
     p.add_argument("--devices", nargs="+", choices=DEVICES, default=list(DEVICES))
     p.add_argument(

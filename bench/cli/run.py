@@ -6,9 +6,23 @@ import argparse
 import sys
 
 from bench.cli.args import MIN_ROUNDS, add_measure_args, non_negative, positive, positive_float
+from bench.measure.estimate import CELL_TARGET, RATIO_TARGET
 from bench.report import latest_tables, load_results
 from bench.store import layout
 from bench.tasks.run import RunOptions, run_suite
+from bench.tasks.selection import ALTERNATIONS, BUDGET
+
+
+def _pct(fraction: float) -> str:
+    """'8%%': a fraction as argparse's help prints it (one % sign)."""
+    return f"{fraction * 100:.0f}%%"
+
+
+QUICK = (
+    f"1-epoch accuracy from 1 seed, asv --quick for cold start and memory, rounds at batch 128 only with "
+    f"{ALTERNATIONS[True]} samples of each benchmark per framework and round (a full run: every batch size, "
+    f"{ALTERNATIONS[False]}), a ratio target of ±{_pct(RATIO_TARGET[True])}, no heavy variants (minutes)"
+)
 
 
 def add_parser(sub) -> None:
@@ -24,7 +38,7 @@ def add_parser(sub) -> None:
         "at a time per checkout. Exit status: 0 every benchmark ran, 1 a benchmark failed, 2 bad input "
         "(or another command holds the checkout), 130 interrupted (what finished is kept).",
     )
-    add_measure_args(p)
+    add_measure_args(p, QUICK)
     p.add_argument(
         "--rounds",
         "--processes",
@@ -41,15 +55,18 @@ def add_parser(sub) -> None:
         "--max-rounds",
         type=positive,
         default=40,
-        help="adaptive rounds stop once every ratio's 95%% interval is within ±3%% (±8%% with --quick) and "
-        "every cell's within ±10%%, at this many rounds, or at --budget (default 40)",
+        help=f"adaptive rounds stop once every ratio's 95%% interval, as published (this machine's run-to-run "
+        f"term included where `noise --between` measured it), is within ±{_pct(RATIO_TARGET[False])} "
+        f"(±{_pct(RATIO_TARGET[True])} with --quick) and every cell's within ±{_pct(CELL_TARGET)}, at this many "
+        "rounds, or at --budget (default 40)",
     )
     p.add_argument(
         "--budget",
         type=positive_float,
         default=None,
-        help="seconds of paired rounds before stopping with the widths reached (default 2400; 240 with "
-        "--quick); the table says which intervals are wider than their target",
+        help=f"seconds of paired rounds before stopping with the widths reached (default {BUDGET[False]:.0f}; "
+        f"{BUDGET[True]:.0f} with --quick; never fewer than {MIN_ROUNDS} rounds); the table says which intervals "
+        "are wider than their target",
     )
     p.add_argument("--show-stderr", action="store_true", help="show benchmark output (asv --show-stderr)")
     p.set_defaults(func=cmd_run)

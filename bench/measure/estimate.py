@@ -15,7 +15,9 @@ from bench.measure import stats
 from bench.workload.benchmarks import DEFAULT_KEY
 
 REFERENCE = "torch"  # every framework's ratio is to this one (the first arm where it did not run)
-RATIO_TARGET = {False: 0.03, True: 0.08}  # full / quick run: the widest a published ratio's 95% interval may be
+RATIO_TARGET = {False: 0.05, True: 0.08}  # full / quick run: the widest a published ratio's 95% interval may be,
+# the machine's run-to-run term included (widen): within one run ±3% was asked before, which no number of
+# rounds reaches where that term alone is ±3.1% (docs/validation.md)
 CELL_TARGET = 0.10  # the widest a published absolute cell's 95% interval may be
 
 
@@ -217,12 +219,21 @@ def is_bimodal(values, min_gap: float = 0.10) -> bool:
 
 
 def open_items(
-    frame: pd.DataFrame, reference: str, ratio_width: float, cell_width: float, confidence: float = 0.95
+    frame: pd.DataFrame,
+    reference: str,
+    ratio_width: float,
+    cell_width: float,
+    confidence: float = 0.95,
+    tau: float = 0.0,
 ) -> list[str]:
-    """What is not yet decided to its width: ratios to the reference and within arms beyond
-    `ratio_width`, cells beyond `cell_width` (relative half-widths). Empty: the rounds can stop."""
+    """What is not yet decided to its width: ratios to the reference beyond `ratio_width` once widened
+    by the machine's run-to-run log sd `tau` (as the report publishes them), ratios within arms beyond
+    it, cells beyond `cell_width` (relative half-widths). Empty: the rounds can stop."""
     left = []
-    for r in pd.concat([ratios(frame, reference, confidence), within(frame, confidence)]).itertuples():
+    for r in ratios(frame, reference, confidence).itertuples():
+        if half_width(*published(r.ratio, r.low, r.high, tau)) > ratio_width:
+            left.append(f"{r.arm} {r.benchmark.split('.')[1]} {r.key} ratio")
+    for r in within(frame, confidence).itertuples():
         if half_width(r.ratio, r.low, r.high) > ratio_width:
             left.append(f"{r.arm} {r.benchmark.split('.')[1]} {r.key} ratio")
     for c in cells(frame, confidence).itertuples():
@@ -263,6 +274,13 @@ def between_runs(runs: list[pd.DataFrame], reference: str, confidence: float = 0
             low, high = (low, mid) if share(mid) >= confidence else (mid, high)
     tau = high if share(0.0) < confidence else 0.0
     return {"tau": tau, "pairs": len(d), "ratios": len(tables[0]), "agreed": share(0.0)}
+
+
+def published(ratio: float, low: float, high: float, tau: float) -> tuple[float, float, float]:
+    """A time ratio to the reference with its interval as the page publishes it: widened by the
+    machine's run-to-run log sd `tau`, then as throughput (inverted). The stop rule judges the same."""
+    lo, hi = widen(ratio, low, high, tau)
+    return 1 / ratio, 1 / hi, 1 / lo
 
 
 def widen(ratio: float, low: float, high: float, tau: float) -> tuple[float, float]:

@@ -88,11 +88,8 @@ def _fill(frame: pd.DataFrame, idx, rounds: pd.DataFrame, tau: float = 0.0) -> N
                     frame.loc[i, ["speedup", "speedup_low", "speedup_high"]] = [1.0, 1.0, 1.0]
                 elif key in ratios.index:
                     r = ratios.loc[key]  # a time ratio: throughput is its inverse
-                    low, high = estimate.widen(r.ratio, r.low, r.high, tau)
                     frame.loc[i, ["speedup", "speedup_low", "speedup_high", "rerun_tau"]] = [
-                        1 / r.ratio,
-                        1 / high,
-                        1 / low,
+                        *estimate.published(r.ratio, r.low, r.high, tau),
                         tau,
                     ]
             if key in within.index:  # a time ratio; samples/s per call scale with the batch (or not at all)

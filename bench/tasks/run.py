@@ -27,12 +27,13 @@ from bench.core.repo import dirty_tree, find_root, git, others_on_path, worker_e
 from bench.core.text import scrub_paths
 from bench.measure import estimate, rounds, stats
 from bench.measure.sampler import spent_line, where_time_went
-from bench.store import asv_results, history, layout, rounds_file
+from bench.store import asv_results, history, layout, reruns, rounds_file
 from bench.store.lock import Lock
 from bench.store.run_meta import meta_path, write_meta
 from bench.tasks import seeds
 from bench.tasks.host import check_machine_name, identify_host
 from bench.tasks.selection import (
+    ALTERNATIONS,
     ASV_EXCLUDE,
     BUDGET,
     NEEDS_DATA,
@@ -277,6 +278,15 @@ def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
     return summary
 
 
+def _rerun_term(tau: float, ratio_width: float) -> str:
+    """What the stop rule adds for the spread between runs, as the page does (nothing where unmeasured)."""
+    if not tau > 0:
+        return ""
+    term = stats.Z95 * tau
+    said = f", this machine's run-to-run term ±{term:.1%} included"
+    return said + (": wider than the target alone, so the budget ends the rounds" if term >= ratio_width else "")
+
+
 def appends(provenance: dict, chosen: list[str], quick: bool, dirty: bool) -> bool:
     """Whether this run adds its processes (asv samples, rounds) to those stored for the commit: only a
     full run of a clean tree, and only onto full results; stored quick results of a benchmark it runs are
@@ -296,6 +306,7 @@ def _replicate(
     arms = [rounds.Arm(f"{fw}:{dev}", root, fw, dev) for fw, dev in chunks]
     reference = next((a.name for a in arms if a.framework == estimate.REFERENCE), arms[0].name)
     ratio_width = estimate.RATIO_TARGET[opts.quick]
+    tau = reruns.tau(layout.results_dir(root), machine)  # the page widens this machine's ratios by it
     budget = opts.budget if opts.budget is not None else BUDGET[opts.quick]
     least, most = (opts.processes, opts.processes) if opts.processes else (stats.MIN_ROUNDS, opts.max_rounds)
     if opts.processes:
@@ -305,8 +316,7 @@ def _replicate(
         min_rounds=least,
         max_rounds=max(least, most),
         budget=budget,
-        alternations=6 if opts.quick else 8,  # a round stages in ~20 s: these keep ~70% of it in timed
-        # samples, and a quick run's 6 rounds of five frameworks within 10 minutes (docs/validation.md)
+        alternations=ALTERNATIONS[opts.quick],
         sample_time=0.15,
         keys=QUICK_KEYS if opts.quick else None,
         seed=int(time.time()),
@@ -314,7 +324,7 @@ def _replicate(
     )
 
     def check(frame: pd.DataFrame, round_no: int) -> str | None:
-        left = estimate.open_items(frame, reference, ratio_width, estimate.CELL_TARGET)
+        left = estimate.open_items(frame, reference, ratio_width, estimate.CELL_TARGET, tau=tau)
         if left:
             _log(
                 opts,
@@ -325,7 +335,7 @@ def _replicate(
     _log(
         opts,
         f"[rounds] {len(arms)} frameworks alive together per round; ratios to {reference} until within "
-        f"±{ratio_width:.0%} (cells ±{estimate.CELL_TARGET:.0%}) or {budget:.0f} s",
+        f"±{ratio_width:.0%}{_rerun_term(tau, ratio_width)} (cells ±{estimate.CELL_TARGET:.0%}) or {budget:.0f} s",
     )
     result = rounds.run_rounds(
         arms, plan, worker_env(root, opts.threads, env), check=check, log=lambda m: _log(opts, f"[rounds] {m}")
@@ -341,7 +351,9 @@ def _replicate(
         rounds_file.save(frame, results_dir, machine, commit, append=append)
     failed = sorted({f"{r.framework}:{r.device}" for r in frame.itertuples() if r.status == "failed"})
     summary.chunks_failed += [f for f in failed if f not in summary.chunks_failed]
-    left = estimate.open_items(frame, reference, ratio_width, estimate.CELL_TARGET) if not measured.empty else []
+    left = (
+        estimate.open_items(frame, reference, ratio_width, estimate.CELL_TARGET, tau=tau) if not measured.empty else []
+    )
     _log(opts, f"[rounds] stopped: {result.stopped} ({result.wall_seconds:.0f} s)")
     _log(opts, "[rounds] " + where_time_went(result))
     carry = estimate.carryover(frame)
@@ -357,6 +369,7 @@ def _replicate(
         "rounds": int(frame["round"].max()) if len(frame) else 0,
         "reference": reference,
         "ratio_width": ratio_width,
+        "rerun_tau": tau,
         "cell_width": estimate.CELL_TARGET,
         "budget": budget,
         "not_within_width": left,

@@ -62,6 +62,9 @@ ASV_EXCLUDE = rf"(?!{PAIRED})"  # what asv itself then leaves out
 QUICK_KEYS = r"(128)?"  # a quick run times batch 128 (and the unparametrised host matmul) only: more rounds
 # in its minutes, so its ratios can be decided to ±8%
 BUDGET = {False: 2400.0, True: 240.0}  # seconds of paired rounds, full / quick (--budget)
+ALTERNATIONS = {False: 8, True: 6}  # samples of each benchmark per framework and round, full / quick: a round
+# stages in ~15-20 s, and these keep ~70% of it in timed samples and a quick run's 6 rounds of five
+# frameworks within 10 minutes (docs/validation.md)
 
 
 def paired_pattern(opts: RunOptions) -> str:

@@ -76,6 +76,21 @@ def test_adaptive_stop_ends_once_every_ratio_is_within_its_width():
     assert estimate.open_items(r.frame[r.frame["round"] < last], "torch:cpu", 0.03, math.inf) or last == 6
 
 
+def test_stop_rule_judges_each_ratio_as_the_page_publishes_it():
+    """With a machine's run-to-run term the stop rule widens each ratio as the report does: rounds
+    decided to +-3% within the run are not decided once a 2% log sd between runs (+-3.9%) is added, and
+    the width judged is the published throughput interval's."""
+    m = Machine(TRUTH, drift=0.3, noise=0.01, seed=5)
+    r = _run(m, rounds=12)
+    assert not estimate.open_items(r.frame, "torch:cpu", 0.03, math.inf)
+    assert len(estimate.open_items(r.frame, "torch:cpu", 0.03, math.inf, tau=0.02)) == 2  # jax, tensorflow
+    for x in estimate.ratios(r.frame, "torch:cpu").itertuples():
+        speedup, low, high = estimate.published(x.ratio, x.low, x.high, 0.02)
+        assert speedup == pytest.approx(1 / x.ratio)
+        assert 0.039 < estimate.half_width(speedup, low, high) < 0.03 + 0.04
+        assert low < 1 / x.high and 1 / x.low < high
+
+
 def test_budget_ends_the_rounds_when_a_width_cannot_be_reached():
     m = Machine(TRUTH, drift=0.3, noise=0.3, seed=5)
     r = _run(m, rounds=60, check=lambda f, n: None, budget=0.0)

@@ -170,3 +170,13 @@ def test_a_run_without_accuracy_keeps_the_data_note_of_the_accuracy_stored(tmp_p
     write_meta(tmp_path, {**base, "data": "MNIST (SHA-256 verified)"})
     write_meta(tmp_path, {**base, "data": "not needed: no accuracy benchmark selected"})
     assert json.loads(meta_path(tmp_path, "box", "a" * 40).read_text())["data"] == "MNIST (SHA-256 verified)"
+
+
+def test_the_rounds_say_when_the_run_to_run_term_alone_exceeds_the_target():
+    """The stop rule includes the machine's run-to-run term; where that term alone is wider than the
+    target, no number of rounds meets it, and the run says so instead of seeming to try."""
+    from bench.tasks.run import _rerun_term
+
+    assert _rerun_term(0.0, 0.05) == ""
+    assert "±2.0%" in _rerun_term(0.01, 0.05) and "budget" not in _rerun_term(0.01, 0.05)
+    assert "±3.1%" in _rerun_term(0.016, 0.03) and "the budget ends the rounds" in _rerun_term(0.016, 0.03)
