@@ -24,7 +24,7 @@ import select
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -68,11 +68,6 @@ class Plan:
     # idle; 0: no wait (only to measure the carry-over it prevents)
     stage_at_once: int = 0  # workers staging (import, build, compile) at the same time; 0: one per core
     # this process may use (more only contend for them; docs/validation.md, "Staging")
-    warmup: int = 0  # rounds taken first and dropped, each of WARMUP_PASSES passes: a run's first round
-    # stands apart from the rest (docs/findings.md, "The first round of a run")
-
-
-WARMUP_PASSES = 2  # a dropped round's passes per benchmark: its processes run every benchmark, briefly
 
 
 @dataclass
@@ -87,13 +82,6 @@ class Rounds:
     phases: dict[str, float] = field(default_factory=dict)  # PHASES' seconds summed over rounds
     staged: dict[str, dict[str, float]] = field(default_factory=dict)  # arm -> its workers' own import and
     # setup seconds, summed over rounds (they stage side by side: these overlap in wall time)
-    warmup: pd.DataFrame | None = None  # the dropped warm-up rounds' rows (round 0), apart from `frame`
-    warmup_rounds: int = 0
-
-    @property
-    def rounds_staged(self) -> int:
-        """Rounds whose workers staged: the kept ones and the dropped warm-up rounds (`staged` sums both)."""
-        return (int(self.frame["round"].max()) if len(self.frame) else 0) + self.warmup_rounds
 
     @property
     def efficiency(self) -> float:
@@ -143,19 +131,6 @@ def run_rounds(
     started = time.monotonic()
     stopped = f"{plan.max_rounds} rounds (the most allowed)"
     spent = Spent()  # every round's time, summed; it carries the last round's workers, still exiting
-    try:
-        dropped = warm_up(active, plan, env, rng, start, spent, log)
-    except KeyboardInterrupt:
-        log("interrupted during the warm-up round: no round was kept")
-        return Rounds(
-            frame_of([]),
-            time.monotonic() - started,
-            "interrupted after 0 round(s)",
-            [a.name for a in arms],
-            interrupted=True,
-            phases=spent.totals(),
-            staged=spent.staged,
-        )
     for round_no in range(1, plan.max_rounds + 1):
         round_start, so_far = time.monotonic(), dict(spent.phases)
         try:
@@ -171,8 +146,6 @@ def run_rounds(
                 interrupted=True,
                 phases=spent.totals(),
                 staged=spent.staged,
-                warmup=dropped,
-                warmup_rounds=plan.warmup,
             )
         this_round = {k: v - so_far.get(k, 0.0) for k, v in spent.phases.items()}
         frame = frame_of(rows)
@@ -207,28 +180,7 @@ def run_rounds(
         [a.name for a in arms],
         phases=spent.totals(),
         staged=spent.staged,
-        warmup=dropped,
-        warmup_rounds=plan.warmup,
     )
-
-
-def warm_up(
-    arms: list[Arm], plan: Plan, env: dict, rng: random.Random, start: Starter, spent: Spent, log
-) -> pd.DataFrame | None:
-    """Plan.warmup rounds of WARMUP_PASSES passes, their rows dropped from the estimates (returned, as
-    round 0, to be looked at) and their wall time counted as "warming". Their workers' staging seconds
-    count in `spent.staged` (the next round's staging order); their exit overlaps the next staging."""
-    if not plan.warmup:
-        return None
-    began, warm = time.monotonic(), Spent(staged=spent.staged)
-    short = replace(plan, alternations=min(WARMUP_PASSES, plan.alternations))
-    rows: list[Measurement] = []
-    for _ in range(plan.warmup):
-        rows += one_round(arms, short, env, 0, rng, start, warm)
-    spent.quitting += warm.quitting
-    spent.add("warming", time.monotonic() - began)
-    log(f"warm-up round: {time.monotonic() - began:.0f} s, dropped")
-    return frame_of(rows)
 
 
 def _first_reasons(frame: pd.DataFrame) -> str:

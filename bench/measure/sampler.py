@@ -7,8 +7,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Protocol
 
-PHASES = ("warming", "staging", "calibrating", "sampling", "settling", "closing")  # where a round's wall time goes
-# ("warming": the dropped warm-up rounds, whole)
+PHASES = ("staging", "calibrating", "sampling", "settling", "closing")  # where a round's wall time goes
 
 
 class WorkerLike(Protocol):
@@ -104,9 +103,8 @@ def where_time_went(result) -> str:
     workers' own import and setup seconds per round, which overlap: they stage side by side)."""
 
     wall, phases = result.wall_seconds, result.phases
-    rounds_taken = max(1, result.rounds_staged)
-    shown = [n for n in PHASES if n != "sampling" and (n != "warming" or phases.get(n))]  # no warm-up: unsaid
-    parts = ", ".join(f"{name} {phases.get(name, 0.0):.0f} s" for name in shown)
+    rounds_taken = max(1, int(result.frame["round"].max()) if len(result.frame) else 1)
+    parts = ", ".join(f"{name} {phases.get(name, 0.0):.0f} s" for name in PHASES if name != "sampling")
     other = wall - sum(phases.values())
     staged = "; ".join(
         f"{arm.split(':')[0]} " + " + ".join(f"{k} {v / rounds_taken:.1f} s" for k, v in own.items())

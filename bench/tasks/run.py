@@ -278,14 +278,6 @@ def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
     return summary
 
 
-def _warmup_rows(frame: pd.DataFrame | None) -> list[dict]:
-    """The dropped warm-up round's values, kept in the run's metadata to check it against the kept rounds."""
-    if frame is None or frame.empty:
-        return []
-    cols = ["arm", "benchmark", "key", "value", "samples", "bracket"]
-    return json.loads(frame[[c for c in cols if c in frame]].to_json(orient="records"))
-
-
 def _rerun_term(tau: float, ratio_width: float) -> str:
     """What the stop rule adds for the spread between runs, as the page does (nothing where unmeasured)."""
     if not tau > 0:
@@ -329,7 +321,6 @@ def _replicate(
         keys=QUICK_KEYS if opts.quick else None,
         seed=int(time.time()),
         reference=reference,
-        warmup=1,  # a run's first round stands apart from the rest (docs/findings.md, "The first round of a run")
     )
 
     def check(frame: pd.DataFrame, round_no: int) -> str | None:
@@ -384,5 +375,4 @@ def _replicate(
         "not_within_width": left,
         "alternations": plan.alternations,
         "sample_time": plan.sample_time,
-        "warmup": _warmup_rows(result.warmup),
     }

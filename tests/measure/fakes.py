@@ -27,11 +27,9 @@ class Machine:
     seed: int = 0
     spin: dict = field(default_factory=dict)  # framework -> (seconds its idle pool spins after each of its
     # samples, factor on a sample of another process that starts within them): a planted carry-over
-    first: dict = field(default_factory=dict)  # framework -> factor on the run's first process of it only
 
     def __post_init__(self):
         self.rng = random.Random(self.seed)
-        self.seen: set[str] = set()  # frameworks with a process started (`first`)
         self.level = 0.0
         self.round = None
         self.last: tuple[FakeWorker, float] | None = None  # the worker that sampled last, when it ended
@@ -57,9 +55,6 @@ class FakeWorker:
         self.m.level = self.m.rng.gauss(0, self.m.drift)  # a new process: a new round's level
         p, f = machine.bimodal.get(arm.framework, (0.0, 1.0))
         self.slow = f if machine.rng.random() < p else 1.0
-        if arm.framework not in machine.seen:
-            self.slow *= machine.first.get(arm.framework, 1.0)
-            machine.seen.add(arm.framework)
         self.jobs = [(key, t) for (fw, key), t in machine.truth.items() if fw == arm.framework]
         self.pending = None
         self.ended: float | None = None

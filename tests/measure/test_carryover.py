@@ -116,21 +116,6 @@ def test_efficiency_is_the_share_of_wall_time_in_timed_samples():
     assert not math.isnan(r.efficiency)
 
 
-def test_a_warm_up_round_is_counted_as_warming_not_as_timed_samples():
-    """The same rounds with one warm-up round first (2 passes, dropped): its whole wall time is warming,
-    the kept rounds' phases are unchanged, and the share in timed samples falls by just that much."""
-    truth = {("torch", "128"): 0.004, ("jax", "128"): 0.004, ("tensorflow", "128"): 0.004}
-    machine = Machine(truth, drift=0.0, noise=0.0)
-    plan = Plan(bench=BENCH, min_rounds=3, max_rounds=3, sample_time=0.04, alternations=4, settle=0.0, warmup=1)
-    r = run_rounds(arms("torch", "jax", "tensorflow"), plan, {}, start=lambda a, b, e: _Sleepy(machine, a))
-    sampling, staging, calibrating = 3 * 3 * 4 * 0.04, 3 * 3 * _Sleepy.STAGE, 3 * 3 * 0.032
-    warming = 3 * _Sleepy.STAGE + 3 * 0.032 + 3 * 2 * 0.04  # one round: staging, calibrating, 2 passes
-    assert r.phases["sampling"] == pytest.approx(sampling, rel=0.15)
-    assert r.phases["staging"] == pytest.approx(staging, rel=0.15)
-    assert r.phases["warming"] == pytest.approx(warming, rel=0.15)
-    assert r.efficiency == pytest.approx(sampling / (sampling + staging + calibrating + warming), rel=0.1)
-
-
 class _Unreadable(FakeWorker):
     """A process whose threads cannot be read (no /proc)."""
 

@@ -91,31 +91,6 @@ def test_stop_rule_judges_each_ratio_as_the_page_publishes_it():
         assert low < 1 / x.high and 1 / x.low < high
 
 
-def test_the_warm_up_round_takes_a_runs_first_processes_and_is_dropped():
-    """Plant what docs/findings.md saw ("The first round of a run"): JAX's first process of a run 30%
-    slower. Without a warm-up round it is round 1's; with one, the dropped round takes it, every kept
-    round's ratio is the truth, the dropped rows come back apart (round 0, WARMUP_PASSES samples each)
-    and its wall time counts as warming, outside the timed samples."""
-    from bench.measure.rounds import WARMUP_PASSES
-
-    def per_round(frame):
-        return estimate.round_log_ratios(
-            estimate.by_round(frame[frame.arm == "jax:cpu"]), estimate.by_round(frame[frame.arm == "torch:cpu"])
-        )
-
-    truth = math.log(1.5)
-    plain = _run(Machine(TRUTH, drift=0.3, noise=0.01, seed=2, first={"jax": 1.3}), rounds=6)
-    assert per_round(plain.frame)[1] - truth > 0.2 and plain.warmup is None
-    warmed = _run(Machine(TRUTH, drift=0.3, noise=0.01, seed=2, first={"jax": 1.3}), rounds=6, warmup=1)
-    assert (per_round(warmed.frame) - truth).abs().max() < 0.05
-    assert sorted(warmed.frame["round"].unique()) == [1, 2, 3, 4, 5, 6]
-    assert set(warmed.warmup["round"]) == {0} and set(warmed.warmup.arm) == {"torch:cpu", "jax:cpu", "tensorflow:cpu"}
-    assert per_round(warmed.warmup)[0] - truth > 0.2
-    assert all(len(s.split()) == WARMUP_PASSES for s in warmed.warmup[warmed.warmup.arm != "torch:cpu"].samples)
-    assert warmed.phases["warming"] > 0 and warmed.rounds_staged == 7
-    assert warmed.efficiency == pytest.approx(warmed.phases["sampling"] / warmed.wall_seconds)
-
-
 def test_budget_ends_the_rounds_when_a_width_cannot_be_reached():
     m = Machine(TRUTH, drift=0.3, noise=0.3, seed=5)
     r = _run(m, rounds=60, check=lambda f, n: None, budget=0.0)
@@ -173,21 +148,6 @@ def test_an_interrupt_keeps_the_rounds_that_finished_and_drops_the_one_under_way
     assert r.interrupted and "after 3 round(s)" in r.stopped
     assert sorted(set(r.frame["round"])) == [1, 2, 3]
     assert set(r.frame.arm) == {"torch:cpu", "jax:cpu", "tensorflow:cpu"}
-
-
-def test_an_interrupt_during_the_warm_up_round_keeps_nothing_and_says_so():
-    machine = Machine(TRUTH, drift=0.1, seed=5)
-    started = []
-
-    def start(arm, bench, env):
-        started.append(arm.name)
-        if len(started) == 2:  # the warm-up round's second process
-            raise KeyboardInterrupt
-        return machine.start(arm, bench, env)
-
-    p = Plan(bench=BENCH, min_rounds=6, max_rounds=10, seed=1, warmup=1)
-    r = run_rounds(arms("torch", "jax", "tensorflow"), p, {}, start=start)
-    assert r.interrupted and r.stopped == "interrupted after 0 round(s)" and r.frame.empty
 
 
 def test_every_worker_starts_with_the_same_fixed_allocator_thresholds(monkeypatch):
