@@ -65,7 +65,8 @@ def add_parser(sub) -> None:
         type=positive_float,
         default=None,
         help=f"seconds of paired rounds before stopping with the widths reached (default {BUDGET[False]:.0f}; "
-        f"{BUDGET[True]:.0f} with --quick; never fewer than {MIN_ROUNDS} rounds); the table says which intervals "
+        f"{BUDGET[True]:.0f} with --quick; adaptive rounds take at least {MIN_ROUNDS} whatever it says); the table "
+        "says which intervals "
         "are wider than their target",
     )
     p.add_argument("--show-stderr", action="store_true", help="show benchmark output (asv --show-stderr)")

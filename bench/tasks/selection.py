@@ -63,8 +63,8 @@ QUICK_KEYS = r"(128)?"  # a quick run times batch 128 (and the unparametrised ho
 # in its minutes, so its ratios can be decided to ±8%
 BUDGET = {False: 2400.0, True: 240.0}  # seconds of paired rounds, full / quick (--budget)
 ALTERNATIONS = {False: 8, True: 6}  # samples of each benchmark per framework and round, full / quick: a round
-# stages in ~15-20 s, and these keep ~70% of it in timed samples and a quick run's 6 rounds of five
-# frameworks within 10 minutes (docs/validation.md)
+# stages in 15-20 s (quick) or 30-38 s (full), and these keep 66-68% (quick) and 73% (full) of it in timed
+# samples, and a quick run's 6 rounds of five frameworks within 10 minutes (docs/validation.md)
 
 
 def paired_pattern(opts: RunOptions) -> str:
