@@ -1,6 +1,8 @@
 """Is a run's first round like the others? For each rounds file and each ratio to the reference at one
 batch size (and the reference's own per-call time), the rank of round 1 among the run's first N
-rounds by its log ratio (1 = the framework slowest against the reference in round 1), then, over the
+rounds by its log ratio, taken as the engine takes a round's ratio (estimate.round_log_ratios: each
+sample against the reference's around it; 1 = the framework slowest against the reference in round
+1), then, over the
 files, how often round 1 ranks first: with rounds that are exchangeable that is 1/N of the files, so a
 one-sided binomial test says whether round 1 stands out (docs/findings.md, "The first round").
 
@@ -29,13 +31,17 @@ def first_round_ranks(path: Path, key: str, rounds: int) -> dict[tuple[str, str]
     ref = f"{estimate.REFERENCE}:cpu"
     out = {}
     for bench, rows in frame[frame.key.astype(str) == key].groupby("benchmark"):
-        table = rows.pivot_table(index="round", columns="arm", values="value").sort_index().iloc[:rounds]
-        if ref not in table or len(table) < rounds:
+        kept = rows[rows["round"] <= rounds]
+        reference = estimate.by_round(kept[kept.arm == ref])
+        if len(reference) < rounds:
             continue
-        for arm in table.columns:
-            logs = np.log(table[arm] if arm == ref else table[arm] / table[ref]).dropna()
+        for arm, own in kept.groupby("arm"):
+            # a round's ratio as the engine takes it (each sample against the reference's around it)
+            logs = (
+                np.log(reference.value) if arm == ref else estimate.round_log_ratios(estimate.by_round(own), reference)
+            )
             if len(logs) == rounds:
-                out[(bench.split(".")[1], arm)] = int(logs.rank(ascending=False, method="min").iloc[0])
+                out[(bench.split(".")[1], arm)] = int(logs.sort_index().rank(ascending=False, method="min").iloc[0])
     return out
 
 
