@@ -1,4 +1,5 @@
-"""`seqmnist-bench run`: probe what can run, then drive asv one (framework, device) at a time.
+"""`seqmnist-bench run`: probe what can run, take the paired rounds, then drive asv one (framework,
+device) at a time for what the rounds do not time (cold start, memory, accuracy).
 
 Running asv per framework and device keeps each finished chunk saved (asv writes results
 only when a run completes), so an interrupted run keeps what it finished, and it lets each
@@ -210,52 +211,15 @@ def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
     seed_dir = scratch.make("seeds")
     began, asv_seconds = time.monotonic(), 0.0
     try:
-        for i, (framework, device) in enumerate(chunks_for_asv, 1):
-            label = f"{framework}:{device}"
-            _log(opts, f"[{i}/{len(chunks_for_asv)}] {label}: asv run ({'quick' if opts.quick else 'full'})")
-            cmd = [
-                sys.executable,
-                "-m",
-                "asv",
-                "run",
-                "--python=same",
-                f"--set-commit-hash={commit}",
-                f"--machine={machine}",
-                "--launch-method=spawn",
-                "--bench",
-                chunk_regex(framework, device, opts.bench, opts.quick, exclude),
-            ]
-            if opts.quick:
-                cmd.append("--quick")
-            cmd.append("--record-samples")  # per-process samples (cold start) give the report its intervals
-            if append:
-                cmd.append("--append-samples")
-            if opts.show_stderr:
-                cmd.append("--show-stderr")
-            seed_log = seed_dir / f"{framework}-{device}.jsonl"
-            chunk_env = dict(env, SEQMNIST_ACCURACY_RUNS=label, SEQMNIST_SEED_LOG=str(seed_log))
-            chunk_began = time.monotonic()
-            try:
-                code = run_group(cmd, root, chunk_env, quiet=opts.quiet)
-                asv_seconds += time.monotonic() - chunk_began
-            except KeyboardInterrupt:
-                summary.interrupted = True
-                _log(
-                    opts,
-                    f"\ninterrupted during {label} (its processes stopped); finished chunks are kept: "
-                    f"{summary.chunks_done or 'none'}",
-                )
-                break
-            # asv exits 2 when a benchmark failed; results of the others are still stored
-            (summary.chunks_done if code == 0 else summary.chunks_failed).append(label)
-            if seeds.store_seeds(seed_log, root, machine, commit):
-                _log(opts, f"{label}: each accuracy seed stored as one sample")
-        if replicated and not summary.interrupted:
+        if replicated:  # the rounds first: their ratios are the answer, and the asv part's training
+            # left the machine slower for the first round after it (docs/findings.md, "The first round")
             try:
                 meta["rounds"] = _replicate(opts, root, machine, commit, chunks, env, summary, append)
             except KeyboardInterrupt:
                 summary.interrupted = True
-                _log(opts, "\ninterrupted during the replicated throughput runs; the asv results are kept")
+                _log(opts, "\ninterrupted during the replicated throughput runs; the rounds that finished are kept")
+        if not summary.interrupted:
+            asv_seconds = _run_asv(opts, root, machine, commit, chunks_for_asv, exclude, append, env, summary, seed_dir)
     finally:  # also on an interrupt: a quick run never leaves a full result replaced
         shutil.rmtree(seed_dir, ignore_errors=True)
         if opts.quick:
@@ -276,6 +240,64 @@ def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
         write_meta(root, meta)
         asv_results.neutralize(results_dir, machine, commit, asv_env)  # no local path in a published name
     return summary
+
+
+def _run_asv(
+    opts: RunOptions,
+    root: Path,
+    machine: str,
+    commit: str,
+    chunks: list,
+    exclude: str,
+    append: bool,
+    env: dict,
+    summary: RunSummary,
+    seed_dir: Path,
+) -> float:
+    """asv run once per (framework, device): cold start, memory, accuracy (what the rounds do not time).
+    An interrupt stops the chunk under way and keeps those finished. Returns asv's wall seconds."""
+    seconds = 0.0
+    for i, (framework, device) in enumerate(chunks, 1):
+        label = f"{framework}:{device}"
+        _log(opts, f"[{i}/{len(chunks)}] {label}: asv run ({'quick' if opts.quick else 'full'})")
+        cmd = [
+            sys.executable,
+            "-m",
+            "asv",
+            "run",
+            "--python=same",
+            f"--set-commit-hash={commit}",
+            f"--machine={machine}",
+            "--launch-method=spawn",
+            "--bench",
+            chunk_regex(framework, device, opts.bench, opts.quick, exclude),
+        ]
+        if opts.quick:
+            cmd.append("--quick")
+        cmd.append("--record-samples")  # per-process samples (cold start) give the report its intervals
+        if append:
+            cmd.append("--append-samples")
+        if opts.show_stderr:
+            cmd.append("--show-stderr")
+        seed_log = seed_dir / f"{framework}-{device}.jsonl"
+        chunk_env = dict(env, SEQMNIST_ACCURACY_RUNS=label, SEQMNIST_SEED_LOG=str(seed_log))
+        chunk_began = time.monotonic()
+        try:
+            code = run_group(cmd, root, chunk_env, quiet=opts.quiet)
+            seconds += time.monotonic() - chunk_began
+        except KeyboardInterrupt:
+            summary.interrupted = True
+            _log(
+                opts,
+                f"\ninterrupted during {label} (its processes stopped); finished chunks are kept: "
+                f"{summary.chunks_done or 'none'}",
+            )
+            break
+        # asv exits 2 when a benchmark failed; results of the others are still stored
+        (summary.chunks_done if code == 0 else summary.chunks_failed).append(label)
+        if seeds.store_seeds(seed_log, root, machine, commit):
+            _log(opts, f"{label}: each accuracy seed stored as one sample")
+    return seconds
 
 
 def _rerun_term(tau: float, ratio_width: float) -> str:
