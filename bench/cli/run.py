@@ -1,4 +1,4 @@
-"""`seqmnist-bench run`: the asv suite and the paired rounds, then the comparison table."""
+"""`seqmnist-bench run`: the paired rounds and the asv suite, then the comparison table."""
 
 from __future__ import annotations
 
@@ -28,10 +28,10 @@ QUICK = (
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "run",
-        help="run the asv suite for every available framework and device, then print the table",
-        description="Measure cold start, memory and accuracy with asv, then throughput in paired rounds (every "
-        "framework's fresh process alive in each round, each sample taken between two of torch's; progress "
-        "per round on stderr). Results go to results/asv/<machine>/ (asv format, one sample per round), every "
+        help="measure every available framework and device (paired rounds, then asv), then print the table",
+        description="Measure throughput in paired rounds (every framework's fresh process alive in each round, "
+        "each sample taken between two of torch's; progress per round on stderr), then cold start, memory and "
+        "accuracy with asv. Results go to results/asv/<machine>/ (asv format, one sample per round), every "
         "round to results/rounds/<machine>/, run metadata to results/meta/<machine>/. A run adds to what is "
         "stored for this commit: a full run adds its rounds to an earlier full run's, a quick run never replaces a "
         "full result, and each stored benchmark names the run that measured it. One run, compare or noise "
