@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -22,12 +24,13 @@ import pandas as pd
 from bench.core import files
 
 
-def env_name(results_dir: Path, machine: str, commit: str) -> str:
-    """The asv environment name of this commit's results file (the one asv wrote), for store()."""
+def env_name(results_dir: Path, machine: str, commit: str, default: str = "existing-replicated") -> str:
+    """The asv environment name of this commit's results file, for store(): the file's there is one, else
+    `default` (`run` passes the name asv will write under, so its rounds and asv's part share one file)."""
     from asv.results import iter_results_for_machine_and_hash
 
     existing = list(iter_results_for_machine_and_hash(str(results_dir), machine, commit))
-    return existing[0].env_name if existing else "existing-replicated"
+    return existing[0].env_name if existing else default
 
 
 def store(
@@ -35,16 +38,13 @@ def store(
 ) -> Path | None:
     """Add the per-process values to this commit's asv results file (one sample per process); with
     `append`, to the processes an earlier run of the same benchmark version stored."""
-    from asv.machine import Machine
     from asv.results import Results, get_filename
 
     rows = rows[rows.benchmark != "(worker)"]
     if rows.empty:
         return None
     if not (results_dir / machine / "machine.json").is_file():  # asv run writes it; without one asv skips the folder
-        _atomically(
-            lambda folder: Machine.load(machine_name=machine).save(folder), results_dir, Path(machine, "machine.json")
-        )
+        _atomically(_machine_saver(machine), results_dir, Path(machine, "machine.json"))
     path = results_dir / get_filename(machine, commit, env_name)
     if path.is_file():
         res = Results.load(str(path), machine_name=machine)
@@ -52,6 +52,21 @@ def store(
         res = Results({"machine": machine}, {}, commit, int(time.time() * 1000), sys.version.split()[0], env_name, {})
     add_results(res, rows, append)
     return save_results(res, results_dir)
+
+
+def _machine_saver(machine: str) -> Callable[[str], None]:
+    """How to write <machine>/machine.json into a folder: asv's record of the machine (`asv machine`, which
+    `run` calls first), or one holding only its name where asv has none (a store outside `run`)."""
+    from asv import util
+    from asv.machine import Machine, MachineCollection
+
+    try:
+        MachineCollection.load(machine)
+    except util.UserError:
+        return lambda folder: util.write_json(
+            os.path.join(folder, machine, "machine.json"), {"machine": machine}, Machine.api_version
+        )
+    return lambda folder: Machine.load(machine_name=machine).save(folder)
 
 
 def save_results(res, results_dir: Path) -> Path:

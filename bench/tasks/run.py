@@ -366,10 +366,11 @@ def _replicate(
     frame = result.frame
     results_dir = layout.asv_dir(root)
     measured = frame[frame.benchmark != "(worker)"]
+    stored_as = asv_results.env_name(
+        results_dir, machine, commit, asv_results.asv_env_name(root)
+    )  # asv's part adds to it
     if not measured.empty:
-        asv_results.store(
-            measured, results_dir, machine, commit, asv_results.env_name(results_dir, machine, commit), append=append
-        )
+        asv_results.store(measured, results_dir, machine, commit, stored_as, append=append)
         rounds_file.save(frame, results_dir, machine, commit, append=append)
     failed = sorted({f"{r.framework}:{r.device}" for r in frame.itertuples() if r.status == "failed"})
     summary.chunks_failed += [f for f in failed if f not in summary.chunks_failed]

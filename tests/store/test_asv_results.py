@@ -38,3 +38,51 @@ def test_the_name_asv_gives_this_interpreter_is_computed_by_asv():
 
     name = asv_results.asv_env_name(Path(__file__).resolve().parents[2])
     assert name.startswith("existing-py") and "bin_python" in name
+
+
+def _rows(commit_rounds: int = 2):
+    from bench.store.record import Measurement, frame_of
+
+    grid = [["'torch'"], ["'cpu'"], ["128"]]
+    return frame_of(
+        [
+            Measurement(
+                "torch:cpu",
+                "torch",
+                "cpu",
+                "throughput.TrainStep.time_train_step",
+                0,
+                "torch, cpu, 128",
+                "128",
+                r,
+                0.01 + r / 1000,
+                unit="seconds",
+                version="v1",
+                all_params=json.dumps(grid),
+            )
+            for r in range(1, commit_rounds + 1)
+        ]
+    )
+
+
+def test_rounds_stored_for_a_machine_asv_has_no_record_of_still_make_a_results_folder(tmp_path, monkeypatch):
+    """store() outside `run` (which registers the machine with `asv machine` first): asv's machine file
+    (~/.asv-machine.json) lacks the name, and the machine.json written holds the name alone."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # asv reads ~/.asv-machine.json: none here
+    results = tmp_path / "asv"
+    path = asv_results.store(_rows(), results, "unregistered", BASE, "existing-py")
+    assert path is not None and path.is_file()
+    assert json.loads((results / "unregistered" / "machine.json").read_text())["machine"] == "unregistered"
+
+
+def test_rounds_go_into_the_file_asv_will_write_when_none_exists_yet(tmp_path):
+    """`run` takes its rounds before asv's part: they must land under the name asv writes, so the commit
+    keeps one results file (asv adds its benchmarks to it) rather than two."""
+    results = tmp_path / "asv"
+    write_results(results, "box", BASE, 1_700_000_000_000, {})  # machine.json only: no results for BASE
+    for p in results.glob("box/*-*.json"):
+        p.unlink()
+    name = asv_results.env_name(results, "box", BASE, "existing-py-here")
+    assert name == "existing-py-here"
+    asv_results.store(_rows(), results, "box", BASE, name)
+    assert asv_results.env_name(results, "box", BASE, "other") == "existing-py-here"  # found again, not a second
