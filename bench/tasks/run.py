@@ -211,13 +211,13 @@ def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
     seed_dir = scratch.make("seeds")
     began, asv_seconds = time.monotonic(), 0.0
     try:
-        if replicated:  # the rounds first: their ratios are the answer, and the asv part's training
-            # left the machine slower for the first round after it (docs/findings.md, "The first round")
+        if replicated:  # the rounds first: their ratios are the answer, and after asv's part a run's first
+            # round stood apart from its others (docs/findings.md, "The first round of a run")
             try:
                 meta["rounds"] = _replicate(opts, root, machine, commit, chunks, env, summary, append)
             except KeyboardInterrupt:
                 summary.interrupted = True
-                _log(opts, "\ninterrupted during the replicated throughput runs; the rounds that finished are kept")
+                _log(opts, "\ninterrupted during the paired rounds; what was stored is kept, asv's part is skipped")
         if not summary.interrupted:
             asv_seconds = _run_asv(opts, root, machine, commit, chunks_for_asv, exclude, append, env, summary, seed_dir)
     finally:  # also on an interrupt: a quick run never leaves a full result replaced
