@@ -214,7 +214,7 @@ def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
         if replicated:  # the rounds first: their ratios are the answer, and after asv's part a run's first
             # round stood apart from its others (docs/findings.md, "The first round of a run")
             try:
-                meta["rounds"] = _replicate(opts, root, machine, commit, chunks, env, summary, append)
+                meta["rounds"] = _replicate(opts, root, machine, commit, chunks, env, summary, append, asv_env)
             except KeyboardInterrupt:
                 summary.interrupted = True
                 _log(opts, "\ninterrupted during the paired rounds; what was stored is kept, asv's part is skipped")
@@ -319,7 +319,15 @@ def appends(provenance: dict, chosen: list[str], quick: bool, dirty: bool) -> bo
 
 
 def _replicate(
-    opts: RunOptions, root: Path, machine: str, commit: str, chunks, env: dict, summary: RunSummary, append: bool
+    opts: RunOptions,
+    root: Path,
+    machine: str,
+    commit: str,
+    chunks,
+    env: dict,
+    summary: RunSummary,
+    append: bool,
+    asv_env: str,
 ) -> dict:
     """The paired-rounds engine over every (framework, device) this run measures, until every ratio to the
     reference framework and every cell is within its width or the budget is spent; stored as one asv
@@ -366,10 +374,8 @@ def _replicate(
     frame = result.frame
     results_dir = layout.asv_dir(root)
     measured = frame[frame.benchmark != "(worker)"]
-    stored_as = asv_results.env_name(
-        results_dir, machine, commit, asv_results.asv_env_name(root)
-    )  # asv's part adds to it
-    if not measured.empty:
+    if not measured.empty:  # into the file asv's part then adds to (one results file per commit)
+        stored_as = asv_results.env_name(results_dir, machine, commit, default=asv_env)
         asv_results.store(measured, results_dir, machine, commit, stored_as, append=append)
         rounds_file.save(frame, results_dir, machine, commit, append=append)
     failed = sorted({f"{r.framework}:{r.device}" for r in frame.itertuples() if r.status == "failed"})

@@ -15,16 +15,17 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from bench.core.repo import worker_env  # noqa: E402
 from bench.measure.rounds import Arm, start_worker  # noqa: E402
-from bench.tasks.selection import PAIRED, QUICK_KEYS  # noqa: E402
+from bench.tasks.selection import QUICK_KEYS, paired_pattern  # noqa: E402
 
 FRAMEWORKS = ["torch", "tensorflow", "jax", "keras-jax", "keras-torch"]
-BENCH = "^(?!variants\\.)" + PAIRED  # the quick run's: no variants
+BENCH = paired_pattern(SimpleNamespace(bench=None, quick=True))  # the quick run's: no variants
 MARKS = (0.5, 1.0, 2.0, 4.0, 8.0)  # seconds after the setup reply
 
 

@@ -17,15 +17,16 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from bench.measure.rounds import Arm, Plan, run_rounds, start_worker  # noqa: E402
-from bench.tasks.selection import PAIRED, QUICK_KEYS  # noqa: E402
+from bench.tasks.selection import QUICK_KEYS, paired_pattern  # noqa: E402
 
 FRAMEWORKS = ["torch", "jax", "tensorflow", "keras-torch", "keras-jax"]
-BENCH = "^(?!variants\\.)" + PAIRED  # the quick run's: no variants
+BENCH = paired_pattern(SimpleNamespace(bench=None, quick=True))  # the quick run's: no variants
 
 
 def alone(arms: list[Arm], threads: str) -> None:

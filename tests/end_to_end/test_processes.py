@@ -42,8 +42,8 @@ def run(repo: Path, *args: str, cwd: Path | None = None, **kw) -> subprocess.Com
 
 
 def samples(repo: Path, name: str = "throughput.TrainStep.time_train_step") -> list:
-    docs = [json.loads(path.read_text()) for path in (repo / "results" / "asv" / MACHINE).glob("*-*.json")]
-    (doc,) = [d for d in docs if name in d["results"]]  # asv's own file holds the rest (HostMemory)
+    (path,) = (repo / "results" / "asv" / MACHINE).glob("*-*.json")  # one file: the rounds and asv's part
+    doc = json.loads(path.read_text())
     row = doc["results"][name]
     return row[doc["result_columns"].index("samples")][0]  # torch, cpu, batch 32
 
@@ -51,7 +51,7 @@ def samples(repo: Path, name: str = "throughput.TrainStep.time_train_step") -> l
 def test_run_from_a_subfolder_then_quick_then_full(clone):
     """5/18: the table prints from bench/; 11: a quick run keeps the full result, a full run adds its
     processes; 13: the second run does not call the tree dirty because of the first run's writes; 31: the
-    paired rounds come before the asv part (after it, the first round ran slow: docs/findings.md)."""
+    paired rounds come before the asv part (after it, the first round stood apart: docs/findings.md)."""
     repo, _ = clone
     first = run(repo, "--bench", "TrainStep|HostMemory", "--processes", "1", cwd=repo / "bench")
     assert first.returncode == 0, first.stderr[-3000:]
