@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from bench.measure.stats import THRESHOLD, Z95, robust_sd
+from bench.report.load import label
 from bench.store.record import IDENTITY
 
 STEP = ["ratio", "low", "high"]  # a step: new level / old level, with its interval
@@ -162,7 +163,7 @@ def change_points(frame: pd.DataFrame, min_change: float = MIN_CHANGE) -> pd.Dat
                 dict(
                     zip(SERIES, key),
                     metric=series.metric.iloc[0],
-                    label=_label(series.iloc[0]),
+                    label=label(series.iloc[0]),
                     batch_size=series.batch_size.iloc[0],
                     before=series.commit.iloc[step.at - 1],
                     after=series.commit.iloc[step.at],
@@ -193,15 +194,6 @@ def _point_sds(series: pd.DataFrame) -> np.ndarray:
     low, high = series.ci_low.to_numpy(dtype=float), series.ci_high.to_numpy(dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         return (np.log(high) - np.log(low)) / (2 * Z95)
-
-
-def _label(row) -> str:
-    parts = [row.framework, row.device]
-    if pd.notna(row.batch_size):
-        parts.append(f"batch {row.batch_size}")
-    elif isinstance(row.setting, str) and row.setting:
-        parts.append(row.setting)
-    return ", ".join(str(p) for p in parts if isinstance(p, str) or pd.notna(p))
 
 
 def change_text(row) -> str:

@@ -291,6 +291,19 @@ def _isnan(value) -> bool:
     return isinstance(value, float) and math.isnan(value)
 
 
+def label(row) -> str:
+    """How a report row's parameters read to a person: "jax, cpu, batch 128", "torch, cpu, fused",
+    "tensorflow, cpu, 5 ep" (the verdict table's and the change points' one rule)."""
+    parts = [row.framework, row.device]
+    if pd.notna(row.batch_size):
+        parts.append(f"batch {row.batch_size}")
+    elif isinstance(row.setting, str) and row.setting and row.setting != str(row.epochs):
+        parts.append(row.setting)  # variant, precision, sequence or hidden size
+    if pd.notna(row.epochs):
+        parts.append(f"{row.epochs} ep")
+    return ", ".join(str(p) for p in parts if isinstance(p, str) or pd.notna(p))
+
+
 def quick_flags(rows: pd.DataFrame) -> pd.Series:
     """Per row, whether a quick run measured it (the flag may come back from CSV as "true")."""
     return rows.quick.map(lambda q: q is True or q == "true")

@@ -13,7 +13,7 @@ import pandas as pd
 from bench.core.repo import commit_of
 from bench.core.text import md_table, md_text
 from bench.measure import stats
-from bench.report.load import ReportError, _merge_env
+from bench.report.load import ReportError, _merge_env, label
 from bench.store.record import IDENTITY
 from bench.workload.benchmarks import METRICS
 
@@ -244,7 +244,7 @@ def render_regressions(result: pd.DataFrame, machine: str, base: str, head: str,
     ]
     if not result.empty:
         shown = result.assign(
-            params=result.apply(_params_text, axis=1),
+            params=result.apply(label, axis=1),
             base=result["base"].map(_num),
             head=result["head"].map(_num),
             ratio=result.ratio.map(lambda v: "" if pd.isna(v) else f"{v:.3f}"),
@@ -255,14 +255,3 @@ def render_regressions(result: pd.DataFrame, machine: str, base: str, head: str,
 
 def _num(v) -> str:
     return "" if v is None or pd.isna(v) else f"{v:.4g}"
-
-
-def _params_text(row) -> str:
-    parts = [row.framework, row.device]
-    if pd.notna(row.batch_size):
-        parts.append(f"batch {row.batch_size}")
-    elif isinstance(row.setting, str) and row.setting != str(row.epochs):
-        parts.append(row.setting)  # variant, precision, sequence or hidden size
-    if pd.notna(row.epochs):
-        parts.append(f"{row.epochs} ep")
-    return ", ".join(str(p) for p in parts if p is not None)

@@ -10,6 +10,7 @@ from asv_files import BASE, FW_2B, HEAD, write_results
 from conftest import cli
 
 from bench import report
+from bench.report.load import label
 
 
 def test_tidy_frame_has_one_row_per_combination(results):
@@ -125,3 +126,19 @@ def test_a_cell_carries_the_engines_record_fields_with_their_meanings(tmp_path):
         assert row.runs == 3 and row.batch_size == int(record.key)
     shared = set(report.load.COLUMNS) & {f.name for f in fields(Measurement)}
     assert shared == set(report.load.RECORD)
+
+
+def test_a_rows_label_names_batch_setting_and_epochs_once_each():
+    """One rule names a row for the verdict table and the change points: the batch size, else the
+    setting (unless it is only the epochs again), then the epochs."""
+    from types import SimpleNamespace as Row
+
+    nan = float("nan")
+    assert label(Row(framework="jax", device="cpu", batch_size=128, setting=nan, epochs=nan)) == "jax, cpu, batch 128"
+    assert (
+        label(Row(framework="torch", device="cpu", batch_size=nan, setting="fused", epochs=nan)) == "torch, cpu, fused"
+    )
+    assert (
+        label(Row(framework="tensorflow", device="cpu", batch_size=nan, setting="5", epochs=5))
+        == "tensorflow, cpu, 5 ep"
+    )
