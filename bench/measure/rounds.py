@@ -32,7 +32,7 @@ import pandas as pd
 
 from bench.measure import stats
 from bench.measure.client import Worker, WorkerError
-from bench.measure.sampler import Sampler, Spent, WorkerLike
+from bench.measure.sampler import Sampler, Spent, WorkerLike, host_steal
 from bench.store.record import Measurement, frame_of, key_of, params_of
 from impls.threads import usable_cores
 
@@ -82,6 +82,8 @@ class Rounds:
     phases: dict[str, float] = field(default_factory=dict)  # PHASES' seconds summed over rounds
     staged: dict[str, dict[str, float]] = field(default_factory=dict)  # arm -> its workers' own import and
     # setup seconds, summed over rounds (they stage side by side: these overlap in wall time)
+    steal: dict[int, float] = field(default_factory=dict)  # round -> the host's steal seconds during it
+    # (empty where the kernel does not say): time the VM's CPUs lost to the hypervisor
 
     @property
     def efficiency(self) -> float:
@@ -120,6 +122,7 @@ def run_rounds(
     check: Callable[[pd.DataFrame, int], str | None] | None = None,
     start: Starter = start_worker,
     log: Callable[[str], None] = lambda m: None,
+    steal: Callable[[], float | None] = host_steal,
 ) -> Rounds:
     """Rounds until `check` (called from min_rounds on) gives a reason to stop, the budget or
     max_rounds ends, or too few arms still run. Arms with nothing that ran in round 1 are dropped.
@@ -131,10 +134,14 @@ def run_rounds(
     started = time.monotonic()
     stopped = f"{plan.max_rounds} rounds (the most allowed)"
     spent = Spent()  # every round's time, summed; it carries the last round's workers, still exiting
+    stolen: dict[int, float] = {}  # round -> the host's steal seconds during it
     for round_no in range(1, plan.max_rounds + 1):
-        round_start, so_far = time.monotonic(), dict(spent.phases)
+        round_start, so_far, steal_before = time.monotonic(), dict(spent.phases), steal()
         try:
             rows += one_round(active, plan, env, round_no, rng, start, spent)
+            steal_after = steal()
+            if steal_before is not None and steal_after is not None:
+                stolen[round_no] = steal_after - steal_before
         except KeyboardInterrupt:
             done = round_no - 1
             log(f"interrupted during round {round_no}: the {done} round(s) that finished are kept")
@@ -146,6 +153,7 @@ def run_rounds(
                 interrupted=True,
                 phases=spent.totals(),
                 staged=spent.staged,
+                steal=stolen,
             )
         this_round = {k: v - so_far.get(k, 0.0) for k, v in spent.phases.items()}
         frame = frame_of(rows)
@@ -159,7 +167,9 @@ def run_rounds(
         said = (
             f"round {round_no}/{plan.min_rounds if round_no < plan.min_rounds else plan.max_rounds}: "
             f"{elapsed:.0f} s (this round: staging {this_round.get('staging', 0):.0f} s, timed samples "
-            f"{this_round.get('sampling', 0):.0f} s of {time.monotonic() - round_start:.0f} s)"
+            f"{this_round.get('sampling', 0):.0f} s of {time.monotonic() - round_start:.0f} s"
+            + (f"; host steal {stolen[round_no]:.1f} s" if round_no in stolen else "")
+            + ")"
         )
         if round_no < plan.min_rounds:
             log(said)
@@ -180,6 +190,7 @@ def run_rounds(
         [a.name for a in arms],
         phases=spent.totals(),
         staged=spent.staged,
+        steal=stolen,
     )
 
 

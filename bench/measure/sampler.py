@@ -3,11 +3,24 @@ adds up where the round's wall time went (PHASES), and two lines say it (the run
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Protocol
 
 PHASES = ("staging", "calibrating", "sampling", "settling", "closing")  # where a round's wall time goes
+
+
+def host_steal() -> float | None:
+    """Seconds the hypervisor has run something else while this machine's CPUs wanted to run, summed over
+    CPUs since boot (/proc/stat's steal); None where the kernel does not say. A round whose samples lost
+    time this way is slow for a reason outside every process it timed."""
+    try:
+        with open("/proc/stat") as f:
+            fields = f.readline().split()
+        return int(fields[8]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 class WorkerLike(Protocol):
@@ -106,12 +119,16 @@ def where_time_went(result) -> str:
     rounds_taken = max(1, int(result.frame["round"].max()) if len(result.frame) else 1)
     parts = ", ".join(f"{name} {phases.get(name, 0.0):.0f} s" for name in PHASES if name != "sampling")
     other = wall - sum(phases.values())
+    stolen = ""
+    if result.steal:
+        worst = max(result.steal, key=result.steal.get)
+        stolen = f"; host steal {sum(result.steal.values()):.1f} s (most in round {worst}: {result.steal[worst]:.1f} s)"
     staged = "; ".join(
         f"{arm.split(':')[0]} " + " + ".join(f"{k} {v / rounds_taken:.1f} s" for k, v in own.items())
         for arm, own in sorted(result.staged.items())
     )
     return (
         f"timed samples {phases.get('sampling', 0.0):.0f} s of {wall:.0f} s ({result.efficiency:.0%}); {parts}, "
-        f"harness {other:.0f} s"
+        f"harness {other:.0f} s{stolen}"
         + (f"; per round each worker's own import + setup (side by side): {staged}" if staged else "")
     )

@@ -392,6 +392,7 @@ def _replicate(
         "efficiency": round(result.efficiency, 4),
         "phases": {k: round(v, 1) for k, v in result.phases.items()},
         "staged": {a: {k: round(v, 2) for k, v in parts.items()} for a, parts in result.staged.items()},
+        "steal": {str(k): round(v, 2) for k, v in result.steal.items()},  # round -> the host's steal seconds
         "carryover": json.loads(carry.to_json(orient="records")) if len(carry) else [],
         "stopped": result.stopped,
         "wall_seconds": round(result.wall_seconds, 1),

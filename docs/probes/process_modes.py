@@ -8,7 +8,8 @@ differs between the two (docs/validation.md, "Paired against alone").
 Each process, one at a time with nothing else alive, stages the framework's predict (or --step: train
 step) at batch 128 as the suites do (bench.workload.harness.staged), takes 6 samples of at least 0.15 s
 (with --alternate each after one of the other benchmark, as the engine's worker takes them), and reports its per-call time beside what the kernel counted over those samples: minor
-page faults, voluntary and involuntary context switches per call, and its threads. A mode that comes
+page faults, voluntary and involuntary context switches per call, its threads, and the host's steal
+time over the samples (the share of one CPU's time the hypervisor gave to something else). A mode that comes
 with page faults or context switches the other mode lacks names its mechanism.
 """
 
@@ -36,6 +37,11 @@ predict = lambda: m.synchronize(m.forward_on_device(s.x))
 timed, other = (train, predict) if {step!r} else (predict, train)
 
 
+def steal():  # the host's steal ticks over all CPUs (/proc/stat): time the hypervisor ran something else
+    with open("/proc/stat") as f:
+        return int(f.readline().split()[8])
+
+
 def sample(call):
     n, t0 = 0, time.perf_counter()
     while True:
@@ -46,6 +52,7 @@ def sample(call):
 
 
 calls, per_call, faults, vcsw, ivcsw = 0, [], 0, 0, 0
+stolen, began = steal(), time.perf_counter()
 for _ in range(6):
     if {alternate!r}:
         sample(other)  # as a worker alternates its benchmarks: the other one's sample between two of these
@@ -61,6 +68,7 @@ print(json.dumps({{
     "nvcsw": vcsw / calls,
     "nivcsw": ivcsw / calls,
     "threads": len(os.listdir("/proc/self/task")),
+    "steal": (steal() - stolen) / os.sysconf("SC_CLK_TCK") / (time.perf_counter() - began),
 }}))
 """
 
@@ -85,13 +93,16 @@ def main() -> None:
     p.add_argument("--env", action="append", default=[], metavar="NAME=VALUE", help="set in every process")
     args = p.parse_args()
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", **dict(e.split("=", 1) for e in args.env))
-    print("process  median ms/call  samples (ms)                         minflt/call  nvcsw/call  nivcsw/call  threads")
+    print(
+        "process  median ms/call  samples (ms)                         minflt/call  nvcsw/call  nivcsw/call  threads"
+        "  steal"
+    )
     for k in range(1, args.processes + 1):
         r = one_process(args.framework, args.step, args.alternate, env)
         samples = " ".join(f"{v:.2f}" for v in r["ms"])
         print(
             f"{k:7d}  {statistics.median(r['ms']):13.2f}  {samples:35s}  {r['minflt']:11.1f}  {r['nvcsw']:10.2f}"
-            f"  {r['nivcsw']:11.2f}  {r['threads']:7d}",
+            f"  {r['nivcsw']:11.2f}  {r['threads']:7d}  {r['steal']:5.1%}",
             flush=True,
         )
 

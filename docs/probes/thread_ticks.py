@@ -1,6 +1,6 @@
 """Where a framework's step spends its threads: each process alone, the CPU ticks of its two busiest
-threads while it times its train step for 2 s, and (unless --quiet) how often the two sat on one CPU
-(docs/findings.md, "JAX's two modes at two threads").
+threads (with their names) and of its main thread while it times its train step for 2 s, and (unless
+--quiet) how often the two sat on one CPU (docs/findings.md, "JAX's two modes at two threads").
 
     .venv/bin/python docs/probes/thread_ticks.py jax --processes 14 --quiet
     .venv/bin/python docs/probes/thread_ticks.py jax --processes 14 --every 0.05
@@ -45,15 +45,16 @@ print((time.perf_counter() - t0) / n * 1e3, flush=True)
 """
 
 
-def threads(pid: int) -> dict[str, tuple[int, int]]:
-    """thread id -> (CPU it last ran on, utime + stime ticks)."""
+def threads(pid: int) -> dict[str, tuple[int, int, str]]:
+    """thread id -> (CPU it last ran on, utime + stime ticks, the thread's name)."""
     out = {}
     for tid in os.listdir(f"/proc/{pid}/task"):
         try:
-            fields = Path(f"/proc/{pid}/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
+            name, rest = Path(f"/proc/{pid}/task/{tid}/stat").read_text().split(" (", 1)[1].rsplit(")", 1)
+        except (OSError, ValueError):
             continue  # a thread that ended between the listing and the read
-        out[tid] = (int(fields[36]), int(fields[11]) + int(fields[12]))
+        fields = rest.split()
+        out[tid] = (int(fields[36]), int(fields[11]) + int(fields[12]), name)
     return out
 
 
@@ -90,11 +91,18 @@ def main() -> None:
         last = threads(proc.pid)
         proc.stdin.close()
         proc.wait()
-        busy = sorted(last, key=lambda t: -(last[t][1] - first.get(t, (0, 0))[1]))[:2]
-        ticks = [last[t][1] - first.get(t, (0, 0))[1] for t in busy]
+        used = {t: last[t][1] - first.get(t, (0, 0, ""))[1] for t in last}
+        busy = sorted(last, key=lambda t: -used[t])[:2]
+        ticks = [used[t] for t in busy]
         same = sum(1 for s in seen if all(t in s for t in busy) and s[busy[0]][0] == s[busy[1]][0])
         where = f"; on one CPU in {same} of {len(seen)} readings" if seen else ""
-        print(f"process {k + 1}: {ms:.1f} ms per step; two busiest threads' ticks {ticks}{where}", flush=True)
+        names = "/".join(last[t][2] for t in busy)
+        main_ticks = used.get(str(proc.pid), 0)  # the Python thread that calls the step
+        print(
+            f"process {k + 1}: {ms:.1f} ms per step; two busiest threads ({names}) ticks {ticks}, "
+            f"main thread {main_ticks}{where}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

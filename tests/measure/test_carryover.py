@@ -13,6 +13,7 @@ from fakes import BENCH, FakeWorker, Machine, arms
 
 from bench.measure import estimate
 from bench.measure.rounds import Plan, run_rounds
+from bench.measure.sampler import host_steal, where_time_went
 
 TRUTH = {
     ("torch", "128"): 0.010,
@@ -176,3 +177,33 @@ def test_running_sees_a_spinning_process_at_once_and_a_sleeping_one_as_idle():
             p.kill()
             p.wait()
     assert running(spin.pid) is None
+
+
+def test_each_round_records_the_hosts_steal_and_the_run_names_its_worst_round():
+    """A host clock that loses 1.5 s to the hypervisor during round 2: the round's line and the run's
+    summary say so; where the kernel does not say (None), nothing is claimed."""
+    plan = Plan(bench=BENCH, min_rounds=3, max_rounds=3, alternations=2, settle=0.0, seed=1)
+    machine = Machine({("torch", "128"): 0.002, ("jax", "128"): 0.002}, drift=0.0, noise=0.0)
+    clock = iter([10.0, 10.1, 10.1, 11.6, 11.6, 11.6])  # read before and after each round
+    said: list[str] = []
+    r = run_rounds(
+        arms("torch", "jax"),
+        plan,
+        {},
+        start=lambda a, b, e: FakeWorker(machine, a),
+        log=said.append,
+        steal=lambda: next(clock),
+    )
+    assert r.steal == pytest.approx({1: 0.1, 2: 1.5, 3: 0.0})
+    assert "host steal 1.5 s" in said[1] and "host steal 0.1 s" in said[0]
+    assert "host steal 1.6 s (most in round 2: 1.5 s)" in where_time_went(r)
+
+    blind = run_rounds(arms("torch", "jax"), plan, {}, start=lambda a, b, e: FakeWorker(machine, a), steal=lambda: None)
+    assert blind.steal == {} and "steal" not in where_time_went(blind)
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/stat"), reason="the host's steal is read from Linux's /proc/stat")
+def test_the_hosts_steal_clock_reads_and_never_runs_backwards():
+    first = host_steal()
+    second = host_steal()
+    assert first is not None and second is not None and 0 <= first <= second
