@@ -1,5 +1,6 @@
 """What a run keeps of the results already stored for its commit: a quick run never replaces a full
-result, and each stored benchmark names the run that measured it (meta "benchmarks")."""
+result nor asv's description of a benchmark, and each stored benchmark names the run that measured it
+(meta "benchmarks")."""
 
 from __future__ import annotations
 
@@ -28,6 +29,35 @@ def snapshot(results_dir: Path, machine: str, commit: str) -> dict:
         return {r.env_name: r for r in iter_results_for_machine_and_hash(str(results_dir), machine, commit)}
     except OSError:
         return {}
+
+
+def descriptions(path: Path) -> bytes | None:
+    """asv's benchmarks.json as stored before a run (None where there is none), for keep_descriptions."""
+    return path.read_bytes() if path.is_file() else None
+
+
+def keep_descriptions(before: bytes | None, path: Path) -> bool:
+    """After a quick run's asv part, put back asv's description of each benchmark that differs from the
+    one stored before only in its parameters' values: asv rewrites benchmarks.json from its discovery,
+    and a quick run's differs there (accuracy's epochs 5 -> 1), so every quick run would change the
+    published file; its results carry their own parameters. Anything else asv changed (a new benchmark,
+    a new version, a unit) stays. True when the file was written back (byte for byte where nothing else
+    changed)."""
+    if before is None or not path.is_file():
+        return False
+    old, new = files.parse_json(before, str(path)), files.read_json(path)
+    merged = dict(new)
+    for name, was in old.items():
+        now = new.get(name)
+        if isinstance(was, dict) and isinstance(now, dict) and {**was, "params": now.get("params")} == now:
+            merged[name] = was
+    if merged == new:
+        return False
+    if merged == old:
+        files.write_bytes(path, before)
+    else:
+        files.write_json(path, merged, indent=4, sort_keys=True)
+    return True
 
 
 def _started(results: dict) -> dict[str, object]:

@@ -201,6 +201,7 @@ def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
     asv_env = asv_results.asv_env_name(root)
     asv_results.expose(results_dir, machine, commit, asv_env)  # the published file, under the name asv appends to
     before = history.snapshot(results_dir, machine, commit)
+    described = history.descriptions(layout.benchmarks_file(root))
     provenance = history.provenance(meta_path(root, machine, commit), before)
     write_meta(root, meta)
     replicated = opts.processes != 0 and any(re.search("^" + PAIRED, n) for n in chosen)
@@ -223,6 +224,7 @@ def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
     finally:  # also on an interrupt: a quick run never leaves a full result replaced
         shutil.rmtree(seed_dir, ignore_errors=True)
         if opts.quick:
+            history.keep_descriptions(described, layout.benchmarks_file(root))
             summary.kept = history.keep_full(before, results_dir, machine, commit, provenance)
             if summary.kept:
                 _log(

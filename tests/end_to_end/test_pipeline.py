@@ -113,6 +113,11 @@ def test_quick_run_stores_positive_values_and_na_for_skips(clone):
     assert meta["worker_allocator"]["MALLOC_TRIM_THRESHOLD_"] == str(2**30)  # the engine's workers, recorded
     assert meta["fingerprint"]["id"] and meta["fingerprint"]["cpu_count"] >= 1
     assert (repo / "results" / "meta" / MACHINE / "fingerprint.json").is_file()
+    # asv rewrote its benchmarks.json with the quick run's parameters (1 epoch): the published one is put back
+    diff = subprocess.run(
+        ["git", "-C", str(repo), "diff", "--stat", "--", "results/asv/benchmarks.json"], capture_output=True, text=True
+    )
+    assert diff.returncode == 0 and not diff.stdout.strip(), diff.stdout
 
 
 def test_report_writes_tables_and_plots(clone):

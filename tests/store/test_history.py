@@ -9,6 +9,7 @@ import pandas as pd
 from asv_files import BASE, write_results
 
 from bench import report
+from bench.store import history
 
 
 # 10 / 11 ---------------------------------------------------------------------------------------
@@ -28,7 +29,6 @@ def _stored(res: Path, value: float, started: int, machine="box", commit=BASE):
 
 
 def test_a_quick_run_never_replaces_a_full_result(tmp_path):
-    from bench.store import history
 
     res = tmp_path / "asv"
     _stored(res, 0.021, 1000)  # the full 5-epoch run
@@ -49,7 +49,6 @@ def test_a_quick_run_never_replaces_a_full_result(tmp_path):
 
 
 def test_each_stored_result_names_the_run_that_made_it(tmp_path):
-    from bench.store import history
 
     res = tmp_path / "asv"
     _stored(res, 0.021, 1000)
@@ -98,3 +97,25 @@ def test_replicated_values_of_one_framework_leave_the_others_stored(tmp_path):
     values = stored.get_result_value(name, grid)
     assert values[1:] == [0.02, 0.03, 0.04, 0.05, 0.06]
     assert stored.get_result_samples(name, grid)[0] == [0.01, 0.011, 0.012, 0.013]  # a run adds its processes
+
+
+def test_a_quick_run_puts_back_the_descriptions_it_only_reparametrized(tmp_path):
+    """asv's rewrite after a quick run: accuracy's epochs 5 -> 1 (put back), a benchmark with a new
+    version (kept as asv wrote it), a new benchmark (kept); with only the epochs changed, the very bytes."""
+    path = tmp_path / "benchmarks.json"
+    acc = {"param_names": ["framework", "epochs"], "params": [["'torch'"], ["5"]], "unit": "unitless", "version": "a"}
+    cold = {"param_names": ["framework"], "params": [["'torch'"]], "unit": "seconds", "version": "1"}
+    before = json.dumps({"accuracy.A": acc, "cold.C": cold, "version": 2}, indent=4).encode()
+    quick = {**acc, "params": [["'torch'"], ["1"]]}
+
+    path.write_text(json.dumps({"accuracy.A": quick, "cold.C": cold, "version": 2}, sort_keys=True))
+    assert history.keep_descriptions(before, path)
+    assert path.read_bytes() == before
+
+    path.write_text(json.dumps({"accuracy.A": quick, "cold.C": {**cold, "version": "2"}, "new.N": cold, "version": 2}))
+    assert history.keep_descriptions(before, path)
+    kept = json.loads(path.read_text())
+    assert kept["accuracy.A"] == acc and kept["cold.C"]["version"] == "2" and kept["new.N"] == cold
+
+    assert not history.keep_descriptions(None, path)  # nothing was published before: asv's file stands
+    assert not history.keep_descriptions(path.read_bytes(), path)  # nothing to put back
