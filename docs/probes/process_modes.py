@@ -21,25 +21,14 @@ import os
 import statistics
 import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from probe_child import ROOT, staged_preamble
 
 CHILD = r"""
-import json, os, resource, sys, time
-sys.path.insert(0, {root!r})
-from bench.workload.harness import staged
+import json, os, resource
+from bench.measure.sampler import host_steal  # the host's steal seconds: time the hypervisor ran something else
 
-s = staged({framework!r}, "cpu", 128)
-m = s.model
-train = lambda: m.synchronize(m.step_on_device(s.x, s.y))
-predict = lambda: m.synchronize(m.forward_on_device(s.x))
-timed, other = (train, predict) if {step!r} else (predict, train)
-
-
-def steal():  # the host's steal ticks over all CPUs (/proc/stat): time the hypervisor ran something else
-    with open("/proc/stat") as f:
-        return int(f.readline().split()[8])
+timed, other = (step, predict) if {step!r} else (predict, step)
 
 
 def sample(call):
@@ -52,7 +41,7 @@ def sample(call):
 
 
 calls, per_call, faults, vcsw, ivcsw = 0, [], 0, 0, 0
-stolen, began = steal(), time.perf_counter()
+stolen, began = host_steal(), time.perf_counter()
 for _ in range(6):
     if {alternate!r}:
         sample(other)  # as a worker alternates its benchmarks: the other one's sample between two of these
@@ -68,13 +57,13 @@ print(json.dumps({{
     "nvcsw": vcsw / calls,
     "nivcsw": ivcsw / calls,
     "threads": len(os.listdir("/proc/self/task")),
-    "steal": (steal() - stolen) / os.sysconf("SC_CLK_TCK") / (time.perf_counter() - began),
+    "steal": (host_steal() - stolen) / (time.perf_counter() - began),
 }}))
 """
 
 
 def one_process(framework: str, step: bool, alternate: bool, env: dict) -> dict:
-    code = CHILD.format(root=str(ROOT), framework=framework, step=step, alternate=alternate)
+    code = staged_preamble(framework) + CHILD.format(step=step, alternate=alternate)
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT)
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
     if proc.returncode != 0 or not lines:

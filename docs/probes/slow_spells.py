@@ -21,21 +21,15 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from probe_child import ROOT, staged_preamble
+
 sys.path.insert(0, str(ROOT))
 
 from bench.measure.rounds import ALLOCATOR  # noqa: E402  the engine workers' malloc settings
 from bench.measure.sampler import host_steal  # noqa: E402
 
 STEPPER = r"""
-import sys, time
-sys.path.insert(0, {root!r})
-from bench.workload.harness import staged
-s = staged({framework!r}, "cpu", 128)
-m = s.model
-step = lambda: m.synchronize(m.step_on_device(s.x, s.y))
 print("ready", flush=True)
 for line in sys.stdin:
     n, t0 = 0, time.perf_counter()
@@ -98,7 +92,7 @@ def main() -> None:
     if len(cpus) < 2:
         raise SystemExit("needs two CPUs")
     env = {**os.environ, **ALLOCATOR, "TF_CPP_MIN_LOG_LEVEL": "2"}
-    steppers = {fw: start(STEPPER.format(root=str(ROOT), framework=fw), env) for fw in ("torch", "jax")}
+    steppers = {fw: start(staged_preamble(fw) + STEPPER, env) for fw in ("torch", "jax")}
     for proc in steppers.values():
         assert proc.stdout and proc.stdout.readline().strip() == "ready"
     pinger = start(PINGER.format(cpu=cpus[0], echo=ECHO.format(cpu=cpus[1])), env)

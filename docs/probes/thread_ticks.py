@@ -20,18 +20,13 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from probe_child import ROOT, staged_preamble
+
 sys.path.insert(0, str(ROOT))
 
 from bench.measure.rounds import ALLOCATOR  # noqa: E402  the engine workers' malloc settings
 
 CHILD = r"""
-import sys, time
-sys.path.insert(0, {root!r})
-from bench.workload.harness import staged
-s = staged({framework!r}, "cpu", 128)
-m = s.model
-step = lambda: m.synchronize(m.step_on_device(s.x, s.y))
 for _ in range(5):
     step()
 print("ready", flush=True)
@@ -66,7 +61,7 @@ def main() -> None:
     p.add_argument("--quiet", action="store_true", help="read the threads only before and after")
     p.add_argument("--no-wait", action="store_true", help="time right after the warm-up (no pause for the parent)")
     args = p.parse_args()
-    child = CHILD.format(root=str(ROOT), framework=args.framework, wait=not args.no_wait)
+    child = staged_preamble(args.framework) + CHILD.format(wait=not args.no_wait)
     for k in range(args.processes):
         proc = subprocess.Popen(
             [sys.executable, "-c", child],

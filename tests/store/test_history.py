@@ -29,7 +29,6 @@ def _stored(res: Path, value: float, started: int, machine="box", commit=BASE):
 
 
 def test_a_quick_run_never_replaces_a_full_result(tmp_path):
-
     res = tmp_path / "asv"
     _stored(res, 0.021, 1000)  # the full 5-epoch run
     meta = tmp_path / "meta.json"
@@ -49,7 +48,6 @@ def test_a_quick_run_never_replaces_a_full_result(tmp_path):
 
 
 def test_each_stored_result_names_the_run_that_made_it(tmp_path):
-
     res = tmp_path / "asv"
     _stored(res, 0.021, 1000)
     before = history.snapshot(res, "box", BASE)
