@@ -41,10 +41,11 @@ from impls.threads import usable_cores
 class Arm:
     """One contestant of every round: a checkout (revision) measured for one framework and device."""
 
-    name: str  # "torch:cpu" in a run, "base" / "head" in a compare
+    name: str  # "torch:cpu" in a run, "base" / "head" in a compare, "torch:cpu@jemalloc" in the open division
     tree: Path
     framework: str
     device: str
+    env: tuple[tuple[str, str], ...] = ()  # an open-division setting's environment (closed rows: none)
 
 
 @dataclass
@@ -93,26 +94,33 @@ class Rounds:
 
 Starter = Callable[[Arm, str, dict], WorkerLike]
 
+# Environment settings that change a timed value (the allocator, a preloaded library, a framework's
+# compiler flags): a closed-division worker never gets them, whatever the user's shell holds, so each
+# framework runs as a plain process with the C library's and its own defaults. An open-division arm
+# sets them on purpose (Arm.env; bench/measure/settings.py declares the allocator's search space).
+STABILIZERS = ("LD_PRELOAD", "GLIBC_TUNABLES", "XLA_FLAGS", "TF_XLA_FLAGS", "TF_ENABLE_ONEDNN_OPTS")
+STABILIZER_PREFIXES = ("MALLOC_",)  # glibc's MALLOC_*_ variables (thresholds, arenas, top pad)
+
+
+def stabilizers(env: dict) -> list[str]:
+    """The variables of `env` a closed-division worker is started without."""
+    return sorted(k for k in env if k in STABILIZERS or k.startswith(STABILIZER_PREFIXES))
+
+
+def closed_env(env: dict) -> dict:
+    """`env` without any setting that changes a timed value (STABILIZERS): a plain process's environment."""
+    dropped = set(stabilizers(env))
+    return {k: v for k, v in env.items() if k not in dropped}
+
+
+def arm_env(arm: Arm, env: dict) -> dict:
+    """What `arm`'s worker is started with: the plain process's environment, plus the arm's own
+    open-division setting (none for a closed row)."""
+    return {**closed_env(env), **dict(arm.env)}
+
 
 def start_worker(arm: Arm, bench: str, env: dict) -> Worker:
-    return Worker(arm.tree, arm.framework, arm.device, bench, {**compile_caches(), **ALLOCATOR, **env})
-
-
-# glibc's malloc, fixed for every worker alike: by default it moves its mmap and trim thresholds as a
-# process frees large blocks, so whether a step's temporary buffers are fresh pages (a page fault each,
-# every call) or reused depends on the process's allocation history. Keras-on-PyTorch's predict, timed
-# beside its train step, drew 93-1,504 minor faults per call in 10 of 12 processes, whose samples took
-# up to 22.8 ms against 11 ms (docs/findings.md, "A process's allocator state"). Fixed thresholds make
-# every process reuse its heap. Engine workers only: asv's memory and cold-start jobs keep the defaults.
-ALLOCATOR = {"MALLOC_MMAP_THRESHOLD_": str(32 * 2**20), "MALLOC_TRIM_THRESHOLD_": str(2**30)}
-
-
-def compile_caches() -> dict[str, str]:
-    """Persistent compilation caches for the workers' staging (every round's fresh processes compile the
-    same programs): JAX's, which keys an executable by its program, versions, backend and options, so a
-    hit is what the compile would have given. Staging only: asv's cold-start jobs never see it."""
-    home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "seqmnist-bench"
-    return {"JAX_COMPILATION_CACHE_DIR": str(home / "jax"), "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0"}
+    return Worker(arm.tree, arm.framework, arm.device, bench, env)
 
 
 def run_rounds(
@@ -235,57 +243,27 @@ def one_round(
     spent: Spent | None = None,
 ) -> list[Measurement]:
     """Fresh workers for every arm (staged a few at a time, the slowest first), then every benchmark
-    timed on all arms that have it, in alternating passes. `spent` gets where the time went."""
+    timed on all arms that have it, in alternating passes. A worker stages in two parts where its
+    benchmarks ask for it (worker.py: inference before anything trains in the process): the first part
+    is timed on every arm before the second is staged. `spent` gets where the time went."""
     spent = Spent() if spent is None else spent
-    began = time.monotonic()
     order = staging_order(arms, spent.staged, rng)
-    queue = list(order)
-    at_once = plan.stage_at_once or usable_cores()
     setup = {"op": "setup", **({"keys": plan.keys} if plan.keys else {})}
     workers: dict[str, WorkerLike] = {}
     rows: list[Measurement] = []
+    arm_of = {a.name: a for a in arms}
     try:
-        jobs: dict[str, list[dict]] = {}
-        staging: list[Arm] = []
-        while queue or staging:
-            while queue and len(staging) < at_once:  # a free core: the next worker starts staging
-                arm = queue.pop(0)
-                workers[arm.name] = start(arm, plan.bench, env)
-                workers[arm.name].send(setup)
-                staging.append(arm)
-            arm = first_replied(staging, workers)
-            staging.remove(arm)
-            try:
-                reply = workers[arm.name].receive()
-                jobs[arm.name] = reply["jobs"]
-                spent.add_staged(arm.name, reply.get("staged") or {})
-            except WorkerError as exc:
-                rows.append(
-                    Measurement(
-                        arm.name,
-                        arm.framework,
-                        arm.device,
-                        "(worker)",
-                        0,
-                        "",
-                        "",
-                        round_no,
-                        status="failed",
-                        reason=str(exc)[-2000:],
-                    )
-                )
-        by_key: dict[tuple[str, str], dict[str, dict]] = {}
-        for arm in order:
-            for job in jobs.get(arm.name, []):
-                by_key.setdefault((job["name"], pair_key(job)), {})[arm.name] = job
-        keys = sorted(by_key)
-        rng.shuffle(keys)
+        began = time.monotonic()
+        jobs, later = _stage(order, plan, round_no, setup, workers, lambda a: start(a, plan.bench, arm_env(a, env)), spent, rows)
         spent.add("staging", time.monotonic() - began)
         spent.reap()  # the previous round's processes have exited before any sample is taken
-        arm_of = {a.name: a for a in arms}
         sampler = Sampler(workers, plan.settle, spent)
-        for key in keys:
-            rows += _time_key(sampler, arm_of, by_key[key], plan, round_no, rng)
+        rows += _time_all(sampler, arm_of, order, jobs, plan, round_no, rng)
+        if later:  # the second part, staged only now: after the first part's samples in every process
+            began = time.monotonic()
+            rest, _ = _stage(later, plan, round_no, {"op": "setup_rest"}, workers, None, spent, rows)
+            spent.add("staging", time.monotonic() - began)
+            rows += _time_all(sampler, arm_of, order, rest, plan, round_no, rng)
     except BaseException:  # Ctrl-C or SIGTERM: no worker outlives the round
         for worker in workers.values():
             worker.close(interrupted=True)
@@ -294,6 +272,78 @@ def one_round(
     for worker in workers.values():  # told now, waited for after the next round's staging
         worker.send({"op": "quit"})
     spent.quitting += workers.values()
+    return rows
+
+
+def _stage(
+    order: list[Arm],
+    plan: Plan,
+    round_no: int,
+    request: dict,
+    workers: dict[str, WorkerLike],
+    start: Callable[[Arm], WorkerLike] | None,
+    spent: Spent,
+    rows: list[Measurement],
+) -> tuple[dict[str, list[dict]], list[Arm]]:
+    """Send `request` to each arm's worker (started first with `start`), at most Plan.stage_at_once
+    staging at a time: (each arm's jobs, the arms with a second part to stage later). A worker that
+    fails is a failed "(worker)" row in `rows`."""
+    queue, staging = list(order), []
+    at_once = plan.stage_at_once or usable_cores()
+    jobs: dict[str, list[dict]] = {}
+    later: list[Arm] = []
+    while queue or staging:
+        while queue and len(staging) < at_once:  # a free core: the next worker starts staging
+            arm = queue.pop(0)
+            if start is not None:
+                workers[arm.name] = start(arm)
+            workers[arm.name].send(request)
+            staging.append(arm)
+        arm = first_replied(staging, workers)
+        staging.remove(arm)
+        try:
+            reply = workers[arm.name].receive()
+            jobs[arm.name] = reply["jobs"]
+            spent.add_staged(arm.name, reply.get("staged") or {})
+            if reply.get("later"):
+                later.append(arm)
+        except WorkerError as exc:
+            rows.append(
+                Measurement(
+                    arm.name,
+                    arm.framework,
+                    arm.device,
+                    "(worker)",
+                    0,
+                    "",
+                    "",
+                    round_no,
+                    status="failed",
+                    reason=str(exc)[-2000:],
+                )
+            )
+    return jobs, [a for a in order if a in later]
+
+
+def _time_all(
+    sampler: Sampler,
+    arm_of: dict[str, Arm],
+    order: list[Arm],
+    jobs: dict[str, list[dict]],
+    plan: Plan,
+    round_no: int,
+    rng: random.Random,
+) -> list[Measurement]:
+    """Every benchmark x key of `jobs` timed on all arms that have it, the keys in random order."""
+    by_key: dict[tuple[str, str], dict[str, dict]] = {}
+    for arm in order:
+        for job in jobs.get(arm.name, []):
+            by_key.setdefault((job["name"], pair_key(job)), {})[arm.name] = job
+    keys = sorted(by_key)
+    rng.shuffle(keys)
+    rows: list[Measurement] = []
+    for key in keys:
+        rows += _time_key(sampler, arm_of, by_key[key], plan, round_no, rng)
     return rows
 
 

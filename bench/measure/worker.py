@@ -7,8 +7,14 @@ nothing from the project itself (the revision may predate this file). It speaks 
 line: requests on stdin, replies on the stdout it had at start (the framework's own prints go to
 stderr). The process is the unit of replication: each compare round starts fresh ones.
 
+A process does what a user's process for the question does: the benchmarks whose class says
+`first_in_process = True` (inference: a user's predicting process has not trained) are staged and timed
+before anything else runs here; the others are staged only when the engine asks (`setup_rest`, "later"
+true), after those samples. With none of them selected, or only them, `setup` stages everything.
+
     {"op": "setup", "keys": REGEX?}      -> {"jobs": [{"job", "name", "param", "params", "status", ...}],
-                                             "pid": P, "staged": {"import": s, "setup": s}}
+                                             "pid": P, "staged": {"import": s, "setup": s}, "later": B}
+    {"op": "setup_rest"}                   -> {"jobs": [...], "pid": P, "staged": {"setup": s}}
     {"op": "time", "job": J, "number": N} -> {"seconds": per-call time of one sample of N calls}
     {"op": "quit"}
 """
@@ -122,6 +128,29 @@ class Job:
         }
 
 
+def declared(bench, name: str):
+    """An attribute the benchmark's function or class declares (asv_runner keeps only those it knows)."""
+    return next((getattr(src, name) for src in getattr(bench, "_attr_sources", ()) if hasattr(src, name)), None)
+
+
+def split_first(jobs: list[Job]) -> tuple[list[Job], list[Job]]:
+    """(what is staged and timed first, what later): the jobs of `first_in_process` benchmarks first
+    when there are others too; otherwise everything at once."""
+    first = [j for j in jobs if declared(j.bench, "first_in_process")]
+    rest = [j for j in jobs if not declared(j.bench, "first_in_process")]
+    return (first, rest) if first and rest else (jobs, [])
+
+
+def stage(jobs: list[Job], part: list[Job], staged: dict, later: bool) -> dict:
+    """Set up `part` (build, compile, warm-up) and describe it: the setup reply."""
+    began = time.perf_counter()
+    for job in part:
+        job.setup()
+    staged = {**staged, "setup": time.perf_counter() - began}
+    described = [job.describe(jobs.index(job)) for job in part]
+    return {"jobs": described, "pid": os.getpid(), "staged": staged, "later": later}
+
+
 def serve(args: argparse.Namespace, reply) -> None:
     jobs: list[Job] = []
     for line in sys.stdin:
@@ -139,10 +168,11 @@ def serve(args: argparse.Namespace, reply) -> None:
             with contextlib.suppress(Exception):  # the framework's import, timed apart (a failure: the jobs say)
                 __import__("impls").load(args.framework)
             found = time.perf_counter()
-            for job in jobs:
-                job.setup()
-            staged = {"import": found - began, "setup": time.perf_counter() - found}  # setup: build, compile, warm-up
-            reply({"jobs": [job.describe(i) for i, job in enumerate(jobs)], "pid": os.getpid(), "staged": staged})
+            first, rest = split_first(jobs)
+            reply(stage(jobs, first, {"import": found - began}, later=bool(rest)))
+        elif op == "setup_rest":
+            _, rest = split_first(jobs)
+            reply(stage(jobs, rest, {}, later=False))
         elif op == "time":
             job = jobs[request["job"]]
             try:

@@ -69,11 +69,13 @@ def staged(
     sequence: str = "row",
     hidden: int = 128,
     precision: str = "float32",
+    train: bool = True,
 ) -> Staged:
-    """Build, compile and warm up (WARMUP_STEPS train steps and forward passes) once per process, for
-    every timed suite; later calls return the same staged model, or an asv skip saying why it cannot run."""
+    """Build, compile and warm up (WARMUP_STEPS train steps and forward passes; forward passes only with
+    `train` False, as a user's inference process does) once per process, for every timed suite; later
+    calls return the same staged model, or an asv skip saying why it cannot run."""
 
-    key = (framework, device, batch_size, variant, sequence, hidden, precision)
+    key = (framework, device, batch_size, variant, sequence, hidden, precision, train)
     if key not in _STAGED:
         if variant not in impls.VARIANTS[framework]:
             skip(f"{framework} has no {variant!r} variant")
@@ -83,7 +85,8 @@ def staged(
         x, y = synthetic_batch(batch_size)
         x, y = model.to_device(*model.check_batch(x.reshape(batch_size, config.n_steps, config.n_input), y))
         for _ in range(WARMUP_STEPS):
-            model.synchronize(model.step_on_device(x, y))
+            if train:
+                model.synchronize(model.step_on_device(x, y))
             model.synchronize(model.forward_on_device(x))
         _STAGED[key] = Staged(model, x, y)
     return _STAGED[key]

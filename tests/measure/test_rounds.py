@@ -150,19 +150,29 @@ def test_an_interrupt_keeps_the_rounds_that_finished_and_drops_the_one_under_way
     assert set(r.frame.arm) == {"torch:cpu", "jax:cpu", "tensorflow:cpu"}
 
 
-def test_every_worker_starts_with_the_same_fixed_allocator_thresholds(monkeypatch):
-    """glibc's moving mmap/trim thresholds put some processes in a page-fault-per-call mode: every engine
-    worker gets the same fixed ones (what the caller's env sets wins), the compile caches beside them."""
+def test_a_closed_row_never_sees_a_setting_and_its_open_row_does():
+    """A fake worker twice as fast under MALLOC_ARENA_MAX (set in the caller's shell): the closed arm runs
+    as a plain process without it, the open-division arm that declares it gets it, and only its time moves."""
     from pathlib import Path
 
     from bench.measure import rounds
 
-    started = []
-    monkeypatch.setattr(rounds, "Worker", lambda tree, fw, device, bench, env: started.append(env) or env)
-    arm = rounds.Arm("torch:cpu", Path("."), "torch", "cpu")
-    rounds.start_worker(arm, "x", {"SEQMNIST_THREADS": "2"})
-    rounds.start_worker(arm, "x", {"MALLOC_TRIM_THRESHOLD_": "0"})
-    first, second = started
-    assert first["MALLOC_MMAP_THRESHOLD_"] == str(32 * 2**20) and first["MALLOC_TRIM_THRESHOLD_"] == str(2**30)
-    assert first["SEQMNIST_THREADS"] == "2" and "JAX_COMPILATION_CACHE_DIR" in first
-    assert second["MALLOC_TRIM_THRESHOLD_"] == "0"
+    seen: dict[str, dict] = {}
+    machine = Machine({("torch", "128"): 0.01}, drift=0.0, wander=0.0, noise=0.0)
+
+    def start(arm, bench, env):
+        seen[arm.name] = env
+        worker = machine.start(arm, bench, env)
+        worker.jobs = [(k, t / 2 if env.get("MALLOC_ARENA_MAX") else t) for k, t in worker.jobs]
+        return worker
+
+    closed = rounds.Arm("torch:cpu", Path("."), "torch", "cpu")
+    open_ = rounds.Arm("torch:cpu@arena", Path("."), "torch", "cpu", env=(("MALLOC_ARENA_MAX", "1"),))
+    shell = {"SEQMNIST_THREADS": "2", "MALLOC_ARENA_MAX": "1", "LD_PRELOAD": "libjemalloc.so.2"}
+    plan = rounds.Plan(bench="x", min_rounds=2, max_rounds=2, sample_time=0.001, alternations=2, settle=0)
+    frame = rounds.run_rounds([closed, open_], plan, shell, start=start).frame
+    assert "MALLOC_ARENA_MAX" not in seen["torch:cpu"] and "LD_PRELOAD" not in seen["torch:cpu"]
+    assert seen["torch:cpu"]["SEQMNIST_THREADS"] == "2"
+    assert seen["torch:cpu@arena"]["MALLOC_ARENA_MAX"] == "1" and "LD_PRELOAD" not in seen["torch:cpu@arena"]
+    means = frame.groupby("arm").value.mean()
+    assert means["torch:cpu"] == pytest.approx(0.01) and means["torch:cpu@arena"] == pytest.approx(0.005)

@@ -101,3 +101,56 @@ def test_the_workers_key_rule_is_the_records():
         bench = type("B", (), {"param_names": names})
         assert worker.key_of(bench, values) == key_of(names, values)
     assert key_of(["framework", "device", "batch"], ("'torch'", "'cpu'", "128")) == "128"
+
+
+USER_PROCESS = textwrap.dedent("""
+    EVENTS = []  # what this process has done, in order
+
+
+    class TrainStep:
+        params = (["torch"], ["cpu"], [128])
+        param_names = ["framework", "device", "batch_size"]
+
+        def setup(self, framework, device, batch_size):
+            EVENTS.append("train setup")
+
+        def time_train_step(self, framework, device, batch_size):
+            EVENTS.append("train step")
+
+
+    class Predict:
+        params = (["torch"], ["cpu"], [128])
+        param_names = ["framework", "device", "batch_size"]
+        first_in_process = True
+
+        def setup(self, framework, device, batch_size):
+            EVENTS.append("predict setup")
+
+        def time_predict(self, framework, device, batch_size):
+            if any(e.startswith("train") for e in EVENTS):
+                raise RuntimeError("predict sampled in a process that trained: " + ", ".join(EVENTS))
+            EVENTS.append("predict")
+""")
+
+
+def test_predict_is_sampled_in_a_process_that_never_trained(tmp_path):
+    """The engine's round over a real worker: the benchmark that declares first_in_process is staged and
+    timed before anything that trains is set up in the same process (its time call fails otherwise),
+    and the train step is still staged and timed afterwards in that process."""
+    import random
+
+    from bench.measure import rounds
+
+    (tmp_path / "bench" / "suites").mkdir(parents=True)
+    (tmp_path / "bench" / "__init__.py").write_text("")
+    (tmp_path / "bench" / "suites" / "__init__.py").write_text("")
+    (tmp_path / "bench" / "suites" / "user.py").write_text(USER_PROCESS)
+    arm = rounds.Arm("torch:cpu", tmp_path, "torch", "cpu")
+    plan = rounds.Plan(bench=r"^user\.", sample_time=0.001, alternations=2, settle=0)
+    spent = rounds.Spent()
+    rows = rounds.one_round([arm], plan, worker_env(tmp_path, None), 1, random.Random(0), spent=spent)
+    spent.reap()
+    by_name = {r.benchmark: r for r in rows}
+    assert by_name["user.Predict.time_predict"].status == "ok", by_name["user.Predict.time_predict"].reason
+    assert by_name["user.TrainStep.time_train_step"].status == "ok"
+    assert len(by_name["user.TrainStep.time_train_step"].samples.split()) == 2
