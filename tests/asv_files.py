@@ -37,16 +37,18 @@ def write_results(
     benchmarks: dict,
     samples: dict | None = None,
     env: str = "existing-py_test",
+    version: str = "1",
 ) -> Path:
     """benchmarks: name -> (params [[repr, ...], ...], values [...], cis [(lo, hi) or None, ...]);
-    samples: name -> per-combination lists of per-process values (asv's --record-samples)."""
+    samples: name -> per-combination lists of per-process values (asv's --record-samples); version: every
+    benchmark's asv version."""
     write_machine(results, machine)
     out = {}
     for name, (params, values, cis) in benchmarks.items():
         lo = [c[0] if c else None for c in cis]
         hi = [c[1] if c else None for c in cis]
         n = [1 if v is not None else None for v in values]
-        out[name] = [values, params, "1", 0, 1.0, lo, hi, values, values, n, n, (samples or {}).get(name)]
+        out[name] = [values, params, version, 0, 1.0, lo, hi, values, values, n, n, (samples or {}).get(name)]
     doc = {
         "commit_hash": commit,
         "env_name": env,

@@ -133,9 +133,27 @@ def t_interval(logs, confidence: float = 0.95, rerun: bool = False) -> tuple[flo
 
 
 THRESHOLD = 0.03  # the one default: the smallest change any verdict calls (compare, report, bisect, change points)
-VERDICTS = ("regression", "failed", "improvement", "inconclusive", "new", "gone", "base failed", "unchanged")
+METHOD_CHANGED = "method changed"  # base and head measured by different versions of the benchmark: never a
+# regression or an improvement of the framework (asv's `version`, bumped by every change of method)
+VERDICTS = (
+    "regression",
+    "failed",
+    "improvement",
+    "inconclusive",
+    METHOD_CHANGED,
+    "new",
+    "gone",
+    "base failed",
+    "unchanged",
+)
 # every verdict a comparison gives, worst first: the order every verdict table and summary lists them in
 FAILS_GATE = ("regression", "failed")  # what fails a gate: slower or worse beyond the threshold, or broken at head
+
+
+def method_changed(base_version, head_version) -> bool:
+    """Whether two results of one benchmark were measured by different methods (both versions known)."""
+    known = all(isinstance(v, str) and v for v in (base_version, head_version))
+    return known and base_version != head_version
 
 
 def gate_fails(verdicts) -> bool:

@@ -1,7 +1,9 @@
 """Change points in the stored history: for every (machine, benchmark, parameters) series, the commits
 where its level steps and stays: ruptures' PELT on the log values, each point weighted by its stored
 interval (chosen over asv's Potts fits, side by side on seeded series: docs/validation.md, "Change
-points"); each step's size with a 95% interval, and the benchmarks that stepped at the same commit."""
+points"); each step's size with a 95% interval, and the benchmarks that stepped at the same commit.
+A series is cut where its benchmark's version changes (a change of method, `method_breaks`): each
+version's stretch is searched on its own, so a step at the cut is never a change point."""
 
 from __future__ import annotations
 
@@ -153,28 +155,30 @@ def change_points(frame: pd.DataFrame, min_change: float = MIN_CHANGE) -> pd.Dat
     that stepped at the same commit."""
     ok = frame[(frame.status == "ok") & frame.value.gt(0)]
     rows = []
-    for key, series in ok.groupby(SERIES, dropna=False, sort=True):
-        series = series.sort_values("date").drop_duplicates("commit", keep="last")
-        if len(series) < 3:
-            continue
-        sds = _point_sds(series)
-        for step in detect(series.value.to_numpy(), sds, min_change):
-            rows.append(
-                dict(
-                    zip(SERIES, key),
-                    metric=series.metric.iloc[0],
-                    label=label(series.iloc[0]),
-                    batch_size=series.batch_size.iloc[0],
-                    before=series.commit.iloc[step.at - 1],
-                    after=series.commit.iloc[step.at],
-                    date=series.date.iloc[step.at],
-                    ratio=step.ratio,
-                    low=step.low,
-                    high=step.high,
-                    newest=step.at == len(series) - 1,
-                    points=len(series),
+    for key, whole in ok.groupby(SERIES, dropna=False, sort=True):
+        whole = whole.sort_values("date").drop_duplicates("commit", keep="last")
+        newest = whole.commit.iloc[-1]
+        for series in _methods(whole):
+            if len(series) < 3:
+                continue
+            sds = _point_sds(series)
+            for step in detect(series.value.to_numpy(), sds, min_change):
+                rows.append(
+                    dict(
+                        zip(SERIES, key),
+                        metric=series.metric.iloc[0],
+                        label=label(series.iloc[0]),
+                        batch_size=series.batch_size.iloc[0],
+                        before=series.commit.iloc[step.at - 1],
+                        after=series.commit.iloc[step.at],
+                        date=series.date.iloc[step.at],
+                        ratio=step.ratio,
+                        low=step.low,
+                        high=step.high,
+                        newest=series.commit.iloc[step.at] == newest,
+                        points=len(series),
+                    )
                 )
-            )
     columns = [*SERIES, "metric", "label", "batch_size", "before", "after", "date", *STEP, "newest", "points"]
     out = pd.DataFrame(rows, columns=columns)
     if out.empty:
@@ -187,6 +191,38 @@ def change_points(frame: pd.DataFrame, min_change: float = MIN_CHANGE) -> pd.Dat
         for row, me in zip(out.itertuples(), names)
     ]
     return out.sort_values(["machine", "date", "benchmark", "label"]).reset_index(drop=True)
+
+
+def _methods(series: pd.DataFrame) -> list[pd.DataFrame]:
+    """A series (oldest first) cut into its stretches of one benchmark version each (a missing
+    version, results stored without one, counts as its own)."""
+    versions = series.version.fillna("").astype(str)
+    stretch = (versions != versions.shift()).cumsum()
+    return [part for _, part in series.groupby(stretch, sort=True)]
+
+
+def method_breaks(frame: pd.DataFrame) -> pd.DataFrame:
+    """Where each series' benchmark version changes: machine, identity, the last commit of the old method
+    (`before`), the first of the new (`after`) and both versions. What the history plot draws as a break
+    and what no change point or verdict crosses."""
+    ok = frame[(frame.status == "ok") & frame.value.gt(0)]
+    rows = []
+    for key, whole in ok.groupby(SERIES, dropna=False, sort=True):
+        parts = _methods(whole.sort_values("date").drop_duplicates("commit", keep="last"))
+        for old, new in zip(parts, parts[1:]):
+            rows.append(
+                dict(
+                    zip(SERIES, key),
+                    metric=new.metric.iloc[0],
+                    batch_size=new.batch_size.iloc[0],
+                    before=old.commit.iloc[-1],
+                    after=new.commit.iloc[0],
+                    old_version=old.version.iloc[-1],
+                    new_version=new.version.iloc[0],
+                )
+            )
+    columns = [*SERIES, "metric", "batch_size", "before", "after", "old_version", "new_version"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def _point_sds(series: pd.DataFrame) -> np.ndarray:

@@ -215,7 +215,7 @@ def _rows(res, machine: str, meta: dict, described: dict | None = None):
                 unit=unit,
                 status=status,
                 reason=meta.get("skipped", {}).get(f"{framework}:{device}") or "",
-                version=res.benchmark_version.get(name),
+                version=method(res.benchmark_version.get(name), meta, known),
             )
             yield {
                 "machine": machine,
@@ -248,6 +248,19 @@ def _rows(res, machine: str, meta: dict, described: dict | None = None):
                 "data": meta.get("data"),
                 "dirty": meta.get("dirty"),
             }
+
+
+OLD_ENGINE_ALLOCATOR = "+fixed-malloc"  # the version mark of results an engine with fixed malloc thresholds took
+
+
+def method(version: str | None, meta: dict, known) -> str | None:
+    """A stored result's method: its benchmark version, marked where the run's metadata says the engine's
+    workers ran with fixed glibc malloc thresholds (`worker_allocator`, runs before the closed division
+    became a plain process): those are another method than the same version's plain processes."""
+    fixed = isinstance(meta.get("worker_allocator"), dict) and meta["worker_allocator"]
+    if version is None or not fixed or not (known and known.paired):
+        return version
+    return f"{version}{OLD_ENGINE_ALLOCATOR}"
 
 
 def _run_of(meta: dict, benchmark: str) -> dict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -165,10 +166,14 @@ HISTORY_METRICS = [("train_step", 128), ("predict", 128), ("cold_start", None), 
 
 def plot_history(frame: pd.DataFrame, out_dir: Path, changes: pd.DataFrame | None = None) -> list[Path]:
     """Each key benchmark over commits (oldest to newest), one line per framework; each change point
-    (bench.report.changes) a dashed line before the commit that starts the new level, with its size."""
+    (bench.report.changes) a dashed line before the commit that starts the new level, with its size;
+    each change of method (a new benchmark version) a grey band, its two sides never one line."""
+    from bench.report.changes import method_breaks
+
     plt = _pyplot()
     written = []
     ok = frame[frame.status == "ok"]
+    breaks = method_breaks(ok)
     changes = changes if changes is not None else pd.DataFrame(columns=["machine", "device", "metric", "after"])
     for (machine, device), sel in ok.groupby(["machine", "device"]):
         order = sel.groupby("commit").date.max().sort_values()
@@ -186,9 +191,13 @@ def plot_history(frame: pd.DataFrame, out_dir: Path, changes: pd.DataFrame | Non
                 part = part[part.batch_size == batch]
             colors = {}
             dense = len(order) > 60  # long histories: small points, no caps, so the line stays readable
+            cuts = _mark_breaks(ax, breaks, machine, device, metric, batch, list(order.index))
             for fw, g in part.groupby("framework"):
                 g = g.assign(pos=g.commit.map({c: i for i, c in enumerate(order.index)})).sort_values("pos")
                 shown = pd.Series([display_value(metric, v, b) for v, b in zip(g.value, g.batch_size)], index=g.index)
+                gap = pd.DataFrame({"pos": [c - 0.5 for c in cuts], "spread": math.nan})  # no line across a cut
+                g = pd.concat([g.assign(shown=shown), gap]).sort_values("pos")
+                shown = g.shown.astype(float)
                 bars = ax.errorbar(
                     g.pos, shown, yerr=_half_width(shown, g.spread), marker="o", markersize=2 if dense else 6,
                     capsize=0 if dense else 2, linewidth=0.8 if dense else 1.5, elinewidth=0.5 if dense else 1.0, label=fw,
@@ -216,6 +225,32 @@ def commit_ticks(ax, order: list[str]) -> None:
     ax.set_xticks(at, [order[i][:7] for i in at], rotation=45, fontsize=7)
     if step > 1:
         ax.set_xlabel(f"commit (every {step}th labelled, {len(order)} in all)")
+
+
+def _mark_breaks(ax, breaks: pd.DataFrame, machine, device, metric, batch, order: list[str]) -> list[int]:
+    """A grey band before each commit where this plot's benchmark changed method (a new version), named
+    with the two versions: its two sides are two methods, never one history. Returns the commits' places."""
+    sel = breaks[(breaks.machine == machine) & (breaks.device == device) & (breaks.metric == metric)]
+    if batch is not None:
+        sel = sel[sel.batch_size == batch]
+    cuts = []
+    for row in sel.drop_duplicates("after").itertuples():
+        if row.after not in order:
+            continue
+        x = order.index(row.after)
+        cuts.append(x)
+        ax.axvspan(x - 0.6, x - 0.4, color="0.6", alpha=0.5, gid="method-break")
+        ax.annotate(
+            f"method {row.old_version} → {row.new_version}",
+            (x - 0.5, 0.02),
+            xycoords=("data", "axes fraction"),
+            fontsize=6,
+            rotation=90,
+            ha="right",
+            va="bottom",
+            color="0.3",
+        )
+    return cuts
 
 
 def _mark_changes(ax, changes: pd.DataFrame, machine, device, metric, batch, order: list[str], colors) -> None:

@@ -121,6 +121,8 @@ def compare(
         interval = None
         if verdict == "failed":
             pass
+        elif sb == "ok" and sh == "ok" and stats.method_changed(r.get("version_base"), r.get("version_head")):
+            verdict = stats.METHOD_CHANGED  # two methods: their ratio says nothing of the framework
         elif sb == "ok" and sh == "ok" and _replicated(r):
             interval = _welch_ratio(r)  # several processes each side: an interval of the ratio
             verdict = stats.interval_verdict(*_worse_way(interval, metric), threshold)
@@ -134,7 +136,9 @@ def compare(
                 "head": vh,
                 "ratio": ratio,
                 "verdict": verdict,
-                "change": _change_text(metric, vb, vh, sb, sh) + _basis(metric, r, interval),
+                "change": _method_text(r)
+                if verdict == stats.METHOD_CHANGED
+                else _change_text(metric, vb, vh, sb, sh) + _basis(metric, r, interval),
             }
         )
     out = pd.DataFrame(rows, columns=[*keys, *SHOWN, "base", "head", "ratio", "verdict", "change"])
@@ -143,6 +147,10 @@ def compare(
 
 
 SHOWN = ["metric", "batch_size", "epochs", "setting"]  # what a verdict row says of its cell beside its identity
+
+
+def _method_text(r) -> str:
+    return f"benchmark version {r.get('version_base')} -> {r.get('version_head')}: not compared"
 
 
 def _either(r, col: str):

@@ -104,6 +104,14 @@ def worker_env(opts: CompareOptions) -> dict:
 KEYS = [*IDENTITY, "param", "params"]
 
 
+def _version(group: pd.DataFrame, side: str) -> str | None:
+    """The benchmark version one side's worker reported (None where it did not say)."""
+    if "version" not in group:
+        return None
+    found = group[(group.arm == side) & (group.status == "ok")].version.dropna()
+    return str(found.iloc[0]) if len(found) else None
+
+
 def estimates(rounds: pd.DataFrame, threshold: float, confidence: float, allow_gone: str | None = None) -> pd.DataFrame:
     """One verdict row per benchmark x params from the paired rounds. A benchmark that ran at base and
     does not run at head, for any reason (an import error makes the framework "unavailable", a skip
@@ -133,6 +141,13 @@ def estimates(rounds: pd.DataFrame, threshold: float, confidence: float, allow_g
                 row.update(verdict="gone", reason=f"removed on purpose (--allow-gone): {why}")
             else:
                 row.update(verdict="failed", reason=f"ran at base, does not run at head: {why}")
+        elif stats.method_changed(*(_version(group, side) for side in ("base", "head"))):
+            row.update(
+                verdict=stats.METHOD_CHANGED,
+                reason="benchmark version {} -> {}: not compared".format(
+                    *(_version(group, side) for side in ("base", "head"))
+                ),
+            )
         else:
             both = wide.dropna(subset=["base", "head"])
             ok = estimate.ok_rows(group)

@@ -144,6 +144,9 @@ def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
     if dirty:
         _log(opts, f"warning: uncommitted changes; results are stored under HEAD {commit[:8]} (marked dirty)")
     env = build_env(opts, root)
+    dropped = rounds.stabilizers(env)
+    if dropped:
+        _log(opts, f"the timed workers run as plain processes, without {', '.join(dropped)} (set here)")
 
     wants_accuracy = any(re.search(NEEDS_DATA, n) for n in chosen)
     data_note = "not needed: no accuracy benchmark selected"
@@ -189,7 +192,7 @@ def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
         "host": host,
         "fingerprint": fp,
         "processes": opts.processes,
-        "worker_allocator": rounds.ALLOCATOR,  # glibc settings of every timed worker (bench.measure.rounds)
+        "closed_division": {"dropped": rounds.stabilizers(env)},  # settings the plain-process workers ran without
         "bench": opts.bench,  # the --bench regex, None for every benchmark
         "frameworks": probes,
         "skipped": skipped,

@@ -26,7 +26,6 @@ from probe_child import ROOT, staged_preamble
 
 sys.path.insert(0, str(ROOT))
 
-from bench.measure.rounds import ALLOCATOR  # noqa: E402  the engine workers' malloc settings
 from bench.measure.sampler import host_steal  # noqa: E402
 
 STEPPER = r"""
@@ -91,7 +90,7 @@ def main() -> None:
     cpus = sorted(os.sched_getaffinity(0))
     if len(cpus) < 2:
         raise SystemExit("needs two CPUs")
-    env = {**os.environ, **ALLOCATOR, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     steppers = {fw: start(staged_preamble(fw) + STEPPER, env) for fw in ("torch", "jax")}
     for proc in steppers.values():
         assert proc.stdout and proc.stdout.readline().strip() == "ready"

@@ -24,7 +24,6 @@ from probe_child import ROOT, staged_preamble
 
 sys.path.insert(0, str(ROOT))
 
-from bench.measure.rounds import ALLOCATOR  # noqa: E402  the engine workers' malloc settings
 
 CHILD = r"""
 for _ in range(5):
@@ -69,7 +68,7 @@ def main() -> None:
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
-            env={**os.environ, **ALLOCATOR},
+            env=dict(os.environ),
         )
         assert proc.stdin and proc.stdout and proc.stdout.readline().strip() == "ready"
         first, seen = threads(proc.pid), []
