@@ -1,5 +1,5 @@
 """`seqmnist-bench`: one small module per command (train.py, run.py, report.py, compare.py, bisect.py,
-noise.py, merge.py, history.py, profile.py, open_division.py), each adding its parser and its body;
+noise.py, merge.py, history.py, profile.py, open_division.py, settings.py), each adding its parser and its body;
 what several share in args.py, `python -m bench.cli` in __main__.py. Bad input anywhere is a RunError (UsageError, DataError,
 CorruptFile, ...), caught once here (exit 2), as is a fault of the machine (OSError) or a bug: one line,
 never a traceback, because exit 1 means a regression and nothing else."""
@@ -12,7 +12,7 @@ import signal
 import sys
 
 import impls
-from bench.cli import bisect, compare, history, merge, noise, open_division, profile, report, run, train
+from bench.cli import bisect, compare, history, merge, noise, open_division, profile, report, run, settings, train
 from bench.cli.args import EPILOG, UsageError, check_environment
 from bench.core.errors import RunError
 from bench.core.text import one_line
@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
-    for command in (train, run, report, compare, bisect, noise, profile, open_division, merge, history):
+    for command in (train, run, report, compare, bisect, noise, profile, open_division, settings, merge, history):
         command.add_parser(sub)
     return parser
 

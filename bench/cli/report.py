@@ -61,7 +61,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         args.machine = _machine_key(frame, args.machine)
     revisions = _revisions(frame, args)  # bad --base/--head/--machine: refused before anything is written
     written = report.export_tidy(frame, out)
-    latest, readme_md = report.write_latest(frame, out)
+    found_settings = report.load_settings(results.parent)
+    latest, readme_md = report.write_latest(frame, out, found_settings)
     written += latest
     changes = report.change_points(frame)
     profiles = report.load_profiles(results.parent)
@@ -89,7 +90,14 @@ def cmd_report(args: argparse.Namespace) -> int:
     status = max(status, change_point_gate(changes, args))
     fingerprints = report.load_hosts(results.parents[1], frame.machine.unique())
     page = report.write_page(
-        frame, out, _regression_reports(out, results, revisions), skipped, changes, profiles, fingerprints
+        frame,
+        out,
+        _regression_reports(out, results, revisions),
+        skipped,
+        changes,
+        profiles,
+        fingerprints,
+        found_settings,
     )
     print(f"results page (open in a browser; self-contained): {page}", file=sys.stderr)
     return status

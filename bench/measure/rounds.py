@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import random
 import select
 import statistics
@@ -254,7 +253,9 @@ def one_round(
     arm_of = {a.name: a for a in arms}
     try:
         began = time.monotonic()
-        jobs, later = _stage(order, plan, round_no, setup, workers, lambda a: start(a, plan.bench, arm_env(a, env)), spent, rows)
+        jobs, later = _stage(
+            order, plan, round_no, setup, workers, lambda a: start(a, plan.bench, arm_env(a, env)), spent, rows
+        )
         spent.add("staging", time.monotonic() - began)
         spent.reap()  # the previous round's processes have exited before any sample is taken
         sampler = Sampler(workers, plan.settle, spent)
@@ -288,7 +289,7 @@ def _stage(
     """Send `request` to each arm's worker (started first with `start`), at most Plan.stage_at_once
     staging at a time: (each arm's jobs, the arms with a second part to stage later). A worker that
     fails is a failed "(worker)" row in `rows`."""
-    queue, staging = list(order), []
+    queue, staging = list(order), list[Arm]()
     at_once = plan.stage_at_once or usable_cores()
     jobs: dict[str, list[dict]] = {}
     later: list[Arm] = []

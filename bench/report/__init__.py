@@ -4,7 +4,7 @@ One module per stage, as psf/pyperf separates loading, formatting and comparing:
 load.py (asv results and run metadata -> the frame, what each value means from
 bench/workload/benchmarks.py), paired.py (the stored rounds' intervals joined to it), tables.py (the comparison table),
 sections.py (the variants sections), summary.py (the answer sentences, the README's block),
-open_division.py (the open division's table), hosts.py (machine keys of one kind shown together),
+open_division.py (the open division's table), settings.py (what each system setting buys), hosts.py (machine keys of one kind shown together),
 breakdowns.py (where the step time goes), changes.py (change points in the history), verdicts.py
 (two separate runs compared), plots.py, page.py (index.html), publish.py (files and the README markers).
 """
@@ -19,6 +19,7 @@ from bench.report.page import write_page
 from bench.report.plots import plot_answer, plot_history, plot_ratios, plot_scaling, plot_throughput
 from bench.report.publish import README_END, README_START, export_tidy, update_readme, write_latest
 from bench.report.sections import variants_tables
+from bench.report.settings import load_latest as load_settings
 from bench.report.summary import readme_table
 from bench.report.tables import comparison_table, header_line, latest_tables, render_markdown
 from bench.report.verdicts import (
@@ -48,6 +49,7 @@ __all__ = [
     "header_line",
     "latest_commits",
     "latest_tables",
+    "load_settings",
     "load_hosts",
     "load_profiles",
     "load_results",

@@ -22,6 +22,7 @@ from bench.report.breakdowns import breakdown_table, causes, shown_commits
 from bench.report.changes import change_text
 from bench.report.load import is_quick, latest_commits, runs
 from bench.report.sections import Section, open_division_section, variant_sections
+from bench.report.settings import section as settings_section
 from bench.report.summary import answer
 from bench.report.tables import FACT_SEP, RATIO_SEP, WIDE, _nothing_ran, comparison_table, header_line
 from bench.workload.benchmarks import BENCHMARKS
@@ -72,15 +73,19 @@ def write_page(
     changes: pd.DataFrame | None = None,
     profiles: dict[str, dict] | None = None,
     fingerprints: dict[str, dict] | None = None,
+    settings: dict | None = None,
 ) -> Path:
     """Render index.html from the frame, the PNG plots already in out_dir, regression reports given as
     (title, Markdown), the stored files left out as unreadable (report --skip-corrupt), and each machine's
-    newest step breakdown (`profile`) and stored host fingerprint. Returns the page's path."""
+    newest step breakdown (`profile`), stored host fingerprint and system-settings run (`settings`: machine ->
+    report.settings.Found). Returns the page's path."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
     commits = latest_commits(frame)
     complete = complete_machines(frame)
-    machines = [_machine_block(frame, m, commits[m], out_dir) for m in machine_order(frame, complete)]
+    machines = [
+        _machine_block(frame, m, commits[m], out_dir, (settings or {}).get(m)) for m in machine_order(frame, complete)
+    ]
     shown = [block.machine for block in machines]
     for block in machines:
         block.partial = block.machine not in complete
@@ -153,13 +158,15 @@ def _changes_html(changes: pd.DataFrame | None) -> str:
     return table_html(table)
 
 
-def _machine_block(frame: pd.DataFrame, machine: str, commit: str, out_dir: Path) -> MachineBlock:
+def _machine_block(frame: pd.DataFrame, machine: str, commit: str, out_dir: Path, found=None) -> MachineBlock:
     devices = []
     for device in ("cpu", "gpu"):
         table, notes = comparison_table(frame, machine, commit, device)
         shown = variant_sections(frame, machine, commit, device)
         division = open_division_section(frame, machine, device)
-        sections = [(s.title, table_html(s.table), s.notes) for s in shown + ([division] if division else [])]
+        shown += [division] if division else []
+        shown += [settings_section(found)] if found is not None and device == "cpu" else []
+        sections = [(s.title, table_html(s.table), s.notes) for s in shown]
         if _nothing_ran(table) and not sections:
             continue
         devices.append(

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from bench.core import files
+from bench.report.changes import method_breaks
 from bench.report.load import latest_commits
 from bench.workload.benchmarks import METRICS, display_value, hidden_flops
 
@@ -168,8 +169,6 @@ def plot_history(frame: pd.DataFrame, out_dir: Path, changes: pd.DataFrame | Non
     """Each key benchmark over commits (oldest to newest), one line per framework; each change point
     (bench.report.changes) a dashed line before the commit that starts the new level, with its size;
     each change of method (a new benchmark version) a grey band, its two sides never one line."""
-    from bench.report.changes import method_breaks
-
     plt = _pyplot()
     written = []
     ok = frame[frame.status == "ok"]

@@ -10,6 +10,7 @@ import pandas as pd
 from bench.core import files
 from bench.report.load import latest_commits
 from bench.report.sections import variants_tables
+from bench.report.settings import section as settings_section
 from bench.report.summary import readme_table
 from bench.report.tables import _nothing_ran, comparison_table, header_line, render_markdown
 
@@ -32,9 +33,10 @@ def export_tidy(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
     return written
 
 
-def write_latest(frame: pd.DataFrame, out_dir: Path) -> tuple[list[Path], str | None]:
-    """latest.md / .csv: the commit each machine shows (latest_commits), one table per device (the page, index.html, is
-    bench.report.page's). Returns the files and the CPU markdown for the README (readme_table)."""
+def write_latest(frame: pd.DataFrame, out_dir: Path, settings: dict | None = None) -> tuple[list[Path], str | None]:
+    """latest.md / .csv: the commit each machine shows (latest_commits), one table per device, and each
+    machine's newest system-settings run (`settings`: machine -> report.settings.Found) (the page, index.html,
+    is bench.report.page's). Returns the files and the CPU markdown for the README (readme_table)."""
     sections, csv_parts = [], []
     commits = latest_commits(frame)
     for machine, commit in sorted(commits.items()):
@@ -47,14 +49,15 @@ def write_latest(frame: pd.DataFrame, out_dir: Path) -> tuple[list[Path], str | 
                     sections.append("\n".join([f"**{device.upper()}** — {header}\n", *variants]))
                 continue
             md = render_markdown(table, notes, header, device)
-            sections.append("\n".join([md, *variants]))
+            found = (settings or {}).get(machine) if device == "cpu" else None
+            sections.append("\n".join([md, *variants, *([settings_section(found).markdown()] if found else [])]))
             csv_parts.append(table.reset_index().assign(machine=machine, commit=commit, device=device))
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [out_dir / "latest.md", out_dir / "latest.csv"]
     files.write_text(paths[0], "# Latest results\n\n" + "\n".join(sections))
     files.write_text(paths[1], (pd.concat(csv_parts) if csv_parts else pd.DataFrame()).to_csv(index=False))
     (out_dir / "latest.html").unlink(missing_ok=True)  # replaced by index.html
-    return paths, readme_table(frame)
+    return paths, readme_table(frame, settings)
 
 
 def update_readme(readme: Path, table_md: str) -> bool:

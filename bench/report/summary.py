@@ -8,7 +8,8 @@ import pandas as pd
 
 from bench.core.text import md_note, md_table, md_text
 from bench.report.load import commit_rows, runs, shown_commits
-from bench.report.tables import RATIO_SEP, WIDE, _code, comparison_table, header_line, ratio_text
+from bench.report.settings import readme_line
+from bench.report.tables import RATIO_SEP, WIDE, _code, comparison_table, ratio_text
 
 ANSWERED = (("train_step", "Training"), ("predict", "Inference"))  # the questions answered first, at batch 128
 
@@ -33,10 +34,37 @@ def answer(frame: pd.DataFrame, machine: str, commit: str, device: str = "cpu") 
         )
         rounds = int(rows.paired_rounds.max()) if pd.notna(rows.paired_rounds.max()) else 0
         out.append(
-            f"{what} at batch 128 on {_code(machine)} at {_code(commit[:8])} ({device.upper()}, {rounds} paired rounds): "
+            f"{what} at batch 128 on {_code(machine)} at {_code(commit[:8])} ({device.upper()}, {rounds} paired rounds, "
+            f"{method_text(rows.version)}): "
             f"{lead}; throughput against {md_text(reference)}: {ratios}."
         )
     return out
+
+
+def method_text(versions: pd.Series) -> str:
+    """'method v2': the benchmark version(s) behind an answer, so that answers of two methods never stand
+    side by side unnamed ('v1+fixed-malloc': an engine with fixed malloc thresholds, bench.report.load.method)."""
+    known = sorted({str(v) for v in versions.dropna()})
+    return "method " + "/".join(f"v{v}" for v in known) if known else "method unknown"
+
+
+def short_header(frame: pd.DataFrame, machine: str, commit: str) -> str:
+    """The README's one-glance 'Measured on' line: machine, commit and date, CPU, threads, rounds and method
+    (the framework versions, fingerprint and how each interval is made: the page's header_line)."""
+    sel = frame[(frame.machine == machine) & (frame.commit == commit)]
+    first = sel.iloc[0]
+    train = sel[(sel.metric == "train_step") & (sel.status == "ok")]
+    parts = [_code(machine), f"{_code(commit[:8])} ({sel.date.max():%Y-%m-%d})"]
+    if first.cpu_model:
+        parts.append(md_text(first.cpu_model))
+    if pd.notna(first.threads):
+        parts.append(f"{int(first.threads)} threads per framework")
+    paired = train[train.paired.fillna(False).astype(bool)]
+    if len(paired):
+        parts.append(f"{int(paired.paired_rounds.max())} paired rounds")
+    if len(train):
+        parts.append(method_text(train.version) + " (each framework a plain process)")
+    return " · ".join(parts)
 
 
 COMPACT = ("train samples/s @128", "predict samples/s @128")  # the README's columns, from the comparison table
@@ -59,7 +87,7 @@ def compact_table(table: pd.DataFrame) -> pd.DataFrame:
 PAGE_LINK = "results/report/index.html"
 
 
-def readme_table(frame: pd.DataFrame) -> str | None:
+def readme_table(frame: pd.DataFrame, settings: dict | None = None) -> str | None:
     """The README's results block: the answer sentences, then the compact table, for the machine with
     the newest complete CPU run (every built-in framework's train step; plugins' rows come along) at
     the run `latest_commits` shows there, and a link to the page for the rest. A run of fewer
@@ -76,13 +104,15 @@ def readme_table(frame: pd.DataFrame) -> str | None:
         return None
     lead = "".join(f"- {line}\n" for line in answer(frame, machine, commit, "cpu"))
     wide = [f"{md_note(n)}\n" for n in notes if n.startswith(WIDE)]
+    found = (settings or {}).get(machine)
     return (
         (lead + "\n" if lead else "")
         + md_table(compact)
         + "\n\n"
         + "".join(wide)
         + ("\n" if wide else "")
-        + f"Measured on: {header_line(frame, machine, commit)}.\n\n"
+        + (f"{readme_line(found)}\n\n" if found is not None else "")
+        + f"Measured on: {short_header(frame, machine, commit)}.\n\n"
         + f"Every column, variant, plot and machine: [the results page]({PAGE_LINK}) (open it from a clone), "
         "or `results/report/latest.md`.\n"
     )

@@ -63,6 +63,12 @@ def rounds_file(results_asv: Path, machine: str, commit: str) -> Path:
     return rounds_dir(results_asv) / machine / f"{commit[:8]}.csv"
 
 
+def settings_file(root: Path, machine: str, commit: str, space: str, suffix: str) -> Path:
+    """results/settings/<machine>/<commit>-<space>.csv (its rounds) and .json (what was skipped, and why):
+    one `settings` run of the open division's system settings."""
+    return results_dir(root) / "settings" / machine / f"{commit[:8]}-{space}{suffix}"
+
+
 def profiles_dir(root: Path, machine: str) -> Path:
     """results/profiles/<machine>/: one step breakdown file per commit, traces/ beside (not committed)."""
     return results_dir(root) / "profiles" / machine

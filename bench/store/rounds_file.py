@@ -15,7 +15,11 @@ from bench.store.record import STORED
 
 def save(frame: pd.DataFrame, results_asv: Path, machine: str, commit: str, append: bool) -> Path:
     """Write (or with `append`, add after an earlier run's rounds, renumbered) atomically."""
-    path = rounds_file(results_asv, machine, commit)
+    return write(frame, rounds_file(results_asv, machine, commit), append)
+
+
+def write(frame: pd.DataFrame, path: Path, append: bool = False) -> Path:
+    """The rounds of `frame` as a rounds file at `path` (save's format), atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
     frame = frame[[c for c in STORED if c in frame]].copy()
     frame["reason"] = frame["reason"].astype(str).str.replace(r"\s+", " ", regex=True).str[-300:]
