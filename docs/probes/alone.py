@@ -10,9 +10,11 @@ With --interleave every round also takes one paired round (the engine's one_roun
 its quick run's plan), alone and paired in random order, so the machine's drift between rounds
 falls on both alike: the gap, paired over alone per round, then has an interval of its own.
 
-Each round starts one fresh worker per framework, in random order, one at a time: nothing else
-alive while it stages and takes its samples back to back (the engine's own rounds.one_round with a
-single arm), then it quits before the next starts. A round's ratio of a framework to PyTorch is the
+Each round starts one fresh worker per framework and benchmark, in random order, one at a time: a
+plain process (rounds.closed_env: the C library's and the framework's defaults) that stages and times
+one benchmark only, the train step or predict, as a user's process for that question would, with
+nothing else alive (the engine's own rounds.one_round with a single arm), then it quits before the
+next starts. A round's ratio of a framework to PyTorch is the
 ratio of the two processes' mean logs; the interval is the Hodges-Lehmann one over rounds, as the
 engine's. With --paired, the table sets these beside the ratios estimated from a run's rounds file.
 """
@@ -38,6 +40,7 @@ from bench.store import record, rounds_file  # noqa: E402
 
 FRAMEWORKS = ("torch", "tensorflow", "jax", "keras-jax", "keras-torch")
 BENCH = r"^throughput\.(TrainStep|Predict)\."
+ALONE = (r"^throughput\.TrainStep\.", r"^throughput\.Predict\.")  # one process per benchmark when alone
 
 
 class _Paused:
@@ -60,7 +63,10 @@ class _Paused:
 def alone_rounds(
     frameworks: list[str], n: int, alternations: int, sample_time: float, first: int = 1, pause: float = 0.0
 ) -> list:
-    plan = rounds.Plan(bench=BENCH, keys="128", alternations=alternations, sample_time=sample_time, settle=0.0)
+    plans = [
+        rounds.Plan(bench=bench, keys="128", alternations=alternations, sample_time=sample_time, settle=0.0)
+        for bench in ALONE
+    ]
     start = (
         (lambda arm, bench, env: _Paused(rounds.start_worker(arm, bench, env), pause)) if pause else rounds.start_worker
     )
@@ -68,9 +74,9 @@ def alone_rounds(
     rng = random.Random(int(time.time()))
     rows = []
     for round_no in range(first, first + n):
-        order = list(frameworks)
+        order = [(fw, plan) for fw in frameworks for plan in plans]
         rng.shuffle(order)
-        for fw in order:
+        for fw, plan in order:
             arm = rounds.Arm(f"{fw}:cpu", ROOT, fw, "cpu")
             spent = rounds.Spent()
             rows += rounds.one_round([arm], plan, env, round_no, rng, start=start, spent=spent)
@@ -82,7 +88,7 @@ def alone_rounds(
 def interleaved(frameworks: list[str], n: int, pause: float = 0.0) -> tuple[pd.DataFrame, pd.DataFrame]:
     """n rounds, each one alone round (as alone_rounds) and one paired round (the engine's quick plan),
     in random order: (alone rows, paired rows)."""
-    quick = rounds.Plan(bench=BENCH, keys="128", alternations=6, sample_time=0.15)
+    quick = rounds.Plan(bench=BENCH, keys="128", alternations=6, sample_time=0.15, reference="torch:cpu")
     env = worker_env(ROOT, None)
     rng = random.Random(int(time.time()))
     alone: list[record.Measurement] = []
