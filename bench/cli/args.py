@@ -57,6 +57,14 @@ class UsageError(RunError):
     """Bad arguments or state the user can fix: printed without a traceback, exit status 2."""
 
 
+class Unique(argparse.Action):
+    """A list option whose repeats are merged, first order kept: `--devices cpu cpu` is one device (two
+    arms of one key would wait on one worker)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, list(dict.fromkeys(values)))
+
+
 def folder(text: str) -> str:
     if not text.strip():
         raise argparse.ArgumentTypeError("empty: give a folder (or leave the option out for the default)")
@@ -142,8 +150,8 @@ def check_environment() -> None:
 def add_measure_args(p: argparse.ArgumentParser, quick_help: str) -> None:
     """What `run` measures, and where the results are stored (`quick_help`: what --quick changes)."""
     p.add_argument("--quick", action="store_true", help=quick_help)
-    p.add_argument("--frameworks", nargs="+", choices=FRAMEWORKS, default=list(FRAMEWORKS))
-    p.add_argument("--devices", nargs="+", choices=DEVICES, default=list(DEVICES))
+    p.add_argument("--frameworks", nargs="+", action=Unique, choices=FRAMEWORKS, default=list(FRAMEWORKS))
+    p.add_argument("--devices", nargs="+", action=Unique, choices=DEVICES, default=list(DEVICES))
     p.add_argument(
         "--bench",
         metavar="REGEX",
@@ -158,10 +166,11 @@ def add_measure_args(p: argparse.ArgumentParser, quick_help: str) -> None:
 def add_paired_args(p: argparse.ArgumentParser) -> None:
     """What `compare` and `noise` measure."""
 
-    p.add_argument("--frameworks", nargs="+", choices=FRAMEWORKS, default=list(FRAMEWORKS))
+    p.add_argument("--frameworks", nargs="+", action=Unique, choices=FRAMEWORKS, default=list(FRAMEWORKS))
     p.add_argument(
         "--devices",
         nargs="+",
+        action=Unique,
         choices=DEVICES,
         default=["cpu"],
         help="devices to measure (default cpu; add gpu on a GPU machine)",

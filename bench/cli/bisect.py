@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from bench.cli.args import add_params, fraction, host, positive, positive_float, regex, seed, threads
+from bench.cli.args import Unique, add_params, fraction, host, positive, positive_float, regex, seed, threads
 from bench.core.repo import find_root
 from bench.measure.stats import THRESHOLD
 from bench.store.lock import Lock
@@ -32,8 +32,8 @@ def add_parser(sub) -> None:
     )
     p.add_argument("good", help="a revision without the slowdown")
     p.add_argument("bad", help="a later revision with it (GOOD must be its ancestor)")
-    p.add_argument("--frameworks", nargs="+", choices=FRAMEWORKS, default=list(FRAMEWORKS))
-    p.add_argument("--devices", nargs="+", choices=DEVICES, default=["cpu"])
+    p.add_argument("--frameworks", nargs="+", action=Unique, choices=FRAMEWORKS, default=list(FRAMEWORKS))
+    p.add_argument("--devices", nargs="+", action=Unique, choices=DEVICES, default=["cpu"])
     p.add_argument(
         "--bench", metavar="REGEX", type=regex, default=DEFAULT_BENCH,
         help=f"asv time benchmarks to look at, by full name (default {DEFAULT_BENCH!r})",

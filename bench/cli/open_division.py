@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bench.cli.args import non_negative, positive, positive_float
+from bench.cli.args import Unique, non_negative, positive, positive_float
 from bench.report import commit_rows, load_results
 from bench.report.open_division import CLOSED, choose, open_table
 from bench.store import layout
@@ -28,8 +28,8 @@ def add_parser(sub) -> None:
         "otherwise the closed row stands. Results are stored as `run` stores them (this is `run --bench "
         f"'{BENCH}'`) and shown by `report` beside the closed rows. Exit status as `run`.",
     )
-    p.add_argument("--frameworks", nargs="+", default=list(FRAMEWORKS), metavar="NAME")
-    p.add_argument("--devices", nargs="+", default=["cpu"], choices=DEVICES)
+    p.add_argument("--frameworks", nargs="+", action=Unique, default=list(FRAMEWORKS), metavar="NAME")
+    p.add_argument("--devices", nargs="+", action=Unique, default=["cpu"], choices=DEVICES)
     p.add_argument("--machine", help="machine name the results go under (default: the host name)")
     p.add_argument(
         "--rounds",

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from bench.cli.args import add_threads, host, positive
+from bench.cli.args import Unique, add_threads, host, positive
 from bench.core.errors import RunError
 from bench.core.repo import find_root
 from bench.store import fingerprint
@@ -28,7 +28,13 @@ def add_parser(sub) -> None:
         "`report`; a trace per step for Perfetto (ui.perfetto.dev) or TensorBoard goes to traces/ beside it.",
     )
     p.add_argument(
-        "--frameworks", "--framework", nargs="+", default=list(FRAMEWORKS), metavar="NAME", help="default: all"
+        "--frameworks",
+        "--framework",
+        nargs="+",
+        action=Unique,
+        default=list(FRAMEWORKS),
+        metavar="NAME",
+        help="default: all",
     )
     p.add_argument("--variant", default="fused", help="implementation variant (default fused)")
     p.add_argument("--device", default="cpu", choices=DEVICES)

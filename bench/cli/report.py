@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from bench import report
-from bench.cli.args import UsageError, add_report_args
+from bench.cli.args import UsageError, add_report_args, regex
 from bench.core import files
 from bench.core.text import one_line, workflow_data, workflow_property
 from bench.store import layout
@@ -44,6 +44,14 @@ def add_parser(sub) -> None:
         action="store_true",
         help="exit 1 when the newest commit of a series (of --machine, or of any machine) starts a step the worse "
         "way (main's CI: annotated on GitHub Actions)",
+    )
+    p.add_argument(
+        "--allow-gone",
+        metavar="REGEX",
+        type=regex,
+        help="a benchmark that ran at --base and is skipped or missing at --head fails --fail-on-regression (as "
+        "in `compare`) unless this regex on 'benchmark(params)' names it as removed on purpose; one the head's "
+        "run did not select (--bench, --quick) is 'not measured' and fails nothing",
     )
     p.set_defaults(func=cmd_report)
 
@@ -192,7 +200,7 @@ def regression_gate(frame, args: argparse.Namespace, revisions, out) -> int:
     if revisions is None:
         return 0
     machine, base, head = revisions
-    result = report.compare(frame, machine, base, head, args.threshold)
+    result = report.compare(frame, machine, base, head, args.threshold, allow_gone=args.allow_gone)
     path = out / "regressions.md"
     files.write_text(path, report.render_regressions(result, machine, base, head, args.threshold))
     counts = result.verdict.value_counts().to_dict()

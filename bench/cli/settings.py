@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bench.cli.args import positive
+from bench.cli.args import Unique, positive
 from bench.measure.settings import SEARCH_SPACES
 from bench.report import settings as report_settings
 from bench.tasks import settings
@@ -27,7 +27,7 @@ def add_parser(sub) -> None:
         "95% interval, and an open row only where that interval proves it faster. Exit status: 0 done, 2 bad "
         "input, 130 interrupted (the frameworks that finished are kept).",
     )
-    p.add_argument("--frameworks", nargs="+", default=list(FRAMEWORKS), metavar="NAME")
+    p.add_argument("--frameworks", nargs="+", action=Unique, default=list(FRAMEWORKS), metavar="NAME")
     p.add_argument("--space", default="allocator", choices=sorted(SEARCH_SPACES), help="the search space")
     p.add_argument("--rounds", type=positive, default=6, metavar="N", help="paired rounds per framework (default 6)")
     p.add_argument("--machine", help="machine name the results go under (default: the host name)")

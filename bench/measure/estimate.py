@@ -1,7 +1,10 @@
 """What paired rounds estimate: each arm's cell (per-call time with its interval), each ratio between
 arms (from per-round pairs), each ratio within an arm (variant vs default, same process), and which
 arms are bimodal from process to process. Every interval is the Hodges-Lehmann estimate with its
-Wilcoxon signed-rank interval over rounds (bench/measure/stats.py), the rule `compare` judges by.
+Wilcoxon signed-rank interval over rounds (bench/measure/stats.py), the rule `compare` judges by, except
+where an arm's processes are bimodal: there the mean of the logs with its t interval, so that a slow
+mode counts in the proportion the processes show it; below the rounds a signed-rank interval needs,
+a t interval too.
 """
 
 from __future__ import annotations
@@ -63,15 +66,19 @@ def _paired_row(p: stats.Paired, **ids: str) -> dict:
 
 def ratios(frame: pd.DataFrame, reference: str, confidence: float = 0.95) -> pd.DataFrame:
     """Every other arm against `reference`, per benchmark and key: time ratio arm/reference (1.25 =
-    takes 25% longer) with its interval, from the rounds where both ran."""
+    takes 25% longer) with its interval, from the rounds where both ran. Where either arm's processes are
+    bimodal, the mean over rounds (stats.mixture_logs): the ratio never drops the slow mode."""
     ok = ok_rows(frame)
     out = []
+    flags = bimodal(frame)
     for (bench, key), group in ok.groupby(["benchmark", "key"], sort=False):
         ref = group[group.arm == reference]
         if ref.empty:
             continue
         for arm, rows in group[group.arm != reference].groupby("arm", sort=False):
-            p = stats.paired_logs(round_log_ratios(by_round(rows), by_round(ref)).to_numpy(), confidence)
+            mixed = flags.get((arm, bench, key), False) or flags.get((reference, bench, key), False)
+            estimator = stats.mixture_logs if mixed else stats.paired_logs
+            p = estimator(round_log_ratios(by_round(rows), by_round(ref)).to_numpy(), confidence)
             out.append(_paired_row(p, benchmark=bench, key=key, arm=arm, reference=reference))
     return pd.DataFrame(out, columns=["benchmark", "key", "arm", "reference", *ESTIMATE])
 
@@ -147,13 +154,15 @@ def within(frame: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
 
 def cells(frame: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     """Each arm's per-call time per benchmark and key: the Hodges-Lehmann centre of the per-round
-    (per-process) log values with its interval, and whether the processes are bimodal."""
+    (per-process) log values with its interval, and whether the processes are bimodal (then the mean of
+    the logs with its t interval: both modes in the proportion the processes show)."""
     ok = ok_rows(frame)
     out = []
     flags = bimodal(frame)
     for (arm, bench, key), rows in ok.groupby(["arm", "benchmark", "key"], sort=False):
         logs = np.log(by_round(rows).value.to_numpy())
-        est, low, high = stats.hodges_lehmann(logs, confidence)
+        mixed = bool(flags.get((arm, bench, key), False))
+        est, low, high = stats.t_interval(logs, confidence) if mixed else stats.hodges_lehmann(logs, confidence)
         if not math.isfinite(high) and logs.size >= 2:  # fewer rounds than a signed-rank 95% needs
             est, low, high = stats.t_interval(logs, confidence)
         out.append(
@@ -278,9 +287,10 @@ def between_runs(runs: list[pd.DataFrame], reference: str, confidence: float = 0
 
 def published(ratio: float, low: float, high: float, tau: float) -> tuple[float, float, float]:
     """A time ratio to the reference with its interval as the page publishes it: widened by the
-    machine's run-to-run log sd `tau`, then as throughput (inverted). The stop rule judges the same."""
+    machine's run-to-run log sd `tau`, then as throughput (inverted). The stop rule judges the same. An
+    interval too few rounds cannot bound ((0, inf) below stats.MIN_ROUNDS) stays unbounded: (0, inf)."""
     lo, hi = widen(ratio, low, high, tau)
-    return 1 / ratio, 1 / hi, 1 / lo
+    return 1 / ratio, 1 / hi if hi > 0 else math.inf, 1 / lo if lo > 0 else math.inf
 
 
 def widen(ratio: float, low: float, high: float, tau: float) -> tuple[float, float]:

@@ -130,46 +130,67 @@ def run_rounds(
     start: Starter = start_worker,
     log: Callable[[str], None] = lambda m: None,
     steal: Callable[[], float | None] = host_steal,
+    keep: Callable[[pd.DataFrame], None] | None = None,
 ) -> Rounds:
     """Rounds until `check` (called from min_rounds on) gives a reason to stop, the budget or
     max_rounds ends, or too few arms still run. Arms with nothing that ran in round 1 are dropped.
-    An interrupt ends the rounds with those that finished (the round under way is dropped: it would
-    pair arms that did not all run), `interrupted` set."""
+    `keep` gets every finished round's rows so far the moment the round ends (the caller stores them).
+    An interrupt anywhere ends the rounds with those that finished (the round under way is dropped: it
+    would pair arms that did not all run), `interrupted` set."""
     rng = random.Random(plan.seed)
     rows: list[Measurement] = []
-    active = list(arms)
     started = time.monotonic()
-    stopped = f"{plan.max_rounds} rounds (the most allowed)"
     spent = Spent()  # every round's time, summed; it carries the last round's workers, still exiting
     stolen: dict[int, float] = {}  # round -> the host's steal seconds during it
+
+    def result(stopped: str, interrupted: bool = False) -> Rounds:
+        wall, names = time.monotonic() - started, [a.name for a in arms]
+        return Rounds(frame_of(rows), wall, stopped, names, interrupted, spent.totals(), spent.staged, stolen)
+
+    try:
+        stopped = _rounds(arms, plan, env, check, start, log, steal, keep, rng, rows, spent, stolen, started)
+        spent.reap()
+    except KeyboardInterrupt:
+        spent.reap(interrupted=True)
+        done = len({r.round for r in rows})
+        log(f"interrupted: the {done} round(s) that finished are kept")
+        return result(f"interrupted after {done} round(s)", interrupted=True)
+    return result(stopped)
+
+
+def _rounds(
+    arms: list[Arm],
+    plan: Plan,
+    env: dict,
+    check: Callable[[pd.DataFrame, int], str | None] | None,
+    start: Starter,
+    log: Callable[[str], None],
+    steal: Callable[[], float | None],
+    keep: Callable[[pd.DataFrame], None] | None,
+    rng: random.Random,
+    rows: list[Measurement],
+    spent: Spent,
+    stolen: dict[int, float],
+    started: float,
+) -> str:
+    """The rounds themselves (run_rounds' loop): rows, spent and stolen filled in place; why they stopped."""
+    active = list(arms)
     for round_no in range(1, plan.max_rounds + 1):
         round_start, so_far, steal_before = time.monotonic(), dict(spent.phases), steal()
-        try:
-            rows += one_round(active, plan, env, round_no, rng, start, spent)
-            steal_after = steal()
-            if steal_before is not None and steal_after is not None:
-                stolen[round_no] = steal_after - steal_before
-        except KeyboardInterrupt:
-            done = round_no - 1
-            log(f"interrupted during round {round_no}: the {done} round(s) that finished are kept")
-            return Rounds(
-                frame_of(rows),
-                time.monotonic() - started,
-                f"interrupted after {done} round(s)",
-                [a.name for a in arms],
-                interrupted=True,
-                phases=spent.totals(),
-                staged=spent.staged,
-                steal=stolen,
-            )
+        done = one_round(active, plan, env, round_no, rng, start, spent)
+        rows += done  # only a whole round: an interrupt inside it leaves `rows` as it was
+        if keep is not None:
+            keep(frame_of(rows))
+        steal_after = steal()
+        if steal_before is not None and steal_after is not None:
+            stolen[round_no] = steal_after - steal_before
         this_round = {k: v - so_far.get(k, 0.0) for k, v in spent.phases.items()}
         frame = frame_of(rows)
         if round_no == 1:
             ran = set(frame[frame.status == "ok"].arm)
             active = [a for a in active if a.name in ran]
             if len(active) < max(plan.min_arms, 1):
-                stopped = "nothing to time after round 1: " + _first_reasons(frame)
-                break
+                return "nothing to time after round 1: " + _first_reasons(frame)
         elapsed = time.monotonic() - started
         said = (
             f"round {round_no}/{plan.min_rounds if round_no < plan.min_rounds else plan.max_rounds}: "
@@ -184,21 +205,10 @@ def run_rounds(
         why = check(frame, round_no) if check else None
         log(said + (f"; {why}" if why else ""))
         if why:
-            stopped = why
-            break
+            return why
         if elapsed + (time.monotonic() - round_start) > plan.budget:
-            stopped = f"time budget of {plan.budget:.0f} s spent after {round_no} rounds"
-            break
-    spent.reap()
-    return Rounds(
-        frame_of(rows),
-        time.monotonic() - started,
-        stopped,
-        [a.name for a in arms],
-        phases=spent.totals(),
-        staged=spent.staged,
-        steal=stolen,
-    )
+            return f"time budget of {plan.budget:.0f} s spent after {round_no} rounds"
+    return f"{plan.max_rounds} rounds (the most allowed)"
 
 
 def _first_reasons(frame: pd.DataFrame) -> str:

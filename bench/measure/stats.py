@@ -91,6 +91,18 @@ def paired_logs(d, confidence: float = 0.95) -> Paired:
     return Paired(math.exp(est) if d.size else math.nan, math.exp(low), math.exp(high), int(d.size), sd, confidence)
 
 
+def mixture_logs(d, confidence: float = 0.95) -> Paired:
+    """Estimate head/base from one log-ratio per round where the processes are bimodal: the mean of the
+    logs with a Student t interval, so each mode counts in the proportion the processes show it (the
+    Hodges-Lehmann centre sits in the larger mode and its interval can leave the other out)."""
+    d = np.asarray(d, dtype=float)
+    d = d[np.isfinite(d)]
+    est, low, high = t_interval(d, confidence)
+    return Paired(
+        math.exp(est) if d.size else math.nan, math.exp(low), math.exp(high), int(d.size), robust_sd(d), confidence
+    )
+
+
 def robust_sd(d) -> float:
     """1.4826 x the median absolute deviation (scipy's, scale="normal"): the sd of normal data, unmoved
     by the odd spoiled round (the verdict's Hodges-Lehmann interval is robust to those too, so the noise
@@ -142,12 +154,37 @@ VERDICTS = (
     "inconclusive",
     METHOD_CHANGED,
     "new",
+    "not measured",
     "gone",
     "base failed",
     "unchanged",
 )
 # every verdict a comparison gives, worst first: the order every verdict table and summary lists them in
 FAILS_GATE = ("regression", "failed")  # what fails a gate: slower or worse beyond the threshold, or broken at head
+
+
+def status_verdict(base: str, head: str, gone_allowed: bool = False) -> str | None:
+    """The one rule for what a benchmark's statuses at base and head say before any value is compared
+    (`compare` and `report` alike). A status is ok, failed (invalid counts as failed), skipped, not
+    selected (the run did not ask for it: --bench, --quick) or missing. A failure at head is "failed",
+    else a failure at base "base failed"; a benchmark head's run did not select is "not measured" and
+    fails nothing; one that ran at base and is skipped or missing at head is "failed" unless its removal
+    is allowed ("gone"); one new at head is "new". "" when neither side ran (nothing to say), None when
+    both ran (their values decide)."""
+    base, head = ("failed" if s == "invalid" else s for s in (base, head))
+    if head == "failed":
+        return "failed"
+    if base == "failed":
+        return "base failed"
+    if head == "not selected":
+        return "not measured" if base == "ok" else ""
+    if base != "ok" and head != "ok":
+        return ""
+    if base != "ok":
+        return "new"
+    if head != "ok":
+        return "gone" if gone_allowed else "failed"
+    return None
 
 
 def method_changed(base_version, head_version) -> bool:

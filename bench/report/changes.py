@@ -13,9 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from bench.measure.stats import THRESHOLD, Z95, robust_sd
-from bench.report.load import label
+from bench.measure.stats import THRESHOLD, Z95, robust_sd, z
+from bench.report.load import STORED_CONFIDENCE, label
 from bench.store.record import IDENTITY
+from bench.workload.benchmarks import METRICS
 
 STEP = ["ratio", "low", "high"]  # a step: new level / old level, with its interval
 SERIES = ["machine", *IDENTITY]  # one series per machine and measured thing (store.record.IDENTITY)
@@ -226,20 +227,31 @@ def method_breaks(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _point_sds(series: pd.DataFrame) -> np.ndarray:
-    """Each stored point's log sd from its stored 95% interval (NaN where it has none)."""
+    """Each stored point's log sd from its stored interval, asv's 99% one (load.STORED_CONFIDENCE; NaN
+    where it has none)."""
     low, high = series.ci_low.to_numpy(dtype=float), series.ci_high.to_numpy(dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return (np.log(high) - np.log(low)) / (2 * Z95)
+        return (np.log(high) - np.log(low)) / (2 * z(STORED_CONFIDENCE))
+
+
+def worse(metric: str, ratio: float) -> bool:
+    """Whether a step of `ratio` (new level / old, of the stored value) is the worse way for `metric`:
+    up for seconds, bytes and error rates, down for a higher-is-better value (the matmul peak's GFLOP/s)."""
+    higher = metric in METRICS and METRICS[metric].higher_is_better
+    return ratio < 1 if higher else ratio > 1
 
 
 def change_text(row) -> str:
-    """'+9.8% [+6.1%, +13.6%] slower': the step in the way people read it (stored values: lower is better)."""
-    word = "slower/larger" if row.ratio > 1 else "faster/smaller"
+    """'+9.8% [+6.1%, +13.6%] worse (higher)': the step in the way people read it, the way that is
+    worse or better for its metric."""
+    up = row.ratio > 1
+    word = ("worse" if worse(row.metric, row.ratio) else "better") + (" (higher)" if up else " (lower)")
     return f"{row.ratio - 1:+.1%} [{row.low - 1:+.1%}, {row.high - 1:+.1%}] {word}"
 
 
 def newest_worse(changes: pd.DataFrame) -> pd.DataFrame:
-    """Change points the newest commit of their series starts, the worse way: what main's CI fails on."""
+    """Change points the newest commit of their series starts, the worse way for its metric: what main's
+    CI fails on."""
     if changes.empty:
         return changes
-    return changes[changes.newest & (changes.ratio > 1)]
+    return changes[changes.newest & [worse(m, r) for m, r in zip(changes.metric, changes.ratio)]]

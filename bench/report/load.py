@@ -110,6 +110,7 @@ def load_results(
 
     frame = attach(frame, results_dir)
     frame.attrs["skipped_files"] = corrupt.skipped
+    frame.attrs["selected"] = {key: _selection(m) for key, m in meta.items()}  # (machine, commit) -> what it asked
     return frame
 
 
@@ -150,6 +151,7 @@ CELL = [
     "log_sd",
     "repeat",
 ]
+STORED_CONFIDENCE = 0.99  # ci_low / ci_high: asv's stored interval (ci_99_a, ci_99_b), a 99% one
 RUN = ["threads", "cpu_model", "gpu_name", "gpu_driver", "quick", "fingerprint", "host_gflops", "data", "dirty"]
 COLUMNS = ["machine", "commit", "date", "env", *RECORD, *CELL, *RUN]
 
@@ -261,6 +263,12 @@ def method(version: str | None, meta: dict, known) -> str | None:
     if version is None or not fixed or not (known and known.paired):
         return version
     return f"{version}{OLD_ENGINE_ALLOCATOR}"
+
+
+def _selection(meta: dict) -> dict | None:
+    """What a run asked for (`selected`: its benchmarks and, quick, its rounds' keys), None where unsaid."""
+    chosen = meta.get("selected")
+    return chosen if isinstance(chosen, dict) else None
 
 
 def _run_of(meta: dict, benchmark: str) -> dict:

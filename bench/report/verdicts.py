@@ -15,7 +15,7 @@ from bench.core.text import md_table, md_text
 from bench.measure import stats
 from bench.report.load import ReportError, _merge_env, label
 from bench.store.record import IDENTITY
-from bench.workload.benchmarks import METRICS
+from bench.workload.benchmarks import BENCHMARKS, METRICS
 
 
 def resolve_commit(frame: pd.DataFrame, rev: str, machine: str | None, root: Path | None = None) -> str:
@@ -81,6 +81,7 @@ def compare(
     bench: str | None = None,
     frameworks=None,
     devices=None,
+    allow_gone: str | None = None,
 ) -> pd.DataFrame:
     """Verdict per benchmark x params present at base or head on one machine.
 
@@ -90,6 +91,7 @@ def compare(
     failed from the statuses.
     """
     keys = list(IDENTITY)
+    chosen = (frame.attrs.get("selected") or {}).get((machine, head))  # what head's run asked for
     mine = frame[frame.machine == machine]
     if bench:  # only what was asked for (asv's --bench regex, matched on the benchmark name)
         mine = mine[mine.benchmark.str.contains(bench, regex=True)]
@@ -110,23 +112,21 @@ def compare(
         vb, vh = r.value_base, r.value_head
         ratio = vh / vb if sb == "ok" and sh == "ok" and vb else float("nan")
         verdict = None
-        if sh in ("failed", "invalid"):
-            verdict = "failed"
-        elif sb != "ok" and sh == "ok":
-            verdict = "new"
-        elif sb == "ok" and sh != "ok":
-            verdict = "gone"
-        elif sb != "ok" and sh != "ok":
-            continue  # skipped or absent on both sides: nothing to say
+        if sh == "missing" and not _selected(chosen, key[keys.index("benchmark")], key[keys.index("key")]):
+            sh = "not selected"
+        name = f"{key[keys.index('benchmark')]}({_either(r, 'params')})"
+        verdict = stats.status_verdict(sb, sh, bool(allow_gone and re.search(allow_gone, name)))
+        if verdict == "":
+            continue  # ran on neither side: nothing to say
         interval = None
-        if verdict == "failed":
+        if verdict is not None:
             pass
-        elif sb == "ok" and sh == "ok" and stats.method_changed(r.get("version_base"), r.get("version_head")):
+        elif stats.method_changed(r.get("version_base"), r.get("version_head")):
             verdict = stats.METHOD_CHANGED  # two methods: their ratio says nothing of the framework
-        elif sb == "ok" and sh == "ok" and _replicated(r):
+        elif _replicated(r):
             interval = _welch_ratio(r)  # several processes each side: an interval of the ratio
             verdict = stats.interval_verdict(*_worse_way(interval, metric), threshold)
-        elif sb == "ok" and sh == "ok":
+        else:
             verdict = stats.interval_verdict(*_worse_way(_single_ratio(r, ratio), metric), threshold)
         rows.append(
             {
@@ -147,6 +147,18 @@ def compare(
 
 
 SHOWN = ["metric", "batch_size", "epochs", "setting"]  # what a verdict row says of its cell beside its identity
+
+
+def _selected(chosen: dict | None, benchmark: str, key: str) -> bool:
+    """Whether head's run asked for this benchmark and key (its metadata's `selected`: the benchmarks
+    and, for a quick run, the keys its rounds time); True where the run did not say."""
+    if not isinstance(chosen, dict):
+        return True
+    names, keys = chosen.get("benchmarks"), chosen.get("keys")
+    if isinstance(names, list) and benchmark not in names:
+        return False
+    paired = benchmark in BENCHMARKS and BENCHMARKS[benchmark].paired
+    return not (isinstance(keys, str) and paired and not re.fullmatch(keys, str(key)))
 
 
 def _method_text(r) -> str:

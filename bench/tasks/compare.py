@@ -104,6 +104,15 @@ def worker_env(opts: CompareOptions) -> dict:
 KEYS = [*IDENTITY, "param", "params"]
 
 
+def _status(seen: set[str]) -> str:
+    """One side's status over its rounds: failed if any round failed, ok if any ran, else skipped or missing."""
+    if "failed" in seen:
+        return "failed"
+    if "ok" in seen:
+        return "ok"
+    return "skipped" if seen else "missing"
+
+
 def _version(group: pd.DataFrame, side: str) -> str | None:
     """The benchmark version one side's worker reported (None where it did not say)."""
     if "version" not in group:
@@ -123,24 +132,19 @@ def estimates(rounds: pd.DataFrame, threshold: float, confidence: float, allow_g
         wide = group.pivot_table(index="round", columns="arm", values="value", aggfunc="first")
         statuses = {side: set(group[group.arm == side].status) for side in ("base", "head")}
         row = dict(zip(KEYS, key))
-        base_ok, head_ok = "ok" in statuses["base"], "ok" in statuses["head"]
-        if "failed" in statuses["head"]:
-            reason = group[(group.arm == "head") & (group.status == "failed")].reason.iloc[-1]
-            row.update(verdict="failed", reason=reason)
-        elif "failed" in statuses["base"]:
-            reason = group[(group.arm == "base") & (group.status == "failed")].reason.iloc[-1]
-            row.update(verdict="base failed", reason=reason)
-        elif not base_ok and not head_ok:
-            continue  # skipped on both sides: nothing to say
-        elif not base_ok:
-            row.update(verdict="new")
-        elif not head_ok:
-            said = group[(group.arm == "head") & group.reason.astype(str).str.strip().ne("")].reason
-            why = str(said.iloc[-1]).strip().splitlines()[-1] if len(said) else "not measured at head"
-            if allow_gone and re.search(allow_gone, f"{row['benchmark']}({row['params']})"):
-                row.update(verdict="gone", reason=f"removed on purpose (--allow-gone): {why}")
-            else:
-                row.update(verdict="failed", reason=f"ran at base, does not run at head: {why}")
+        allowed = bool(allow_gone and re.search(allow_gone, f"{row['benchmark']}({row['params']})"))
+        said = stats.status_verdict(_status(statuses["base"]), _status(statuses["head"]), allowed)
+        if said == "":
+            continue  # ran on neither side: nothing to say
+        if said is not None:
+            side = "base" if said == "base failed" else "head"
+            reasons = group[(group.arm == side) & group.reason.astype(str).str.strip().ne("")].reason
+            why = str(reasons.iloc[-1]).strip() if len(reasons) else f"not measured at {side}"
+            if said == "gone":
+                why = f"removed on purpose (--allow-gone): {why.splitlines()[-1]}"
+            elif said == "failed" and "failed" not in statuses["head"]:
+                why = f"ran at base, does not run at head: {why.splitlines()[-1]}"
+            row.update(verdict=said, reason=why if said != "new" else "")
         elif stats.method_changed(*(_version(group, side) for side in ("base", "head"))):
             row.update(
                 verdict=stats.METHOD_CHANGED,

@@ -132,23 +132,32 @@ def render(table: pd.DataFrame, opts: CompareOptions, rounds: int) -> str:
 
 def load_runs(names: list[str]) -> list[pd.DataFrame]:
     """The rounds files of separate runs for `noise --between`: at least two, each readable, none the
-    same bytes as another (the same file twice is no second run); RunError saying which otherwise."""
+    same run as another by content (the same rounds and samples, however the file was copied: a run twice is
+    no second run); RunError saying which otherwise."""
     if len(names) < 2:
         raise RunError("--between needs the rounds files of at least two separate runs")
-    runs, seen = [], dict[bytes, str]()
+    runs, seen = [], dict[str, str]()
     for name in names:
         path = Path(name)
         if not path.is_file():
             raise RunError(f"--between {name}: no such rounds file")
-        data = path.read_bytes()
-        if data in seen:
-            raise RunError(f"--between: {name} is {seen[data]} again; the term needs separate runs")
-        seen[data] = name
         try:
-            runs.append(rounds_file.load(path))
+            frame = rounds_file.load(path)
         except (ValueError, KeyError) as exc:
             raise RunError(f"--between {name}: not a rounds file ({exc})") from None
+        content = _content(frame)
+        if content in seen:
+            raise RunError(f"--between: {name} is {seen[content]} again; the term needs separate runs")
+        seen[content] = name
+        runs.append(frame)
     return runs
+
+
+def _content(frame: pd.DataFrame) -> str:
+    """What makes a run that run: its arms' samples per benchmark, key and round, as parsed (not its bytes)."""
+    cols = [c for c in ("arm", "benchmark", "key", "round", "samples", "value") if c in frame]
+    rows = frame[cols].astype(str).apply(lambda c: c.str.strip())
+    return rows.sort_values(cols).to_csv(index=False)
 
 
 def term(runs: list[pd.DataFrame], names: list[str]) -> dict:

@@ -194,6 +194,8 @@ def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
         "processes": opts.processes,
         "closed_division": {"dropped": rounds.stabilizers(env)},  # settings the plain-process workers ran without
         "bench": opts.bench,  # the --bench regex, None for every benchmark
+        "selected": {"benchmarks": chosen, "keys": QUICK_KEYS if opts.quick else None},  # what was asked for:
+        # a benchmark or key it left out is "not measured" in a verdict, never "gone"
         "frameworks": probes,
         "skipped": skipped,
         "data": data_note,

@@ -71,7 +71,11 @@ def run(
         _describe(root, summary, opts, space)
         frames: list[pd.DataFrame] = []
         for framework in opts.frameworks:
-            result = _framework_rounds(root, framework, chosen, opts, log, start)
+
+            def keep(frame: pd.DataFrame) -> None:  # each round stored the moment it finishes
+                rounds_file.write(pd.concat([*frames, frame], ignore_index=True), summary.rounds_path)
+
+            result = _framework_rounds(root, framework, chosen, opts, log, start, keep)
             if result.frame.empty or not (result.frame.status == "ok").any():
                 summary.skipped[framework] = "nothing ran: " + _reason(result.frame)
                 log(f"[settings] {framework}: {summary.skipped[framework]}")
@@ -86,7 +90,7 @@ def run(
 
 
 def _framework_rounds(
-    root: Path, framework: str, chosen: list[Setting], opts: SettingsOptions, log, start
+    root: Path, framework: str, chosen: list[Setting], opts: SettingsOptions, log, start, keep
 ) -> rounds.Rounds:
     arms = [rounds.Arm(arm_name(framework, "cpu", s), root, framework, "cpu", env=s.env) for s in chosen]
     plan = rounds.Plan(
@@ -103,7 +107,12 @@ def _framework_rounds(
         f"[settings] {framework}: {len(arms)} processes per round ({', '.join(s.name for s in chosen)}), {opts.rounds} rounds"
     )
     return rounds.run_rounds(
-        arms, plan, worker_env(root, opts.threads), start=start, log=lambda m: log(f"[settings] {framework}: {m}")
+        arms,
+        plan,
+        worker_env(root, opts.threads),
+        start=start,
+        log=lambda m: log(f"[settings] {framework}: {m}"),
+        keep=keep,
     )
 
 

@@ -29,6 +29,7 @@ from bench.report import changes  # noqa: E402
 
 ROWS = [(0.015, 0.05), (0.02, 0.05), (0.03, 0.05), (0.05, 0.10), (0.02, 0.10), (0.03, 0.10)]
 AT, N = 20, 30
+READ = [1.0]  # the sd detect() is handed, in units of the true one (--read-noise)
 
 
 def series(trials: int, sd: float, step: float, seed: int) -> list[np.ndarray]:
@@ -58,7 +59,7 @@ def score(segment, trials: int, seed: int) -> pd.DataFrame:
 
 def _detect(y, sd, segment):
     changes.SEGMENTERS["probe"] = segment
-    return changes.detect(y, np.full(len(y), sd), method="probe")
+    return changes.detect(y, np.full(len(y), sd * READ[0]), method="probe")
 
 
 def timings(method: str, sizes=(100, 400, 1000)) -> dict[int, float]:
@@ -78,7 +79,22 @@ def main() -> None:
     p.add_argument("--trials", type=int, default=300)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--penalties", type=float, nargs="+", default=[changes.PELT_PENALTY])
+    p.add_argument(
+        "--read-noise",
+        type=float,
+        default=1.0,
+        help="hand detect() this multiple of each point's true sd: 1.314 (z99 / z95) is how the report read asv's "
+        "99%% intervals as 95%% ones before the fix",
+    )
+    p.add_argument("--pelt-only", action="store_true", help="leave the Potts fits out (their table is unchanged)")
     a = p.parse_args()
+    READ[0] = a.read_noise
+    if a.pelt_only:
+        for pen in a.penalties:
+            table = score(lambda logs, sds, pen=pen: changes.pelt(logs, sds, pen), a.trials, a.seed)
+            print(f"PELT penalty {pen:g}, noise read as {a.read_noise:g}x: found {table.found.sum()}")
+            print(table.to_markdown(index=False))
+        return
     potts = score(changes.potts, a.trials, a.seed)
     approx = score(changes.potts_approx, a.trials, a.seed)
     both = potts.add_prefix("potts_").join(

@@ -259,3 +259,17 @@ def test_report_from_a_subfolder_writes_beside_the_results(tmp_path):
         proc = cli("report", "--no-plots", *args, cwd=sub)
         assert proc.returncode == 0, proc.stderr
         assert not (sub / "results").exists() and (tmp_path / "results" / "report" / "latest.md").is_file()
+
+
+def test_repeated_frameworks_and_devices_are_merged_where_they_are_parsed():
+    """`run --devices cpu cpu` waited 2 x 900 s on one worker (two arms of one key): repeats are one."""
+    from bench.cli import build_parser
+
+    for command in (["run"], ["open-division"], ["settings"], ["compare", "a", "b"], ["bisect", "a", "b"]):
+        args = build_parser().parse_args(
+            [*command, "--frameworks", "torch", "jax", "torch", "--devices", "cpu", "cpu"]
+            if command[0] != "settings"
+            else [*command, "--frameworks", "torch", "jax", "torch"]
+        )
+        assert args.frameworks == ["torch", "jax"], command
+        assert getattr(args, "devices", ["cpu"]) == ["cpu"], command

@@ -104,7 +104,7 @@ def test_noise_between_stores_the_term_and_refuses_what_is_not_two_runs(tmp_path
     assert missing.returncode == 2 and "no such rounds file" in missing.stderr
 
 
-@pytest.mark.parametrize("bad", ["twice", "copy", "inf", "1e308", "nan", "-0.01"])
+@pytest.mark.parametrize("bad", ["twice", "copy", "newline", "reordered", "inf", "1e308", "nan", "-0.01"])
 def test_noise_between_refuses_one_run_twice_and_values_that_are_not_times(tmp_path, bad):
     """The same run given twice (by name or as a copy) would store a run-to-run term of 0 over a real
     one; inf, absurd, NaN or negative seconds are no measurement: exit 2 naming the file, nothing stored."""
@@ -119,12 +119,18 @@ def test_noise_between_refuses_one_run_twice_and_values_that_are_not_times(tmp_p
         paths[1] = paths[0]
     elif bad == "copy":
         paths[1] = shutil.copy(paths[0], tmp_path / "copy.csv")
+    elif bad == "newline":  # a copy with an extra trailing newline: other bytes, the same run
+        paths[1] = tmp_path / "newline.csv"
+        paths[1].write_bytes(paths[0].read_bytes() + b"\n")
+    elif bad == "reordered":  # the same rows, written in another order
+        paths[1] = tmp_path / "reordered.csv"
+        rounds_file.load(paths[0]).iloc[::-1].to_csv(paths[1], index=False)
     else:
         frame = rounds_file.load(paths[1])
         frame.loc[frame.index[0], "value"] = float(bad)
         frame.to_csv(paths[1], index=False)
     proc = cli("noise", "--between", *map(str, paths), "--machine", "box", cwd=repo)
     assert proc.returncode == 2, proc.stdout
-    assert ("again" if bad in ("twice", "copy") else "not per-call seconds") in proc.stderr
+    assert ("again" if bad in ("twice", "copy", "newline", "reordered") else "not per-call seconds") in proc.stderr
     assert "internal error" not in proc.stderr
     assert not list((repo / "results").glob("meta/*/reruns.json"))

@@ -176,3 +176,63 @@ def test_a_closed_row_never_sees_a_setting_and_its_open_row_does():
     assert seen["torch:cpu@arena"]["MALLOC_ARENA_MAX"] == "1" and "LD_PRELOAD" not in seen["torch:cpu@arena"]
     means = frame.groupby("arm").value.mean()
     assert means["torch:cpu"] == pytest.approx(0.01) and means["torch:cpu@arena"] == pytest.approx(0.005)
+
+
+def test_fewer_rounds_than_an_interval_needs_run_and_stop_as_not_yet_within_width():
+    """--rounds 3 takes exactly three rounds: the stop rule, asked from round 1, reads each unbounded
+    interval as not yet within its width (it divided by the interval's lower end of 0 before)."""
+    m = Machine({("torch", "128"): 0.01, ("jax", "128"): 0.02})
+    said: list[list[str]] = []
+
+    def check(frame, round_no):
+        left = estimate.open_items(frame, "torch:cpu", 0.05, 0.10, tau=0.014)
+        said.append(left)
+        return None if left else "within"
+
+    plan = Plan(bench="x", min_rounds=1, max_rounds=3, sample_time=0.001, alternations=2, settle=0)
+    r = run_rounds(arms("torch", "jax"), plan, {}, check=check, start=m.start)
+    assert r.frame["round"].max() == 3 and len(said) == 3
+    assert all("jax:cpu TrainStep 128 ratio" in left for left in said)
+    assert estimate.published(1.0, 0.0, math.inf, 0.014) == (1.0, 0.0, math.inf)
+
+
+def test_a_bimodal_frameworks_ratio_keeps_its_slow_mode_in_proportion():
+    """jax slow (1.6x) for its whole life in about a third of its processes: the ratio to torch is the
+    mixture's (the mean log over processes), inside its interval, not the fast mode's alone."""
+    m = Machine(
+        {("torch", "128"): 0.01, ("jax", "128"): 0.02, ("tensorflow", "128"): 0.03},
+        drift=0.1, noise=0.01, bimodal={"jax": (0.35, 1.6)}, seed=5,
+    )  # fmt: skip
+    plan = Plan(
+        bench="x", min_rounds=16, max_rounds=16, sample_time=0.001, alternations=2, settle=0, reference="torch:cpu"
+    )
+    frame = run_rounds(arms("torch", "jax", "tensorflow"), plan, {}, start=m.start).frame
+    assert estimate.bimodal(frame)[("jax:cpu", BENCH, "128")]
+    r = estimate.ratios(frame, "torch:cpu").set_index("arm").loc["jax:cpu"]
+    logs = estimate.round_log_ratios(
+        estimate.by_round(frame[frame.arm == "jax:cpu"]), estimate.by_round(frame[frame.arm == "torch:cpu"])
+    )
+    slow = float(np.mean(logs > np.log(2.0 * 1.3)))  # the share of slow processes these rounds drew
+    assert 0.15 < slow < 0.6
+    mixture = 2.0 * np.exp(slow * np.log(1.6))
+    assert r.ratio == pytest.approx(mixture, rel=0.03) and r.low < mixture < r.high
+
+
+def test_an_interrupt_just_after_the_last_round_keeps_every_round():
+    """SIGTERM right after round 2 of 2 (while the host's steal is read): both rounds are kept and the
+    result says interrupted (they were all lost: the reading ran outside the interrupt guard); `keep`
+    saw each round the moment it finished."""
+    m = Machine({("torch", "128"): 0.01, ("jax", "128"): 0.02})
+    calls = []
+
+    def steal():
+        calls.append(1)
+        if len(calls) == 4:  # before and after each round: the 4th is after the last
+            raise KeyboardInterrupt
+        return 0.0
+
+    kept = []
+    plan = Plan(bench="x", min_rounds=2, max_rounds=2, sample_time=0.001, alternations=2, settle=0)
+    r = run_rounds(arms("torch", "jax"), plan, {}, start=m.start, steal=steal, keep=lambda f: kept.append(len(f)))
+    assert r.interrupted and sorted(set(r.frame["round"])) == [1, 2]
+    assert kept == [2, 4]

@@ -230,3 +230,42 @@ def test_without_the_version_the_same_step_is_a_change_point(tmp_path):
             {"throughput.TrainStep.time_train_step": (FW, values, [(v * 0.99, v * 1.01) for v in values])},
         )  # fmt: skip
     assert set(change_points(report.load_results(res)).after) == {commits[4]}
+
+
+def test_the_noise_read_back_from_asvs_99pct_intervals_is_the_truth():
+    """Points whose stored interval is asv's 99% one around a known log sd: each point's noise read back
+    is that sd within 5% (read as a 95% interval it came back 1.31x too large)."""
+    import pandas as pd
+
+    from bench.measure.stats import z
+    from bench.report.changes import _point_sds
+
+    truth = np.array([0.01, 0.02, 0.05])
+    values = np.array([1.0, 2.0, 3.0])
+    half = z(0.99) * truth
+    series = pd.DataFrame({"ci_low": values * np.exp(-half), "ci_high": values * np.exp(half)})
+    assert _point_sds(series) == pytest.approx(truth, rel=0.05)
+
+
+def _gflops_history(tmp_path, factor: float):
+    """Eight commits of the matmul peak (GFLOP/s, higher is better), the newest `factor` times the rest."""
+    res = tmp_path / "results" / "asv"
+    rng = np.random.default_rng(4)
+    grid = [["'torch'"], ["'cpu'"]]
+    for i in range(8):
+        v = 100.0 * float(np.exp(rng.normal(0, 0.005))) * (factor if i == 7 else 1.0)
+        write_results(
+            res, "box", f"{i + 1:x}" * 40, 1_700_000_000_000 + i * 3_600_000,
+            {"variants.MatmulPeak.track_matmul_gflops": (grid, [v], [(v * 0.99, v * 1.01)])},
+        )  # fmt: skip
+    return report.load_results(res)
+
+
+def test_a_rise_of_a_higher_is_better_value_is_an_improvement_and_a_drop_is_worse(tmp_path):
+    from bench.report.changes import change_points, change_text, newest_worse
+
+    rise = change_points(_gflops_history(tmp_path / "rise", 1.10))
+    assert len(rise) == 1 and rise.newest.iloc[0] and newest_worse(rise).empty
+    assert "better" in change_text(rise.iloc[0])
+    drop = change_points(_gflops_history(tmp_path / "drop", 0.90))
+    assert len(newest_worse(drop)) == 1 and "worse" in change_text(drop.iloc[0])

@@ -322,7 +322,9 @@ def test_the_answer_comes_first_on_the_page_and_in_the_readme_block(tmp_path):
     rounds_file.save(pd.DataFrame(rows), res, "box", BASE, append=False)
     frame = report.load_results(res)
     training, inference = report.summary.answer(frame, "box", BASE, "cpu")
-    assert training.startswith(f"Training at batch 128 on `box` at `{BASE[:8]}` (CPU, 6 paired rounds, method v1): torch fastest")
+    assert training.startswith(
+        f"Training at batch 128 on `box` at `{BASE[:8]}` (CPU, 6 paired rounds, method v1): torch fastest"
+    )
     assert "jax 0.67x [" in training and "tensorflow 0.50x [" in training
     assert training.index("jax") < training.index("tensorflow")  # fastest first
     assert inference.startswith("Inference at batch 128")

@@ -39,9 +39,85 @@ def test_faster_is_an_improvement_and_accuracy_drop_a_regression(results):
 
 
 def test_failed_and_gone(results):
-    v = verdicts(report.load_results(results))
+    """A benchmark that ran at base and no longer runs at head fails (the gate's hole: it read "gone" and
+    passed), unless --allow-gone names it."""
+    frame = report.load_results(results)
+    v = verdicts(frame)
     assert v[("predict", "tensorflow")] == "failed"
-    assert v[("cold_start", "jax")] == "gone"
+    assert v[("cold_start", "jax")] == "failed"
+    allowed = report.compare(frame, "box", BASE, HEAD, 0.10, allow_gone=r"^cold_start\.")
+    assert set(allowed[allowed.metric == "cold_start"].verdict) >= {"gone"}
+
+
+STATUSES = ("ok", "failed", "skipped", "missing")
+VALUE = {"ok": 0.01, "failed": None, "skipped": float("nan")}
+
+
+def _report_verdict(tmp_path, base: str, head: str, selected: dict | None = None) -> str | None:
+    """report's verdict for one benchmark whose status is `base` at BASE and `head` at HEAD."""
+    import json
+
+    res = tmp_path / f"{base}-{head}" / "results" / "asv"
+    grid = [["'torch'"], ["'cpu'"], ["128"]]
+    name = "throughput.TrainStep.time_train_step"
+    for commit, status, hour in ((BASE, base, 0), (HEAD, head, 1)):
+        found = {name: (grid, [VALUE[status]], [None])} if status in VALUE else {}
+        other = {"throughput.Predict.time_predict": (grid, [0.004], [None])}  # every commit has a result
+        write_results(res, "box", commit, 1_700_000_000_000 + hour * 3_600_000, {**found, **other})
+    if selected is not None:
+        meta = res.parent / "meta" / "box"
+        meta.mkdir(parents=True, exist_ok=True)
+        (meta / f"{HEAD[:8]}.json").write_text(json.dumps({"machine": "box", "commit": HEAD, "selected": selected}))
+    out = report.compare(report.load_results(res), "box", BASE, HEAD, 0.10)
+    row = out[out.benchmark == name]
+    return row.verdict.iloc[0] if len(row) else None
+
+
+def _compare_verdict(base: str, head: str) -> str | None:
+    """compare's verdict for the same statuses, from paired rounds of the two arms."""
+    import pandas as pd
+
+    from bench.store.record import Measurement, frame_of
+    from bench.tasks.compare import estimates
+
+    rows = []
+    for side, status in (("base", base), ("head", head)):
+        if status == "missing":
+            continue
+        for r in range(1, 7):
+            rows.append(
+                Measurement(side, "torch", "cpu", "throughput.TrainStep.time_train_step", 0, "torch, cpu, 128", "128",
+                            r, value=0.01 if status == "ok" else float("nan"), samples="0.01 0.01" if status == "ok"
+                            else "", status=status, reason="" if status == "ok" else f"{status} here", version="2")
+            )  # fmt: skip
+    out = estimates(frame_of(rows) if rows else pd.DataFrame(), 0.10, 0.95)
+    return out.verdict.iloc[0] if len(out) else None
+
+
+@pytest.mark.parametrize("base", STATUSES)
+@pytest.mark.parametrize("head", STATUSES)
+def test_compare_and_report_give_one_verdict_for_every_status_pair(tmp_path, base, head):
+    """One rule (stats.status_verdict): the paired compare and the report between runs agree; a benchmark
+    that ran at base and is skipped or missing at head fails the gate in both."""
+    from bench.measure import stats
+
+    said = _report_verdict(tmp_path, base, head)
+    if base != "missing" or head != "missing":
+        assert said == _compare_verdict(base, head)
+    if base == "ok" and head in ("skipped", "missing", "failed"):
+        assert stats.gate_fails([said])
+
+
+def test_a_benchmark_the_heads_run_did_not_select_is_not_measured_and_fails_nothing(tmp_path):
+    from bench.measure import stats
+
+    selected = {"benchmarks": ["throughput.Predict.time_predict"], "keys": None}
+    said = _report_verdict(tmp_path, "ok", "missing", selected)
+    assert said == "not measured" and not stats.gate_fails([said])
+    quick = {"benchmarks": ["throughput.TrainStep.time_train_step"], "keys": "(64)?"}  # its rounds timed 64 only
+    assert _report_verdict(tmp_path / "q", "ok", "missing", quick) == "not measured"
+    asked = {"benchmarks": ["throughput.TrainStep.time_train_step"], "keys": None}
+    assert _report_verdict(tmp_path / "a", "ok", "missing", asked) == "failed"
 
 
 def test_change_text_reads_in_the_metric_direction(results):
@@ -155,3 +231,13 @@ def test_a_benchmark_gone_at_head_keeps_what_base_says_of_its_cell(tmp_path):
     gone = out[out.metric == "train_step"]
     assert set(gone.verdict) == {"gone"} and list(gone.batch_size) == [128, 128, 128]
     assert "torch, cpu, batch 128" in report.render_regressions(out, "box", BASE, HEAD, 0.10)
+
+
+def test_report_fails_the_gate_when_a_benchmark_stops_running_at_head_unless_allowed(tmp_path):
+    _report_verdict(tmp_path, "ok", "skipped")
+    res = tmp_path / "ok-skipped" / "results" / "asv"
+    gate = ["report", "--results", str(res), "--base", BASE, "--head", HEAD, "--fail-on-regression"]
+    gate += ["--no-plots", "--readme", ""]
+    assert cli(*gate).returncode == 1
+    allowed = cli(*gate, "--allow-gone", r"TrainStep")
+    assert allowed.returncode == 0, allowed.stderr
