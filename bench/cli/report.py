@@ -114,8 +114,11 @@ def cmd_report(args: argparse.Namespace) -> int:
 def change_point_gate(changes, args: argparse.Namespace) -> int:
     """Print the change points; 1 with --fail-on-change-point when a newest commit starts a worse step."""
 
+    left_out = changes.attrs.get("left_out", [])
     if args.machine:
         changes = changes[changes.machine == args.machine]
+    for said in left_out:
+        print(f"change points: left out, its interval too wide to take part: {one_line(said)}", file=sys.stderr)
     for row in changes.itertuples():
         said = f"{row.benchmark}({row.label}) {report.change_text(row)} at {row.before[:8]} -> {row.after[:8]}"
         newest = " (the newest commit)" if row.newest else ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 _PATH = re.compile(r"(?<![\w.~])(?:~|/)[^\s:,;()'\"`]*/[^\s:,;()'\"`]*|(?<![\w.])/[A-Za-z0-9_.-]+(?=[\s:,;)'\"`]|$)")
@@ -56,3 +57,37 @@ def workflow_data(text) -> str:
 def workflow_property(text) -> str:
     """A workflow command's property value (`title=...`): the message escapes plus ':' and ','."""
     return workflow_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+_FILE_PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")
+
+
+def file_part(text) -> str:
+    """A piece of a file name made from stored text (a machine, a device): the text itself where it is a
+    plain name, else a slug of it and a hash of the whole (never a path separator, '..', a control or
+    non-ASCII character), so two names never meet in one file and no name reaches outside its folder."""
+    text = str(text)
+    if _FILE_PART.fullmatch(text) and ".." not in text:
+        return text
+    slug = re.sub(r"[^A-Za-z0-9+-]+", "-", text).strip("-")[:40] or "x"
+    return f"{slug}-{hashlib.sha256(text.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
+
+
+_FORMULA = re.compile(r"[=+@\t\r]|-(?![\d.])")
+
+
+def csv_cell(value):
+    """A CSV cell from outside text that a spreadsheet would run as a formula ('=HYPERLINK(...)', '@SUM',
+    '+', '-' not starting a number, a tab): quoted as text with a leading apostrophe, as OWASP advises;
+    anything else as it is."""
+    return "'" + value if isinstance(value, str) and _FORMULA.match(value) else value
+
+
+def csv_frame(frame):
+    """Every text cell of a frame (and its column names) through csv_cell, for a CSV file."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or str(out[col].dtype) in ("string", "str"):
+            out[col] = out[col].map(csv_cell)
+    out.columns = [csv_cell(c) for c in out.columns]
+    return out

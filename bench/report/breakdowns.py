@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from bench.core import files
-from bench.report.plots import _pyplot, _save
+from bench.report.plots import _pyplot, _save, plot_path
 from bench.workload.breakdown import CATEGORIES, row_key, row_name
 
 SHOWN = ("train", 128)  # (mode, batch size) of the page's chart and table
@@ -114,5 +114,5 @@ def plot_breakdowns(profiles: dict[str, dict], out_dir: Path) -> list[Path]:
         ax.set_xlabel("ms per train step, batch 128")
         ax.legend(fontsize=7, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.25), frameon=False)
         ax.set_title(f"Where a train step's time goes: {machine} @ {shown_commits(profile)}", fontsize=9)
-        written.append(_save(fig, Path(out_dir) / f"breakdown_{machine}.png", dpi=110))
+        written.append(_save(fig, plot_path(out_dir, "breakdown", machine), dpi=110))
     return written

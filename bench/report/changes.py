@@ -25,6 +25,8 @@ Z_NEWEST = 3.0  # the newest commits' step is tested on every report, on every s
 MIN_LEVEL = 3  # commits a level lasts before it counts (one or two slow runs are not a new level)
 GAMMA = 5.0  # the Potts penalty per step, in units of a point's noise (docs/validation.md: rates by gamma)
 PELT_PENALTY = 12.0  # PELT's penalty per step, in units of a point's variance (docs/validation.md)
+MAX_POINT_SD = 0.08  # a stored point noisier than this (log sd; asv's 99% interval wider than about ±23%) is
+# left out of the fit and named: one such point (a noisy quick run) switched the gate off
 
 
 @dataclass
@@ -134,8 +136,9 @@ def _level_difference(a: np.ndarray, sa: np.ndarray, b: np.ndarray, sb: np.ndarr
     points where it has several, never less than its points' own stored sds allow."""
 
     def level(x: np.ndarray, s: np.ndarray) -> tuple[float, float]:
-        """Median and its standard error (robust: one slow run in a level moves neither much)."""
-        own = float(np.sqrt(np.mean(s**2)))  # one point's sd, from its own interval
+        """Median and its standard error (robust: one slow run in a level moves neither much, and one
+        point with a wide interval does not widen the level: the median of its points' own sds)."""
+        own = float(np.median(s))  # one point's sd, from its own interval
         centre = float(np.median(x))
         between = robust_sd(x) if x.size > 2 else own
         return centre, max(between, own) * math.sqrt(math.pi / 2) / math.sqrt(x.size)
@@ -155,11 +158,16 @@ def change_points(frame: pd.DataFrame, min_change: float = MIN_CHANGE) -> pd.Dat
     interval, whether `after` is the series' newest commit, and the other benchmarks of the machine
     that stepped at the same commit."""
     ok = frame[(frame.status == "ok") & frame.value.gt(0)]
-    rows = []
+    rows, left_out = [], []
     for key, whole in ok.groupby(SERIES, dropna=False, sort=True):
         whole = whole.sort_values("date").drop_duplicates("commit", keep="last")
         newest = whole.commit.iloc[-1]
         for series in _methods(whole):
+            wide = _point_sds(series) > MAX_POINT_SD
+            left_out += [
+                f"{r.benchmark}({label(r)}) at {r.commit[:8]} on {r.machine}" for r in series[wide].itertuples()
+            ]
+            series = series[~wide]
             if len(series) < 3:
                 continue
             sds = _point_sds(series)
@@ -182,6 +190,7 @@ def change_points(frame: pd.DataFrame, min_change: float = MIN_CHANGE) -> pd.Dat
                 )
     columns = [*SERIES, "metric", "label", "batch_size", "before", "after", "date", *STEP, "newest", "points"]
     out = pd.DataFrame(rows, columns=columns)
+    out.attrs["left_out"] = left_out  # points too noisy to take part, named by report
     if out.empty:
         return out.assign(together="")
     names = out.benchmark.str.rsplit(".", n=1).str[-1] + "(" + out.label + ")"

@@ -69,6 +69,9 @@ def _read_meta(meta_dir: Path, corrupt: Corrupt) -> dict[tuple[str, str], dict]:
         ):
             corrupt(path, "run metadata that is not an object with 'machine' and 'commit'")
             continue
+        if data["machine"] != path.parent.name or data["commit"][:8] != path.stem:  # a machine is its folder
+            corrupt(path, f"run metadata of machine {data['machine']!r} at {data['commit'][:8]!r} under another name")
+            continue
         meta[(data["machine"], data["commit"])] = data
     return meta
 

@@ -21,6 +21,7 @@ from bench.report import hosts
 from bench.report.breakdowns import breakdown_table, causes, shown_commits
 from bench.report.changes import change_text
 from bench.report.load import is_quick, latest_commits, runs
+from bench.report.plots import plot_path
 from bench.report.sections import Section, open_division_section, variant_sections
 from bench.report.settings import section as settings_section
 from bench.report.summary import answer
@@ -134,7 +135,7 @@ def _answer(frame: pd.DataFrame, block: MachineBlock, device: str, profile: dict
     lines = answer(frame, block.machine, block.commit, device)
     if not lines:
         return None
-    chart = _png(out_dir / f"answer_{block.machine}_{device}.png")
+    chart = _png(plot_path(out_dir, "answer", block.machine, device))
     return Answer(block.machine, block.commit, device, lines, chart, causes(profile) if device == "cpu" else "")
 
 
@@ -175,14 +176,14 @@ def _machine_block(frame: pd.DataFrame, machine: str, commit: str, out_dir: Path
                 [] if _nothing_ran(table) else [(lead, table_html(part)) for lead, part in column_groups(table)],
                 notes,
                 sections,
-                _png(out_dir / f"throughput_{machine}_{device}.png"),
+                _png(plot_path(out_dir, "throughput", machine, device)),
             )
         )
     plots = [
         (f"{kind} on {device}", uri)
         for kind in ("ratios", "scaling", "history")
         for device in ("cpu", "gpu")
-        if (uri := _png(out_dir / f"{kind}_{machine}_{device}.png"))
+        if (uri := _png(plot_path(out_dir, kind, machine, device)))
     ]
     facts = [_inline_code(part) for part in header_line(frame, machine, commit).split(FACT_SEP)]
     single = frame[(frame.machine == machine) & (frame.status == "ok")].groupby("device").commit.nunique()
@@ -248,7 +249,7 @@ def _add_breakdown(block: MachineBlock, profile: dict | None, out_dir: Path) -> 
         return
     block.breakdown = table_html(table)
     block.breakdown_commit = shown_commits(profile)
-    block.breakdown_plot = _png(out_dir / f"breakdown_{block.machine}.png")
+    block.breakdown_plot = _png(plot_path(out_dir, "breakdown", block.machine))
 
 
 def table_html(table: pd.DataFrame) -> str:

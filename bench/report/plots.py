@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from bench.core import files
+from bench.core.text import file_part
 from bench.report.changes import method_breaks
 from bench.report.load import latest_commits
 from bench.workload.benchmarks import METRICS, display_value, hidden_flops
@@ -28,6 +29,12 @@ def _ticker():
     import matplotlib.ticker
 
     return matplotlib.ticker
+
+
+def plot_path(out_dir: Path, kind: str, *names) -> Path:
+    """Where a plot of `kind` for a machine (and device) is written and read: each stored name made a safe
+    file-name part (core.text.file_part), so stored text never picks a path."""
+    return Path(out_dir) / ("_".join([kind, *(file_part(n) for n in names)]) + ".png")
 
 
 def _save(fig, path: Path, dpi: int) -> Path:
@@ -83,7 +90,7 @@ def plot_throughput(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
                 ax.grid(True, which="both", alpha=0.3)
                 ax.legend()
             fig.suptitle(f"{machine} @ {commit[:8]}: higher is better; bars: 95% interval over processes")
-            written.append(_save(fig, out_dir / f"throughput_{machine}_{device}.png", 110))
+            written.append(_save(fig, plot_path(out_dir, "throughput", machine, device), 110))
     return written
 
 
@@ -139,7 +146,7 @@ def plot_ratios(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
         fig.suptitle(
             f"{machine} @ {commit[:8]}: ratio to {dev.reference.iloc[0]}; bars: 95% interval from paired rounds"
         )
-        written.append(_save(fig, out_dir / f"ratios_{machine}_{device}.png", 110))
+        written.append(_save(fig, plot_path(out_dir, "ratios", machine, device), 110))
     return written
 
 
@@ -158,7 +165,7 @@ def plot_answer(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
             ax.set_title(f"{what} @128: ÷ {dev.reference.iloc[0]}", fontsize="medium")
             ax.xaxis.set_major_formatter(_ticker().FuncFormatter(lambda v, _: f"{v:g}x"))
             ax.grid(True, axis="x", alpha=0.3)
-        written.append(_save(fig, out_dir / f"answer_{machine}_{device}.png", 90))
+        written.append(_save(fig, plot_path(out_dir, "answer", machine, device), 90))
     return written
 
 
@@ -177,7 +184,7 @@ def plot_history(frame: pd.DataFrame, out_dir: Path, changes: pd.DataFrame | Non
     for (machine, device), sel in ok.groupby(["machine", "device"]):
         order = sel.groupby("commit").date.max().sort_values()
         if len(order) < 2:  # one commit is no history: no plot (and none left from an earlier report)
-            (out_dir / f"history_{machine}_{device}.png").unlink(missing_ok=True)
+            (plot_path(out_dir, "history", machine, device)).unlink(missing_ok=True)
             continue
         cols = 3
         rows = -(-len(HISTORY_METRICS) // cols)
@@ -210,7 +217,7 @@ def plot_history(frame: pd.DataFrame, out_dir: Path, changes: pd.DataFrame | Non
             if ax.lines:
                 ax.legend(fontsize=7)
         fig.suptitle(f"{machine} / {device}: history (up is better for samples/s and accuracy)")
-        written.append(_save(fig, out_dir / f"history_{machine}_{device}.png", 100))
+        written.append(_save(fig, plot_path(out_dir, "history", machine, device), 100))
     return written
 
 
@@ -325,5 +332,5 @@ def plot_scaling(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
                 ax.grid(True, which="both", alpha=0.3)
                 ax.legend()
             fig.suptitle(f"{machine} / {device} @ {commit[:8]}: cost against work (higher is better)")
-            written.append(_save(fig, out_dir / f"scaling_{machine}_{device}.png", 110))
+            written.append(_save(fig, plot_path(out_dir, "scaling", machine, device), 110))
     return written

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from bench.core import files
+from bench.core.text import csv_frame
 from bench.report.load import latest_commits
 from bench.report.sections import variants_tables
 from bench.report.settings import section as settings_section
@@ -20,7 +21,7 @@ README_START, README_END = "<!-- results:start -->", "<!-- results:end -->"
 def export_tidy(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     written = [out_dir / "results.csv"]
-    files.write_text(written[0], frame.to_csv(index=False))
+    files.write_text(written[0], csv_frame(frame).to_csv(index=False))  # no stored text runs as a formula
     try:
         import pyarrow  # noqa: F401
 
@@ -55,7 +56,7 @@ def write_latest(frame: pd.DataFrame, out_dir: Path, settings: dict | None = Non
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [out_dir / "latest.md", out_dir / "latest.csv"]
     files.write_text(paths[0], "# Latest results\n\n" + "\n".join(sections))
-    files.write_text(paths[1], (pd.concat(csv_parts) if csv_parts else pd.DataFrame()).to_csv(index=False))
+    files.write_text(paths[1], csv_frame(pd.concat(csv_parts) if csv_parts else pd.DataFrame()).to_csv(index=False))
     (out_dir / "latest.html").unlink(missing_ok=True)  # replaced by index.html
     return paths, readme_table(frame, settings)
 

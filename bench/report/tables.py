@@ -343,8 +343,9 @@ def header_line(frame: pd.DataFrame, machine: str, commit: str) -> str:
 
 
 def _code(text) -> str:
-    """A Markdown code span of an outside value (no backtick can end it early)."""
-    return "`" + str(text).replace("`", "'") + "`"
+    """A Markdown code span of an outside value: one line, no backtick to end it early, no '<' (a stored
+    name holding '<!-- results:end -->' or a tag would end the README's block or open HTML)."""
+    return "`" + " ".join(str(text).split()).replace("`", "'").replace("<", "‹") + "`"
 
 
 def render_markdown(table: pd.DataFrame, notes: list[str], header: str, device: str) -> str:

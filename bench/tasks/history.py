@@ -113,8 +113,8 @@ def known(path: str) -> bool:
         len(parts) == 4
         and parts[0] == "results"
         and parts[1] in merge.FILES
-        and bool(merge.MACHINE.match(parts[2]))
-        and bool(merge.FILES[parts[1]].match(parts[3]))
+        and bool(merge.MACHINE.fullmatch(parts[2]))
+        and bool(merge.FILES[parts[1]].fullmatch(parts[3]))
     )
 
 

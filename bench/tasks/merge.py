@@ -95,7 +95,7 @@ def _machines(root: Path) -> list[str]:
             continue
         if entry.is_symlink() or not entry.is_dir():
             raise MergeError(f"{entry}: not a machine folder (a link, or a file where machine folders are)")
-        if not MACHINE.match(entry.name):
+        if not MACHINE.fullmatch(entry.name):
             raise MergeError(f"{entry}: {entry.name!r} is not a machine name")
         names.append(entry.name)
     return names
@@ -114,7 +114,7 @@ def machine_files(root: Path, sub: str, machine: str) -> list[Path]:
     for entry in sorted(folder.iterdir()):
         if entry.name in LOCAL.get(sub, ()):
             continue
-        if not FILES[sub].match(entry.name):
+        if not FILES[sub].fullmatch(entry.name):
             raise MergeError(f"{entry}: not a file merge knows ({sub}/<machine>/ holds {FILES[sub].pattern})")
         regular(entry)
         found.append(entry)

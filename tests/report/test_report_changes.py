@@ -269,3 +269,22 @@ def test_a_rise_of_a_higher_is_better_value_is_an_improvement_and_a_drop_is_wors
     assert "better" in change_text(rise.iloc[0])
     drop = change_points(_gflops_history(tmp_path / "drop", 0.90))
     assert len(newest_worse(drop)) == 1 and "worse" in change_text(drop.iloc[0])
+
+
+def test_one_wide_point_in_the_history_does_not_switch_the_gate_off(tmp_path):
+    """A +10% step at the newest of 7 commits fails the gate; one earlier point stored with a ±30% interval
+    (a noisy quick run) made it pass: that point is left out of the fit and named, the step still found."""
+    from bench.report.changes import change_points, newest_worse
+
+    res = tmp_path / "results" / "asv"
+    rng = np.random.default_rng(11)
+    for i in range(7):
+        values = [s * float(np.exp(rng.normal(0, 0.005))) * (1.10 if i == 6 else 1.0) for s in (0.010, 0.020, 0.015)]
+        width = 0.30 if i == 2 else 0.01
+        write_results(
+            res, "box", f"{i + 1:x}" * 40, 1_700_000_000_000 + i * 3_600_000,
+            {"throughput.TrainStep.time_train_step": (FW, values, [(v / (1 + width), v * (1 + width)) for v in values])},
+        )  # fmt: skip
+    changes = change_points(report.load_results(res))
+    assert len(newest_worse(changes)) == 3  # every framework's newest step
+    assert len(changes.attrs["left_out"]) == 3 and all("at 33333333" in s for s in changes.attrs["left_out"])

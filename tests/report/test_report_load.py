@@ -142,3 +142,31 @@ def test_a_rows_label_names_batch_setting_and_epochs_once_each():
         label(Row(framework="tensorflow", device="cpu", batch_size=nan, setting="5", epochs=5))
         == "tensorflow, cpu, 5 ep"
     )
+
+
+def test_run_metadata_is_its_folders_and_a_foreign_file_cannot_override_it(tmp_path):
+    """meta/zzz/x.json saying machine 'box' and box's commit: refused naming the file (it overrode the
+    README run's metadata, whose fingerprint then wrote a README end marker and raw HTML)."""
+    import json
+
+    from asv_files import FW, write_results
+
+    from bench.core.files import CorruptFile
+
+    res = tmp_path / "results" / "asv"
+    commit = "c" * 40
+    write_results(
+        res, "box", commit, 1_700_000_000_000, {"throughput.TrainStep.time_train_step": (FW, [0.01] * 3, [None] * 3)}
+    )
+    meta = tmp_path / "results" / "meta"
+    (meta / "box").mkdir(parents=True)
+    (meta / "box" / f"{commit[:8]}.json").write_text(
+        json.dumps({"machine": "box", "commit": commit, "host": {"cpu_model": "real"}})
+    )
+    (meta / "zzz").mkdir()
+    evil = {"machine": "box", "commit": commit, "host": {"cpu_model": "<!-- results:end --><img src=x>"}}
+    (meta / "zzz" / "x.json").write_text(json.dumps(evil))
+    with pytest.raises(CorruptFile, match="zzz/x.json"):
+        report.load_results(res)
+    frame = report.load_results(res, skip_corrupt=True)
+    assert set(frame.cpu_model) == {"real"}

@@ -344,3 +344,32 @@ def test_the_answer_comes_first_on_the_page_and_in_the_readme_block(tmp_path):
     jax = next(r for r in rows if r.startswith("| jax"))
     assert " ±" in jax.split("|")[2] and "0.67x [" in jax.split("|")[3]
     assert "[the results page](results/report/index.html)" in block
+
+
+def test_stored_names_never_pick_where_a_plot_is_written(tmp_path):
+    """A device parameter 'x/../../../outside/PWN' (restored or merged) made report write a PNG outside
+    the checkout and the history plot unlink a file there: every plot lands in the report folder."""
+    from asv_files import write_results
+
+    from bench import report
+    from bench.core.text import file_part
+
+    res = tmp_path / "repo" / "results" / "asv"
+    hostile = "x/../../../../outside/PWN"
+    grid = [["'torch'", "'jax'"], [repr(hostile)], ["128"]]
+    for i, commit in enumerate(("a" * 40, "b" * 40)):
+        write_results(
+            res, "box", commit, 1_700_000_000_000 + i * 3_600_000,
+            {"throughput.TrainStep.time_train_step": (grid, [0.01, 0.02], [None, None])},
+        )  # fmt: skip
+    (tmp_path / "outside").mkdir()
+    victim = tmp_path / "outside" / "PWN.png"
+    victim.write_text("keep")
+    out = tmp_path / "repo" / "results" / "report"
+    out.mkdir()
+    frame = report.load_results(res)
+    written = report.plot_throughput(frame, out) + report.plot_history(frame, out)
+    assert written and all(p.parent == out for p in written)
+    assert victim.read_text() == "keep" and sorted(p.name for p in (tmp_path / "outside").iterdir()) == ["PWN.png"]
+    assert "/" not in file_part(hostile) and ".." not in file_part(hostile) and file_part("box") == "box"
+    assert file_part("a/b") != file_part("a-b")

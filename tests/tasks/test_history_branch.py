@@ -297,3 +297,12 @@ def test_options_and_bad_refs_are_refused_as_names(tmp_path, origin, remote, nam
         history.save(a, "gha-cpu", remote=remote, branch=name)
     with pytest.raises(history.BranchError, match="not a"):
         history.restore(a, remote=remote, branch=name)
+
+
+def test_a_name_with_a_trailing_newline_is_not_a_results_path():
+    """The name patterns ended in '$', which also matches before a final newline: 'asv/evil\\n/' and
+    'meta/evil\\n/x.json\\n' were restored. Every stored name is matched whole."""
+    assert history.known("results/asv/box/aaaaaaaa-existing-python.json")
+    assert not history.known("results/asv/evil\n/aaaaaaaa-existing-python.json")
+    assert not history.known("results/meta/evil/x.json\n")
+    assert not history.known("results/rounds/box/aaaaaaaa.csv\n")
