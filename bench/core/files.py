@@ -59,6 +59,8 @@ def parse_json(data: bytes, where: str, kind: type = dict, advice: str = "restor
         raise CorruptFile(f"{where}: not a UTF-8 text file ({exc.reason}); {advice}") from None
     except ValueError as exc:
         raise CorruptFile(f"{where}: not valid JSON ({exc}); {advice}") from None
+    except RecursionError:  # '[' x 200,000: no results file nests like that
+        raise CorruptFile(f"{where}: JSON nested too deeply to be a results file; {advice}") from None
     if not isinstance(value, kind):
         raise CorruptFile(f"{where}: expected {_json_name(kind)}, found {_json_name(type(value))}; {advice}")
     return value

@@ -61,13 +61,17 @@ def _read_meta(meta_dir: Path, corrupt: Corrupt) -> dict[tuple[str, str], dict]:
             continue
         try:
             data = json.loads(path.read_text())
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:
             corrupt(path, f"unreadable run metadata ({exc})")
             continue
         if not (
             isinstance(data, dict) and isinstance(data.get("machine"), str) and isinstance(data.get("commit"), str)
         ):
             corrupt(path, "run metadata that is not an object with 'machine' and 'commit'")
+            continue
+        shapes = [k for k in ("host", "fingerprint", "frameworks", "skipped") if not isinstance(data.get(k, {}), dict)]
+        if shapes:
+            corrupt(path, f"run metadata whose {', '.join(shapes)} is not an object")
             continue
         if data["machine"] != path.parent.name or data["commit"][:8] != path.stem:  # a machine is its folder
             corrupt(path, f"run metadata of machine {data['machine']!r} at {data['commit'][:8]!r} under another name")
@@ -95,7 +99,7 @@ def load_results(
     for path in sorted(results_dir.glob("*/machine.json")):
         try:
             json.loads(path.read_text())
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:
             corrupt(path, f"unreadable asv machine file ({exc})")
     rows = []
     for root, filename, machine in iter_results_paths(str(results_dir)):
@@ -104,6 +108,9 @@ def load_results(
             res = Results.load(str(path), machine_name=machine)
         except Exception as exc:  # asv raises several kinds for malformed files
             corrupt(path, f"unreadable asv results ({type(exc).__name__}: {exc})")
+            continue
+        if isinstance(res.date, bool) or not isinstance(res.date, (int, float)) or not math.isfinite(res.date):
+            corrupt(path, f"asv results without a date ({str(res.date)[:40]!r})")
             continue
         rows.extend(_rows(res, machine, meta.get((machine, res.commit_hash), {}), described))  # a bug here is a bug
     frame = pd.DataFrame(rows, columns=COLUMNS)
@@ -167,7 +174,7 @@ def _read_benchmarks(results_dir: Path, corrupt: Corrupt | None = None) -> dict:
         return {}
     try:
         data = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         data = None
         why = f"unreadable asv benchmarks.json ({exc})"
     else:

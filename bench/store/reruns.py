@@ -34,6 +34,15 @@ def save(results: Path, machine: str, estimate: dict, sources: list[str], finger
 
 
 def tau(results: Path, machine: str) -> float:
-    """The machine's run-to-run log sd of the ratios (0.0 when never measured)."""
+    """The machine's run-to-run log sd of the ratios (0.0 when never measured); CorruptFile naming the file
+    when it holds no such number (not a number, negative, NaN, or beyond MAX_TAU: no real machine's)."""
     target = path(results, machine)
-    return float(files.read_json(target).get("tau", 0.0)) if target.is_file() else 0.0
+    if not target.is_file():
+        return 0.0
+    value = files.read_json(target).get("tau", 0.0)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= MAX_TAU:
+        raise files.CorruptFile(f"{target}: 'tau' {str(value)[:40]!r} is not a run-to-run log sd (0 to {MAX_TAU})")
+    return float(value)
+
+
+MAX_TAU = 0.5  # a log sd of 50% between runs: beyond it the file is not a measurement (1000 overflowed exp)

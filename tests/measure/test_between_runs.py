@@ -134,3 +134,18 @@ def test_noise_between_refuses_one_run_twice_and_values_that_are_not_times(tmp_p
     assert ("again" if bad in ("twice", "copy", "newline", "reordered") else "not per-call seconds") in proc.stderr
     assert "internal error" not in proc.stderr
     assert not list((repo / "results").glob("meta/*/reruns.json"))
+
+
+@pytest.mark.parametrize("tau", [1000, -0.1, "x", None, float("nan"), True])
+def test_a_stored_run_to_run_term_that_is_no_measurement_is_refused_naming_the_file(tmp_path, tau):
+    """reruns.json with tau 1000 overflowed estimate.widen inside every measuring run's stop rule."""
+    import json
+
+    from bench.core.files import CorruptFile
+    from bench.store import reruns
+
+    target = reruns.path(tmp_path, "box")
+    target.parent.mkdir(parents=True)
+    target.write_text(json.dumps({"tau": tau}))
+    with pytest.raises(CorruptFile, match="reruns.json"):
+        reruns.tau(tmp_path, "box")

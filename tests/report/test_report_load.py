@@ -170,3 +170,35 @@ def test_run_metadata_is_its_folders_and_a_foreign_file_cannot_override_it(tmp_p
         report.load_results(res)
     frame = report.load_results(res, skip_corrupt=True)
     assert set(frame.cpu_model) == {"real"}
+
+
+@pytest.mark.parametrize("case", ["host-list", "fingerprint-str", "nan-date", "deep"])
+def test_stored_files_of_the_wrong_shape_are_a_refusal_naming_the_file(tmp_path, case):
+    """Run metadata whose host is a list (AttributeError), results dated NaN (strftime failed), JSON nested
+    200,000 deep (RecursionError): each a one-line CorruptFile naming the file, skipped with --skip-corrupt."""
+    from asv_files import FW
+
+    from bench.core.files import CorruptFile
+
+    res = tmp_path / "results" / "asv"
+    commit = "d" * 40
+    path = write_results(
+        res, "box", commit, 1_700_000_000_000, {"throughput.TrainStep.time_train_step": (FW, [0.01] * 3, [None] * 3)}
+    )
+    meta = tmp_path / "results" / "meta" / "box"
+    meta.mkdir(parents=True)
+    run = {"machine": "box", "commit": commit}
+    if case == "host-list":
+        run["host"] = ["a"]
+    elif case == "fingerprint-str":
+        run["fingerprint"] = "x"
+    elif case == "nan-date":
+        path.write_text(path.read_text().replace('"date": 1700000000000', '"date": NaN'))
+    else:
+        (meta / "ffffffff.json").write_text("[" * 200_000)
+    target = path if case == "nan-date" else meta / ("ffffffff.json" if case == "deep" else f"{commit[:8]}.json")
+    if case in ("host-list", "fingerprint-str"):
+        target.write_text(json.dumps(run))
+    with pytest.raises(CorruptFile, match=target.name):
+        report.load_results(res)
+    report.load_results(res, skip_corrupt=True)  # and skipped, never an internal error
