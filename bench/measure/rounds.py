@@ -62,6 +62,9 @@ class Plan:
     min_arms: int = 1  # stop when fewer arms than this still run after round 1
     keys: str | None = None  # regex the parameters other than framework and device must match (a quick
     # run times batch 128 only); None: every combination
+    key_groups: tuple[str, ...] = ()  # regexes that split the keys: each group gets fresh processes of its
+    # own in every round (a user's process trains at one batch size: a batch-1024 step run first changes
+    # glibc's malloc thresholds for the batch-128 one, docs/findings.md); (): one process for every key
     reference: str | None = None  # with three arms or more: every other arm's sample is taken between
     # two of this arm's (R A R B R ...), so each ratio is paired with the reference next to it in time
     settle: float = 0.05  # before a sample, wait (at most this long) until the previous arm's process is
@@ -254,10 +257,30 @@ def one_round(
     """Fresh workers for every arm (staged a few at a time, the slowest first), then every benchmark
     timed on all arms that have it, in alternating passes. A worker stages in two parts where its
     benchmarks ask for it (worker.py: inference before anything trains in the process): the first part
-    is timed on every arm before the second is staged. `spent` gets where the time went."""
+    is timed on every arm before the second is staged. With Plan.key_groups, each group of keys gets
+    fresh workers of its own, in random order. `spent` gets where the time went."""
     spent = Spent() if spent is None else spent
+    groups: list[str | None] = [*plan.key_groups] or [plan.keys]
+    rng.shuffle(groups)
+    rows: list[Measurement] = []
+    for keys in groups:  # each group of keys in processes of its own
+        rows += _processes(arms, plan, keys, env, round_no, rng, start, spent)
+    return rows
+
+
+def _processes(
+    arms: list[Arm],
+    plan: Plan,
+    keys: str | None,
+    env: dict,
+    round_no: int,
+    rng: random.Random,
+    start: Starter,
+    spent: Spent,
+) -> list[Measurement]:
+    """One fresh worker per arm for the keys `keys` matches (None: every key): staged, timed, told to quit."""
     order = staging_order(arms, spent.staged, rng)
-    setup = {"op": "setup", **({"keys": plan.keys} if plan.keys else {})}
+    setup = {"op": "setup", **({"keys": keys} if keys else {})}
     workers: dict[str, WorkerLike] = {}
     rows: list[Measurement] = []
     arm_of = {a.name: a for a in arms}

@@ -40,6 +40,7 @@ from bench.tasks.selection import (
     NEEDS_DATA,
     QUICK_KEYS,
     chunk_regex,
+    key_groups,
     paired_pattern,
     selected,
     suite_names,
@@ -356,6 +357,7 @@ def _replicate(
         alternations=ALTERNATIONS[opts.quick],
         sample_time=0.15,
         keys=QUICK_KEYS if opts.quick else None,
+        key_groups=key_groups(opts),
         seed=int(time.time()),
         reference=reference,
     )

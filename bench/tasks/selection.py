@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Protocol
 
 from bench.core.errors import RunError
-from bench.workload.benchmarks import PAIRED
+from bench.workload.benchmarks import BENCHMARKS, PAIRED
 
 
 class RunOptions(Protocol):
@@ -65,6 +65,24 @@ BUDGET = {False: 2400.0, True: 240.0}  # seconds of paired rounds, full / quick 
 ALTERNATIONS = {False: 8, True: 6}  # samples of each benchmark per framework and round, full / quick: a round
 # stages in 15-20 s (quick) or 30-38 s (full), and these keep 66-68% (quick) and 73% (full) of it in timed
 # samples, and a quick run's 6 rounds of five frameworks within 10 minutes (docs/validation.md)
+
+
+KEY_GROUPS = (r"32", r"(128)?", r"1024")  # a full run's batch sizes, each in processes of its own every round
+# (the unparametrised host matmul with 128): a user's process trains at one batch size, and one that ran
+# batch 1024 first ran Keras on PyTorch's batch 128 in glibc's other threshold state (docs/findings.md)
+
+
+def key_groups(opts: RunOptions) -> tuple[str, ...]:
+    """How a run's rounds split keys among processes: a quick run times one key (QUICK_KEYS, one
+    process); a full run of the throughput and baseline suites gives each batch size its own; a run that
+    selects the variants keeps one process for every key (their ratios to the default variant are paired
+    within the same process), so its batch sizes share one process."""
+    if opts.quick:
+        return ()
+    pattern = re.compile(paired_pattern(opts))
+    if any(pattern.search(name) for name in BENCHMARKS if name.startswith("variants.")):
+        return ()
+    return KEY_GROUPS
 
 
 def paired_pattern(opts: RunOptions) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,6 +70,8 @@ class FakeWorker:
 
     def ask(self, request):
         if request["op"] == "setup":
+            keys = re.compile(request.get("keys") or ".*")
+            self.jobs = [(key, t) for key, t in self.jobs if keys.fullmatch(key)]
             return {
                 "jobs": [
                     {

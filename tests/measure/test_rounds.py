@@ -236,3 +236,24 @@ def test_an_interrupt_just_after_the_last_round_keeps_every_round():
     r = run_rounds(arms("torch", "jax"), plan, {}, start=m.start, steal=steal, keep=lambda f: kept.append(len(f)))
     assert r.interrupted and sorted(set(r.frame["round"])) == [1, 2]
     assert kept == [2, 4]
+
+
+def test_each_key_group_gets_fresh_processes_of_its_own_every_round():
+    """A full run's batch sizes: each group of keys is staged and timed in processes that time nothing
+    else (a batch-1024 step run first changed the batch-128 one's malloc state), and every key is timed
+    once per round."""
+    m = Machine({("torch", "32"): 0.004, ("torch", "128"): 0.01, ("jax", "32"): 0.008, ("jax", "128"): 0.02})
+    started = []
+
+    def start(arm, bench, env):
+        worker = m.start(arm, bench, env)
+        started.append(worker)
+        return worker
+
+    plan = Plan(bench="x", min_rounds=2, max_rounds=2, sample_time=0.001, alternations=2, settle=0)
+    plan.key_groups = ("32", "(128)?")
+    frame = run_rounds(arms("torch", "jax"), plan, {}, start=start).frame
+    assert len(started) == 8  # 2 rounds x 2 groups x 2 arms
+    assert sorted({k for w in started for k, _ in w.jobs}) == ["128", "32"]
+    assert all(len(w.jobs) == 1 for w in started)  # one key per process
+    assert frame.groupby(["round", "arm", "key"]).size().eq(1).all() and len(frame) == 8

@@ -41,3 +41,13 @@ def test_run_measures_throughput_in_rounds_and_variants_only_in_a_full_run():
     narrowed = [n for n in names if re.search(paired_pattern(RunOptions(bench="TrainStep")), n)]
     assert full == names[:3] and quick == names[:2] and narrowed == names[:1]
     assert not re.match("^" + PAIRED, "cold_start.ColdStart.timeraw_cold_start")
+
+
+def test_a_full_runs_batch_sizes_each_get_processes_of_their_own_unless_variants_are_selected():
+    from bench.tasks.run import RunOptions
+    from bench.tasks.selection import KEY_GROUPS, key_groups
+
+    assert key_groups(RunOptions(quick=True)) == ()
+    assert key_groups(RunOptions(bench=r"^(throughput|baseline)\.")) == KEY_GROUPS
+    assert key_groups(RunOptions()) == ()  # the variants' ratios to their default are paired in one process
+    assert key_groups(RunOptions(bench="variants")) == ()
