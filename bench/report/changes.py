@@ -263,4 +263,5 @@ def newest_worse(changes: pd.DataFrame) -> pd.DataFrame:
     CI fails on."""
     if changes.empty:
         return changes
-    return changes[changes.newest & [worse(m, r) for m, r in zip(changes.metric, changes.ratio)]]
+    worse_way = pd.Series([worse(m, r) for m, r in zip(changes.metric, changes.ratio)], index=changes.index)
+    return changes[changes.newest.astype(bool) & worse_way]

@@ -220,14 +220,14 @@ def test_an_accuracy_drop_beyond_the_seed_spread_is_a_regression(tmp_path):
 
 
 def test_a_benchmark_gone_at_head_keeps_what_base_says_of_its_cell(tmp_path):
-    """No train-step results at head at all: each row is matched on the record's identity, and its
-    batch size (shown in the report) comes from base, the side that has the cell."""
+    """No train-step results at head at all (removed on purpose, --allow-gone): each row is matched on the
+    record's identity, and its batch size (shown in the report) comes from base, the side that has the cell."""
     res = tmp_path / "asv"
     write_results(res, "box", BASE, 1_700_000_000_000, base_values())
     head = base_values()
     del head["throughput.TrainStep.time_train_step"]
     write_results(res, "box", HEAD, 1_700_000_100_000, head)
-    out = report.compare(report.load_results(res), "box", BASE, HEAD, 0.10)
+    out = report.compare(report.load_results(res), "box", BASE, HEAD, 0.10, allow_gone="TrainStep")
     gone = out[out.metric == "train_step"]
     assert set(gone.verdict) == {"gone"} and list(gone.batch_size) == [128, 128, 128]
     assert "torch, cpu, batch 128" in report.render_regressions(out, "box", BASE, HEAD, 0.10)
