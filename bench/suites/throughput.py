@@ -1,8 +1,9 @@
 """Steady-state train-step and predict time on a batch already on the device (synchronized).
 
 Version 2: each framework's plain process (the C library's and the framework's defaults; version 1 ran
-the engine's workers with fixed glibc malloc thresholds), and predict timed in a process that has not
-trained (version 1 warmed it up with train steps and timed it beside the train step)."""
+the engine's workers with fixed glibc malloc thresholds), predict timed in a process that has not
+trained (version 1 warmed it up with train steps and timed it beside the train step), and in a full
+run each batch size in processes of its own (version 1 timed every batch size in one process)."""
 
 from bench.workload.harness import BATCH_SIZES, DEVICES, FRAMEWORKS, staged
 
