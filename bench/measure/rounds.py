@@ -255,9 +255,9 @@ def one_round(
     spent: Spent | None = None,
 ) -> list[Measurement]:
     """Fresh workers for every arm (staged a few at a time, the slowest first), then every benchmark
-    timed on all arms that have it, in alternating passes. A worker stages in two parts where its
-    benchmarks ask for it (worker.py: inference before anything trains in the process): the first part
-    is timed on every arm before the second is staged. With Plan.key_groups, each group of keys gets
+    timed on all arms that have it, in alternating passes. A worker stages in parts where its
+    benchmarks ask for it (worker.py: predict before anything trains in the process, the host matmul
+    last): each part is timed on every arm before the next is staged. With Plan.key_groups, each group of keys gets
     fresh workers of its own, in random order. `spent` gets where the time went."""
     spent = Spent() if spent is None else spent
     groups: list[str | None] = [*plan.key_groups] or [plan.keys]
@@ -293,11 +293,11 @@ def _processes(
         spent.reap()  # the previous round's processes have exited before any sample is taken
         sampler = Sampler(workers, plan.settle, spent)
         rows += _time_all(sampler, arm_of, order, jobs, plan, round_no, rng)
-        if later:  # the second part, staged only now: after the first part's samples in every process
+        while later:  # each next part, staged only now: after the samples of the parts before it
             began = time.monotonic()
-            rest, _ = _stage(later, plan, round_no, {"op": "setup_rest"}, workers, None, spent, rows)
+            part, later = _stage(later, plan, round_no, {"op": "setup_next"}, workers, None, spent, rows)
             spent.add("staging", time.monotonic() - began)
-            rows += _time_all(sampler, arm_of, order, rest, plan, round_no, rng)
+            rows += _time_all(sampler, arm_of, order, part, plan, round_no, rng)
     except BaseException:  # Ctrl-C or SIGTERM: no worker outlives the round
         for worker in workers.values():
             worker.close(interrupted=True)

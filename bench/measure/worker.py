@@ -7,14 +7,16 @@ nothing from the project itself (the revision may predate this file). It speaks 
 line: requests on stdin, replies on the stdout it had at start (the framework's own prints go to
 stderr). The process is the unit of replication: each compare round starts fresh ones.
 
-A process does what a user's process for the question does: the benchmarks whose class says
-`first_in_process = True` (inference: a user's predicting process has not trained) are staged and timed
-before anything else runs here; the others are staged only when the engine asks (`setup_rest`, "later"
-true), after those samples. With none of them selected, or only them, `setup` stages everything.
+A process does what a user's process for the question does, as far as one process can: its
+benchmarks are staged and timed in parts, in the order their classes declare (`process_order`, default
+1): predict (0: a user's predicting process has not trained), then the train step (1), the minimal
+loop (2: a second model trained in the process) and the host matmul (3: 16 MiB arrays that move glibc's
+malloc thresholds). `setup` stages the first part; each next part only when the engine asks
+(`setup_next`, while "later" is true), after the samples of the parts before it.
 
     {"op": "setup", "keys": REGEX?}      -> {"jobs": [{"job", "name", "param", "params", "status", ...}],
                                              "pid": P, "staged": {"import": s, "setup": s}, "later": B}
-    {"op": "setup_rest"}                   -> {"jobs": [...], "pid": P, "staged": {"setup": s}}
+    {"op": "setup_next"}                   -> {"jobs": [...], "pid": P, "staged": {"setup": s}, "later": B}
     {"op": "time", "job": J, "number": N} -> {"seconds": per-call time of one sample of N calls}
     {"op": "quit"}
 """
@@ -133,12 +135,11 @@ def declared(bench, name: str):
     return next((getattr(src, name) for src in getattr(bench, "_attr_sources", ()) if hasattr(src, name)), None)
 
 
-def split_first(jobs: list[Job]) -> tuple[list[Job], list[Job]]:
-    """(what is staged and timed first, what later): the jobs of `first_in_process` benchmarks first
-    when there are others too; otherwise everything at once."""
-    first = [j for j in jobs if declared(j.bench, "first_in_process")]
-    rest = [j for j in jobs if not declared(j.bench, "first_in_process")]
-    return (first, rest) if first and rest else (jobs, [])
+def parts(jobs: list[Job]) -> list[list[Job]]:
+    """The jobs in the parts they are staged and timed in: by their benchmark's `process_order` (default 1)."""
+    order = [declared(j.bench, "process_order") for j in jobs]
+    ranks = sorted({1 if o is None else int(o) for o in order})
+    return [[j for j, o in zip(jobs, order) if (1 if o is None else int(o)) == rank] for rank in ranks] or [[]]
 
 
 def stage(jobs: list[Job], part: list[Job], staged: dict, later: bool) -> dict:
@@ -153,6 +154,7 @@ def stage(jobs: list[Job], part: list[Job], staged: dict, later: bool) -> dict:
 
 def serve(args: argparse.Namespace, reply) -> None:
     jobs: list[Job] = []
+    pending: list[list[Job]] = []  # the parts not staged yet
     for line in sys.stdin:
         request = json.loads(line)
         op = request.get("op")
@@ -168,11 +170,11 @@ def serve(args: argparse.Namespace, reply) -> None:
             with contextlib.suppress(Exception):  # the framework's import, timed apart (a failure: the jobs say)
                 __import__("impls").load(args.framework)
             found = time.perf_counter()
-            first, rest = split_first(jobs)
-            reply(stage(jobs, first, {"import": found - began}, later=bool(rest)))
-        elif op == "setup_rest":
-            _, rest = split_first(jobs)
-            reply(stage(jobs, rest, {}, later=False))
+            pending = parts(jobs)
+            reply(stage(jobs, pending.pop(0), {"import": found - began}, later=bool(pending)))
+        elif op == "setup_next":
+            part = pending.pop(0) if pending else []
+            reply(stage(jobs, part, {}, later=bool(pending)))
         elif op == "time":
             job = jobs[request["job"]]
             try:

@@ -91,8 +91,9 @@ def table(found: Found) -> pd.DataFrame:
     setting whose library is missing says so in its column."""
     g = gains(found)
     skipped = found.meta.get("skipped") or {}
-    settings = [s for s in (found.meta.get("settings") or {}) if s not in g.setting.unique() and s in skipped]
-    columns = list(dict.fromkeys([*g.setting.unique(), *settings]))
+    shown = set(g.setting) | set(skipped)
+    declared = [s for s in (found.meta.get("settings") or {}) if s in shown]  # the search space's order
+    columns = list(dict.fromkeys([*declared, *g.setting.unique()]))
     rows = {}
     for framework in dict.fromkeys(found.rounds.framework):
         mine = g[g.framework == framework]

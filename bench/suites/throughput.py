@@ -33,7 +33,7 @@ class Predict(_Staged):
     """Forward pass only (logits), no gradient, in a process that has not trained (a user's inference
     process): the engine stages and times it before anything else in the process."""
 
-    first_in_process = True
+    process_order = 0  # staged and timed before anything else in its process (bench/measure/worker.py)
 
     def setup(self, framework, device, batch_size):
         self.run = staged(framework, device, batch_size, train=False)

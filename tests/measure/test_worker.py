@@ -115,13 +115,27 @@ USER_PROCESS = textwrap.dedent("""
             EVENTS.append("train setup")
 
         def time_train_step(self, framework, device, batch_size):
+            if "matmul setup" in EVENTS:
+                raise RuntimeError("train step sampled after the host matmul's arrays: " + ", ".join(EVENTS))
             EVENTS.append("train step")
+
+
+    class Matmul:
+        params = (["torch"], ["cpu"])
+        param_names = ["framework", "device"]
+        process_order = 3
+
+        def setup(self, framework, device):
+            EVENTS.append("matmul setup")
+
+        def time_matmul(self, framework, device):
+            pass
 
 
     class Predict:
         params = (["torch"], ["cpu"], [128])
         param_names = ["framework", "device", "batch_size"]
-        first_in_process = True
+        process_order = 0
 
         def setup(self, framework, device, batch_size):
             EVENTS.append("predict setup")
@@ -134,9 +148,9 @@ USER_PROCESS = textwrap.dedent("""
 
 
 def test_predict_is_sampled_in_a_process_that_never_trained(tmp_path):
-    """The engine's round over a real worker: the benchmark that declares first_in_process is staged and
-    timed before anything that trains is set up in the same process (its time call fails otherwise),
-    and the train step is still staged and timed afterwards in that process."""
+    """The engine's round over a real worker: each benchmark is staged and timed in the part its class
+    declares (`process_order`): predict before anything that trains is set up in the process, the train
+    step before the host matmul's arrays (their time calls fail otherwise), and every part is timed."""
     import random
 
     from bench.measure import rounds
@@ -154,3 +168,4 @@ def test_predict_is_sampled_in_a_process_that_never_trained(tmp_path):
     assert by_name["user.Predict.time_predict"].status == "ok", by_name["user.Predict.time_predict"].reason
     assert by_name["user.TrainStep.time_train_step"].status == "ok"
     assert len(by_name["user.TrainStep.time_train_step"].samples.split()) == 2
+    assert by_name["user.Matmul.time_matmul"].status == "ok"

@@ -241,3 +241,39 @@ def test_report_fails_the_gate_when_a_benchmark_stops_running_at_head_unless_all
     assert cli(*gate).returncode == 1
     allowed = cli(*gate, "--allow-gone", r"TrainStep")
     assert allowed.returncode == 0, allowed.stderr
+
+
+def test_a_paired_compare_across_a_version_bump_says_method_changed_and_passes():
+    """compare's two sides measured by different versions of a benchmark (a pull request that changes how
+    it is measured): 'method changed', no ratio verdict, the gate passes."""
+    from bench.measure import stats
+    from bench.store.record import Measurement, frame_of
+    from bench.tasks.compare import estimates
+
+    rows = [
+        Measurement(side, "torch", "cpu", "throughput.TrainStep.time_train_step", 0, "torch, cpu, 128", "128", r,
+                    value=0.01 * (1.3 if side == "head" else 1.0), samples="0.01 0.01", version=version)
+        for side, version in (("base", "1"), ("head", "2"))
+        for r in range(1, 7)
+    ]  # fmt: skip
+    out = estimates(frame_of(rows), 0.03, 0.95)
+    assert list(out.verdict) == [stats.METHOD_CHANGED] and "1 -> 2" in out.reason.iloc[0]
+    assert not stats.gate_fails(out.verdict)
+
+
+def test_results_an_engine_with_fixed_malloc_thresholds_took_read_as_that_method(tmp_path):
+    import json
+
+    res = tmp_path / "results" / "asv"
+    grid = [["'torch'"], ["'cpu'"], ["128"]]
+    write_results(res, "box", BASE, 1_700_000_000_000, {
+        "throughput.TrainStep.time_train_step": (grid, [0.01], [None]),
+        "cold_start.ColdStart.timeraw_cold_start": (grid, [2.0], [None]),
+    })  # fmt: skip
+    meta = tmp_path / "results" / "meta" / "box"
+    meta.mkdir(parents=True)
+    fixed = {"MALLOC_MMAP_THRESHOLD_": "33554432"}
+    (meta / f"{BASE[:8]}.json").write_text(json.dumps({"machine": "box", "commit": BASE, "worker_allocator": fixed}))
+    frame = report.load_results(res).set_index("benchmark")
+    assert frame.loc["throughput.TrainStep.time_train_step", "version"] == "1+fixed-malloc"
+    assert frame.loc["cold_start.ColdStart.timeraw_cold_start", "version"] == "1"  # asv's own processes: defaults
