@@ -120,7 +120,7 @@ def load_results(
 
     frame = attach(frame, results_dir)
     frame.attrs["skipped_files"] = corrupt.skipped
-    frame.attrs["selected"] = {key: _selection(m) for key, m in meta.items()}  # (machine, commit) -> what it asked
+    frame.attrs["selected"] = {run_key(*key): _selection(m) for key, m in meta.items()}  # what each run asked for
     return frame
 
 
@@ -273,6 +273,11 @@ def method(version: str | None, meta: dict, known) -> str | None:
     if version is None or not fixed or not (known and known.paired):
         return version
     return f"{version}{OLD_ENGINE_ALLOCATOR}"
+
+
+def run_key(machine: str, commit: str) -> str:
+    """A run's key in frame.attrs (text: attrs travel into parquet's metadata as JSON)."""
+    return f"{machine}@{commit}"
 
 
 def _selection(meta: dict) -> dict | None:

@@ -13,7 +13,7 @@ import pandas as pd
 from bench.core.repo import commit_of
 from bench.core.text import md_table, md_text
 from bench.measure import stats
-from bench.report.load import ReportError, _merge_env, label
+from bench.report.load import ReportError, _merge_env, label, run_key
 from bench.store.record import IDENTITY
 from bench.workload.benchmarks import BENCHMARKS, METRICS
 
@@ -91,7 +91,7 @@ def compare(
     failed from the statuses.
     """
     keys = list(IDENTITY)
-    chosen = (frame.attrs.get("selected") or {}).get((machine, head))  # what head's run asked for
+    chosen = (frame.attrs.get("selected") or {}).get(run_key(machine, head))  # what head's run asked for
     mine = frame[frame.machine == machine]
     if bench:  # only what was asked for (asv's --bench regex, matched on the benchmark name)
         mine = mine[mine.benchmark.str.contains(bench, regex=True)]
