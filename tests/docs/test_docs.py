@@ -64,7 +64,8 @@ def committed_results(into: Path) -> Path:
 def test_the_readme_table_is_what_the_stored_results_render(tmp_path):
     text = (ROOT / "README.md").read_text()
     shown = text.split(README_START, 1)[1].split(README_END, 1)[0].strip()
-    rendered = report.readme_table(report.load_results(committed_results(tmp_path)))
+    results = committed_results(tmp_path)
+    rendered = report.readme_table(report.load_results(results), report.load_settings(ROOT / "results"))
     assert rendered is not None and shown == rendered.strip(), (
         "README block differs: `seqmnist-bench report` rewrites it"
     )
@@ -74,7 +75,7 @@ def test_the_committed_tables_are_what_the_committed_results_render(tmp_path):
     """Behaviour pinned: every machine's comparison and variants tables (results/report/latest.md) as the
     code renders them from the committed results; a change to a table is a change to this file too."""
     frame = report.load_results(committed_results(tmp_path / "in"))
-    paths, _ = report.write_latest(frame, tmp_path / "out")
+    paths, _ = report.write_latest(frame, tmp_path / "out", report.load_settings(ROOT / "results"))
     committed = (ROOT / "results" / "report" / "latest.md").read_text()
     assert paths[0].read_text() == committed, "latest.md differs: `seqmnist-bench report` rewrites it"
 

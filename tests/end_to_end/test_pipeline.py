@@ -110,7 +110,10 @@ def test_quick_run_stores_positive_values_and_na_for_skips(clone):
     meta = json.loads((repo / "results" / "meta" / MACHINE / f"{head[:8]}.json").read_text())
     assert meta["frameworks"]["torch"]["version"].startswith("2.13")
     assert meta["host"]["threads"] == 1
-    assert meta["closed_division"] == {"dropped": []}  # plain processes: nothing set here to drop
+    from bench.measure.rounds import stabilizers
+
+    dropped = meta["closed_division"]["dropped"]  # plain processes: what this environment set, left out
+    assert isinstance(dropped, list) and stabilizers(dict.fromkeys(dropped, "")) == dropped
     assert meta["fingerprint"]["id"] and meta["fingerprint"]["cpu_count"] >= 1
     assert (repo / "results" / "meta" / MACHINE / "fingerprint.json").is_file()
     # asv rewrote its benchmarks.json with the quick run's parameters (1 epoch): the published one is put back
