@@ -135,7 +135,8 @@ def sentences(found: Found) -> list[str]:
 
 def section(found: Found) -> Section:
     """The page's and latest.md's table of one machine's newest settings run, with how to read it."""
-    rounds = int(gains(found).rounds.max()) if len(gains(found)) else 0
+    g = gains(found)
+    rounds = int(g.rounds.max()) if len(g) else 0
     note = (
         f"Measured at `{found.commit[:8]}`, {rounds} paired rounds per framework: in each round the framework's plain "
         "process (the closed row: glibc's malloc with its defaults) and one fresh process per setting, all alive "

@@ -184,6 +184,21 @@ def test_one_stored_commit_gets_a_sentence_not_an_empty_history_plot(tmp_path):
     assert [p.name for p in report.plot_history(report.load_results(res2), out)] == ["history_box_cpu.png"]
 
 
+def _stepped_history(tmp_path, bump: bool):
+    """Eight commits, every framework 20% slower from the fifth; with `bump`, the benchmark's version goes
+    1 -> 2 there too. (The loaded frame, the commits.)"""
+    res = tmp_path / "results" / "asv"
+    commits = [f"{i:x}" * 40 for i in range(1, 9)]
+    for i, commit in enumerate(commits):
+        values = [s * (1.2 if i >= 4 else 1.0) for s in (0.010, 0.020, 0.015)]
+        write_results(
+            res, "box", commit, 1_700_000_000_000 + i * 3_600_000,
+            {"throughput.TrainStep.time_train_step": (FW, values, [(v * 0.99, v * 1.01) for v in values])},
+            version="2" if bump and i >= 4 else "1",
+        )  # fmt: skip
+    return report.load_results(res), commits
+
+
 def test_a_step_at_a_change_of_method_is_no_change_point_and_no_verdict(tmp_path, monkeypatch):
     """Eight commits, the benchmark's version bumped at the fifth, every framework 20% slower from there:
     no change point, the verdict across the bump is "method changed" (no gate fails), and the history
@@ -192,16 +207,7 @@ def test_a_step_at_a_change_of_method_is_no_change_point_and_no_verdict(tmp_path
     from bench.report.changes import change_points, method_breaks
     from bench.report.verdicts import compare, gate_status
 
-    res = tmp_path / "results" / "asv"
-    commits = [f"{i:x}" * 40 for i in range(1, 9)]
-    for i, commit in enumerate(commits):
-        values = [s * (1.2 if i >= 4 else 1.0) for s in (0.010, 0.020, 0.015)]
-        write_results(
-            res, "box", commit, 1_700_000_000_000 + i * 3_600_000,
-            {"throughput.TrainStep.time_train_step": (FW, values, [(v * 0.99, v * 1.01) for v in values])},
-            version="2" if i >= 4 else "1",
-        )  # fmt: skip
-    frame = report.load_results(res)
+    frame, commits = _stepped_history(tmp_path, bump=True)
     assert change_points(frame).empty
     breaks = method_breaks(frame)
     assert set(breaks.after) == {commits[4]} and set(breaks.old_version) == {"1"} and len(breaks) == 3
@@ -221,15 +227,8 @@ def test_without_the_version_the_same_step_is_a_change_point(tmp_path):
     """The control: the same series, one version throughout, is a step at the fifth commit."""
     from bench.report.changes import change_points
 
-    res = tmp_path / "results" / "asv"
-    commits = [f"{i:x}" * 40 for i in range(1, 9)]
-    for i, commit in enumerate(commits):
-        values = [s * (1.2 if i >= 4 else 1.0) for s in (0.010, 0.020, 0.015)]
-        write_results(
-            res, "box", commit, 1_700_000_000_000 + i * 3_600_000,
-            {"throughput.TrainStep.time_train_step": (FW, values, [(v * 0.99, v * 1.01) for v in values])},
-        )  # fmt: skip
-    assert set(change_points(report.load_results(res)).after) == {commits[4]}
+    frame, commits = _stepped_history(tmp_path, bump=False)
+    assert set(change_points(frame).after) == {commits[4]}
 
 
 def test_the_noise_read_back_from_asvs_99pct_intervals_is_the_truth():
