@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from bench import report
 
 COLUMNS = [
@@ -178,3 +180,20 @@ def round_row(framework: str, benchmark: str, key: str, round_no: int, samples: 
         "status": "ok",
         "reason": "",
     }
+
+
+def stores_agree(results: Path, machine: str, commit: str) -> None:
+    """The two stores of a commit's paired rounds say the same: every ok row of the rounds file is one
+    sample of its benchmark and parameters in the asv results, in round order, and nothing more."""
+    from asv.results import iter_results_for_machine_and_hash
+
+    from bench.store import rounds_file
+
+    frame = rounds_file.load_for(results, machine, commit)
+    assert frame is not None, "no rounds file"
+    frame = frame[(frame.status == "ok") & (frame.benchmark != "(worker)")]
+    (res,) = list(iter_results_for_machine_and_hash(str(results), machine, commit))
+    for (bench, param), group in frame.groupby(["benchmark", "param"]):
+        stored = res.get_result_samples(bench, res.get_result_params(bench))[int(param)]
+        want = [float(v) for v in group.sort_values("round").value]
+        assert stored == pytest.approx(want), f"{bench} [{param}]: asv {stored} != rounds {want}"

@@ -19,8 +19,6 @@ from impls import DEVICES, FRAMEWORKS
 from impls.config import ACCURACY_SEEDS, EPOCHS, QUICK_EPOCHS, SEQUENCE_EPOCHS
 from impls.threads import usable_cores
 
-MIN_ROUNDS = 6  # bench.measure.stats.MIN_ROUNDS (not imported here: the CLI starts without numpy)
-
 EPILOG = """examples:
   seqmnist-bench train --framework torch --epochs 5 --data-dir ../shared/data/mnist
   seqmnist-bench run --quick
@@ -266,7 +264,7 @@ def paired_options(args: argparse.Namespace, **extra):
 
 
 def host(args: argparse.Namespace, root, claim: bool = True) -> tuple[str, dict]:
-    """(machine key, fingerprint) for results measured here (runner.identify_host, as `run`); with
+    """(machine key, fingerprint) for results measured here (bench.tasks.host.identify_host, as `run`); with
     `claim` false nothing is stored (the command claims the key when it stores results)."""
 
     key, fp, _ = identify_host(root, args.machine, args.threads, log=lambda m: print(m, file=sys.stderr), claim=claim)

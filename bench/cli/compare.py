@@ -6,7 +6,6 @@ import argparse
 import sys
 
 from bench.cli.args import (
-    MIN_ROUNDS,
     add_paired_args,
     host,
     paired_options,
@@ -14,6 +13,7 @@ from bench.cli.args import (
     positive_float,
     regex,
 )
+from bench.measure.stats import MIN_ROUNDS
 from bench.store.lock import Lock
 from bench.tasks import compare, noise
 

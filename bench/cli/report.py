@@ -61,19 +61,23 @@ def cmd_report(args: argparse.Namespace) -> int:
     results, out, readme = report_paths(args)
     if not results.is_dir():
         raise UsageError(f"no asv results under {results} (no such folder): run `seqmnist-bench run` first")
+    # every stored file is read before anything is written: an unreadable one is exit 2 with nothing
+    # written, or with --skip-corrupt, skipped (named on the page; the README then stays as it was)
     frame = report.load_results(results, skip_corrupt=args.skip_corrupt)
-    skipped = frame.attrs.get("skipped_files", [])
     if frame.empty:
         raise UsageError(f"no asv results under {results}: run `seqmnist-bench run` first")
+    corrupt = report.Corrupt(args.skip_corrupt)
+    found_settings = report.load_settings(results.parent, corrupt)
+    profiles = report.load_profiles(results.parent, corrupt)
+    fingerprints = report.load_hosts(results.parents[1], frame.machine.unique(), corrupt)
+    skipped = frame.attrs.get("skipped_files", []) + corrupt.skipped
     if args.machine:
         args.machine = _machine_key(frame, args.machine)
     revisions = _revisions(frame, args)  # bad --base/--head/--machine: refused before anything is written
     written = report.export_tidy(frame, out)
-    found_settings = report.load_settings(results.parent)
     latest, readme_md = report.write_latest(frame, out, found_settings)
     written += latest
     changes = report.change_points(frame)
-    profiles = report.load_profiles(results.parent)
     if not args.no_plots:
         written += (
             report.plot_answer(frame, out)
@@ -96,7 +100,6 @@ def cmd_report(args: argparse.Namespace) -> int:
     print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)
     status = regression_gate(frame, args, revisions, out)
     status = max(status, change_point_gate(changes, args))
-    fingerprints = report.load_hosts(results.parents[1], frame.machine.unique())
     page = report.write_page(
         frame,
         out,

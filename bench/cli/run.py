@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bench.cli.args import MIN_ROUNDS, add_measure_args, non_negative, positive, positive_float
+from bench.cli.args import add_measure_args, non_negative, positive, positive_float
+from bench.core.errors import RunError
 from bench.measure.estimate import CELL_TARGET, RATIO_TARGET
+from bench.measure.stats import MIN_ROUNDS
 from bench.report import latest_tables, load_results
 from bench.store import layout
 from bench.tasks.run import RunOptions, run_suite
@@ -84,7 +86,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             budget=args.budget,
         )
     )
-    _print_summary_table(summary.root, summary.machine)
+    try:
+        _print_summary_table(summary.root, summary.machine)
+    except RunError as exc:  # what was measured is stored: the table is not what decides the exit
+        print(f"warning: the summary table cannot be shown: {exc}", file=sys.stderr)
     if summary.chunks_failed:
         print(f"some benchmarks failed in: {', '.join(summary.chunks_failed)} (see asv output above)", file=sys.stderr)
     if summary.interrupted:
@@ -95,7 +100,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _print_summary_table(root, machine: str) -> None:
     """The comparison table of the newest results on `machine` (the report's summary)."""
 
-    frame = load_results(layout.asv_dir(root))
+    frame = load_results(layout.asv_dir(root), machine=machine)  # another machine's files never decide the exit
     for key, table in latest_tables(frame, machine=machine).items():
         print(f"\n## {key}\n")
         print(table)

@@ -1,27 +1,54 @@
-"""Child process groups: run a command in a session of its own and, on an interrupt, stop every process
-it started (asv puts each benchmark process in a process group of its own, so the session is the unit)."""
+"""Child processes that never outlive the command: a worker dies with its parent (Linux
+PR_SET_PDEATHSIG), and a command run in a session of its own (asv, whose benchmark processes are no
+children of ours) is stopped as a whole on an interrupt, or by a guard process when the command is
+killed outright (SIGKILL, an out-of-memory kill)."""
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 from bench.core import scratch
 
+_PR_SET_PDEATHSIG = 1
+try:  # loaded here, in the parent: a forked child must not open a library before it execs
+    _LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+except OSError:
+    _LIBC = None
 
-def run_group(cmd: list[str], root: Path, env: dict, quiet: bool = False) -> int:
-    """Run `cmd` in its own process group with a private TMPDIR; on an interrupt stop the whole group
-    (asv, its benchmark processes, accuracy jobs), remove the TMPDIR, and re-raise."""
+
+def die_with_parent() -> None:
+    """Popen's preexec_fn: the child gets SIGKILL when the process that started it ends, however it ends
+    (Linux); elsewhere nothing. A parent gone before the call is caught by the parent id changing."""
+    parent = os.getppid()
+    if _LIBC is not None:
+        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def run_group(cmd: list[str], root: Path, env: dict, quiet: bool = False, restore: Path | None = None) -> int:
+    """Run `cmd` in a session of its own with a private TMPDIR; on an interrupt stop the whole session
+    (asv, its benchmark processes, accuracy jobs), remove the TMPDIR, and re-raise. A guard process stops
+    the session, removes the folder and puts `restore` back as it was before (a tracked file the command
+    rewrites) if this process dies without doing so."""
 
     tmp = scratch.make("asv")
+    copy = None
+    if restore is not None and restore.is_file():
+        copy = tmp.parent / f"{tmp.name}.restore"
+        shutil.copyfile(restore, copy)
     proc = subprocess.Popen(
         cmd, cwd=root, env=dict(env, TMPDIR=tmp), start_new_session=True, stdout=subprocess.DEVNULL if quiet else None
     )
+    guard = _guard(proc.pid, tmp, [str(restore), str(copy)] if copy else [])
     try:
         return proc.wait()
     except BaseException:
@@ -29,25 +56,80 @@ def run_group(cmd: list[str], root: Path, env: dict, quiet: bool = False) -> int
         raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        _release(guard)
+        if copy is not None:
+            copy.unlink(missing_ok=True)
+
+
+def _guard(sid: int, tmp: Path, restore: list[str]) -> subprocess.Popen | None:
+    """A process that waits for the end of its stdin (this process's end of the pipe closes when it ends,
+    however it ends); unless told "done" first, it then stops session `sid`, removes `tmp` and copies
+    `restore`'s saved copy back. In a session of its own: a Ctrl-C at the terminal does not reach it."""
+    with contextlib.suppress(OSError):
+        return subprocess.Popen(
+            [sys.executable, str(Path(__file__).with_name("guard.py")), str(sid), str(tmp), *restore],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    return None
+
+
+def _release(guard: subprocess.Popen | None) -> None:
+    """The command ended here, its session stopped: tell the guard so, and let it quit."""
+    if guard is None:
+        return
+    with contextlib.suppress(OSError):
+        guard.stdin.write(b"done\n")  # type: ignore[union-attr]
+        guard.stdin.close()  # type: ignore[union-attr]
+    try:
+        guard.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        guard.kill()
+        guard.wait()
 
 
 def stop_group(proc: subprocess.Popen, signal) -> None:
-    """SIGTERM to every process of `proc`'s session, SIGKILL after 5 s for what is left. The session, not
+    """SIGTERM to every process of `proc`'s session, SIGKILL after 5 s for what is left."""
+    stop_session(proc.pid, signal, lambda: proc.poll() is None)
+
+
+def stop_session(sid: int, signal, leader_alive=None) -> None:
+    """SIGTERM to every process of session `sid`, SIGKILL after 5 s for what is left. The session, not
     the process group: asv puts each benchmark process (and the accuracy jobs its setup_cache starts)
     in a process group of its own."""
+    alive = leader_alive or (lambda: _exists(sid))
     for sig, wait in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
-        members = session_members(proc.pid)
+        members = session_members(sid)
         if members is None:  # no /proc: the group is what can be reached
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, sig)
-        for pid in (members or []) + ([proc.pid] if proc.poll() is None else []):
-            with contextlib.suppress(ProcessLookupError):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(sid, sig)
+        for pid in (members or []) + ([sid] if alive() else []):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, sig)
         end = time.monotonic() + wait
         while time.monotonic() < end:
-            if proc.poll() is not None and not session_members(proc.pid):
+            if not alive() and not session_members(sid):
                 return
             time.sleep(0.1)
+
+
+def _exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return not _zombie(pid)
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False
 
 
 def session_members(sid: int) -> list[int] | None:

@@ -48,8 +48,27 @@ def git_try(root: Path | None, *args: str) -> str | None:
 
 
 def commit_of(root: Path | None, rev: str) -> str | None:
-    """The commit a revision (hash, branch, tag, HEAD~1) names in `root`'s repository; None for none."""
-    return git_try(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
+    """The commit a revision (hash, branch, tag, HEAD~1) names in `root`'s repository; None for none.
+    RunError when the name is both a branch and a tag (or a remote branch) for different commits: git
+    would pick one silently."""
+    commit = git_try(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
+    if commit and not rev.startswith("refs/"):
+        named = {
+            ref: target
+            for ref in (f"refs/heads/{rev}", f"refs/tags/{rev}", f"refs/remotes/{rev}")
+            if (target := git_try(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"))
+        }
+        if len(set(named.values())) > 1:
+            raise RunError(
+                f"{rev!r} is ambiguous: "
+                + ", ".join(f"{r} is {c[:8]}" for r, c in named.items())
+                + "; name one (e.g. heads/"
+                + rev
+                + " or tags/"
+                + rev
+                + ")"
+            )
+    return commit
 
 
 def git_bytes(root: Path, *args: str) -> bytes:

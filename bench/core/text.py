@@ -15,8 +15,9 @@ def scrub_paths(text: str) -> str:
 
 def md_text(text) -> str:
     """Text from outside (an exception message, a machine, framework or benchmark name) made inert in
-    Markdown: one line, no raw HTML (every < an entity), no table break ('|'), code span or inline link."""
-    return _inert(" ".join(str(text).split()))
+    Markdown: one line, no raw HTML (every < an entity), no table break ('|'), code span or inline link,
+    and no control character (shown as its escape: a table printed to a terminal sends it none)."""
+    return _inert(one_line(" ".join(str(text).split())))
 
 
 def _inert(text: str) -> str:
@@ -28,7 +29,7 @@ def md_note(text) -> str:
     """A line of the tool's own text for Markdown: its `code spans` kept as code, everything else
     made inert as md_text makes it (no raw backticks shown where a code span was meant), the spaces
     around a code span kept."""
-    parts = re.split(r"`([^`]+)`", " ".join(str(text).split()))
+    parts = re.split(r"`([^`]+)`", one_line(" ".join(str(text).split())))
     return "".join(f"`{part}`" if i % 2 else _inert(part) for i, part in enumerate(parts))
 
 

@@ -9,6 +9,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bench.core.processes import die_with_parent
+
 WORKER = Path(__file__).with_name("worker.py")
 
 
@@ -34,7 +36,13 @@ class Worker:
             device,
         ]
         self.proc = subprocess.Popen(
-            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True, env=env
+            cmd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            text=True,
+            env=env,
+            preexec_fn=die_with_parent,  # a killed run leaves no worker behind
         )
 
     def fileno(self) -> int:

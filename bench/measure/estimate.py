@@ -285,6 +285,21 @@ def between_runs(runs: list[pd.DataFrame], reference: str, confidence: float = 0
     return {"tau": tau, "pairs": len(d), "ratios": len(tables[0]), "agreed": share(0.0)}
 
 
+def answer(frame: pd.DataFrame, reference: str, tau: float = 0.0, key: str = "128") -> pd.DataFrame:
+    """The rounds so far as the answer: each arm's throughput over the reference's at batch `key`, per
+    throughput benchmark (columns by class name), as published ("0.85x [0.80, 0.91]"; "[too few rounds]"
+    where the rounds cannot bound it yet). Empty where nothing pairs yet."""
+    table = ratios(frame, reference)
+    table = table[(table.key == key) & table.benchmark.str.startswith("throughput.")]
+    cells: dict[str, dict[str, str]] = {}
+    for r in table.itertuples():
+        speed, low, high = published(r.ratio, r.low, r.high, tau)
+        bound = low > 0 and math.isfinite(high)
+        text = f"{speed:.2f}x " + (f"[{low:.2f}, {high:.2f}]" if bound else "[too few rounds]")
+        cells.setdefault(r.benchmark.split(".")[1], {})[r.arm.split(":")[0]] = text
+    return pd.DataFrame(cells).fillna("")
+
+
 def published(ratio: float, low: float, high: float, tau: float) -> tuple[float, float, float]:
     """A time ratio to the reference with its interval as the page publishes it: widened by the
     machine's run-to-run log sd `tau`, then as throughput (inverted). The stop rule judges the same. An

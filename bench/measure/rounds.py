@@ -31,7 +31,7 @@ import pandas as pd
 
 from bench.measure import stats
 from bench.measure.client import Worker, WorkerError
-from bench.measure.sampler import Sampler, Spent, WorkerLike, host_steal
+from bench.measure.sampler import Sampler, Spent, WorkerLike, busy_rounds, host_steal, outside_cpu
 from bench.store.record import Measurement, frame_of, key_of, params_of
 from impls.threads import usable_cores
 
@@ -69,6 +69,8 @@ class Plan:
     # two of this arm's (R A R B R ...), so each ratio is paired with the reference next to it in time
     settle: float = 0.05  # before a sample, wait (at most this long) until the previous arm's process is
     # idle; 0: no wait (only to measure the carry-over it prevents)
+    stage_timeout: float = 900.0  # seconds a worker may take to stage (import, build, compile) in round 1;
+    # later, STAGE_MARGIN times the longest its framework took before (at least MIN_STAGE_LIMIT), never more
     stage_at_once: int = 0  # workers staging (import, build, compile) at the same time; 0: one per core
     # this process may use (more only contend for them; docs/validation.md, "Staging")
 
@@ -87,6 +89,9 @@ class Rounds:
     # setup seconds, summed over rounds (they stage side by side: these overlap in wall time)
     steal: dict[int, float] = field(default_factory=dict)  # round -> the host's steal seconds during it
     # (empty where the kernel does not say): time the VM's CPUs lost to the hypervisor
+    outside: dict[int, float] = field(default_factory=dict)  # round -> CPU seconds processes outside the run
+    # used during it (sampler.outside_cpu; empty where the kernel does not say)
+    walls: dict[int, float] = field(default_factory=dict)  # round -> its wall seconds
 
     @property
     def efficiency(self) -> float:
@@ -134,6 +139,7 @@ def run_rounds(
     log: Callable[[str], None] = lambda m: None,
     steal: Callable[[], float | None] = host_steal,
     keep: Callable[[pd.DataFrame], None] | None = None,
+    outside: Callable[[], float | None] = outside_cpu,
 ) -> Rounds:
     """Rounds until `check` (called from min_rounds on) gives a reason to stop, the budget or
     max_rounds ends, or too few arms still run. Arms with nothing that ran in round 1 are dropped.
@@ -145,13 +151,17 @@ def run_rounds(
     started = time.monotonic()
     spent = Spent()  # every round's time, summed; it carries the last round's workers, still exiting
     stolen: dict[int, float] = {}  # round -> the host's steal seconds during it
+    clock = _Clock(steal, outside)
 
     def result(stopped: str, interrupted: bool = False) -> Rounds:
         wall, names = time.monotonic() - started, [a.name for a in arms]
-        return Rounds(frame_of(rows), wall, stopped, names, interrupted, spent.totals(), spent.staged, stolen)
+        return Rounds(
+            frame_of(rows), wall, stopped, names, interrupted, spent.totals(), spent.staged, stolen,
+            clock.outside, clock.walls,
+        )  # fmt: skip
 
     try:
-        stopped = _rounds(arms, plan, env, check, start, log, steal, keep, rng, rows, spent, stolen, started)
+        stopped = _rounds(arms, plan, env, check, start, log, clock, keep, rng, rows, spent, stolen, started)
         spent.reap()
     except KeyboardInterrupt:
         spent.reap(interrupted=True)
@@ -168,7 +178,7 @@ def _rounds(
     check: Callable[[pd.DataFrame, int], str | None] | None,
     start: Starter,
     log: Callable[[str], None],
-    steal: Callable[[], float | None],
+    clock: _Clock,
     keep: Callable[[pd.DataFrame], None] | None,
     rng: random.Random,
     rows: list[Measurement],
@@ -179,14 +189,13 @@ def _rounds(
     """The rounds themselves (run_rounds' loop): rows, spent and stolen filled in place; why they stopped."""
     active = list(arms)
     for round_no in range(1, plan.max_rounds + 1):
-        round_start, so_far, steal_before = time.monotonic(), dict(spent.phases), steal()
+        round_start, so_far = time.monotonic(), dict(spent.phases)
+        clock.start()
         done = one_round(active, plan, env, round_no, rng, start, spent)
         rows += done  # only a whole round: an interrupt inside it leaves `rows` as it was
         if keep is not None:
             keep(frame_of(rows))
-        steal_after = steal()
-        if steal_before is not None and steal_after is not None:
-            stolen[round_no] = steal_after - steal_before
+        clock.stop(round_no, stolen)
         this_round = {k: v - so_far.get(k, 0.0) for k, v in spent.phases.items()}
         frame = frame_of(rows)
         if round_no == 1:
@@ -201,6 +210,11 @@ def _rounds(
             f"{this_round.get('sampling', 0):.0f} s of {time.monotonic() - round_start:.0f} s"
             + (f"; host steal {stolen[round_no]:.1f} s" if round_no in stolen else "")
             + ")"
+            + (
+                f"; other processes used {clock.outside[round_no]:.1f} CPU-s: this round ran beside other work"
+                if round_no in busy_rounds(clock.outside, clock.walls)
+                else ""
+            )
         )
         if round_no < plan.min_rounds:
             log(said)
@@ -212,6 +226,26 @@ def _rounds(
         if elapsed + (time.monotonic() - round_start) > plan.budget:
             return f"time budget of {plan.budget:.0f} s spent after {round_no} rounds"
     return f"{plan.max_rounds} rounds (the most allowed)"
+
+
+class _Clock:
+    """Each round's wall time, the host's steal during it and the CPU time processes outside the run used."""
+
+    def __init__(self, steal: Callable[[], float | None], outside: Callable[[], float | None]):
+        self.steal, self.read_outside = steal, outside
+        self.outside: dict[int, float] = {}
+        self.walls: dict[int, float] = {}
+
+    def start(self) -> None:
+        self.began, self.steal_before, self.outside_before = time.monotonic(), self.steal(), self.read_outside()
+
+    def stop(self, round_no: int, stolen: dict[int, float]) -> None:
+        steal_after, outside_after = self.steal(), self.read_outside()
+        self.walls[round_no] = time.monotonic() - self.began
+        if self.steal_before is not None and steal_after is not None:
+            stolen[round_no] = steal_after - self.steal_before
+        if self.outside_before is not None and outside_after is not None:
+            self.outside[round_no] = max(0.0, outside_after - self.outside_before)
 
 
 def _first_reasons(frame: pd.DataFrame) -> str:
@@ -235,14 +269,30 @@ def staging_order(arms: list[Arm], staged: dict[str, dict[str, float]], rng: ran
     return sorted(order, key=lambda a: -sum(staged.get(a.name, {}).values()))
 
 
-def first_replied(staging: list[Arm], workers: dict[str, WorkerLike]) -> Arm:
-    """The first of the staging arms whose worker has replied (select() on their pipes), or the first
-    started where a worker has no pipe to wait on (the tests' fakes reply when asked)."""
+STAGE_MARGIN = 5.0  # a worker stuck while staging is given up after this many times its framework's slowest
+MIN_STAGE_LIMIT = 60.0  # staging so far, and never sooner than this (a slow spell of the machine is no hang)
+
+
+def stage_limit(arm: Arm, plan: Plan, spent: Spent) -> float:
+    """How long `arm`'s worker may take to reply to a staging request: Plan.stage_timeout until its
+    framework has staged once, then STAGE_MARGIN times its slowest staging so far (at least
+    MIN_STAGE_LIMIT), never more than Plan.stage_timeout. A hung import fails its row, not the run."""
+    seen = spent.slowest_stage.get(arm.name)
+    if seen is None:
+        return plan.stage_timeout
+    return min(plan.stage_timeout, max(MIN_STAGE_LIMIT, STAGE_MARGIN * seen))
+
+
+def first_replied(staging: list[Arm], workers: dict[str, WorkerLike], deadlines: dict[str, float]) -> Arm:
+    """The first of the staging arms whose worker has replied (select() on their pipes), or, when none
+    replies before the earliest deadline, the arm whose deadline that is; the first started where a
+    worker has no pipe to wait on (the tests' fakes reply when asked)."""
     waiting: list[Any] = [workers[a.name] for a in staging]  # select() takes anything with fileno()
     if not all(hasattr(w, "fileno") for w in waiting):
         return staging[0]
-    ready, _, _ = select.select(waiting, [], [], 900)
-    return next((a for a, w in zip(staging, waiting) if w in ready), staging[0])  # none: receive() says
+    due = min(staging, key=lambda a: deadlines[a.name])
+    ready, _, _ = select.select(waiting, [], [], max(0.0, deadlines[due.name] - time.monotonic()))
+    return next((a for a, w in zip(staging, waiting) if w in ready), due)  # none: its receive() times out
 
 
 def one_round(
@@ -326,17 +376,23 @@ def _stage(
     at_once = plan.stage_at_once or usable_cores()
     jobs: dict[str, list[dict]] = {}
     later: list[Arm] = []
+    sent: dict[str, float] = {}
+    deadlines: dict[str, float] = {}
     while queue or staging:
         while queue and len(staging) < at_once:  # a free core: the next worker starts staging
             arm = queue.pop(0)
+            sent[arm.name] = time.monotonic()
+            deadlines[arm.name] = sent[arm.name] + stage_limit(arm, plan, spent)
             if start is not None:
                 workers[arm.name] = start(arm)
             workers[arm.name].send(request)
             staging.append(arm)
-        arm = first_replied(staging, workers)
+        arm = first_replied(staging, workers, deadlines)
         staging.remove(arm)
         try:
-            reply = workers[arm.name].receive()
+            reply = workers[arm.name].receive(timeout=max(0.0, deadlines[arm.name] - time.monotonic()))
+            took = time.monotonic() - sent[arm.name]
+            spent.slowest_stage[arm.name] = max(took, spent.slowest_stage.get(arm.name, 0.0))
             jobs[arm.name] = reply["jobs"]
             spent.add_staged(arm.name, reply.get("staged") or {})
             if reply.get("later"):

@@ -9,6 +9,51 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 PHASES = ("staging", "calibrating", "sampling", "settling", "closing")  # where a round's wall time goes
+BUSY_SHARE = 0.10  # a round in which processes outside the run used more CPU than this share of one core,
+# averaged over the round, ran beside other work: it is named (pyperf's system checks warn the same way)
+
+
+def outside_cpu() -> float | None:
+    """CPU seconds this machine's processes have used since boot (/proc/stat: user, nice, system, irq,
+    softirq; steal apart) less this process's and its children's, live or reaped: what work outside the
+    run took. None where the kernel does not say. The difference over a round is that round's outside use."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:8]]
+        busy = fields[0] + fields[1] + fields[2] + fields[5] + fields[6]
+        own = _ticks(os.getpid(), children=True) + sum(_ticks(pid, children=True) for pid in _children())
+        return (busy - own) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _ticks(pid: int, children: bool = False) -> int:
+    """Clock ticks process `pid` has run (utime + stime; with `children`, its reaped children's too)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()  # state is fields[0]: utime is stat's 14th field
+    except OSError:
+        return 0  # a child that exited between the listing and the read: its parent's cutime has it
+    return sum(int(x) for x in fields[11 : 15 if children else 13])
+
+
+def _children() -> list[int]:
+    """This process's live children (the round's workers, and the last round's, still exiting)."""
+    me, found = str(os.getpid()), []
+    for stat in os.listdir("/proc"):
+        if stat.isdigit():
+            try:
+                with open(f"/proc/{stat}/stat") as f:
+                    if f.read().rsplit(")", 1)[1].split()[1] == me:
+                        found.append(int(stat))
+            except (OSError, IndexError):
+                continue
+    return found
+
+
+def busy_rounds(outside: dict[int, float], walls: dict[int, float]) -> list[int]:
+    """The rounds whose outside CPU use passed BUSY_SHARE of one core over the round's wall time."""
+    return sorted(r for r, cpu in outside.items() if cpu > BUSY_SHARE * walls.get(r, float("inf")))
 
 
 def host_steal() -> float | None:
@@ -25,7 +70,7 @@ def host_steal() -> float | None:
 
 class WorkerLike(Protocol):
     def send(self, request: dict) -> None: ...
-    def receive(self) -> dict: ...
+    def receive(self, timeout: float = 900) -> dict: ...  # WorkerError when no reply comes in `timeout` s
     def ask(self, request: dict) -> dict: ...
     def close(self, interrupted: bool = False) -> None: ...
     def busy(self) -> bool | None: ...  # a thread of the process on a CPU now; None: cannot be read
@@ -40,6 +85,8 @@ class Spent:
     phases: dict[str, float] = field(default_factory=dict)
     staged: dict[str, dict[str, float]] = field(default_factory=dict)
     quitting: list[WorkerLike] = field(default_factory=list)
+    slowest_stage: dict[str, float] = field(default_factory=dict)  # arm -> the longest wall seconds one of its
+    # workers took to reply to a staging request so far: what its next staging may take (Plan.stage_timeout)
 
     def add(self, phase: str, seconds: float) -> None:
         self.phases[phase] = self.phases.get(phase, 0.0) + seconds
@@ -123,6 +170,12 @@ def where_time_went(result) -> str:
     if result.steal:
         worst = max(result.steal, key=result.steal.get)
         stolen = f"; host steal {sum(result.steal.values()):.1f} s (most in round {worst}: {result.steal[worst]:.1f} s)"
+    busy = busy_rounds(result.outside, result.walls)
+    if busy:
+        stolen += (
+            f"; other processes on this machine used {sum(result.outside[r] for r in busy):.1f} CPU-s in round(s) "
+            f"{', '.join(map(str, busy))} (over {BUSY_SHARE:.0%} of a core): run again on a quiet machine, or add rounds"
+        )
     staged = "; ".join(
         f"{arm.split(':')[0]} " + " + ".join(f"{k} {v / rounds_taken:.1f} s" for k, v in own.items())
         for arm, own in sorted(result.staged.items())

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from bench.report.breakdowns import breakdown_table, load_profiles, plot_breakdowns
 from bench.report.changes import change_points, change_text, newest_worse
+from bench.report.corrupt import Corrupt
 from bench.report.hosts import load_hosts
 from bench.report.load import ReportError, commit_rows, latest_commits, load_results
 from bench.report.page import write_page
@@ -33,6 +34,7 @@ from bench.workload.benchmarks import METRICS, Metric, display_value, metric_of
 
 __all__ = [
     "METRICS",
+    "Corrupt",
     "README_END",
     "README_START",
     "Metric",

@@ -8,33 +8,45 @@ from pathlib import Path
 import pandas as pd
 
 from bench.core import files
+from bench.report.corrupt import Corrupt, readable
 from bench.report.plots import _pyplot, _save, plot_path
 from bench.workload.breakdown import CATEGORIES, row_key, row_name
 
 SHOWN = ("train", 128)  # (mode, batch size) of the page's chart and table
 
 
-def load_profiles(results_root: Path) -> dict[str, dict]:
+def load_profiles(results_root: Path, corrupt: Corrupt | None = None) -> dict[str, dict]:
     """Per machine, the newest stored breakdown of each row (framework, variant, device, mode, batch)
     over results/profiles/<machine>/*.json, newest by the time each file was saved (a checkout gives every
     file one modification time): profiling one framework at a later commit adds its rows and keeps the
-    others'. Each breakdown carries the commit it was profiled at; `commits` lists those shown."""
+    others'. Each breakdown carries the commit it was profiled at; `commits` lists those shown. A file
+    that cannot be read is a CorruptFile, or with `corrupt`, skipped there."""
     found = {}
     folder = Path(results_root) / "profiles"
     for machine_dir in sorted(folder.iterdir()) if folder.is_dir() else []:
-        stored = sorted((files.read_json(p) for p in machine_dir.glob("*.json")), key=lambda d: d.get("saved", ""))
+        read = (readable(p, _read_profile, corrupt) for p in sorted(machine_dir.glob("*.json")))
+        stored = sorted((d for d in read if d is not None), key=lambda d: str(d.get("saved", "")))
         if not stored:
             continue
         rows: dict[tuple, dict] = {}
         for data in stored:
-            rows.update({row_key(b): {**b, "commit": data.get("commit", "")} for b in data.get("breakdowns", [])})
+            rows.update(data["rows"])
         used = {b["commit"] for b in rows.values()}
         found[machine_dir.name] = {
-            **stored[-1],
+            **{k: v for k, v in stored[-1].items() if k != "rows"},
             "breakdowns": sorted(rows.values(), key=lambda b: (b["framework"], b["variant"] != "fused", row_key(b))),
             "commits": [c for c in dict.fromkeys(d.get("commit", "") for d in stored) if c in used],
         }
     return found
+
+
+def _read_profile(path: Path) -> dict:
+    """A stored profile with its breakdowns keyed by row (KeyError, TypeError on a file of the wrong shape)."""
+    data = files.read_json(path)
+    breakdowns = data.get("breakdowns", [])
+    if not isinstance(breakdowns, list):
+        raise TypeError("'breakdowns' is not a list")
+    return {**data, "rows": {row_key(b): {**b, "commit": str(data.get("commit", ""))} for b in breakdowns}}
 
 
 def shown_commits(profile: dict) -> str:

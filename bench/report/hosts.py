@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from bench.core import files
+from bench.report.corrupt import Corrupt, readable
 from bench.store import fingerprint
 
 SUFFIX = re.compile(r"-[0-9a-f]{8}$")  # fingerprint.machine_key's name-<id>
@@ -19,9 +21,13 @@ def kind(machine: str) -> str:
     return SUFFIX.sub("", machine)
 
 
-def load_hosts(root: Path, machines) -> dict[str, dict]:
-    """Each machine's stored fingerprint (machines without one are left out)."""
-    return {m: fp for m in machines if (fp := fingerprint.stored(Path(root), m)) is not None}
+def load_hosts(root: Path, machines, corrupt: Corrupt | None = None) -> dict[str, dict]:
+    """Each machine's stored fingerprint (machines without one, or whose one `corrupt` skipped, are left out)."""
+    return {m: fp for m in machines if (fp := readable(fingerprint.path(Path(root), m), _stored, corrupt)) is not None}
+
+
+def _stored(path: Path) -> dict | None:
+    return files.read_json(path) if path.is_file() else None
 
 
 def _field(fp: dict, name: str) -> str:

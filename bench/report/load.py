@@ -4,17 +4,18 @@ benchmark x parameter combination; parameter names and units from asv's benchmar
 
 from __future__ import annotations
 
+import glob
 import json
 import math
-import warnings
 from pathlib import Path
 
 import pandas as pd
 
 from bench.core.errors import RunError
-from bench.core.files import CorruptFile
 from bench.measure.stats import rerun_interval
+from bench.report.corrupt import Corrupt
 from bench.report.paired import attach
+from bench.store import layout
 from bench.store.record import IDENTITY, Measurement, key_of, params_of
 from bench.workload.benchmarks import BENCHMARKS, metric_of
 from impls.registry import BUILTINS
@@ -35,28 +36,9 @@ def _param(value: str):
         return value
 
 
-class Corrupt:
-    """Stored files that cannot be read: a CorruptFile (exit 2) at the first, or with `skip`, each named
-    in a warning and listed in `skipped` (the page states them; the README is then left as it was)."""
-
-    def __init__(self, skip: bool):
-        self.skip = skip
-        self.skipped: list[str] = []
-
-    def __call__(self, path: Path, why: str) -> None:
-
-        if not self.skip:
-            raise CorruptFile(
-                f"{path}: {why}; restore it (git checkout -- {path}) or delete it, or pass --skip-corrupt to "
-                "publish without it"
-            )
-        warnings.warn(f"skipping {path}: {why}", stacklevel=3)
-        self.skipped.append(f"{path.parent.name}/{path.name}: {why}")
-
-
-def _read_meta(meta_dir: Path, corrupt: Corrupt) -> dict[tuple[str, str], dict]:
+def _read_meta(meta_dir: Path, corrupt: Corrupt, machine: str | None = None) -> dict[tuple[str, str], dict]:
     meta = {}
-    for path in sorted(meta_dir.glob("*/*.json")):
+    for path in sorted(meta_dir.glob(f"{glob.escape(machine) if machine else '*'}/*.json")):
         if path.name in ("fingerprint.json", "noise.json", "reruns.json"):  # the machine's, not a run's
             continue
         try:
@@ -73,17 +55,19 @@ def _read_meta(meta_dir: Path, corrupt: Corrupt) -> dict[tuple[str, str], dict]:
         if shapes:
             corrupt(path, f"run metadata whose {', '.join(shapes)} is not an object")
             continue
-        if data["machine"] != path.parent.name or data["commit"][:8] != path.stem:  # a machine is its folder
-            corrupt(path, f"run metadata of machine {data['machine']!r} at {data['commit'][:8]!r} under another name")
+        why = layout.misplaced(path, data)
+        if why:
+            corrupt(path, f"run metadata that {why}")
             continue
         meta[(data["machine"], data["commit"])] = data
     return meta
 
 
 def load_results(
-    results_dir: Path | str, meta_dir: Path | str | None = None, skip_corrupt: bool = False
+    results_dir: Path | str, meta_dir: Path | str | None = None, skip_corrupt: bool = False, machine: str | None = None
 ) -> pd.DataFrame:
-    """One row per machine x commit x env x benchmark x parameter combination.
+    """One row per machine x commit x env x benchmark x parameter combination (with `machine`, of that
+    machine only: another machine's files, whole or not, are not read).
 
     A stored file that cannot be read (results, run metadata, benchmarks.json, machine.json) is a
     CorruptFile naming it; with `skip_corrupt` it is skipped with a warning and listed in
@@ -94,15 +78,21 @@ def load_results(
 
     results_dir = Path(results_dir)
     corrupt = Corrupt(skip_corrupt)
-    meta = _read_meta(Path(meta_dir) if meta_dir else results_dir.parent / "meta", corrupt)
+    meta = _read_meta(Path(meta_dir) if meta_dir else results_dir.parent / "meta", corrupt, machine)
     described = _read_benchmarks(results_dir, corrupt)
-    for path in sorted(results_dir.glob("*/machine.json")):
+    for path in sorted(results_dir.glob(f"{glob.escape(machine) if machine else '*'}/machine.json")):
         try:
-            json.loads(path.read_text())
+            why = layout.misplaced(path, json.loads(path.read_text()))
         except (OSError, ValueError, RecursionError) as exc:
             corrupt(path, f"unreadable asv machine file ({exc})")
+            continue
+        if why:
+            corrupt(path, f"an asv machine file that {why}")
     rows = []
+    only = machine
     for root, filename, machine in iter_results_paths(str(results_dir)):
+        if only is not None and machine != only:
+            continue
         path = Path(root) / filename
         try:
             res = Results.load(str(path), machine_name=machine)
@@ -112,13 +102,17 @@ def load_results(
         if isinstance(res.date, bool) or not isinstance(res.date, (int, float)) or not math.isfinite(res.date):
             corrupt(path, f"asv results without a date ({str(res.date)[:40]!r})")
             continue
+        why = layout.misplaced(path, {"params": res.params, "commit_hash": res.commit_hash})
+        if why:
+            corrupt(path, f"asv results that {why}")
+            continue
         rows.extend(_rows(res, machine, meta.get((machine, res.commit_hash), {}), described))  # a bug here is a bug
     frame = pd.DataFrame(rows, columns=COLUMNS)
     frame["date"] = pd.to_datetime(frame["date"], unit="ms", utc=True)
     for col in ("batch_size", "epochs"):
         frame[col] = frame[col].astype("Int64")
 
-    frame = attach(frame, results_dir)
+    frame = attach(frame, results_dir, corrupt)
     frame.attrs["skipped_files"] = corrupt.skipped
     frame.attrs["selected"] = {run_key(*key): _selection(m) for key, m in meta.items()}  # what each run asked for
     return frame
@@ -162,7 +156,18 @@ CELL = [
     "repeat",
 ]
 STORED_CONFIDENCE = 0.99  # ci_low / ci_high: asv's stored interval (ci_99_a, ci_99_b), a 99% one
-RUN = ["threads", "cpu_model", "gpu_name", "gpu_driver", "quick", "fingerprint", "host_gflops", "data", "dirty"]
+RUN = [
+    "threads",
+    "cpu_model",
+    "gpu_name",
+    "gpu_driver",
+    "quick",
+    "fingerprint",
+    "host_gflops",
+    "data",
+    "dirty",
+    "busy_rounds",  # the paired rounds of the run that ran beside other work ("1, 2"; "" for none)
+]
 COLUMNS = ["machine", "commit", "date", "env", *RECORD, *CELL, *RUN]
 
 
@@ -259,6 +264,7 @@ def _rows(res, machine: str, meta: dict, described: dict | None = None):
                 "host_gflops": (meta.get("fingerprint") or {}).get("matmul_gflops"),
                 "data": meta.get("data"),
                 "dirty": meta.get("dirty"),
+                "busy_rounds": _busy(meta),
             }
 
 
@@ -273,6 +279,13 @@ def method(version: str | None, meta: dict, known) -> str | None:
     if version is None or not fixed or not (known and known.paired):
         return version
     return f"{version}{OLD_ENGINE_ALLOCATOR}"
+
+
+def _busy(meta: dict) -> str:
+    """The run's rounds that ran beside other work, as text ("1, 2"), "" for none or unsaid."""
+    rounds = meta.get("rounds")
+    busy = rounds.get("busy_rounds") if isinstance(rounds, dict) else None
+    return ", ".join(str(int(r)) for r in busy if isinstance(r, int)) if isinstance(busy, list) else ""
 
 
 def run_key(machine: str, commit: str) -> str:

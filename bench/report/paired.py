@@ -6,13 +6,13 @@ whether the framework's processes are bimodal. Added as columns of the tidy fram
 from __future__ import annotations
 
 import math
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from bench.measure import estimate, stats
+from bench.report.corrupt import Corrupt, readable
 from bench.store import reruns, rounds_file
 from bench.store.layout import rounds_dir
 from bench.workload.benchmarks import HOST_MATMUL, TRAIN_STEP
@@ -39,8 +39,9 @@ PAIRED_COLUMNS = [
 ]
 
 
-def attach(frame: pd.DataFrame, results_dir: Path) -> pd.DataFrame:
-    """`frame` with PAIRED_COLUMNS filled where a rounds file holds the row's machine and commit."""
+def attach(frame: pd.DataFrame, results_dir: Path, corrupt: Corrupt | None = None) -> pd.DataFrame:
+    """`frame` with PAIRED_COLUMNS filled where a rounds file holds the row's machine and commit (one
+    that cannot be read: a CorruptFile, or with `corrupt`, skipped there)."""
     for col in PAIRED_COLUMNS:
         frame[col] = np.nan if col not in ("paired", "bimodal", "reference", "carryover") else None
     folder = rounds_dir(results_dir)
@@ -50,10 +51,8 @@ def attach(frame: pd.DataFrame, results_dir: Path) -> pd.DataFrame:
         path = folder / str(machine) / f"{str(commit)[:8]}.csv"
         if not path.is_file():
             continue
-        try:
-            rounds = rounds_file.load(path)
-        except (OSError, ValueError, KeyError) as exc:
-            warnings.warn(f"skipping unreadable rounds file {path}: {exc}", stacklevel=2)
+        rounds = readable(path, rounds_file.load, corrupt)
+        if rounds is None:
             continue
         _fill(frame, idx, rounds, reruns.tau(Path(results_dir).parent, str(machine)))
     return frame

@@ -13,6 +13,7 @@ import pandas as pd
 from bench.core import files
 from bench.core.text import md_text
 from bench.measure import estimate
+from bench.report.corrupt import Corrupt, readable
 from bench.report.sections import Section
 from bench.store import rounds_file
 from bench.workload.benchmarks import metric_of
@@ -42,12 +43,13 @@ def read(path: Path) -> Found:
     return Found(path, rounds_file.load(path), files.read_json(described) if described.is_file() else {})
 
 
-def load_latest(results_root: Path) -> dict[str, Found]:
-    """Per machine, its newest stored settings run (results/settings/<machine>/*.csv, by the date inside)."""
+def load_latest(results_root: Path, corrupt: Corrupt | None = None) -> dict[str, Found]:
+    """Per machine, its newest stored settings run (results/settings/<machine>/*.csv, by the date inside);
+    a file that cannot be read is a CorruptFile, or with `corrupt`, skipped there."""
     found: dict[str, Found] = {}
     folder = Path(results_root) / "settings"
     for machine_dir in sorted(folder.iterdir()) if folder.is_dir() else []:
-        runs = [read(p) for p in machine_dir.glob("*.csv")]
+        runs = [f for p in sorted(machine_dir.glob("*.csv")) if (f := readable(p, read, corrupt)) is not None]
         if runs:
             found[machine_dir.name] = max(runs, key=lambda f: str(f.meta.get("date", "")))
     return found

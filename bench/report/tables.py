@@ -11,6 +11,7 @@ import pandas as pd
 
 from bench.core.text import md_note, md_table, md_text, scrub_paths
 from bench.measure.estimate import CARRYOVER_LIMIT, CELL_TARGET, RATIO_TARGET, half_width
+from bench.measure.sampler import BUSY_SHARE
 from bench.measure.stats import MIN_ROUNDS, Z95, paired_by_seed
 from bench.report.load import commit_rows, is_quick, latest_commits
 from bench.workload.benchmarks import (
@@ -119,10 +120,10 @@ def comparison_table(frame: pd.DataFrame, machine: str, commit: str, device: str
                     ratio = seed_ratio_text(ok, fw)
                 else:
                     ratio = f" ({shown[fw] / best:.2f}x)" if best else ""
-                interval = _interval(m, shown[fw], *spread[fw])
-                if paired and _wide_cell(spread[fw][0]):
+                interval = _interval(m, shown[fw], *spread[fw], paired=bool(paired))
+                if paired and _wide_cell(spread[fw][0]) and not too_few(spread[fw][1]):
                     interval += f" {WIDE}"
-                if fw in paired and _wide_ratio(paired[fw], target):
+                if fw in paired and _wide_ratio(paired[fw], target) and not too_few(spread[fw][1]):
                     ratio += f" {WIDE}"
                 cells[fw] = m.format(shown[fw]) + interval + ratio
             else:
@@ -132,6 +133,12 @@ def comparison_table(frame: pd.DataFrame, machine: str, commit: str, device: str
     wide = wider_than_target(sel)
     if wide:
         notes.append(wide)
+    busy = sorted({b for b in sel.get("busy_rounds", pd.Series(dtype=object)).dropna() if b})
+    if busy:
+        notes.append(
+            f"Round(s) {'; '.join(busy)} of this run ran beside other work (processes outside the run used over "
+            f"{BUSY_SHARE:.0%} of a core): run again on a quiet machine, or add rounds."
+        )
     carried = sorted({c for c in sel.get("carryover", pd.Series(dtype=object)).dropna() if c})
     if carried:
         notes.append(
@@ -208,6 +215,12 @@ def wider_than_target(sel: pd.DataFrame) -> str:
     rows = _paired_rows(sel)
     if rows.empty:
         return ""
+    few = rows[[too_few(n) for n in rows.paired_rounds]]
+    if len(few):
+        return (
+            f"{int(few.paired_rounds.max())} round(s) only: a 95% interval needs at least {MIN_ROUNDS}, so these "
+            "cells and ratios are shown without one (run more rounds: --rounds, or no --rounds)."
+        )
     target = _target(sel)
     ratios = rows[rows.speedup.notna() & (rows.framework != rows.reference)]
     wide_ratios = sum(_wide_ratio(r, target) for r in ratios.itertuples())
@@ -264,7 +277,7 @@ def seed_ratio_text(ok: pd.DataFrame, fw: str, reference: str = "torch") -> str:
     return f"{RATIO_SEP}{ratio:.2f}x [{low:.2f}, {high:.2f}] ({n} seeds paired)"
 
 
-def _interval(metric, shown: float, spread: float, runs: int) -> str:
+def _interval(metric, shown: float, spread: float, runs: int, paired: bool = False) -> str:
     """A cell's ± part: the relative 95% rerun interval over processes; for an accuracy, over seeds, in
     accuracy units (the interval is of the error rate) with how many seeds stand behind it."""
     if pd.isna(spread):
@@ -272,10 +285,17 @@ def _interval(metric, shown: float, spread: float, runs: int) -> str:
     seeds = f" ({int(runs)} seeds)" if metric.replicates == "seeds" else ""
     if metric.accuracy:
         return f" ±{(1 - shown) * spread:.4f}{seeds}"
+    if paired and too_few(runs):  # no width: one the rounds cannot back
+        return f" ({int(runs)} round{'s' if runs != 1 else ''}: too few for an interval)"
     few = f" ({int(runs)} processes)" if not seeds and pd.notna(runs) and runs < MIN_ROUNDS else ""
     if not spread < 9.995:  # 2 or 3 processes: a t interval that says nothing but its width
         return f" ±>999%{seeds}{few}"
     return f" ±{spread:.1%}{seeds}{few}"
+
+
+def too_few(rounds) -> bool:
+    """Fewer paired rounds than a 95% interval needs (stats.MIN_ROUNDS): the cell says so, with no width."""
+    return bool(pd.notna(rounds) and rounds < MIN_ROUNDS)
 
 
 def table_frameworks(sel: pd.DataFrame) -> list[str]:

@@ -38,20 +38,37 @@ def store(
 ) -> Path | None:
     """Add the per-process values to this commit's asv results file (one sample per process); with
     `append`, to the processes an earlier run of the same benchmark version stored."""
-    from asv.results import Results, get_filename
+    from asv.results import Results
 
     rows = rows[rows.benchmark != "(worker)"]
     if rows.empty:
         return None
-    if not (results_dir / machine / "machine.json").is_file():  # asv run writes it; without one asv skips the folder
-        _atomically(_machine_saver(machine), results_dir, Path(machine, "machine.json"))
-    path = results_dir / get_filename(machine, commit, env_name)
-    if path.is_file():
-        res = Results.load(str(path), machine_name=machine)
-    else:
+    ensure_machine(results_dir, machine)
+    res = load(results_dir, machine, commit, env_name)
+    if res is None:
         res = Results({"machine": machine}, {}, commit, int(time.time() * 1000), sys.version.split()[0], env_name, {})
     add_results(res, rows, append)
     return save_results(res, results_dir)
+
+
+def load(results_dir: Path, machine: str, commit: str, env_name: str):
+    """This commit's asv Results stored under `env_name`, or None where there is none (CorruptFile naming
+    the file when it cannot be read: a run checks it before it measures, never after)."""
+    from asv.results import Results, get_filename
+
+    path = results_dir / get_filename(machine, commit, env_name)
+    if not path.is_file():
+        return None
+    try:
+        return Results.load(str(path), machine_name=machine)
+    except Exception as exc:  # asv raises UserError, ValueError, KeyError, TypeError on a damaged file
+        raise files.CorruptFile(f"{path}: not an asv results file ({type(exc).__name__}: {exc})"[:400]) from None
+
+
+def ensure_machine(results_dir: Path, machine: str) -> None:
+    """<machine>/machine.json in the results folder: asv run writes it, and without one asv skips the folder."""
+    if not (results_dir / machine / "machine.json").is_file():
+        _atomically(_machine_saver(machine), results_dir, Path(machine, "machine.json"))
 
 
 def _machine_saver(machine: str) -> Callable[[str], None]:

@@ -29,6 +29,11 @@ def snapshot(results_dir: Path, machine: str, commit: str) -> dict:
         return {r.env_name: r for r in iter_results_for_machine_and_hash(str(results_dir), machine, commit)}
     except OSError:
         return {}
+    except Exception as exc:  # asv's UserError, ValueError, KeyError on a damaged file: read before measuring
+        raise files.CorruptFile(
+            f"{Path(results_dir) / machine}: a results file of {commit[:8]} cannot be read "
+            f"({type(exc).__name__}: {exc}); restore or delete it"[:400]
+        ) from None
 
 
 def descriptions(path: Path) -> bytes | None:
@@ -71,8 +76,15 @@ def provenance(meta_file: Path, before: dict) -> dict[str, dict]:
     meta = files.read_json(meta_file) if meta_file.is_file() else {}  # corrupt: exit 2, never a guess
     stored = meta.get("benchmarks")
     known: dict = stored if isinstance(stored, dict) else {}
+    if not all(isinstance(v, dict) for v in known.values()):
+        raise files.CorruptFile(f"{meta_file}: 'benchmarks' holds an entry that is not a run's record")
     default = {"quick": bool(meta.get("quick", True)), "started": meta.get("started")}
     return {key: known.get(key, default) for key in _started(before)}
+
+
+def full_results(prov: dict[str, dict]) -> list[str]:
+    """The benchmarks whose stored result a full run measured: what a quick run must leave as it is."""
+    return sorted(name for name, run in prov.items() if run.get("quick", True) is False)
 
 
 def keep_full(before: dict, results_dir: Path, machine: str, commit: str, prov: dict) -> list[str]:

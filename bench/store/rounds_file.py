@@ -19,14 +19,28 @@ def save(frame: pd.DataFrame, results_asv: Path, machine: str, commit: str, appe
 
 
 def write(frame: pd.DataFrame, path: Path, append: bool = False) -> Path:
-    """The rounds of `frame` as a rounds file at `path` (save's format), atomically."""
+    """The rounds of `frame` as a rounds file at `path` (save's format), atomically; with `append`, after
+    the rounds stored there (renumbered)."""
+    return _write(merged(load(path) if append and path.is_file() else None, frame, append), path)
+
+
+def merged(base: pd.DataFrame | None, frame: pd.DataFrame, append: bool) -> pd.DataFrame:
+    """`frame`'s rounds over a stored `base`: after all of it with `append`; otherwise in place of its rows
+    of the same benchmark and parameters (the rest of `base` stays). Rounds renumbered after the base's."""
+    frame = frame[[c for c in STORED if c in frame]].copy()
+    if base is None or base.empty:
+        return frame
+    if not append:
+        same = base.set_index(["benchmark", "params"]).index.isin(frame.set_index(["benchmark", "params"]).index)
+        base = base[~same]
+    frame["round"] = frame["round"] + (int(base["round"].max()) if len(base) else 0)
+    return pd.concat([base, frame], ignore_index=True)
+
+
+def _write(frame: pd.DataFrame, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     frame = frame[[c for c in STORED if c in frame]].copy()
     frame["reason"] = frame["reason"].astype(str).str.replace(r"\s+", " ", regex=True).str[-300:]
-    if append and path.is_file():
-        old = load(path)
-        frame["round"] = frame["round"] + (int(old["round"].max()) if len(old) else 0)
-        frame = pd.concat([old, frame], ignore_index=True)
     files.write_text(path, frame.to_csv(index=False))
     return path
 
@@ -37,7 +51,17 @@ MAX_SECONDS = 1e6  # a per-call time beyond this (11 days) is not a measurement:
 def load(path: Path) -> pd.DataFrame:
     """A rounds file, checked: the columns the engine writes, every ok row's value and samples a
     positive, finite per-call time (CorruptFile naming the file and row otherwise)."""
-    text = {"key": str, "samples": str, "bracket": str, "after": str, "gap": str, "reason": str}
+    text = {
+        "arm": str,
+        "benchmark": str,
+        "key": str,
+        "params": str,
+        "samples": str,
+        "bracket": str,
+        "after": str,
+        "gap": str,
+        "reason": str,
+    }
     try:
         frame = pd.read_csv(path, dtype=text)
     except (ValueError, pd.errors.ParserError) as exc:
@@ -51,8 +75,24 @@ def load(path: Path) -> pd.DataFrame:
         frame[col] = frame[col].fillna("") if col in frame else ""
     frame["reason"] = frame["reason"].fillna("") if "reason" in frame else ""
     frame["key"] = frame["key"].fillna("") if "key" in frame else ""
+    frame["params"] = frame["params"].fillna("").astype(str) if "params" in frame else ""
+    _check_rows(frame, path)
     _check_times(frame, path)
     return frame
+
+
+def _check_rows(frame: pd.DataFrame, path: Path) -> None:
+    """Every row names its arm and benchmark and has a whole positive round (CorruptFile otherwise)."""
+    for col in ("arm", "benchmark"):
+        empty = frame[col].isna() | (frame[col].astype(str).str.strip() == "")
+        if empty.any():
+            raise files.CorruptFile(f"{path}: row {int(empty.idxmax()) + 2}: no {col}")
+    rounds = pd.to_numeric(frame["round"], errors="coerce")
+    bad = ~(rounds.notna() & (rounds >= 0) & (rounds == rounds.round()))
+    if bad.any():
+        row = int(bad.idxmax())
+        raise files.CorruptFile(f"{path}: row {row + 2}: round {frame['round'][row]!r} is not a whole number")
+    frame["round"] = rounds.astype(int)
 
 
 def _check_times(frame: pd.DataFrame, path: Path) -> None:

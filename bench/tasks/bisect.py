@@ -25,7 +25,7 @@ import pandas as pd
 from bench.core import files
 from bench.core.errors import RunError
 from bench.core.repo import GitFailed, find_root, git
-from bench.core.text import md_table
+from bench.core.text import md_table, md_text, one_line
 from bench.measure.stats import THRESHOLD
 from bench.store import layout
 from bench.tasks import compare
@@ -90,7 +90,8 @@ def first_parent_range(root: Path, good: str, bad: str) -> list[tuple[str, str]]
     lines = git(
         root, "rev-list", "--first-parent", "--reverse", "--format=%H %s", "--no-commit-header", f"{good}..{bad}"
     )
-    return [(line[:40], line[41:]) for line in lines.splitlines() if line.strip()]
+    return [(line[:40], one_line(line[41:])) for line in lines.splitlines() if line.strip()]  # a subject is
+    # someone's text (a pull request's title): control characters shown, never sent to the terminal
 
 
 def check(opts: BisectOptions) -> tuple[str, str, list[tuple[str, str]]]:
@@ -210,7 +211,7 @@ def render(b: Bisection) -> str:
     if b.found:
         assert b.first_bad is not None
         head = (
-            f"**First bad commit: {b.first_bad.commit[:12]}** {b.first_bad.subject} — {b.target} "
+            f"**First bad commit: {b.first_bad.commit[:12]}** {md_text(b.first_bad.subject)} — {md_text(b.target)} "
             f"{_pct(b.first_bad)} against {b.good[:8]}"
         )
     else:

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from bench.core import files
 from bench.core.errors import RunError
+from bench.store import layout
 from bench.store.fingerprint import differences
 
 
@@ -32,7 +33,10 @@ class MergeError(RunError):
     exit status 2, nothing written."""
 
 
-MAX_BYTES = 32 * 2**20  # the largest file merge accepts (a full run's rounds file is about 0.2 MiB)
+MAX_BYTES = 8 * 2**20  # the largest file merge accepts (the largest stored here: a full run's rounds file, 0.4 MiB)
+MAX_FILES = 50_000  # budgets of one merge or restore, checked before anything is written. A machine's commit
+MAX_TOTAL = 4 * 2**30  # takes 4 files and at most about 0.5 MiB here (asv results 16 KB, run metadata 5 KB,
+# rounds up to 0.4 MiB, a profile 60 KB), so 1,000 commits of five machines take 20,000 files and about 2.5 GiB
 MACHINE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,199}$")  # what `run --machine` accepts
 FILES = {  # the files a machine folder may hold, by subfolder
     "asv": re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,199}\.json$"),
@@ -83,7 +87,18 @@ def plan(sources: list[Path], into: Path) -> Plan:
             for src, dest in files:
                 _add(out, src, dest, machine)
         _add_benchmarks(out, root / "asv" / "benchmarks.json", into / "asv" / "benchmarks.json")
+    check_budget(len(out.copies), sum(src.stat().st_size for src in out.copies.values()), "this merge")
     return out
+
+
+def check_budget(count: int, total: int, what: str) -> None:
+    """MergeError when `count` files of `total` bytes exceed what one merge or restore takes."""
+    if count > MAX_FILES or total > MAX_TOTAL:
+        raise MergeError(
+            f"{what} would write {count:,} files, {total:,} bytes: over the {MAX_FILES:,} files and "
+            f"{MAX_TOTAL:,} bytes one merge or restore takes (1,000 commits of five machines take about "
+            "20,000 files and 2.5 GiB)"
+        )
 
 
 def _machines(root: Path) -> list[str]:
@@ -131,7 +146,9 @@ def regular(path: Path) -> None:
     if info.st_size > MAX_BYTES:
         raise MergeError(f"{path}: {info.st_size:,} bytes, over the {MAX_BYTES:,} a results file may have")
     if path.suffix == ".json":
-        files.read_json(path)  # CorruptFile (exit 2) naming it
+        why = layout.misplaced(path, files.read_json(path))  # CorruptFile (exit 2) naming it when unreadable
+        if why:
+            raise MergeError(f"{path}: {why}; a machine is its folder, a commit its file name")
 
 
 def _fingerprint(root: Path, machine: str) -> dict | None:

@@ -27,10 +27,11 @@ from bench.core.processes import run_group
 from bench.core.repo import dirty_tree, find_root, git, others_on_path, worker_env
 from bench.core.text import scrub_paths
 from bench.measure import estimate, rounds, stats
-from bench.measure.sampler import spent_line, where_time_went
-from bench.store import asv_results, history, layout, reruns, rounds_file
+from bench.measure.sampler import busy_rounds, spent_line, where_time_went
+from bench.store import asv_results, fingerprint, history, layout, reruns, rounds_file
 from bench.store.lock import Lock
 from bench.store.run_meta import meta_path, write_meta
+from bench.store.run_store import RoundsStore
 from bench.tasks import seeds
 from bench.tasks.host import check_machine_name, identify_host
 from bench.tasks.selection import (
@@ -106,7 +107,8 @@ def build_env(opts: RunOptions, root: Path) -> dict:
     # asv runs benchmarks in a temporary folder: a relative data path (option or variable) must be made absolute
     data_dir = opts.data_dir or env.get("SEQMNIST_DATA_DIR")
     if data_dir:
-        env["SEQMNIST_DATA_DIR"] = str(Path(data_dir).expanduser().resolve())
+        env["SEQMNIST_DATA_DIR"] = os.path.abspath(Path(data_dir).expanduser())  # not resolved: a link loop is the
+        # data layer's "does not exist", never an error here (and benchmarks that need no data go on)
     env["SEQMNIST_ACCURACY_EPOCHS"] = (
         str(QUICK_EPOCHS) if opts.quick else env.get("SEQMNIST_ACCURACY_EPOCHS", str(EPOCHS))
     )
@@ -174,14 +176,17 @@ def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
     if not chunks:
         raise RunError("nothing can run here: " + "; ".join(f"{k}: {v}" for k, v in skipped.items()))
 
-    machine, fp, host = identify_host(root, opts.machine, opts.threads, log=lambda m: _log(opts, m))
-    subprocess.run(
+    machine, fp, host = identify_host(root, opts.machine, opts.threads, log=lambda m: _log(opts, m), claim=False)
+    registered = subprocess.run(
         [sys.executable, "-m", "asv", "machine", "--yes", "--machine", machine],
         cwd=root,
         env=env,
-        check=True,
         capture_output=True,
+        text=True,
     )
+    if registered.returncode != 0:  # e.g. a HOME it cannot write ~/.asv-machine.json in: asv's own words
+        said = (registered.stderr.strip() or registered.stdout.strip() or "no message").splitlines()[-1]
+        raise RunError(f"asv could not record machine {machine!r} (asv machine exited {registered.returncode}): {said}")
     meta = {
         "machine": machine,
         "commit": commit,
@@ -205,23 +210,33 @@ def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
     summary = RunSummary(root, machine, commit, [], [], skipped)
     results_dir = layout.asv_dir(root)
     asv_env = asv_results.asv_env_name(root)
+    check_stored(root, machine, commit)  # before anything is renamed, written or measured
+    fingerprint.claim_key(root, machine, fp)  # the key is this host's from here on
     asv_results.expose(results_dir, machine, commit, asv_env)  # the published file, under the name asv appends to
     before = history.snapshot(results_dir, machine, commit)
     described = history.descriptions(layout.benchmarks_file(root))
     provenance = history.provenance(meta_path(root, machine, commit), before)
-    write_meta(root, meta)
     replicated = opts.processes != 0 and any(re.search("^" + PAIRED, n) for n in chosen)
     exclude = ASV_EXCLUDE if replicated else ""
     # asv exits 1 on "No benchmarks selected": --bench may ask for replicated throughput only
     chunks_for_asv = chunks if selected(names, opts, exclude) else []
     append = appends(provenance, chosen, opts.quick, dirty)
+    store = RoundsStore(
+        results_dir,
+        machine,
+        commit,
+        asv_results.env_name(results_dir, machine, commit, default=asv_env),
+        append,
+        protected=frozenset(history.full_results(provenance) if opts.quick else ()),
+    )
+    write_meta(root, meta)
     seed_dir = scratch.make("seeds")
     began, asv_seconds = time.monotonic(), 0.0
     try:
         if replicated:  # the rounds first: their ratios are the answer, and after asv's part a run's first
             # round stood apart from its others (docs/findings.md, "The first round of a run")
             try:
-                meta["rounds"] = _replicate(opts, root, machine, commit, chunks, env, summary, append, asv_env)
+                meta["rounds"] = _replicate(opts, root, machine, chunks, env, summary, store)
             except KeyboardInterrupt:
                 summary.interrupted = True
                 _log(opts, "\ninterrupted during the paired rounds; what was stored is kept, asv's part is skipped")
@@ -248,6 +263,20 @@ def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
         write_meta(root, meta)
         asv_results.neutralize(results_dir, machine, commit, asv_env)  # no local path in a published name
     return summary
+
+
+def check_stored(root: Path, machine: str, commit: str) -> None:
+    """Read every stored file this run will add to, before the first worker starts: this commit's asv
+    results, rounds file and run metadata on this machine, and asv's benchmarks.json. CorruptFile (exit
+    2) names the first that cannot be read; another machine's files are not read."""
+    results_dir = layout.asv_dir(root)
+    for path in sorted((results_dir / machine).glob(f"{commit[:8]}-*.json")):
+        files.read_json(path)  # asv's own reader passes over a file it cannot parse
+    before = history.snapshot(results_dir, machine, commit)
+    history.provenance(meta_path(root, machine, commit), before)
+    rounds_file.load_for(results_dir, machine, commit)
+    if layout.benchmarks_file(root).is_file():
+        files.read_json(layout.benchmarks_file(root))
 
 
 def _run_asv(
@@ -291,7 +320,7 @@ def _run_asv(
         chunk_env = dict(env, SEQMNIST_ACCURACY_RUNS=label, SEQMNIST_SEED_LOG=str(seed_log))
         chunk_began = time.monotonic()
         try:
-            code = run_group(cmd, root, chunk_env, quiet=opts.quiet)
+            code = run_group(cmd, root, chunk_env, quiet=opts.quiet, restore=layout.benchmarks_file(root))
             seconds += time.monotonic() - chunk_began
         except KeyboardInterrupt:
             summary.interrupted = True
@@ -327,19 +356,12 @@ def appends(provenance: dict, chosen: list[str], quick: bool, dirty: bool) -> bo
 
 
 def _replicate(
-    opts: RunOptions,
-    root: Path,
-    machine: str,
-    commit: str,
-    chunks,
-    env: dict,
-    summary: RunSummary,
-    append: bool,
-    asv_env: str,
+    opts: RunOptions, root: Path, machine: str, chunks, env: dict, summary: RunSummary, store: RoundsStore
 ) -> dict:
     """The paired-rounds engine over every (framework, device) this run measures, until every ratio to the
-    reference framework and every cell is within its width or the budget is spent; stored as one asv
-    sample per round (process) and as the rounds file the report pairs from. Returns what it did."""
+    reference framework and every cell is within its width or the budget is spent; each round stored the
+    moment it finishes, as one asv sample per process and in the rounds file the report pairs from
+    (`store`). Returns what it did."""
 
     arms = [rounds.Arm(f"{fw}:{dev}", root, fw, dev) for fw, dev in chunks]
     reference = next((a.name for a in arms if a.framework == estimate.REFERENCE), arms[0].name)
@@ -360,6 +382,7 @@ def _replicate(
         key_groups=key_groups(opts),
         seed=int(time.time()),
         reference=reference,
+        stage_timeout=min(rounds.Plan.stage_timeout, budget),  # a worker stuck while staging: its row fails
     )
 
     def check(frame: pd.DataFrame, round_no: int) -> str | None:
@@ -376,17 +399,32 @@ def _replicate(
         f"[rounds] {len(arms)} frameworks alive together per round; ratios to {reference} until within "
         f"±{ratio_width:.0%}{_rerun_term(tau, ratio_width)} (cells ±{estimate.CELL_TARGET:.0%}) or {budget:.0f} s",
     )
+    if store.protected:
+        _log(
+            opts,
+            f"[rounds] stored full results of {len(store.protected)} benchmark(s) stay; this quick run's "
+            "rounds of them are shown, not stored: " + ", ".join(sorted(store.protected)[:3]),
+        )
+
+    def keep(frame: pd.DataFrame) -> None:  # stored the moment the round ends, then the answer so far
+        store.save(frame)
+        table = estimate.answer(frame, reference, tau)
+        if not table.empty:
+            rounds_so_far = int(frame["round"].max())
+            _log(opts, f"[rounds] throughput over {reference}'s at batch 128 after {rounds_so_far} round(s):")
+            _log(opts, "\n".join("    " + line for line in table.to_string().splitlines()))
+
     result = rounds.run_rounds(
-        arms, plan, worker_env(root, opts.threads, env), check=check, log=lambda m: _log(opts, f"[rounds] {m}")
+        arms,
+        plan,
+        worker_env(root, opts.threads, env),
+        check=check,
+        log=lambda m: _log(opts, f"[rounds] {m}"),
+        keep=keep,
     )
-    summary.interrupted = summary.interrupted or result.interrupted  # what finished is stored below, then exit 130
+    summary.interrupted = summary.interrupted or result.interrupted  # what finished is stored: exit 130
     frame = result.frame
-    results_dir = layout.asv_dir(root)
     measured = frame[frame.benchmark != "(worker)"]
-    if not measured.empty:  # into the file asv's part then adds to (one results file per commit)
-        stored_as = asv_results.env_name(results_dir, machine, commit, default=asv_env)
-        asv_results.store(measured, results_dir, machine, commit, stored_as, append=append)
-        rounds_file.save(frame, results_dir, machine, commit, append=append)
     failed = sorted({f"{r.framework}:{r.device}" for r in frame.itertuples() if r.status == "failed"})
     summary.chunks_failed += [f for f in failed if f not in summary.chunks_failed]
     left = (
@@ -402,6 +440,8 @@ def _replicate(
         "phases": {k: round(v, 1) for k, v in result.phases.items()},
         "staged": {a: {k: round(v, 2) for k, v in parts.items()} for a, parts in result.staged.items()},
         "steal": {str(k): round(v, 2) for k, v in result.steal.items()},  # round -> the host's steal seconds
+        "outside": {str(k): round(v, 2) for k, v in result.outside.items()},  # round -> other processes' CPU-s
+        "busy_rounds": busy_rounds(result.outside, result.walls),  # rounds that ran beside other work
         "carryover": json.loads(carry.to_json(orient="records")) if len(carry) else [],
         "stopped": result.stopped,
         "wall_seconds": round(result.wall_seconds, 1),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import math
 import os
 import struct
 import urllib.request
@@ -95,13 +96,25 @@ def _find(folder: Path, name: str) -> Path | None:
     return None
 
 
-def read_bytes(path: Path) -> bytes:
-    """File content, gunzipped when it ends in .gz; DataError on an unreadable or broken archive."""
+MAX_IDX_BYTES = 64 * 2**20  # no MNIST file is larger (train images: 47 MB): a bigger one is refused unread
+
+
+def read_bytes(path: Path, limit: int = MAX_IDX_BYTES) -> bytes:
+    """File content, gunzipped when it ends in .gz; DataError on an unreadable or broken archive, or one
+    larger than `limit` (checked before it is read whole: a sparse or endless file is never loaded)."""
+    too_big = DataError(f"{path}: larger than {limit // 2**20} MiB; not an MNIST IDX file")
     try:
         if path.suffix == ".gz":
             with gzip.open(path, "rb") as fh:
-                return fh.read()
-        return path.read_bytes()
+                raw = fh.read(limit + 1)
+        else:
+            if path.stat().st_size > limit:
+                raise too_big
+            with path.open("rb") as fh:
+                raw = fh.read(limit + 1)
+        if len(raw) > limit:
+            raise too_big
+        return raw
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         raise DataError(
             f"{path}: cannot read ({exc.__class__.__name__}: {exc}); the file is truncated or corrupt"
@@ -116,7 +129,7 @@ def parse_idx(raw: bytes, path: Path, magic: int, ndim: int) -> np.ndarray:
     if found != magic:
         raise DataError(f"{path}: wrong magic number 0x{found:08x}, expected 0x{magic:08x}")
     dims = struct.unpack(f">{ndim}I", raw[4 : 4 + 4 * ndim])
-    expected = 4 + 4 * ndim + int(np.prod(dims, dtype=np.int64))
+    expected = 4 + 4 * ndim + math.prod(dims)  # Python's integers: a product of four 32-bit sizes cannot wrap
     if len(raw) < expected:
         raise DataError(f"{path}: truncated: header says {dims} ({expected} bytes), file has {len(raw)} bytes")
     if len(raw) > expected:

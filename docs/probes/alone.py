@@ -50,8 +50,8 @@ class _Paused:
     def __init__(self, worker, pause: float):
         self.worker, self.pause = worker, pause
 
-    def receive(self) -> dict:
-        reply = self.worker.receive()
+    def receive(self, timeout: float = 900) -> dict:
+        reply = self.worker.receive(timeout)
         if "jobs" in reply:
             time.sleep(self.pause)
         return reply

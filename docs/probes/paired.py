@@ -84,9 +84,9 @@ class _StagedApart:
         if request.get("op") != "setup":
             self.worker.send(request)
 
-    def receive(self) -> dict:
+    def receive(self, timeout: float = 900) -> dict:
         reply, self.reply = self.reply, None
-        return reply if reply is not None else self.worker.receive()
+        return reply if reply is not None else self.worker.receive(timeout)
 
     def ask(self, request: dict) -> dict:
         return self.worker.ask(request)

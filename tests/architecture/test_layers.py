@@ -35,15 +35,15 @@ def layer_of(module: str) -> str | None:
     return best[0] if best else None
 
 
-def module_name(path: Path) -> str:
-    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+def module_name(path: Path, root: Path = ROOT) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def imports(path: Path) -> set[str]:
-    """Every bench.* module `path` imports, resolving relative imports."""
+def imports(path: Path, root: Path = ROOT) -> set[str]:
+    """Every bench.* module `path` (under `root`) imports, resolving relative imports."""
     tree = ast.parse(path.read_text())
-    here = module_name(path).split(".")
+    here = module_name(path, root).split(".")
     package = here if path.name == "__init__.py" else here[:-1]
     found = set()
     for node in ast.walk(tree):
@@ -115,10 +115,9 @@ def test_no_import_circle():
     ],
 )
 def test_the_walker_resolves_relative_imports(tmp_path, source, expected, monkeypatch):
-    """The walker itself: a relative import in bench/report/x.py and bench/x.py."""
-    target = ROOT / "bench" / ("report/_probe_tmp.py" if source.startswith("from ..") else "_probe_tmp.py")
+    """The walker itself: a relative import in bench/report/x.py and bench/x.py (a copy of the layout in a
+    temporary folder: the test never writes into the checkout)."""
+    target = tmp_path / "bench" / ("report/_probe_tmp.py" if source.startswith("from ..") else "_probe_tmp.py")
+    target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(source)
-    try:
-        assert imports(target) == expected
-    finally:
-        target.unlink()
+    assert imports(target, tmp_path) == expected

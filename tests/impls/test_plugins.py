@@ -9,11 +9,10 @@ import os
 import re
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import write_idx  # noqa: F401  (fixtures' helpers live there)
+from conftest import numpy_plugin, plugin_env
 
 ROOT = Path(__file__).resolve().parents[2]
 KERAS = ["keras-jax", "keras-torch"]
@@ -69,78 +68,10 @@ def test_keras_rows_pass_the_framework_tests_in_a_process_of_their_own(framework
     assert all("784 unrolled steps" in line for line in skips), skips
 
 
-PLUGIN = '''
-"""A float64 NumPy LSTM (the tests' reference maths) as a framework plugin from outside the repository."""
-import numpy as np
-
-from impls.base import LSTMModel
-from reference import ReferenceAdam, forward
-
-DISTRIBUTIONS = ("numpy",)
-REQUIREMENT = "numpy"
-
-
-class NumpyLSTM(LSTMModel):
-    framework = "numpy-ref"
-    variant = "fused"
-
-    @classmethod
-    def device_unavailable(cls, device):
-        return None if device == "cpu" else "numpy has no GPU"
-
-    @classmethod
-    def framework_version(cls):
-        return np.__version__
-
-    def _build(self):
-        self.ref = None
-
-    def _set_weights(self, weights):
-        c = self.config
-        self.ref = ReferenceAdam(weights, c.learning_rate, c.beta1, c.beta2, c.eps)
-
-    def get_weights(self):
-        return {k: v.astype(np.float32) for k, v in self.ref.w.items()}
-
-    def _train_step(self, x, y):
-        return self.ref.step(x, y)
-
-    def _predict(self, x):
-        return forward(self.ref.w, x)[0]
-
-    def to_device(self, x, y=None):
-        return x if y is None else (x, y)
-
-    def step_on_device(self, x, y):
-        return self.ref.step(x, y)
-
-    def forward_on_device(self, x):
-        return forward(self.ref.w, x)[0]
-
-    def synchronize(self, result=None):
-        pass
-'''
-
-
 @pytest.fixture(scope="module")
 def plugin_dir(tmp_path_factory) -> Path:
     """A folder holding a plugin module and the dist-info that registers its entry point."""
-    folder = tmp_path_factory.mktemp("plugin")
-    (folder / "numpy_lstm_plugin.py").write_text(textwrap.dedent(PLUGIN))
-    info = folder / "numpy_lstm_plugin-0.1.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: numpy-lstm-plugin\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text("[seqmnist_bench.frameworks]\nnumpy-ref = numpy_lstm_plugin\n")
-    return folder
-
-
-def plugin_env(plugin_dir: Path) -> dict:
-    return dict(
-        os.environ,
-        PYTHONPATH=os.pathsep.join([str(plugin_dir), str(ROOT / "tests")]),
-        SEQMNIST_THREADS="1",
-        TF_CPP_MIN_LOG_LEVEL="2",
-    )
+    return numpy_plugin(tmp_path_factory.mktemp("plugin"))
 
 
 def test_an_outside_plugin_is_available_and_equivalent(plugin_dir):

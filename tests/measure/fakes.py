@@ -64,7 +64,7 @@ class FakeWorker:
     def send(self, request):
         self.pending = request
 
-    def receive(self):
+    def receive(self, timeout=None):
         request, self.pending = self.pending, None
         return self.ask(request)
 

@@ -3,14 +3,18 @@ processes named, coverage of the stated intervals. Seconds, no framework."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
 import pytest
+from asv_files import BASE, stores_agree
 from fakes import BENCH, Machine, arms
 
 from bench.measure import estimate
 from bench.measure.rounds import Plan, run_rounds
+from bench.store import rounds_file
+from bench.store.run_store import RoundsStore
 
 TRUTH = {("torch", "128"): 0.010, ("jax", "128"): 0.015, ("tensorflow", "128"): 0.030}
 
@@ -257,3 +261,71 @@ def test_each_key_group_gets_fresh_processes_of_its_own_every_round():
     assert sorted({k for w in started for k, _ in w.jobs}) == ["128", "32"]
     assert all(len(w.jobs) == 1 for w in started)  # one key per process
     assert frame.groupby(["round", "arm", "key"]).size().eq(1).all() and len(frame) == 8
+
+
+STORE_GRID = [["'torch'", "'jax'"], ["'cpu'"], ["32", "128", "1024"]]
+
+
+def test_a_round_interrupted_by_the_engine_keeps_every_round_before_it(tmp_path):
+    """The engine's keep callback: an interrupt after round 2 of 3 leaves rounds 1 and 2 stored."""
+    m = Machine({("torch", "128"): 0.01, ("jax", "128"): 0.02})
+    s = RoundsStore(tmp_path / "asv", "box", BASE, "existing-py", False)
+    calls = []
+
+    def steal():
+        calls.append(1)
+        if len(calls) == 5:  # before round 3
+            raise KeyboardInterrupt
+        return 0.0
+
+    def keep(frame):  # the fake jobs carry no grid: give them this test's
+        frame = frame.assign(all_params=json.dumps(STORE_GRID), version="2")
+        frame["param"] = [STORE_GRID[0].index(f"'{fw}'") * 3 + 1 for fw in frame.framework]
+        frame["params"] = [f"{fw}, cpu, 128" for fw in frame.framework]
+        s.save(frame)
+
+    plan = Plan(bench="x", min_rounds=3, max_rounds=3, sample_time=0.001, alternations=2, settle=0)
+    r = run_rounds(arms("torch", "jax"), plan, {}, start=m.start, steal=steal, keep=keep)
+    assert r.interrupted
+    assert sorted(set(rounds_file.load_for(tmp_path / "asv", "box", BASE)["round"])) == [1, 2]
+    stores_agree(tmp_path / "asv", "box", BASE)
+
+
+def test_a_round_beside_other_work_is_named_in_its_line_the_summary_and_the_result():
+    """49.5: each round records the CPU time processes outside the run used; one past BUSY_SHARE of a core
+    is named in the progress line and in where the time went (fake clocks: round 2 gets 5 CPU-s)."""
+    from bench.measure.sampler import where_time_went
+
+    m = Machine({("torch", "128"): 0.01, ("jax", "128"): 0.02})
+    used = iter([0.0, 0.0, 0.0, 5.0, 5.0, 5.0])  # before and after each of 3 rounds
+    lines: list[str] = []
+    plan = Plan(bench="x", min_rounds=3, max_rounds=3, sample_time=0.001, alternations=2, settle=0)
+    r = run_rounds(arms("torch", "jax"), plan, {}, start=m.start, log=lines.append, outside=lambda: next(used))
+    assert r.outside == {1: 0.0, 2: 5.0, 3: 0.0}
+    said = [line for line in lines if "beside other work" in line]
+    assert len(said) == 1 and said[0].startswith("round 2/"), lines
+    assert "round(s) 2 " in where_time_went(r) and "quiet machine" in where_time_went(r)
+
+
+@pytest.mark.timed  # alone: a test beside it would be someone else's work
+def test_outside_cpu_counts_other_processes_and_not_the_runs_own():
+    """The real clock (Linux /proc): a busy process that is not this one's child shows; a busy child does not."""
+    import subprocess
+    import sys
+    import time
+
+    from bench.measure.sampler import outside_cpu
+
+    if outside_cpu() is None:
+        pytest.skip("no /proc/stat here")
+    spin = "import time; end = time.time() + 1.5\nwhile time.time() < end: pass"
+    before = outside_cpu()
+    child = subprocess.Popen([sys.executable, "-c", spin])
+    child.wait()
+    own = outside_cpu() - before
+    before = outside_cpu()
+    subprocess.run(["sh", "-c", f'"{sys.executable}" -c "{spin}" &'], check=True)  # reparented: not ours
+    time.sleep(2.0)
+    other = outside_cpu() - before
+    assert other > 1.0, other  # about 1.5 CPU-s of someone else's work
+    assert own < 0.5 * other, (own, other)

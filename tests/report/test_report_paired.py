@@ -154,3 +154,17 @@ def test_a_ratio_wider_than_its_target_is_marked_in_its_cell_and_counted_in_one_
     assert [WIDE in r for r in ratios.loc[["torch", "tensorflow", "jax"]]] == [False, True, True]
     (note,) = [n for n in notes if n.startswith(WIDE)]
     assert note.startswith(f"{WIDE} 2 of 2 ratios wider than ±5%") and "\n" not in note and len(note) < 300
+
+
+def test_fewer_rounds_than_an_interval_needs_are_said_in_the_cell_without_a_width(tmp_path):
+    """46.1: `run --rounds 3` publishes its cells and ratios, each saying that 3 rounds are too few for
+    a 95% interval, with no width printed, and the note under the table says why."""
+    res = tmp_path / "results" / "asv"
+    write_results(res, "box", BASE, 1_700_000_000_000, {TRAIN: (FW, [0.010, 0.020, 0.015], [None] * 3)})
+    rounds_file.save(_rows(random.Random(1), rounds=3), res, "box", BASE, append=False)
+    frame = report.load_results(res)
+    table, notes = report.comparison_table(frame, "box", BASE, "cpu")
+    cell = table.loc["jax", "train samples/s @128"]
+    assert "(3 rounds: too few for an interval)" in cell and "±" not in cell, cell
+    assert "[too few rounds]" in cell and "◊" not in cell, cell  # not marked wider than its target either
+    assert any("3 round(s) only" in n for n in notes), notes

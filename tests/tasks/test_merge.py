@@ -254,3 +254,34 @@ def test_a_failed_rename_takes_back_what_was_renamed(tmp_path, monkeypatch):
         merge.apply(plan, into)
     monkeypatch.undo()
     assert len(calls) == 3 and listing(into) == before  # two renamed, then taken back
+
+
+@pytest.mark.parametrize(
+    "file, change",
+    [
+        ("asv/zzz/machine.json", lambda d: {**d, "machine": "gate"}),
+        (f"asv/zzz/{BASE[:8]}-existing-py_test.json", lambda d: {**d, "params": {**d["params"], "machine": "gate"}}),
+        (f"asv/zzz/{BASE[:8]}-existing-py_test.json", lambda d: {**d, "commit_hash": HEAD}),
+        (f"meta/zzz/{BASE[:8]}.json", lambda d: {**d, "machine": "gate"}),
+        (f"meta/zzz/{BASE[:8]}.json", lambda d: {**d, "commit": HEAD}),
+    ],
+    ids=["machine.json", "results-machine", "results-commit", "meta-machine", "meta-commit"],
+)
+def test_a_file_naming_another_machine_or_commit_than_its_path_is_refused(tmp_path, file, change):
+    """48.3: a machine is its folder, a commit its file name: merge (and restore, which merges) and load
+    refuse a file that says otherwise, naming it, with nothing written."""
+    from bench import report
+    from bench.core.files import CorruptFile
+
+    job = runner(tmp_path / "job", "zzz", BASE, 1.5)
+    path = job / "results" / file
+    path.write_text(json.dumps(change(json.loads(path.read_text()))))
+    into = runner(tmp_path / "dest", "gate", HEAD, 1.5) / "results"
+    before = listing(into)
+    proc = cli("merge", str(job), "--into", str(into))
+    assert proc.returncode == 2 and path.name in proc.stderr, proc.stderr[-2000:]
+    assert "its folder" in proc.stderr or "its name" in proc.stderr, proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    assert listing(into) == before
+    with pytest.raises(CorruptFile, match=path.name):
+        report.load_results(job / "results" / "asv")
