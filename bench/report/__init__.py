@@ -1,7 +1,7 @@
 """asv results -> tidy pandas DataFrame -> published tables, plots and regression verdicts.
 
 One module per stage, as psf/pyperf separates loading, formatting and comparing:
-load.py (asv results and run metadata -> the frame, what each value means from
+load.py (asv results and run metadata -> the frame, unreadable files refused or skipped by corrupt.py, their shape checked by shapes.py, what each value means from
 bench/workload/benchmarks.py), paired.py (the stored rounds' intervals joined to it), tables.py (the comparison table),
 sections.py (the variants sections), summary.py (the answer sentences, the README's block),
 open_division.py (the open division's table), settings.py (what each system setting buys), hosts.py (machine keys of one kind shown together),

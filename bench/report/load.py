@@ -13,6 +13,7 @@ import pandas as pd
 
 from bench.core.errors import RunError
 from bench.measure.stats import rerun_interval
+from bench.report import shapes
 from bench.report.corrupt import Corrupt
 from bench.report.paired import attach
 from bench.store import layout
@@ -51,13 +52,17 @@ def _read_meta(meta_dir: Path, corrupt: Corrupt, machine: str | None = None) -> 
         ):
             corrupt(path, "run metadata that is not an object with 'machine' and 'commit'")
             continue
-        shapes = [k for k in ("host", "fingerprint", "frameworks", "skipped") if not isinstance(data.get(k, {}), dict)]
-        if shapes:
-            corrupt(path, f"run metadata whose {', '.join(shapes)} is not an object")
+        wrong = [k for k in ("host", "fingerprint", "frameworks", "skipped") if not isinstance(data.get(k, {}), dict)]
+        if wrong:
+            corrupt(path, f"run metadata whose {', '.join(wrong)} is not an object")
             continue
         why = layout.misplaced(path, data)
         if why:
             corrupt(path, f"run metadata that {why}")
+            continue
+        why = shapes.meta_problem(data)
+        if why:
+            corrupt(path, f"run metadata not as `run` stores it: {why}")
             continue
         meta[(data["machine"], data["commit"])] = data
     return meta
@@ -74,28 +79,16 @@ def load_results(
     frame.attrs["skipped_files"]. status is ok / skipped (NaN) / failed (null) / invalid (a time, size
     or error rate below zero, or a time of zero).
     """
-    from asv.results import Results, iter_results_paths
+    from asv.results import Results
 
     results_dir = Path(results_dir)
     corrupt = Corrupt(skip_corrupt)
     meta = _read_meta(Path(meta_dir) if meta_dir else results_dir.parent / "meta", corrupt, machine)
     described = _read_benchmarks(results_dir, corrupt)
-    for path in sorted(results_dir.glob(f"{glob.escape(machine) if machine else '*'}/machine.json")):
-        try:
-            why = layout.misplaced(path, json.loads(path.read_text()))
-        except (OSError, ValueError, RecursionError) as exc:
-            corrupt(path, f"unreadable asv machine file ({exc})")
-            continue
-        if why:
-            corrupt(path, f"an asv machine file that {why}")
     rows = []
-    only = machine
-    for root, filename, machine in iter_results_paths(str(results_dir)):
-        if only is not None and machine != only:
-            continue
-        path = Path(root) / filename
+    for path, name in _results_files(results_dir, machine, corrupt):
         try:
-            res = Results.load(str(path), machine_name=machine)
+            res = Results.load(str(path), machine_name=name)
         except Exception as exc:  # asv raises several kinds for malformed files
             corrupt(path, f"unreadable asv results ({type(exc).__name__}: {exc})")
             continue
@@ -106,7 +99,11 @@ def load_results(
         if why:
             corrupt(path, f"asv results that {why}")
             continue
-        rows.extend(_rows(res, machine, meta.get((machine, res.commit_hash), {}), described))  # a bug here is a bug
+        why = shapes.results_problem(res)  # untrusted input, checked here: an error in _rows is a bug
+        if why:
+            corrupt(path, f"asv results not as the tool stores them: {why}")
+            continue
+        rows.extend(_rows(res, name, meta.get((name, res.commit_hash), {}), described))
     frame = pd.DataFrame(rows, columns=COLUMNS)
     frame["date"] = pd.to_datetime(frame["date"], unit="ms", utc=True)
     for col in ("batch_size", "epochs"):
@@ -171,6 +168,31 @@ RUN = [
 COLUMNS = ["machine", "commit", "date", "env", *RECORD, *CELL, *RUN]
 
 
+def _results_files(results_dir: Path, only: str | None, corrupt: Corrupt):
+    """(results file, machine) for every machine folder whose machine.json is whole and names it (as asv's
+    iter_results_paths walks them, without its crash on a machine file of the wrong shape)."""
+    for folder in sorted(p for p in results_dir.iterdir() if p.is_dir()) if results_dir.is_dir() else []:
+        if only is not None and folder.name != only:
+            continue
+        path = folder / "machine.json"
+        if not path.is_file():
+            continue  # asv skips a folder without one: not a machine
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError, RecursionError) as exc:
+            corrupt(path, f"unreadable asv machine file ({exc})")
+            continue
+        why = layout.misplaced(path, data)
+        if not why and (isinstance(data.get("version"), bool) or not isinstance(data.get("version"), int)):
+            why = f"has version {str(data.get('version'))[:40]!r}, not asv's machine file version"
+        if why:
+            corrupt(path, f"an asv machine file that {why}")
+            continue
+        for result in sorted(folder.glob("*.json")):
+            if result.name != "machine.json":
+                yield result, folder.name
+
+
 def _read_benchmarks(results_dir: Path, corrupt: Corrupt | None = None) -> dict:
     """asv's own description of each benchmark (benchmarks.json beside the results): parameter names
     and unit. {} when absent (results copied without it): then names are read by position."""
@@ -192,6 +214,16 @@ def _read_benchmarks(results_dir: Path, corrupt: Corrupt | None = None) -> dict:
 
 
 POSITIONAL = ("framework", "device", "third", "fourth")  # an unknown benchmark without a benchmarks.json
+
+
+def _whole(value):
+    """A whole-number parameter (batch size, epochs) as an int, None where absent; ValueError otherwise."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    number = int(str(value).strip("'\""))
+    if number < 0 or number > 2**31:
+        raise ValueError(f"parameter {str(value)[:40]!r} is not a size")
+    return number
 
 
 def _rows(res, machine: str, meta: dict, described: dict | None = None):
@@ -242,8 +274,8 @@ def _rows(res, machine: str, meta: dict, described: dict | None = None):
                 **{f: getattr(record, f) for f in RECORD},
                 "metric": metric,
                 "framework_version": fw_meta.get("version"),
-                "batch_size": p.get("batch_size"),
-                "epochs": p.get("epochs"),
+                "batch_size": _whole(p.get("batch_size")),
+                "epochs": _whole(p.get("epochs")),
                 "setting": None if third is None else str(third),
                 "replicates": list(sample) if sample else None,
                 "runs": len(sample) if sample else (1 if status == "ok" else 0),
