@@ -94,7 +94,11 @@ def _fill(frame: pd.DataFrame, idx, rounds: pd.DataFrame, tau: float = 0.0) -> N
             if key in within.index:  # a time ratio; samples/s per call scale with the batch (or not at all)
                 w = within.loc[key]
                 scale = _batch_scale(key[2], w.reference) if row.metric in ("train_step", "predict") else 1.0
-                frame.loc[i, ["within", "within_low", "within_high"]] = [scale / w.ratio, scale / w.high, scale / w.low]
+                frame.loc[i, ["within", "within_low", "within_high"]] = [
+                    scale / w.ratio,
+                    scale / w.high if w.high > 0 else 0.0,
+                    scale / w.low if w.low > 0 else np.inf,  # too few rounds: unbounded, said so in the cell
+                ]
             if row.benchmark == TRAIN_STEP and key[2] == "128" and arm in shares.index:
                 s = shares.loc[arm]
                 frame.loc[i, ["peak_share", "peak_low", "peak_high", "matmul_gflops"]] = [

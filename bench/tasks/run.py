@@ -227,7 +227,7 @@ def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
         commit,
         asv_results.env_name(results_dir, machine, commit, default=asv_env),
         append,
-        protected=frozenset(history.full_results(provenance) if opts.quick else ()),
+        protected=frozenset(set(history.full_results(provenance)) & set(chosen) if opts.quick else ()),
     )
     write_meta(root, meta)
     seed_dir = scratch.make("seeds")

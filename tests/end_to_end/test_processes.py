@@ -13,6 +13,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from asv_files import stores_agree
 from conftest import clone_with_tiny_data
 
 MACHINE = "proc-test"
@@ -61,10 +62,15 @@ def test_run_from_a_subfolder_then_quick_then_full(clone):
     quick = run(repo, "--quick", "--bench", "TrainStep", "--processes", "1")
     assert quick.returncode == 0, quick.stderr[-3000:]
     assert "uncommitted changes" not in quick.stderr
-    assert "kept 1 full result(s)" in quick.stderr and len(samples(repo)) == 1
+    assert "stored full results of 1 benchmark(s) stay" in quick.stderr, quick.stderr[-3000:]
+    assert len(samples(repo)) == 1
+    (rounds,) = (repo / "results" / "rounds" / MACHINE).glob("*.csv")
+    assert len(rounds.read_text().splitlines()) == 1 + 3  # the full run's round, batch 32, 128 and 1024: kept
+    stores_agree(repo / "results" / "asv", MACHINE, _head(repo))
     full = run(repo, "--bench", "TrainStep", "--processes", "1")
     assert full.returncode == 0, full.stderr[-3000:]
     assert len(samples(repo)) == 2  # a full run adds to the full run before it
+    stores_agree(repo / "results" / "asv", MACHINE, _head(repo))
     meta = json.loads((repo / "results" / "meta" / MACHINE / f"{_head(repo)[:8]}.json").read_text())
     assert meta["benchmarks"]["throughput.TrainStep.time_train_step"]["quick"] is False
 
