@@ -400,14 +400,14 @@ def _stage(
         except WorkerError as exc:
             rows.append(
                 Measurement(
-                    arm.name,
-                    arm.framework,
-                    arm.device,
-                    "(worker)",
-                    0,
-                    "",
-                    "",
-                    round_no,
+                    arm=arm.name,
+                    framework=arm.framework,
+                    device=arm.device,
+                    benchmark="(worker)",
+                    param=0,
+                    params="",
+                    key="",
+                    round=round_no,
                     status="failed",
                     reason=str(exc)[-2000:],
                 )
@@ -439,14 +439,14 @@ def _time_all(
 
 def _measurement(arm: Arm, job: dict, round_no: int, **values) -> Measurement:
     return Measurement(
-        arm.name,
-        arm.framework,
-        arm.device,
-        job["name"],
-        int(job["param"]),
-        params_of(job["params"]),
-        pair_key(job),
-        round_no,
+        arm=arm.name,
+        framework=arm.framework,
+        device=arm.device,
+        benchmark=job["name"],
+        param=int(job["param"]),
+        params=params_of(job["params"]),
+        key=pair_key(job),
+        round=round_no,
         unit=job.get("unit") or "seconds",
         version=job.get("version"),
         all_params=json.dumps(job.get("all_params", [])),

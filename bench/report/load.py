@@ -251,15 +251,16 @@ def _rows(res, machine: str, meta: dict, described: dict | None = None):
             stat = stat or {}
             status = "failed" if value is None else ("skipped" if _isnan(value) else _valid(unit, value))
             record = Measurement(
-                f"{framework}:{device}",
-                framework,
-                device,
-                name,
-                index,
-                params_of(combo),
-                key_of(names, combo),
-                0,  # asv's cell holds every process's value; the rounds are its replicates
-                float("nan") if value is None else float(value),
+                arm=f"{framework}:{device}",
+                framework=framework,
+                device=device,
+                benchmark=name,
+                param=index,
+                params=params_of(combo),
+                key=key_of(names, combo),
+                round=0,
+                # asv's cell holds every process's value; the rounds are its replicates
+                value=float("nan") if value is None else float(value),
                 number=stat.get("number"),
                 unit=unit,
                 status=status,

@@ -10,6 +10,7 @@ import re
 
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]{0,199}")  # a benchmark's asv name: module.Class.method
 PARAM = re.compile(r"[^\x00-\x1f\x7f]{1,200}")  # a parameter value as asv stores it (a repr): printable, short
+LINE = re.compile(r"[^\x00-\x1f\x7f]{0,300}")  # a host string or framework version: one printable line
 TEXT_FIELDS = ("data", "started", "finished", "bench")  # run metadata fields of text (or null)
 FLAG_FIELDS = ("quick", "dirty")  # run metadata fields of true/false (or null)
 
@@ -65,11 +66,15 @@ def meta_problem(meta: dict) -> str | None:
     host = meta.get("host") or {}
     if not all(v is None or isinstance(v, (str, int, float)) for v in host.values()):
         return "its host holds a value that is neither text nor a number"
+    if not all(LINE.fullmatch(v) for v in host.values() if isinstance(v, str)):
+        return "its host holds text that is not one printable line"
     if not all(isinstance(v, dict) for v in (meta.get("frameworks") or {}).values()):
         return "its frameworks hold an entry that is not an object"
     for fw in (meta.get("frameworks") or {}).values():
         if not all(fw.get(k) is None or isinstance(fw[k], str) for k in ("version", "gpu_name", "reason")):
             return "a framework's version, GPU or reason is not text"
+        if not all(fw.get(k) is None or LINE.fullmatch(fw[k]) for k in ("version", "gpu_name")):
+            return "a framework's version or GPU is not one printable line"
     if not all(isinstance(v, str) for v in (meta.get("skipped") or {}).values()):
         return "its skipped reasons are not text"
     fingerprint = meta.get("fingerprint") or {}

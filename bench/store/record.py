@@ -10,12 +10,16 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
+STATUSES = ("ok", "skipped", "failed", "invalid")  # invalid: a stored value no measurement gives (report)
 
-@dataclass
+
+@dataclass(frozen=True, kw_only=True)
 class Measurement:
     """One arm's value for one benchmark and parameters in one round (the process, or the seed of an
     accuracy run): what the engine measures, its stored rounds file, the asv results written from it,
-    compare's sides (arm "base" / "head") and the report's ratios."""
+    compare's sides (arm "base" / "head") and the report's ratios. Frozen, built by keyword only, and
+    checked where it is built: a bad value is a ValueError naming the field (an unknown field is
+    Python's TypeError naming it)."""
 
     arm: str
     framework: str
@@ -33,10 +37,33 @@ class Measurement:
     gap: str = ""  # seconds from the end of that arm's sample to the start of each sample (settling included)
     number: int | None = None  # calls per sample
     unit: str = "seconds"
-    status: str = "ok"  # ok, skipped, failed
+    status: str = "ok"  # STATUSES
     reason: str = ""
     version: str | None = None
     all_params: str = "[]"  # asv's parameter grid (JSON), for writing asv results
+
+    def __post_init__(self) -> None:
+        problem = _problem(self)
+        if problem:
+            raise ValueError(f"Measurement of {self.arm} {self.benchmark}: {problem}")
+
+
+def _problem(m: Measurement) -> str | None:
+    """The first field of `m` that no measurement holds, said with its value; None when all hold."""
+    if m.status not in STATUSES:
+        return f"status {m.status!r} is not one of {', '.join(STATUSES)}"
+    for name in ("param", "round"):
+        value = getattr(m, name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            return f"{name} {value!r} is not a whole number of at least 0"
+    if m.number is not None and (isinstance(m.number, bool) or not isinstance(m.number, int) or m.number < 1):
+        return f"number {m.number!r} is not a count of calls"
+    if m.status == "ok":
+        if not isinstance(m.value, (int, float)) or not math.isfinite(m.value):
+            return f"value {m.value!r} is not a finite number, but the status is ok"
+        if m.value < 0 or (m.unit == "seconds" and m.value == 0):
+            return f"value {m.value!r} is not a {'time' if m.unit == 'seconds' else 'size or rate'}"
+    return None
 
 
 PLACE = ("framework", "device")  # parameters that say where a job runs, not what it measures

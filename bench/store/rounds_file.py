@@ -37,10 +37,15 @@ def merged(base: pd.DataFrame | None, frame: pd.DataFrame, append: bool) -> pd.D
     return pd.concat([base, frame], ignore_index=True)
 
 
+FORMAT = 2  # the rounds file's format, in its first column: a file of another is refused, not guessed at
+# (files without the column, written before it, are format 1: the same columns, some missing)
+
+
 def _write(frame: pd.DataFrame, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     frame = frame[[c for c in STORED if c in frame]].copy()
     frame["reason"] = frame["reason"].astype(str).str.replace(r"\s+", " ", regex=True).str[-300:]
+    frame.insert(0, "format", FORMAT)
     files.write_text(path, frame.to_csv(index=False))
     return path
 
@@ -66,6 +71,14 @@ def load(path: Path) -> pd.DataFrame:
         frame = pd.read_csv(path, dtype=text)
     except (ValueError, pd.errors.ParserError) as exc:
         raise files.CorruptFile(f"{path}: not a rounds file ({exc})") from None
+    if "format" in frame:
+        found = set(pd.to_numeric(frame["format"], errors="coerce").dropna().astype(int)) if len(frame) else {FORMAT}
+        if found != {FORMAT} or frame["format"].isna().any():
+            raise files.CorruptFile(
+                f"{path}: a rounds file of format {sorted(frame['format'].astype(str).unique())[:3]}; this "
+                f"seqmnist-bench reads format {FORMAT} (and older files without the column)"
+            )
+        frame = frame.drop(columns="format")
     missing = [c for c in ("arm", "benchmark", "round", "value") if c not in frame]
     if missing:
         raise files.CorruptFile(f"{path}: not a rounds file (no column {', '.join(missing)})")

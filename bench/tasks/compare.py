@@ -25,7 +25,7 @@ from bench.core.errors import RunError
 from bench.core.repo import find_root, git, git_try
 from bench.core.text import md_table, md_text
 from bench.measure import estimate, rounds, stats
-from bench.store import layout
+from bench.store import layout, rounds_file
 from bench.store.asv_results import add_results, save_results
 from bench.store.record import IDENTITY
 from bench.workload.benchmarks import BENCHMARKS
@@ -303,7 +303,7 @@ def save(c: Comparison, out: Path, machine: str, opts: CompareOptions, fingerpri
     """Rounds, verdicts, the Markdown report, run metadata and asv-format results of both sides."""
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / "rounds.csv", out / "verdicts.csv", out / "regressions.md", out / "meta.json"]
-    files.write_text(paths[0], c.rounds.to_csv(index=False))
+    rounds_file.write(c.rounds, paths[0])  # the one writer of the rounds format (noise --between reads it back)
     files.write_text(paths[1], c.verdicts.to_csv(index=False))
     files.write_text(paths[2], render(c, machine, opts))
     meta = {

@@ -209,3 +209,48 @@ def test_report_for_a_name_whose_newest_run_was_kept_apart_uses_that_key(results
     shutil.rmtree(results / "box")
     proc = cli("report", "--machine", "box", "--no-plots", "--readme", "", cwd=results.parents[1])
     assert proc.returncode == 0 and "kept apart as 'box-0123abcd'" in proc.stderr, proc.stderr
+
+
+HOSTILE = "x\n::warning title=owned::pwned \x1b]0;title\x07 \x1b[2J"
+
+
+def _hostile_meta(results: Path, **fields) -> Path:
+    import json
+
+    meta = results.parent / "meta" / "box"
+    meta.mkdir(parents=True, exist_ok=True)
+    path = meta / f"{HEAD[:8]}.json"
+    path.write_text(json.dumps({"machine": "box", "commit": HEAD, **fields}))
+    return path
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"host": {"cpu_model": HOSTILE}}, {"frameworks": {"torch": {"version": HOSTILE}}}],
+    ids=["cpu-model", "framework-version"],
+)
+def test_a_stored_name_with_a_line_break_or_escape_is_refused_naming_the_file(results, fields):
+    """48.6: host strings and framework versions are validated where they are read: one printable line."""
+    path = _hostile_meta(results, **fields)
+    proc = cli(
+        "report", "--no-plots", "--readme", "", cwd=results.parents[1], env=dict(os.environ, GITHUB_ACTIONS="true")
+    )
+    one_line_error(proc, path.name, "one printable line")
+    assert "\x1b" not in proc.stderr + proc.stdout
+
+
+def test_stored_text_reaches_no_ci_log_or_terminal_as_a_command_or_control_sequence(results):
+    """48.6: a skip reason (a worker's error, lines and all) holding a workflow command after a line
+    break and terminal escape sequences is printed by `report` (as CI runs it) on one line, escapes
+    shown: no printed line starts a workflow command and no ESC or BEL reaches the log or the tables."""
+    _hostile_meta(results, skipped={"tensorflow:cpu": HOSTILE, "jax:cpu": HOSTILE})
+    env = dict(os.environ, GITHUB_ACTIONS="true")
+    proc = cli(
+        "report", "--no-plots", "--readme", "", "--base", BASE[:8], "--head", HEAD[:8], cwd=results.parents[1], env=env
+    )
+    assert proc.returncode in (0, 1), proc.stderr[-2000:]
+    out = proc.stdout + proc.stderr
+    assert not [line for line in out.splitlines() if line.lstrip().startswith("::warning")], out[-3000:]
+    assert "\x1b" not in out and "\x07" not in out
+    latest = (results.parent / "report" / "latest.md").read_text()
+    assert "\x1b" not in latest and not [line for line in latest.splitlines() if line.lstrip().startswith("::")]

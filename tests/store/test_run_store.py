@@ -25,15 +25,15 @@ def rows(bench: str, rounds, keys=("128",), frameworks=("torch", "jax"), value=0
                 param = GRID[0].index(f"'{fw}'") * 3 + GRID[2].index(key)
                 out.append(
                     Measurement(
-                        f"{fw}:cpu",
-                        fw,
-                        "cpu",
-                        bench,
-                        param,
-                        f"{fw}, cpu, {key}",
-                        key,
-                        r,
-                        value * (1 + r / 100),
+                        arm=f"{fw}:cpu",
+                        framework=fw,
+                        device="cpu",
+                        benchmark=bench,
+                        param=param,
+                        params=f"{fw}, cpu, {key}",
+                        key=key,
+                        round=r,
+                        value=value * (1 + r / 100),
                         samples=f"{value} {value}",
                         version="2",
                         all_params=json.dumps(GRID),
@@ -101,3 +101,16 @@ def test_an_unreadable_rounds_file_is_found_before_any_round(tmp_path, content):
     path.write_text(content)
     with pytest.raises(CorruptFile, match=str(path.name)):
         store(tmp_path)
+
+
+def test_a_rounds_file_says_its_format_and_one_of_another_is_refused(tmp_path):
+    """47: one reader that refuses what it does not know; files written before the column still read."""
+    store(tmp_path).save(frame_of(rows(TRAIN, [1])))
+    path = layout.rounds_file(tmp_path / "asv", "box", BASE)
+    assert path.read_text().startswith("format,arm,") and f"\n{rounds_file.FORMAT}," in path.read_text()
+    path.write_text(path.read_text().replace(f"\n{rounds_file.FORMAT},", "\n3,"))
+    with pytest.raises(CorruptFile, match="format"):
+        rounds_file.load(path)
+    legacy = "\n".join(line.split(",", 1)[1] for line in path.read_text().splitlines())  # no format column
+    path.write_text(legacy + "\n")
+    assert len(rounds_file.load(path)) == 2
