@@ -68,13 +68,19 @@ def test_an_unreadable_stored_file_is_exit_2_before_any_worker_starts(clone, nam
 
 
 def test_a_link_loop_as_the_data_folder_is_a_data_error_and_no_traceback(clone, tmp_path):
-    """46.10: the loop is the data layer's 'does not exist' (exit 2 naming it) for the accuracy suite."""
+    """46.10: the loop is the data layer's 'does not exist' (exit 2 naming it) for the accuracy suite,
+    and no error at all for benchmarks that need no data (it once was an internal error for both)."""
     loop = tmp_path / "loop"
     loop.symlink_to(loop)
     proc = cli(
         "run", "--bench", "Accuracy", "--data-dir", str(loop), "--frameworks", "torch", "--machine", "box", cwd=clone
     )  # fmt: skip
     one_line_error(proc, str(loop))
+    proc = cli(
+        "run", "--quick", "--bench", "TrainStep", "--processes", "1", "--data-dir", str(loop), "--frameworks",
+        "torch", "--machine", "box", cwd=clone,
+    )  # fmt: skip
+    assert proc.returncode == 0 and "internal error" not in proc.stderr, proc.stderr[-2000:]
 
 
 def test_an_unwritable_home_is_asvs_own_message_not_an_internal_error(clone, tmp_path):
@@ -138,3 +144,41 @@ def test_a_name_that_is_both_a_branch_and_a_tag_is_refused(tmp_path):
     assert commit_of(tmp_path / "repo", "tags/main") == first
     proc = cli("compare", "main", "HEAD~1", "--machine", "box", cwd=tmp_path / "repo")
     one_line_error(proc, "ambiguous")
+
+
+def test_another_machines_corrupt_files_are_not_read_for_this_machines_table(results):
+    """46.9: `run` prints its table from this machine's files only: a broken run metadata, machine file
+    or results file of another machine cannot change its exit."""
+    from asv_files import BASE as B
+
+    from bench.report import load_results
+
+    other = results.parent / "meta" / "other"
+    other.mkdir(parents=True)
+    (other / f"{B[:8]}.json").write_text("{broken")
+    (results / "other").mkdir()
+    (results / "other" / "machine.json").write_text("{broken")
+    frame = load_results(results, machine="box")
+    assert set(frame.machine) == {"box"}
+    with pytest.raises(RunError, match="other"):
+        load_results(results)  # the report, which reads every machine, still names them
+
+
+@pytest.mark.parametrize("kind", ["fingerprint", "profile", "settings"])
+def test_report_skip_corrupt_skips_every_kind_of_stored_file_or_writes_nothing(results, kind):
+    """46.12: without --skip-corrupt, exit 2 naming the file and nothing written; with it, the file is
+    skipped, named, and the report is whole (its page written)."""
+    root = results.parent
+    path = {
+        "fingerprint": root / "meta" / "box" / "fingerprint.json",
+        "profile": root / "profiles" / "box" / "abcdef12.json",
+        "settings": root / "settings" / "box" / "abcdef12-allocator.csv",
+    }[kind]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("{broken" if path.suffix == ".json" else "not,a\nrounds")
+    refused = cli("report", "--no-plots", "--readme", "", cwd=root.parent)
+    one_line_error(refused, path.name)
+    assert not (root / "report").exists()
+    skipped = cli("report", "--no-plots", "--readme", "", "--skip-corrupt", cwd=root.parent)
+    assert skipped.returncode == 0, skipped.stderr[-2000:]
+    assert path.name in skipped.stderr and (root / "report" / "index.html").is_file()

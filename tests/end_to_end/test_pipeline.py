@@ -106,7 +106,9 @@ def test_quick_run_stores_positive_values_and_na_for_skips(clone):
     for p in stored:
         assert str(repo) not in p.read_text() and str(data) not in p.read_text(), p
     rounds = (repo / "results" / "rounds" / MACHINE / f"{head[:8]}.csv").read_text().splitlines()
-    assert rounds[0].startswith("arm,framework,device,benchmark") and len(rounds) > 1  # the engine's rounds, kept
+    assert (
+        rounds[0].startswith("format,arm,framework,device,benchmark") and len(rounds) > 1
+    )  # the engine's rounds, kept
     meta = json.loads((repo / "results" / "meta" / MACHINE / f"{head[:8]}.json").read_text())
     assert meta["frameworks"]["torch"]["version"].startswith("2.13")
     assert meta["host"]["threads"] == 1
