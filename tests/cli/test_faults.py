@@ -141,6 +141,7 @@ def test_report_on_a_full_disk_is_exit_2_and_keeps_every_file_whole(results, mon
     assert cli_module.main(["report", "--no-plots"]) == 2
     err = capsys.readouterr().err
     assert "error: " in err and "No space left on device" in err and "Traceback" not in err
+    assert str(out) in err  # 46.13: the error names the file it was writing
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # nothing truncated, no temporary files
 
 
