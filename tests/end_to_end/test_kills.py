@@ -1,5 +1,5 @@
-"""Issue 46: a run killed at any of its phases (staging, timing, between rounds, after the last round,
-during asv's part) with SIGINT, SIGTERM or SIGKILL keeps every round that finished, on disk and
+"""Issue 46: a run killed at any of its phases (staging, timing, settling between samples, storing a
+round, between rounds, after the last round, during asv's part) with SIGINT, SIGTERM or SIGKILL keeps every round that finished, on disk and
 readable, in both stores alike; leaves no child process behind, the lock free and the tracked files as
 they were. A clone of this repository, the float64 NumPy plugin as the framework (seconds, no deep
 learning framework), marking its phases in a folder so the test knows when to strike."""
@@ -52,7 +52,9 @@ def _marked_build(self):
 
 def _marked_step(self, x, y):
     _mark("timing")
-    return _step(self, x, y)
+    out = _step(self, x, y)
+    _mark("settled")
+    return out
 
 
 NumpyLSTM._build = _marked_build
@@ -68,8 +70,8 @@ def setup(tmp_path_factory):
     return base, numpy_plugin(base / "plugin", MARKED)
 
 
-def _clone(base: Path) -> Path:
-    repo = base / f"repo-{uuid.uuid4().hex[:6]}"
+def _clone(base: Path, tag: str) -> Path:
+    repo = base / f"repo-{tag}"
     subprocess.run(["git", "clone", "--quiet", "--shared", str(ROOT), str(repo)], check=True)
     return repo
 
@@ -100,9 +102,17 @@ def _asv_running(marker: str) -> bool:
     return False
 
 
+def _rounds_stored(err: str, phases: Path) -> bool:
+    """The rounds file exists: the first round's store has begun (it is written by a rename)."""
+    repo = phases.parent / phases.name.replace("phases-", "repo-")
+    return any((repo / "results" / "rounds").glob("*/*.csv"))
+
+
 PHASES = {  # when to strike: (stderr so far, the phase folder, the run's marker)
     "staging": lambda err, ph, mk: _count(ph, "staging") >= 2,  # round 2's worker, staging
-    "timing": lambda err, ph, mk: _count(ph, "timing") >= 2,  # round 2's worker, between its samples
+    "timing": lambda err, ph, mk: _count(ph, "timing") >= 2,  # round 2's worker, taking its samples
+    "settling": lambda err, ph, mk: _count(ph, "settled") >= 2,  # round 2: a sample just ended, the next waits
+    "storing": _rounds_stored,  # round 1's rounds going to disk, or just gone
     "between-rounds": lambda err, ph, mk: "[rounds] round 1/" in err,
     "after-last-round": lambda err, ph, mk: f"[rounds] round {ROUNDS}/" in err,
     "asv": lambda err, ph, mk: ": asv run" in err and _asv_running(mk),
@@ -114,8 +124,9 @@ SIGNALS = {"SIGINT": signal.SIGINT, "SIGTERM": signal.SIGTERM, "SIGKILL": signal
 @pytest.mark.parametrize("phase", list(PHASES))
 def test_a_run_killed_at_any_phase_keeps_every_finished_round(setup, phase, sig):
     base, plugin = setup
-    repo = _clone(base)
-    phases = base / f"phases-{uuid.uuid4().hex[:6]}"
+    tag = uuid.uuid4().hex[:6]
+    repo = _clone(base, tag)
+    phases = base / f"phases-{tag}"
     phases.mkdir()
     marker = f"SEQMNIST_TEST_MARK={uuid.uuid4().hex}"
     key, value = marker.split("=")
