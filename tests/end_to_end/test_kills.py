@@ -105,7 +105,7 @@ def _asv_running(marker: str) -> bool:
 def _rounds_stored(err: str, phases: Path, marker: str) -> bool:
     """The rounds file exists: the first round's store has begun (it is written by a rename)."""
     repo = phases.parent / phases.name.replace("phases-", "repo-")
-    return any((repo / "results" / "rounds").glob("*/*.csv"))
+    return any((repo / "results" / "rounds" / MACHINE).glob("*.csv"))
 
 
 PHASES = {  # when to strike: (stderr so far, the phase folder, the run's marker)
