@@ -66,7 +66,7 @@ def _between(args: argparse.Namespace) -> int:
     print(
         f"{len(runs)} runs, {found['pairs']} ratio pairs: {found['agreed']:.0%} agreed within their own 95% intervals "
         f"(honest intervals: 95%); run-to-run log sd {found['tau']:.2%}, which widens every ratio interval on "
-        f"{machine} by ±{stats.Z95 * found['tau']:.1%} in quadrature"
+        f"{machine} by ±{stats.rerun_term(found['tau']):.1%} in quadrature"
     )
     print(f"stored: {path.relative_to(root)}")
     return 0

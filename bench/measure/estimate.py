@@ -308,11 +308,11 @@ def published(ratio: float, low: float, high: float, tau: float) -> tuple[float,
     return 1 / ratio, 1 / hi if hi > 0 else math.inf, 1 / lo if lo > 0 else math.inf
 
 
-def widen(ratio: float, low: float, high: float, tau: float) -> tuple[float, float]:
-    """(low, high) of a ratio's 95% interval with a run-to-run log sd `tau` added in quadrature."""
+def widen(ratio: float, low: float, high: float, tau: float, confidence: float = 0.95) -> tuple[float, float]:
+    """(low, high) of a ratio's interval at `confidence` with a run-to-run log sd `tau` added in quadrature."""
     if not (tau > 0 and ratio > 0 and low > 0 and math.isfinite(high)):
         return low, high
-    extra = (stats.Z95 * tau) ** 2
+    extra = (stats.z(confidence) * tau) ** 2
     lo = math.log(ratio / low)
     hi = math.log(high / ratio)
     return ratio * math.exp(-math.sqrt(lo**2 + extra)), ratio * math.exp(math.sqrt(hi**2 + extra))

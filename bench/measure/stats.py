@@ -123,6 +123,12 @@ def z(confidence: float) -> float:
     return Z95 if confidence == 0.95 else NormalDist().inv_cdf(1 - (1 - confidence) / 2)
 
 
+def rerun_term(tau: float, confidence: float = 0.95) -> float:
+    """The run-to-run term of a published ratio as a relative half-width (+-x), from the machine's
+    run-to-run log sd `tau` (bench.store.reruns): what one run's interval cannot see. 0 where unmeasured."""
+    return math.expm1(z(confidence) * tau) if tau > 0 else 0.0
+
+
 def t_quantile(confidence: float, df: float) -> float:
     """The two-sided Student t quantile of `confidence` with `df` degrees of freedom."""
     from scipy.stats import t

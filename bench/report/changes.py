@@ -128,7 +128,7 @@ def _step(
     diff, se = _level_difference(logs[l0:l1], sds[l0:l1], logs[l1:r1], sds[l1:r1])
     if abs(math.expm1(diff)) < min_change or abs(diff) < z * se:
         return None
-    return Step(l1, math.exp(diff), math.exp(diff - Z95 * se), math.exp(diff + Z95 * se))
+    return Step(l1, math.exp(diff), math.exp(diff - z * se), math.exp(diff + z * se))
 
 
 def _level_difference(a: np.ndarray, sa: np.ndarray, b: np.ndarray, sb: np.ndarray) -> tuple[float, float]:

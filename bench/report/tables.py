@@ -12,7 +12,7 @@ import pandas as pd
 from bench.core.text import md_note, md_table, md_text, scrub_paths
 from bench.measure.estimate import CARRYOVER_LIMIT, CELL_TARGET, RATIO_TARGET, half_width
 from bench.measure.sampler import BUSY_SHARE
-from bench.measure.stats import MIN_ROUNDS, Z95, paired_by_seed
+from bench.measure.stats import MIN_ROUNDS, paired_by_seed, rerun_term
 from bench.report.load import commit_rows, is_quick, latest_commits
 from bench.workload.benchmarks import (
     METRICS,
@@ -228,7 +228,7 @@ def wider_than_target(sel: pd.DataFrame) -> str:
     if not wide_ratios and not wide_cells:
         return f"Every ratio's 95% interval is within ±{target:.0%} and every cell's within ±{CELL_TARGET:.0%}."
     tau = rows.rerun_tau.max() if "rerun_tau" in rows else math.nan
-    term = math.expm1(Z95 * tau) if pd.notna(tau) and tau > 0 else 0.0
+    term = rerun_term(tau) if pd.notna(tau) else 0.0
     floor = (
         f" This machine's run-to-run term alone is ±{term:.1%}"
         + (

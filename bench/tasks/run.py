@@ -341,7 +341,7 @@ def _rerun_term(tau: float, ratio_width: float) -> str:
     """What the stop rule adds for the spread between runs, as the page does (nothing where unmeasured)."""
     if not tau > 0:
         return ""
-    term = stats.Z95 * tau
+    term = stats.rerun_term(tau)  # the page's term, the one function
     said = f", this machine's run-to-run term ±{term:.1%} included"
     return said + (": wider than the target alone, so the budget ends the rounds" if term >= ratio_width else "")
 

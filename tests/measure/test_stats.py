@@ -333,3 +333,14 @@ def test_the_one_verdict_rule_on_intervals_of_head_over_base():
     assert stats.interval_verdict(1.2, 1.2) == "regression"  # a point (one process each, no interval)
     assert stats.interval_verdict(float("nan"), 1.1) == "inconclusive"
     assert stats.interval_verdict(1.04, 1.10, threshold=0.05) == "inconclusive"
+
+
+def test_the_run_to_run_term_is_one_function_the_page_and_the_stop_rule_share():
+    """47: one run-to-run term (stats.rerun_term), at its confidence; nothing where unmeasured."""
+    import math
+
+    from bench.measure import stats
+
+    assert stats.rerun_term(0.0) == 0.0
+    assert stats.rerun_term(0.02) == pytest.approx(math.expm1(1.959964 * 0.02), rel=1e-5)
+    assert stats.rerun_term(0.02, 0.99) > stats.rerun_term(0.02)
