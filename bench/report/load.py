@@ -333,7 +333,7 @@ def _selection(meta: dict) -> dict | None:
 
 
 def _run_of(meta: dict, benchmark: str) -> dict:
-    """The run that measured a stored benchmark (bench.store.history), {} for results from before it was kept."""
+    """The run that measured a stored benchmark (bench.store.provenance), {} for results from before it was kept."""
     runs = meta.get("benchmarks")
     run = runs.get(benchmark) if isinstance(runs, dict) else None
     return run if isinstance(run, dict) else {}

@@ -28,7 +28,7 @@ from bench.core.repo import dirty_tree, find_root, git, others_on_path, worker_e
 from bench.core.text import scrub_paths
 from bench.measure import estimate, rounds, stats
 from bench.measure.sampler import busy_rounds, spent_line, where_time_went
-from bench.store import asv_results, fingerprint, history, layout, reruns, rounds_file
+from bench.store import asv_results, fingerprint, layout, provenance, reruns, rounds_file
 from bench.store.lock import Lock
 from bench.store.run_meta import meta_path, write_meta
 from bench.store.run_store import RoundsStore
@@ -213,21 +213,21 @@ def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
     check_stored(root, machine, commit)  # before anything is renamed, written or measured
     fingerprint.claim_key(root, machine, fp)  # the key is this host's from here on
     asv_results.expose(results_dir, machine, commit, asv_env)  # the published file, under the name asv appends to
-    before = history.snapshot(results_dir, machine, commit)
-    described = history.descriptions(layout.benchmarks_file(root))
-    provenance = history.provenance(meta_path(root, machine, commit), before)
+    before = provenance.snapshot(results_dir, machine, commit)
+    described = provenance.descriptions(layout.benchmarks_file(root))
+    stored_by = provenance.provenance(meta_path(root, machine, commit), before)
     replicated = opts.processes != 0 and any(re.search("^" + PAIRED, n) for n in chosen)
     exclude = ASV_EXCLUDE if replicated else ""
     # asv exits 1 on "No benchmarks selected": --bench may ask for replicated throughput only
     chunks_for_asv = chunks if selected(names, opts, exclude) else []
-    append = appends(provenance, chosen, opts.quick, dirty)
+    append = appends(stored_by, chosen, opts.quick, dirty)
     store = RoundsStore(
         results_dir,
         machine,
         commit,
         asv_results.env_name(results_dir, machine, commit, default=asv_env),
         append,
-        protected=frozenset(set(history.full_results(provenance)) & set(chosen) if opts.quick else ()),
+        protected=frozenset(set(provenance.full_results(stored_by)) & set(chosen) if opts.quick else ()),
     )
     write_meta(root, meta)
     seed_dir = scratch.make("seeds")
@@ -245,8 +245,8 @@ def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
     finally:  # also on an interrupt: a quick run never leaves a full result replaced
         shutil.rmtree(seed_dir, ignore_errors=True)
         if opts.quick:
-            history.keep_descriptions(described, layout.benchmarks_file(root))
-            summary.kept = history.keep_full(before, results_dir, machine, commit, provenance)
+            provenance.keep_descriptions(described, layout.benchmarks_file(root))
+            summary.kept = provenance.keep_full(before, results_dir, machine, commit, stored_by)
             if summary.kept:
                 _log(
                     opts,
@@ -257,7 +257,7 @@ def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
                 )
         meta["wall_seconds"] = {"run": round(time.monotonic() - began, 1), "asv": round(asv_seconds, 1)}
         _log(opts, spent_line(meta))
-        meta["benchmarks"] = history.updated_provenance(provenance, before, results_dir, machine, commit, meta)
+        meta["benchmarks"] = provenance.updated_provenance(stored_by, before, results_dir, machine, commit, meta)
         meta["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         meta["chunks_done"], meta["chunks_failed"] = summary.chunks_done, summary.chunks_failed
         write_meta(root, meta)
@@ -272,8 +272,8 @@ def check_stored(root: Path, machine: str, commit: str) -> None:
     results_dir = layout.asv_dir(root)
     for path in sorted((results_dir / machine).glob(f"{commit[:8]}-*.json")):
         files.read_json(path)  # asv's own reader passes over a file it cannot parse
-    before = history.snapshot(results_dir, machine, commit)
-    history.provenance(meta_path(root, machine, commit), before)
+    before = provenance.snapshot(results_dir, machine, commit)
+    provenance.provenance(meta_path(root, machine, commit), before)
     rounds_file.load_for(results_dir, machine, commit)
     if layout.benchmarks_file(root).is_file():
         files.read_json(layout.benchmarks_file(root))
@@ -346,13 +346,13 @@ def _rerun_term(tau: float, ratio_width: float) -> str:
     return said + (": wider than the target alone, so the budget ends the rounds" if term >= ratio_width else "")
 
 
-def appends(provenance: dict, chosen: list[str], quick: bool, dirty: bool) -> bool:
+def appends(stored_by: dict, chosen: list[str], quick: bool, dirty: bool) -> bool:
     """Whether this run adds its processes (asv samples, rounds) to those stored for the commit: only a
     full run of a clean tree, and only onto full results; stored quick results of a benchmark it runs are
     replaced, never mixed with a full run's (other sample lengths and settings)."""
     if quick or dirty:
         return False
-    return not any(provenance.get(name, {}).get("quick", True) for name in chosen if name in provenance)
+    return not any(stored_by.get(name, {}).get("quick", True) for name in chosen if name in stored_by)
 
 
 def _replicate(

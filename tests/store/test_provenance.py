@@ -1,4 +1,4 @@
-"""bench/store/history.py: what a run keeps of the results stored before it."""
+"""bench/store/provenance.py: what a run keeps of the results stored before it."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pandas as pd
 from asv_files import BASE, write_results
 
 from bench import report
-from bench.store import history
+from bench.store import provenance
 
 
 # 10 / 11 ---------------------------------------------------------------------------------------
@@ -33,28 +33,28 @@ def test_a_quick_run_never_replaces_a_full_result(tmp_path):
     _stored(res, 0.021, 1000)  # the full 5-epoch run
     meta = tmp_path / "meta.json"
     meta.write_text(json.dumps({"machine": "box", "commit": BASE, "quick": False}))
-    before = history.snapshot(res, "box", BASE)
-    prov = history.provenance(meta, before)
+    before = provenance.snapshot(res, "box", BASE)
+    prov = provenance.provenance(meta, before)
     _stored(res, 0.300, 2000)  # a quick 1-epoch run re-measured it
-    kept = history.keep_full(before, res, "box", BASE, prov)
+    kept = provenance.keep_full(before, res, "box", BASE, prov)
     assert kept == ["accuracy.Accuracy.track_test_error"]
     assert report.load_results(res).value.tolist() == [0.021]
     # a quick result from a quick run is fair game for the next run
     meta.write_text(json.dumps({"machine": "box", "commit": BASE, "quick": True}))
-    before = history.snapshot(res, "box", BASE)
+    before = provenance.snapshot(res, "box", BASE)
     _stored(res, 0.250, 3000)
-    assert history.keep_full(before, res, "box", BASE, history.provenance(meta, before)) == []
+    assert provenance.keep_full(before, res, "box", BASE, provenance.provenance(meta, before)) == []
     assert report.load_results(res).value.tolist() == [0.25]
 
 
 def test_each_stored_result_names_the_run_that_made_it(tmp_path):
     res = tmp_path / "asv"
     _stored(res, 0.021, 1000)
-    before = history.snapshot(res, "box", BASE)
+    before = provenance.snapshot(res, "box", BASE)
     prov = {"accuracy.Accuracy.track_test_error": {"quick": False, "started": "full run"}}
-    assert history.updated_provenance(prov, before, res, "box", BASE, {"quick": True, "started": "quick"}) == prov
+    assert provenance.updated_provenance(prov, before, res, "box", BASE, {"quick": True, "started": "quick"}) == prov
     _stored(res, 0.022, 2000)
-    now = history.updated_provenance(prov, before, res, "box", BASE, {"quick": False, "started": "second full"})
+    now = provenance.updated_provenance(prov, before, res, "box", BASE, {"quick": False, "started": "second full"})
     assert now["accuracy.Accuracy.track_test_error"]["started"] == "second full"
 
 
@@ -107,13 +107,13 @@ def test_a_quick_run_puts_back_the_descriptions_it_only_reparametrized(tmp_path)
     quick = {**acc, "params": [["'torch'"], ["1"]]}
 
     path.write_text(json.dumps({"accuracy.A": quick, "cold.C": cold, "version": 2}, sort_keys=True))
-    assert history.keep_descriptions(before, path)
+    assert provenance.keep_descriptions(before, path)
     assert path.read_bytes() == before
 
     path.write_text(json.dumps({"accuracy.A": quick, "cold.C": {**cold, "version": "2"}, "new.N": cold, "version": 2}))
-    assert history.keep_descriptions(before, path)
+    assert provenance.keep_descriptions(before, path)
     kept = json.loads(path.read_text())
     assert kept["accuracy.A"] == acc and kept["cold.C"]["version"] == "2" and kept["new.N"] == cold
 
-    assert not history.keep_descriptions(None, path)  # nothing was published before: asv's file stands
-    assert not history.keep_descriptions(path.read_bytes(), path)  # nothing to put back
+    assert not provenance.keep_descriptions(None, path)  # nothing was published before: asv's file stands
+    assert not provenance.keep_descriptions(path.read_bytes(), path)  # nothing to put back
