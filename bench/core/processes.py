@@ -1,12 +1,11 @@
-"""Child processes that never outlive the command: a worker dies with its parent (Linux
-PR_SET_PDEATHSIG), and a command run in a session of its own (asv, whose benchmark processes are no
-children of ours) is stopped as a whole on an interrupt, or by a guard process when the command is
-killed outright (SIGKILL, an out-of-memory kill)."""
+"""Child processes that never outlive the command: a command run in a session of its own (asv, whose
+benchmark processes are no children of ours) is stopped as a whole on an interrupt, or by a guard
+process when the command is killed outright (SIGKILL, an out-of-memory kill). The engine's workers die
+with it on their own (bench/measure/worker.die_with)."""
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import shutil
 import signal
@@ -16,22 +15,6 @@ import time
 from pathlib import Path
 
 from bench.core import scratch
-
-_PR_SET_PDEATHSIG = 1
-try:  # loaded here, in the parent: a forked child must not open a library before it execs
-    _LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
-except OSError:
-    _LIBC = None
-
-
-def die_with_parent() -> None:
-    """Popen's preexec_fn: the child gets SIGKILL when the process that started it ends, however it ends
-    (Linux); elsewhere nothing. A parent gone before the call is caught by the parent id changing."""
-    parent = os.getppid()
-    if _LIBC is not None:
-        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:
-        os._exit(1)
 
 
 def run_group(cmd: list[str], root: Path, env: dict, quiet: bool = False, restore: Path | None = None) -> int:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import select
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
-
-from bench.core.processes import die_with_parent
 
 WORKER = Path(__file__).with_name("worker.py")
 
@@ -34,6 +33,8 @@ class Worker:
             framework,
             "--device",
             device,
+            "--parent",
+            str(os.getpid()),  # the worker dies with this process (worker.die_with)
         ]
         self.proc = subprocess.Popen(
             cmd,
@@ -42,7 +43,6 @@ class Worker:
             stderr=self.log,
             text=True,
             env=env,
-            preexec_fn=die_with_parent,  # a killed run leaves no worker behind
         )
 
     def fileno(self) -> int:

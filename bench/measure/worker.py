@@ -25,11 +25,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ctypes
 import io
 import itertools
 import json
 import os
 import re
+import signal
 import sys
 import time
 import traceback
@@ -41,7 +43,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--bench", required=True, help="regex on the asv benchmark name")
     p.add_argument("--framework", required=True)
     p.add_argument("--device", default="cpu")
+    p.add_argument("--parent", type=int, default=0, help="the engine's pid: this worker dies with it (Linux)")
     return p.parse_args(argv)
+
+
+def die_with(parent: int) -> None:
+    """SIGKILL to this process when `parent` ends, however it ends (Linux PR_SET_PDEATHSIG, set here rather
+    than in a preexec_fn: a fork through Python's at-fork callbacks can swallow the parent's Ctrl-C or
+    SIGTERM); exit at once if `parent` is gone already. Nothing where the platform has no such call."""
+    if not parent or not sys.platform.startswith("linux"):
+        return
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 def discover(tree: str, pattern: str) -> list:
@@ -189,6 +206,7 @@ def serve(args: argparse.Namespace, reply) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    die_with(args.parent)
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != here]
     os.chdir(args.tree)

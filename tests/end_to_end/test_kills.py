@@ -143,7 +143,8 @@ def test_a_run_killed_at_any_phase_keeps_every_finished_round(setup, phase, sig)
             "--bench", "TrainStep|cold_start", "--processes", str(ROUNDS), "--machine", MACHINE,
         ],
         cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as from a terminal, even when this
+    )  # fmt: skip  # test runs in a background job (which ignores SIGINT, and its children inherit that)
     err: list[str] = []
     reader = threading.Thread(target=lambda: err.extend(iter(run.stderr.readline, "")), daemon=True)
     reader.start()
