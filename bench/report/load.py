@@ -52,10 +52,6 @@ def _read_meta(meta_dir: Path, corrupt: Corrupt, machine: str | None = None) -> 
         ):
             corrupt(path, "run metadata that is not an object with 'machine' and 'commit'")
             continue
-        wrong = [k for k in ("host", "fingerprint", "frameworks", "skipped") if not isinstance(data.get(k, {}), dict)]
-        if wrong:
-            corrupt(path, f"run metadata whose {', '.join(wrong)} is not an object")
-            continue
         why = layout.misplaced(path, data)
         if why:
             corrupt(path, f"run metadata that {why}")

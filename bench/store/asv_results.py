@@ -38,17 +38,20 @@ def store(
 ) -> Path | None:
     """Add the per-process values to this commit's asv results file (one sample per process); with
     `append`, to the processes an earlier run of the same benchmark version stored."""
-    from asv.results import Results
-
     rows = rows[rows.benchmark != "(worker)"]
     if rows.empty:
         return None
     ensure_machine(results_dir, machine)
-    res = load(results_dir, machine, commit, env_name)
-    if res is None:
-        res = Results({"machine": machine}, {}, commit, int(time.time() * 1000), sys.version.split()[0], env_name, {})
+    res = load(results_dir, machine, commit, env_name) or new_results(machine, commit, env_name)
     add_results(res, rows, append)
     return save_results(res, results_dir)
+
+
+def new_results(machine: str, commit: str, env_name: str):
+    """An empty asv Results for `commit` on `machine`, dated now (what store() fills where none is stored)."""
+    from asv.results import Results
+
+    return Results({"machine": machine}, {}, commit, int(time.time() * 1000), sys.version.split()[0], env_name, {})
 
 
 def load(results_dir: Path, machine: str, commit: str, env_name: str):

@@ -5,8 +5,6 @@ failure, interrupt or crash can take a finished round back, and the two stores a
 from __future__ import annotations
 
 import copy
-import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,23 +41,15 @@ class RoundsStore:
         measured = frame[frame.benchmark != "(worker)"]
         if measured.empty:
             return
-        res = copy.deepcopy(self._base_results) if self._base_results is not None else self._new_results()
+        if self._base_results is None:
+            asv_results.ensure_machine(self.results_dir, self.machine)
+        res = (
+            copy.deepcopy(self._base_results)
+            if self._base_results is not None
+            else asv_results.new_results(self.machine, self.commit, self.env_name)
+        )
         asv_results.add_results(res, measured, self.append)
         asv_results.save_results(res, self.results_dir)
         path = layout.rounds_file(self.results_dir, self.machine, self.commit)
         rounds_file.write(rounds_file.merged(self._base_rounds, frame, self.append), path)
         self.saved_rounds = int(frame["round"].max())
-
-    def _new_results(self):
-        from asv.results import Results
-
-        asv_results.ensure_machine(self.results_dir, self.machine)
-        return Results(
-            {"machine": self.machine},
-            {},
-            self.commit,
-            int(time.time() * 1000),
-            sys.version.split()[0],
-            self.env_name,
-            {},
-        )

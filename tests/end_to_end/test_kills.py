@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from asv_files import stores_agree
 from conftest import PLUGIN, ROOT, numpy_plugin, plugin_env
+from test_processes import _head, _marked  # the same /proc walk and revision, one copy
 
 from bench.store import layout, rounds_file
 
@@ -80,20 +81,8 @@ def _count(folder: Path, what: str) -> int:
     return len(list(folder.glob(f"{what}-*")))
 
 
-def _marked_processes(marker: str) -> list[int]:
-    found = []
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit() and int(proc.name) != os.getpid():
-            try:
-                if marker.encode() in (proc / "environ").read_bytes():
-                    found.append(int(proc.name))
-            except OSError:
-                continue
-    return found
-
-
 def _asv_running(marker: str) -> bool:
-    for pid in _marked_processes(marker):
+    for pid in _marked(marker):
         try:
             if b"asv\x00run" in Path(f"/proc/{pid}/cmdline").read_bytes():
                 return True
@@ -171,9 +160,9 @@ def test_a_run_killed_at_any_phase_keeps_every_finished_round(setup, phase, sig)
         stores_agree(layout.asv_dir(repo), MACHINE, _head(repo))
 
     deadline = time.monotonic() + 20
-    while _marked_processes(marker) and time.monotonic() < deadline:
+    while _marked(marker) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not _marked_processes(marker), f"left running: {_marked_processes(marker)}"
+    assert not _marked(marker), f"left running: {_marked(marker)}"
 
     tracked = subprocess.run(
         ["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True
@@ -184,7 +173,3 @@ def test_a_run_killed_at_any_phase_keeps_every_finished_round(setup, phase, sig)
         cwd=repo, env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert again.returncode == 2 and "no benchmark matches" in again.stderr, again.stderr[-2000:]  # the lock is free
-
-
-def _head(repo: Path) -> str:
-    return subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
