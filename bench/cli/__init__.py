@@ -14,10 +14,11 @@ import sys
 import impls
 from bench.cli import bisect, compare, history, merge, noise, open_division, profile, report, run, settings, train
 from bench.cli.args import EPILOG, UsageError, check_environment
+from bench.core import interrupts
 from bench.core.errors import RunError
 from bench.core.text import one_line
 
-__all__ = ["UsageError", "build_parser", "check_environment", "main"]
+__all__ = ["UsageError", "build_parser", "check_environment", "entry", "main"]
 
 
 class Parser(argparse.ArgumentParser):
@@ -87,5 +88,13 @@ def os_error_text(exc: OSError) -> str:
     return f"{where}: {what}" if where else what
 
 
+def entry() -> None:
+    """The `seqmnist-bench` command and `python -m bench.cli`: main's exit status, which a signal in the
+    interpreter's last milliseconds cannot turn into a kill."""
+    code = main()
+    interrupts.ignore_from_now()
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -1,7 +1,5 @@
 """`python -m bench.cli`: the same as the `seqmnist-bench` command."""
 
-import sys
+from bench.cli import entry
 
-from bench.cli import main
-
-sys.exit(main())
+entry()

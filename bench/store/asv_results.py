@@ -150,9 +150,8 @@ def _rename_env(src: Path, dst: Path, env: str, python: str | None) -> None:
         data["python"] = python
         if isinstance(data.get("params"), dict):
             data["params"]["python"] = python
-    files.write_text(dst, json.dumps(data, indent=None, sort_keys=True))
-    if src != dst:
-        src.unlink()
+    files.write_text(src, json.dumps(data, indent=None, sort_keys=True))  # rewritten in place, atomically,
+    os.replace(src, dst)  # then renamed: at every moment one file holds the commit's results, never two
 
 
 def expose(results_dir: Path, machine: str, commit: str, env: str) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from bench.core import interrupts
 from bench.store import asv_results, layout, rounds_file
 
 
@@ -41,15 +42,16 @@ class RoundsStore:
         measured = frame[frame.benchmark != "(worker)"]
         if measured.empty:
             return
-        if self._base_results is None:
-            asv_results.ensure_machine(self.results_dir, self.machine)
         res = (
             copy.deepcopy(self._base_results)
             if self._base_results is not None
             else asv_results.new_results(self.machine, self.commit, self.env_name)
         )
         asv_results.add_results(res, measured, self.append)
-        asv_results.save_results(res, self.results_dir)
-        path = layout.rounds_file(self.results_dir, self.machine, self.commit)
-        rounds_file.write(rounds_file.merged(self._base_rounds, frame, self.append), path)
-        self.saved_rounds = int(frame["round"].max())
+        merged = rounds_file.merged(self._base_rounds, frame, self.append)
+        with interrupts.deferred():  # both files or neither: an interrupt between them waits
+            if self._base_results is None:
+                asv_results.ensure_machine(self.results_dir, self.machine)
+            asv_results.save_results(res, self.results_dir)
+            rounds_file.write(merged, layout.rounds_file(self.results_dir, self.machine, self.commit))
+            self.saved_rounds = int(frame["round"].max())

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench.core import files, scratch
+from bench.core import files, interrupts, scratch
 from bench.core.errors import RunError
 from bench.core.processes import run_group
 from bench.core.repo import dirty_tree, find_root, git, others_on_path, worker_env
@@ -242,26 +242,28 @@ def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
                 _log(opts, "\ninterrupted during the paired rounds; what was stored is kept, asv's part is skipped")
         if not summary.interrupted:
             asv_seconds = _run_asv(opts, root, machine, commit, chunks_for_asv, exclude, append, env, summary, seed_dir)
-    finally:  # also on an interrupt: a quick run never leaves a full result replaced
-        shutil.rmtree(seed_dir, ignore_errors=True)
-        if opts.quick:
-            provenance.keep_descriptions(described, layout.benchmarks_file(root))
-            summary.kept = provenance.keep_full(before, results_dir, machine, commit, stored_by)
-            if summary.kept:
-                _log(
-                    opts,
-                    f"kept {len(summary.kept)} full result(s) stored for {commit[:8]} from an earlier run; "
-                    "this quick run's values for them are dropped: "
-                    + ", ".join(summary.kept[:4])
-                    + (" …" if len(summary.kept) > 4 else ""),
-                )
-        meta["wall_seconds"] = {"run": round(time.monotonic() - began, 1), "asv": round(asv_seconds, 1)}
-        _log(opts, spent_line(meta))
-        meta["benchmarks"] = provenance.updated_provenance(stored_by, before, results_dir, machine, commit, meta)
-        meta["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-        meta["chunks_done"], meta["chunks_failed"] = summary.chunks_done, summary.chunks_failed
-        write_meta(root, meta)
-        asv_results.neutralize(results_dir, machine, commit, asv_env)  # no local path in a published name
+    finally:  # also on an interrupt: a quick run never leaves a full result replaced; a signal that comes
+        # while this is written waits for the end of it (the stores, the metadata and the file names agree)
+        with interrupts.deferred():
+            shutil.rmtree(seed_dir, ignore_errors=True)
+            if opts.quick:
+                provenance.keep_descriptions(described, layout.benchmarks_file(root))
+                summary.kept = provenance.keep_full(before, results_dir, machine, commit, stored_by)
+                if summary.kept:
+                    _log(
+                        opts,
+                        f"kept {len(summary.kept)} full result(s) stored for {commit[:8]} from an earlier run; "
+                        "this quick run's values for them are dropped: "
+                        + ", ".join(summary.kept[:4])
+                        + (" …" if len(summary.kept) > 4 else ""),
+                    )
+            meta["wall_seconds"] = {"run": round(time.monotonic() - began, 1), "asv": round(asv_seconds, 1)}
+            _log(opts, spent_line(meta))
+            meta["benchmarks"] = provenance.updated_provenance(stored_by, before, results_dir, machine, commit, meta)
+            meta["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+            meta["chunks_done"], meta["chunks_failed"] = summary.chunks_done, summary.chunks_failed
+            write_meta(root, meta)
+            asv_results.neutralize(results_dir, machine, commit, asv_env)  # no local path in a published name
     return summary
 
 

@@ -151,7 +151,9 @@ def test_a_run_killed_at_any_phase_keeps_every_finished_round(setup, phase, sig)
             run.kill()
     reader.join(timeout=10)
     said = "".join(err)[-3000:]
-    assert code == (-9 if sig == "SIGKILL" else 130), said
+    finished = code == 0 and phase == "after-last-round" and "interrupted" not in said  # on a loaded machine
+    # the strike can come after the run's last write, its status then the finished run's (bench.cli.entry)
+    assert code == (-9 if sig == "SIGKILL" else 130) or finished, said
 
     frame = rounds_file.load_for(layout.asv_dir(repo), MACHINE, _head(repo))
     stored_rounds = 0 if frame is None else frame["round"].nunique()

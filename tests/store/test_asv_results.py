@@ -4,7 +4,9 @@ and asv still finds it under its own name for the next run to append to."""
 from __future__ import annotations
 
 import json
+import os
 
+import pytest
 from asv_files import BASE, write_results
 
 from bench.store import asv_results
@@ -31,6 +33,34 @@ def test_neutralize_and_expose_round_trip(tmp_path):
     asv_results.expose(res, "box", BASE, env)  # the next run: asv appends to the file it knows
     assert path.is_file() and not published.exists()
     assert json.loads(path.read_text())["env_name"] == env
+
+
+@pytest.mark.parametrize("step", ["neutralize", "expose"])
+def test_a_rename_killed_half_way_leaves_one_results_file_never_two(tmp_path, monkeypatch, step):
+    res, env = tmp_path / "asv", "existing-py_home_someone_venv_bin_python3"
+    name = "throughput.TrainStep.time_train_step"
+    write_results(
+        res, "box", BASE, 1_700_000_000_000, {name: ([["'torch'"], ["'cpu'"], ["128"]], [0.01], [None])}, env=env
+    )
+    if step == "expose":
+        asv_results.neutralize(res, "box", BASE, env)
+    real, steps = {"replace": os.replace, "unlink": os.unlink}, []
+
+    def step_on(op):  # the process dies at the second step that puts a results file in place or takes one away
+        def do(*args, **kwargs):
+            if str(args[-1]).endswith(".json"):
+                steps.append(op)
+                if len(steps) == 2:
+                    raise SystemExit("killed")
+            return real[op](*args, **kwargs)
+
+        return do
+
+    monkeypatch.setattr(os, "replace", step_on("replace"))
+    monkeypatch.setattr(os, "unlink", step_on("unlink"))
+    with pytest.raises(SystemExit):
+        getattr(asv_results, step)(res, "box", BASE, env)
+    assert len(list((res / "box").glob(f"{BASE[:8]}-*.json"))) == 1
 
 
 def test_the_name_asv_gives_this_interpreter_is_computed_by_asv():

@@ -114,3 +114,20 @@ def test_a_rounds_file_says_its_format_and_one_of_another_is_refused(tmp_path):
     legacy = "\n".join(line.split(",", 1)[1] for line in path.read_text().splitlines())  # no format column
     path.write_text(legacy + "\n")
     assert len(rounds_file.load(path)) == 2
+
+
+def test_ctrl_c_between_the_two_files_waits_until_both_are_written(tmp_path, monkeypatch):
+    import os
+    import signal
+
+    real = asv_results.save_results
+
+    def save_then_ctrl_c(res, results_dir):
+        path = real(res, results_dir)
+        os.kill(os.getpid(), signal.SIGINT)  # after the asv results, before the rounds file
+        return path
+
+    monkeypatch.setattr(asv_results, "save_results", save_then_ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        store(tmp_path).save(frame_of(rows(TRAIN, [1])))
+    stores_agree(tmp_path / "asv", "box", BASE)  # the rounds file is there too, and says the same
