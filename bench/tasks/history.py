@@ -236,7 +236,7 @@ def save(
             pushed = push(root, remote, made, branch)
             if pushed.returncode == 0:
                 return Saved(made, attempt, len(added), kept)
-            if not _rejected(pushed.stderr):
+            if not _moved(pushed.stderr):  # a server's refusal (a hook, a protected branch): no retry helps
                 raise RunError(f"cannot push the history branch {branch!r} to {remote!r}: {pushed.stderr.strip()}")
             log(f"history: {branch} moved while saving (attempt {attempt}/{retries}); fetching it again")
         time.sleep(min(2**attempt, 30) * 0.1)
@@ -338,9 +338,21 @@ def keys_of(root: Path, machine: str) -> list[str]:
     return sorted(p.name for p in asv.iterdir() if p.is_dir() and pattern.fullmatch(p.name)) if asv.is_dir() else []
 
 
-def _rejected(stderr: str) -> bool:
+MOVED = (
+    "non-fast-forward",
+    "fetch first",
+    "stale info",
+    "cannot lock ref",
+    "failed to update ref",
+    "incorrect old value",
+)
+
+
+def _moved(stderr: str) -> bool:
+    """Whether git refused the push because the branch moved under it (another runner was first, seen on
+    either side): fetching again helps. A hook's or a protected branch's "[remote rejected]" is not that."""
     text = stderr.lower()
-    return any(s in text for s in ("non-fast-forward", "fetch first", "rejected", "stale info"))
+    return any(s in text for s in MOVED)
 
 
 def _first_line(exc: Exception) -> str:

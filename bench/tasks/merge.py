@@ -13,6 +13,7 @@ into place: a refused or failed merge leaves the destination as it was.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -224,7 +225,9 @@ def _add_benchmarks(out: Plan, src: Path, dest: Path) -> None:
 
 def apply(p: Plan, into: Path) -> None:
     """All or nothing: every file is first written in a staging folder inside `into` (same file system,
-    fsynced), then renamed into place; a failure before the last rename takes back what was renamed."""
+    fsynced), then renamed into place; a failure before the last rename takes back what was renamed and
+    the folders made for it, and names the file it was writing, never the staging folder."""
+    made = _made_folders(into, [dest for dest in p.copies] + [into / "asv" / "benchmarks.json"])
     into.mkdir(parents=True, exist_ok=True)
     for stale in into.glob(".merging-*"):  # a merge killed while staging
         shutil.rmtree(stale, ignore_errors=True)
@@ -232,16 +235,40 @@ def apply(p: Plan, into: Path) -> None:
     moves: list[tuple[Path, Path]] = []
     try:
         for n, (dest, src) in enumerate(sorted(p.copies.items())):
-            moves.append((files.write_bytes(staging / str(n), src.read_bytes()), dest))
+            moves.append((_staged(staging / str(n), src.read_bytes(), dest), dest))
         if p.benchmarks:
             path = into / "asv" / "benchmarks.json"
             data = files.read_json(path) if path.is_file() else {}
             data.update(p.benchmarks)
             text = json.dumps(data, indent=4, sort_keys=True) + "\n"
-            moves.append((files.write_text(staging / "benchmarks.json", text), path))
+            moves.append((_staged(staging / "benchmarks.json", text.encode(), path), path))
         _move_all(moves)
-    finally:
+    except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
+        for folder in made:  # deepest first; one that holds something (not ours) stays
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def _made_folders(into: Path, dests: list[Path]) -> list[Path]:
+    """The folders on the way to `dests` that do not exist yet (the merge makes them), deepest first."""
+    missing = set()
+    for dest in dests:
+        for folder in [dest.parent, *dest.parent.parents]:
+            if folder.exists() or not folder.is_relative_to(into.parent):
+                break
+            missing.add(folder)
+    return sorted(missing, key=lambda f: len(f.parts), reverse=True)
+
+
+def _staged(staging: Path, data: bytes, dest: Path) -> Path:
+    """`data` written in the staging folder; an OSError names `dest`, where it was going."""
+    try:
+        return files.write_bytes(staging, data)
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, str(dest)) from None
 
 
 def _move_all(moves: list[tuple[Path, Path]]) -> None:

@@ -112,6 +112,22 @@ def test_save_without_results_or_with_an_unreachable_remote_is_an_error(tmp_path
         history.save(a, "gha-cpu")
 
 
+def test_a_server_that_refuses_the_push_is_named_at_once_not_retried(tmp_path, origin):
+    hook = origin / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'GH006: Protected branch update failed' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    a = checkout(tmp_path, "a", origin)
+    measured(a, "gha-cpu", BASE, 1.5)
+    said = []
+    with pytest.raises(RunError, match="cannot push the history branch.*GH006: Protected branch") as refused:
+        history.save(a, "gha-cpu", log=said.append)
+    assert said == [] and "kept moving" not in str(refused.value)  # one attempt: the server said no
+    assert (
+        "benchmark-results"
+        not in subprocess.run(["git", "-C", str(origin), "branch"], capture_output=True, text=True, check=True).stdout
+    )
+
+
 def test_save_takes_the_keys_another_host_under_the_name_was_kept_apart_as(tmp_path, origin):
     """A CI label's runner can be another host next time: run keeps it apart as name-<id>; its history goes too."""
     a = checkout(tmp_path, "a", origin)

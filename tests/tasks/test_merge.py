@@ -47,6 +47,10 @@ def runner(folder: Path, machine: str, commit: str, cold: float, host: dict | No
     return folder
 
 
+def folders_of(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_dir())
+
+
 def listing(folder: Path) -> dict[str, bytes]:
     return {
         str(p.relative_to(folder)): p.read_bytes()
@@ -222,14 +226,16 @@ def test_a_merge_that_fails_midway_leaves_the_destination_as_it_was(tmp_path, mo
     def fills_up(path, data):
         calls.append(path)
         if len(calls) == 3:
-            raise OSError(errno.ENOSPC, "No space left on device")
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))  # as files.write_bytes says it
         return real(path, data)
 
     monkeypatch.setattr(files, "write_bytes", fills_up)
-    with pytest.raises(OSError):
+    folders = folders_of(into)
+    with pytest.raises(OSError) as failed:
         merge.apply(plan, into)
-    assert listing(into) == before
+    assert listing(into) == before and folders_of(into) == folders  # no file, no empty folder left
     assert not list(into.glob(".merging-*"))
+    assert ".merging-" not in str(failed.value) and str(into) in str(failed.value)  # names where it was going
 
 
 def test_a_failed_rename_takes_back_what_was_renamed(tmp_path, monkeypatch):
@@ -250,10 +256,12 @@ def test_a_failed_rename_takes_back_what_was_renamed(tmp_path, monkeypatch):
         return real(src, dst)
 
     monkeypatch.setattr(merge.os, "replace", breaks)
+    folders = folders_of(into)
     with pytest.raises(OSError):
         merge.apply(plan, into)
     monkeypatch.undo()
     assert len(calls) == 3 and listing(into) == before  # two renamed, then taken back
+    assert folders_of(into) == folders  # and the folders made for them removed
 
 
 @pytest.mark.parametrize(
