@@ -80,10 +80,11 @@ def fetch(root: Path, remote: str, branch: str) -> str | None:
 
 
 def listing(root: Path, head: str, branch: str) -> list[Entry]:
-    """Every file under results/ on the branch commit `head`, each checked: a regular file (no link or
-    submodule), of a name merge knows, of at most merge.MAX_BYTES."""
+    """Every file on the branch commit `head`, each checked: a regular file (no link or submodule, at any
+    level), of a name merge knows (under results/: nothing else, `.git/` least of all), of at most
+    merge.MAX_BYTES."""
     try:
-        out = git_bytes(root, "ls-tree", "-r", "-z", "--long", "--full-tree", head, "--", "results")
+        out = git_bytes(root, "ls-tree", "-r", "-z", "--long", "--full-tree", head)
     except GitFailed as exc:
         raise RunError(f"cannot list the history branch {branch!r}: {exc}") from None
     entries = []

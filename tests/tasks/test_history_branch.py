@@ -4,6 +4,7 @@ machine, another runner's push in between is retried, not lost; restore brings e
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -177,6 +178,39 @@ def test_a_folder_on_the_branch_replaced_by_a_link_is_refused_and_nothing_outsid
     with pytest.raises(history.BranchError, match="results/meta: a symbolic link"):
         history.restore(fresh)
     assert not (fresh / "results" / "meta").exists()
+
+
+@pytest.mark.parametrize(
+    "entry",
+    ["100644 blob {blob}\t.git/config", "160000 commit {commit}\tvendor", "100644 blob {blob}\tnotes.txt"],
+    ids=["dot-git-config", "top-level-submodule", "top-level-file"],
+)
+def test_anything_outside_results_on_the_branch_is_refused_by_restore_and_save(tmp_path, origin, entry):
+    """Made with git's plumbing (a checkout cannot hold `.git/config`): the branch's tree plus one entry."""
+    a = checkout(tmp_path, "honest", origin)
+    measured(a, "gha-cpu", BASE, 1.5)
+    history.save(a, "gha-cpu")
+    bare = ["git", "-C", str(origin)]
+    run = lambda *args, **kw: subprocess.run(
+        [*bare, *args], capture_output=True, text=True, check=True, **kw
+    ).stdout.strip()  # noqa: E731
+    tip = run("rev-parse", "benchmark-results")
+    blob = run("hash-object", "-w", "--stdin", input="[core]\n\tfsmonitor = touch /tmp/pwned\n")
+    line = entry.format(blob=blob, commit=tip)
+    name, rest = line.split("\t")
+    if "/" in rest:  # .git/config: a tree .git holding the file
+        inner = run("mktree", input=f"{name}\tconfig\n")
+        line = f"040000 tree {inner}\t.git"
+    top = run("ls-tree", tip) + "\n" + line + "\n"
+    made = run(*GIT[1:], "commit-tree", run("mktree", input=top), "-p", tip, "-m", "poison")
+    run("update-ref", "refs/heads/benchmark-results", made)
+    shown = entry.split("\t")[1]
+    with pytest.raises(history.BranchError, match=re.escape(shown)):
+        history.restore(checkout(tmp_path, "fresh", origin))
+    measured(a, "gha-cpu", HEAD, 1.4)
+    with pytest.raises(history.BranchError, match=re.escape(shown)):
+        history.save(a, "gha-cpu")
+    assert run("rev-parse", "benchmark-results") == made  # nothing pushed on top of it
 
 
 def test_a_link_on_the_branch_is_never_followed_so_no_local_file_is_read_or_pushed(tmp_path, origin):
