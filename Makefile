@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 ARGS ?= --quick
 
-.PHONY: bench test test-fast lint lint-workflow install clean screenshot \
+.PHONY: bench test test-fast lint lint-workflow install install-history clean screenshot \
 	ci-compare ci-restore ci-extend ci-report ci-save ci-page
 
 install: $(VENV)/.installed
@@ -16,6 +16,17 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -c constraints.txt -e ".[all]"
+	touch $@
+
+# What `history save` needs alone (the workflow's save job, which holds a write token): the harness,
+# no framework. A checkout installed in full (`make install`) has it already.
+install-history: $(VENV)/.installed-history
+
+$(VENV)/.installed-history: pyproject.toml constraints.txt
+	if ! { [ $(VENV)/.installed -nt pyproject.toml ] && [ $(VENV)/.installed -nt constraints.txt ]; }; then \
+	  $(PYTHON) -m venv $(VENV) && $(BIN)/pip install -q --upgrade pip && \
+	  $(BIN)/pip install -c constraints.txt -e ".[bench]"; \
+	fi
 	touch $@
 
 bench: install
@@ -51,6 +62,13 @@ lint-workflow:
 # tests/end_to_end/test_workflows.py runs every step in a throwaway clone. The variables default to
 # the workflow's values; the test narrows them.
 MACHINE ?= $(shell hostname)
+# CI caches: on a GitHub runner (RUNNER_TEMP set) the harness's caches are the job's own, in a folder
+# emptied after every job, so a pull request's job on a self-hosted runner leaves nothing that main's
+# run then measures; MNIST comes back from the Actions cache (the workflow's cache path).
+ifdef RUNNER_TEMP
+export XDG_CACHE_HOME := $(RUNNER_TEMP)/cache
+export KERAS_HOME := $(RUNNER_TEMP)/keras
+endif
 CI_FRAMEWORKS ?= torch tensorflow jax
 CI_DEVICES ?= cpu
 CI_BUDGET ?= 300
@@ -71,7 +89,7 @@ ci-extend: install  # main: this commit measured (quick), added to this machine'
 ci-report: install  # this machine's report; exit 1 when the newest commit starts a worse step
 	$(BIN)/seqmnist-bench report --machine $(MACHINE) --readme '' --fail-on-change-point
 
-ci-save: install  # this machine's results committed to the history branch (retried when it moved)
+ci-save: install-history  # this machine's results committed to the history branch (retried when it moved)
 	$(BIN)/seqmnist-bench history save --machine $(MACHINE) --branch $(HISTORY_BRANCH)
 
 ci-page: install  # one page over every machine on the history branch

@@ -191,9 +191,10 @@ def test_anything_outside_results_on_the_branch_is_refused_by_restore_and_save(t
     measured(a, "gha-cpu", BASE, 1.5)
     history.save(a, "gha-cpu")
     bare = ["git", "-C", str(origin)]
-    run = lambda *args, **kw: subprocess.run(
-        [*bare, *args], capture_output=True, text=True, check=True, **kw
-    ).stdout.strip()  # noqa: E731
+
+    def run(*args, **kw) -> str:
+        return subprocess.run([*bare, *args], capture_output=True, text=True, check=True, **kw).stdout.strip()
+
     tip = run("rev-parse", "benchmark-results")
     blob = run("hash-object", "-w", "--stdin", input="[core]\n\tfsmonitor = touch /tmp/pwned\n")
     line = entry.format(blob=blob, commit=tip)
