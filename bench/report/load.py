@@ -7,6 +7,7 @@ from __future__ import annotations
 import glob
 import json
 import math
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -91,6 +92,11 @@ def load_results(
         if isinstance(res.date, bool) or not isinstance(res.date, (int, float)) or not math.isfinite(res.date):
             corrupt(path, f"asv results without a date ({str(res.date)[:40]!r})")
             continue
+        if res.date > (time.time() + FUTURE_SLACK) * 1000:  # it would sort after the newest commit and hide it
+            corrupt(
+                path, f"asv results dated in the future ({time.strftime('%Y-%m-%d', time.gmtime(res.date / 1000))})"
+            )
+            continue
         why = layout.misplaced(path, {"params": res.params, "commit_hash": res.commit_hash})
         if why:
             corrupt(path, f"asv results that {why}")
@@ -116,6 +122,9 @@ def load_results(
 # identity beside framework and device, record.IDENTITY; version: the benchmark's), then what asv's
 # samples of the cell give (replicates: one value per process or seed; setting: the third parameter's
 # value, a variant, precision, sequence or hidden size), then the run's host.
+FUTURE_SLACK = 86_400.0  # seconds a result may be dated after this machine's now (clocks that differ a little)
+
+
 RECORD = [
     "arm",
     "framework",

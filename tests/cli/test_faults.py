@@ -203,7 +203,7 @@ def test_garbled_asv_bookkeeping_is_exit_2_naming_it(results, name):
 def test_report_for_a_name_whose_newest_run_was_kept_apart_uses_that_key(results):
     from asv_files import FW_2B
 
-    write_results(results, "box-0123abcd", HEAD, 1_800_000_000_000,
+    write_results(results, "box-0123abcd", HEAD, 1_790_000_000_000,
                   {"throughput.TrainStep.time_train_step": (FW_2B, [0.01] * 6, [None] * 6)})  # fmt: skip
     proc = cli("report", "--machine", "box-0123", "--no-plots", cwd=results.parents[1])
     one_line_error(proc, "--machine 'box-0123'")  # a prefix is not a name

@@ -96,6 +96,18 @@ def test_report_marks_change_points_and_fails_on_a_new_one_at_the_newest_commit(
     assert "::error title=change point::throughput.TrainStep.time_train_step(torch, cpu, batch 128)" in proc.stdout
 
 
+def test_a_result_dated_in_the_future_cannot_hide_the_newest_commits_step(tmp_path):
+    """One stored file at the old level dated 2099 would sort after the newest commit and hide its +25%
+    step (the gate passed): it is refused, naming the file, and skipped with --skip-corrupt."""
+    slower_at_last = [0.010] * 7 + [0.0125]
+    res, commits = history(tmp_path, {"torch": slower_at_last, "tensorflow": [0.02] * 8, "jax": [0.015] * 8})
+    write_results(res, "box", "f" * 40, 4_080_000_000_000, {"throughput.TrainStep.time_train_step": (FW, [0.010, 0.02, 0.015], [(0.0099, 0.0101)] * 3)})  # fmt: skip
+    proc = cli("report", "--no-plots", "--readme", "", "--fail-on-change-point", cwd=tmp_path)
+    assert proc.returncode == 2 and "ffffffff" in proc.stderr and "future" in proc.stderr, proc.stderr
+    proc = cli("report", "--no-plots", "--readme", "", "--fail-on-change-point", "--skip-corrupt", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr  # the newest commit's step is heard
+
+
 @pytest.mark.parametrize("levels", [[0.010] * 8, [0.010] * 7 + [0.008]], ids=["flat", "faster"])
 def test_no_failure_without_a_worse_step_at_the_newest_commit(tmp_path, levels):
     history(tmp_path, {"torch": levels, "tensorflow": [0.02] * 8, "jax": [0.015] * 8})

@@ -145,7 +145,7 @@ def test_replicated_noise_wider_than_the_change_is_not_a_verdict(tmp_path):
 
 
 def test_default_revisions_are_newest_and_previous_on_one_machine(results):
-    write_results(results, "other", "c" * 40, 1_800_000_000_000, base_values())
+    write_results(results, "other", "c" * 40, 1_790_000_000_000, base_values())
     frame = report.load_results(results)
     with pytest.raises(report.ReportError, match="several machines"):
         report.pick_revisions(frame, None, None, None)
