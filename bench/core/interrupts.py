@@ -16,8 +16,9 @@ def deferred() -> Iterator[None]:
     Python-level handlers, so that a signal the kernel hands to another thread waits too. Main thread
     only (elsewhere signal handlers cannot be set): there the block simply runs."""
     caught: list[int] = []
-    try:
-        saved = {sig: signal.signal(sig, lambda signum, frame: caught.append(signum)) for sig in SIGNALS}
+    try:  # a signal the process ignores (a background job's SIGINT) stays ignored
+        held = [sig for sig in SIGNALS if signal.getsignal(sig) is not signal.SIG_IGN]
+        saved = {sig: signal.signal(sig, lambda signum, frame: caught.append(signum)) for sig in held}
     except ValueError:  # not the main thread
         yield
         return

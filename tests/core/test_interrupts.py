@@ -16,12 +16,17 @@ from bench.core import interrupts
 
 @pytest.fixture
 def sigterm_as_ctrl_c():
+    """As the command sets them (SIGINT too: a background job, as CI may run the tests, ignores it)."""
+
     def terminate(signum, frame):
         raise KeyboardInterrupt
 
-    saved = signal.signal(signal.SIGTERM, terminate)
-    yield
-    signal.signal(signal.SIGTERM, saved)
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    signal.signal(signal.SIGTERM, terminate)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield terminate
+    for sig, handler in saved.items():
+        signal.signal(sig, handler)
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
@@ -35,6 +40,7 @@ def test_a_signal_inside_the_block_waits_for_its_end_then_interrupts(sigterm_as_
             done.append("second")
     assert done == ["first", "second"]
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handlers are back
+    assert signal.getsignal(signal.SIGTERM) is sigterm_as_ctrl_c
     with pytest.raises(KeyboardInterrupt):
         os.kill(os.getpid(), sig)
         signal.sigtimedwait([], 0.2)  # gives the handler its moment
@@ -59,3 +65,10 @@ def test_a_signal_after_the_command_ended_leaves_its_exit_status():
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 3, done.stderr
+
+
+def test_a_signal_the_process_ignores_stays_ignored(sigterm_as_ctrl_c):
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a background job's Ctrl-C
+    with interrupts.deferred():
+        os.kill(os.getpid(), signal.SIGINT)
+    assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN  # no KeyboardInterrupt came, nothing changed
