@@ -1,7 +1,7 @@
 """Frameworks are plugins. An entry point in the `seqmnist_bench.frameworks` group names a module whose
 LSTMModel subclasses, one per `variant`, are that framework; the built-ins register the same way
 (pyproject.toml). What the harness needs before importing a framework (its variant names, the
-distributions that carry its version, an install hint) is read from the module's source, so listing
+distributions that carry its version, an install hint, what a fork server may preload) is read from the module's source, so listing
 frameworks, asv's discovery and the CLI import none."""
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ class Plugin:
     distributions: tuple[str, ...]  # pip distributions whose installed versions identify the framework
     requirement: str  # what to install when it is missing
     shares_process: bool = True  # False: cannot share a process with other frameworks (keras: one backend)
+    preload: tuple[str, ...] = ()  # modules a fork server may import before forking the engine's workers
+    # (the framework and nothing else, shown to measure as a fresh process: docs/validation.md); (): fresh ones
 
 
 @lru_cache(maxsize=1)
@@ -59,7 +61,9 @@ def read(name: str, module: str) -> Plugin:
     dists = _literal(consts["DISTRIBUTIONS"]) if "DISTRIBUTIONS" in consts else (name,)
     requirement = _literal(consts["REQUIREMENT"]) if "REQUIREMENT" in consts else name
     shares = _literal(consts["SHARES_PROCESS"]) if "SHARES_PROCESS" in consts else True
-    return Plugin(name, module, tuple(variants) or ("fused",), tuple(dists), str(requirement), bool(shares))
+    preload = _literal(consts["PRELOAD"]) if "PRELOAD" in consts else ()
+    preload = tuple(m for m in preload or () if isinstance(m, str))
+    return Plugin(name, module, tuple(variants) or ("fused",), tuple(dists), str(requirement), bool(shares), preload)
 
 
 def _literal(node):

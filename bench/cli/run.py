@@ -71,6 +71,13 @@ def add_parser(sub) -> None:
         "says which intervals "
         "are wider than their target",
     )
+    p.add_argument(
+        "--fresh-processes",
+        action="store_true",
+        help="start every round's worker as a new interpreter that imports its framework again; by default a "
+        "framework shown to measure the same forked (impls: PRELOAD) gets a fork server per round's arm that "
+        'imports it once, each worker a new process forked from it (docs/validation.md, "Forked workers")',
+    )
     p.add_argument("--show-stderr", action="store_true", help="show benchmark output (asv --show-stderr)")
     p.set_defaults(func=cmd_run)
 
@@ -84,6 +91,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             processes=args.processes,
             max_rounds=args.max_rounds,
             budget=args.budget,
+            fresh_processes=args.fresh_processes,
         )
     )
     try:

@@ -38,16 +38,20 @@ def _ticks(pid: int, children: bool = False) -> int:
 
 
 def _children() -> list[int]:
-    """This process's live children (the round's workers, and the last round's, still exiting)."""
-    me, found = str(os.getpid()), []
+    """This process's live descendants: the round's workers and the last round's, still exiting, and
+    the fork servers with the workers they forked (grandchildren, whose CPU is the run's own too)."""
+    parent_of: dict[int, int] = {}
     for stat in os.listdir("/proc"):
         if stat.isdigit():
             try:
                 with open(f"/proc/{stat}/stat") as f:
-                    if f.read().rsplit(")", 1)[1].split()[1] == me:
-                        found.append(int(stat))
-            except (OSError, IndexError):
+                    parent_of[int(stat)] = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
                 continue
+    found, frontier = [], {os.getpid()}
+    while frontier:
+        frontier = {pid for pid, ppid in parent_of.items() if ppid in frontier}
+        found += sorted(frontier)
     return found
 
 

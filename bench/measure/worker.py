@@ -19,6 +19,11 @@ malloc thresholds). `setup` stages the first part; each next part only when the 
     {"op": "setup_next"}                   -> {"jobs": [...], "pid": P, "staged": {"setup": s}, "later": B}
     {"op": "time", "job": J, "number": N} -> {"seconds": per-call time of one sample of N calls}
     {"op": "quit"}
+
+With `--zygote FD` it is a fork server instead (bench/measure/forks.py): it imports `--preload` (the
+framework and nothing else) once, refuses if that started a thread, and then, for each request on the
+socket FD (a JSON object with the worker's --bench, and its stdin, stdout and stderr as passed file
+descriptors), forks a worker that runs as above from there: a new process, without the import.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ import json
 import os
 import re
 import signal
+import socket
 import sys
 import time
 import traceback
@@ -40,11 +46,16 @@ import traceback
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description="Stage and time one revision's asv benchmarks (see module doc).")
     p.add_argument("--tree", required=True, help="checkout whose bench/suites and impls are measured")
-    p.add_argument("--bench", required=True, help="regex on the asv benchmark name")
+    p.add_argument("--bench", default="", help="regex on the asv benchmark name (a worker's; required)")
     p.add_argument("--framework", required=True)
     p.add_argument("--device", default="cpu")
     p.add_argument("--parent", type=int, default=0, help="the engine's pid: this worker dies with it (Linux)")
-    return p.parse_args(argv)
+    p.add_argument("--zygote", type=int, default=-1, help="serve forks over this socket (a fork server)")
+    p.add_argument("--preload", default="", help="a fork server's modules to import, comma-separated")
+    args = p.parse_args(argv)
+    if args.zygote < 0 and not args.bench:
+        p.error("--bench is required")
+    return args
 
 
 def die_with(parent: int) -> None:
@@ -204,11 +215,92 @@ def serve(args: argparse.Namespace, reply) -> None:
             reply({"error": f"unknown op {op!r}"})
 
 
+def threads() -> int:
+    """Threads of this process now (Linux /proc; 1 where it cannot be read)."""
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return 1
+
+
+def zygote(args: argparse.Namespace) -> int:
+    """A fork server (module doc): the thread budget, then NumPy (its BLAS pool, which forks safely: the
+    base count), then `--preload`; a thread more than the base refuses (a pool that does not survive a
+    fork), else each request forks a worker. Ends when the engine closes its end of the socket."""
+    sock = socket.socket(fileno=args.zygote)
+    began = time.perf_counter()
+    sys.path[:0] = [args.tree]
+    with contextlib.suppress(ImportError):  # the revision's thread budget, before any framework loads
+        __import__("impls.threads", fromlist=["apply_thread_budget"]).apply_thread_budget()
+    __import__("numpy")
+
+    base = threads()
+    try:
+        for name in filter(None, args.preload.split(",")):
+            __import__(name)
+    except Exception as exc:  # the workers, fresh, will say what is wrong with the framework
+        sock.send(json.dumps({"refused": f"importing it failed ({type(exc).__name__}: {exc})"}).encode())
+        return 0
+    after = threads()
+    if after > base:
+        said = f"importing {args.preload} started {after - base} thread(s): a pool that does not survive a fork"
+        sock.send(json.dumps({"refused": said}).encode())
+        return 0
+    sock.send(json.dumps({"pid": os.getpid(), "import": time.perf_counter() - began}).encode())
+    signal.signal(signal.SIGCHLD, _reap)  # reaped here, so that their CPU time reaches this process's
+    # children's total, which the engine counts as the run's own (sampler.outside_cpu)
+    while True:
+        message, fds, _, _ = socket.recv_fds(sock, 1 << 16, 3)
+        if not message:
+            return 0
+        request = json.loads(message)
+        pid = os.fork()
+        if pid == 0:
+            _forked(sock, fds, request, args)
+        for fd in fds:
+            os.close(fd)
+        sock.send(json.dumps({"pid": pid}).encode())
+
+
+def _reap(signum=None, frame=None) -> None:
+    """Wait for every forked worker that has ended (the engine watches them through a pidfd)."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def _forked(sock: socket.socket, fds: list[int], request: dict, args: argparse.Namespace) -> None:
+    """The forked worker: the request's pipes as its stdin, stdout and stderr, then a worker's main."""
+    code = 1
+    try:
+        sock.close()
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        for target, fd in enumerate(fds):
+            os.dup2(fd, target)
+        for fd in fds:
+            if fd > 2:
+                os.close(fd)
+        argv = ["--tree", args.tree, "--bench", request["bench"], "--framework", args.framework]
+        code = main([*argv, "--device", args.device, "--parent", str(os.getppid())])
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stderr.flush()
+        os._exit(code)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     die_with(args.parent)
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != here]
+    if args.zygote >= 0:
+        return zygote(args)
     os.chdir(args.tree)
     protocol = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)  # whatever the frameworks print goes to stderr, never into the protocol

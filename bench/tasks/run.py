@@ -27,6 +27,7 @@ from bench.core.processes import run_group
 from bench.core.repo import dirty_tree, find_root, git, others_on_path, worker_env
 from bench.core.text import scrub_paths
 from bench.measure import estimate, rounds, stats
+from bench.measure.forks import ForkServers
 from bench.measure.sampler import busy_rounds, spent_line, where_time_went
 from bench.store import asv_results, fingerprint, layout, provenance, reruns, rounds_file
 from bench.store.lock import Lock
@@ -68,6 +69,7 @@ class RunOptions:
     # MIN_ROUNDS until every width is met; N exactly N; 0 asv's single process, no rounds
     max_rounds: int = 40
     budget: float | None = None  # seconds of paired rounds (None: BUDGET)
+    fresh_processes: bool = False  # every worker a new interpreter (no fork server: bench/measure/forks.py)
 
 
 @dataclass
@@ -416,14 +418,20 @@ def _replicate(
             _log(opts, f"[rounds] throughput over {reference}'s at batch 128 after {rounds_so_far} round(s):")
             _log(opts, "\n".join("    " + line for line in table.to_string().splitlines()))
 
-    result = rounds.run_rounds(
-        arms,
-        plan,
-        worker_env(root, opts.threads, env),
-        check=check,
-        log=lambda m: _log(opts, f"[rounds] {m}"),
-        keep=keep,
-    )
+    forks = ForkServers(log=lambda m: _log(opts, m)) if not opts.fresh_processes else None
+    try:
+        result = rounds.run_rounds(
+            arms,
+            plan,
+            worker_env(root, opts.threads, env),
+            check=check,
+            log=lambda m: _log(opts, f"[rounds] {m}"),
+            keep=keep,
+            **({"start": forks} if forks is not None else {}),
+        )
+    finally:
+        if forks is not None:
+            forks.close()
     summary.interrupted = summary.interrupted or result.interrupted  # what finished is stored: exit 130
     frame = result.frame
     measured = frame[frame.benchmark != "(worker)"]
@@ -456,4 +464,6 @@ def _replicate(
         "not_within_width": left,
         "alternations": plan.alternations,
         "sample_time": plan.sample_time,
+        "forked": {a: round(v, 2) for a, v in forks.imports.items()} if forks else {},  # arm -> its fork
+        # server's import seconds: its workers were forked from it (docs/validation.md, "Forked workers")
     }
