@@ -426,8 +426,8 @@ def _replicate(
             worker_env(root, opts.threads, env),
             check=check,
             log=lambda m: _log(opts, f"[rounds] {m}"),
+            start=forks if forks is not None else rounds.start_worker,
             keep=keep,
-            **({"start": forks} if forks is not None else {}),
         )
     finally:
         if forks is not None:
