@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from bench.cli.args import Unique, non_negative, positive, positive_float
+from bench.core.repo import find_root
 from bench.report import commit_rows, load_results
 from bench.report.open_division import CLOSED, choose, open_table
 from bench.store import layout
+from bench.store.lock import Lock
 from bench.tasks import open_division
 from bench.tasks.open_division import BENCH
 from impls import DEVICES, FRAMEWORKS
@@ -53,6 +56,11 @@ def add_parser(sub) -> None:
 
 
 def cmd_open_division(args: argparse.Namespace) -> int:
+    with Lock(find_root(Path.cwd()), "run"):  # the rounds and the profiles after them, one command
+        return _open_division(args)
+
+
+def _open_division(args: argparse.Namespace) -> int:
     summary = open_division.measure(
         open_division.OpenDivisionOptions(
             frameworks=tuple(args.frameworks),

@@ -7,10 +7,12 @@ import sys
 
 from bench.cli.args import add_measure_args, non_negative, positive, positive_float
 from bench.core.errors import RunError
+from bench.core.repo import find_root
 from bench.measure.estimate import CELL_TARGET, RATIO_TARGET
 from bench.measure.stats import MIN_ROUNDS
 from bench.report import latest_tables, load_results
 from bench.store import layout
+from bench.store.lock import Lock
 from bench.tasks.run import RunOptions, run_suite
 from bench.tasks.selection import ALTERNATIONS, BUDGET
 
@@ -84,16 +86,16 @@ def add_parser(sub) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
 
-    summary = run_suite(
-        run_options(
-            args,
-            show_stderr=args.show_stderr,
-            processes=args.processes,
-            max_rounds=args.max_rounds,
-            budget=args.budget,
-            fresh_processes=args.fresh_processes,
-        )
+    opts = run_options(
+        args,
+        show_stderr=args.show_stderr,
+        processes=args.processes,
+        max_rounds=args.max_rounds,
+        budget=args.budget,
+        fresh_processes=args.fresh_processes,
     )
+    with Lock(find_root(opts.root), "run"):
+        summary = run_suite(opts)
     try:
         _print_summary_table(summary.root, summary.machine)
     except RunError as exc:  # what was measured is stored: the table is not what decides the exit

@@ -8,8 +8,10 @@ import argparse
 import sys
 
 from bench.cli.args import Unique, positive
+from bench.core.repo import find_root
 from bench.measure.settings import SEARCH_SPACES
 from bench.report import settings as report_settings
+from bench.store.lock import Lock
 from bench.tasks import settings
 from impls import FRAMEWORKS
 
@@ -37,16 +39,15 @@ def add_parser(sub) -> None:
 
 def cmd_settings(args: argparse.Namespace) -> int:
     log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
-    summary = settings.run(
-        settings.SettingsOptions(
-            frameworks=tuple(args.frameworks),
-            space=args.space,
-            rounds=args.rounds,
-            machine=args.machine,
-            threads=args.threads,
-        ),
-        log=log,
+    opts = settings.SettingsOptions(
+        frameworks=tuple(args.frameworks),
+        space=args.space,
+        rounds=args.rounds,
+        machine=args.machine,
+        threads=args.threads,
     )
+    with Lock(find_root(opts.root), "run"):
+        summary = settings.run(opts, log=log)
     if summary.rounds_path.is_file():
         found = report_settings.read(summary.rounds_path)
         print(

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 from bench.core import files
 from bench.store.layout import meta_dir
-from bench.store.lock import Lock
 from bench.tasks import profile
 from bench.tasks import run as run_task
 
@@ -56,18 +55,17 @@ def profile_open_rows(
     Returns the rendered breakdowns, each with where it was stored."""
     fingerprint = files.read_json(meta_dir(summary.root) / summary.machine / "fingerprint.json")
     out = []
-    with Lock(summary.root, "run"):
-        for framework, variant, device in open_rows:
-            opts = profile.ProfileOptions(
-                frameworks=[framework],
-                variant=variant,
-                device=device,
-                batch_sizes=PROFILED_BATCHES,
-                root=summary.root,
-                threads=threads,
-            )
-            found, skipped = profile.run(opts, summary.machine, log=log)
-            path = profile.save(summary.root, summary.machine, found, skipped, fingerprint)
-            if found:
-                out.append(f"{profile.render(found)}\nstored: {path.relative_to(summary.root)}")
+    for framework, variant, device in open_rows:
+        opts = profile.ProfileOptions(
+            frameworks=[framework],
+            variant=variant,
+            device=device,
+            batch_sizes=PROFILED_BATCHES,
+            root=summary.root,
+            threads=threads,
+        )
+        found, skipped = profile.run(opts, summary.machine, log=log)
+        path = profile.save(summary.root, summary.machine, found, skipped, fingerprint)
+        if found:
+            out.append(f"{profile.render(found)}\nstored: {path.relative_to(summary.root)}")
     return out

@@ -30,7 +30,6 @@ from bench.measure import estimate, rounds, stats
 from bench.measure.forks import ForkServers
 from bench.measure.sampler import busy_rounds, spent_line, where_time_went
 from bench.store import asv_results, fingerprint, layout, provenance, reruns, rounds_file
-from bench.store.lock import Lock
 from bench.store.run_meta import meta_path, write_meta
 from bench.store.run_store import RoundsStore
 from bench.tasks import seeds
@@ -120,14 +119,13 @@ def build_env(opts: RunOptions, root: Path) -> dict:
 
 
 def run_suite(opts: RunOptions) -> RunSummary:
-    """Probe, then run asv per available (framework, device); write run metadata beside results.
-    One run at a time per checkout (bench.store.lock)."""
+    """Probe, then run asv per available (framework, device); write run metadata beside results. The
+    caller holds the checkout's lock (bench/cli: one command at a time per checkout)."""
 
     root = find_root(opts.root)
-    with Lock(root, "run"):
-        scratch.sweep()  # what a killed run or compare left in the temporary folder
-        files.sweep(layout.results_dir(root))  # and half-written files a kill left beside the results
-        return _run_locked(opts, root)
+    scratch.sweep()  # what a killed run or compare left in the temporary folder
+    files.sweep(layout.results_dir(root))  # and half-written files a kill left beside the results
+    return _run_locked(opts, root)
 
 
 def _run_locked(opts: RunOptions, root: Path) -> RunSummary:

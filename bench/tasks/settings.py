@@ -20,7 +20,6 @@ from bench.core.repo import find_root, git, worker_env
 from bench.measure import rounds
 from bench.measure.settings import CLOSED, SEARCH_SPACES, Setting, arm_name
 from bench.store import layout, rounds_file
-from bench.store.lock import Lock
 from bench.tasks.host import identify_host
 from impls import FRAMEWORKS
 
@@ -50,42 +49,40 @@ class SettingsSummary:
 def run(
     opts: SettingsOptions, log: Callable[[str], None] = print, start: rounds.Starter = rounds.start_worker
 ) -> SettingsSummary:
-    """Every framework's closed row and its installed candidates in paired rounds, one framework at a time."""
+    """Every framework's closed row and its installed candidates in paired rounds, one framework at a time.
+    The caller holds the checkout's lock (bench/cli)."""
     if opts.space not in SEARCH_SPACES:
         raise RunError(f"unknown search space {opts.space!r}; known: {', '.join(SEARCH_SPACES)}")
     unknown = [f for f in opts.frameworks if f not in FRAMEWORKS]
     if unknown:
         raise RunError(f"unknown framework {unknown}; frameworks {FRAMEWORKS}")
     root = find_root(opts.root)
-    with Lock(root, "run"):
-        commit = git(root, "rev-parse", "HEAD")
-        machine, _, _ = identify_host(root, opts.machine, opts.threads, log=log)
-        space = SEARCH_SPACES[opts.space]
-        skipped = {s.name: why for s in space if (why := s.missing())}
-        for name, why in skipped.items():
-            log(f"[settings] skip {name}: {why}")
-        chosen = [s for s in space if s.name not in skipped]
-        summary = SettingsSummary(
-            machine, commit, layout.settings_file(root, machine, commit, opts.space, ".csv"), skipped
-        )
+    commit = git(root, "rev-parse", "HEAD")
+    machine, _, _ = identify_host(root, opts.machine, opts.threads, log=log)
+    space = SEARCH_SPACES[opts.space]
+    skipped = {s.name: why for s in space if (why := s.missing())}
+    for name, why in skipped.items():
+        log(f"[settings] skip {name}: {why}")
+    chosen = [s for s in space if s.name not in skipped]
+    summary = SettingsSummary(machine, commit, layout.settings_file(root, machine, commit, opts.space, ".csv"), skipped)
+    _describe(root, summary, opts, space)
+    frames: list[pd.DataFrame] = []
+    for framework in opts.frameworks:
+
+        def keep(frame: pd.DataFrame) -> None:  # each round stored the moment it finishes
+            rounds_file.write(pd.concat([*frames, frame], ignore_index=True), summary.rounds_path)
+
+        result = _framework_rounds(root, framework, chosen, opts, log, start, keep)
+        if result.frame.empty or not (result.frame.status == "ok").any():
+            summary.skipped[framework] = "nothing ran: " + _reason(result.frame)
+            log(f"[settings] {framework}: {summary.skipped[framework]}")
+        else:
+            frames.append(result.frame)
+            rounds_file.write(pd.concat(frames, ignore_index=True), summary.rounds_path)
         _describe(root, summary, opts, space)
-        frames: list[pd.DataFrame] = []
-        for framework in opts.frameworks:
-
-            def keep(frame: pd.DataFrame) -> None:  # each round stored the moment it finishes
-                rounds_file.write(pd.concat([*frames, frame], ignore_index=True), summary.rounds_path)
-
-            result = _framework_rounds(root, framework, chosen, opts, log, start, keep)
-            if result.frame.empty or not (result.frame.status == "ok").any():
-                summary.skipped[framework] = "nothing ran: " + _reason(result.frame)
-                log(f"[settings] {framework}: {summary.skipped[framework]}")
-            else:
-                frames.append(result.frame)
-                rounds_file.write(pd.concat(frames, ignore_index=True), summary.rounds_path)
-            _describe(root, summary, opts, space)
-            if result.interrupted:
-                summary.interrupted = True
-                break
+        if result.interrupted:
+            summary.interrupted = True
+            break
     return summary
 
 

@@ -120,6 +120,8 @@ def test_ctrl_c_between_the_two_files_waits_until_both_are_written(tmp_path, mon
     import os
     import signal
 
+    saved = signal.signal(signal.SIGINT, signal.default_int_handler)  # as at a terminal (CI's background job
+    # ignores SIGINT, and a deferred block leaves an ignored signal ignored)
     real = asv_results.save_results
 
     def save_then_ctrl_c(res, results_dir):
@@ -128,6 +130,9 @@ def test_ctrl_c_between_the_two_files_waits_until_both_are_written(tmp_path, mon
         return path
 
     monkeypatch.setattr(asv_results, "save_results", save_then_ctrl_c)
-    with pytest.raises(KeyboardInterrupt):
-        store(tmp_path).save(frame_of(rows(TRAIN, [1])))
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            store(tmp_path).save(frame_of(rows(TRAIN, [1])))
+    finally:
+        signal.signal(signal.SIGINT, saved)
     stores_agree(tmp_path / "asv", "box", BASE)  # the rounds file is there too, and says the same
