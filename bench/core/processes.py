@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.core import scratch
+from bench.core import interrupts, scratch
 
 
 def run_group(cmd: list[str], root: Path, env: dict, quiet: bool = False, restore: Path | None = None) -> int:
@@ -28,14 +28,23 @@ def run_group(cmd: list[str], root: Path, env: dict, quiet: bool = False, restor
     if restore is not None and restore.is_file():
         copy = tmp.parent / f"{tmp.name}.restore"
         shutil.copyfile(restore, copy)
-    proc = subprocess.Popen(
-        cmd, cwd=root, env=dict(env, TMPDIR=tmp), start_new_session=True, stdout=subprocess.DEVNULL if quiet else None
-    )
-    guard = _guard(proc.pid, tmp, [str(restore), str(copy)] if copy else [])
+    proc: subprocess.Popen | None = None
+    guard: subprocess.Popen | None = None
     try:
+        with interrupts.deferred():  # a Ctrl-C while the two start waits until both are up, then stops them:
+            # one that came in between left the command running beside the run's last writes
+            proc = subprocess.Popen(
+                cmd,
+                cwd=root,
+                env=dict(env, TMPDIR=tmp),
+                start_new_session=True,
+                stdout=subprocess.DEVNULL if quiet else None,
+            )
+            guard = _guard(proc.pid, tmp, [str(restore), str(copy)] if copy else [])
         return proc.wait()
     except BaseException:
-        stop_group(proc, signal)
+        if proc is not None:
+            stop_group(proc, signal)
         raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -159,6 +159,8 @@ def test_a_run_killed_at_any_phase_keeps_every_finished_round(setup, phase, sig)
     stored_rounds = 0 if frame is None else frame["round"].nunique()
     assert stored_rounds >= seen, f"{seen} round(s) finished, {stored_rounds} stored: {said}"
     if frame is not None:
+        stored = sorted(p.name for p in (layout.asv_dir(repo) / MACHINE).glob(f"{_head(repo)[:8]}-*.json"))
+        assert len(stored) == 1, (stored, said)  # one results file of the commit, never two names
         stores_agree(layout.asv_dir(repo), MACHINE, _head(repo))
 
     deadline = time.monotonic() + 20
