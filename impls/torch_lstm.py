@@ -12,6 +12,8 @@ from .threads import apply_thread_budget
 
 DISTRIBUTIONS = ("torch",)
 REQUIREMENT = "torch==2.13.0  (the CPU build; or seqmnist-bench[torch])"
+PRELOAD = ("torch",)  # a fork server may import it once for every round's worker: forked workers measured
+# what fresh ones do over 24 rounds (docs/validation.md, "Forked workers")
 THREADS = apply_thread_budget()
 
 import torch  # noqa: E402  (after the thread budget is set)
