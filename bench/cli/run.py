@@ -23,9 +23,10 @@ def _pct(fraction: float) -> str:
 
 
 QUICK = (
-    f"1-epoch accuracy from 1 seed, asv --quick for cold start and memory, rounds at batch 128 only with "
-    f"{ALTERNATIONS[True]} samples of each benchmark per framework and round (a full run: every batch size, "
-    f"{ALTERNATIONS[False]}), a ratio target of ±{_pct(RATIO_TARGET[True])}, no heavy variants (minutes)"
+    f"the throughput question only: rounds at batch 128 with {ALTERNATIONS[True]} samples of each benchmark per "
+    f"framework and round (a full run: every batch size, {ALTERNATIONS[False]}), a ratio target of "
+    f"±{_pct(RATIO_TARGET[True])}, then cold start (asv --quick); accuracy, memory and the variants are the full "
+    "run's (a full run, or --bench naming them, e.g. --quick --bench accuracy: 1 epoch from 1 seed) (minutes)"
 )
 
 

@@ -19,9 +19,14 @@ class RunOptions(Protocol):
     quick: bool
 
 
+QUICK_LEAVES_OUT = ("variants", "accuracy", "memory")  # suites a quick run leaves to the full run unless --bench
+# names them: the quick question is the throughput ratios, and these took most of its asv part (training
+# to accuracy, a peak-memory process per framework: docs/validation.md, "What a quick run's asv part costs")
+
+
 def chunk_regex(framework: str, device: str, user: str | None = None, quick: bool = False, exclude: str = "") -> str:
     """asv matches --bench against 'name(param, ...)': one framework+device, and the user's regex.
-    Quick runs leave the heavy variants suite out unless the user's regex asks for it."""
+    Quick runs leave QUICK_LEAVES_OUT out unless the user's regex asks for them."""
     return "^" + rf"(?=.*\('{re.escape(framework)}', '{re.escape(device)}'[,)])" + asv_filters(user, quick, exclude)
 
 
@@ -29,8 +34,8 @@ def asv_filters(user: str | None, quick: bool, exclude: str = "") -> str:
     """The lookaheads chunk_regex adds after the framework and device: the user's regex, quick's
     and the caller's exclusions."""
     parts = [f"(?=.*(?:{user}))"] if user else []
-    if quick and not (user and "variants" in user):
-        parts.append(r"(?!variants\.)")
+    if quick:
+        parts += [rf"(?!{suite}\.)" for suite in QUICK_LEAVES_OUT if not (user and suite in user)]
     return "".join(parts) + exclude
 
 

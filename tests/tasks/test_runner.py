@@ -56,6 +56,15 @@ def test_quick_runs_leave_the_heavy_variants_out():
     quick = chunk_regex("torch", "cpu", quick=True)
     assert not re.search(quick, "variants.Sequences.time_sequence_train_step('torch', 'cpu', 'row')")
     assert re.search(quick, "throughput.TrainStep.time_train_step('torch', 'cpu', 32)")
+    assert re.search(quick, "cold_start.ColdStart.timeraw_cold_start('torch', 'cpu')")
+    for full_only in (
+        "accuracy.Accuracy.track_test_error('torch', 'cpu')",
+        "memory.HostMemory.peakmem_train('torch', 'cpu')",
+    ):
+        assert not re.search(quick, full_only)  # the full run's: the quick question is throughput
+        assert re.search(
+            chunk_regex("torch", "cpu", user=full_only.split(".")[0], quick=True), full_only
+        )  # unless asked
     asked = chunk_regex("torch", "cpu", user="variants", quick=True)
     assert re.search(asked, "variants.Sequences.time_sequence_train_step('torch', 'cpu', 'row')")
     assert not re.search(chunk_regex("jax", "gpu"), "throughput.TrainStep.time_train_step('jax', 'cpu', 32)")
