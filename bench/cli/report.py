@@ -206,7 +206,7 @@ def regression_gate(frame, args: argparse.Namespace, revisions, out) -> int:
     if revisions is None:
         return 0
     machine, base, head = revisions
-    result = report.compare(frame, machine, base, head, args.threshold, allow_gone=args.allow_gone)
+    result = report.verdicts_between(frame, machine, base, head, args.threshold, allow_gone=args.allow_gone)
     path = out / "regressions.md"
     files.write_text(path, report.render_regressions(result, machine, base, head, args.threshold))
     counts = result.verdict.value_counts().to_dict()

@@ -24,11 +24,11 @@ from bench.report.settings import load_latest as load_settings
 from bench.report.summary import readme_table
 from bench.report.tables import comparison_table, header_line, latest_tables, render_markdown
 from bench.report.verdicts import (
-    compare,
     gate_status,
     pick_revisions,
     render_regressions,
     resolve_commit,
+    verdicts_between,
 )
 from bench.workload.benchmarks import METRICS, Metric, display_value, metric_of
 
@@ -43,7 +43,7 @@ __all__ = [
     "change_points",
     "change_text",
     "commit_rows",
-    "compare",
+    "verdicts_between",
     "comparison_table",
     "display_value",
     "export_tidy",

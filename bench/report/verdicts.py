@@ -72,7 +72,7 @@ def gate_status(result: pd.DataFrame, fail_on_regression: bool) -> int:
     return 1 if fail_on_regression and stats.gate_fails(result.get("verdict", ())) else 0
 
 
-def compare(
+def verdicts_between(
     frame: pd.DataFrame,
     machine: str,
     base: str,

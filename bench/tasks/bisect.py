@@ -53,7 +53,7 @@ class BisectOptions:
 
 
 @dataclass
-class Step:
+class Trial:
     commit: str
     subject: str
     verdict: str  # good, bad, skip, undecided
@@ -70,10 +70,10 @@ class Bisection:
     good: str
     bad: str
     target: str  # the followed benchmark and its parameters
-    total: Step  # BAD against GOOD
+    total: Trial  # BAD against GOOD
     midpoint: float
-    steps: list[Step]
-    first_bad: Step | None  # None: not pinned to one commit
+    steps: list[Trial]
+    first_bad: Trial | None  # None: not pinned to one commit
     range: tuple[str, str]  # the narrowest (last good, first bad) proved
 
     @property
@@ -132,8 +132,8 @@ def bisect(
         keys=re.escape(_key(confirm.rounds, target)), threshold=midpoint - 1, alternations=STEP_ALTERNATIONS,
     )  # fmt: skip
     lo, hi = -1, len(chain) - 1  # chain[lo] proved good (-1: GOOD), chain[hi] proved bad
-    tried: dict[int, Step] = {hi: total}
-    steps: list[Step] = []
+    tried: dict[int, Trial] = {hi: total}
+    steps: list[Trial] = []
     while hi - lo > 1 and len(steps) < opts.max_steps:
         pick = _next(lo, hi, tried)
         if pick is None:
@@ -144,7 +144,7 @@ def bisect(
         try:
             c = measure(replace(narrow, base=good, head=commit))
         except RunError as exc:  # it does not build, or its worker cannot start
-            step = Step(commit, subject, "skip", seconds=time.monotonic() - t0, note=str(exc).splitlines()[-1][:200])
+            step = Trial(commit, subject, "skip", seconds=time.monotonic() - t0, note=str(exc).splitlines()[-1][:200])
         else:
             step = _step(commit, subject, target, c, time.monotonic() - t0, midpoint)
         tried[pick] = step
@@ -177,32 +177,32 @@ def _key(rounds: pd.DataFrame, target) -> str:
     return str(rows.key.iloc[0]) if "key" in rows and len(rows) else ""
 
 
-def _step(commit: str, subject: str, target, c: compare.Comparison, seconds: float, midpoint: float) -> Step:
+def _step(commit: str, subject: str, target, c: compare.Comparison, seconds: float, midpoint: float) -> Trial:
     """The followed benchmark's verdict at `commit`: bad when its interval lies above the midpoint,
     good below, skip when it fails there, undecided when the interval straddles the midpoint."""
     rows = c.verdicts[(c.verdicts.benchmark == target.benchmark) & (c.verdicts.params == target.params)]
     if rows.empty:
-        return Step(commit, subject, "skip", seconds=seconds, note="the benchmark did not run at this commit")
+        return Trial(commit, subject, "skip", seconds=seconds, note="the benchmark did not run at this commit")
     row = rows.iloc[0]
     if row.verdict in ("failed", "gone", "new", "base failed"):
-        return Step(commit, subject, "skip", seconds=seconds, note=f"{row.verdict}: {str(row.reason)[-200:]}")
+        return Trial(commit, subject, "skip", seconds=seconds, note=f"{row.verdict}: {str(row.reason)[-200:]}")
     if row.low > midpoint:
         verdict = "bad"
     elif row.high < midpoint:
         verdict = "good"
     else:
         verdict = "undecided"
-    return Step(commit, subject, verdict, row.ratio, row.low, row.high, int(row.rounds), seconds)
+    return Trial(commit, subject, verdict, row.ratio, row.low, row.high, int(row.rounds), seconds)
 
 
-def _next(lo: int, hi: int, tried: dict[int, Step]) -> int | None:
+def _next(lo: int, hi: int, tried: dict[int, Trial]) -> int | None:
     """The untried commit strictly between lo and hi nearest their middle (skipped ones are passed over)."""
     middle = (lo + hi) / 2
     open_ = [i for i in range(lo + 1, hi) if i not in tried]
     return min(open_, key=lambda i: (abs(i - middle), i)) if open_ else None
 
 
-def _pct(step: Step) -> str:
+def _pct(step: Trial) -> str:
     return f"{step.ratio - 1:+.1%} [{step.low - 1:+.1%}, {step.high - 1:+.1%}] ({step.rounds} rounds)"
 
 

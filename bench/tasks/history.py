@@ -184,7 +184,7 @@ def _ask(stdin, entries: list[Entry]) -> None:
         pass  # git stopped reading: the reader says why
 
 
-def restore(root: Path, remote: str = "origin", branch: str = "benchmark-results") -> merge.Plan | None:
+def restore(root: Path, remote: str = "origin", branch: str = "benchmark-results") -> merge.MergePlan | None:
     """Merge every machine's results on the branch into root/results (merge's rules: regular files only,
     never an overwrite, all or nothing); None when the branch does not exist yet."""
     head = fetch(root, remote, branch)

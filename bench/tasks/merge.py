@@ -49,7 +49,7 @@ LOCAL = {"profiles": {"traces"}}  # what stays on the machine that wrote it (pro
 
 
 @dataclass
-class Plan:
+class MergePlan:
     copies: dict[Path, Path] = field(default_factory=dict)  # destination -> source
     same: int = 0  # files already there with the same bytes
     benchmarks: dict = field(default_factory=dict)  # asv benchmarks.json entries the destination lacks
@@ -67,11 +67,11 @@ def results_root(folder: Path) -> Path:
     raise MergeError(f"{folder}: no asv/ or results/asv/ folder here: not a results folder")
 
 
-def plan(sources: list[Path], into: Path) -> Plan:
+def plan(sources: list[Path], into: Path) -> MergePlan:
     """What merging `sources` into the results folder `into` (holding asv/ and meta/) would copy. Every
     source file is checked first: a regular file (no link, device or pipe), of the expected name and
     size, and JSON where it should be."""
-    out = Plan()
+    out = MergePlan()
     fingerprints: dict[str, tuple[dict | None, str]] = {}  # machine -> (fingerprint, where it came from)
     for source in sources:
         root = results_root(source)
@@ -161,7 +161,7 @@ def _has_results(root: Path, machine: str) -> bool:
     return any(p.name != "machine.json" for p in (root / "asv" / machine).glob("*.json"))
 
 
-def _check_host(machine: str, root: Path, into: Path, seen: dict, out: Plan) -> None:
+def _check_host(machine: str, root: Path, into: Path, seen: dict, out: MergePlan) -> None:
     """Refuse a second host under one machine name: the destination's fingerprint (or an earlier
     source's) against this source's."""
 
@@ -187,13 +187,13 @@ def _check_host(machine: str, root: Path, into: Path, seen: dict, out: Plan) -> 
         )
 
 
-def _same(out: Plan, src: Path, dest: Path) -> bool:
+def _same(out: MergePlan, src: Path, dest: Path) -> bool:
     """`dest` is already there (or planned) with `src`'s bytes."""
     existing = out.copies.get(dest) or (dest if dest.is_file() else None)
     return existing is not None and existing.read_bytes() == src.read_bytes()
 
 
-def _add(out: Plan, src: Path, dest: Path, machine: str) -> None:
+def _add(out: MergePlan, src: Path, dest: Path, machine: str) -> None:
     planned = out.copies.get(dest)
     existing = planned if planned is not None else (dest if dest.is_file() else None)
     if existing is None:
@@ -212,7 +212,7 @@ def _add(out: Plan, src: Path, dest: Path, machine: str) -> None:
         )
 
 
-def _add_benchmarks(out: Plan, src: Path, dest: Path) -> None:
+def _add_benchmarks(out: MergePlan, src: Path, dest: Path) -> None:
     """asv's benchmark descriptions: entries the destination lacks are added; its own are kept."""
     if not src.is_file():
         return
@@ -223,7 +223,7 @@ def _add_benchmarks(out: Plan, src: Path, dest: Path) -> None:
             out.benchmarks[key] = value
 
 
-def apply(p: Plan, into: Path) -> None:
+def apply(p: MergePlan, into: Path) -> None:
     """All or nothing: every file is first written in a staging folder inside `into` (same file system,
     fsynced), then renamed into place; a failure before the last rename takes back what was renamed and
     the folders made for it, and names the file it was writing, never the staging folder."""

@@ -12,7 +12,7 @@ from bench.core.errors import RunError
 from bench.workload.benchmarks import BENCHMARKS, PAIRED
 
 
-class RunOptions(Protocol):
+class Selecting(Protocol):
     """What selection reads of a run's options (bench.tasks.run.RunOptions)."""
 
     bench: str | None
@@ -42,7 +42,7 @@ def asv_filters(user: str | None, quick: bool, exclude: str = "") -> str:
 NEEDS_DATA = r"Accuracy\."  # accuracy.Accuracy, variants.PrecisionAccuracy and SequenceAccuracy train on MNIST
 
 
-def selected(names: list[str], opts: RunOptions, exclude: str = "") -> list[str]:
+def selected(names: list[str], opts: Selecting, exclude: str = "") -> list[str]:
     """The suite's benchmark names this run's --bench and --quick select (as asv will)."""
     pattern = re.compile("^" + asv_filters(opts.bench, opts.quick, exclude))
     return [n for n in names if pattern.search(n)]
@@ -77,7 +77,7 @@ KEY_GROUPS = (r"32", r"(128)?", r"1024")  # a full run's batch sizes, each in pr
 # batch 1024 first ran Keras on PyTorch's batch 128 in glibc's other threshold state (docs/findings.md)
 
 
-def key_groups(opts: RunOptions) -> tuple[str, ...]:
+def key_groups(opts: Selecting) -> tuple[str, ...]:
     """How a run's rounds split keys among processes: a quick run times one key (QUICK_KEYS, one
     process); a full run of the throughput and baseline suites gives each batch size its own; a run that
     selects the variants keeps one process for every key (their ratios to the default variant are paired
@@ -90,7 +90,7 @@ def key_groups(opts: RunOptions) -> tuple[str, ...]:
     return KEY_GROUPS
 
 
-def paired_pattern(opts: RunOptions) -> str:
+def paired_pattern(opts: Selecting) -> str:
     """The engine's benchmark regex: PAIRED, narrowed by --bench, without variants in a quick run."""
     user = f"(?=.*(?:{opts.bench}))" if opts.bench else ""
     quick = r"(?!variants\.)" if opts.quick and not (opts.bench and "variants" in opts.bench) else ""

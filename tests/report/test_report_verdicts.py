@@ -12,7 +12,7 @@ from bench import report
 
 
 def verdicts(frame):
-    out = report.compare(frame, "box", BASE, HEAD, 0.10)
+    out = report.verdicts_between(frame, "box", BASE, HEAD, 0.10)
     return {(r.metric, r.framework): r.verdict for r in out.itertuples()}
 
 
@@ -45,7 +45,7 @@ def test_failed_and_gone(results):
     v = verdicts(frame)
     assert v[("predict", "tensorflow")] == "failed"
     assert v[("cold_start", "jax")] == "failed"
-    allowed = report.compare(frame, "box", BASE, HEAD, 0.10, allow_gone=r"^cold_start\.")
+    allowed = report.verdicts_between(frame, "box", BASE, HEAD, 0.10, allow_gone=r"^cold_start\.")
     assert set(allowed[allowed.metric == "cold_start"].verdict) >= {"gone"}
 
 
@@ -68,7 +68,7 @@ def _report_verdict(tmp_path, base: str, head: str, selected: dict | None = None
         meta = res.parent / "meta" / "box"
         meta.mkdir(parents=True, exist_ok=True)
         (meta / f"{HEAD[:8]}.json").write_text(json.dumps({"machine": "box", "commit": HEAD, "selected": selected}))
-    out = report.compare(report.load_results(res), "box", BASE, HEAD, 0.10)
+    out = report.verdicts_between(report.load_results(res), "box", BASE, HEAD, 0.10)
     row = out[out.benchmark == name]
     return row.verdict.iloc[0] if len(row) else None
 
@@ -121,7 +121,7 @@ def test_a_benchmark_the_heads_run_did_not_select_is_not_measured_and_fails_noth
 
 
 def test_change_text_reads_in_the_metric_direction(results):
-    out = report.compare(report.load_results(results), "box", BASE, HEAD, 0.10)
+    out = report.verdicts_between(report.load_results(results), "box", BASE, HEAD, 0.10)
     torch_train = out[(out.metric == "train_step") & (out.framework == "torch")].iloc[0]
     assert torch_train.ratio == pytest.approx(1.3)
     assert torch_train.change == "-23.1% samples/s (one process each: asv's in-process interval only)"
@@ -133,14 +133,14 @@ def test_replicated_runs_give_verdicts_from_an_interval_over_processes(tmp_path)
     frame = replicated_frame(tmp_path, 1.30, 0.02)
     cell = frame[(frame.commit == HEAD) & (frame.framework == "torch")].iloc[0]
     assert cell.runs == 5 and 0 < cell.spread < 0.1
-    out = report.compare(frame, "box", BASE, HEAD, 0.10)
+    out = report.verdicts_between(frame, "box", BASE, HEAD, 0.10)
     row = out[out.framework == "torch"].iloc[0]
     assert row.verdict == "regression"
     assert "(95% CI" in row.change and "5 vs 5 processes, separate runs" in row.change
 
 
 def test_replicated_noise_wider_than_the_change_is_not_a_verdict(tmp_path):
-    out = report.compare(replicated_frame(tmp_path, 1.12, 0.15), "box", BASE, HEAD, 0.10)
+    out = report.verdicts_between(replicated_frame(tmp_path, 1.12, 0.15), "box", BASE, HEAD, 0.10)
     assert out[out.framework == "torch"].iloc[0].verdict == "inconclusive"
 
 
@@ -160,7 +160,7 @@ def test_variant_params_are_kept_apart_and_epochs_read_from_the_fourth(variant_r
     acc = frame[(frame.metric == "precision_test_error") & (frame.commit == BASE)]
     assert sorted(acc.setting.unique()) == ["bf16", "float32", "tf32"]
     assert set(acc.epochs) == {5}
-    out = report.compare(frame, "box", BASE, HEAD, 0.10)
+    out = report.verdicts_between(frame, "box", BASE, HEAD, 0.10)
     got = {(r.metric, r.framework, r.setting): r.verdict for r in out.itertuples()}
     assert got["variant_train_step", "torch", "cell"] == "regression"
     assert got["variant_train_step", "torch", "fused"] == "unchanged"  # not merged with cell
@@ -203,7 +203,7 @@ def seeded(tmp_path, head_errors):
             {"accuracy.Accuracy.track_test_error": (grid, [statistics.median(errors)], [None])},
             samples={"accuracy.Accuracy.track_test_error": [errors]},
         )
-    row = report.compare(report.load_results(res), "box", BASE, HEAD, 0.10).iloc[0]
+    row = report.verdicts_between(report.load_results(res), "box", BASE, HEAD, 0.10).iloc[0]
     return row.verdict, row.change
 
 
@@ -227,7 +227,7 @@ def test_a_benchmark_gone_at_head_keeps_what_base_says_of_its_cell(tmp_path):
     head = base_values()
     del head["throughput.TrainStep.time_train_step"]
     write_results(res, "box", HEAD, 1_700_000_100_000, head)
-    out = report.compare(report.load_results(res), "box", BASE, HEAD, 0.10, allow_gone="TrainStep")
+    out = report.verdicts_between(report.load_results(res), "box", BASE, HEAD, 0.10, allow_gone="TrainStep")
     gone = out[out.metric == "train_step"]
     assert set(gone.verdict) == {"gone"} and list(gone.batch_size) == [128, 128, 128]
     assert "torch, cpu, batch 128" in report.render_regressions(out, "box", BASE, HEAD, 0.10)
