@@ -220,6 +220,7 @@ def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
     exclude = ASV_EXCLUDE if replicated else ""
     # asv exits 1 on "No benchmarks selected": --bench may ask for replicated throughput only
     chunks_for_asv = chunks if selected(names, opts, exclude) else []
+    meta["asv_suites"] = sorted({n.split(".")[0] for n in selected(names, opts, exclude)}) if chunks_for_asv else []
     append = appends(stored_by, chosen, opts.quick, dirty)
     store = RoundsStore(
         results_dir,
