@@ -329,3 +329,24 @@ def test_outside_cpu_counts_other_processes_and_not_the_runs_own():
     other = outside_cpu() - before
     assert other > 1.0, other  # about 1.5 CPU-s of someone else's work
     assert own < 0.5 * other, (own, other)
+
+
+@pytest.mark.timed  # alone: a test beside it would be someone else's work
+def test_a_live_grandchild_is_the_runs_own_work_too():
+    """A fork server's workers are the engine's grandchildren: their CPU, while they run, is not outside."""
+    import subprocess
+    import sys
+    import time
+
+    from bench.measure.sampler import outside_cpu
+
+    if outside_cpu() is None:
+        pytest.skip("no /proc/stat here")
+    spin = "import time\nend = time.time() + 3\nwhile time.time() < end: pass"
+    parent = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {spin!r}])"
+    before = outside_cpu()
+    child = subprocess.Popen([sys.executable, "-c", parent])
+    time.sleep(2.0)  # the grandchild spins, alive: nobody has reaped its CPU time into ours yet
+    outside = outside_cpu() - before
+    child.wait()
+    assert outside < 0.5, outside  # about 1.5 CPU-s of the grandchild's, were it counted as someone else's

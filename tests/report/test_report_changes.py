@@ -217,15 +217,15 @@ def test_a_step_at_a_change_of_method_is_no_change_point_and_no_verdict(tmp_path
     plot draws the break."""
     from bench.report import plots
     from bench.report.changes import change_points, method_breaks
-    from bench.report.verdicts import compare, gate_status
+    from bench.report.verdicts import gate_status, verdicts_between
 
     frame, commits = _stepped_history(tmp_path, bump=True)
     assert change_points(frame).empty
     breaks = method_breaks(frame)
     assert set(breaks.after) == {commits[4]} and set(breaks.old_version) == {"1"} and len(breaks) == 3
-    result = compare(frame, "box", commits[3], commits[4])
+    result = verdicts_between(frame, "box", commits[3], commits[4])
     assert set(result.verdict) == {"method changed"} and gate_status(result, True) == 0
-    assert set(compare(frame, "box", commits[4], commits[7]).verdict) == {"unchanged"}
+    assert set(verdicts_between(frame, "box", commits[4], commits[7]).verdict) == {"unchanged"}
     figures = []
     monkeypatch.setattr(plots, "_save", lambda fig, path, dpi: figures.append(fig) or path)
     plots.plot_history(frame, tmp_path)
