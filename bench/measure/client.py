@@ -21,9 +21,15 @@ class WorkerError(Exception):
     """A worker process failed as a whole (import error, crash, timeout) or a request failed in it."""
 
 
+def tail(log: IO[str], lines: int = 8) -> str:
+    """The last lines a process wrote to its log (what a failure message quotes)."""
+    log.seek(0)
+    return "\n".join(log.read().strip().splitlines()[-lines:])
+
+
 class Forked:
-    """A worker a Zygote forked: not this process's child (the zygote's, whose kernel reaps it), so it is
-    watched through a pidfd (Linux). What the Worker uses of subprocess.Popen, with no exit status."""
+    """A worker a Zygote forked: not this process's child (the zygote's, which reaps it), so it is watched
+    through a pidfd (Linux). What the Worker uses of subprocess.Popen, with no exit status."""
 
     def __init__(self, pid: int, stdin, stdout):
         self.pid, self.stdin, self.stdout = pid, stdin, stdout
@@ -77,7 +83,6 @@ class Zygote:
         self.sock.settimeout(timeout)
         reply = self._receive()
         self.refused: str | None = reply.get("refused")
-        self.pid: int | None = reply.get("pid")
         self.seconds: float = float(reply.get("import", 0.0))
         if self.refused:
             self.close()
@@ -90,9 +95,7 @@ class Zygote:
         else:
             why = "it ended"
         if not data:
-            self.log.seek(0)
-            tail = "\n".join(self.log.read().strip().splitlines()[-8:])
-            return {"refused": f"the fork server gave no answer ({why}): {tail}"}
+            return {"refused": f"the fork server gave no answer ({why}): {tail(self.log)}"}
         return json.loads(data)
 
     def fork(self, bench: str) -> tuple[Forked, IO[str]]:
@@ -180,10 +183,8 @@ class Worker:
         if not line:
             self.proc.kill()
             self.proc.wait()
-            self.log.seek(0)
-            tail = "\n".join(self.log.read().strip().splitlines()[-8:])
             why = "timed out" if not ready else self.ended()
-            raise WorkerError(f"worker {why}:\n{tail}")
+            raise WorkerError(f"worker {why}:\n{tail(self.log)}")
         reply = json.loads(line)
         if "error" in reply:
             raise WorkerError(reply["error"])

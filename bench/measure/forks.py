@@ -45,10 +45,6 @@ class ForkServers:
         self.imports[arm.name] = server.seconds
         return server
 
-    def forked(self) -> list[str]:
-        """The arms whose workers were forked."""
-        return [name for name, server in self.servers.items() if server is not None]
-
     def close(self) -> None:
         for server in self.servers.values():
             if server is not None:

@@ -227,7 +227,7 @@ def apply(p: MergePlan, into: Path) -> None:
     """All or nothing: every file is first written in a staging folder inside `into` (same file system,
     fsynced), then renamed into place; a failure before the last rename takes back what was renamed and
     the folders made for it, and names the file it was writing, never the staging folder."""
-    made = _made_folders(into, [dest for dest in p.copies] + [into / "asv" / "benchmarks.json"])
+    made = _made_folders(into, [*p.copies, into / "asv" / "benchmarks.json"])
     into.mkdir(parents=True, exist_ok=True)
     for stale in into.glob(".merging-*"):  # a merge killed while staging
         shutil.rmtree(stale, ignore_errors=True)

@@ -219,8 +219,9 @@ def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
     replicated = opts.processes != 0 and any(re.search("^" + PAIRED, n) for n in chosen)
     exclude = ASV_EXCLUDE if replicated else ""
     # asv exits 1 on "No benchmarks selected": --bench may ask for replicated throughput only
-    chunks_for_asv = chunks if selected(names, opts, exclude) else []
-    meta["asv_suites"] = sorted({n.split(".")[0] for n in selected(names, opts, exclude)}) if chunks_for_asv else []
+    for_asv = selected(names, opts, exclude)
+    chunks_for_asv = chunks if for_asv else []
+    meta["asv_suites"] = sorted({n.split(".")[0] for n in for_asv}) if chunks_for_asv else []
     append = appends(stored_by, chosen, opts.quick, dirty)
     store = RoundsStore(
         results_dir,

@@ -91,7 +91,6 @@ def key_groups(opts: Selecting) -> tuple[str, ...]:
 
 
 def paired_pattern(opts: Selecting) -> str:
-    """The engine's benchmark regex: PAIRED, narrowed by --bench, without variants in a quick run."""
-    user = f"(?=.*(?:{opts.bench}))" if opts.bench else ""
-    quick = r"(?!variants\.)" if opts.quick and not (opts.bench and "variants" in opts.bench) else ""
-    return "^" + user + quick + PAIRED
+    """The engine's benchmark regex: PAIRED, narrowed by --bench and by what a quick run leaves out
+    (asv_filters, the one rule for both parts of a run)."""
+    return "^" + asv_filters(opts.bench, opts.quick) + PAIRED

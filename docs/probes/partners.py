@@ -24,17 +24,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from idle_gap import staged  # noqa: E402  (a worker staged for predict at 128: the other probe's, one copy)
+
 from bench.core.repo import worker_env  # noqa: E402
 from bench.measure import rounds  # noqa: E402
 
-PREDICT = r"^throughput\.Predict\."
 FRAMEWORKS = ("torch", "jax", "tensorflow", "keras-jax", "keras-torch")
-
-
-def staged(framework: str, env: dict):
-    worker = rounds.start_worker(rounds.Arm(f"{framework}:cpu", ROOT, framework, "cpu"), PREDICT, env)
-    (job,) = worker.ask({"op": "setup", "keys": "128"})["jobs"]
-    return worker, job["job"], max(1, int(0.15 / job["once"]))
 
 
 def sample(workers: dict, name: str, stop_others: bool) -> tuple[float, float]:
