@@ -331,6 +331,7 @@ def test_outside_cpu_counts_other_processes_and_not_the_runs_own():
     assert own < 0.5 * other, (own, other)
 
 
+@pytest.mark.slow  # not in test-fast, whose tests run side by side
 @pytest.mark.timed  # alone: a test beside it would be someone else's work
 def test_a_live_grandchild_is_the_runs_own_work_too():
     """A fork server's workers are the engine's grandchildren: their CPU, while they run, is not outside."""
