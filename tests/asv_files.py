@@ -162,7 +162,7 @@ HID = [["'torch'", "'tensorflow'", "'jax'"], ["'cpu'"], ["64", "128"]]
 
 
 def round_row(framework: str, benchmark: str, key: str, round_no: int, samples: list[float], number: int = 10) -> dict:
-    """One stored paired-rounds row (bench.measure.rounds.Measurement's columns) for `framework` on cpu."""
+    """One stored paired-rounds row (bench.store.record.Measurement's columns) for `framework` on cpu."""
     return {
         "arm": f"{framework}:cpu",
         "framework": framework,
@@ -173,8 +173,8 @@ def round_row(framework: str, benchmark: str, key: str, round_no: int, samples: 
         "key": key,
         "round": round_no,
         "value": sum(samples) / len(samples),
-        "samples": " ".join(f"{v:.6g}" for v in samples),
-        "bracket": "",
+        "samples": tuple(samples),
+        "bracket": (),
         "number": number,
         "unit": "seconds",
         "status": "ok",

@@ -24,8 +24,9 @@ RATIO_TARGET = {False: 0.05, True: 0.08}  # full / quick run: the widest a publi
 CELL_TARGET = 0.10  # the widest a published absolute cell's 95% interval may be
 
 
-def _samples(text) -> list[float]:
-    return [float(v) for v in str(text).split()] if isinstance(text, str) and text.strip() else []
+def _samples(entries) -> list[float]:
+    """A record's per-sample times (a tuple); none where the row has none (an arm missing from a join: NaN)."""
+    return [float(v) for v in entries] if isinstance(entries, tuple) else []
 
 
 def ok_rows(frame: pd.DataFrame) -> pd.DataFrame:
@@ -95,7 +96,7 @@ def carryover(frame: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     per: dict[tuple[str, str], dict[int, list[float]]] = {}
     rows = ok_rows(frame)
     for row in rows.itertuples() if "after" in rows else []:
-        logs, before = np.log(_samples(row.samples)), str(row.after).split()
+        logs, before = np.log(_samples(row.samples)), list(row.after)
         if len(before) != len(logs) or row.arm not in before:
             continue
         own = float(np.mean([v for v, b in zip(logs, before) if b == row.arm]))

@@ -525,11 +525,11 @@ def _time_key(sampler: Sampler, arm_of, jobs: dict[str, dict], plan: Plan, round
                     ready[a],
                     round_no,
                     value=statistics.fmean(values),
-                    samples=" ".join(f"{v:.6g}" for v in values),
+                    samples=tuple(values),
                     number=number[a],
-                    bracket=" ".join(f"{v:.6g}" for v in brackets[a]),
-                    after=" ".join(after[a]),
-                    gap=" ".join(f"{g:.4f}" for g in gaps[a]),
+                    bracket=tuple(brackets[a]),
+                    after=tuple(after[a]),
+                    gap=tuple(gaps[a]),
                 )
             )
     return rows

@@ -14,7 +14,7 @@ loop (2: a second model trained in the process) and the host matmul (3: 16 MiB a
 malloc thresholds). `setup` stages the first part; each next part only when the engine asks
 (`setup_next`, while "later" is true), after the samples of the parts before it.
 
-    {"op": "setup", "keys": REGEX?}      -> {"jobs": [{"job", "name", "param", "params", "status", ...}],
+    {"op": "setup", "keys": REGEX?}      -> {"jobs": [Described.message(), ...],
                                              "pid": P, "staged": {"import": s, "setup": s}, "later": B}
     {"op": "setup_next"}                   -> {"jobs": [...], "pid": P, "staged": {"setup": s}, "later": B}
     {"op": "time", "job": J, "number": N} -> {"seconds": per-call time of one sample of N calls}
@@ -41,6 +41,28 @@ import socket
 import sys
 import time
 import traceback
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True, kw_only=True)
+class Described:
+    """One job as the setup reply describes it: the message the engine's rounds read (a fake worker in the
+    tests builds it from this same record, so the two cannot drift)."""
+
+    job: int
+    name: str  # the asv benchmark
+    param: int  # its index into the benchmark's parameter grid
+    params: list[str]  # the job's parameters, asv's repr of each
+    param_names: list[str]
+    all_params: list[list[str]]  # the grid
+    version: str | None  # the benchmark's asv version
+    unit: str
+    status: str  # ok, skipped, failed
+    reason: str
+    once: float  # seconds of one call while staging (the engine sizes its calibration from it)
+
+    def message(self) -> dict:
+        return asdict(self)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -143,19 +165,19 @@ class Job:
 
     def describe(self, job: int) -> dict:
         b = self.bench
-        return {
-            "job": job,
-            "name": b.name,
-            "param": self.idx,
-            "params": [str(p) for p in self.params],
-            "param_names": list(b.param_names),
-            "all_params": [list(map(str, p)) for p in b.params],
-            "version": b.version,
-            "unit": b.unit,
-            "status": self.status,
-            "reason": self.reason,
-            "once": self.once,
-        }
+        return Described(
+            job=job,
+            name=b.name,
+            param=self.idx,
+            params=[str(p) for p in self.params],
+            param_names=list(b.param_names),
+            all_params=[list(map(str, p)) for p in b.params],
+            version=b.version,
+            unit=b.unit,
+            status=self.status,
+            reason=self.reason,
+            once=self.once,
+        ).message()
 
 
 def declared(bench, name: str):

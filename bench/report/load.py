@@ -263,9 +263,9 @@ def _rows(res, machine: str, meta: dict, described: dict | None = None):
                 param=index,
                 params=params_of(combo),
                 key=key_of(names, combo),
-                round=0,
                 # asv's cell holds every process's value; the rounds are its replicates
                 value=float("nan") if value is None else float(value),
+                statistic="median",
                 number=stat.get("number"),
                 unit=unit,
                 status=status,

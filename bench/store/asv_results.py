@@ -102,8 +102,8 @@ def _atomically(save, results_dir: Path, relative: Path) -> Path:
 
 
 def add_results(res, rows: pd.DataFrame, append: bool = False) -> None:
-    """Put per-round values (bench.store.record.Measurement rows: benchmark, param, round, value, status,
-    all_params, version) into an asv Results: each value one sample, the result their median, a failure None. Parameter
+    """Put per-round or per-seed values (bench.store.record.Measurement rows: benchmark, param, round, seed,
+    value, status, all_params, version) into an asv Results: each value one sample, the result their median, a failure None. Parameter
     combinations not in `rows` (other frameworks) keep what is stored."""
     from asv import runner
 
@@ -114,7 +114,7 @@ def add_results(res, rows: pd.DataFrame, append: bool = False) -> None:
         samples: list[list[float] | None] = [None] * size
         numbers: list[int | None] = [None] * size
         for idx, g in group.groupby("param"):
-            good = g[g.status == "ok"].sort_values("round")
+            good = g[g.status == "ok"].sort_values([c for c in ("round", "seed") if c in g])  # a process or a seed
             if (g.status == "failed").any():
                 values[idx] = None
             elif not good.empty:

@@ -11,6 +11,12 @@ from dataclasses import asdict, dataclass
 import pandas as pd
 
 STATUSES = ("ok", "skipped", "failed", "invalid")  # invalid: a stored value no measurement gives (report)
+STATISTICS = {
+    "mean": "the mean per-call time over one round's samples (the engine)",
+    "median": "asv's median over the processes it stored (a results file, read by the report)",
+    "seed": "one accuracy seed's value (its epochs or error rate)",
+}
+LISTS = ("samples", "bracket", "after", "gap")  # per-sample fields: tuples in the record, text in a rounds file
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -28,13 +34,15 @@ class Measurement:
     param: int  # asv's index into the benchmark's parameter grid
     params: str  # every parameter, "torch, cpu, 128"
     key: str  # the parameters without framework and device: what arms are paired on ("128")
-    round: int
-    value: float = math.nan  # mean seconds per call over the round's samples
-    samples: str = ""  # per-call seconds of each sample, in the order taken (sample k = pass k)
-    bracket: str = ""  # with a reference arm: its per-call seconds around each of these samples (the
-    # geometric mean of the reference samples taken just before and just after), what sample k is paired with
-    after: str = ""  # the arm whose sample (or calibration) ran just before each sample, "-" for none
-    gap: str = ""  # seconds from the end of that arm's sample to the start of each sample (settling included)
+    round: int = 0  # the engine's round (its process), from 1; 0 for a value that is not one round's
+    seed: int | None = None  # an accuracy run's seed (its unit of replication); None for everything else
+    value: float = math.nan  # in `unit`: the `statistic` of the samples
+    statistic: str = "mean"  # STATISTICS: what `value` is
+    samples: tuple[float, ...] = ()  # per-call seconds of each sample, in the order taken (sample k = pass k)
+    bracket: tuple[float, ...] = ()  # with a reference arm: its per-call seconds around each of these samples
+    # (the geometric mean of the reference samples just before and just after), what sample k is paired with
+    after: tuple[str, ...] = ()  # the arm whose sample (or calibration) ran just before each sample, "-" for none
+    gap: tuple[float, ...] = ()  # seconds from the end of that arm's sample to the start of each (settling included)
     number: int | None = None  # calls per sample
     unit: str = "seconds"
     status: str = "ok"  # STATUSES
@@ -52,6 +60,19 @@ def _problem(m: Measurement) -> str | None:
     """The first field of `m` that no measurement holds, said with its value; None when all hold."""
     if m.status not in STATUSES:
         return f"status {m.status!r} is not one of {', '.join(STATUSES)}"
+    if m.statistic not in STATISTICS:
+        return f"statistic {m.statistic!r} is not one of {', '.join(STATISTICS)}"
+    for name in LISTS:
+        if not isinstance(getattr(m, name), tuple):
+            return f"{name} {getattr(m, name)!r} is not a tuple"
+    if m.seed is not None and (isinstance(m.seed, bool) or not isinstance(m.seed, int) or m.seed < 0):
+        return f"seed {m.seed!r} is not a whole number of at least 0"
+    if any(not isinstance(v, (int, float)) or not 0 < v < math.inf for v in m.samples):
+        return f"samples {m.samples!r} are not positive finite times"
+    if any(not isinstance(v, (int, float)) or v <= 0 for v in m.bracket):  # NaN: the reference failed around it
+        return f"bracket {m.bracket!r} is not positive times"
+    if m.after and len(m.after) != len(m.samples) or m.gap and len(m.gap) != len(m.samples):
+        return f"after ({len(m.after)}) and gap ({len(m.gap)}) do not have one entry per sample ({len(m.samples)})"
     for name in ("param", "round"):
         value = getattr(m, name)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -83,7 +104,9 @@ def params_of(values) -> str:
     return ", ".join(str(v).strip("'") for v in values)
 
 
-STORED = [f for f in Measurement.__dataclass_fields__ if f not in ("version", "all_params")]  # the rounds file
+STORED = [  # the rounds file's columns: a round's record without what its asv results hold
+    f for f in Measurement.__dataclass_fields__ if f not in ("version", "all_params", "seed", "statistic")
+]
 
 
 def frame_of(rows: list[Measurement]) -> pd.DataFrame:

@@ -10,7 +10,7 @@ import pandas as pd
 
 from bench.core import files
 from bench.store.layout import rounds_file
-from bench.store.record import STORED
+from bench.store.record import LISTS, STORED
 
 
 def save(frame: pd.DataFrame, results_asv: Path, machine: str, commit: str, append: bool) -> Path:
@@ -41,9 +41,16 @@ FORMAT = 2  # the rounds file's format, in its first column: a file of another i
 # (files without the column, written before it, are format 1: the same columns, some missing)
 
 
+TEXT = {"samples": "{:.6g}", "bracket": "{:.6g}", "after": "{}", "gap": "{:.4f}"}  # a per-sample field's
+# entries in the file, space-separated (the record holds them as tuples: LISTS)
+
+
 def _write(frame: pd.DataFrame, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     frame = frame[[c for c in STORED if c in frame]].copy()
+    for col, form in TEXT.items():
+        if col in frame:
+            frame[col] = [" ".join(map(form.format, e)) if isinstance(e, tuple) else "" for e in frame[col]]
     frame["reason"] = frame["reason"].astype(str).str.replace(r"\s+", " ", regex=True).str[-300:]
     frame.insert(0, "format", FORMAT)
     files.write_text(path, frame.to_csv(index=False))
@@ -84,13 +91,16 @@ def load(path: Path) -> pd.DataFrame:
         raise files.CorruptFile(f"{path}: not a rounds file (no column {', '.join(missing)})")
     if "status" not in frame:
         frame["status"] = "ok"
-    for col in ("samples", "bracket", "after", "gap"):  # rounds files older than a column lack it
+    for col in LISTS:  # rounds files older than a column lack it
         frame[col] = frame[col].fillna("") if col in frame else ""
     frame["reason"] = frame["reason"].fillna("") if "reason" in frame else ""
     frame["key"] = frame["key"].fillna("") if "key" in frame else ""
     frame["params"] = frame["params"].fillna("").astype(str) if "params" in frame else ""
     _check_rows(frame, path)
     _check_times(frame, path)
+    for col in LISTS:
+        parse = str if col == "after" else _seconds
+        frame[col] = [tuple(parse(v) for v in str(text).split()) for text in frame[col]]
     return frame
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from bench.store import asv_results, layout
-from bench.store.record import Measurement, frame_of
+from bench.store.record import Measurement, frame_of, key_of, params_of
 from bench.workload.benchmarks import BENCHMARKS, SEED_FIELDS
 from bench.workload.harness import reached_by_most
 
@@ -57,10 +57,11 @@ def seed_rows(log: Path, described: dict) -> pd.DataFrame:
                     device=device,
                     benchmark=name,
                     param=combos.index(combo),
-                    params=", ".join(str(p).strip("'") for p in combo),
-                    key=str(entry["epochs"]),
-                    round=seed,  # the seed is the unit of replication here
+                    params=params_of(combo),
+                    key=key_of(info.get("param_names") or ("framework", "device", "epochs"), combo),
+                    seed=seed,  # the seed is the unit of replication here
                     value=float(v),
+                    statistic="seed",
                     unit=BENCHMARKS[name].unit,
                     all_params=json.dumps(info["params"]),
                     version=info.get("version", "1"),

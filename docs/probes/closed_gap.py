@@ -27,7 +27,7 @@ def per_round(save: Path, kind: str, bench: str) -> pd.DataFrame:
     frame = frame[(frame.status == "ok") & (frame.benchmark == bench) & (frame.key == "128")]
     rows = []
     for r in frame.itertuples():
-        s = np.array([float(x) for x in r.samples.split()])
+        s = np.array(r.samples)
         rows.append(
             {"framework": r.framework, "median_ms": np.median(s) * 1e3, "slow": (s > 1.2 * np.median(s)).mean()}
         )

@@ -59,7 +59,7 @@ def measure(frameworks: list[str], n: int) -> tuple[pd.DataFrame, dict]:
 
 def per_process(frame: pd.DataFrame) -> pd.DataFrame:
     ok = frame[(frame.status == "ok") & (frame.benchmark != "(worker)")].copy()
-    ok["median"] = [float(np.median([float(x) for x in s.split()])) for s in ok.samples]
+    ok["median"] = [float(np.median(s)) for s in ok.samples]
     ok["kind"] = np.where(ok.arm.str.endswith("@forked"), "forked", "fresh")
     ok["bench"] = ok.benchmark.str.split(".").str[1]
     return ok[["framework", "bench", "kind", "round", "median"]]

@@ -60,7 +60,7 @@ def blocks(n: int, samples: int) -> pd.DataFrame:
                         job,
                         round_no,
                         value=sum(values) / len(values),
-                        samples=" ".join(f"{v:.6g}" for v in values),
+                        samples=tuple(values),
                         number=number,
                     )
                 )

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.measure.rounds import Arm
+from bench.measure.worker import Described
 
 BENCH = "throughput.TrainStep.time_train_step"
 
@@ -74,19 +75,19 @@ class FakeWorker:
             self.jobs = [(key, t) for key, t in self.jobs if keys.fullmatch(key)]
             return {
                 "jobs": [
-                    {
-                        "job": i,
-                        "name": BENCH,
-                        "param": i,
-                        "params": [repr(self.arm.framework), "'cpu'", key],
-                        "param_names": ["framework", "device", "batch_size"],
-                        "all_params": [],
-                        "version": "1",
-                        "unit": "seconds",
-                        "status": "ok",
-                        "reason": "",
-                        "once": t,
-                    }
+                    Described(
+                        job=i,
+                        name=BENCH,
+                        param=i,
+                        params=[repr(self.arm.framework), "'cpu'", key],
+                        param_names=["framework", "device", "batch_size"],
+                        all_params=[],
+                        version="1",
+                        unit="seconds",
+                        status="ok",
+                        reason="",
+                        once=t,
+                    ).message()
                     for i, (key, t) in enumerate(self.jobs)
                 ]
             }

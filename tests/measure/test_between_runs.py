@@ -124,11 +124,11 @@ def test_noise_between_refuses_one_run_twice_and_values_that_are_not_times(tmp_p
         paths[1].write_bytes(paths[0].read_bytes() + b"\n")
     elif bad == "reordered":  # the same rows, written in another order
         paths[1] = tmp_path / "reordered.csv"
-        rounds_file.load(paths[0]).iloc[::-1].to_csv(paths[1], index=False)
+        rounds_file.write(rounds_file.load(paths[0]).iloc[::-1], paths[1])
     else:
         frame = rounds_file.load(paths[1])
         frame.loc[frame.index[0], "value"] = float(bad)
-        frame.to_csv(paths[1], index=False)
+        rounds_file.write(frame, paths[1])
     proc = cli("noise", "--between", *map(str, paths), "--machine", "box", cwd=repo)
     assert proc.returncode == 2, proc.stdout
     assert ("again" if bad in ("twice", "copy", "newline", "reordered") else "not per-call seconds") in proc.stderr

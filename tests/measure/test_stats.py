@@ -297,7 +297,7 @@ def test_estimates_judge_each_round_pair_by_pair_from_its_samples():
                     "round": r,
                     "arm": side,
                     "value": float(np.mean(samples)),
-                    "samples": " ".join(f"{v:.6g}" for v in samples),
+                    "samples": tuple(samples),
                     "status": "ok",
                     "reason": "",
                 }

@@ -238,7 +238,7 @@ def hostile_page(results) -> Path:
     common = {"framework": "torch", "device": "cpu", "benchmark": "throughput.TrainStep.time_train_step"}
     common.update(param=1, params="torch, cpu, 128", key="128")
     rows = [
-        {**common, "round": r, "arm": side, "value": 0.01 if side == "base" else float("nan"), "samples": ""}
+        {**common, "round": r, "arm": side, "value": 0.01 if side == "base" else float("nan"), "samples": ()}
         | ({"status": "ok", "reason": ""} if side == "base" else {"status": "failed", "reason": PAYLOAD})
         for r in range(1, 7)
         for side in ("base", "head")

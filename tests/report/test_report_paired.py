@@ -117,7 +117,7 @@ def test_a_carry_over_in_the_stored_rounds_is_named_under_the_table(tmp_path):
             drift = math.exp(rng.gauss(0, 0.3))
             after = ["torch:cpu", "jax:cpu", "tensorflow:cpu", "jax:cpu"]
             torch = [0.010 * drift * (carry if a == "jax:cpu" else 1.0) * math.exp(rng.gauss(0, 0.005)) for a in after]
-            out.append({**round_row("torch", TRAIN, "128", r, torch), "after": " ".join(after)})
+            out.append({**round_row("torch", TRAIN, "128", r, torch), "after": tuple(after)})
             for fw, t in (("jax", 0.015), ("tensorflow", 0.020)):
                 out.append(round_row(fw, TRAIN, "128", r, [t * drift * math.exp(rng.gauss(0, 0.005))] * 2))
         return pd.DataFrame(out)

@@ -87,8 +87,8 @@ def _compare_verdict(base: str, head: str) -> str | None:
         for r in range(1, 7):
             rows.append(
                 Measurement(arm=side, framework="torch", device="cpu", benchmark="throughput.TrainStep.time_train_step", param=0, params="torch, cpu, 128", key="128",
-                            round=r, value=0.01 if status == "ok" else float("nan"), samples="0.01 0.01" if status == "ok"
-                            else "", status=status, reason="" if status == "ok" else f"{status} here", version="2")
+                            round=r, value=0.01 if status == "ok" else float("nan"), samples=(0.01, 0.01) if status == "ok"
+                            else (), status=status, reason="" if status == "ok" else f"{status} here", version="2")
             )  # fmt: skip
     out = estimates(frame_of(rows) if rows else pd.DataFrame(), 0.10, 0.95)
     return out.verdict.iloc[0] if len(out) else None
@@ -252,7 +252,7 @@ def test_a_paired_compare_across_a_version_bump_says_method_changed_and_passes()
 
     rows = [
         Measurement(arm=side, framework="torch", device="cpu", benchmark="throughput.TrainStep.time_train_step", param=0, params="torch, cpu, 128", key="128", round=r,
-                    value=0.01 * (1.3 if side == "head" else 1.0), samples="0.01 0.01", version=version)
+                    value=0.01 * (1.3 if side == "head" else 1.0), samples=(0.01, 0.01), version=version)
         for side, version in (("base", "1"), ("head", "2"))
         for r in range(1, 7)
     ]  # fmt: skip

@@ -45,8 +45,27 @@ def test_positional_arguments_are_refused():
         (dict(round=-1), "round"),
         (dict(param=1.5), "param"),
         (dict(number=0), "number"),
+        (dict(samples="0.01 0.01"), "samples"),
+        (dict(samples=(0.01, -0.01)), "samples"),
+        (dict(samples=(0.01, 0.01), after=("torch:cpu",)), "after"),
+        (dict(statistic="best"), "statistic"),
+        (dict(seed=-1), "seed"),
     ],
-    ids=["negative-time", "zero-time", "nan-ok", "inf", "status", "round", "param", "number"],
+    ids=[
+        "negative-time",
+        "zero-time",
+        "nan-ok",
+        "inf",
+        "status",
+        "round",
+        "param",
+        "number",
+        "samples-text",
+        "negative-sample",
+        "after-per-sample",
+        "statistic",
+        "seed",
+    ],  # fmt: skip
 )
 def test_a_bad_value_is_refused_where_it_is_built_naming_the_field(change, field):
     with pytest.raises(ValueError, match=rf"\b{field}\b"):
@@ -62,3 +81,13 @@ def test_what_is_not_a_measurement_may_hold_no_value():
     Measurement(**{**GOOD, "value": math.nan, "status": "failed", "reason": "worker exited 1"})
     Measurement(**{**GOOD, "value": math.nan, "status": "skipped"})
     Measurement(**{**GOOD, "value": 0.0, "unit": "error rate"})  # an error rate of 0 is a measurement
+
+
+def test_a_rounds_file_gives_back_the_records_lists(tmp_path):
+    """The per-sample fields are tuples in the record and in what the rounds file's one reader gives back."""
+    from bench.store import rounds_file
+    from bench.store.record import frame_of
+
+    m = Measurement(**{**GOOD, "samples": (0.01, 0.0125), "after": ("-", "jax:cpu"), "gap": (0.5, 0.25)})
+    back = rounds_file.load(rounds_file.write(frame_of([m]), tmp_path / "rounds.csv")).iloc[0]
+    assert (back.samples, back.after, back.gap, back.bracket) == ((0.01, 0.0125), ("-", "jax:cpu"), (0.5, 0.25), ())

@@ -34,7 +34,7 @@ def rows(bench: str, rounds, keys=("128",), frameworks=("torch", "jax"), value=0
                         key=key,
                         round=r,
                         value=value * (1 + r / 100),
-                        samples=f"{value} {value}",
+                        samples=(value, value),
                         version="2",
                         all_params=json.dumps(GRID),
                     )

@@ -49,7 +49,7 @@ class FakeEngine:
                     samples = 0.01 * factors[i] * drift * np.exp(self.rng.normal(0, self.noise, 4))
                     rows.append(
                         dict(framework="torch", device="cpu", benchmark=bench, param=1, params="torch, cpu, 128",
-                             key="128", round=r, arm=side, value=float(samples.mean()), samples="", status="ok",
+                             key="128", round=r, arm=side, value=float(samples.mean()), samples=(), status="ok",
                              reason="")
                     )  # fmt: skip
         frame = pd.DataFrame(rows)

@@ -39,14 +39,14 @@ def _gone_rows():
     }
     rows = []
     for r in range(1, 7):
-        rows.append({**common, "round": r, "arm": "base", "value": 0.01, "samples": "", "status": "ok", "reason": ""})
+        rows.append({**common, "round": r, "arm": "base", "value": 0.01, "samples": (), "status": "ok", "reason": ""})
         rows.append(
             {
                 **common,
                 "round": r,
                 "arm": "head",
                 "value": float("nan"),
-                "samples": "",
+                "samples": (),
                 "status": "skipped",
                 "reason": "NotImplementedError(\"torch is not usable here: No module named 'torchh'\")",
             }
