@@ -64,16 +64,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     compare.revisions(opts)  # bad revisions are refused before anything runs or is written
     with Lock(opts.root, "compare"):
         machine, fp = host(args, opts.root)  # the fingerprint (and its write) under the lock
-        if args.rounds:
-            opts.min_rounds = opts.max_rounds = args.rounds
-            opts.budget = float("inf")
-        elif args.min_rounds:
-            opts.min_rounds = min(args.min_rounds, opts.max_rounds)
-        else:
-            need, why = noise.min_rounds_for(opts.root, machine, fp["id"], opts.frameworks, 0.10, opts.threshold)
-            if need and need > 0:
-                opts.min_rounds = max(compare.stats.MIN_ROUNDS, min(need, opts.max_rounds))
-            print(f"min rounds {opts.min_rounds}: {why}", file=sys.stderr)
+        why = noise.bound_rounds(opts, args.rounds, args.min_rounds, machine, fp["id"])
+        if why:
+            print(why, file=sys.stderr)
         result = compare.measure(opts)
         out = compare.store_dir(opts.root, machine, result.base, result.head)
         compare.save(result, out, machine, opts, fp)

@@ -43,16 +43,12 @@ def cmd_noise(args: argparse.Namespace) -> int:
     compare.revisions(noise.options(opts, args.rounds))  # git and HEAD there before anything is written
     with Lock(opts.root, "noise"):
         machine, fp = host(args, opts.root)
-        table, walls, comparison = noise.run(opts, args.rounds)
-        carried = noise.carryover(comparison.rounds)
-        path = noise.save(opts.root, machine, table, walls, opts, fp, carried)
-        rounds_dir = compare.store_dir(opts.root, machine, comparison.base, comparison.head)
-        compare.save(comparison, rounds_dir, machine, opts, fp)  # every round, for a second look
-    print(noise.render(table, opts, args.rounds))
-    for label, carry in carried.items():
+        done = noise.check(opts, args.rounds, machine, fp)
+    print(noise.render(done.table, opts, args.rounds))
+    for label, carry in done.carried.items():
         print(f"{label}: {estimate.describe_carryover(carry)}")
-    print("\nwall time: " + compare.wall_text(comparison))
-    print(f"stored: {path}")
+    print("\nwall time: " + compare.wall_text(done.comparison))
+    print(f"stored: {done.path}")
     return 0
 
 

@@ -59,7 +59,7 @@ class Described:
     unit: str
     status: str  # ok, skipped, failed
     reason: str
-    once: float  # seconds of one call while staging (the engine sizes its calibration from it)
+    once: float | None  # seconds of one call while staging (the engine sizes its calibration from it)
 
     def message(self) -> dict:
         return asdict(self)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -19,7 +19,8 @@ from bench.core import files
 from bench.core.errors import RunError
 from bench.measure import estimate, stats
 from bench.store import layout, reruns, rounds_file
-from bench.tasks.compare import CompareOptions, measure
+from bench.tasks.compare import CompareOptions, Comparison, measure, store_dir
+from bench.tasks.compare import save as save_comparison
 
 TARGETS = (0.10, 0.05)
 
@@ -29,6 +30,45 @@ def options(opts: CompareOptions, rounds: int) -> CompareOptions:
     return replace(
         opts, base="HEAD", head="HEAD", allow_same=True, min_rounds=rounds, max_rounds=rounds, budget=math.inf
     )
+
+
+@dataclass(frozen=True)
+class Check:
+    """A stored A/A check: the per-benchmark noise, each framework's carry-over, the wall times, and
+    where it was stored (with every round, for a second look, under results/compare/)."""
+
+    table: pd.DataFrame
+    carried: dict[str, pd.DataFrame]
+    comparison: Comparison
+    path: Path
+
+
+def check(opts: CompareOptions, rounds: int, machine: str, fingerprint: dict) -> Check:
+    """Measure HEAD against HEAD in `rounds` rounds and store what it says (the caller holds the lock)."""
+    table, walls, comparison = run(opts, rounds)
+    carried = carryover(comparison.rounds)
+    stored = save(opts.root, machine, table, walls, opts, fingerprint, carried)
+    save_comparison(
+        comparison, store_dir(opts.root, machine, comparison.base, comparison.head), machine, opts, fingerprint
+    )
+    return Check(table, carried, comparison, stored)
+
+
+def bound_rounds(opts: CompareOptions, rounds: int | None, min_rounds: int | None, machine: str, fp_id) -> str | None:
+    """compare's rule for its rounds, set on `opts`: exactly `rounds` (no early stop), at least
+    `min_rounds`, or else what this host's stored noise check says a 10% change needs (at least
+    stats.MIN_ROUNDS); returns the line that says why, for the last."""
+    if rounds:
+        opts.min_rounds = opts.max_rounds = rounds
+        opts.budget = math.inf
+        return None
+    if min_rounds:
+        opts.min_rounds = min(min_rounds, opts.max_rounds)
+        return None
+    need, why = min_rounds_for(opts.root, machine, fp_id, opts.frameworks, 0.10, opts.threshold)
+    if need and need > 0:
+        opts.min_rounds = max(stats.MIN_ROUNDS, min(need, opts.max_rounds))
+    return f"min rounds {opts.min_rounds}: {why}"
 
 
 def run(opts: CompareOptions, rounds: int):

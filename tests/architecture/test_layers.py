@@ -18,8 +18,8 @@ LAYERS = {
     "workload": ["bench.workload"],
     "measure": ["bench.measure"],
     "suites": ["bench.suites"],
+    "report": ["bench.report"],  # reads stored results; the report task (bench/tasks/report.py) uses it
     "tasks": ["bench.tasks"],
-    "report": ["bench.report"],
     "cli": ["bench.cli"],
 }
 ORDER = list(LAYERS)
