@@ -456,7 +456,7 @@ def _measurement(arm: Arm, job: dict, round_no: int, **values) -> Measurement:
 
 def _time_key(sampler: Sampler, arm_of, jobs: dict[str, dict], plan: Plan, round_no: int, rng: random.Random):
     """One benchmark x key on every arm that has it: calibrate each arm's calls per sample, then
-    `alternations` passes in ABC CBA order (R A R B R ... with a reference)."""
+    `alternations` passes in ABC CBA order (R A R B R ... with a reference); one record per arm."""
     rows = [
         _measurement(arm_of[a], job, round_no, status=job["status"], reason=str(job["reason"])[-2000:])
         for a, job in jobs.items()
@@ -465,71 +465,87 @@ def _time_key(sampler: Sampler, arm_of, jobs: dict[str, dict], plan: Plan, round
     ready = {a: job for a, job in jobs.items() if job["status"] == "ok"}
     perm = list(ready)
     rng.shuffle(perm)
-    failed: dict[str, str] = {}
-    number: dict[str, int] = {}
-    for a in perm:  # ~30 ms of calls: the per-call time, and a warm-up after the other arms ran
-        job = ready[a]
-        try:
-            probe = max(1, math.ceil(0.03 / max(job["once"] or 1e-6, 1e-7)))
-            per_call = sampler.time(a, job["job"], probe, phase="calibrating")[0]
-        except WorkerError as exc:
-            failed[a] = str(exc)
-            continue
-        number[a] = max(1, math.ceil(plan.sample_time / max(per_call, 1e-9)))
-    if plan.same_number and number:
-        common = number[next(a for a in perm if a in number)]
-        number = {a: common for a in number}
-    samples: dict[str, list[float]] = {a: [] for a in perm}
-    brackets: dict[str, list[float]] = {a: [] for a in perm}
-    after: dict[str, list[str]] = {a: [] for a in perm}
-    gaps: dict[str, list[float]] = {a: [] for a in perm}
-
-    def take(a: str) -> float | None:
-        if a in failed or a not in number:
-            return None
-        try:
-            value, before, gap = sampler.time(a, ready[a]["job"], number[a])
-        except WorkerError as exc:
-            failed[a] = str(exc)
-            return None
-        samples[a].append(value)
-        after[a].append(before)
-        gaps[a].append(gap)
-        return value
-
+    taken = _Taken(sampler, ready, {a: [] for a in perm})
+    taken.calibrate(perm, plan)
     ref = plan.reference if plan.reference in ready and len(ready) > 2 else None
     for k in range(plan.alternations):
         if ref is None:  # ABC CBA: sample k of every arm within one pass
             for a in perm if k % 2 == 0 else perm[::-1]:
-                take(a)
-            continue
-        others = [a for a in perm if a != ref]  # R A R B R C R: each sample bracketed by the reference
+                taken.take(a)
+        else:
+            taken.bracketed_pass(ref, [a for a in perm if a != ref], rng)
+    return rows + [taken.record(arm_of[a], ready[a], round_no) for a in perm]
+
+
+@dataclass
+class _Taken:
+    """One benchmark x key's samples in one round, per arm, as they are taken: each sample's per-call
+    time, the arm sampled just before it and the gap since, and with a reference its bracketing samples."""
+
+    sampler: Sampler
+    ready: dict[str, dict]  # arm -> its job
+    samples: dict[str, list[float]]
+    number: dict[str, int] = field(default_factory=dict)  # calls per sample
+    failed: dict[str, str] = field(default_factory=dict)  # arm -> why
+    brackets: dict[str, list[float]] = field(default_factory=dict)
+    after: dict[str, list[str]] = field(default_factory=dict)
+    gaps: dict[str, list[float]] = field(default_factory=dict)
+
+    def calibrate(self, perm: list[str], plan: Plan) -> None:
+        """~30 ms of calls per arm: the per-call time (and a warm-up after the other arms ran), hence
+        the calls per sample; with `same_number`, the first arm's for all."""
+        for a in perm:
+            job = self.ready[a]
+            try:
+                probe = max(1, math.ceil(0.03 / max(job["once"] or 1e-6, 1e-7)))
+                per_call = self.sampler.time(a, job["job"], probe, phase="calibrating")[0]
+            except WorkerError as exc:
+                self.failed[a] = str(exc)
+                continue
+            self.number[a] = max(1, math.ceil(plan.sample_time / max(per_call, 1e-9)))
+        if plan.same_number and self.number:
+            common = self.number[next(a for a in perm if a in self.number)]
+            self.number = {a: common for a in self.number}
+
+    def take(self, a: str) -> float | None:
+        """One sample of arm `a`; None where it failed (now or before)."""
+        if a in self.failed or a not in self.number:
+            return None
+        try:
+            value, before, gap = self.sampler.time(a, self.ready[a]["job"], self.number[a])
+        except WorkerError as exc:
+            self.failed[a] = str(exc)
+            return None
+        self.samples[a].append(value)
+        self.after.setdefault(a, []).append(before)
+        self.gaps.setdefault(a, []).append(gap)
+        return value
+
+    def bracketed_pass(self, ref: str, others: list[str], rng: random.Random) -> None:
+        """R A R B R C R: each other arm's sample between two of the reference's, in random order."""
         rng.shuffle(others)
-        before = take(ref)
+        before = self.take(ref)
         for a in others:
-            value = take(a)
-            after_ref = take(ref)
+            value = self.take(a)
+            after_ref = self.take(ref)
             if value is not None:
                 pair = [v for v in (before, after_ref) if v is not None]
-                brackets[a].append(math.exp(statistics.fmean(math.log(v) for v in pair)) if pair else math.nan)
+                mean = math.exp(statistics.fmean(math.log(v) for v in pair)) if pair else math.nan
+                self.brackets.setdefault(a, []).append(mean)
             before = after_ref
-    for a in perm:
-        arm = arm_of[a]
-        if a in failed:
-            rows.append(_measurement(arm, ready[a], round_no, status="failed", reason=failed[a][-2000:]))
-        else:
-            values = samples[a]
-            rows.append(
-                _measurement(
-                    arm,
-                    ready[a],
-                    round_no,
-                    value=statistics.fmean(values),
-                    samples=tuple(values),
-                    number=number[a],
-                    bracket=tuple(brackets[a]),
-                    after=tuple(after[a]),
-                    gap=tuple(gaps[a]),
-                )
-            )
-    return rows
+
+    def record(self, arm: Arm, job: dict, round_no: int) -> Measurement:
+        a = arm.name
+        if a in self.failed:
+            return _measurement(arm, job, round_no, status="failed", reason=self.failed[a][-2000:])
+        return _measurement(
+            arm,
+            job,
+            round_no,
+            value=statistics.fmean(self.samples[a]),
+            samples=tuple(self.samples[a]),
+            number=self.number[a],
+            bracket=tuple(self.brackets.get(a, [])),
+            after=tuple(self.after.get(a, [])),
+            gap=tuple(self.gaps.get(a, [])),
+        )

@@ -232,6 +232,8 @@ def _whole(value):
 
 
 def _rows(res, machine: str, meta: dict, described: dict | None = None):
+    """One row per stored cell of an asv Results: the record's fields, then what the report adds (the
+    cell's spread over its processes, the host, the run)."""
     host = meta.get("host", {})
     for name in res.get_all_result_keys():
         params = res.get_result_params(name)
@@ -246,64 +248,82 @@ def _rows(res, machine: str, meta: dict, described: dict | None = None):
         combos = pd.MultiIndex.from_product(params).tolist() if params else [()]
         if not params:
             values, stats, samples = [values], [stats], [samples]
-        metric = metric_of(name)
         unit = info.get("unit") or (known.unit if known else "")
+        version = method(res.benchmark_version.get(name), meta, known)
         for index, (combo, value, stat, sample) in enumerate(zip(combos, values, stats, samples)):
             p = dict(zip(names, (_param(v) for v in combo)))
-            framework, device = str(p.get("framework", "")), str(p.get("device", ""))  # "" for a benchmark without them
-            third = next(iter(list(p.values())[2:]), None)  # the first parameter after framework and device
-            fw_meta = meta.get("frameworks", {}).get(framework, {})
-            stat = stat or {}
-            status = "failed" if value is None else ("skipped" if _isnan(value) else _valid(unit, value))
-            record = Measurement(
-                arm=f"{framework}:{device}",
-                framework=framework,
-                device=device,
-                benchmark=name,
-                param=index,
-                params=params_of(combo),
-                key=key_of(names, combo),
-                # asv's cell holds every process's value; the rounds are its replicates
-                value=float("nan") if value is None else float(value),
-                statistic="median",
-                number=stat.get("number"),
-                unit=unit,
-                status=status,
-                reason=meta.get("skipped", {}).get(f"{framework}:{device}") or "",
-                version=method(res.benchmark_version.get(name), meta, known),
-            )
+            record = _record(name, index, combo, names, p, value, stat or {}, unit, version, meta)
             yield {
                 "machine": machine,
                 "commit": res.commit_hash,
                 "date": res.date,
                 "env": res.env_name,
                 **{f: getattr(record, f) for f in RECORD},
-                "metric": metric,
-                "framework_version": fw_meta.get("version"),
-                "batch_size": _whole(p.get("batch_size")),
-                "epochs": _whole(p.get("epochs")),
-                "setting": None if third is None else str(third),
-                "replicates": list(sample) if sample else None,
-                "runs": len(sample) if sample else (1 if status == "ok" else 0),
-                "ci_low": stat.get("ci_99_a"),
-                "ci_high": stat.get("ci_99_b"),
-                "q25": stat.get("q_25"),
-                "q75": stat.get("q_75"),
-                "spread": _spread(sample),
-                "log_mean": _log_stat(sample, "mean"),
-                "log_sd": _log_stat(sample, "sd"),
-                "repeat": stat.get("repeat"),
-                "threads": host.get("threads"),
-                "cpu_model": host.get("cpu_model"),
-                "gpu_name": fw_meta.get("gpu_name"),
-                "gpu_driver": host.get("gpu_driver"),
-                "quick": _run_of(meta, name).get("quick", meta.get("quick")),
-                "fingerprint": (meta.get("fingerprint") or {}).get("id"),
-                "host_gflops": (meta.get("fingerprint") or {}).get("matmul_gflops"),
-                "data": meta.get("data"),
-                "dirty": meta.get("dirty"),
-                "busy_rounds": _busy(meta),
+                "metric": metric_of(name),
+                **_cell(p, stat or {}, sample, record.status),
+                **_host_and_run(meta, host, record.framework, name),
             }
+
+
+def _record(name: str, index: int, combo, names, p: dict, value, stat: dict, unit: str, version, meta) -> Measurement:
+    """A stored cell as the one record: asv's median over the processes it stored (the rounds are its
+    replicates), its status from the value."""
+    framework, device = str(p.get("framework", "")), str(p.get("device", ""))  # "" for a benchmark without them
+    return Measurement(
+        arm=f"{framework}:{device}",
+        framework=framework,
+        device=device,
+        benchmark=name,
+        param=index,
+        params=params_of(combo),
+        key=key_of(names, combo),
+        value=float("nan") if value is None else float(value),
+        statistic="median",
+        number=stat.get("number"),
+        unit=unit,
+        status="failed" if value is None else ("skipped" if _isnan(value) else _valid(unit, value)),
+        reason=meta.get("skipped", {}).get(f"{framework}:{device}") or "",
+        version=version,
+    )
+
+
+def _cell(p: dict, stat: dict, sample, status: str) -> dict:
+    """What the report reads of a cell beside its value: its parameters by name and its spread over the
+    processes (asv's stored 99% interval and quartiles, the samples' log mean and sd)."""
+    third = next(iter(list(p.values())[2:]), None)  # the first parameter after framework and device
+    return {
+        "batch_size": _whole(p.get("batch_size")),
+        "epochs": _whole(p.get("epochs")),
+        "setting": None if third is None else str(third),
+        "replicates": list(sample) if sample else None,
+        "runs": len(sample) if sample else (1 if status == "ok" else 0),
+        "ci_low": stat.get("ci_99_a"),
+        "ci_high": stat.get("ci_99_b"),
+        "q25": stat.get("q_25"),
+        "q75": stat.get("q_75"),
+        "spread": _spread(sample),
+        "log_mean": _log_stat(sample, "mean"),
+        "log_sd": _log_stat(sample, "sd"),
+        "repeat": stat.get("repeat"),
+    }
+
+
+def _host_and_run(meta: dict, host: dict, framework: str, name: str) -> dict:
+    """The host and the run a cell was measured in, from the run metadata."""
+    fw_meta = meta.get("frameworks", {}).get(framework, {})
+    return {
+        "framework_version": fw_meta.get("version"),
+        "threads": host.get("threads"),
+        "cpu_model": host.get("cpu_model"),
+        "gpu_name": fw_meta.get("gpu_name"),
+        "gpu_driver": host.get("gpu_driver"),
+        "quick": _run_of(meta, name).get("quick", meta.get("quick")),
+        "fingerprint": (meta.get("fingerprint") or {}).get("id"),
+        "host_gflops": (meta.get("fingerprint") or {}).get("matmul_gflops"),
+        "data": meta.get("data"),
+        "dirty": meta.get("dirty"),
+        "busy_rounds": _busy(meta),
+    }
 
 
 OLD_ENGINE_ALLOCATOR = "+fixed-malloc"  # the version mark of results an engine with fixed malloc thresholds took

@@ -129,64 +129,20 @@ def run_suite(opts: RunOptions) -> RunSummary:
 
 
 def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
-
-    unknown = [f for f in opts.frameworks if f not in FRAMEWORKS] + [d for d in opts.devices if d not in DEVICES]
-    if unknown:
-        raise RunError(f"unknown framework/device {unknown}; frameworks {FRAMEWORKS}, devices {DEVICES}")
-    check_machine_name(opts.machine)
-    names = suite_names(root)
-    chosen = selected(names, opts)
-    if not chosen:
-        raise RunError(
-            f"no benchmark matches --bench {opts.bench!r}"
-            + (" in a --quick run (which leaves the variants suite out unless --bench names it)" if opts.quick else "")
-            + "; names look like throughput.TrainStep.time_train_step"
-        )
-    commit = git(root, "rev-parse", "HEAD")
-    dirty = dirty_tree(root)
+    """The run, in order: what was asked for, the data, what can run, the machine, then the rounds and
+    asv's part; its closing writes (metadata, kept results, names) happen whatever ends it."""
+    names, chosen = _asked_for(opts, root)
+    commit, dirty = git(root, "rev-parse", "HEAD"), dirty_tree(root)
     if dirty:
         _log(opts, f"warning: uncommitted changes; results are stored under HEAD {commit[:8]} (marked dirty)")
     env = build_env(opts, root)
     dropped = rounds.stabilizers(env)
     if dropped:
         _log(opts, f"the timed workers run as plain processes, without {', '.join(dropped)} (set here)")
-
-    wants_accuracy = any(re.search(NEEDS_DATA, n) for n in chosen)
-    data_note = "not needed: no accuracy benchmark selected"
-    if wants_accuracy:
-        try:
-            data_note = load_mnist(env.get("SEQMNIST_DATA_DIR")).published()
-        except DataError as exc:
-            if env.get("SEQMNIST_DATA_DIR") or all(re.search(NEEDS_DATA, n) for n in chosen):
-                raise  # the folder named, or the only benchmarks asked for, cannot be had: exit 2
-            data_note = "unavailable: " + scrub_paths(str(exc))
-            _log(opts, f"accuracy benchmarks will be skipped (no --data-dir given): {exc}")
-
-    probes = {f: probe_framework(f, env) for f in opts.frameworks}
-    chunks, skipped = [], {}
-    for framework, info in probes.items():
-        for device in opts.devices:
-            reason = info["reason"] if not info["available"] else info["devices"].get(device)
-            if reason:
-                skipped[f"{framework}:{device}"] = reason
-            else:
-                chunks.append((framework, device))
-    for key, reason in skipped.items():
-        _log(opts, f"skip {key}: {reason}")
-    if not chunks:
-        raise RunError("nothing can run here: " + "; ".join(f"{k}: {v}" for k, v in skipped.items()))
-
+    data_note = _data_note(opts, env, chosen)
+    probes, chunks, skipped = _what_can_run(opts, env)
     machine, fp, host = identify_host(root, opts.machine, opts.threads, log=lambda m: _log(opts, m), claim=False)
-    registered = subprocess.run(
-        [sys.executable, "-m", "asv", "machine", "--yes", "--machine", machine],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    if registered.returncode != 0:  # e.g. a HOME it cannot write ~/.asv-machine.json in: asv's own words
-        said = (registered.stderr.strip() or registered.stdout.strip() or "no message").splitlines()[-1]
-        raise RunError(f"asv could not record machine {machine!r} (asv machine exited {registered.returncode}): {said}")
+    _register_machine(root, env, machine)
     meta = {
         "machine": machine,
         "commit": commit,
@@ -198,7 +154,7 @@ def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
         "host": host,
         "fingerprint": fp,
         "processes": opts.processes,
-        "closed_division": {"dropped": rounds.stabilizers(env)},  # settings the plain-process workers ran without
+        "closed_division": {"dropped": dropped},  # settings the plain-process workers ran without
         "bench": opts.bench,  # the --bench regex, None for every benchmark
         "selected": {"benchmarks": chosen, "keys": QUICK_KEYS if opts.quick else None},  # what was asked for:
         # a benchmark or key it left out is "not measured" in a verdict, never "gone"
@@ -249,16 +205,7 @@ def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
         with interrupts.deferred():
             shutil.rmtree(seed_dir, ignore_errors=True)
             if opts.quick:
-                provenance.keep_descriptions(described, layout.benchmarks_file(root))
-                summary.kept = provenance.keep_full(before, results_dir, machine, commit, stored_by)
-                if summary.kept:
-                    _log(
-                        opts,
-                        f"kept {len(summary.kept)} full result(s) stored for {commit[:8]} from an earlier run; "
-                        "this quick run's values for them are dropped: "
-                        + ", ".join(summary.kept[:4])
-                        + (" …" if len(summary.kept) > 4 else ""),
-                    )
+                _keep_full_results(opts, summary, described, before, stored_by)
             meta["wall_seconds"] = {"run": round(time.monotonic() - began, 1), "asv": round(asv_seconds, 1)}
             _log(opts, spent_line(meta))
             meta["benchmarks"] = provenance.updated_provenance(stored_by, before, results_dir, machine, commit, meta)
@@ -267,6 +214,86 @@ def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
             write_meta(root, meta)
             asv_results.neutralize(results_dir, machine, commit, asv_env)  # no local path in a published name
     return summary
+
+
+def _asked_for(opts: RunOptions, root: Path) -> tuple[list[str], list[str]]:
+    """(every benchmark of the suite, those this run selects); RunError for an unknown framework, device
+    or machine name, or a selection of nothing."""
+    unknown = [f for f in opts.frameworks if f not in FRAMEWORKS] + [d for d in opts.devices if d not in DEVICES]
+    if unknown:
+        raise RunError(f"unknown framework/device {unknown}; frameworks {FRAMEWORKS}, devices {DEVICES}")
+    check_machine_name(opts.machine)
+    names = suite_names(root)
+    chosen = selected(names, opts)
+    if not chosen:
+        raise RunError(
+            f"no benchmark matches --bench {opts.bench!r}"
+            + (" in a --quick run (which leaves the variants suite out unless --bench names it)" if opts.quick else "")
+            + "; names look like throughput.TrainStep.time_train_step"
+        )
+    return names, chosen
+
+
+def _data_note(opts: RunOptions, env: dict, chosen: list[str]) -> str:
+    """What the run metadata says of MNIST. A named folder that cannot be read, or no data where only
+    accuracy benchmarks were asked for, is a DataError (exit 2); otherwise those benchmarks skip."""
+    if not any(re.search(NEEDS_DATA, n) for n in chosen):
+        return "not needed: no accuracy benchmark selected"
+    try:
+        return load_mnist(env.get("SEQMNIST_DATA_DIR")).published()
+    except DataError as exc:
+        if env.get("SEQMNIST_DATA_DIR") or all(re.search(NEEDS_DATA, n) for n in chosen):
+            raise
+        _log(opts, f"accuracy benchmarks will be skipped (no --data-dir given): {exc}")
+        return "unavailable: " + scrub_paths(str(exc))
+
+
+def _what_can_run(opts: RunOptions, env: dict) -> tuple[dict, list[tuple[str, str]], dict[str, str]]:
+    """(each framework's probe, the (framework, device) chunks that can run, why the others cannot);
+    RunError when nothing can."""
+    probes = {f: probe_framework(f, env) for f in opts.frameworks}
+    chunks, skipped = [], {}
+    for framework, info in probes.items():
+        for device in opts.devices:
+            reason = info["reason"] if not info["available"] else info["devices"].get(device)
+            if reason:
+                skipped[f"{framework}:{device}"] = reason
+            else:
+                chunks.append((framework, device))
+    for key, reason in skipped.items():
+        _log(opts, f"skip {key}: {reason}")
+    if not chunks:
+        raise RunError("nothing can run here: " + "; ".join(f"{k}: {v}" for k, v in skipped.items()))
+    return probes, chunks, skipped
+
+
+def _register_machine(root: Path, env: dict, machine: str) -> None:
+    """`asv machine` for `machine`; RunError in asv's own words where it cannot (a HOME it cannot write)."""
+    registered = subprocess.run(
+        [sys.executable, "-m", "asv", "machine", "--yes", "--machine", machine],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if registered.returncode != 0:
+        said = (registered.stderr.strip() or registered.stdout.strip() or "no message").splitlines()[-1]
+        raise RunError(f"asv could not record machine {machine!r} (asv machine exited {registered.returncode}): {said}")
+
+
+def _keep_full_results(opts: RunOptions, summary: RunSummary, described, before, stored_by) -> None:
+    """A quick run never replaces a full result stored for the commit: those are put back, and named."""
+    results_dir = layout.asv_dir(summary.root)
+    provenance.keep_descriptions(described, layout.benchmarks_file(summary.root))
+    summary.kept = provenance.keep_full(before, results_dir, summary.machine, summary.commit, stored_by)
+    if summary.kept:
+        _log(
+            opts,
+            f"kept {len(summary.kept)} full result(s) stored for {summary.commit[:8]} from an earlier run; "
+            "this quick run's values for them are dropped: "
+            + ", ".join(summary.kept[:4])
+            + (" …" if len(summary.kept) > 4 else ""),
+        )
 
 
 def check_stored(root: Path, machine: str, commit: str) -> None:
@@ -365,29 +392,23 @@ def _replicate(
     """The paired-rounds engine over every (framework, device) this run measures, until every ratio to the
     reference framework and every cell is within its width or the budget is spent; each round stored the
     moment it finishes, as one asv sample per process and in the rounds file the report pairs from
-    (`store`). Returns what it did."""
-
+    (`store`). Returns what it did, for the run metadata."""
     arms = [rounds.Arm(f"{fw}:{dev}", root, fw, dev) for fw, dev in chunks]
     reference = next((a.name for a in arms if a.framework == estimate.REFERENCE), arms[0].name)
     ratio_width = estimate.RATIO_TARGET[opts.quick]
     tau = reruns.tau(layout.results_dir(root), machine)  # the page widens this machine's ratios by it
-    budget = opts.budget if opts.budget is not None else BUDGET[opts.quick]
-    least, most = (opts.processes, opts.processes) if opts.processes else (stats.MIN_ROUNDS, opts.max_rounds)
-    if opts.processes:
-        budget = math.inf  # exactly the rounds asked for
-    plan = rounds.Plan(
-        bench=paired_pattern(opts),
-        min_rounds=least,
-        max_rounds=max(least, most),
-        budget=budget,
-        alternations=ALTERNATIONS[opts.quick],
-        sample_time=0.15,
-        keys=QUICK_KEYS if opts.quick else None,
-        key_groups=key_groups(opts),
-        seed=int(time.time()),
-        reference=reference,
-        stage_timeout=min(rounds.Plan.stage_timeout, budget),  # a worker stuck while staging: its row fails
+    plan = _rounds_plan(opts, reference)
+    _log(
+        opts,
+        f"[rounds] {len(arms)} frameworks alive together per round; ratios to {reference} until within "
+        f"±{ratio_width:.0%}{_rerun_term(tau, ratio_width)} (cells ±{estimate.CELL_TARGET:.0%}) or {plan.budget:.0f} s",
     )
+    if store.protected:
+        _log(
+            opts,
+            f"[rounds] stored full results of {len(store.protected)} benchmark(s) stay; this quick run's "
+            "rounds of them are shown, not stored: " + ", ".join(sorted(store.protected)[:3]),
+        )
 
     def check(frame: pd.DataFrame, round_no: int) -> str | None:
         left = estimate.open_items(frame, reference, ratio_width, estimate.CELL_TARGET, tau=tau)
@@ -398,52 +419,21 @@ def _replicate(
             )
         return None if left else "every ratio and cell within its width"
 
-    _log(
-        opts,
-        f"[rounds] {len(arms)} frameworks alive together per round; ratios to {reference} until within "
-        f"±{ratio_width:.0%}{_rerun_term(tau, ratio_width)} (cells ±{estimate.CELL_TARGET:.0%}) or {budget:.0f} s",
-    )
-    if store.protected:
-        _log(
-            opts,
-            f"[rounds] stored full results of {len(store.protected)} benchmark(s) stay; this quick run's "
-            "rounds of them are shown, not stored: " + ", ".join(sorted(store.protected)[:3]),
-        )
-
     def keep(frame: pd.DataFrame) -> None:  # stored the moment the round ends, then the answer so far
         store.save(frame)
-        table = estimate.answer(frame, reference, tau)
-        if not table.empty:
-            rounds_so_far = int(frame["round"].max())
-            _log(opts, f"[rounds] throughput over {reference}'s at batch 128 after {rounds_so_far} round(s):")
-            _log(opts, "\n".join("    " + line for line in table.to_string().splitlines()))
+        _log_answer(opts, frame, reference, tau)
 
-    forks = ForkServers(log=lambda m: _log(opts, m)) if not opts.fresh_processes else None
-    try:
-        result = rounds.run_rounds(
-            arms,
-            plan,
-            worker_env(root, opts.threads, env),
-            check=check,
-            log=lambda m: _log(opts, f"[rounds] {m}"),
-            start=forks if forks is not None else rounds.start_worker,
-            keep=keep,
-        )
-    finally:
-        if forks is not None:
-            forks.close()
+    result, imports = _run_engine(opts, root, arms, plan, env, check, keep)
     summary.interrupted = summary.interrupted or result.interrupted  # what finished is stored: exit 130
     frame = result.frame
-    measured = frame[frame.benchmark != "(worker)"]
     failed = sorted({f"{r.framework}:{r.device}" for r in frame.itertuples() if r.status == "failed"})
     summary.chunks_failed += [f for f in failed if f not in summary.chunks_failed]
-    left = (
-        estimate.open_items(frame, reference, ratio_width, estimate.CELL_TARGET, tau=tau) if not measured.empty else []
-    )
+    measured = not frame[frame.benchmark != "(worker)"].empty
+    left = estimate.open_items(frame, reference, ratio_width, estimate.CELL_TARGET, tau=tau) if measured else []
+    carry = estimate.carryover(frame)
     _log(opts, f"[rounds] stopped: {result.stopped} ({result.wall_seconds:.0f} s)")
     _log(opts, "[rounds] " + where_time_went(result))
-    carry = estimate.carryover(frame)
-    if not measured.empty:
+    if measured:
         _log(opts, "[rounds] " + estimate.describe_carryover(carry))
     return {
         "efficiency": round(result.efficiency, 4),
@@ -460,10 +450,60 @@ def _replicate(
         "ratio_width": ratio_width,
         "rerun_tau": tau,
         "cell_width": estimate.CELL_TARGET,
-        "budget": budget,
+        "budget": plan.budget,
         "not_within_width": left,
         "alternations": plan.alternations,
         "sample_time": plan.sample_time,
-        "forked": {a: round(v, 2) for a, v in forks.imports.items()} if forks else {},  # arm -> its fork
-        # server's import seconds: its workers were forked from it (docs/validation.md, "Forked workers")
+        "forked": imports,  # arm -> its fork server's import seconds: its workers were forked from it
+        # (docs/validation.md, "Forked workers")
     }
+
+
+def _rounds_plan(opts: RunOptions, reference: str) -> rounds.Plan:
+    """The engine's plan for this run: adaptive rounds from stats.MIN_ROUNDS within the budget, or exactly
+    --processes rounds with no budget."""
+    budget = opts.budget if opts.budget is not None else BUDGET[opts.quick]
+    least, most = (opts.processes, opts.processes) if opts.processes else (stats.MIN_ROUNDS, opts.max_rounds)
+    if opts.processes:
+        budget = math.inf  # exactly the rounds asked for
+    return rounds.Plan(
+        bench=paired_pattern(opts),
+        min_rounds=least,
+        max_rounds=max(least, most),
+        budget=budget,
+        alternations=ALTERNATIONS[opts.quick],
+        sample_time=0.15,
+        keys=QUICK_KEYS if opts.quick else None,
+        key_groups=key_groups(opts),
+        seed=int(time.time()),
+        reference=reference,
+        stage_timeout=min(rounds.Plan.stage_timeout, budget),  # a worker stuck while staging: its row fails
+    )
+
+
+def _log_answer(opts: RunOptions, frame: pd.DataFrame, reference: str, tau: float) -> None:
+    """The batch-128 answer so far, after a round: the table a user who stops now has."""
+    table = estimate.answer(frame, reference, tau)
+    if not table.empty:
+        _log(opts, f"[rounds] throughput over {reference}'s at batch 128 after {int(frame['round'].max())} round(s):")
+        _log(opts, "\n".join("    " + line for line in table.to_string().splitlines()))
+
+
+def _run_engine(opts: RunOptions, root: Path, arms, plan, env: dict, check, keep) -> tuple[rounds.Rounds, dict]:
+    """The rounds, with each arm's workers forked from a fork server unless --fresh-processes; (what the
+    engine returns, each fork server's import seconds)."""
+    forks = ForkServers(log=lambda m: _log(opts, m)) if not opts.fresh_processes else None
+    try:
+        result = rounds.run_rounds(
+            arms,
+            plan,
+            worker_env(root, opts.threads, env),
+            check=check,
+            log=lambda m: _log(opts, f"[rounds] {m}"),
+            start=forks if forks is not None else rounds.start_worker,
+            keep=keep,
+        )
+    finally:
+        if forks is not None:
+            forks.close()
+    return result, {a: round(v, 2) for a, v in forks.imports.items()} if forks else {}
