@@ -14,7 +14,7 @@ from bench.report import latest_tables, load_results
 from bench.store import layout
 from bench.store.lock import Lock
 from bench.tasks.run import RunOptions, run_suite
-from bench.tasks.selection import ALTERNATIONS, BUDGET
+from bench.tasks.selection import ALTERNATIONS, ASV_RESERVE, BUDGET, QUICK_RUN
 
 
 def _pct(fraction: float) -> str:
@@ -69,10 +69,10 @@ def add_parser(sub) -> None:
         "--budget",
         type=positive_float,
         default=None,
-        help=f"seconds of paired rounds before stopping with the widths reached (default {BUDGET[False]:.0f}; "
-        f"{BUDGET[True]:.0f} with --quick; adaptive rounds take at least {MIN_ROUNDS} whatever it says); the table "
-        "says which intervals "
-        "are wider than their target",
+        help=f"seconds of paired rounds before stopping with the widths reached (default {BUDGET:.0f}; with "
+        f"--quick, what is left of {QUICK_RUN / 60:.0f} minutes for the whole run after what came before the rounds "
+        f"and {ASV_RESERVE:.0f} s kept for its asv part). Rounds stop when the next would not fit; adaptive rounds "
+        f"take at least {MIN_ROUNDS} whatever it says. The table says which intervals are wider than their target",
     )
     p.add_argument(
         "--fresh-processes",

@@ -37,12 +37,12 @@ from bench.tasks.host import check_machine_name, identify_host
 from bench.tasks.selection import (
     ALTERNATIONS,
     ASV_EXCLUDE,
-    BUDGET,
     NEEDS_DATA,
     QUICK_KEYS,
     chunk_regex,
     key_groups,
     paired_pattern,
+    rounds_budget,
     selected,
     suite_names,
 )
@@ -67,7 +67,7 @@ class RunOptions:
     processes: int | None = None  # paired rounds (a fresh process per framework each): None adaptive, from
     # MIN_ROUNDS until every width is met; N exactly N; 0 asv's single process, no rounds
     max_rounds: int = 40
-    budget: float | None = None  # seconds of paired rounds (None: BUDGET)
+    budget: float | None = None  # seconds of paired rounds (None: selection.rounds_budget's default)
     fresh_processes: bool = False  # every worker a new interpreter (no fork server: bench/measure/forks.py)
 
 
@@ -122,13 +122,14 @@ def run_suite(opts: RunOptions) -> RunSummary:
     """Probe, then run asv per available (framework, device); write run metadata beside results. The
     caller holds the checkout's lock (bench/cli: one command at a time per checkout)."""
 
+    began = time.monotonic()  # a quick run's minutes count from here (selection.rounds_budget)
     root = find_root(opts.root)
     scratch.sweep()  # what a killed run or compare left in the temporary folder
     files.sweep(layout.results_dir(root))  # and half-written files a kill left beside the results
-    return _run_locked(opts, root)
+    return _run_locked(opts, root, began)
 
 
-def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
+def _run_locked(opts: RunOptions, root: Path, began: float) -> RunSummary:
     """The run, in order: what was asked for, the data, what can run, the machine, then the rounds and
     asv's part; its closing writes (metadata, kept results, names) happen whatever ends it."""
     names, chosen = _asked_for(opts, root)
@@ -189,12 +190,13 @@ def _run_locked(opts: RunOptions, root: Path) -> RunSummary:
     )
     write_meta(root, meta)
     seed_dir = scratch.make("seeds")
-    began, asv_seconds = time.monotonic(), 0.0
+    asv_seconds = 0.0
     try:
         if replicated:  # the rounds first: their ratios are the answer, and after asv's part a run's first
             # round stood apart from its others (docs/findings.md, "The first round of a run")
             try:
-                meta["rounds"] = _replicate(opts, root, machine, chunks, env, summary, store)
+                budget = rounds_budget(opts.quick, opts.budget, time.monotonic() - began)
+                meta["rounds"] = _replicate(opts, root, machine, chunks, env, summary, store, budget)
             except KeyboardInterrupt:
                 summary.interrupted = True
                 _log(opts, "\ninterrupted during the paired rounds; what was stored is kept, asv's part is skipped")
@@ -387,7 +389,14 @@ def appends(stored_by: dict, chosen: list[str], quick: bool, dirty: bool) -> boo
 
 
 def _replicate(
-    opts: RunOptions, root: Path, machine: str, chunks, env: dict, summary: RunSummary, store: RoundsStore
+    opts: RunOptions,
+    root: Path,
+    machine: str,
+    chunks,
+    env: dict,
+    summary: RunSummary,
+    store: RoundsStore,
+    budget: float,
 ) -> dict:
     """The paired-rounds engine over every (framework, device) this run measures, until every ratio to the
     reference framework and every cell is within its width or the budget is spent; each round stored the
@@ -397,7 +406,7 @@ def _replicate(
     reference = next((a.name for a in arms if a.framework == estimate.REFERENCE), arms[0].name)
     ratio_width = estimate.RATIO_TARGET[opts.quick]
     tau = reruns.tau(layout.results_dir(root), machine)  # the page widens this machine's ratios by it
-    plan = _rounds_plan(opts, reference)
+    plan = _rounds_plan(opts, reference, budget)
     _log(
         opts,
         f"[rounds] {len(arms)} frameworks alive together per round; ratios to {reference} until within "
@@ -459,10 +468,9 @@ def _replicate(
     }
 
 
-def _rounds_plan(opts: RunOptions, reference: str) -> rounds.Plan:
-    """The engine's plan for this run: adaptive rounds from stats.MIN_ROUNDS within the budget, or exactly
-    --processes rounds with no budget."""
-    budget = opts.budget if opts.budget is not None else BUDGET[opts.quick]
+def _rounds_plan(opts: RunOptions, reference: str, budget: float) -> rounds.Plan:
+    """The engine's plan for this run: adaptive rounds from stats.MIN_ROUNDS within `budget` seconds, or
+    exactly --processes rounds with no budget."""
     least, most = (opts.processes, opts.processes) if opts.processes else (stats.MIN_ROUNDS, opts.max_rounds)
     if opts.processes:
         budget = math.inf  # exactly the rounds asked for

@@ -66,7 +66,20 @@ def suite_names(root: Path) -> list[str]:
 ASV_EXCLUDE = rf"(?!{PAIRED})"  # what asv itself then leaves out
 QUICK_KEYS = r"(128)?"  # a quick run times batch 128 (and the unparametrised host matmul) only: more rounds
 # in its minutes, so its ratios can be decided to ±8%
-BUDGET = {False: 2400.0, True: 240.0}  # seconds of paired rounds, full / quick (--budget)
+BUDGET = 2400.0  # seconds of a full run's paired rounds (--budget)
+QUICK_RUN = 600.0  # seconds of a whole quick run, asv's part included: its rounds get what is left of it
+ASV_RESERVE = 60.0  # ... less this, kept for a quick run's asv part (cold start alone: 36 s measured here)
+
+
+def rounds_budget(quick: bool, asked: float | None, spent: float) -> float:
+    """Seconds the paired rounds may take: `asked` (--budget) where given; a full run's BUDGET; for a
+    quick run, what is left of QUICK_RUN after the `spent` seconds before its rounds and ASV_RESERVE.
+    The rounds stop once the next would not fit (adaptive rounds take stats.MIN_ROUNDS whatever it says)."""
+    if asked is not None:
+        return asked
+    return max(0.0, QUICK_RUN - spent - ASV_RESERVE) if quick else BUDGET
+
+
 ALTERNATIONS = {False: 8, True: 6}  # samples of each benchmark per framework and round, full / quick: a round
 # stages in 15-20 s (quick) or 30-38 s (full), and these keep 66-68% (quick) and 73% (full) of it in timed
 # samples, and a quick run's 6 rounds of five frameworks within 10 minutes (docs/validation.md)

@@ -191,3 +191,14 @@ def test_the_rounds_say_when_the_run_to_run_term_alone_exceeds_the_target():
     assert "±3.2%" in _rerun_term(
         0.016, 0.03
     )  # expm1(1.96 x 0.016): the page's term, one function and "the budget ends the rounds" in _rerun_term(0.016, 0.03)
+
+
+def test_a_quick_runs_rounds_get_what_is_left_of_its_ten_minutes():
+    """Issue 49: the quick run's budget is the whole run's (asv's part kept aside), not its rounds' alone."""
+    from bench.tasks.selection import ASV_RESERVE, BUDGET, QUICK_RUN, rounds_budget
+
+    assert QUICK_RUN == 600.0
+    assert rounds_budget(True, None, spent=40.0) == QUICK_RUN - 40.0 - ASV_RESERVE
+    assert rounds_budget(True, None, spent=QUICK_RUN) == 0.0  # nothing left: the minimum rounds, then stop
+    assert rounds_budget(False, None, spent=40.0) == BUDGET
+    assert rounds_budget(True, 90.0, spent=40.0) == 90.0  # --budget says it
