@@ -91,45 +91,68 @@ def comparison_table(frame: pd.DataFrame, machine: str, commit: str, device: str
     columns: dict[str, dict] = {}
     fastest: dict[str, str] = {}  # column -> the framework with the best value (for the results page)
     defined: dict[str, str] = {}  # column -> its metric (the page links each header to its definition)
-    target = _target(sel)  # the run's ratio target: a ratio wider is marked WIDE
     keys = sel[["metric", "batch_size", "epochs"]].drop_duplicates()
     keys = keys[keys.metric.isin(TABLE_METRICS)]
     keys = keys.assign(order=keys.metric.map(TABLE_METRICS.index)).sort_values(["order", "batch_size"])
     for metric, batch, epochs in keys[["metric", "batch_size", "epochs"]].itertuples(index=False):
-        group = sel[(sel.metric == metric) & (sel.batch_size.isna() if pd.isna(batch) else sel.batch_size == batch)]
-        m = METRICS[metric]
-        ok = group[group.status == "ok"]
-        shown = {  # a value that cannot be shown (samples/s without a batch size: an undescribed benchmark) is n/a
-            r.framework: float(v)
-            for r in ok.itertuples()
-            if pd.notna(v := display_value(metric, r.value, r.batch_size)) and math.isfinite(float(v))
-        }
-        spread = {r.framework: (r.spread, r.paired_rounds if r.paired else r.runs) for r in ok.itertuples()}
-        paired = {r.framework: r for r in ok.itertuples() if r.paired and pd.notna(r.speedup)}
-        best = max(shown.values()) if shown and m.display == "samples/s" else None
-        defined[m.header(batch, epochs)] = metric
-        if shown:
-            pick = max if m.higher_shown_is_better else min
-            fastest[m.header(batch, epochs)] = pick(shown, key=lambda fw: shown[fw])
-        cells: dict[str, str | _NotMeasured] = {}
-        for fw in rows:
-            if fw in shown:
-                if paired:  # a ratio to the reference framework from per-round pairs, with its interval
-                    ratio = ratio_text(paired[fw]) if fw in paired else ""
-                elif metric == "time_to_accuracy":  # paired by seed: same init and batches in every framework
-                    ratio = seed_ratio_text(ok, fw)
-                else:
-                    ratio = f" ({shown[fw] / best:.2f}x)" if best else ""
-                interval = _interval(m, shown[fw], *spread[fw], paired=bool(paired))
-                if paired and _wide_cell(spread[fw][0]) and not too_few(spread[fw][1]):
-                    interval += f" {WIDE}"
-                if fw in paired and _wide_ratio(paired[fw], target) and not too_few(spread[fw][1]):
-                    ratio += f" {WIDE}"
-                cells[fw] = m.format(shown[fw]) + interval + ratio
-            else:
-                cells[fw] = _NotMeasured(scrub_paths(_na_reason(sel, group, metric, fw, device, epochs)))
-        columns[m.header(batch, epochs)] = cells
+        header = METRICS[metric].header(batch, epochs)
+        defined[header] = metric
+        columns[header], best = _column(sel, rows, metric, batch, epochs, device)
+        if best is not None:
+            fastest[header] = best
     columns, notes = _number_na(columns, rows)
+    notes += _run_notes(sel)
+    overhead = _harness_ratio(sel)
+    if overhead:
+        columns["harness / minimal loop @128"] = overhead
+    share = _peak_share(sel)
+    if share:
+        columns["train @128: % of host matmul peak"] = share
+    table = pd.DataFrame(columns).reindex(rows).fillna("n/a")  # ratio columns: no value where a side is missing
+    table.index.name = "framework"
+    table.attrs.update(best=fastest, metrics=defined)
+    return table, notes
+
+
+def _column(sel: pd.DataFrame, rows: list[str], metric: str, batch, epochs, device: str) -> tuple[dict, str | None]:
+    """One column's cells (value, interval, ratio; n/a with its reason) and the framework that is best in it."""
+    group = sel[(sel.metric == metric) & (sel.batch_size.isna() if pd.isna(batch) else sel.batch_size == batch)]
+    m = METRICS[metric]
+    ok = group[group.status == "ok"]
+    shown = {  # a value that cannot be shown (samples/s without a batch size: an undescribed benchmark) is n/a
+        r.framework: float(v)
+        for r in ok.itertuples()
+        if pd.notna(v := display_value(metric, r.value, r.batch_size)) and math.isfinite(float(v))
+    }
+    spread = {r.framework: (r.spread, r.paired_rounds if r.paired else r.runs) for r in ok.itertuples()}
+    paired = {r.framework: r for r in ok.itertuples() if r.paired and pd.notna(r.speedup)}
+    best = max(shown.values()) if shown and m.display == "samples/s" else None
+    target = _target(sel)  # the run's ratio target: a ratio wider is marked WIDE
+    cells: dict[str, str | _NotMeasured] = {}
+    for fw in rows:
+        if fw not in shown:
+            cells[fw] = _NotMeasured(scrub_paths(_na_reason(sel, group, metric, fw, device, epochs)))
+            continue
+        if paired:  # a ratio to the reference framework from per-round pairs, with its interval
+            ratio = ratio_text(paired[fw]) if fw in paired else ""
+        elif metric == "time_to_accuracy":  # paired by seed: same init and batches in every framework
+            ratio = seed_ratio_text(ok, fw)
+        else:
+            ratio = f" ({shown[fw] / best:.2f}x)" if best else ""
+        interval = _interval(m, shown[fw], *spread[fw], paired=bool(paired))
+        if paired and _wide_cell(spread[fw][0]) and not too_few(spread[fw][1]):
+            interval += f" {WIDE}"
+        if fw in paired and _wide_ratio(paired[fw], target) and not too_few(spread[fw][1]):
+            ratio += f" {WIDE}"
+        cells[fw] = m.format(shown[fw]) + interval + ratio
+    pick = max if m.higher_shown_is_better else min
+    return cells, (pick(shown, key=lambda fw: shown[fw]) if shown else None)
+
+
+def _run_notes(sel: pd.DataFrame) -> list[str]:
+    """The table's notes on the run itself: intervals wider than their target, rounds beside other work,
+    a carry-over between frameworks."""
+    notes = []
     wide = wider_than_target(sel)
     if wide:
         notes.append(wide)
@@ -146,16 +169,7 @@ def comparison_table(frame: pd.DataFrame, machine: str, commit: str, device: str
             f"its own): {'; '.join(carried)}. Ratios bracketed by such samples are biased by about half of it "
             "(docs/findings.md)."
         )
-    overhead = _harness_ratio(sel)
-    if overhead:
-        columns["harness / minimal loop @128"] = overhead
-    share = _peak_share(sel)
-    if share:
-        columns["train @128: % of host matmul peak"] = share
-    table = pd.DataFrame(columns).reindex(rows).fillna("n/a")  # ratio columns: no value where a side is missing
-    table.index.name = "framework"
-    table.attrs.update(best=fastest, metrics=defined)
-    return table, notes
+    return notes
 
 
 @dataclass(frozen=True)

@@ -88,62 +88,65 @@ def verdicts_between(
     The one rule (stats.interval_verdict) on head/base turned so that above 1 is worse (asv values are
     lower-is-better, bar the matmul peak's GFLOP/s): the interval over processes where several ran each
     side, else the one asv's in-process intervals give (a point where it stored none). new / gone /
-    failed from the statuses.
+    failed from the statuses (stats.status_verdict).
     """
     keys = list(IDENTITY)
     chosen = (frame.attrs.get("selected") or {}).get(run_key(machine, head))  # what head's run asked for
-    mine = frame[frame.machine == machine]
-    if bench:  # only what was asked for (asv's --bench regex, matched on the benchmark name)
-        mine = mine[mine.benchmark.str.contains(bench, regex=True)]
-    if frameworks:
-        mine = mine[mine.framework.isin(frameworks)]
-    if devices:
-        mine = mine[mine.device.isin(devices)]
+    mine = _asked(frame[frame.machine == machine], bench, frameworks, devices)
     b = _merge_env(mine[mine.commit == base]).set_index(keys)
     h = _merge_env(mine[mine.commit == head]).set_index(keys)
     joined = b.add_suffix("_base").join(h.add_suffix("_head"), how="outer")
     rows = []
     for key, r in joined.iterrows():
-        shown = {c: _either(r, c) for c in SHOWN}
-        metric = shown["metric"]
-        sb, sh = r.get("status_base"), r.get("status_head")
-        sb = sb if isinstance(sb, str) else "missing"
-        sh = sh if isinstance(sh, str) else "missing"
-        vb, vh = r.value_base, r.value_head
-        ratio = vh / vb if sb == "ok" and sh == "ok" and vb else float("nan")
-        verdict = None
-        if sh == "missing" and not _selected(chosen, key[keys.index("benchmark")], key[keys.index("key")]):
-            sh = "not selected"
-        name = f"{key[keys.index('benchmark')]}({_either(r, 'params')})"
-        verdict = stats.status_verdict(sb, sh, bool(allow_gone and re.search(allow_gone, name)))
-        if verdict == "":
-            continue  # ran on neither side: nothing to say
-        interval = None
-        if verdict is not None:
-            pass
-        elif stats.method_changed(r.get("version_base"), r.get("version_head")):
-            verdict = stats.METHOD_CHANGED  # two methods: their ratio says nothing of the framework
-        elif _replicated(r):
-            interval = _welch_ratio(r)  # several processes each side: an interval of the ratio
-            verdict = stats.interval_verdict(*_worse_way(interval, metric), threshold)
-        else:
-            verdict = stats.interval_verdict(*_worse_way(_single_ratio(r, ratio), metric), threshold)
-        rows.append(
-            {
-                **dict(zip(keys, key)),
-                **shown,
-                "base": vb,
-                "head": vh,
-                "ratio": ratio,
-                "verdict": verdict,
-                "change": _method_text(r)
-                if verdict == stats.METHOD_CHANGED
-                else _change_text(metric, vb, vh, sb, sh) + _basis(metric, r, interval),
-            }
-        )
+        ids = dict(zip(keys, key))
+        row = _verdict_row(ids, r, chosen, threshold, allow_gone)
+        if row is not None:
+            rows.append(row)
     out = pd.DataFrame(rows, columns=[*keys, *SHOWN, "base", "head", "ratio", "verdict", "change"])
     out["rank"] = out.verdict.map(stats.VERDICTS.index)
     return out.sort_values(["rank", "benchmark", "framework", "device", "batch_size"]).drop(columns="rank")
+
+
+def _asked(mine: pd.DataFrame, bench: str | None, frameworks, devices) -> pd.DataFrame:
+    """Only what was asked for: asv's --bench regex on the benchmark name, the frameworks, the devices."""
+    if bench:
+        mine = mine[mine.benchmark.str.contains(bench, regex=True)]
+    if frameworks:
+        mine = mine[mine.framework.isin(frameworks)]
+    if devices:
+        mine = mine[mine.device.isin(devices)]
+    return mine
+
+
+def _verdict_row(ids: dict, r: pd.Series, chosen, threshold: float, allow_gone: str | None) -> dict | None:
+    """One cell's verdict row from its base and head sides; None where it ran on neither."""
+    shown = {c: _either(r, c) for c in SHOWN}
+    metric = shown["metric"]
+    sb = r.get("status_base") if isinstance(r.get("status_base"), str) else "missing"
+    sh = r.get("status_head") if isinstance(r.get("status_head"), str) else "missing"
+    vb, vh = r.value_base, r.value_head
+    ratio = vh / vb if sb == "ok" and sh == "ok" and vb else float("nan")
+    if sh == "missing" and not _selected(chosen, ids["benchmark"], ids["key"]):
+        sh = "not selected"
+    name = f"{ids['benchmark']}({_either(r, 'params')})"
+    verdict = stats.status_verdict(sb, sh, bool(allow_gone and re.search(allow_gone, name)))
+    if verdict == "":
+        return None  # ran on neither side: nothing to say
+    interval = None
+    if verdict is not None:
+        pass
+    elif stats.method_changed(r.get("version_base"), r.get("version_head")):
+        verdict = stats.METHOD_CHANGED  # two methods: their ratio says nothing of the framework
+    elif _replicated(r):
+        interval = _welch_ratio(r)  # several processes each side: an interval of the ratio
+        verdict = stats.interval_verdict(*_worse_way(interval, metric), threshold)
+    else:
+        verdict = stats.interval_verdict(*_worse_way(_single_ratio(r, ratio), metric), threshold)
+    if verdict == stats.METHOD_CHANGED:
+        change = _method_text(r)
+    else:
+        change = _change_text(metric, vb, vh, sb, sh) + _basis(metric, r, interval)
+    return {**ids, **shown, "base": vb, "head": vh, "ratio": ratio, "verdict": verdict, "change": change}
 
 
 SHOWN = ["metric", "batch_size", "epochs", "setting"]  # what a verdict row says of its cell beside its identity

@@ -155,7 +155,11 @@ def _run_locked(opts: RunOptions, root: Path, began: float) -> RunSummary:
         "host": host,
         "fingerprint": fp,
         "processes": opts.processes,
-        "closed_division": {"dropped": dropped},  # settings the plain-process workers ran without
+        "closed_division": {  # the settings the plain-process workers ran without, and those that only
+            # shorten their staging (which frameworks' workers)
+            "dropped": dropped,
+            "staging": {"compile_cache": sorted(rounds.compile_cache(env)), "for": list(rounds.COMPILE_CACHED)},
+        },
         "bench": opts.bench,  # the --bench regex, None for every benchmark
         "selected": {"benchmarks": chosen, "keys": QUICK_KEYS if opts.quick else None},  # what was asked for:
         # a benchmark or key it left out is "not measured" in a verdict, never "gone"
@@ -498,9 +502,14 @@ def _log_answer(opts: RunOptions, frame: pd.DataFrame, reference: str, tau: floa
 
 
 def _run_engine(opts: RunOptions, root: Path, arms, plan, env: dict, check, keep) -> tuple[rounds.Rounds, dict]:
-    """The rounds, with each arm's workers forked from a fork server unless --fresh-processes; (what the
-    engine returns, each fork server's import seconds)."""
+    """The rounds, with each arm's workers forked from a fork server unless --fresh-processes, and JAX's
+    workers staging with its compilation cache; (what the engine returns, each fork server's import seconds)."""
     forks = ForkServers(log=lambda m: _log(opts, m)) if not opts.fresh_processes else None
+    begin = forks if forks is not None else rounds.start_worker
+
+    def start(arm: rounds.Arm, bench: str, env: dict):  # JAX's compile cache: staging only (docs/validation.md)
+        return begin(arm, bench, rounds.staging_env(arm, env))
+
     try:
         result = rounds.run_rounds(
             arms,
@@ -508,7 +517,7 @@ def _run_engine(opts: RunOptions, root: Path, arms, plan, env: dict, check, keep
             worker_env(root, opts.threads, env),
             check=check,
             log=lambda m: _log(opts, f"[rounds] {m}"),
-            start=forks if forks is not None else rounds.start_worker,
+            start=start,
             keep=keep,
         )
     finally:

@@ -57,10 +57,11 @@ def measure(frameworks: list[str], n: int) -> tuple[pd.DataFrame, dict]:
     return done.frame, done.staged
 
 
-def per_process(frame: pd.DataFrame) -> pd.DataFrame:
+def per_process(frame: pd.DataFrame, kinds: tuple[str, str] = ("fresh", "forked")) -> pd.DataFrame:
+    """Each process's median sample, its kind: kinds[1] for the arms named '...@<kinds[1]>', else kinds[0]."""
     ok = frame[(frame.status == "ok") & (frame.benchmark != "(worker)")].copy()
     ok["median"] = [float(np.median(s)) for s in ok.samples]
-    ok["kind"] = np.where(ok.arm.str.endswith("@forked"), "forked", "fresh")
+    ok["kind"] = np.where(ok.arm.str.endswith(f"@{kinds[1]}"), kinds[1], kinds[0])
     ok["bench"] = ok.benchmark.str.split(".").str[1]
     return ok[["framework", "bench", "kind", "round", "median"]]
 
@@ -70,20 +71,23 @@ def sd_interval(logs: np.ndarray, rng: np.random.Generator) -> tuple[float, floa
     return float(np.std(logs, ddof=1)), float(np.quantile(boot, 0.025)), float(np.quantile(boot, 0.975))
 
 
-def summary(proc: pd.DataFrame) -> pd.DataFrame:
+def summary(proc: pd.DataFrame, kinds: tuple[str, str] = ("fresh", "forked")) -> pd.DataFrame:
+    """Per framework and benchmark: kinds[1] over kinds[0] paired by round, and each kind's median, spread
+    and slow-mode count."""
+    base, other = kinds
     rng = np.random.default_rng(0)
     rows = []
     for (fw, bench), g in proc.groupby(["framework", "bench"]):
         wide = g.pivot_table(index="round", columns="kind", values="median").dropna()
-        est, low, high = stats.hodges_lehmann(np.log(wide.forked / wide.fresh))
+        est, low, high = stats.hodges_lehmann(np.log(wide[other] / wide[base]))
         cut = SLOW * g["median"].median()
         row = {
             "framework": fw,
             "bench": bench,
             "rounds": len(wide),
-            "forked / fresh": f"{math.exp(est):.3f} [{math.exp(low):.3f}, {math.exp(high):.3f}]",
+            f"{other} / {base}": f"{math.exp(est):.3f} [{math.exp(low):.3f}, {math.exp(high):.3f}]",
         }
-        for kind in ("fresh", "forked"):
+        for kind in kinds:
             logs = np.log(g[g.kind == kind]["median"].to_numpy())
             sd, sl, sh = sd_interval(logs, rng)
             row[f"{kind} median ms"] = round(float(np.exp(np.median(logs))) * 1e3, 2)

@@ -202,3 +202,33 @@ def test_a_quick_runs_rounds_get_what_is_left_of_its_ten_minutes():
     assert rounds_budget(True, None, spent=QUICK_RUN) == 0.0  # nothing left: the minimum rounds, then stop
     assert rounds_budget(False, None, spent=40.0) == BUDGET
     assert rounds_budget(True, 90.0, spent=40.0) == 90.0  # --budget says it
+
+
+def test_jaxs_workers_stage_with_its_compile_cache_and_nothing_else_changes(monkeypatch, tmp_path):
+    """The one staging-only setting (shown to change no timed sample of JAX's: docs/validation.md): the
+    run's engine starts JAX's workers with JAX's compilation cache under the harness's cache folder, and
+    no other framework's (Keras on JAX's train step measured faster with it); the settings that change a
+    timed value are still dropped (rounds.closed_env); a folder the user set stays theirs."""
+    from bench.measure import rounds
+    from bench.tasks import run
+
+    started: dict = {}
+
+    def fake_rounds(arms, plan, env, start, **kw):
+        for arm in arms:
+            start(arm, plan.bench, rounds.arm_env(arm, env))
+        raise KeyboardInterrupt  # enough: what each worker was started with
+
+    monkeypatch.setattr(rounds, "run_rounds", fake_rounds)
+    monkeypatch.setattr(rounds, "start_worker", lambda arm, bench, env: started.update({arm.framework: env}))
+    env = {"XDG_CACHE_HOME": str(tmp_path), "MALLOC_ARENA_MAX": "2", "PATH": "/usr/bin"}
+    arms = [rounds.Arm(f"{fw}:cpu", tmp_path, fw, "cpu") for fw in ("jax", "keras-jax", "torch")]
+    with pytest.raises(KeyboardInterrupt):
+        run._run_engine(
+            run.RunOptions(fresh_processes=True, quiet=True), tmp_path, arms, rounds.Plan(bench="x"), env, None, None
+        )
+    assert started["jax"]["JAX_COMPILATION_CACHE_DIR"] == str(tmp_path / "seqmnist-bench" / "jax")
+    assert started["jax"]["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] == "0"
+    assert not any(k.startswith("JAX_") for fw in ("keras-jax", "torch") for k in started[fw])
+    assert "MALLOC_ARENA_MAX" not in started["jax"] and "MALLOC_ARENA_MAX" not in started["torch"]
+    assert rounds.compile_cache({"JAX_COMPILATION_CACHE_DIR": "/mine"})["JAX_COMPILATION_CACHE_DIR"] == "/mine"
