@@ -28,11 +28,10 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from forked import per_process, summary  # noqa: E402
+from forked import load_saved, per_process, save, summary  # noqa: E402
 
 from bench.core.repo import worker_env  # noqa: E402
 from bench.measure import rounds  # noqa: E402
-from bench.store import rounds_file  # noqa: E402
 
 BENCH = r"^throughput\.(TrainStep|Predict)\."
 KINDS = ("plain", "cached")
@@ -64,18 +63,12 @@ def main() -> None:
     p.add_argument("--load", type=Path, nargs="+", help="only read rounds saved before (several: combined)")
     args = p.parse_args()
     if args.load:
-        frames = []
-        for i, path in enumerate(args.load):
-            f = rounds_file.load(Path(f"{path}.csv"))
-            f["round"] = f["round"] + 1000 * i
-            frames.append(f)
-        frame = pd.concat(frames)
+        frame = load_saved(args.load)
     else:
         with tempfile.TemporaryDirectory(prefix="seqmnist-jax-cache-") as folder:
             frame, _ = measure(args.frameworks, args.rounds, folder)
         if args.save:
-            args.save.parent.mkdir(parents=True, exist_ok=True)
-            rounds_file.write(frame, Path(f"{args.save}.csv"))
+            save(frame, args.save)
     print(summary(per_process(frame, KINDS), KINDS).to_markdown(index=False))
 
 

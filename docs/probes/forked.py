@@ -98,6 +98,21 @@ def summary(proc: pd.DataFrame, kinds: tuple[str, str] = ("fresh", "forked")) ->
     return pd.DataFrame(rows)
 
 
+def load_saved(paths: list[Path]) -> pd.DataFrame:
+    """Rounds saved before (`--save`), several combined: each file's rounds numbered apart."""
+    frames = []
+    for i, path in enumerate(paths):
+        f = rounds_file.load(Path(f"{path}.csv"))
+        f["round"] = f["round"] + 1000 * i
+        frames.append(f)
+    return pd.concat(frames)
+
+
+def save(frame: pd.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rounds_file.write(frame, Path(f"{path}.csv"))
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--frameworks", nargs="+", default=list(PRELOAD))
@@ -106,17 +121,11 @@ def main() -> None:
     p.add_argument("--load", type=Path, nargs="+", help="only read rounds saved before (several: combined)")
     args = p.parse_args()
     if args.load:
-        frames = []
-        for i, path in enumerate(args.load):
-            f = rounds_file.load(Path(f"{path}.csv"))
-            f["round"] = f["round"] + 1000 * i
-            frames.append(f)
-        frame = pd.concat(frames)
+        frame = load_saved(args.load)
     else:
         frame, _ = measure(args.frameworks, args.rounds)
         if args.save:
-            args.save.parent.mkdir(parents=True, exist_ok=True)
-            rounds_file.write(frame, Path(f"{args.save}.csv"))
+            save(frame, args.save)
     print(summary(per_process(frame)).to_markdown(index=False))
 
 
