@@ -14,9 +14,12 @@ import numpy as np
 import pytest
 
 import impls
+from bench.core import frames
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests in sub-folders import tests/asv_files.py
 from asv_files import ACC, BASE, FW, FW2, HEAD, base_values, ci, variant_values, write_results
+
+frames.plain_strings()  # the frames every command builds (bench/cli's entry does the same)
 
 REAL_MNIST = os.environ.get("SEQMNIST_DATA_DIR")
 # Test only these frameworks (comma-separated): how tests/impls/test_plugins.py runs the framework tests

@@ -14,7 +14,7 @@ import sys
 import impls
 from bench.cli import bisect, compare, history, merge, noise, open_division, profile, report, run, settings, train
 from bench.cli.args import EPILOG, UsageError, check_environment
-from bench.core import interrupts
+from bench.core import frames, interrupts
 from bench.core.errors import RunError
 from bench.core.text import one_line
 
@@ -55,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         check_environment()
+        frames.plain_strings()
         return args.func(args)
     except (RunError, impls.FrameworkUnavailable, impls.DeviceUnavailable, impls.UnknownImplementation) as exc:
         print(f"error: {one_line_message(exc)}", file=sys.stderr)

@@ -164,10 +164,11 @@ def change_points(frame: pd.DataFrame, min_change: float = MIN_CHANGE) -> pd.Dat
         newest = whole.commit.iloc[-1]
         for series in _methods(whole):
             wide = _point_sds(series) > MAX_POINT_SD
-            left_out += [
-                f"{r.benchmark}({label(r)}) at {r.commit[:8]} on {r.machine}" for r in series[wide].itertuples()
-            ]
-            series = series[~wide]
+            if wide.any():
+                left_out += [
+                    f"{r.benchmark}({label(r)}) at {r.commit[:8]} on {r.machine}" for r in series[wide].itertuples()
+                ]
+                series = series[~wide]
             if len(series) < 3:
                 continue
             sds = _point_sds(series)

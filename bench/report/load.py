@@ -27,6 +27,15 @@ class ReportError(RunError):
     """No results, or a revision/machine that is not in them: exit status 2."""
 
 
+class Shared(dict):
+    """A frame.attrs value that is read, never changed, and shared by every frame derived from it. pandas
+    deep-copies attrs into each derived frame and each column it hands out (NDFrame.__finalize__): for a
+    history's run selections that was 40% of a report's time."""
+
+    def __deepcopy__(self, memo: dict) -> Shared:
+        return self
+
+
 def _param(value: str):
     """asv stores params as repr strings: "'torch'" -> torch, "128" -> 128."""
     value = value.strip()
@@ -113,7 +122,7 @@ def load_results(
 
     frame = attach(frame, results_dir, corrupt)
     frame.attrs["skipped_files"] = corrupt.skipped
-    frame.attrs["selected"] = {run_key(*key): _selection(m) for key, m in meta.items()}  # what each run asked for
+    frame.attrs["selected"] = Shared({run_key(*key): _selection(m) for key, m in meta.items()})  # each run's ask
     return frame
 
 

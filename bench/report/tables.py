@@ -119,13 +119,14 @@ def _column(sel: pd.DataFrame, rows: list[str], metric: str, batch, epochs, devi
     group = sel[(sel.metric == metric) & (sel.batch_size.isna() if pd.isna(batch) else sel.batch_size == batch)]
     m = METRICS[metric]
     ok = group[group.status == "ok"]
+    records = list(ok.itertuples())  # once: each pass over a frame's many columns costs ~10 ms
     shown = {  # a value that cannot be shown (samples/s without a batch size: an undescribed benchmark) is n/a
         r.framework: float(v)
-        for r in ok.itertuples()
+        for r in records
         if pd.notna(v := display_value(metric, r.value, r.batch_size)) and math.isfinite(float(v))
     }
-    spread = {r.framework: (r.spread, r.paired_rounds if r.paired else r.runs) for r in ok.itertuples()}
-    paired = {r.framework: r for r in ok.itertuples() if r.paired and pd.notna(r.speedup)}
+    spread = {r.framework: (r.spread, r.paired_rounds if r.paired else r.runs) for r in records}
+    paired = {r.framework: r for r in records if r.paired and pd.notna(r.speedup)}
     best = max(shown.values()) if shown and m.display == "samples/s" else None
     target = _target(sel)  # the run's ratio target: a ratio wider is marked WIDE
     cells: dict[str, str | _NotMeasured] = {}
