@@ -19,7 +19,11 @@ from conftest import ROOT
 sys.path.insert(0, str(ROOT / "docs" / "probes"))
 import bisect_trials  # noqa: E402
 
-pytestmark = [pytest.mark.slow, pytest.mark.timed]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.timed,
+    pytest.mark.long,
+]  # make test-all; make test: tests/tasks/test_bisect.py
 
 
 def test_bisect_names_the_commit_that_made_the_step_30pct_slower(tmp_path):

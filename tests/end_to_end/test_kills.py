@@ -109,8 +109,16 @@ PHASES = {  # when to strike: (stderr so far, the phase folder, the run's marker
 SIGNALS = {"SIGINT": signal.SIGINT, "SIGTERM": signal.SIGTERM, "SIGKILL": signal.SIGKILL}
 
 
-@pytest.mark.parametrize("sig", list(SIGNALS))
-@pytest.mark.parametrize("phase", list(PHASES))
+def _cases():
+    """Every phase x signal. make test strikes each phase with one signal, taking the signals in turn so
+    each strikes at two phases or more (7 of the 21 cases); make test-all strikes with every pair."""
+    for i, phase in enumerate(PHASES):
+        for j, sig in enumerate(SIGNALS):
+            marks = () if j == i % len(SIGNALS) else (pytest.mark.long,)
+            yield pytest.param(phase, sig, marks=marks, id=f"{phase}-{sig}")
+
+
+@pytest.mark.parametrize("phase, sig", list(_cases()))
 def test_a_run_killed_at_any_phase_keeps_every_finished_round(setup, phase, sig):
     base, plugin = setup
     tag = uuid.uuid4().hex[:6]

@@ -185,6 +185,7 @@ def with_venv(repo: Path) -> None:
 
 
 @pytest.mark.slow  # not timed: ci-compare's 2 rounds are too few for any verdict, whatever the timings
+@pytest.mark.long  # make test-all (3-4 minutes here); make test lints the workflow and checks its structure
 def test_every_step_of_every_job_runs_in_throwaway_clones(tmp_path):
     repo, data = clone_with_tiny_data(tmp_path)
     origin = tmp_path / "origin.git"
