@@ -77,6 +77,17 @@ def variant_params():
     ]
 
 
+def variant_params_beyond(default_only: bool):
+    """variant_params(), each framework's variants other than its default (the first) marked `long`
+    where `default_only`: make test then checks the default, make test-all every variant."""
+    out = []
+    for param in variant_params():
+        framework, variant = param.values[0]
+        long = default_only and variant != impls.VARIANTS[framework][0]
+        out.append(pytest.param(*param.values, id=param.id, marks=[*param.marks, *([pytest.mark.long] * long)]))
+    return out
+
+
 def write_idx(path: Path, array: np.ndarray, magic: int | None = None, gz: bool = True) -> Path:
     """Write an unsigned-byte IDX file (gzip-compressed when gz)."""
     array = np.asarray(array, dtype=np.uint8)

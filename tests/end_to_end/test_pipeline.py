@@ -195,6 +195,7 @@ def test_compare_refuses_unknown_revisions_and_empty_selections(clone):
     assert proc.returncode == 2 and "no benchmark matched" in proc.stderr, proc.stderr[-2000:]  # no batch size 7
 
 
+@pytest.mark.long  # make test-all (a noise run); make test: noise's store in tests/measure/test_between_runs.py
 def test_noise_check_stores_what_compare_then_uses(clone):
     repo, _ = clone
     proc = cli(

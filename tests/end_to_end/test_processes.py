@@ -49,6 +49,7 @@ def samples(repo: Path, name: str = "throughput.TrainStep.time_train_step") -> l
     return row[doc["result_columns"].index("samples")][0]  # torch, cpu, batch 32
 
 
+@pytest.mark.long  # make test-all: three runs (88 s here); make test: tests/store/test_run_store.py
 def test_run_from_a_subfolder_then_quick_then_full(clone):
     """5/18: the table prints from bench/; 11: a quick run keeps the full result, a full run adds its
     processes; 13: the second run does not call the tree dirty because of the first run's writes; 31: the
@@ -115,7 +116,7 @@ def _running(marker: str, module: str) -> bool:
 @pytest.mark.parametrize(
     "bench, processes, child",
     [
-        ("cold_start", "0", "asv"),
+        pytest.param("cold_start", "0", "asv", marks=pytest.mark.long),  # make test: kills' asv-SIGINT
         ("TrainStep", "3", "worker.py"),
         (r"accuracy\.Accuracy", "0", "bench.workload.accuracy_job"),
     ],

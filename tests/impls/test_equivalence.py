@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import framework_params, tested_frameworks, variant_params
+from conftest import framework_params, tested_frameworks, variant_params, variant_params_beyond
 from reference import ReferenceAdam, forward, loss_and_grads
 
 import impls
@@ -142,8 +142,17 @@ def _three_steps(framework: str, variant: str, config_name: str):
     return _trained[key]
 
 
-@pytest.mark.parametrize("impl", variant_params())
-@pytest.mark.parametrize("config_name", list(CONFIGS))
+def _trained_cases():
+    """Every variant on every config. make test trains every variant on the spec's config and each
+    framework's default variant on the others too; make test-all trains every variant on every config."""
+    return [
+        pytest.param(*v.values, config_name, id=f"{config_name}-{v.id}", marks=v.marks)
+        for config_name in CONFIGS
+        for v in variant_params_beyond(default_only=config_name != "spec")
+    ]
+
+
+@pytest.mark.parametrize("impl, config_name", _trained_cases())
 def test_three_adam_steps_match_reference(impl, config_name):
     framework, variant = impl
     _skip_slow_unroll(variant, config_name)
