@@ -18,7 +18,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("framework", BUILTINS)
+@pytest.mark.parametrize(  # make test: PyTorch's profiler; make test-all: each framework's
+    "framework", [pytest.param(f, marks=() if f == "torch" else pytest.mark.long) for f in BUILTINS]
+)
 def test_the_breakdown_adds_up_to_the_step(framework, tmp_path):
     opts = profile.ProfileOptions(
         frameworks=[framework], batch_sizes=[128], modes=("train",), steps=10, root=ROOT, trace_root=tmp_path
