@@ -66,26 +66,22 @@ def framework_params():
     ]
 
 
-def variant_params():
-    """One pytest param per (framework, variant), e.g. "tensorflow-xla"; absent frameworks skip."""
+def variant_params(long_beyond_default: bool = False):
+    """One pytest param per (framework, variant), e.g. "tensorflow-xla"; absent frameworks skip. With
+    `long_beyond_default`, a framework's variants other than its default (the first) are marked `long`:
+    make test checks the default, make test-all every variant."""
     return [
         pytest.param(
-            (name, variant), id=f"{name}-{variant}", marks=pytest.mark.skipif(reason is not None, reason=str(reason))
+            (name, variant),
+            id=f"{name}-{variant}",
+            marks=[
+                pytest.mark.skipif(reason is not None, reason=str(reason)),
+                *([pytest.mark.long] if long_beyond_default and variant != impls.VARIANTS[name][0] else []),
+            ],
         )
         for name, reason in _availability().items()
         for variant in impls.VARIANTS[name]
     ]
-
-
-def variant_params_beyond(default_only: bool):
-    """variant_params(), each framework's variants other than its default (the first) marked `long`
-    where `default_only`: make test then checks the default, make test-all every variant."""
-    out = []
-    for param in variant_params():
-        framework, variant = param.values[0]
-        long = default_only and variant != impls.VARIANTS[framework][0]
-        out.append(pytest.param(*param.values, id=param.id, marks=[*param.marks, *([pytest.mark.long] * long)]))
-    return out
 
 
 def write_idx(path: Path, array: np.ndarray, magic: int | None = None, gz: bool = True) -> Path:

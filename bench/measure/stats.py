@@ -8,7 +8,6 @@ process-level replication; the signed-rank interval is the classic nonparametric
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass
 from functools import lru_cache
@@ -130,7 +129,7 @@ def rerun_term(tau: float, confidence: float = 0.95) -> float:
     return math.expm1(z(confidence) * tau) if tau > 0 else 0.0
 
 
-@functools.lru_cache(maxsize=1024)
+@lru_cache(maxsize=1024)
 def t_quantile(confidence: float, df: float) -> float:
     """The two-sided Student t quantile of `confidence` with `df` degrees of freedom (remembered: scipy's
     ppf costs ~5 ms a call, and a report asks for the same few thousands of times)."""

@@ -29,8 +29,8 @@ class ReportError(RunError):
 
 class Shared(dict):
     """A frame.attrs value that is read, never changed, and shared by every frame derived from it. pandas
-    deep-copies attrs into each derived frame and each column it hands out (NDFrame.__finalize__): for a
-    history's run selections that was 40% of a report's time."""
+    deep-copies attrs into each derived frame and each column it hands out (NDFrame.__finalize__), and a
+    history's run selections are the largest value there."""
 
     def __deepcopy__(self, memo: dict) -> Shared:
         return self

@@ -48,10 +48,9 @@ def clone(tmp_path_factory):
     subprocess.run(["git", "-C", str(repo), "config", "user.name", "ci"], check=True)
     # a fork that keeps none of the published machines' results: its report reads only this test's runs
     # (the committed history's report is tests/docs/test_docs.py's, in-process)
-    for machine in [p for p in (repo / "results" / "asv").iterdir() if p.is_dir()]:
-        subprocess.run(["git", "-C", str(repo), "rm", "-rq", f"results/asv/{machine.name}"], check=True)
-    for folder in ("meta", "rounds", "profiles", "settings"):
-        subprocess.run(["git", "-C", str(repo), "rm", "-rq", "--ignore-unmatch", f"results/{folder}"], check=True)
+    machines = [f"results/asv/{p.name}" for p in (repo / "results" / "asv").iterdir() if p.is_dir()]
+    folders = [f"results/{f}" for f in ("meta", "rounds", "profiles", "settings")]
+    subprocess.run(["git", "-C", str(repo), "rm", "-rq", "--ignore-unmatch", *machines, *folders], check=True)
     subprocess.run(["git", "-C", str(repo), "commit", "-qm", "no published results"], check=True)
     subprocess.run(["git", "-C", str(repo), "commit", "-q", "--allow-empty", "-m", "head"], check=True)  # HEAD~1 here
     return repo, data

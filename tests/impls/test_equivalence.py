@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import framework_params, tested_frameworks, variant_params, variant_params_beyond
+from conftest import framework_params, tested_frameworks, variant_params
 from reference import ReferenceAdam, forward, loss_and_grads
 
 import impls
@@ -148,7 +148,7 @@ def _trained_cases():
     return [
         pytest.param(*v.values, config_name, id=f"{config_name}-{v.id}", marks=v.marks)
         for config_name in CONFIGS
-        for v in variant_params_beyond(default_only=config_name != "spec")
+        for v in variant_params(long_beyond_default=config_name != "spec")
     ]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import framework_params, variant_params, variant_params_beyond
+from conftest import framework_params, variant_params
 from reference import ReferenceAdam, forward
 from test_equivalence import _batches, _weights
 
@@ -47,7 +47,7 @@ def test_bf16_logits_are_reduced_precision_but_close(impl):
     assert (np.argmax(got, axis=1) == np.argmax(expected, axis=1)).mean() >= 0.9
 
 
-@pytest.mark.parametrize("impl", variant_params_beyond(default_only=True))  # every variant: make test-all
+@pytest.mark.parametrize("impl", variant_params(long_beyond_default=True))  # every variant: make test-all
 def test_bf16_training_keeps_float32_master_weights_and_tracks_reference(impl):
     framework, variant = impl
     _skip_if_refused(framework, variant)
