@@ -190,6 +190,18 @@ def add_paired_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--machine", help="machine name the results are kept under (default: host name)")
     p.add_argument("--seed", type=seed, default=None, help="seed of the random side order (default: from the clock)")
     add_threads(p)
+    add_fresh_processes(p)
+
+
+def add_fresh_processes(p: argparse.ArgumentParser) -> None:
+    """Whether paired rounds fork their workers from a fork server per arm (run, compare, noise)."""
+    p.add_argument(
+        "--fresh-processes",
+        action="store_true",
+        help="start every round's worker as a new interpreter that imports its framework again; by default a "
+        "framework shown to measure the same forked (impls: PRELOAD) gets a fork server per round's arm that "
+        'imports it once, each worker a new process forked from it (docs/validation.md, "Forked workers")',
+    )
 
 
 def add_params(p: argparse.ArgumentParser) -> None:
@@ -258,6 +270,7 @@ def paired_options(args: argparse.Namespace, **extra):
         threads=args.threads,
         seed=args.seed if args.seed is not None else int(time.time()),
         keys=args.keys,
+        fresh_processes=args.fresh_processes,
         root=find_root(Path.cwd()),
         **extra,
     )

@@ -23,7 +23,8 @@ def add_parser(sub) -> None:
         "compare",
         help="measure two commits here in paired rounds, then give verdicts (exit 1 on a regression)",
         description="Check out BASE and HEAD in git worktrees and measure them in paired rounds: each round "
-        "starts fresh base and head processes (random order) that alternate sample by sample, so drift of "
+        "starts new base and head processes (random order; each forked from a fork server per revision where "
+        "the framework measures the same forked, see --fresh-processes) that alternate sample by sample, so drift of "
         "the machine hits both. Verdicts come from the per-round head/base ratios: a regression is a "
         "change whose whole 95% interval lies beyond --threshold. Rounds stop once every benchmark is "
         "decided, or at --budget. Writes results/compare/<machine>/<base>-<head>/ (not tracked by git). "

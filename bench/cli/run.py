@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bench.cli.args import add_measure_args, non_negative, positive, positive_float
+from bench.cli.args import add_fresh_processes, add_measure_args, non_negative, positive, positive_float
 from bench.core.errors import RunError
 from bench.core.repo import find_root
 from bench.measure.estimate import CELL_TARGET, RATIO_TARGET
@@ -74,13 +74,7 @@ def add_parser(sub) -> None:
         f"and {ASV_RESERVE:.0f} s kept for its asv part). Rounds stop when the next would not fit; adaptive rounds "
         f"take at least {MIN_ROUNDS} whatever it says. The table says which intervals are wider than their target",
     )
-    p.add_argument(
-        "--fresh-processes",
-        action="store_true",
-        help="start every round's worker as a new interpreter that imports its framework again; by default a "
-        "framework shown to measure the same forked (impls: PRELOAD) gets a fork server per round's arm that "
-        'imports it once, each worker a new process forked from it (docs/validation.md, "Forked workers")',
-    )
+    add_fresh_processes(p)
     p.add_argument("--show-stderr", action="store_true", help="show benchmark output (asv --show-stderr)")
     p.set_defaults(func=cmd_run)
 

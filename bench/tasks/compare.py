@@ -25,6 +25,7 @@ from bench.core.errors import RunError
 from bench.core.repo import find_root, git, git_try
 from bench.core.text import md_table, md_text
 from bench.measure import estimate, rounds, stats
+from bench.measure.forks import ForkServers
 from bench.store import layout, rounds_file
 from bench.store.asv_results import add_results, save_results
 from bench.store.record import IDENTITY
@@ -54,6 +55,7 @@ class CompareOptions:
     allow_same: bool = False  # A/A: both sides the same commit (the noise check)
     allow_gone: str | None = None  # regex on 'benchmark(params)': removals at head that are intended
     keys: str | None = None  # regex the parameters other than framework and device must match (bisect: one)
+    fresh_processes: bool = False  # every worker a new interpreter (no fork server: bench/measure/forks.py)
     root: Path = field(default_factory=Path.cwd)
     quiet: bool = False
 
@@ -288,7 +290,15 @@ def _rounds(
         _log(opts, f"{label} round {round_no}: {len(verdicts) - len(open_)}/{len(verdicts)} decided")
         return "every benchmark decided" if open_.empty else None
 
-    return rounds.run_rounds(arms, plan, env, check=decided, log=lambda m: _log(opts, f"{label} {m}"))
+    def log(message: str) -> None:
+        _log(opts, f"{label} {message}")
+
+    forks = ForkServers(log=log) if not opts.fresh_processes else None
+    try:
+        return rounds.run_rounds(arms, plan, env, check=decided, log=log, start=forks or rounds.start_worker)
+    finally:
+        if forks is not None:
+            forks.close()
 
 
 # ---------------------------------------------------------------- the working store
@@ -357,7 +367,7 @@ def render(c: Comparison, machine: str, opts: CompareOptions) -> str:
     lines = [
         f"# Regression report: {c.head[:8]} vs {c.base[:8]} on {md_text(machine)}",
         "",
-        f"Paired rounds: each round starts fresh base and head processes and times every benchmark in "
+        f"Paired rounds: each round starts new base and head processes ({_processes(opts)}) and times every benchmark in "
         f"{opts.alternations} alternating base/head samples of >= {opts.sample_time:g} s; a round's head/base "
         f"log-ratio is the median over its back-to-back sample pairs. The change is the "
         f"Hodges-Lehmann estimate of the per-round log-ratios with its {opts.confidence:.0%} "
@@ -382,6 +392,14 @@ def render(c: Comparison, machine: str, opts: CompareOptions) -> str:
     for label, reason in c.skipped.items():
         lines.append(f"\nskipped {md_text(label)}: {md_text(reason)}")
     return "\n".join(lines) + "\n"
+
+
+def _processes(opts: CompareOptions) -> str:
+    return (
+        "fresh interpreters"
+        if opts.fresh_processes
+        else "forked from a fork server per revision where the framework is shown to measure the same forked"
+    )
 
 
 def _rate(seconds) -> str:

@@ -144,3 +144,30 @@ def test_a_change_reads_in_samples_per_second_where_the_benchmark_table_says_so(
     matmul = change_text(pd.Series({**row, "benchmark": "baseline.HostMatmul.time_host_matmul"}), 0.95)
     assert train.startswith("-20.0% samples/s (95% CI") and train.endswith("8 paired rounds")
     assert matmul.startswith("-20.0% speed (1/time)")
+
+
+def test_compare_forks_its_workers_from_fork_servers_unless_told_fresh_and_closes_them(tmp_path, monkeypatch):
+    """compare's rounds start workers as run's do (bench/measure/forks.py, tested in
+    tests/measure/test_forks.py): through fork servers by default, closed when the rounds end;
+    new interpreters with --fresh-processes."""
+    from bench.measure import rounds
+    from bench.measure.forks import ForkServers
+    from bench.store import record
+    from bench.tasks import compare
+
+    seen = []
+
+    def fake_rounds(arms, plan, env, check=None, log=None, start=rounds.start_worker, **kw):
+        if isinstance(start, ForkServers):
+            start.servers["base"] = None  # as if a server had been started: close() must clear it
+        seen.append(start)
+        return rounds.Rounds(record.frame_of([]), 1.0, "stopped", [])
+
+    monkeypatch.setattr(rounds, "run_rounds", fake_rounds)
+    trees = {"base": tmp_path / "base", "head": tmp_path / "head"}
+    for fresh in (False, True):
+        opts = compare.CompareOptions(base="a", head="b", root=tmp_path, quiet=True, fresh_processes=fresh)
+        compare._rounds(opts, trees, "torch", "cpu", {}, seed=1, label="torch:cpu")
+    forked, fresh_start = seen
+    assert isinstance(forked, ForkServers) and forked.servers == {}
+    assert fresh_start is rounds.start_worker
