@@ -15,7 +15,7 @@ import torch  # noqa: E402
 from .keras_adam import TorchFormAdam  # noqa: E402
 from .keras_lstm import KerasLSTM  # noqa: E402
 
-TorchFormAdam.annotate = staticmethod(torch.profiler.record_function)  # type: ignore[arg-type]
+TorchFormAdam.annotate = staticmethod(torch.profiler.record_function)
 
 
 class KerasTorchLSTM(KerasLSTM):

@@ -21,10 +21,15 @@ def outside_cpu() -> float | None:
         with open("/proc/stat") as f:
             fields = [int(x) for x in f.readline().split()[1:8]]
         busy = fields[0] + fields[1] + fields[2] + fields[5] + fields[6]
-        own = _ticks(os.getpid(), children=True) + sum(_ticks(pid, children=True) for pid in _children())
-        return (busy - own) / os.sysconf("SC_CLK_TCK")
     except (OSError, IndexError, ValueError):
         return None
+    return busy / os.sysconf("SC_CLK_TCK") - own_cpu()
+
+
+def own_cpu() -> float:
+    """CPU seconds this process and its descendants have used, live or reaped: the run's own work."""
+    own = _ticks(os.getpid(), children=True) + sum(_ticks(pid, children=True) for pid in _children())
+    return own / os.sysconf("SC_CLK_TCK")
 
 
 def _ticks(pid: int, children: bool = False) -> int:

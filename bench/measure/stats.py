@@ -104,15 +104,17 @@ def mixture_logs(d, confidence: float = 0.95) -> Paired:
 
 
 def robust_sd(d) -> float:
-    """1.4826 x the median absolute deviation (scipy's, scale="normal"): the sd of normal data, unmoved
-    by the odd spoiled round (the verdict's Hodges-Lehmann interval is robust to those too, so the noise
-    figures must be). nan below two values."""
-    from scipy.stats import median_abs_deviation
-
+    """The median absolute deviation scaled to the sd of normal data, unmoved by the odd spoiled round as
+    the verdict's Hodges-Lehmann interval is; nan below two values. scipy's `median_abs_deviation(d,
+    scale="normal")` in numpy (tests/measure/test_stats.py checks they agree): scipy's wrapper takes
+    0.46 ms a call against 0.09 ms here, and the sequential rule asks every round."""
     d = np.asarray(d, dtype=float)
     if d.size < 2:
         return math.nan
-    return float(median_abs_deviation(d, scale="normal"))
+    return float(np.median(np.abs(d - np.median(d)))) / _MAD_NORMAL
+
+
+_MAD_NORMAL = NormalDist().inv_cdf(0.75)  # the MAD of a standard normal: 0.6745
 
 
 Z95 = 1.959964  # the two-sided 95% normal quantile (z(0.95), written once for the common case)

@@ -322,6 +322,16 @@ def test_the_small_rules_written_once_give_the_textbook_values():
     assert stats.z(0.95) == pytest.approx(1.959964) and stats.z(0.90) == pytest.approx(1.644854, rel=1e-6)
 
 
+def test_robust_sd_is_scipys_normal_scaled_mad():
+    from scipy.stats import median_abs_deviation
+
+    rng = np.random.default_rng(3)
+    for n in (2, 3, 6, 7, 40):
+        d = rng.standard_t(3, n)
+        assert stats.robust_sd(d) == pytest.approx(median_abs_deviation(d, scale="normal"), rel=1e-12)
+    assert math.isnan(stats.robust_sd([0.2])) and math.isnan(stats.robust_sd([]))
+
+
 def test_the_one_verdict_rule_on_intervals_of_head_over_base():
     from bench.measure import stats
 
