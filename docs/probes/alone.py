@@ -4,6 +4,7 @@ published ratios (docs/validation.md, "Paired against alone").
     .venv/bin/python docs/probes/alone.py --rounds 6                  # every framework, train/predict @128
     .venv/bin/python docs/probes/alone.py --rounds 6 --paired results/rounds/MACHINE/COMMIT.csv
     .venv/bin/python docs/probes/alone.py --rounds 8 --interleave --save docs/validation/carryover/both
+    .venv/bin/python docs/probes/alone.py --rounds 12 --interleave --as-run --save docs/validation/closed/as-run
     .venv/bin/python docs/probes/alone.py --combine docs/validation/allocator/five docs/validation/allocator/five-2
 
 With --interleave every round also takes one paired round (the engine's one_round over all five,
@@ -36,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.core.repo import worker_env  # noqa: E402
 from bench.measure import estimate, rounds, stats  # noqa: E402
+from bench.measure.forks import ForkServers  # noqa: E402
 from bench.store import record, rounds_file  # noqa: E402
 
 FRAMEWORKS = ("torch", "tensorflow", "jax", "keras-jax", "keras-torch")
@@ -85,24 +87,37 @@ def alone_rounds(
     return rows
 
 
-def interleaved(frameworks: list[str], n: int, pause: float = 0.0) -> tuple[pd.DataFrame, pd.DataFrame]:
+def interleaved(
+    frameworks: list[str], n: int, pause: float = 0.0, as_run: bool = False
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """n rounds, each one alone round (as alone_rounds) and one paired round (the engine's quick plan),
-    in random order: (alone rows, paired rows)."""
+    in random order: (alone rows, paired rows). With `as_run` the paired workers start as `run` starts
+    them (bench/tasks/run._run_engine): PyTorch's forked from a fork server kept over the rounds, JAX's
+    staging with its compilation cache; alone processes stay fresh plain ones."""
     quick = rounds.Plan(bench=BENCH, keys="128", alternations=6, sample_time=0.15, reference="torch:cpu")
     env = worker_env(ROOT, None)
     rng = random.Random(int(time.time()))
     alone: list[record.Measurement] = []
     paired: list[record.Measurement] = []
-    for round_no in range(1, n + 1):
-        for condition in rng.sample(["alone", "paired"], 2):
-            if condition == "alone":
-                alone += alone_rounds(frameworks, 1, quick.alternations, quick.sample_time, round_no, pause)
-                continue
-            arms = [rounds.Arm(f"{fw}:cpu", ROOT, fw, "cpu") for fw in frameworks]
-            spent = rounds.Spent()
-            paired += rounds.one_round(arms, quick, env, round_no, rng, spent=spent)
-            spent.reap()
-        print(f"round {round_no}/{n} (alone and paired) done", file=sys.stderr, flush=True)
+    forks = ForkServers() if as_run else None
+
+    def start(arm: rounds.Arm, bench: str, env: dict):
+        return forks(arm, bench, rounds.staging_env(arm, env)) if forks else rounds.start_worker(arm, bench, env)
+
+    try:
+        for round_no in range(1, n + 1):
+            for condition in rng.sample(["alone", "paired"], 2):
+                if condition == "alone":
+                    alone += alone_rounds(frameworks, 1, quick.alternations, quick.sample_time, round_no, pause)
+                    continue
+                arms = [rounds.Arm(f"{fw}:cpu", ROOT, fw, "cpu") for fw in frameworks]
+                spent = rounds.Spent()
+                paired += rounds.one_round(arms, quick, env, round_no, rng, start=start, spent=spent)
+                spent.reap()
+            print(f"round {round_no}/{n} (alone and paired) done", file=sys.stderr, flush=True)
+    finally:
+        if forks:
+            forks.close()
     return record.frame_of(alone), record.frame_of(paired)
 
 
@@ -213,6 +228,11 @@ def main() -> None:
     p.add_argument("--interleave", action="store_true", help="a paired round beside every alone round")
     p.add_argument("--pause", type=float, default=0.0, help="seconds each alone process idles after its setup")
     p.add_argument(
+        "--as-run",
+        action="store_true",
+        help="with --interleave: paired workers started as `run` starts them (PyTorch forked, JAX's compile cache)",
+    )
+    p.add_argument(
         "--combine", nargs="+", type=Path, metavar="SAVE", help="the table over earlier --interleave --save runs"
     )
     a = p.parse_args()
@@ -221,7 +241,7 @@ def main() -> None:
         print(gaps(alone, paired).to_markdown(index=False, floatfmt=".3f"))
         return
     if a.interleave:
-        alone, paired = interleaved(a.frameworks, a.rounds, a.pause)
+        alone, paired = interleaved(a.frameworks, a.rounds, a.pause, a.as_run)
         if a.save:
             alone.to_csv(f"{a.save}-alone.csv", index=False)
             paired.to_csv(f"{a.save}-paired.csv", index=False)
