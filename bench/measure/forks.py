@@ -21,11 +21,13 @@ def declared(framework: str) -> tuple[str, ...]:
 @dataclass
 class ForkServers:
     """A Starter (rounds.run_rounds' `start`): the arm's fork server, started at its first worker, forks
-    it; an arm without one (nothing declared, an open-division setting, a refusal said once in `log`)
-    gets fresh processes. `close()` ends the servers (their workers are told to quit on their own)."""
+    it; an arm without one (`fresh` asked, nothing declared, an open-division setting, a refusal said
+    once in `log`) gets fresh processes. Used as `with`, or `close()` ends the servers (their workers
+    are told to quit on their own)."""
 
     log: Callable[[str], None] = lambda m: None
     preload: Callable[[str], tuple[str, ...]] = declared
+    fresh: bool = False  # --fresh-processes: no server at all, every worker a new interpreter
     servers: dict[str, Zygote | None] = field(default_factory=dict)
     imports: dict[str, float] = field(default_factory=dict)  # arm -> its server's import seconds (paid once)
 
@@ -35,7 +37,7 @@ class ForkServers:
         return Worker(arm.tree, arm.framework, arm.device, bench, env, zygote=self.servers[arm.name])
 
     def _start(self, arm, env: dict) -> Zygote | None:
-        modules = self.preload(arm.framework)
+        modules = () if self.fresh else self.preload(arm.framework)
         if not modules or arm.env:
             return None
         server = Zygote(arm.tree, arm.framework, arm.device, modules, env)
@@ -44,6 +46,12 @@ class ForkServers:
             return None
         self.imports[arm.name] = server.seconds
         return server
+
+    def __enter__(self) -> ForkServers:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     def close(self) -> None:
         for server in self.servers.values():

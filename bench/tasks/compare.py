@@ -293,12 +293,8 @@ def _rounds(
     def log(message: str) -> None:
         _log(opts, f"{label} {message}")
 
-    forks = ForkServers(log=log) if not opts.fresh_processes else None
-    try:
-        return rounds.run_rounds(arms, plan, env, check=decided, log=log, start=forks or rounds.start_worker)
-    finally:
-        if forks is not None:
-            forks.close()
+    with ForkServers(log=log, fresh=opts.fresh_processes) as forks:
+        return rounds.run_rounds(arms, plan, env, check=decided, log=log, start=forks)
 
 
 # ---------------------------------------------------------------- the working store

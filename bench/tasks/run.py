@@ -504,13 +504,11 @@ def _log_answer(opts: RunOptions, frame: pd.DataFrame, reference: str, tau: floa
 def _run_engine(opts: RunOptions, root: Path, arms, plan, env: dict, check, keep) -> tuple[rounds.Rounds, dict]:
     """The rounds, with each arm's workers forked from a fork server unless --fresh-processes, and JAX's
     workers staging with its compilation cache; (what the engine returns, each fork server's import seconds)."""
-    forks = ForkServers(log=lambda m: _log(opts, m)) if not opts.fresh_processes else None
-    begin = forks if forks is not None else rounds.start_worker
+    with ForkServers(log=lambda m: _log(opts, m), fresh=opts.fresh_processes) as forks:
 
-    def start(arm: rounds.Arm, bench: str, env: dict):  # JAX's compile cache: staging only (docs/validation.md)
-        return begin(arm, bench, rounds.staging_env(arm, env))
+        def start(arm: rounds.Arm, bench: str, env: dict):  # JAX's compile cache: staging only (docs/validation.md)
+            return forks(arm, bench, rounds.staging_env(arm, env))
 
-    try:
         result = rounds.run_rounds(
             arms,
             plan,
@@ -520,7 +518,4 @@ def _run_engine(opts: RunOptions, root: Path, arms, plan, env: dict, check, keep
             start=start,
             keep=keep,
         )
-    finally:
-        if forks is not None:
-            forks.close()
-    return result, {a: round(v, 2) for a, v in forks.imports.items()} if forks else {}
+    return result, {a: round(v, 2) for a, v in forks.imports.items()}

@@ -242,9 +242,9 @@ def main() -> None:
         return
     if a.interleave:
         alone, paired = interleaved(a.frameworks, a.rounds, a.pause, a.as_run)
-        if a.save:
-            alone.to_csv(f"{a.save}-alone.csv", index=False)
-            paired.to_csv(f"{a.save}-paired.csv", index=False)
+        if a.save:  # rounds files, as the engine writes them (--combine and --add read them back)
+            rounds_file.write(alone, Path(f"{a.save}-alone.csv"))
+            rounds_file.write(paired, Path(f"{a.save}-paired.csv"))
         table = gaps(alone, paired)
         print(table.to_markdown(index=False, floatfmt=".3f"))
         return
@@ -254,7 +254,7 @@ def main() -> None:
         old = rounds_file.load(a.add)
         frame = pd.concat([old, frame.assign(round=frame["round"] + int(old["round"].max()))], ignore_index=True)
     if a.save:
-        frame.to_csv(a.save, index=False)
+        rounds_file.write(frame, a.save)
     table = alone_ratios(frame)
     if a.paired:
         table = table.merge(paired_ratios(a.paired), on=["framework", "benchmark", "key"], how="left")

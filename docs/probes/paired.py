@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.core.repo import worker_env  # noqa: E402
 from bench.measure import estimate, rounds  # noqa: E402
-from bench.store import record  # noqa: E402
+from bench.store import record, rounds_file  # noqa: E402
 from bench.tasks.run import where_time_went  # noqa: E402
 
 FRAMEWORKS = ("torch", "tensorflow", "jax", "keras-jax", "keras-torch")
@@ -113,7 +113,7 @@ def main() -> None:
     if a.blocks:
         frame = blocks(a.rounds, 8)
         if a.save:
-            frame.to_csv(a.save, index=False)
+            rounds_file.write(frame, a.save)
         from alone import alone_ratios
 
         print(alone_ratios(frame).to_markdown(index=False, floatfmt=".3f"))
@@ -135,7 +135,7 @@ def main() -> None:
         arms, plan, worker_env(ROOT, None), start=start, log=lambda m: print(m, file=sys.stderr, flush=True)
     )
     if a.save:
-        result.frame.to_csv(a.save, index=False)
+        rounds_file.write(result.frame, a.save)
     carry = estimate.carryover(result.frame)
     print(f"settle {a.settle:g} s, {a.rounds} rounds: " + where_time_went(result))
     print(estimate.describe_carryover(carry))

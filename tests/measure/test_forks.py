@@ -102,3 +102,13 @@ def test_without_a_declared_preload_every_worker_starts_fresh(tmp_path):
     forks = ForkServers(preload=lambda fw: ())
     three_rounds(root, env, forks)
     assert len(lines(root / "imports")) == 3 and forks.imports == {}
+
+
+def test_fresh_processes_start_no_server_even_where_one_is_declared(tmp_path):
+    """--fresh-processes: every worker a new interpreter of this process's, its own import each round."""
+    root, env = tree(tmp_path)
+    forks = ForkServers(preload=lambda fw: ("fakefw",), fresh=True)
+    three_rounds(root, env, forks)
+    workers = lines(root / "workers")
+    assert len(lines(root / "imports")) == 3 and forks.imports == {}
+    assert len(workers) == 3 and all(parent == os.getpid() for _, parent in workers)

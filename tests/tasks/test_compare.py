@@ -158,8 +158,8 @@ def test_compare_forks_its_workers_from_fork_servers_unless_told_fresh_and_close
     seen = []
 
     def fake_rounds(arms, plan, env, check=None, log=None, start=rounds.start_worker, **kw):
-        if isinstance(start, ForkServers):
-            start.servers["base"] = None  # as if a server had been started: close() must clear it
+        assert isinstance(start, ForkServers)
+        start.servers["base"] = None  # as if a server had been started: close() must clear it
         seen.append(start)
         return rounds.Rounds(record.frame_of([]), 1.0, "stopped", [])
 
@@ -169,5 +169,5 @@ def test_compare_forks_its_workers_from_fork_servers_unless_told_fresh_and_close
         opts = compare.CompareOptions(base="a", head="b", root=tmp_path, quiet=True, fresh_processes=fresh)
         compare._rounds(opts, trees, "torch", "cpu", {}, seed=1, label="torch:cpu")
     forked, fresh_start = seen
-    assert isinstance(forked, ForkServers) and forked.servers == {}
-    assert fresh_start is rounds.start_worker
+    assert not forked.fresh and forked.servers == {}
+    assert fresh_start.fresh and fresh_start.servers == {}

@@ -209,7 +209,7 @@ def test_jaxs_workers_stage_with_its_compile_cache_and_nothing_else_changes(monk
     run's engine starts JAX's workers with JAX's compilation cache under the harness's cache folder, and
     no other framework's (Keras on JAX's train step measured faster with it); the settings that change a
     timed value are still dropped (rounds.closed_env); a folder the user set stays theirs."""
-    from bench.measure import rounds
+    from bench.measure import forks, rounds
     from bench.tasks import run
 
     started: dict = {}
@@ -220,7 +220,9 @@ def test_jaxs_workers_stage_with_its_compile_cache_and_nothing_else_changes(monk
         raise KeyboardInterrupt  # enough: what each worker was started with
 
     monkeypatch.setattr(rounds, "run_rounds", fake_rounds)
-    monkeypatch.setattr(rounds, "start_worker", lambda arm, bench, env: started.update({arm.framework: env}))
+    monkeypatch.setattr(
+        forks, "Worker", lambda tree, framework, device, bench, env, zygote: started.update({framework: env})
+    )
     env = {"XDG_CACHE_HOME": str(tmp_path), "MALLOC_ARENA_MAX": "2", "PATH": "/usr/bin"}
     arms = [rounds.Arm(f"{fw}:cpu", tmp_path, fw, "cpu") for fw in ("jax", "keras-jax", "torch")]
     with pytest.raises(KeyboardInterrupt):
