@@ -5,6 +5,7 @@ published ratios (docs/validation.md, "Paired against alone").
     .venv/bin/python docs/probes/alone.py --rounds 6 --paired results/rounds/MACHINE/COMMIT.csv
     .venv/bin/python docs/probes/alone.py --rounds 8 --interleave --save docs/validation/carryover/both
     .venv/bin/python docs/probes/alone.py --rounds 12 --interleave --as-run --save docs/validation/closed/as-run
+    .venv/bin/python docs/probes/alone.py --rounds 10 --interleave --both --save docs/validation/closed/three
     .venv/bin/python docs/probes/alone.py --combine docs/validation/allocator/five docs/validation/allocator/five-2
 
 With --interleave every round also takes one paired round (the engine's one_round over all five,
@@ -88,43 +89,45 @@ def alone_rounds(
 
 
 def interleaved(
-    frameworks: list[str], n: int, pause: float = 0.0, as_run: bool = False
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+    frameworks: list[str], n: int, pause: float = 0.0, as_run: bool = False, both: bool = False
+) -> tuple[pd.DataFrame, ...]:
     """n rounds, each one alone round (as alone_rounds) and one paired round (the engine's quick plan),
     in random order: (alone rows, paired rows). With `as_run` the paired workers start as `run` starts
     them (bench/tasks/run._run_engine): PyTorch's forked from a fork server kept over the rounds, JAX's
-    staging with its compilation cache; alone processes stay fresh plain ones."""
+    staging with its compilation cache; alone processes stay fresh plain ones. With `both`, every round
+    takes a paired round of each kind, all three in random order: (alone, paired fresh, paired as run)."""
     quick = rounds.Plan(bench=BENCH, keys="128", alternations=6, sample_time=0.15, reference="torch:cpu")
     env = worker_env(ROOT, None)
     rng = random.Random(int(time.time()))
-    alone: list[record.Measurement] = []
-    paired: list[record.Measurement] = []
-    forks = ForkServers() if as_run else None
+    kinds = ["alone", "fresh", "as-run"] if both else ["alone", "as-run" if as_run else "fresh"]
+    rows: dict[str, list[record.Measurement]] = {kind: [] for kind in kinds}
+    forks = ForkServers()
 
-    def start(arm: rounds.Arm, bench: str, env: dict):
-        return forks(arm, bench, rounds.staging_env(arm, env)) if forks else rounds.start_worker(arm, bench, env)
+    def start_as_run(arm: rounds.Arm, bench: str, env: dict):
+        return forks(arm, bench, rounds.staging_env(arm, env))
 
     try:
         for round_no in range(1, n + 1):
-            for condition in rng.sample(["alone", "paired"], 2):
-                if condition == "alone":
-                    alone += alone_rounds(frameworks, 1, quick.alternations, quick.sample_time, round_no, pause)
+            for kind in rng.sample(kinds, len(kinds)):
+                if kind == "alone":
+                    rows[kind] += alone_rounds(frameworks, 1, quick.alternations, quick.sample_time, round_no, pause)
                     continue
                 arms = [rounds.Arm(f"{fw}:cpu", ROOT, fw, "cpu") for fw in frameworks]
                 spent = rounds.Spent()
-                paired += rounds.one_round(arms, quick, env, round_no, rng, start=start, spent=spent)
+                start = start_as_run if kind == "as-run" else rounds.start_worker
+                rows[kind] += rounds.one_round(arms, quick, env, round_no, rng, start=start, spent=spent)
                 spent.reap()
-            print(f"round {round_no}/{n} (alone and paired) done", file=sys.stderr, flush=True)
+            print(f"round {round_no}/{n} ({', '.join(kinds)}) done", file=sys.stderr, flush=True)
     finally:
-        if forks:
-            forks.close()
-    return record.frame_of(alone), record.frame_of(paired)
+        forks.close()
+    return tuple(record.frame_of(rows[kind]) for kind in kinds)
 
 
-def gaps(alone: pd.DataFrame, paired: pd.DataFrame) -> pd.DataFrame:
+def gaps(alone: pd.DataFrame, paired: pd.DataFrame, alone_is_paired: bool = False) -> pd.DataFrame:
     """Per framework and benchmark: the ratio to torch alone, paired, and paired over alone round by
-    round (one log difference per round, Hodges-Lehmann interval)."""
-    a, p = _round_logs(alone, mean_logs=True), _round_logs(paired, mean_logs=False)
+    round (one log difference per round, Hodges-Lehmann interval). With `alone_is_paired` the first
+    frame is paired rounds too (fresh against as run), read as the engine reads them."""
+    a, p = _round_logs(alone, mean_logs=not alone_is_paired), _round_logs(paired, mean_logs=False)
     out = []
     for (fw, bench), d in (p - a).dropna().groupby(level=["framework", "benchmark"]):
         g = stats.paired_logs(d.to_numpy())
@@ -205,15 +208,28 @@ def paired_ratios(path: Path) -> pd.DataFrame:
     )
 
 
-def combined(saves: list[Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The alone and paired rounds of several interleaved runs, each run's rounds numbered after the last."""
-    alone, paired, offset = [], [], 0
+def combined(saves: list[Path], kinds: tuple[str, ...] = ("alone", "paired")) -> tuple[pd.DataFrame, ...]:
+    """The rounds of several interleaved runs per kind (their files SAVE-KIND.csv), each run's rounds
+    numbered after the last."""
+    parts: dict[str, list[pd.DataFrame]] = {kind: [] for kind in kinds}
+    offset = 0
     for save in saves:
-        a, b = rounds_file.load(Path(f"{save}-alone.csv")), rounds_file.load(Path(f"{save}-paired.csv"))
-        alone.append(a.assign(round=a["round"] + offset))
-        paired.append(b.assign(round=b["round"] + offset))
-        offset += int(max(a["round"].max(), b["round"].max()))
-    return pd.concat(alone, ignore_index=True), pd.concat(paired, ignore_index=True)
+        frames = {kind: rounds_file.load(Path(f"{save}-{kind}.csv")) for kind in kinds}
+        for kind, frame in frames.items():
+            parts[kind].append(frame.assign(round=frame["round"] + offset))
+        offset += int(max(frame["round"].max() for frame in frames.values()))
+    return tuple(pd.concat(parts[kind], ignore_index=True) for kind in kinds)
+
+
+def _three_tables(alone: pd.DataFrame, fresh: pd.DataFrame, as_run: pd.DataFrame) -> None:
+    """Paired fresh over alone, paired as run over alone, and as run over fresh, round by round."""
+    for title, table in (
+        ("paired, fresh workers, over alone", gaps(alone, fresh)),
+        ("paired, workers as run starts them, over alone", gaps(alone, as_run)),
+        ("as run over fresh, both paired", gaps(fresh, as_run, alone_is_paired=True)),
+    ):
+        print(f"\n{title}\n")
+        print(table.to_markdown(index=False, floatfmt=".3f"))
 
 
 def main() -> None:
@@ -233,12 +249,27 @@ def main() -> None:
         help="with --interleave: paired workers started as `run` starts them (PyTorch forked, JAX's compile cache)",
     )
     p.add_argument(
+        "--both",
+        action="store_true",
+        help="with --interleave or --combine: every round also a paired round of each kind, fresh and as run",
+    )
+    p.add_argument(
         "--combine", nargs="+", type=Path, metavar="SAVE", help="the table over earlier --interleave --save runs"
     )
     a = p.parse_args()
+    if a.combine and a.both:
+        _three_tables(*combined(a.combine, ("alone", "paired", "as-run")))
+        return
     if a.combine:
         alone, paired = combined(a.combine)
         print(gaps(alone, paired).to_markdown(index=False, floatfmt=".3f"))
+        return
+    if a.interleave and a.both:
+        alone, fresh, as_run = interleaved(a.frameworks, a.rounds, a.pause, both=True)
+        if a.save:
+            for frame, kind in ((alone, "alone"), (fresh, "paired"), (as_run, "as-run")):
+                rounds_file.write(frame, Path(f"{a.save}-{kind}.csv"))
+        _three_tables(alone, fresh, as_run)
         return
     if a.interleave:
         alone, paired = interleaved(a.frameworks, a.rounds, a.pause, a.as_run)
