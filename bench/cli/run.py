@@ -23,10 +23,11 @@ def _pct(fraction: float) -> str:
 
 
 QUICK = (
-    f"the throughput question only: rounds at batch 128 with {ALTERNATIONS[True]} samples of each benchmark per "
-    f"framework and round (a full run: every batch size, {ALTERNATIONS[False]}), a ratio target of "
-    f"±{_pct(RATIO_TARGET[True])}, then cold start (asv --quick); accuracy, memory and the variants are the full "
-    "run's (a full run, or --bench naming them, e.g. --quick --bench accuracy: 1 epoch from 1 seed) (minutes)"
+    f"the throughput question only: rounds of the train step and predict at batch 128 with {ALTERNATIONS[True]} "
+    f"samples of each per framework and round (a full run: every batch size, {ALTERNATIONS[False]}), a ratio target "
+    f"of ±{_pct(RATIO_TARGET[True])}, then cold start (asv --quick); accuracy, memory, the variants and the baseline "
+    "(minimal loop, host matmul) are the full run's (a full run, or --bench naming them, e.g. --quick --bench "
+    "accuracy: 1 epoch from 1 seed) (minutes)"
 )
 
 

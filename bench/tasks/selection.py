@@ -19,9 +19,12 @@ class Selecting(Protocol):
     quick: bool
 
 
-QUICK_LEAVES_OUT = ("variants", "accuracy", "memory")  # suites a quick run leaves to the full run unless --bench
-# names them: the quick question is the throughput ratios, and these took most of its asv part (training
-# to accuracy, a peak-memory process per framework: docs/validation.md, "What a quick run's asv part costs")
+QUICK_LEAVES_OUT = ("variants", "accuracy", "memory", "baseline")  # suites a quick run leaves to the full run
+# unless --bench names them: the quick question is the train and predict ratios. The first three took most of
+# its asv part (training to accuracy, a peak-memory process per framework); the baseline (the minimal loop and
+# the host matmul, timed after the train step in each process, so nothing before a train or predict sample
+# changes) took half of each round's timed samples (docs/validation.md, "What a quick run's asv part costs",
+# "A quick run's rounds")
 
 
 def chunk_regex(framework: str, device: str, user: str | None = None, quick: bool = False, exclude: str = "") -> str:

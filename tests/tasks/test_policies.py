@@ -39,7 +39,9 @@ def test_run_measures_throughput_in_rounds_and_variants_only_in_a_full_run():
     full = [n for n in names if re.search(paired_pattern(RunOptions()), n)]
     quick = [n for n in names if re.search(paired_pattern(RunOptions(quick=True)), n)]
     narrowed = [n for n in names if re.search(paired_pattern(RunOptions(bench="TrainStep")), n)]
-    assert full == names[:3] and quick == names[:2] and narrowed == names[:1]
+    assert full == names[:3] and quick == names[:1] and narrowed == names[:1]  # quick: the train step, not the baseline
+    asked = [n for n in names if re.search(paired_pattern(RunOptions(quick=True, bench="baseline")), n)]
+    assert asked == names[1:2]  # unless --bench names it
     assert not re.match("^" + PAIRED, "cold_start.ColdStart.timeraw_cold_start")
 
 
