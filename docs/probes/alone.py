@@ -166,7 +166,7 @@ def _round_logs(frame: pd.DataFrame, mean_logs: bool) -> pd.Series:
                 d = estimate.round_log_ratios(estimate.by_round(rows), estimate.by_round(ref))
             for round_no, v in d.items():
                 out[(fw, bench.split(".")[1], round_no)] = v
-    return pd.Series(out, dtype=float).rename_axis(["framework", "benchmark", "round"])
+    return pd.Series(out, dtype=float).rename_axis(["framework", "benchmark", "round"]).sort_index()
 
 
 def alone_ratios(frame: pd.DataFrame) -> pd.DataFrame:
