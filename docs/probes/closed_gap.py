@@ -3,10 +3,12 @@ and alone, and the share of samples over 1.2x their round's median (docs/validat
 alone, plain processes").
 
     .venv/bin/python docs/probes/closed_gap.py [SAVE ...]   # default: both runs in docs/validation/closed/
+    PAIRED=as-run .venv/bin/python docs/probes/closed_gap.py docs/validation/closed/three  # alone.py --both's
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -19,6 +21,7 @@ sys.path.insert(0, str(ROOT))
 from bench.store import rounds_file  # noqa: E402
 
 RUNS = [ROOT / "docs/validation/closed/interleaved", ROOT / "docs/validation/closed/interleaved-2"]
+PAIRED = os.environ.get("PAIRED", "paired")  # which paired file: SAVE-paired.csv, or SAVE-as-run.csv (--both)
 
 
 def per_round(save: Path, kind: str, bench: str) -> pd.DataFrame:
@@ -36,7 +39,10 @@ def per_round(save: Path, kind: str, bench: str) -> pd.DataFrame:
 
 def main(saves: list[Path]) -> None:
     for bench in ("throughput.Predict.time_predict", "throughput.TrainStep.time_train_step"):
-        both = {k: pd.concat([per_round(s, k, bench) for s in saves]) for k in ("paired", "alone")}
+        both = {
+            k: pd.concat([per_round(s, PAIRED if k == "paired" else k, bench) for s in saves])
+            for k in ("paired", "alone")
+        }
         table = pd.DataFrame(
             {
                 f"{k} {col}": both[k].groupby("framework")[col].median()
