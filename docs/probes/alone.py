@@ -257,27 +257,19 @@ def main() -> None:
         "--combine", nargs="+", type=Path, metavar="SAVE", help="the table over earlier --interleave --save runs"
     )
     a = p.parse_args()
-    if a.combine and a.both:
-        _three_tables(*combined(a.combine, ("alone", "paired", "as-run")))
-        return
-    if a.combine:
-        alone, paired = combined(a.combine)
-        print(gaps(alone, paired).to_markdown(index=False, floatfmt=".3f"))
-        return
-    if a.interleave and a.both:
-        alone, fresh, as_run = interleaved(a.frameworks, a.rounds, a.pause, both=True)
-        if a.save:
-            for frame, kind in ((alone, "alone"), (fresh, "paired"), (as_run, "as-run")):
-                rounds_file.write(frame, Path(f"{a.save}-{kind}.csv"))
-        _three_tables(alone, fresh, as_run)
-        return
-    if a.interleave:
-        alone, paired = interleaved(a.frameworks, a.rounds, a.pause, a.as_run)
-        if a.save:  # rounds files, as the engine writes them (--combine and --add read them back)
-            rounds_file.write(alone, Path(f"{a.save}-alone.csv"))
-            rounds_file.write(paired, Path(f"{a.save}-paired.csv"))
-        table = gaps(alone, paired)
-        print(table.to_markdown(index=False, floatfmt=".3f"))
+    if a.combine or a.interleave:  # SAVE-alone.csv, SAVE-paired.csv (fresh, or as run with --as-run), SAVE-as-run.csv
+        files = ("alone", "paired", "as-run") if a.both else ("alone", "paired")
+        if a.combine:
+            frames = combined(a.combine, files)
+        else:
+            frames = interleaved(a.frameworks, a.rounds, a.pause, a.as_run, a.both)
+            if a.save:  # rounds files, as the engine writes them
+                for frame, kind in zip(frames, files):
+                    rounds_file.write(frame, Path(f"{a.save}-{kind}.csv"))
+        if a.both:
+            _three_tables(*frames)
+        else:
+            print(gaps(*frames).to_markdown(index=False, floatfmt=".3f"))
         return
     rows = alone_rounds(a.frameworks, a.rounds, a.alternations, a.sample_time, pause=a.pause) if a.rounds else []
     frame = record.frame_of(rows)
