@@ -64,11 +64,17 @@ class _Paused:
 
 
 def alone_rounds(
-    frameworks: list[str], n: int, alternations: int, sample_time: float, first: int = 1, pause: float = 0.0
+    frameworks: list[str],
+    n: int,
+    alternations: int,
+    sample_time: float,
+    first: int = 1,
+    pause: float = 0.0,
+    benches: tuple[str, ...] = ALONE,
 ) -> list:
     plans = [
         rounds.Plan(bench=bench, keys="128", alternations=alternations, sample_time=sample_time, settle=0.0)
-        for bench in ALONE
+        for bench in benches
     ]
     start = (
         (lambda arm, bench, env: _Paused(rounds.start_worker(arm, bench, env), pause)) if pause else rounds.start_worker
