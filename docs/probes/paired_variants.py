@@ -1,7 +1,8 @@
 """Which way of taking a paired round's samples gives the predict ratios of processes alone? Each block
 takes, in random order: the paired predict round as the engine takes it (every framework's plain
 worker alive, PyTorch's sample between every other's), the same round with every other worker stopped
-(SIGSTOP) during each sample, the same round with one untimed call before each sample, and each of
+(SIGSTOP) during each sample, the same round with one untimed call before each sample, the same round
+with its workers staged one at a time (as alone processes are), and each of
 `--alone` frameworks alone in a plain process (docs/validation.md, "Paired against alone").
 
     .venv/bin/python docs/probes/paired_variants.py --blocks 10 --save docs/validation/closed/variants
@@ -10,6 +11,7 @@ worker alive, PyTorch's sample between every other's), the same round with every
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import random
 import signal
@@ -30,7 +32,8 @@ from bench.measure import rounds  # noqa: E402
 from bench.store import record, rounds_file  # noqa: E402
 
 PREDICT = r"^throughput\.Predict\."
-KINDS = ("engine", "others stopped", "one untimed call")
+KINDS = ("engine", "others stopped", "one untimed call", "staged one at a time")
+PLAIN = ("engine", "staged one at a time")  # taken as the engine takes them (the plan differs)
 
 
 class _Variant:
@@ -41,7 +44,7 @@ class _Variant:
         round_.append(self)
 
     def ask(self, request: dict) -> dict:
-        if request.get("op") != "time" or self.kind == "engine":
+        if request.get("op") != "time" or self.kind in PLAIN:
             return self.worker.ask(request)
         if self.kind == "one untimed call":
             self.worker.ask({**request, "number": 1})
@@ -63,29 +66,30 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--blocks", type=int, default=10)
     p.add_argument("--alone", nargs="+", default=["torch", "jax", "tensorflow"])
+    p.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS, help="the paired rounds' kinds")
     p.add_argument("--save", type=Path, help="write PREFIX-<kind>.csv (rounds files)")
     p.add_argument("--load", type=Path, help="read PREFIX-<kind>.csv instead of measuring")
     args = p.parse_args()
-    kinds = ["alone", *KINDS]
+    kinds = ["alone", *args.kinds]
     if args.load:
         frames = {k: rounds_file.load(Path(f"{args.load}-{k.replace(' ', '-')}.csv")) for k in kinds}
     else:
-        frames = measure(args.blocks, args.alone)
+        frames = measure(args.blocks, args.alone, args.kinds)
         if args.save:
             for k, f in frames.items():
                 rounds_file.write(f, Path(f"{args.save}-{k.replace(' ', '-')}.csv"))
-    for kind in KINDS:
+    for kind in args.kinds:
         g = gaps(frames["alone"], frames[kind])
         print(f"\n{kind}: paired / alone per block (Hodges-Lehmann 95%)")
         for _, r in g.iterrows():
             print(f"  {r.framework:12s} {r.paired_over_alone:.3f} [{r.low:.3f}, {r.high:.3f}]  {r.rounds} blocks")
 
 
-def measure(blocks: int, alone: list[str]) -> dict[str, pd.DataFrame]:
+def measure(blocks: int, alone: list[str], kinds: list[str]) -> dict[str, pd.DataFrame]:
     plan = rounds.Plan(bench=PREDICT, keys="128", alternations=6, sample_time=0.15, reference="torch:cpu")
     env = worker_env(ROOT, None)
     rng = random.Random(int(time.time()))
-    rows: dict[str, list] = {k: [] for k in ("alone", *KINDS)}
+    rows: dict[str, list] = {k: [] for k in ("alone", *kinds)}
     arms = [rounds.Arm(f"{fw}:cpu", ROOT, fw, "cpu") for fw in FRAMEWORKS]
     for block in range(1, blocks + 1):
         for kind in rng.sample(list(rows), len(rows)):
@@ -97,7 +101,8 @@ def measure(blocks: int, alone: list[str]) -> dict[str, pd.DataFrame]:
                 members: list = []
                 spent = rounds.Spent()
                 start = lambda arm, bench, e, k=kind, m=members: _Variant(rounds.start_worker(arm, bench, e), k, m)  # noqa: E731
-                rows[kind] += rounds.one_round(arms, plan, env, block, rng, start=start, spent=spent)
+                one = dataclasses.replace(plan, stage_at_once=1) if kind == "staged one at a time" else plan
+                rows[kind] += rounds.one_round(arms, one, env, block, rng, start=start, spent=spent)
                 spent.reap()
             print(f"block {block}/{blocks} {kind}: {time.monotonic() - began:.0f} s", file=sys.stderr, flush=True)
     return {k: record.frame_of(v) for k, v in rows.items()}
