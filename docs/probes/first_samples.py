@@ -1,0 +1,48 @@
+"""Are a fresh process's first samples slower than its later ones? Fresh plain workers, predict at
+batch 128: 18 back-to-back samples (~0.15 s) right after the setup reply, as an alone process takes
+its 6; each sample over the median of samples 13-18, the median over processes per position
+(docs/validation.md, "Paired against alone").
+
+    .venv/bin/python docs/probes/first_samples.py --processes 8 jax tensorflow torch
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).parent))
+
+from idle_gap import staged  # noqa: E402
+
+from bench.core.repo import worker_env  # noqa: E402
+from bench.measure import rounds  # noqa: E402
+
+SAMPLES = 18
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("frameworks", nargs="+")
+    p.add_argument("--processes", type=int, default=8)
+    args = p.parse_args()
+    env = rounds.closed_env(worker_env(ROOT, None))
+    for fw in args.frameworks:
+        rel = []
+        for _ in range(args.processes):
+            worker, job, number = staged(fw, env)
+            s = [worker.ask({"op": "time", "job": job, "number": number})["seconds"] for _ in range(SAMPLES)]
+            worker.close()
+            ref = statistics.median(s[12:])
+            rel.append([x / ref for x in s])
+        print(
+            f"{fw:12s} " + " ".join(f"{statistics.median(r[i] for r in rel):.3f}" for i in range(SAMPLES)), flush=True
+        )
+
+
+if __name__ == "__main__":
+    main()
