@@ -1,15 +1,18 @@
 """Are a fresh process's first samples slower than its later ones? Fresh plain workers, predict at
 batch 128: 18 back-to-back samples (~0.15 s) right after the setup reply, as an alone process takes
 its 6; each sample over the median of samples 13-18, the median over processes per position
-(docs/validation.md, "Paired against alone").
+(docs/validation.md, "Paired against alone"). With --busy S, two spinning processes keep both CPUs
+busy for S seconds between the setup reply and the first sample (the machine's state, not the process's).
 
     .venv/bin/python docs/probes/first_samples.py --processes 8 jax tensorflow torch
+    .venv/bin/python docs/probes/first_samples.py --processes 8 --busy 3 torch
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
 import sys
 from pathlib import Path
 
@@ -29,12 +32,19 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("frameworks", nargs="+")
     p.add_argument("--processes", type=int, default=8)
+    p.add_argument("--busy", type=float, default=0.0, help="seconds both CPUs spin before the first sample")
     args = p.parse_args()
     env = rounds.closed_env(worker_env(ROOT, None))
     for fw in args.frameworks:
         rel = []
         for _ in range(args.processes):
             worker, job, number = staged(fw, env)
+            if args.busy:
+                spin = (
+                    f"import time\nend = time.perf_counter() + {args.busy}\nwhile time.perf_counter() < end:\n    pass"
+                )
+                for spinner in [subprocess.Popen([sys.executable, "-c", spin]) for _ in range(2)]:
+                    spinner.wait()
             s = [worker.ask({"op": "time", "job": job, "number": number})["seconds"] for _ in range(SAMPLES)]
             worker.close()
             ref = statistics.median(s[12:])

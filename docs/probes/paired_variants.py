@@ -6,6 +6,8 @@ with its workers staged one at a time (as alone processes are), and each of
 `--alone` frameworks alone in a plain process (docs/validation.md, "Paired against alone").
 
     .venv/bin/python docs/probes/paired_variants.py --blocks 10 --save docs/validation/closed/variants
+    .venv/bin/python docs/probes/paired_variants.py --kinds engine --load docs/validation/closed/variants \
+        docs/validation/closed/staging
 """
 
 from __future__ import annotations
@@ -68,11 +70,11 @@ def main() -> None:
     p.add_argument("--alone", nargs="+", default=["torch", "jax", "tensorflow"])
     p.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS, help="the paired rounds' kinds")
     p.add_argument("--save", type=Path, help="write PREFIX-<kind>.csv (rounds files)")
-    p.add_argument("--load", type=Path, help="read PREFIX-<kind>.csv instead of measuring")
+    p.add_argument("--load", type=Path, nargs="+", help="read PREFIX-<kind>.csv instead of measuring (several: pooled)")
     args = p.parse_args()
     kinds = ["alone", *args.kinds]
     if args.load:
-        frames = {k: rounds_file.load(Path(f"{args.load}-{k.replace(' ', '-')}.csv")) for k in kinds}
+        frames = {k: _pooled(args.load, k) for k in kinds}
     else:
         frames = measure(args.blocks, args.alone, args.kinds)
         if args.save:
@@ -83,6 +85,16 @@ def main() -> None:
         print(f"\n{kind}: paired / alone per block (Hodges-Lehmann 95%)")
         for _, r in g.iterrows():
             print(f"  {r.framework:12s} {r.paired_over_alone:.3f} [{r.low:.3f}, {r.high:.3f}]  {r.rounds} blocks")
+
+
+def _pooled(prefixes: list[Path], kind: str) -> pd.DataFrame:
+    """One kind's rounds from several runs, the blocks numbered on from run to run."""
+    parts, offset = [], 0
+    for prefix in prefixes:
+        frame = rounds_file.load(Path(f"{prefix}-{kind.replace(' ', '-')}.csv"))
+        parts.append(frame.assign(round=frame["round"] + offset))
+        offset += int(frame["round"].max())
+    return pd.concat(parts, ignore_index=True)
 
 
 def measure(blocks: int, alone: list[str], kinds: list[str]) -> dict[str, pd.DataFrame]:
