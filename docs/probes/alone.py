@@ -71,11 +71,15 @@ def alone_rounds(
     first: int = 1,
     pause: float = 0.0,
     benches: tuple[str, ...] = ALONE,
+    as_long: bool = False,
 ) -> list:
-    plans = [
-        rounds.Plan(bench=bench, keys="128", alternations=alternations, sample_time=sample_time, settle=0.0)
-        for bench in benches
-    ]
+    """n alone rounds (module doc). With `as_long`, PyTorch's process takes as many samples as the
+    paired round's reference does (one before each framework's), so both are read at the same age."""
+
+    def plan(bench: str, fw: str) -> rounds.Plan:
+        count = alternations * len(frameworks) if as_long and fw == "torch" else alternations
+        return rounds.Plan(bench=bench, keys="128", alternations=count, sample_time=sample_time, settle=0.0)
+
     start = (
         (lambda arm, bench, env: _Paused(rounds.start_worker(arm, bench, env), pause)) if pause else rounds.start_worker
     )
@@ -83,19 +87,19 @@ def alone_rounds(
     rng = random.Random(int(time.time()))
     rows = []
     for round_no in range(first, first + n):
-        order = [(fw, plan) for fw in frameworks for plan in plans]
+        order = [(fw, bench) for fw in frameworks for bench in benches]
         rng.shuffle(order)
-        for fw, plan in order:
+        for fw, bench in order:
             arm = rounds.Arm(f"{fw}:cpu", ROOT, fw, "cpu")
             spent = rounds.Spent()
-            rows += rounds.one_round([arm], plan, env, round_no, rng, start=start, spent=spent)
+            rows += rounds.one_round([arm], plan(bench, fw), env, round_no, rng, start=start, spent=spent)
             spent.reap()  # it has exited before the next one starts
         print(f"round {round_no}/{n} done", file=sys.stderr, flush=True)
     return rows
 
 
 def interleaved(
-    frameworks: list[str], n: int, pause: float = 0.0, as_run: bool = False, both: bool = False
+    frameworks: list[str], n: int, pause: float = 0.0, as_run: bool = False, both: bool = False, as_long: bool = False
 ) -> tuple[pd.DataFrame, ...]:
     """n rounds, each one alone round (as alone_rounds) and one paired round (the engine's quick plan),
     in random order: (alone rows, paired rows). With `as_run` the paired workers start as `run` starts
@@ -116,7 +120,9 @@ def interleaved(
         for round_no in range(1, n + 1):
             for kind in rng.sample(kinds, len(kinds)):
                 if kind == "alone":
-                    rows[kind] += alone_rounds(frameworks, 1, quick.alternations, quick.sample_time, round_no, pause)
+                    rows[kind] += alone_rounds(
+                        frameworks, 1, quick.alternations, quick.sample_time, round_no, pause, as_long=as_long
+                    )
                     continue
                 arms = [rounds.Arm(f"{fw}:cpu", ROOT, fw, "cpu") for fw in frameworks]
                 spent = rounds.Spent()
@@ -260,6 +266,11 @@ def main() -> None:
         help="with --interleave or --combine: every round also a paired round of each kind, fresh and as run",
     )
     p.add_argument(
+        "--as-long",
+        action="store_true",
+        help="PyTorch's alone process takes as many samples as a paired round's reference (the same age)",
+    )
+    p.add_argument(
         "--combine", nargs="+", type=Path, metavar="SAVE", help="the table over earlier --interleave --save runs"
     )
     a = p.parse_args()
@@ -268,7 +279,7 @@ def main() -> None:
         if a.combine:
             frames = combined(a.combine, files)
         else:
-            frames = interleaved(a.frameworks, a.rounds, a.pause, a.as_run, a.both)
+            frames = interleaved(a.frameworks, a.rounds, a.pause, a.as_run, a.both, a.as_long)
             if a.save:  # rounds files, as the engine writes them
                 for frame, kind in zip(frames, files):
                     rounds_file.write(frame, Path(f"{a.save}-{kind}.csv"))

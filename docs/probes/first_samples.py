@@ -26,12 +26,14 @@ from bench.core.repo import worker_env  # noqa: E402
 from bench.measure import rounds  # noqa: E402
 
 SAMPLES = 18
+EDGES = (0, 6, 18, 42, 80, 120, 200)  # the positions' bins the summary line reads
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("frameworks", nargs="+")
     p.add_argument("--processes", type=int, default=8)
+    p.add_argument("--samples", type=int, default=SAMPLES, help="samples per process (at least 18)")
     p.add_argument("--busy", type=float, default=0.0, help="seconds both CPUs spin before the first sample")
     args = p.parse_args()
     env = rounds.closed_env(worker_env(ROOT, None))
@@ -45,13 +47,22 @@ def main() -> None:
                 )
                 for spinner in [subprocess.Popen([sys.executable, "-c", spin]) for _ in range(2)]:
                     spinner.wait()
-            s = [worker.ask({"op": "time", "job": job, "number": number})["seconds"] for _ in range(SAMPLES)]
+            s = [worker.ask({"op": "time", "job": job, "number": number})["seconds"] for _ in range(args.samples)]
             worker.close()
-            ref = statistics.median(s[12:])
+            ref = statistics.median(s[12:SAMPLES])
             rel.append([x / ref for x in s])
         print(
             f"{fw:12s} " + " ".join(f"{statistics.median(r[i] for r in rel):.3f}" for i in range(SAMPLES)), flush=True
         )
+        edges = [e for e in EDGES if e < args.samples] + [args.samples]
+        bins = list(zip(edges, edges[1:]))
+        said = []
+        for a, b in bins:
+            part = [x for r in rel for x in r[a:b]]
+            said.append(
+                f"samples {a + 1}-{b}: median {statistics.median(part):.3f}, over 1.2x {sum(x > 1.2 for x in part) / len(part):.0%}"
+            )
+        print(" " * 13 + "; ".join(said), flush=True)
 
 
 if __name__ == "__main__":
