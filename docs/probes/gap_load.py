@@ -1,7 +1,7 @@
 """Does what the CPUs do between two of PyTorch's samples move the second? One plain PyTorch worker,
 predict at batch 128 (~0.15 s samples), each sample after a 0.2 s gap: none (back to back), both CPUs
-idle, one CPU busy (a spinning process), both busy (two), or a JAX predict sample (as in a paired
-round); in random order, 5 of each kind per block. Per kind: the median sample over back to back's,
+idle, one CPU busy (a spinning process), both busy (two), a JAX predict sample (as in a paired
+round), or a JAX sample and then 0.05 s of PyTorch's own calls untimed; in random order, 5 of each kind per block. Per kind: the median sample over back to back's,
 and the share of samples over 1.2x back to back's median (docs/validation.md, "Paired against alone").
 
     .venv/bin/python docs/probes/gap_load.py --blocks 10
@@ -26,7 +26,8 @@ from idle_gap import staged  # noqa: E402
 from bench.core.repo import worker_env  # noqa: E402
 from bench.measure import rounds  # noqa: E402
 
-KINDS = ("back to back", "CPUs idle", "one CPU busy", "both CPUs busy", "a JAX sample")
+KINDS = ("back to back", "CPUs idle", "one CPU busy", "both CPUs busy", "a JAX sample", "JAX, then warm-up")
+WARM = 0.05  # seconds of untimed calls before the sample, for "JAX, then warm-up"
 GAP = 0.2
 SPIN = "import sys, time\nfor line in sys.stdin:\n    end = time.perf_counter() + float(line)\n    while time.perf_counter() < end:\n        pass\n    print(flush=True)\n"
 
@@ -63,6 +64,9 @@ def main() -> None:
                 spin(2)
             elif kind == "a JAX sample":
                 sample(jax)
+            elif kind == "JAX, then warm-up":
+                sample(jax)
+                torch[0].ask({"op": "time", "job": torch[1], "number": max(1, round(torch[2] * WARM / 0.15))})
             got[kind].append(sample(torch))
     b2b = statistics.median(got["back to back"])
     print(f"PyTorch predict @128, {args.blocks} blocks; back to back {b2b * 1e3:.2f} ms per call")
