@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).parent))
 
-from alone import FRAMEWORKS, alone_rounds, gaps  # noqa: E402
+from alone import FRAMEWORKS, alone_rounds, combined, gaps  # noqa: E402
 
 from bench.core.repo import worker_env  # noqa: E402
 from bench.measure import rounds  # noqa: E402
@@ -80,7 +80,7 @@ def main() -> None:
     args = p.parse_args()
     kinds = ["alone", *args.kinds]
     if args.load:
-        frames = {k: _pooled(args.load, k) for k in kinds}
+        frames = dict(zip(kinds, combined(args.load, tuple(k.replace(" ", "-") for k in kinds))))
     else:
         frames = measure(args.blocks, args.alone, args.kinds)
         if args.save:
@@ -91,16 +91,6 @@ def main() -> None:
         print(f"\n{kind}: paired / alone per block (Hodges-Lehmann 95%)")
         for _, r in g.iterrows():
             print(f"  {r.framework:12s} {r.paired_over_alone:.3f} [{r.low:.3f}, {r.high:.3f}]  {r.rounds} blocks")
-
-
-def _pooled(prefixes: list[Path], kind: str) -> pd.DataFrame:
-    """One kind's rounds from several runs, the blocks numbered on from run to run."""
-    parts, offset = [], 0
-    for prefix in prefixes:
-        frame = rounds_file.load(Path(f"{prefix}-{kind.replace(' ', '-')}.csv"))
-        parts.append(frame.assign(round=frame["round"] + offset))
-        offset += int(frame["round"].max())
-    return pd.concat(parts, ignore_index=True)
 
 
 def measure(blocks: int, alone: list[str], kinds: list[str]) -> dict[str, pd.DataFrame]:
