@@ -72,17 +72,19 @@ def alone_rounds(
     pause: float = 0.0,
     benches: tuple[str, ...] = ALONE,
     as_long: bool = False,
+    start=None,
 ) -> list:
     """n alone rounds (module doc). With `as_long`, PyTorch's process takes as many samples as the
-    paired round's reference does (one before each framework's), so both are read at the same age."""
+    paired round's reference does (one before each framework's), so both are read at the same age.
+    `start` starts a worker (default rounds.start_worker; a probe may wrap it)."""
 
     def plan(bench: str, fw: str) -> rounds.Plan:
         count = alternations * len(frameworks) if as_long and fw == "torch" else alternations
         return rounds.Plan(bench=bench, keys="128", alternations=count, sample_time=sample_time, settle=0.0)
 
-    start = (
-        (lambda arm, bench, env: _Paused(rounds.start_worker(arm, bench, env), pause)) if pause else rounds.start_worker
-    )
+    start = start or rounds.start_worker
+    if pause:
+        start = lambda arm, bench, env, s=start: _Paused(s(arm, bench, env), pause)  # noqa: E731
     env = worker_env(ROOT, None)
     rng = random.Random(int(time.time()))
     rows = []

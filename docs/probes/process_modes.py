@@ -25,7 +25,7 @@ import sys
 from probe_child import ROOT, staged_preamble
 
 CHILD = r"""
-import json, os, resource
+import gc, json, os, resource
 from bench.measure.sampler import host_steal  # the host's steal seconds: time the hypervisor ran something else
 
 timed, other = (step, predict) if {step!r} else (predict, step)
@@ -46,7 +46,10 @@ for _ in range(6):
     if {alternate!r}:
         sample(other)  # as a worker alternates its benchmarks: the other one's sample between two of these
     before = resource.getrusage(resource.RUSAGE_SELF)
+    if {no_gc!r}:
+        gc.disable()  # as asv's timer (and timeit) take a sample
     n, t = sample(timed)
+    gc.enable()
     after = resource.getrusage(resource.RUSAGE_SELF)
     calls, faults = calls + n, faults + after.ru_minflt - before.ru_minflt
     vcsw, ivcsw = vcsw + after.ru_nvcsw - before.ru_nvcsw, ivcsw + after.ru_nivcsw - before.ru_nivcsw
@@ -62,9 +65,12 @@ print(json.dumps({{
 """
 
 
-def one_process(framework: str, step: bool, alternate: bool, env: dict) -> dict:
-    code = staged_preamble(framework) + CHILD.format(step=step, alternate=alternate)
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT)
+def one_process(
+    framework: str, step: bool, alternate: bool, env: dict, no_aslr: bool = False, no_gc: bool = False
+) -> dict:
+    code = staged_preamble(framework) + CHILD.format(step=step, alternate=alternate, no_gc=no_gc)
+    prefix = ["setarch", os.uname().machine, "-R"] if no_aslr else []  # one fixed address layout
+    proc = subprocess.run([*prefix, sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT)
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
     if proc.returncode != 0 or not lines:
         raise SystemExit(f"the {framework} process failed:\n{proc.stderr[-2000:]}")
@@ -79,6 +85,8 @@ def main() -> None:
     p.add_argument(
         "--alternate", action="store_true", help="a sample of the other benchmark before each (as a worker times both)"
     )
+    p.add_argument("--no-gc", action="store_true", help="Python's garbage collector off during each sample (as asv)")
+    p.add_argument("--no-aslr", action="store_true", help="each process without address-space randomization")
     p.add_argument("--env", action="append", default=[], metavar="NAME=VALUE", help="set in every process")
     args = p.parse_args()
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", **dict(e.split("=", 1) for e in args.env))
@@ -87,7 +95,7 @@ def main() -> None:
         "  steal"
     )
     for k in range(1, args.processes + 1):
-        r = one_process(args.framework, args.step, args.alternate, env)
+        r = one_process(args.framework, args.step, args.alternate, env, args.no_aslr, args.no_gc)
         samples = " ".join(f"{v:.2f}" for v in r["ms"])
         print(
             f"{k:7d}  {statistics.median(r['ms']):13.2f}  {samples:35s}  {r['minflt']:11.1f}  {r['nvcsw']:10.2f}"
