@@ -3,7 +3,7 @@ takes, in random order: the paired predict round as the engine takes it (every f
 worker alive, PyTorch's sample between every other's), the same round with every other worker stopped
 (SIGSTOP) during each sample, the same round with one untimed call before each sample, the same round
 with its workers staged one at a time (as alone processes are), the same round with 0.05 s of each
-process's own untimed calls before each of its samples, and each of
+process's own untimed calls before each of its samples (or 0.15 s: one sample's worth), and each of
 `--alone` frameworks alone in a plain process (docs/validation.md, "Paired against alone").
 
     .venv/bin/python docs/probes/paired_variants.py --blocks 10 --save docs/validation/closed/variants
@@ -36,8 +36,8 @@ from bench.measure import rounds  # noqa: E402
 from bench.store import record, rounds_file  # noqa: E402
 
 PREDICT = r"^throughput\.Predict\."
-KINDS = ("engine", "others stopped", "one untimed call", "staged one at a time", "warm-up 0.05 s")
-WARM = 0.05  # seconds of the process's own untimed calls before each sample, for "warm-up 0.05 s"
+KINDS = ("engine", "others stopped", "one untimed call", "staged one at a time", "warm-up 0.05 s", "warm-up 0.15 s")
+# "warm-up S s": S seconds of the process's own untimed calls before each of its samples
 PLAIN = ("engine", "staged one at a time")  # taken as the engine takes them (the plan differs)
 
 
@@ -54,8 +54,9 @@ class _Variant:
         if self.kind == "one untimed call":
             self.worker.ask({**request, "number": 1})
             return self.worker.ask(request)
-        if self.kind == "warm-up 0.05 s":  # the sample's number lasts the plan's sample_time (0.15 s)
-            self.worker.ask({**request, "number": math.ceil(request["number"] * WARM / 0.15)})
+        if self.kind.startswith("warm-up"):  # the sample's number lasts the plan's sample_time (0.15 s)
+            warm = float(self.kind.split()[1])
+            self.worker.ask({**request, "number": math.ceil(request["number"] * warm / 0.15)})
             return self.worker.ask(request)
         others = [w.worker.proc.pid for w in self.round if w is not self]
         for pid in others:

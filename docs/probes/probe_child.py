@@ -9,14 +9,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def staged_preamble(framework: str) -> str:
-    """Python source that stages `framework` on the CPU and defines step() and predict()."""
+def staged_preamble(framework: str, train: bool = True) -> str:
+    """Python source that stages `framework` on the CPU and defines step() and predict(); with `train`
+    False its warm-up runs forward passes only, as the Predict benchmark stages it (a process that has
+    not trained)."""
     return f"""
 import sys, time
 sys.path.insert(0, {str(ROOT)!r})
 from bench.workload.harness import staged
 
-s = staged({framework!r}, "cpu", 128)
+s = staged({framework!r}, "cpu", 128, train={train!r})
 m = s.model
 step = lambda: m.synchronize(m.step_on_device(s.x, s.y))
 predict = lambda: m.synchronize(m.forward_on_device(s.x))

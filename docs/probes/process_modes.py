@@ -5,8 +5,10 @@ differs between the two (docs/validation.md, "Paired against alone").
     .venv/bin/python docs/probes/process_modes.py keras-torch --processes 12 --alternate
     .venv/bin/python docs/probes/process_modes.py keras-torch --alternate --env MALLOC_TRIM_THRESHOLD_=1073741824
 
-Each process, one at a time with nothing else alive, stages the framework's predict (or --step: train
-step) at batch 128 as the suites do (bench.workload.harness.staged), takes 6 samples of at least 0.15 s
+Each process, one at a time with nothing else alive, stages the framework at batch 128 as the train
+step's suite does (bench.workload.harness.staged: train steps and forward passes in its warm-up; with
+--untrained forward passes only, as the Predict suite stages it), times predict (or --step: the train
+step), takes 6 samples of at least 0.15 s
 (with --alternate each after one of the other benchmark, as the engine's worker takes them), and reports its per-call time beside what the kernel counted over those samples: minor
 page faults, voluntary and involuntary context switches per call, its threads, and the host's steal
 time over the samples (the share of one CPU's time the hypervisor gave to something else). A mode that comes
@@ -66,9 +68,15 @@ print(json.dumps({{
 
 
 def one_process(
-    framework: str, step: bool, alternate: bool, env: dict, no_aslr: bool = False, no_gc: bool = False
+    framework: str,
+    step: bool,
+    alternate: bool,
+    env: dict,
+    no_aslr: bool = False,
+    no_gc: bool = False,
+    untrained: bool = False,
 ) -> dict:
-    code = staged_preamble(framework) + CHILD.format(step=step, alternate=alternate, no_gc=no_gc)
+    code = staged_preamble(framework, train=not untrained) + CHILD.format(step=step, alternate=alternate, no_gc=no_gc)
     prefix = ["setarch", os.uname().machine, "-R"] if no_aslr else []  # one fixed address layout
     proc = subprocess.run([*prefix, sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT)
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
@@ -85,6 +93,9 @@ def main() -> None:
     p.add_argument(
         "--alternate", action="store_true", help="a sample of the other benchmark before each (as a worker times both)"
     )
+    p.add_argument(
+        "--untrained", action="store_true", help="warm up with forward passes only, as the Predict benchmark stages"
+    )
     p.add_argument("--no-gc", action="store_true", help="Python's garbage collector off during each sample (as asv)")
     p.add_argument("--no-aslr", action="store_true", help="each process without address-space randomization")
     p.add_argument("--env", action="append", default=[], metavar="NAME=VALUE", help="set in every process")
@@ -95,7 +106,7 @@ def main() -> None:
         "  steal"
     )
     for k in range(1, args.processes + 1):
-        r = one_process(args.framework, args.step, args.alternate, env, args.no_aslr, args.no_gc)
+        r = one_process(args.framework, args.step, args.alternate, env, args.no_aslr, args.no_gc, args.untrained)
         samples = " ".join(f"{v:.2f}" for v in r["ms"])
         print(
             f"{k:7d}  {statistics.median(r['ms']):13.2f}  {samples:35s}  {r['minflt']:11.1f}  {r['nvcsw']:10.2f}"

@@ -10,6 +10,7 @@ with only PyTorch's and JAX's workers alive).
 
     .venv/bin/python docs/probes/sample_faults.py --blocks 12 --kinds alone paired "alone, quiet" \
         --alone torch jax tensorflow keras-jax keras-torch --save docs/validation/closed/quiet
+    .venv/bin/python docs/probes/sample_faults.py --load docs/validation/closed/{variants,staging,warm,quiet,two}
 """
 
 from __future__ import annotations
@@ -135,22 +136,44 @@ def main() -> None:
     p.add_argument(
         "--save", type=Path, help="write PREFIX-samples.csv (every sample's line), PREFIX-<kind>.csv (rounds)"
     )
-    p.add_argument("--load", type=Path, help="read an earlier --save instead of measuring")
+    p.add_argument(
+        "--load", type=Path, nargs="+", help="read earlier --save runs instead of measuring (several: pooled)"
+    )
     args = p.parse_args()
     if args.load:
-        log = pd.read_csv(f"{args.load}-samples.csv")
-        frames = {k: rounds_file.load(f) for k in KINDS if (f := Path(f"{args.load}-{_name(k)}.csv")).exists()}
+        log, frames = load(args.load)
     else:
         log, frames = measure(args.blocks, args.alone, args.kinds, args.quiet)
     if args.save:
         log.to_csv(f"{args.save}-samples.csv", index=False)
         for kind, frame in frames.items():
             rounds_file.write(frame, Path(f"{args.save}-{_name(kind)}.csv"))
-    print(summary(log).to_markdown(floatfmt=".3f"))
+    if not log.empty:
+        print(summary(log).to_markdown(floatfmt=".3f"))
     for paired in (k for k in frames if k.startswith("paired")):
         for kind in (k for k in frames if k.startswith("alone")):
-            print(f"\n{paired} / {kind} per block (Hodges-Lehmann 95%)")
-            print(gaps(frames[kind], frames[paired]).to_markdown(index=False, floatfmt=".3f"))
+            if not (table := gaps(frames[kind], frames[paired])).empty:  # empty: no block took both
+                print(f"\n{paired} / {kind} per block (Hodges-Lehmann 95%)")
+                print(table.to_markdown(index=False, floatfmt=".3f"))
+
+
+def load(saves: list[Path]) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """Earlier runs' sample lines and rounds per kind, each run's blocks numbered after the last. A
+    paired_variants.py run's rounds count too: its engine kind (PREFIX-engine.csv) is "paired" here."""
+    logs, parts, offset = [], {}, 0
+    for save in saves:
+        files = {k: Path(f"{save}-{_name(k)}.csv") for k in KINDS}
+        if not files["paired"].exists():
+            files["paired"] = Path(f"{save}-engine.csv")
+        frames = {k: rounds_file.load(f) for k, f in files.items() if f.exists()}
+        for kind, frame in frames.items():
+            parts.setdefault(kind, []).append(frame.assign(round=frame["round"] + offset))
+        if (samples := Path(f"{save}-samples.csv")).exists():
+            log = pd.read_csv(samples)
+            logs.append(log.assign(block=log.block + offset))
+        offset += int(max([frame["round"].max() for frame in frames.values()] + [logs[-1].block.max() if logs else 0]))
+    pooled = {k: pd.concat(v, ignore_index=True) for k, v in parts.items()}
+    return (pd.concat(logs, ignore_index=True) if logs else pd.DataFrame()), pooled
 
 
 def _name(kind: str) -> str:
