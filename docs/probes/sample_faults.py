@@ -10,7 +10,7 @@ with only PyTorch's and JAX's workers alive).
 
     .venv/bin/python docs/probes/sample_faults.py --blocks 12 --kinds alone paired "alone, quiet" \
         --alone torch jax tensorflow keras-jax keras-torch --save docs/validation/closed/quiet
-    .venv/bin/python docs/probes/sample_faults.py --load docs/validation/closed/{variants,staging,warm,quiet,two}
+    .venv/bin/python docs/probes/sample_faults.py --load docs/validation/closed/{variants,staging,warm,quiet,two,warm15}
 """
 
 from __future__ import annotations
