@@ -2,7 +2,7 @@
 in random order, the engine's paired predict round (all five plain workers, PyTorch's sample between
 every other's) and each of `--alone` frameworks alone in a plain process (alone.alone_rounds); around
 every sample the probe reads the worker's /proc/PID/stat (minor and major page faults, user and system
-CPU ticks, all threads). Per framework and kind: ms per call, faults per call, system share of CPU
+CPU ticks, all threads; and each thread's ticks and the CPU it last ran on). Per framework and kind: ms per call, faults per call, system share of CPU
 (docs/validation.md, "What the predict gap is not"), and each paired kind's gap over each alone kind.
 `--kinds` adds "alone, quiet" (each alone process started `--quiet` seconds after the one before it
 exited, and the paired rounds as long after the block's last exit) and "paired, two" (the paired round
@@ -16,11 +16,13 @@ with only PyTorch's and JAX's workers alive).
 from __future__ import annotations
 
 import argparse
+import math
 import random
 import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from alone import FRAMEWORKS, alone_rounds, gaps  # noqa: E402
 
 from bench.core.repo import worker_env  # noqa: E402
-from bench.measure import rounds  # noqa: E402
+from bench.measure import estimate, rounds  # noqa: E402
 from bench.store import record, rounds_file  # noqa: E402
 
 PREDICT = r"^throughput\.Predict\."
@@ -44,6 +46,15 @@ def counters(pid: int) -> tuple[int, int, int, int]:
     return int(fields[7]), int(fields[9]), int(fields[11]), int(fields[12])
 
 
+def threads(pid: int) -> dict[int, tuple[int, int]]:
+    """Each thread of a process: (user and system ticks, the CPU it last ran on)."""
+    out = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        out[int(task.name)] = (int(fields[11]) + int(fields[12]), int(fields[36]))
+    return out
+
+
 class _Counted:
     """A worker whose timed samples are logged with what the kernel counted for them."""
 
@@ -54,9 +65,11 @@ class _Counted:
         if request.get("op") != "time":
             return self.worker.ask(request)
         pid = self.worker.proc.pid
-        before = counters(pid)
+        before, tasks = counters(pid), threads(pid)
         reply = self.worker.ask(request)
         d = [b - a for a, b in zip(before, counters(pid))]
+        now = threads(pid)
+        busy = sorted(((now[t][0] - tasks[t][0], now[t][1]) for t in now if t in tasks), reverse=True)
         n = request["number"]
         self.log.append(
             dict(
@@ -70,6 +83,7 @@ class _Counted:
                 majflt=d[1] / n,
                 utime=d[2],
                 stime=d[3],
+                threads=" ".join(f"{ticks}@{cpu}" for ticks, cpu in busy if ticks),  # ticks@CPU, busiest first
             )
         )
         return reply
@@ -150,11 +164,42 @@ def main() -> None:
             rounds_file.write(frame, Path(f"{args.save}-{_name(kind)}.csv"))
     if not log.empty:
         print(summary(log).to_markdown(floatfmt=".3f"))
+    if {"alone", "paired"} <= set(frames):
+        print("\neach framework's own time, paired over alone (median over blocks of the mean-log ratio)")
+        print(slowed(frames["alone"], frames["paired"]).round(3).to_string())
+        print("\nPyTorch's paired samples by what ran just before them")
+        print(after(frames["paired"]).to_markdown(floatfmt=".3f"))
     for paired in (k for k in frames if k.startswith("paired")):
         for kind in (k for k in frames if k.startswith("alone")):
             if not (table := gaps(frames[kind], frames[paired])).empty:  # empty: no block took both
                 print(f"\n{paired} / {kind} per block (Hodges-Lehmann 95%)")
                 print(table.to_markdown(index=False, floatfmt=".3f"))
+
+
+def slowed(alone: pd.DataFrame, paired: pd.DataFrame) -> pd.Series:
+    """Per framework, the median over blocks of its paired samples' time over its alone samples' (mean
+    logs): how much slower each framework itself ran in the paired round."""
+    a, p = (_mean_logs(f) for f in (alone, paired))
+    return np.exp((p - a).dropna().groupby(level="framework").median())
+
+
+def after(paired: pd.DataFrame) -> pd.DataFrame:
+    """PyTorch's paired samples by the framework sampled just before each: count, and the median sample
+    over its round's median."""
+    rows = [
+        (a.split(":")[0], math.log(v) - float(np.median(np.log(r.samples))))
+        for r in estimate.ok_rows(paired).query("framework == 'torch'").itertuples()
+        for v, a in zip(r.samples, r.after)
+    ]
+    d = pd.DataFrame(rows, columns=["after", "log"]).groupby("after").log
+    return pd.DataFrame({"samples": d.size(), "over its round's median": np.exp(d.median())})
+
+
+def _mean_logs(frame: pd.DataFrame) -> pd.Series:
+    ok = estimate.ok_rows(frame)
+    return pd.Series(
+        [float(np.mean(np.log(s))) for s in ok.samples], index=pd.MultiIndex.from_frame(ok[["framework", "round"]])
+    )
 
 
 def load(saves: list[Path]) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
