@@ -5,8 +5,9 @@ every sample the probe reads the worker's /proc/PID/stat (minor and major page f
 CPU ticks, all threads; and each thread's ticks and the CPU it last ran on). Per framework and kind: ms per call, faults per call, system share of CPU
 (docs/validation.md, "What the predict gap is not"), and each paired kind's gap over each alone kind.
 `--kinds` adds "alone, quiet" (each alone process started `--quiet` seconds after the one before it
-exited, and the paired rounds as long after the block's last exit) and "paired, two" (the paired round
-with only PyTorch's and JAX's workers alive).
+exited, and the paired rounds as long after the block's last exit), "paired, two" (the paired round
+with only PyTorch's and JAX's workers alive) and "alone, paused" (each alone process idle for PAUSE
+seconds between its setup and its first sample, as a paired round's workers wait for the others').
 
     .venv/bin/python docs/probes/sample_faults.py --blocks 12 --kinds alone paired "alone, quiet" \
         --alone torch jax tensorflow keras-jax keras-torch --save docs/validation/closed/quiet
@@ -36,7 +37,8 @@ from bench.measure import estimate, rounds  # noqa: E402
 from bench.store import record, rounds_file  # noqa: E402
 
 PREDICT = r"^throughput\.Predict\."
-KINDS = ("alone", "paired", "alone, quiet", "paired, two")
+KINDS = ("alone", "paired", "alone, quiet", "paired, two", "alone, paused")
+PAUSE = 8.0  # seconds an "alone, paused" process idles after its setup: a paired round's staging of the others
 TWO = ("torch", "jax")  # the arms of "paired, two": the same round with only these workers alive
 
 
@@ -113,8 +115,9 @@ def measure(
 
             began = time.monotonic()
             if kind.startswith("alone"):
+                pause = PAUSE if kind == "alone, paused" else 0.0
                 rows[kind] += alone_rounds(
-                    alone, 1, plan.alternations, plan.sample_time, block, benches=(PREDICT,), start=start
+                    alone, 1, plan.alternations, plan.sample_time, block, pause, benches=(PREDICT,), start=start
                 )
             else:
                 time.sleep(quiet)  # after the block's last process exited
@@ -167,7 +170,7 @@ def main() -> None:
     if {"alone", "paired"} <= set(frames):
         print("\neach framework's own time, paired over alone (median over blocks of the mean-log ratio)")
         print(slowed(frames["alone"], frames["paired"]).round(3).to_string())
-        print("\nPyTorch's paired samples by what ran just before them")
+        print("\nPyTorch's paired predict samples by what ran just before them")
         print(after(frames["paired"]).to_markdown(floatfmt=".3f"))
     for paired in (k for k in frames if k.startswith("paired")):
         for kind in (k for k in frames if k.startswith("alone")):
@@ -177,18 +180,19 @@ def main() -> None:
 
 
 def slowed(alone: pd.DataFrame, paired: pd.DataFrame) -> pd.Series:
-    """Per framework, the median over blocks of its paired samples' time over its alone samples' (mean
-    logs): how much slower each framework itself ran in the paired round."""
+    """Per framework and benchmark, the median over blocks of its paired samples' time over its alone
+    samples' (mean logs): how much slower each framework itself ran in the paired round."""
     a, p = (_mean_logs(f) for f in (alone, paired))
-    return np.exp((p - a).dropna().groupby(level="framework").median())
+    return np.exp((p - a).dropna().groupby(level=["framework", "benchmark"]).median())
 
 
 def after(paired: pd.DataFrame) -> pd.DataFrame:
-    """PyTorch's paired samples by the framework sampled just before each: count, and the median sample
-    over its round's median."""
+    """PyTorch's paired predict samples by the framework sampled just before each: count, and the median
+    sample over its round's median."""
+    ok = estimate.ok_rows(paired)
     rows = [
         (a.split(":")[0], math.log(v) - float(np.median(np.log(r.samples))))
-        for r in estimate.ok_rows(paired).query("framework == 'torch'").itertuples()
+        for r in ok[(ok.framework == "torch") & ok.benchmark.str.contains("Predict")].itertuples()
         for v, a in zip(r.samples, r.after)
     ]
     d = pd.DataFrame(rows, columns=["after", "log"]).groupby("after").log
@@ -196,10 +200,9 @@ def after(paired: pd.DataFrame) -> pd.DataFrame:
 
 
 def _mean_logs(frame: pd.DataFrame) -> pd.Series:
-    ok = estimate.ok_rows(frame)
-    return pd.Series(
-        [float(np.mean(np.log(s))) for s in ok.samples], index=pd.MultiIndex.from_frame(ok[["framework", "round"]])
-    )
+    ok = estimate.ok_rows(frame).assign(benchmark=lambda f: f.benchmark.str.split(".").str[1])
+    index = pd.MultiIndex.from_frame(ok[["framework", "benchmark", "round"]])
+    return pd.Series([float(np.mean(np.log(s))) for s in ok.samples], index=index)
 
 
 def load(saves: list[Path]) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
