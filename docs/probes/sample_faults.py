@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).parent))
 
 from alone import FRAMEWORKS, alone_rounds, gaps  # noqa: E402
+from alone import _mean_logs as mean_logs  # noqa: E402  (one process's mean log per round: one copy)
 
 from bench.core.repo import worker_env  # noqa: E402
 from bench.measure import estimate, rounds  # noqa: E402
@@ -200,9 +201,10 @@ def after(paired: pd.DataFrame) -> pd.DataFrame:
 
 
 def _mean_logs(frame: pd.DataFrame) -> pd.Series:
-    ok = estimate.ok_rows(frame).assign(benchmark=lambda f: f.benchmark.str.split(".").str[1])
-    index = pd.MultiIndex.from_frame(ok[["framework", "benchmark", "round"]])
-    return pd.Series([float(np.mean(np.log(s))) for s in ok.samples], index=index)
+    """Each process's mean log sample, by framework, benchmark and round (alone._mean_logs per group)."""
+    ok = estimate.ok_rows(frame)
+    groups = ok.groupby([ok.framework, ok.benchmark.str.split(".").str[1]])
+    return pd.concat({key: mean_logs(rows) for key, rows in groups}, names=["framework", "benchmark"])
 
 
 def load(saves: list[Path]) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
@@ -216,10 +218,12 @@ def load(saves: list[Path]) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
         frames = {k: rounds_file.load(f) for k, f in files.items() if f.exists()}
         for kind, frame in frames.items():
             parts.setdefault(kind, []).append(frame.assign(round=frame["round"] + offset))
+        last = [int(frame["round"].max()) for frame in frames.values()]
         if (samples := Path(f"{save}-samples.csv")).exists():
             log = pd.read_csv(samples)
             logs.append(log.assign(block=log.block + offset))
-        offset += int(max([frame["round"].max() for frame in frames.values()] + [logs[-1].block.max() if logs else 0]))
+            last.append(int(log.block.max()))
+        offset += max(last)
     pooled = {k: pd.concat(v, ignore_index=True) for k, v in parts.items()}
     return (pd.concat(logs, ignore_index=True) if logs else pd.DataFrame()), pooled
 
