@@ -11,7 +11,7 @@ seconds between its setup and its first sample, as a paired round's workers wait
 
     .venv/bin/python docs/probes/sample_faults.py --blocks 12 --kinds alone paired "alone, quiet" \
         --alone torch jax tensorflow keras-jax keras-torch --save docs/validation/closed/quiet
-    .venv/bin/python docs/probes/sample_faults.py --load docs/validation/closed/{variants,staging,warm,quiet,two,warm15}
+    .venv/bin/python docs/probes/sample_faults.py --load docs/validation/closed/{variants,staging,warm,quiet,two,warm15,paused}
 """
 
 from __future__ import annotations
