@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).parent))
 
-from alone import FRAMEWORKS, alone_rounds, combined, gaps  # noqa: E402
+from alone import FRAMEWORKS, add_estimator, alone_rounds, combined, gaps  # noqa: E402
 
 from bench.core.repo import worker_env  # noqa: E402
 from bench.measure import rounds  # noqa: E402
@@ -78,6 +78,7 @@ def main() -> None:
     p.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS, help="the paired rounds' kinds")
     p.add_argument("--save", type=Path, help="write PREFIX-<kind>.csv (rounds files)")
     p.add_argument("--load", type=Path, nargs="+", help="read PREFIX-<kind>.csv instead of measuring (several: pooled)")
+    add_estimator(p)
     args = p.parse_args()
     kinds = ["alone", *args.kinds]
     if args.load:
@@ -88,8 +89,8 @@ def main() -> None:
             for k, f in frames.items():
                 rounds_file.write(f, Path(f"{args.save}-{k.replace(' ', '-')}.csv"))
     for kind in args.kinds:
-        g = gaps(frames["alone"], frames[kind])
-        print(f"\n{kind}: paired / alone per block (Hodges-Lehmann 95%)")
+        g = gaps(frames["alone"], frames[kind], estimator=args.estimator)
+        print(f"\n{kind}: paired / alone per block ({args.estimator}, 95%)")
         for _, r in g.iterrows():
             print(f"  {r.framework:12s} {r.paired_over_alone:.3f} [{r.low:.3f}, {r.high:.3f}]  {r.rounds} blocks")
 

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).parent))
 
-from alone import FRAMEWORKS, alone_rounds, gaps  # noqa: E402
+from alone import FRAMEWORKS, add_estimator, alone_rounds, gaps  # noqa: E402
 from alone import _mean_logs as mean_logs  # noqa: E402  (one process's mean log per round: one copy)
 
 from bench.core.repo import worker_env  # noqa: E402
@@ -157,6 +157,7 @@ def main() -> None:
     p.add_argument(
         "--load", type=Path, nargs="+", help="read earlier --save runs instead of measuring (several: pooled)"
     )
+    add_estimator(p)
     args = p.parse_args()
     if args.load:
         log, frames = load(args.load)
@@ -169,22 +170,25 @@ def main() -> None:
     if not log.empty:
         print(summary(log).to_markdown(floatfmt=".3f"))
     if {"alone", "paired"} <= set(frames):
-        print("\neach framework's own time, paired over alone (median over blocks of the mean-log ratio)")
-        print(slowed(frames["alone"], frames["paired"]).round(3).to_string())
+        print(f"\neach framework's own time, paired over alone ({args.estimator} over blocks of the mean-log ratio)")
+        print(slowed(frames["alone"], frames["paired"], args.estimator).round(3).to_string())
         print("\nPyTorch's paired predict samples by what ran just before them")
         print(after(frames["paired"]).to_markdown(floatfmt=".3f"))
     for paired in (k for k in frames if k.startswith("paired")):
         for kind in (k for k in frames if k.startswith("alone")):
-            if not (table := gaps(frames[kind], frames[paired])).empty:  # empty: no block took both
-                print(f"\n{paired} / {kind} per block (Hodges-Lehmann 95%)")
+            if not (
+                table := gaps(frames[kind], frames[paired], estimator=args.estimator)
+            ).empty:  # empty: no block took both
+                print(f"\n{paired} / {kind} per block ({args.estimator}, 95%)")
                 print(table.to_markdown(index=False, floatfmt=".3f"))
 
 
-def slowed(alone: pd.DataFrame, paired: pd.DataFrame) -> pd.Series:
-    """Per framework and benchmark, the median over blocks of its paired samples' time over its alone
-    samples' (mean logs): how much slower each framework itself ran in the paired round."""
+def slowed(alone: pd.DataFrame, paired: pd.DataFrame, estimator: str = "mean") -> pd.Series:
+    """Per framework and benchmark, the mean (or, with "hodges-lehmann", the median) over blocks of its
+    paired samples' time over its alone samples' (mean logs): how much slower it ran in the paired round."""
     a, p = (_mean_logs(f) for f in (alone, paired))
-    return np.exp((p - a).dropna().groupby(level=["framework", "benchmark"]).median())
+    by = (p - a).dropna().groupby(level=["framework", "benchmark"])
+    return np.exp(by.mean() if estimator == "mean" else by.median())
 
 
 def after(paired: pd.DataFrame) -> pd.DataFrame:
