@@ -30,6 +30,7 @@ import math
 import random
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -175,7 +176,7 @@ def _mean_logs(rows: pd.DataFrame) -> pd.Series:
     return rows.set_index("round").samples.map(lambda s: float(np.mean(np.log(estimate._samples(s)))))
 
 
-def _ratio(logs: pd.Series, fw: str, bench: str, fn=stats.paired_logs) -> str:
+def _ratio(logs: pd.Series, fw: str, bench: str, fn: Callable[..., stats.Paired]) -> str:
     """A throughput ratio to torch with its interval, from one condition's per-round logs."""
     g = fn(logs.loc[(fw, bench)].dropna().to_numpy())
     return f"{_inv(g.ratio):.3f} [{_inv(g.high):.3f}, {_inv(g.low):.3f}]"
