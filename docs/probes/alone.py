@@ -7,6 +7,7 @@ published ratios (docs/validation.md, "Paired against alone").
     .venv/bin/python docs/probes/alone.py --rounds 12 --interleave --as-run --save docs/validation/closed/as-run
     .venv/bin/python docs/probes/alone.py --rounds 10 --interleave --both --save docs/validation/closed/three
     .venv/bin/python docs/probes/alone.py --combine docs/validation/allocator/five docs/validation/allocator/five-2
+    .venv/bin/python docs/probes/alone.py --combine docs/validation/closed/three:as-run docs/validation/closed/mean-check
 
 With --interleave every round also takes one paired round (the engine's one_round over all five,
 its quick run's plan), alone and paired in random order, so the machine's drift between rounds
@@ -244,11 +245,14 @@ def paired_ratios(path: Path) -> pd.DataFrame:
 
 def combined(saves: list[Path], kinds: tuple[str, ...] = ("alone", "paired")) -> tuple[pd.DataFrame, ...]:
     """The rounds of several interleaved runs per kind (their files SAVE-KIND.csv), each run's rounds
-    numbered after the last."""
+    numbered after the last. A SAVE written SAVE:as-run reads SAVE-as-run.csv as its paired rounds (a
+    --both run pooled with --as-run ones)."""
     parts: dict[str, list[pd.DataFrame]] = {kind: [] for kind in kinds}
     offset = 0
     for save in saves:
-        frames = {kind: rounds_file.load(Path(f"{save}-{kind}.csv")) for kind in kinds}
+        path, _, paired = str(save).partition(":")
+        names = {kind: paired if kind == "paired" and paired else kind for kind in kinds}
+        frames = {kind: rounds_file.load(Path(f"{path}-{names[kind]}.csv")) for kind in kinds}
         for kind, frame in frames.items():
             parts[kind].append(frame.assign(round=frame["round"] + offset))
         offset += int(max(frame["round"].max() for frame in frames.values()))
