@@ -2,9 +2,10 @@
 arms (from per-round pairs), each ratio within an arm (variant vs default, same process), and which
 arms are bimodal from process to process. Every interval is the Hodges-Lehmann estimate with its
 Wilcoxon signed-rank interval over rounds (bench/measure/stats.py), the rule `compare` judges by, except
-where an arm's processes are bimodal: there the mean of the logs with its t interval, so that a slow
-mode counts in the proportion the processes show it; below the rounds a signed-rank interval needs,
-a t interval too.
+where an arm's processes are bimodal or were each timed alone (rounds.Plan.one_at_a_time: a second of
+samples per process, which a slow spell of the host now and then fills): there the mean of the logs with
+its t interval, so that a slow mode counts in the proportion the processes show it; below the rounds a
+signed-rank interval needs, a t interval too.
 """
 
 from __future__ import annotations
@@ -33,9 +34,11 @@ def ok_rows(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[(frame.status == "ok") & frame.value.notna() & (frame.value > 0)]
 
 
-def round_log_ratios(a: pd.DataFrame, b: pd.DataFrame) -> pd.Series:
+def round_log_ratios(a: pd.DataFrame, b: pd.DataFrame, together: bool = True) -> pd.Series:
     """Per round, log(a / b) of two arms' rows (indexed by round): pair by pair over the samples
-    taken in the same pass (stats.round_log_ratio), else from the two means."""
+    taken in the same pass (stats.round_log_ratio), else from the two means. Where the two were not
+    timed `together` (Plan.one_at_a_time: each process alone), sample k of one has nothing to do with
+    sample k of the other: the difference of the two processes' mean log samples."""
     both = a.add_suffix("_a").join(b.add_suffix("_b"), how="inner")
     out = {}
     for r, row in both.iterrows():
@@ -43,11 +46,25 @@ def round_log_ratios(a: pd.DataFrame, b: pd.DataFrame) -> pd.Series:
         bracket = _samples(getattr(row, "bracket_a", ""))
         if sa and len(bracket) == len(sa):  # the reference samples taken around each of a's
             out[r] = stats.round_log_ratio(bracket, sa)
+        elif sa and sb and not together:
+            out[r] = float(np.mean(np.log(sa)) - np.mean(np.log(sb)))
         elif sa and sb:
             out[r] = stats.round_log_ratio(sb, sa)
         else:
             out[r] = math.log(row.value_a / row.value_b)
     return pd.Series(out, dtype=float)
+
+
+def timed_together(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    """Whether two arms' rows (arm, bracket and after columns) were sampled in the same passes: one's
+    samples bracketed by the other's, or taken just after another arm's. False only where every sample
+    is recorded as following its own process (Plan.one_at_a_time); rows that do not say (no `after`)
+    count as together, as every round was before that plan."""
+    rows = pd.concat([a, b])
+    if "after" not in rows or any(isinstance(x, tuple) and x for x in rows.get("bracket", [])):
+        return True
+    said = [(arm, after) for arm, after in zip(rows.arm, rows.after) if isinstance(after, tuple) and after]
+    return not said or any(set(after) - {arm, "-"} for arm, after in said)
 
 
 def by_round(rows: pd.DataFrame) -> pd.DataFrame:
@@ -68,7 +85,8 @@ def _paired_row(p: stats.Paired, **ids: str) -> dict:
 def ratios(frame: pd.DataFrame, reference: str, confidence: float = 0.95) -> pd.DataFrame:
     """Every other arm against `reference`, per benchmark and key: time ratio arm/reference (1.25 =
     takes 25% longer) with its interval, from the rounds where both ran. Where either arm's processes are
-    bimodal, the mean over rounds (stats.mixture_logs): the ratio never drops the slow mode."""
+    bimodal, or each process was timed alone (timed_together), the mean over rounds (stats.mixture_logs):
+    the ratio never drops a slow mode or a process's slow spell."""
     ok = ok_rows(frame)
     out = []
     flags = bimodal(frame)
@@ -78,8 +96,9 @@ def ratios(frame: pd.DataFrame, reference: str, confidence: float = 0.95) -> pd.
             continue
         for arm, rows in group[group.arm != reference].groupby("arm", sort=False):
             mixed = flags.get((arm, bench, key), False) or flags.get((reference, bench, key), False)
-            estimator = stats.mixture_logs if mixed else stats.paired_logs
-            p = estimator(round_log_ratios(by_round(rows), by_round(ref)).to_numpy(), confidence)
+            together = timed_together(rows, ref)
+            estimator = stats.mixture_logs if mixed or not together else stats.paired_logs
+            p = estimator(round_log_ratios(by_round(rows), by_round(ref), together).to_numpy(), confidence)
             out.append(_paired_row(p, benchmark=bench, key=key, arm=arm, reference=reference))
     return pd.DataFrame(out, columns=["benchmark", "key", "arm", "reference", *ESTIMATE])
 
@@ -155,14 +174,15 @@ def within(frame: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
 
 def cells(frame: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     """Each arm's per-call time per benchmark and key: the Hodges-Lehmann centre of the per-round
-    (per-process) log values with its interval, and whether the processes are bimodal (then the mean of
-    the logs with its t interval: both modes in the proportion the processes show)."""
+    (per-process) log values with its interval, and whether the processes are bimodal (then, as where
+    each process was timed alone, the mean of the logs with its t interval: both modes in the proportion
+    the processes show)."""
     ok = ok_rows(frame)
     out = []
     flags = bimodal(frame)
     for (arm, bench, key), rows in ok.groupby(["arm", "benchmark", "key"], sort=False):
         logs = np.log(by_round(rows).value.to_numpy())
-        mixed = bool(flags.get((arm, bench, key), False))
+        mixed = bool(flags.get((arm, bench, key), False)) or not timed_together(rows, rows)
         est, low, high = stats.t_interval(logs, confidence) if mixed else stats.hodges_lehmann(logs, confidence)
         if not math.isfinite(high) and logs.size >= 2:  # fewer rounds than a signed-rank 95% needs
             est, low, high = stats.t_interval(logs, confidence)

@@ -73,6 +73,10 @@ class Plan:
     # later, STAGE_MARGIN times the longest its framework took before (at least MIN_STAGE_LIMIT), never more
     stage_at_once: int = 0  # workers staging (import, build, compile) at the same time; 0: one per core
     # this process may use (more only contend for them; docs/validation.md, "Staging")
+    one_at_a_time: bool = False  # each arm's worker stages and takes its samples with no other worker alive
+    # (started once the one before it has exited), the arms in random order per round: each framework as a
+    # user's own process runs it. A round's ratio is then the two processes' (estimate.round_log_ratios);
+    # samples of different arms are never interleaved (docs/validation.md, "One process at a time")
 
 
 @dataclass
@@ -324,7 +328,8 @@ def one_round(
     spent: Spent | None = None,
 ) -> list[Measurement]:
     """Fresh workers for every arm (staged a few at a time, the slowest first), then every benchmark
-    timed on all arms that have it, in alternating passes. A worker stages in parts where its
+    timed on all arms that have it, in alternating passes; with Plan.one_at_a_time, one arm's worker at a
+    time, staged and timed alone, in random order. A worker stages in parts where its
     benchmarks ask for it (worker.py: predict before anything trains in the process, the host matmul
     last): each part is timed on every arm before the next is staged. With Plan.key_groups, each group of keys gets
     fresh workers of its own, in random order. `spent` gets where the time went."""
@@ -333,7 +338,12 @@ def one_round(
     rng.shuffle(groups)
     rows: list[Measurement] = []
     for keys in groups:  # each group of keys in processes of its own
-        rows += _processes(arms, plan, keys, env, round_no, rng, start, spent)
+        if not plan.one_at_a_time:
+            rows += _processes(arms, plan, keys, env, round_no, rng, start, spent)
+            continue
+        for arm in rng.sample(arms, len(arms)):
+            rows += _processes([arm], plan, keys, env, round_no, rng, start, spent)
+            spent.reap()  # it has exited before the next one starts: nothing else alive
     return rows
 
 

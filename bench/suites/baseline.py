@@ -11,7 +11,7 @@ class MinimalLoop:
     params = (list(FRAMEWORKS), list(DEVICES), [128])
     process_order = 2  # after the train step's samples: a second model trained in the process (worker.py)
     param_names = ["framework", "device", "batch_size"]
-    version = "2"  # 2: a plain process, no allocator setting (throughput.py says more)
+    version = "3"  # 3: each process alone; 2: a plain process, no allocator setting (throughput.py)
     timeout = 600
     warmup_time = 0.5
 
@@ -40,7 +40,7 @@ class HostMatmul:
     params = (list(FRAMEWORKS), list(DEVICES))
     param_names = ["framework", "device"]
     process_order = 3  # last: its 16 MiB arrays move glibc's malloc thresholds for what would come after
-    version = "2"  # 2: a plain process, no allocator setting (throughput.py says more)
+    version = "3"  # 3: each process alone; 2: a plain process, no allocator setting (throughput.py)
     timeout = 120
     warmup_time = 0.2
     size = 2048

@@ -3,7 +3,10 @@
 Version 2: each framework's plain process (the C library's and the framework's defaults; version 1 ran
 the engine's workers with fixed glibc malloc thresholds), predict timed in a process that has not
 trained (version 1 warmed it up with train steps and timed it beside the train step), and in a full
-run each batch size in processes of its own (version 1 timed every batch size in one process)."""
+run each batch size in processes of its own (version 1 timed every batch size in one process).
+Version 3: each process staged and timed with no other worker alive, the frameworks one after another in
+random order every round (version 2 kept every framework's worker alive and took their samples in turn,
+which leaned Keras on PyTorch's predict 9% against PyTorch's own process: docs/validation.md)."""
 
 from bench.workload.harness import BATCH_SIZES, DEVICES, FRAMEWORKS, staged
 
@@ -13,7 +16,7 @@ class _Staged:
 
     params = (list(FRAMEWORKS), list(DEVICES), list(BATCH_SIZES))
     param_names = ["framework", "device", "batch_size"]
-    version = "2"
+    version = "3"
     timeout = 600
     warmup_time = 0.5
 

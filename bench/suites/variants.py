@@ -23,7 +23,7 @@ BATCH = 128
 class _StepTimer:
     timeout = 1200
     warmup_time = 0.5
-    version = "2"  # 2: a plain process, no allocator setting (throughput.py says more)
+    version = "3"  # 3: each process alone; 2: a plain process, no allocator setting (throughput.py)
 
     def _time(self):
         run = self.run

@@ -490,6 +490,7 @@ def _rounds_plan(opts: RunOptions, reference: str, budget: float) -> rounds.Plan
         seed=int(time.time()),
         reference=reference,
         stage_timeout=min(rounds.Plan.stage_timeout, budget),  # a worker stuck while staging: its row fails
+        one_at_a_time=True,  # the closed division: each framework's process alone, as its users run it
     )
 
 

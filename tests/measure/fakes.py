@@ -103,7 +103,9 @@ class FakeWorker:
         return self.ended is not None and time.monotonic() < self.ended + self.spin
 
     def close(self, interrupted=False):
-        pass
+        self.closed = True
+        if self.m.last is not None and self.m.last[0] is self:
+            self.m.last = None  # a process that exited spins no more
 
 
 def arms(*frameworks: str) -> list[Arm]:

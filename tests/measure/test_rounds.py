@@ -360,3 +360,55 @@ def test_a_live_grandchild_is_the_runs_own_work_too():
     own = own_cpu() - before
     child.wait()
     assert own > 1.0, own  # about 1.5-2 CPU-s of the grandchild's; none were only direct children counted
+
+
+def test_one_at_a_time_times_each_process_with_no_other_worker_alive():
+    """Plan.one_at_a_time (the closed division of `run`): every arm is timed in every round, each in a
+    process started once the one before it has exited, so none of its samples has another worker alive,
+    and the arms come in a different order from round to round."""
+    m = Machine(TRUTH, drift=0.1, noise=0.01, seed=2)
+    alive: list = []
+    seen: list[tuple[int, str]] = []
+
+    def start(arm, bench, env):
+        worker = m.start(arm, bench, env)
+        ask = worker.ask
+
+        def asked(request, w=worker):
+            if request["op"] == "time":
+                assert [x for x in alive if not getattr(x, "closed", False)] == [w]
+                seen.append((len(started), w.arm.framework))
+            return ask(request)
+
+        worker.ask = asked
+        alive.append(worker)
+        started.append(worker)
+        return worker
+
+    started: list = []
+    plan = Plan(bench="x", min_rounds=6, max_rounds=6, sample_time=0.001, settle=0, reference="torch:cpu")
+    plan.one_at_a_time = True
+    frame = run_rounds(arms("torch", "jax", "tensorflow"), plan, {}, start=start).frame
+    assert frame.groupby(["round", "arm"]).size().eq(1).all() and len(frame) == 18
+    orders = {tuple(frame[frame["round"] == r].arm) for r in range(1, 7)}
+    assert len(orders) > 1  # random order per round
+    assert all(set(after) <= {arm} for arm, after in zip(frame.arm, frame.after))  # only its own samples before
+    assert not any(frame.bracket.map(len))
+
+
+def test_one_at_a_time_leaves_no_bias_that_interleaving_plants():
+    """A planted interleaving effect: PyTorch's pool spins long after each of its samples and slows any
+    other process's sample that starts within it by 1.3x (no settle). Samples taken in turn carry it into
+    every ratio to PyTorch; one process at a time, none: each ratio's interval holds the truth."""
+    truth = {("torch", "128"): 0.010, ("jax", "128"): 0.015, ("tensorflow", "128"): 0.030}
+    got = {}
+    for alone in (False, True):
+        m = Machine(truth, drift=0.05, noise=0.01, seed=7, spin={"torch": (60.0, 1.3)})
+        plan = Plan(bench="x", min_rounds=10, max_rounds=10, sample_time=0.001, settle=0, reference="torch:cpu")
+        plan.one_at_a_time = alone
+        frame = run_rounds(arms("torch", "jax", "tensorflow"), plan, {}, start=m.start).frame
+        got[alone] = estimate.ratios(frame, "torch:cpu").set_index("arm")
+    for arm, true in (("jax:cpu", 1.5), ("tensorflow:cpu", 3.0)):
+        assert not got[False].loc[arm].low <= true <= got[False].loc[arm].high  # in turn: biased 1.3x
+        assert got[False].loc[arm].ratio == pytest.approx(1.3 * true, rel=0.05)
+        assert got[True].loc[arm].low <= true <= got[True].loc[arm].high  # alone: the truth

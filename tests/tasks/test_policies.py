@@ -53,3 +53,12 @@ def test_a_full_runs_batch_sizes_each_get_processes_of_their_own_unless_variants
     assert key_groups(RunOptions(bench=r"^(throughput|baseline)\.")) == KEY_GROUPS
     assert key_groups(RunOptions()) == ()  # the variants' ratios to their default are paired in one process
     assert key_groups(RunOptions(bench="variants")) == ()
+
+
+def test_run_times_each_framework_in_a_process_alone():
+    """`run`'s closed division, quick and full: each framework's process alone (taking the frameworks'
+    samples in turn leaned their ratios to PyTorch's: docs/validation.md, "One process at a time")."""
+    from bench.tasks.run import _rounds_plan
+
+    assert _rounds_plan(RunOptions(quick=True), "torch:cpu", 600.0).one_at_a_time
+    assert _rounds_plan(RunOptions(), "torch:cpu", 600.0).one_at_a_time
