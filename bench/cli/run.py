@@ -1,4 +1,4 @@
-"""`seqmnist-bench run`: the paired rounds and the asv suite, then the comparison table."""
+"""`seqmnist-bench run`: the rounds and the asv suite, then the comparison table."""
 
 from __future__ import annotations
 
@@ -34,9 +34,9 @@ QUICK = (
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "run",
-        help="measure every available framework and device (paired rounds, then asv), then print the table",
-        description="Measure throughput in paired rounds (every framework's fresh process alive in each round, "
-        "each sample taken between two of torch's; progress per round on stderr), then cold start, memory and "
+        help="measure every available framework and device (rounds, then asv), then print the table",
+        description="Measure throughput in rounds (each round one fresh process per framework, one at a time with "
+        "nothing else alive, in random order; progress per round on stderr), then cold start, memory and "
         "accuracy with asv. Results go to results/asv/<machine>/ (asv format, one sample per round), every "
         "round to results/rounds/<machine>/, run metadata to results/meta/<machine>/. A run adds to what is "
         "stored for this commit: a full run adds its rounds to an earlier full run's, a quick run never replaces a "
@@ -52,9 +52,9 @@ def add_parser(sub) -> None:
         type=non_negative,
         default=None,
         metavar="N",
-        help="paired rounds behind each throughput cell: each round starts one fresh process per framework, "
-        "all alive together, and alternates their samples; every ratio to torch comes from its per-round "
-        f"pairs. Default: adaptive, from {MIN_ROUNDS} rounds until the widths below are met; N: exactly N "
+        help="rounds behind each throughput cell: each round starts one fresh process per framework, one at a "
+        "time, each staged and timed alone; every ratio to torch is the mean over rounds of the two "
+        f"processes' log ratio. Default: adaptive, from {MIN_ROUNDS} rounds until the widths below are met; N: exactly N "
         "rounds; 0: asv's single process per cell, no rounds and no ratios",
     )
     p.add_argument(
@@ -70,7 +70,7 @@ def add_parser(sub) -> None:
         "--budget",
         type=positive_float,
         default=None,
-        help=f"seconds of paired rounds before stopping with the widths reached (default {BUDGET:.0f}; with "
+        help=f"seconds of rounds before stopping with the widths reached (default {BUDGET:.0f}; with "
         f"--quick, what is left of {QUICK_RUN / 60:.0f} minutes for the whole run after what came before the rounds "
         f"and {ASV_RESERVE:.0f} s kept for its asv part). Rounds stop when the next would not fit; adaptive rounds "
         f"take at least {MIN_ROUNDS} whatever it says. The table says which intervals are wider than their target",
