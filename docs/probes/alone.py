@@ -8,6 +8,7 @@ published ratios (docs/validation.md, "Paired against alone").
     .venv/bin/python docs/probes/alone.py --rounds 10 --interleave --both --save docs/validation/closed/three
     .venv/bin/python docs/probes/alone.py --combine docs/validation/allocator/five docs/validation/allocator/five-2
     .venv/bin/python docs/probes/alone.py --combine docs/validation/closed/three:as-run docs/validation/closed/mean-check
+    .venv/bin/python docs/probes/alone.py --rounds 16 --interleave --as-run --one-at-a-time --save docs/validation/closed/v3
 
 With --interleave every round also takes one paired round (the engine's one_round over all five,
 its quick run's plan), alone and paired in random order, so the machine's drift between rounds
@@ -111,14 +112,24 @@ def alone_rounds(
 
 
 def interleaved(
-    frameworks: list[str], n: int, pause: float = 0.0, as_run: bool = False, both: bool = False, as_long: bool = False
+    frameworks: list[str],
+    n: int,
+    pause: float = 0.0,
+    as_run: bool = False,
+    both: bool = False,
+    as_long: bool = False,
+    one_at_a_time: bool = False,
 ) -> tuple[pd.DataFrame, ...]:
     """n rounds, each one alone round (as alone_rounds) and one paired round (the engine's quick plan),
     in random order: (alone rows, paired rows). With `as_run` the paired workers start as `run` starts
     them (bench/tasks/run._run_engine): PyTorch's forked from a fork server kept over the rounds, JAX's
     staging with its compilation cache; alone processes stay fresh plain ones. With `both`, every round
-    takes a paired round of each kind, all three in random order: (alone, paired fresh, paired as run)."""
-    quick = rounds.Plan(bench=BENCH, keys="128", alternations=6, sample_time=0.15, reference="torch:cpu")
+    takes a paired round of each kind, all three in random order: (alone, paired fresh, paired as run).
+    With `one_at_a_time` the engine's round is `run`'s since version 3 (rounds.Plan.one_at_a_time: each
+    framework's worker staged and timed with no other alive)."""
+    quick = rounds.Plan(
+        bench=BENCH, keys="128", alternations=6, sample_time=0.15, reference="torch:cpu", one_at_a_time=one_at_a_time
+    )
     env = worker_env(ROOT, None)
     rng = random.Random(int(time.time()))
     kinds = ["alone", "fresh", "as-run"] if both else ["alone", "as-run" if as_run else "fresh"]
@@ -197,8 +208,9 @@ def _round_logs(frame: pd.DataFrame, mean_logs: bool) -> pd.Series:
         for fw, rows in group[group.framework != "torch"].groupby("framework"):
             if mean_logs:
                 d = (_mean_logs(rows) - _mean_logs(ref)).dropna()
-            else:
-                d = estimate.round_log_ratios(estimate.by_round(rows), estimate.by_round(ref))
+            else:  # as the engine reads them: bracketed, or each process alone (Plan.one_at_a_time)
+                together = estimate.timed_together(rows, ref)
+                d = estimate.round_log_ratios(estimate.by_round(rows), estimate.by_round(ref), together)
             for round_no, v in d.items():
                 out[(fw, bench.split(".")[1], round_no)] = v
     return pd.Series(out, dtype=float).rename_axis(["framework", "benchmark", "round"]).sort_index()
@@ -292,6 +304,11 @@ def main() -> None:
         help="with --interleave or --combine: every round also a paired round of each kind, fresh and as run",
     )
     p.add_argument(
+        "--one-at-a-time",
+        action="store_true",
+        help="with --interleave: the engine's round as `run` takes it since version 3, each process alone",
+    )
+    p.add_argument(
         "--as-long",
         action="store_true",
         help="PyTorch's alone process takes as many samples as a paired round's reference (the same age)",
@@ -306,7 +323,7 @@ def main() -> None:
         if a.combine:
             frames = combined(a.combine, files)
         else:
-            frames = interleaved(a.frameworks, a.rounds, a.pause, a.as_run, a.both, a.as_long)
+            frames = interleaved(a.frameworks, a.rounds, a.pause, a.as_run, a.both, a.as_long, a.one_at_a_time)
             if a.save:  # rounds files, as the engine writes them
                 for frame, kind in zip(frames, files):
                     rounds_file.write(frame, Path(f"{a.save}-{kind}.csv"))
