@@ -140,7 +140,10 @@ def carryover_named(table: pd.DataFrame, limit: float = CARRYOVER_LIMIT) -> pd.D
 def describe_carryover(table: pd.DataFrame, limit: float = CARRYOVER_LIMIT) -> str:
     """One line: the largest carry-over estimated and every one established beyond `limit`."""
     if table.empty:
-        return "carry-over: not estimable (no arm was sampled after itself and after another)"
+        return (
+            "carry-over: not estimable (no arm was sampled after itself and after another; where each "
+            "process is timed alone, no sample follows another arm's)"
+        )
     named = carryover_named(table, limit)
     worst = table.loc[(np.log(table.ratio)).abs().idxmax()]
     said = ", ".join(carry_text(r) for r in named.itertuples()) if len(named) else "none"

@@ -162,7 +162,7 @@ def spent_line(meta: dict) -> str:
     sampling = (rounds.get("phases") or {}).get("sampling", 0.0)
     return (
         f"[run] {wall['run']:.0f} s in all: asv {wall['asv']:.0f} s ({', '.join(meta.get('asv_suites') or ['nothing'])}), "
-        "paired rounds "
+        "rounds "
         f"{rounds.get('wall_seconds', 0.0):.0f} s; timed samples {sampling:.0f} s ({sampling / max(wall['run'], 1e-9):.0%} "
         "of the run)"
     )

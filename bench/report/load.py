@@ -7,6 +7,7 @@ from __future__ import annotations
 import glob
 import json
 import math
+import re
 import time
 from pathlib import Path
 
@@ -346,6 +347,18 @@ def method(version: str | None, meta: dict, known) -> str | None:
     if version is None or not fixed or not (known and known.paired):
         return version
     return f"{version}{OLD_ENGINE_ALLOCATOR}"
+
+
+ONE_AT_A_TIME = 3  # the throughput benchmarks' version from which `run` times each framework's process
+# alone (rounds.Plan.one_at_a_time); before it, every framework's worker was alive and samples alternated
+
+
+def rounds_text(rounds: int, versions) -> str:
+    """How a result's throughput rounds were taken, as every answer, header and plot says it: '14 rounds,
+    one process at a time' (version ONE_AT_A_TIME on) or '6 paired rounds' (before, or unknown)."""
+    numbers = [re.match(r"\d+", str(v)) for v in pd.Series(versions).dropna()]
+    alone = bool(numbers) and all(m is not None and int(m.group()) >= ONE_AT_A_TIME for m in numbers)
+    return f"{rounds} rounds, one process at a time" if alone else f"{rounds} paired rounds"
 
 
 def _busy(meta: dict) -> str:

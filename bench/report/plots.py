@@ -11,7 +11,7 @@ import pandas as pd
 from bench.core import files
 from bench.core.text import file_part
 from bench.report.changes import method_breaks
-from bench.report.load import latest_commits
+from bench.report.load import latest_commits, rounds_text
 from bench.workload.benchmarks import METRICS, display_value, hidden_flops
 
 
@@ -144,7 +144,8 @@ def plot_ratios(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
             ax.grid(True, axis="y", which="major", alpha=0.3)
         axes[0].legend(fontsize="small", loc="upper left", bbox_to_anchor=(0, -0.18), ncol=len(fws))
         fig.suptitle(
-            f"{machine} @ {commit[:8]}: ratio to {dev.reference.iloc[0]}; bars: 95% interval from paired rounds"
+            f"{machine} @ {commit[:8]}: ratio to {dev.reference.iloc[0]}; bars: 95% interval from "
+            + rounds_text(int(dev.paired_rounds.fillna(0).max()), dev.version)
         )
         written.append(_save(fig, plot_path(out_dir, "ratios", machine, device), 110))
     return written

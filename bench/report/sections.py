@@ -11,7 +11,7 @@ import pandas as pd
 
 from bench.core.text import md_note, md_table, md_text
 from bench.report import open_division
-from bench.report.load import commit_rows
+from bench.report.load import commit_rows, rounds_text
 from bench.report.tables import RATIO_SEP, table_frameworks
 from bench.workload.benchmarks import (
     ACCURACY_VARIANTS,
@@ -79,7 +79,7 @@ def variant_sections(frame: pd.DataFrame, machine: str, commit: str, device: str
         notes = [n for n in (_missing_note(metric, table.columns, device),) if n]
         if part.paired.fillna(False).astype(bool).any():
             notes.append(
-                f"From {int(part.paired_rounds.max())} paired rounds"
+                f"From {rounds_text(int(part.paired_rounds.max()), part.version)}"
                 + (
                     f" of a later run (`{str(part.commit.iloc[0])[:8]}`)"
                     if later is not None

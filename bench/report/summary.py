@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 
 from bench.core.text import md_note, md_table, md_text
-from bench.report.load import commit_rows, runs, shown_commits
+from bench.report.load import commit_rows, rounds_text, runs, shown_commits
 from bench.report.settings import readme_line
 from bench.report.tables import RATIO_SEP, WIDE, _code, comparison_table, ratio_text
 
@@ -34,7 +34,8 @@ def answer(frame: pd.DataFrame, machine: str, commit: str, device: str = "cpu") 
         )
         rounds = int(rows.paired_rounds.max()) if pd.notna(rows.paired_rounds.max()) else 0
         out.append(
-            f"{what} at batch 128 on {_code(machine)} at {_code(commit[:8])} ({device.upper()}, {rounds} paired rounds, "
+            f"{what} at batch 128 on {_code(machine)} at {_code(commit[:8])} ({device.upper()}, "
+            f"{rounds_text(rounds, rows.version)}, "
             f"{method_text(rows.version)}): "
             f"{lead}; throughput against {md_text(reference)}: {ratios}."
         )
@@ -61,7 +62,7 @@ def short_header(frame: pd.DataFrame, machine: str, commit: str) -> str:
         parts.append(f"{int(first.threads)} threads per framework")
     paired = train[train.paired.fillna(False).astype(bool)]
     if len(paired):
-        parts.append(f"{int(paired.paired_rounds.max())} paired rounds")
+        parts.append(rounds_text(int(paired.paired_rounds.max()), paired.version))
     if len(train):
         parts.append(method_text(train.version) + " (each framework a plain process)")
     return " · ".join(parts)

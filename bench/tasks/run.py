@@ -413,7 +413,7 @@ def _replicate(
     plan = _rounds_plan(opts, reference, budget)
     _log(
         opts,
-        f"[rounds] {len(arms)} frameworks alive together per round; ratios to {reference} until within "
+        f"[rounds] {len(arms)} frameworks per round, one process at a time; ratios to {reference} until within "
         f"±{ratio_width:.0%}{_rerun_term(tau, ratio_width)} (cells ±{estimate.CELL_TARGET:.0%}) or {plan.budget:.0f} s",
     )
     if store.protected:

@@ -412,3 +412,20 @@ def test_one_at_a_time_leaves_no_bias_that_interleaving_plants():
         assert not got[False].loc[arm].low <= true <= got[False].loc[arm].high  # in turn: biased 1.3x
         assert got[False].loc[arm].ratio == pytest.approx(1.3 * true, rel=0.05)
         assert got[True].loc[arm].low <= true <= got[True].loc[arm].high  # alone: the truth
+
+
+@pytest.mark.parametrize("slow", [0.0, 0.35])
+def test_one_at_a_time_95_percent_ratio_intervals_cover_the_truth_at_least_90_percent(slow):
+    """Each process alone, with its own level (log sd 0.05) and sample noise, and jax slow (1.6x) for its
+    whole life in a share `slow` of its processes: the ratio intervals hold the truth in >= 90% of runs,
+    the truth being the mixture's, exp(E log): a slow mode counts in proportion, never dropped."""
+    hits = total = 0
+    for seed in range(120):
+        m = Machine(TRUTH, drift=0.05, noise=0.03, bimodal={"jax": (slow, 1.6)} if slow else {}, seed=seed)
+        r = _run(m, rounds=12, one_at_a_time=True)
+        for row in estimate.ratios(r.frame, "torch:cpu").itertuples():
+            fw = row.arm.split(":")[0]
+            true = TRUTH[(fw, "128")] / TRUTH[("torch", "128")] * (1.6**slow if fw == "jax" else 1.0)
+            hits += row.low <= true <= row.high
+            total += 1
+    assert hits / total >= 0.90, f"{hits}/{total}"

@@ -373,3 +373,32 @@ def test_stored_names_never_pick_where_a_plot_is_written(tmp_path):
     assert victim.read_text() == "keep" and sorted(p.name for p in (tmp_path / "outside").iterdir()) == ["PWN.png"]
     assert "/" not in file_part(hostile) and ".." not in file_part(hostile) and file_part("box") == "box"
     assert file_part("a/b") != file_part("a-b")
+
+
+def test_an_answer_says_how_its_rounds_were_taken_by_their_method(tmp_path):
+    """Version 3 on, `run` times each framework's process alone: the answer, the header and the README's
+    'Measured on' line say '6 rounds, one process at a time'; results of an older method keep 'paired'."""
+    import pandas as pd
+    from asv_files import BASE, FW, round_row, write_results
+
+    from bench import report
+    from bench.report.load import rounds_text
+    from bench.store import rounds_file
+
+    res = tmp_path / "results" / "asv"
+    train = "throughput.TrainStep.time_train_step"
+    write_results(res, "box", BASE, 1_700_000_000_000, {train: (FW, [0.010, 0.020, 0.015], [None] * 3)})
+    rows = [
+        round_row(fw, train, "128", r, [t * (1 + 0.01 * r)] * 4)
+        for r in range(1, 7)
+        for fw, t in zip(("torch", "tensorflow", "jax"), (0.010, 0.020, 0.015))
+    ]
+    rounds_file.save(pd.DataFrame(rows), res, "box", BASE, append=False)
+    frame = report.load_results(res).assign(version="3")
+    (training,) = report.summary.answer(frame, "box", BASE, "cpu")
+    assert "(CPU, 6 rounds, one process at a time, method v3)" in training
+    assert "6 rounds, one process at a time" in report.summary.short_header(frame, "box", BASE)
+    assert rounds_text(6, pd.Series(["2", None])) == "6 paired rounds"
+    assert rounds_text(6, pd.Series(["2+fixed-malloc", "3"])) == "6 paired rounds"  # two methods: not alone
+    assert rounds_text(14, pd.Series(["3"])) == "14 rounds, one process at a time"
+    assert rounds_text(6, pd.Series([], dtype=object)) == "6 paired rounds"
