@@ -22,11 +22,12 @@ from impls import DEVICES, FRAMEWORKS
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "open-division",
-        help="search each framework's variants for its fastest equivalent configuration (paired rounds)",
+        help="search each framework's variants for its fastest equivalent configuration (rounds)",
         description="Measure every candidate of each framework's search space (its variants: library LSTM, "
         "per-step cell, compiled or jit-compiled, scan unrolling; each proven equivalent by the float64 check of "
         "tests/impls) against the framework's closed row (the 'fused' variant), train step at batch 128, in "
-        "paired rounds: all candidates in one fresh process per framework per round, samples alternating. The "
+        "rounds: all candidates in one fresh process per framework per round, the frameworks one at a time, the "
+        "candidates' samples alternating. The "
         "open row is the fastest candidate whose 95% interval of the ratio to the closed row lies above 1; "
         "otherwise the closed row stands. Results are stored as `run` stores them (this is `run --bench "
         f"'{BENCH}'`) and shown by `report` beside the closed rows. Exit status as `run`.",
