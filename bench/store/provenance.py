@@ -4,6 +4,7 @@ result nor asv's description of a benchmark, and each stored benchmark names the
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from bench.core import files
@@ -60,8 +61,8 @@ def keep_descriptions(before: bytes | None, path: Path) -> bool:
         return False
     if merged == old:
         files.write_bytes(path, before)
-    else:
-        files.write_json(path, merged, indent=4, sort_keys=True)
+    else:  # as asv writes it (indent 4, sorted keys, no newline at the end), so a run's file and asv's agree
+        files.write_text(path, json.dumps(merged, indent=4, sort_keys=True))
     return True
 
 

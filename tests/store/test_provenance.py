@@ -114,6 +114,7 @@ def test_a_quick_run_puts_back_the_descriptions_it_only_reparametrized(tmp_path)
     assert provenance.keep_descriptions(before, path)
     kept = json.loads(path.read_text())
     assert kept["accuracy.A"] == acc and kept["cold.C"]["version"] == "2" and kept["new.N"] == cold
+    assert path.read_text() == json.dumps(kept, indent=4, sort_keys=True)  # as asv writes it, no newline added
 
     assert not provenance.keep_descriptions(None, path)  # nothing was published before: asv's file stands
     assert not provenance.keep_descriptions(path.read_bytes(), path)  # nothing to put back
