@@ -55,12 +55,12 @@ def round_log_ratios(a: pd.DataFrame, b: pd.DataFrame, together: bool = True) ->
     return pd.Series(out, dtype=float)
 
 
-def timed_together(a: pd.DataFrame, b: pd.DataFrame) -> bool:
-    """Whether two arms' rows (arm, bracket and after columns) were sampled in the same passes: one's
-    samples bracketed by the other's, or taken just after another arm's. False only where every sample
-    is recorded as following its own process (Plan.one_at_a_time); rows that do not say (no `after`)
-    count as together, as every round was before that plan."""
-    rows = pd.concat([a, b])
+def timed_together(*arms: pd.DataFrame) -> bool:
+    """Whether arms' rows (arm, bracket and after columns) were sampled in passes with others: samples
+    bracketed by another arm's, or taken just after another arm's. False only where every sample is
+    recorded as following its own process (Plan.one_at_a_time); rows that do not say (no `after`) count
+    as together, as every round was before that plan."""
+    rows = pd.concat(arms)
     if "after" not in rows or any(isinstance(x, tuple) and x for x in rows.get("bracket", [])):
         return True
     said = [(arm, after) for arm, after in zip(rows.arm, rows.after) if isinstance(after, tuple) and after]
@@ -185,7 +185,7 @@ def cells(frame: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     flags = bimodal(frame)
     for (arm, bench, key), rows in ok.groupby(["arm", "benchmark", "key"], sort=False):
         logs = np.log(by_round(rows).value.to_numpy())
-        mixed = bool(flags.get((arm, bench, key), False)) or not timed_together(rows, rows)
+        mixed = bool(flags.get((arm, bench, key), False)) or not timed_together(rows)
         est, low, high = stats.t_interval(logs, confidence) if mixed else stats.hodges_lehmann(logs, confidence)
         if not math.isfinite(high) and logs.size >= 2:  # fewer rounds than a signed-rank 95% needs
             est, low, high = stats.t_interval(logs, confidence)

@@ -353,12 +353,17 @@ ONE_AT_A_TIME = 3  # the throughput benchmarks' version from which `run` times e
 # alone (rounds.Plan.one_at_a_time); before it, every framework's worker was alive and samples alternated
 
 
+def timed_alone(versions) -> bool:
+    """Whether every result of these benchmark versions had each framework's process timed alone (version
+    ONE_AT_A_TIME on); False for older or unknown versions, or a mix."""
+    numbers = [re.match(r"\d+", str(v)) for v in pd.Series(versions).dropna()]
+    return bool(numbers) and all(m is not None and int(m.group()) >= ONE_AT_A_TIME for m in numbers)
+
+
 def rounds_text(rounds: int, versions) -> str:
     """How a result's throughput rounds were taken, as every answer, header and plot says it: '14 rounds,
-    one process at a time' (version ONE_AT_A_TIME on) or '6 paired rounds' (before, or unknown)."""
-    numbers = [re.match(r"\d+", str(v)) for v in pd.Series(versions).dropna()]
-    alone = bool(numbers) and all(m is not None and int(m.group()) >= ONE_AT_A_TIME for m in numbers)
-    return f"{rounds} rounds, one process at a time" if alone else f"{rounds} paired rounds"
+    one process at a time' (timed_alone) or '6 paired rounds' (before, or unknown)."""
+    return f"{rounds} rounds, one process at a time" if timed_alone(versions) else f"{rounds} paired rounds"
 
 
 def _busy(meta: dict) -> str:

@@ -13,7 +13,7 @@ from bench.core.text import md_note, md_table, md_text, scrub_paths
 from bench.measure.estimate import CARRYOVER_LIMIT, CELL_TARGET, RATIO_TARGET, half_width
 from bench.measure.sampler import BUSY_SHARE
 from bench.measure.stats import MIN_ROUNDS, paired_by_seed, rerun_term
-from bench.report.load import commit_rows, is_quick, latest_commits, rounds_text
+from bench.report.load import commit_rows, is_quick, latest_commits, rounds_text, timed_alone
 from bench.workload.benchmarks import (
     METRICS,
     TABLE_METRICS,
@@ -352,18 +352,18 @@ def header_line(frame: pd.DataFrame, machine: str, commit: str) -> str:
     runs = sel[(sel.metric == "train_step") & (sel.status == "ok")].runs
     paired = sel[(sel.metric == "train_step") & (sel.status == "ok") & sel.paired.fillna(False).astype(bool)]
     if len(paired):
-        said = rounds_text(int(paired.paired_rounds.max()), paired.version)
-        how = (
-            "each round a fresh process per framework, each staged and timed with no other alive, in random "
-            "order; ± = 95% interval of the cell; ratios to "
-            f"{md_text(paired.reference.iloc[0])}: the mean over rounds of the two processes' log ratio, "
-            "with its 95% interval"
-            if said.endswith("one process at a time")
-            else "each round a fresh process per framework, all alive together, samples alternating; ± = 95% "
-            f"interval of the cell; ratios to {md_text(paired.reference.iloc[0])} with their 95% interval from "
-            "per-round pairs"
+        alone = timed_alone(paired.version)
+        rounds, ratios = (
+            ("each staged and timed with no other alive, in random order",
+             ": the mean over rounds of the two processes' log ratio, with its 95% interval")
+            if alone
+            else ("all alive together, samples alternating", " with their 95% interval from per-round pairs")
+        )  # fmt: skip
+        parts.append(
+            f"throughput from {rounds_text(int(paired.paired_rounds.max()), paired.version)} (each round a "
+            f"fresh process per framework, {rounds}; ± = 95% interval of the cell; ratios to "
+            f"{md_text(paired.reference.iloc[0])}{ratios}" + _rerun_text(paired) + "; ‡ = processes bimodal)"
         )
-        parts.append(f"throughput from {said} ({how}" + _rerun_text(paired) + "; ‡ = processes bimodal)")
     elif len(runs) and runs.max() > 1:
         parts.append(f"throughput from {int(runs.max())} processes each (± = 95% interval for a rerun)")
     seeds = sel[(sel.metric == "test_error") & (sel.status == "ok")].runs

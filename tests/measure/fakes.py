@@ -60,6 +60,7 @@ class FakeWorker:
         self.jobs = [(key, t) for (fw, key), t in machine.truth.items() if fw == arm.framework]
         self.pending = None
         self.ended: float | None = None
+        self.closed = False  # told to quit (the process has exited)
         self.spin = machine.spin.get(arm.framework, (0.0, 1.0))[0]
 
     def send(self, request):

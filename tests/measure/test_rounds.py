@@ -376,7 +376,7 @@ def test_one_at_a_time_times_each_process_with_no_other_worker_alive():
 
         def asked(request, w=worker):
             if request["op"] == "time":
-                assert [x for x in alive if not getattr(x, "closed", False)] == [w]
+                assert [x for x in alive if not x.closed] == [w]
                 seen.append((len(started), w.arm.framework))
             return ask(request)
 

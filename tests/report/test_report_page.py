@@ -398,6 +398,9 @@ def test_an_answer_says_how_its_rounds_were_taken_by_their_method(tmp_path):
     (training,) = report.summary.answer(frame, "box", BASE, "cpu")
     assert "(CPU, 6 rounds, one process at a time, method v3)" in training
     assert "6 rounds, one process at a time" in report.summary.short_header(frame, "box", BASE)
+    header = report.tables.header_line(frame, "box", BASE)
+    assert "6 rounds, one process at a time (each round a fresh process per framework, each staged" in header
+    assert "the mean over rounds of the two processes' log ratio" in header and "alive together" not in header
     assert rounds_text(6, pd.Series(["2", None])) == "6 paired rounds"
     assert rounds_text(6, pd.Series(["2+fixed-malloc", "3"])) == "6 paired rounds"  # two methods: not alone
     assert rounds_text(14, pd.Series(["3"])) == "14 rounds, one process at a time"
